@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Dependencies point down: CLI -> Kit -> Runtime/Store/Archive -> OCI/System.
+/// Only DevenvArchive imports libarchive, only DevenvSeccomp imports libseccomp,
+/// only DevenvOCI imports libcrypto. See docs/architecture.md.
+let package = Package(
+    name: "devenv",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "devenv", targets: ["devenv"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries through pkg-config.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        // Our own C: only what Swift cannot do safely (clone -> exec window, raw syscalls).
+        .target(name: "CDevenvShim"),
+
+        // Pure layers.
+        .target(name: "DevenvOCI", dependencies: ["CCrypto"]),
+        .target(name: "DevenvSystem", dependencies: ["CDevenvShim"]),
+
+        // Mechanisms.
+        .target(name: "DevenvArchive", dependencies: ["DevenvOCI", "DevenvSystem", "CArchive", "CZlib", "CZstd"]),
+        .target(name: "DevenvStore", dependencies: ["DevenvOCI", "DevenvArchive", "DevenvSystem"]),
+        .target(name: "DevenvSeccomp", dependencies: ["CSeccomp"]),
+        .target(name: "DevenvRuntime", dependencies: ["DevenvSystem", "DevenvSeccomp", "CDevenvShim"]),
+
+        // Use cases and the command line.
+        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
+        .target(name: "DevenvCLI", dependencies: [
+            "DevenvKit", "DevenvOCI", "DevenvStore", "DevenvRuntime", "DevenvSystem",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "devenv", dependencies: ["DevenvCLI", "DevenvRuntime"]),
+
+        .testTarget(name: "DevenvOCITests", dependencies: ["DevenvOCI"]),
+        .testTarget(name: "DevenvArchiveTests", dependencies: ["DevenvArchive", "DevenvOCI", "DevenvSystem", "CArchive"]),
+        .testTarget(name: "DevenvStoreTests", dependencies: ["DevenvStore", "DevenvOCI", "DevenvArchive"]),
+        .testTarget(name: "DevenvSeccompTests", dependencies: ["DevenvSeccomp"]),
+        .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSystem"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem"]),
+    ]
+)

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+public enum DevenvMain {
+    public static func main() {
+        Devenv.main()
+    }
+}
+
+struct Devenv: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devenv",
+        abstract: "Reproducible development environments: OCI images, layer cache, daemonless containers.",
+        version: "0.1.0"
+    )
+}

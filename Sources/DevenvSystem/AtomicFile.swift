@@ -1,0 +1,33 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Crash-safe file replacement: write a temp file in the same directory, fsync it,
+/// rename it over the target and fsync the directory. Readers see the old or the new
+/// content, never a truncated file (RELIABILITY E2, H1).
+public enum AtomicFile {
+    public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let temp = "\(directory)/.tmp-\(UUID().uuidString)-\((path as NSString).lastPathComponent)"
+        do {
+            let file = try FileDescriptor.open(temp, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+            try data.withUnsafeBytes { (buffer) throws in try file.writeAll(buffer, path: temp) }
+            try file.fsync()
+            try rename(temp, to: path)
+        } catch {
+            unlink(temp)
+            throw error
+        }
+        try syncDirectory(directory)
+    }
+
+    public static func rename(_ from: String, to: String) throws {
+        guard Glibc.rename(from, to) == 0 else { throw SystemError.last("rename \(Errno.quote(from)) to", path: to) }
+    }
+
+    public static func syncDirectory(_ path: String) throws {
+        let directory = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
+        try directory.fsync()
+    }
+}

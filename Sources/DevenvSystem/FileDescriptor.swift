@@ -1,0 +1,71 @@
+import CDevenvShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An owned file descriptor, closed exactly once when the value is released.
+public final class FileDescriptor: @unchecked Sendable {
+    public private(set) var raw: Int32
+
+    public init(adopting raw: Int32) { self.raw = raw }
+
+    deinit { if raw >= 0 { Glibc.close(raw) } }
+
+    /// Gives up ownership; the caller must close the returned descriptor.
+    public func release() -> Int32 {
+        let value = raw
+        raw = -1
+        return value
+    }
+
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> FileDescriptor {
+        let fd = devenv_open(path, flags | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw SystemError.last("open", path: path) }
+        return FileDescriptor(adopting: fd)
+    }
+
+    public func openat(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> FileDescriptor {
+        let fd = devenv_openat(raw, path, flags | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw SystemError.last("openat", path: path) }
+        return FileDescriptor(adopting: fd)
+    }
+
+    public func fsync() throws {
+        guard Glibc.fsync(raw) == 0 else { throw SystemError.last("fsync") }
+    }
+
+    /// Writes all of `buffer`, retrying on short writes and EINTR.
+    public func writeAll(_ buffer: UnsafeRawBufferPointer, path: String? = nil) throws {
+        guard var pointer = buffer.baseAddress else { return }
+        var remaining = buffer.count
+        while remaining > 0 {
+            let written = Glibc.write(raw, pointer, remaining)
+            if written < 0 {
+                if Glibc.errno == EINTR { continue }
+                throw SystemError.last("write", path: path)
+            }
+            pointer += written
+            remaining -= written
+        }
+    }
+
+    public func writeAll(_ bytes: [UInt8], path: String? = nil) throws {
+        try bytes.withUnsafeBytes { (buffer) throws in try writeAll(buffer, path: path) }
+    }
+
+    /// Reads up to `buffer.count` bytes; 0 means end of file.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, path: String? = nil) throws -> Int {
+        while true {
+            let count = Glibc.read(raw, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if Glibc.errno == EINTR { continue }
+            throw SystemError.last("read", path: path)
+        }
+    }
+
+    public func stat() throws -> stat {
+        var info = Glibc.stat()
+        guard fstat(raw, &info) == 0 else { throw SystemError.last("fstat") }
+        return info
+    }
+}

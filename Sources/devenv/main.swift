@@ -1,0 +1,3 @@
+import DevenvCLI
+
+DevenvMain.main()
