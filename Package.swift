@@ -28,15 +28,17 @@ let package = Package(
         // Pure layers.
         .target(name: "DevenvOCI", dependencies: ["CCrypto"]),
         .target(name: "DevenvSystem", dependencies: ["CDevenvShim"]),
+        .target(name: "DevenvManifest"),
 
         // Mechanisms.
         .target(name: "DevenvArchive", dependencies: ["DevenvOCI", "DevenvSystem", "CArchive", "CZlib", "CZstd"]),
         .target(name: "DevenvStore", dependencies: ["DevenvOCI", "DevenvArchive", "DevenvSystem"]),
         .target(name: "DevenvSeccomp", dependencies: ["CSeccomp"]),
+        .target(name: "DevenvGit", dependencies: ["CGit2"]),
         .target(name: "DevenvRuntime", dependencies: ["DevenvSystem", "DevenvSeccomp", "CDevenvShim"]),
 
         // Use cases and the command line.
-        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
+        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
         .target(name: "DevenvCLI", dependencies: [
             "DevenvKit", "DevenvOCI", "DevenvStore", "DevenvRuntime", "DevenvSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -48,6 +50,8 @@ let package = Package(
         .testTarget(name: "DevenvStoreTests", dependencies: ["DevenvStore", "DevenvOCI", "DevenvArchive"]),
         .testTarget(name: "DevenvSeccompTests", dependencies: ["DevenvSeccomp"]),
         .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSystem"]),
+        .testTarget(name: "DevenvManifestTests", dependencies: ["DevenvManifest"]),
+        .testTarget(name: "DevenvGitTests", dependencies: ["DevenvGit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem"]),
     ]
 )
