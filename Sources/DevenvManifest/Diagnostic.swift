@@ -1,0 +1,93 @@
+/// One problem in a manifest, at a place in the file. `message` is already escaped for a
+/// terminal; `sourceLine` is the (escaped) text of the offending line when it is known.
+public struct Diagnostic: Equatable, Sendable {
+    public var location: SourceLocation
+    public var width: Int
+    public var message: String
+    public var sourceLine: SourceLine?
+
+    public init(_ message: String, at location: SourceLocation, width: Int = 1) {
+        self.message = message
+        self.location = location
+        self.width = max(1, width)
+    }
+
+    /// `path:line:column: error: message`, the format compilers and editors understand.
+    public func formatted(path: String) -> String {
+        "\(TextEscaping.escape(path, limit: 4096)):\(location.line):\(location.column): error: \(message)"
+    }
+
+    /// The one-line form followed by the source line and a caret under the offending text:
+    ///
+    ///     .devenv/devenv.toml:3:3: error: unknown key 'stpe' (did you mean 'step'?)
+    ///      3 | [[stpe]]
+    ///        |   ^~~~
+    public func rendered(path: String) -> String {
+        var out = formatted(path: path)
+        guard let sourceLine else { return out }
+        let number = String(location.line)
+        let gutter = String(repeating: " ", count: number.count)
+        out += "\n \(number) | \(sourceLine.text)"
+        out += "\n \(gutter) | " + String(repeating: " ", count: sourceLine.caretColumn)
+        out += "^" + String(repeating: "~", count: max(0, min(width, sourceLine.remainingWidth) - 1))
+        return out
+    }
+}
+
+/// A source line prepared for display: escaped, tabs turned into spaces, with the display
+/// column of the diagnostic's location and how many display columns remain after it.
+public struct SourceLine: Equatable, Sendable {
+    public var text: String
+    public var caretColumn: Int
+    public var remainingWidth: Int
+
+    /// Cuts the line containing `location` out of `source` and escapes it.
+    static func extract(from source: [UInt8], at location: SourceLocation) -> SourceLine? {
+        guard location.offset <= source.count else { return nil }
+        var start = min(location.offset, source.count)
+        while start > 0 && source[start - 1] != UInt8(ascii: "\n") { start -= 1 }
+        if start == 0 && source.starts(with: UTF8Validator.byteOrderMark) { start = 3 }
+        var end = max(start, location.offset)
+        while end < source.count && source[end] != UInt8(ascii: "\n") && source[end] != UInt8(ascii: "\r") { end += 1 }
+        let caret = min(max(start, location.offset), end)
+        let before = display(source[start..<caret])
+        let after = display(source[caret..<end])
+        return SourceLine(text: before + after, caretColumn: before.unicodeScalars.count,
+                          remainingWidth: max(1, after.unicodeScalars.count))
+    }
+
+    private static func display(_ bytes: ArraySlice<UInt8>) -> String {
+        // A tab becomes a space rather than `\t` so the caret stays aligned.
+        TextEscaping.escape(bytes: bytes, tabsAsSpaces: true)
+    }
+}
+
+/// Everything wrong with a manifest: the first syntax error, or all schema errors at once.
+/// The module's only error type.
+public struct ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The path shown in messages, as the caller supplied it (e.g. `.devenv/devenv.toml`).
+    public var path: String
+    public var diagnostics: [Diagnostic]
+
+    public init(path: String, diagnostics: [Diagnostic]) {
+        self.path = path
+        self.diagnostics = diagnostics
+    }
+
+    /// One line per diagnostic.
+    public var description: String {
+        diagnostics.map { $0.formatted(path: path) }.joined(separator: "\n")
+    }
+
+    /// Each diagnostic with its source line and a caret, separated by blank lines.
+    public func render() -> String {
+        diagnostics.map { $0.rendered(path: path) }.joined(separator: "\n\n")
+    }
+
+    /// Fills in the source lines of diagnostics that lack them.
+    mutating func attachSource(_ source: [UInt8]) {
+        for index in diagnostics.indices where diagnostics[index].sourceLine == nil {
+            diagnostics[index].sourceLine = SourceLine.extract(from: source, at: diagnostics[index].location)
+        }
+    }
+}
