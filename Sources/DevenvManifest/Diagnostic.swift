@@ -57,8 +57,7 @@ public struct SourceLine: Equatable, Sendable {
     }
 
     private static func display(_ bytes: ArraySlice<UInt8>) -> String {
-        // A tab becomes a space rather than `\t` so the caret stays aligned.
-        TextEscaping.escape(bytes: bytes, tabsAsSpaces: true)
+        TextEscaping.escape(bytes: bytes, forSourceLine: true)
     }
 }
 

@@ -15,12 +15,20 @@ enum TextEscaping {
 
     /// Escapes bytes that may not be UTF-8 (an invalid source line), scalar by scalar where
     /// they decode and as `\xNN` where they do not.
-    static func escape(bytes: ArraySlice<UInt8>, tabsAsSpaces: Bool = false) -> String {
+    /// For source lines (`forSourceLine`), tabs become spaces and backslashes stay as they
+    /// are, so the line reads as it does in an editor and the caret stays aligned.
+    static func escape(bytes: ArraySlice<UInt8>, forSourceLine: Bool = false) -> String {
         var out = ""
         var index = bytes.startIndex
         while index < bytes.endIndex {
             if let (scalar, length) = UTF8Validator.decode(bytes, at: index) {
-                if tabsAsSpaces && scalar == "\t" { out += " " } else { appendEscaped(scalar, to: &out) }
+                if forSourceLine && scalar == "\t" {
+                    out += " "
+                } else if forSourceLine && scalar == "\\" {
+                    out += "\\"
+                } else {
+                    appendEscaped(scalar, to: &out)
+                }
                 index += length
             } else {
                 out += "\\x" + hex(bytes[index])
