@@ -41,18 +41,26 @@ public struct SourceLine: Equatable, Sendable {
     public var caretColumn: Int
     public var remainingWidth: Int
 
-    /// Cuts the line containing `location` out of `source` and escapes it.
+    /// Bytes of context kept on each side of the caret, so a 1 MiB line costs nothing.
+    static let context = 120
+
+    /// Cuts the line containing `location` out of `source` (at most `context` bytes each
+    /// side of the caret, marked with `…` where clipped) and escapes it.
     static func extract(from source: [UInt8], at location: SourceLocation) -> SourceLine? {
         guard location.offset <= source.count else { return nil }
-        var start = min(location.offset, source.count)
-        while start > 0 && source[start - 1] != UInt8(ascii: "\n") { start -= 1 }
-        if start == 0 && source.starts(with: UTF8Validator.byteOrderMark) { start = 3 }
-        var end = max(start, location.offset)
-        while end < source.count && source[end] != UInt8(ascii: "\n") && source[end] != UInt8(ascii: "\r") { end += 1 }
-        let caret = min(max(start, location.offset), end)
-        let before = display(source[start..<caret])
+        let caret = location.offset
+        var start = caret
+        while start > 0 && source[start - 1] != UInt8(ascii: "\n") && caret - start < context { start -= 1 }
+        let clippedStart = start > 0 && source[start - 1] != UInt8(ascii: "\n")
+        while start < caret && source[start] & 0xC0 == 0x80 { start += 1 }  // not mid-character
+        if start == 0 && source.starts(with: UTF8Validator.byteOrderMark) { start = min(3, caret) }
+        var end = caret
+        while end < source.count && source[end] != UInt8(ascii: "\n") && source[end] != UInt8(ascii: "\r") && end - caret < context { end += 1 }
+        let clippedEnd = end < source.count && source[end] != UInt8(ascii: "\n") && source[end] != UInt8(ascii: "\r")
+        while end > caret && end < source.count && source[end] & 0xC0 == 0x80 { end -= 1 }
+        let before = (clippedStart ? "…" : "") + display(source[start..<caret])
         let after = display(source[caret..<end])
-        return SourceLine(text: before + after, caretColumn: before.unicodeScalars.count,
+        return SourceLine(text: before + after + (clippedEnd ? "…" : ""), caretColumn: before.unicodeScalars.count,
                           remainingWidth: max(1, after.unicodeScalars.count))
     }
 

@@ -15,14 +15,14 @@ import Testing
 
 @Test func discoverFromANonexistentPathFails() throws {
     let fixture = try GitFixture()
-    let error = try #require(throws: GitError.self) { try GitRepository.discover(from: fixture.root + "/missing") }
+    let error = try capture(GitError.self) { try GitRepository.discover(from: fixture.root + "/missing") }
     #expect(error.description == "open repository '\(fixture.root)/missing': no such file or directory (code -1)")
 }
 
 @Test func bareRepositoryIsAnError() throws {
     let fixture = try GitFixture()
     try fixture.git("init", "-q", "--bare")
-    let error = try #require(throws: GitError.self) { try GitRepository.discover(from: fixture.root) }
+    let error = try capture(GitError.self) { try GitRepository.discover(from: fixture.root) }
     #expect(error.description == "open repository '\(fixture.root)': the repository is bare and has no working tree (code -1)")
 }
 
@@ -187,7 +187,7 @@ import Testing
 @Test func newlineInRepositoryPathIsEscapedInErrors() throws {
     let fixture = try GitFixture(name: "new\nline")
     try fixture.git("init", "-q", "--bare")
-    let error = try #require(throws: GitError.self) { try GitRepository.discover(from: fixture.root) }
+    let error = try capture(GitError.self) { try GitRepository.discover(from: fixture.root) }
     #expect(error.description.contains("new\\nline"))
     #expect(!error.description.contains("\n"))
 }
@@ -209,7 +209,7 @@ import Testing
 @Test func brokenGitFileReportsLibgit2Message() throws {
     let fixture = try GitFixture()
     try fixture.write(".git", "gitdir: /nonexistent/devenv-test.git\n")
-    let error = try #require(throws: GitError.self) { try GitRepository.discover(from: fixture.root) }
+    let error = try capture(GitError.self) { try GitRepository.discover(from: fixture.root) }
     #expect(error.operation == "open repository")
     #expect(error.object == fixture.root)
     #expect(error.code < 0)
@@ -223,7 +223,7 @@ import Testing
     try fixture.git("worktree", "add", "-q", "-b", "feature", worktree)
     try FileManager.default.removeItem(atPath: fixture.root)
     try FileManager.default.createDirectory(atPath: worktree + "/sub", withIntermediateDirectories: true)
-    let error = try #require(throws: GitError.self) { try GitRepository.discover(from: worktree + "/sub") }
+    let error = try capture(GitError.self) { try GitRepository.discover(from: worktree + "/sub") }
     #expect(error.object == worktree)
 }
 

@@ -116,7 +116,7 @@ func rejected(_ testCase: RejectedCase) throws {
 }
 
 @Test func controlCharactersInThePathAreEscaped() throws {
-    let error = try #require(throws: ManifestError.self) {
+    let error = try capture(ManifestError.self) {
         try Manifest.parse([], path: "/tmp/new\nline/.devenv/devenv.toml")
     }
     #expect(error.description.hasPrefix("/tmp/new\\nline/.devenv/devenv.toml:1:1: error: "))

@@ -215,7 +215,7 @@ private func firstError(_ source: [UInt8], limits: TOMLLimits = .default) -> Dia
 }
 
 @Test func syntaxErrorRendersWithCaret() throws {
-    let error = try #require(throws: ManifestError.self) {
+    let error = try capture(ManifestError.self) {
         try TOML.parse(Array("[base]\nimage = \"ubuntu\n".utf8), path: ".devenv/devenv.toml")
     }
     #expect(error.description == ".devenv/devenv.toml:2:9: error: unterminated string: a single-line string must end on the line where it starts")
@@ -227,7 +227,7 @@ private func firstError(_ source: [UInt8], limits: TOMLLimits = .default) -> Dia
 }
 
 @Test func invalidUTF8LineRendersEscaped() throws {
-    let error = try #require(throws: ManifestError.self) {
+    let error = try capture(ManifestError.self) {
         try TOML.parse(Array("a = \"x".utf8) + [0xFF, 0x1B] + Array("\"".utf8), path: "m.toml")
     }
     #expect(error.render() == """
@@ -235,4 +235,13 @@ private func firstError(_ source: [UInt8], limits: TOMLLimits = .default) -> Dia
          1 | a = "x\\xff\\x1b"
            |       ^
         """)
+}
+
+@Test func longLinesAreClippedAroundTheCaret() throws {
+    let source = "a = [" + String(repeating: "1, ", count: 1000) + "x" + String(repeating: ", 1", count: 1000) + "]"
+    let error = try capture(ManifestError.self) { try TOML.parse(Array(source.utf8), path: "t.toml") }
+    let lines = error.render().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    #expect(lines[0] == "t.toml:1:3006: error: expected a value, found 'x' (strings must be in quotes)")
+    #expect(lines[1] == " 1 | …" + String(String(repeating: "1, ", count: 1000).suffix(120)) + "x" + String(String(repeating: ", 1", count: 1000).prefix(119)) + "…")
+    #expect(lines[2] == "   | " + String(repeating: " ", count: 121) + "^")
 }

@@ -30,6 +30,7 @@ extension TOMLParser {
     }
 
     static func classify(_ token: ArraySlice<UInt8>) throws -> TOMLValue {
+        if let small = smallInteger(token) { return .integer(small) }
         let text = String(decoding: token, as: UTF8.self)
         switch text {
         case "true": return .boolean(true)
@@ -49,18 +50,34 @@ extension TOMLParser {
         throw ScalarError("expected a value, found '\(TextEscaping.escape(text, limit: 40))' (strings must be in quotes)")
     }
 
+    /// The common case of a short unsigned decimal without underscores, parsed without
+    /// allocating: `0` or a non-zero digit followed by at most 17 digits.
+    private static func smallInteger(_ token: ArraySlice<UInt8>) -> Int64? {
+        guard let first = token.first, TOMLSyntax.isDigit(first), token.count <= 18,
+              first != UInt8(ascii: "0") || token.count == 1 else { return nil }
+        var value: Int64 = 0
+        for byte in token {
+            guard TOMLSyntax.isDigit(byte) else { return nil }
+            value = value * 10 + Int64(byte - 0x30)
+        }
+        return value
+    }
+
     /// `dddd-dd-dd` (the first 10 bytes of a date or date-time).
     static func isDate(_ bytes: ArraySlice<UInt8>) -> Bool {
         guard bytes.count == 10 else { return false }
-        let b = Array(bytes)
-        return b[4] == TOMLSyntax.minus && b[7] == TOMLSyntax.minus
-            && [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy { TOMLSyntax.isDigit(b[$0]) }
+        let s = bytes.startIndex
+        for offset in 0..<10 {
+            let isSeparator = offset == 4 || offset == 7
+            guard isSeparator ? bytes[s + offset] == TOMLSyntax.minus : TOMLSyntax.isDigit(bytes[s + offset]) else { return false }
+        }
+        return true
     }
 
     /// `dd:`, the start of a local time.
     static func isTimePrefix(_ bytes: ArraySlice<UInt8>) -> Bool {
-        let b = Array(bytes.prefix(3))
-        return b.count == 3 && TOMLSyntax.isDigit(b[0]) && TOMLSyntax.isDigit(b[1]) && b[2] == TOMLSyntax.colon
+        let s = bytes.startIndex
+        return bytes.count >= 3 && TOMLSyntax.isDigit(bytes[s]) && TOMLSyntax.isDigit(bytes[s + 1]) && bytes[s + 2] == TOMLSyntax.colon
     }
 
     // MARK: - Numbers
