@@ -138,8 +138,7 @@ public final class GitRepository {
     // MARK: - Helpers
 
     private func indexPaths() throws -> [String] {
-        var index: OpaquePointer?
-        try LibGit2.check("read the index", object: workdir) { git_repository_index(&index, handle) }
+        let index = try openIndex()
         defer { git_index_free(index) }
         var paths: [String] = []
         for position in 0..<git_index_entrycount(index) {
@@ -150,18 +149,26 @@ public final class GitRepository {
     }
 
     private func isTracked(_ relative: String) throws -> Bool {
+        let index = try openIndex()
+        defer { git_index_free(index) }
+        if git_index_find(nil, index, relative) == 0 { return true }
+        // A directory holding a tracked file is not ignored either (as `git check-ignore`).
+        return git_index_find_prefix(nil, index, relative + "/") == 0
+    }
+
+    /// The repository's index, re-read from disk if another process (git) changed it
+    /// since libgit2 cached it.
+    private func openIndex() throws -> OpaquePointer {
         var index: OpaquePointer?
         try LibGit2.check("read the index", object: workdir) { git_repository_index(&index, handle) }
-        defer { git_index_free(index) }
-        var position = 0
-        if git_index_find(&position, index, relative) == 0 { return true }
-        // A directory is tracked when a file under it is; the index is sorted, so the
-        // first candidate is where `relative/` would be inserted.
-        let directory = relative.hasSuffix("/") ? relative : relative + "/"
-        _ = git_index_find(&position, index, directory)
-        guard position < git_index_entrycount(index), let entry = git_index_get_byindex(index, position),
-              let raw = entry.pointee.path else { return false }
-        return try LibGit2.string(raw, operation: "read the index").hasPrefix(directory)
+        guard let index else { throw GitError("read the index", object: workdir, message: "libgit2 returned no index") }
+        do {
+            try LibGit2.check("read the index", object: workdir) { git_index_read(index, 0) }
+        } catch {
+            git_index_free(index)
+            throw error
+        }
+        return index
     }
 
     private func statusOptions() throws -> git_status_options {

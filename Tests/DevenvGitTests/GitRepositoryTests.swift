@@ -91,6 +91,13 @@ import Testing
     #expect(try !repository.isIgnored(path: "src/main.c"))
     #expect(try !repository.isIgnored(path: "src"))
     #expect(try !repository.isIgnored(path: "forced.log"))  // tracked, as `git check-ignore` says
+    try fixture.write("build/kept.c")
+    try fixture.git("add", "-f", "build/kept.c")
+    #expect(try !repository.isIgnored(path: "build"))  // holds a tracked file
+    #expect(try !repository.isIgnored(path: "build/"))
+    #expect(try !repository.isIgnored(path: "build/kept.c"))
+    #expect(try repository.isIgnored(path: "build/out.o"))
+    #expect(try fixture.git("check-ignore", "build/out.o") == "build/out.o\n")
     #expect(try repository.isIgnored(path: fixture.root + "/x.log"))  // absolute inside the tree
     #expect(try !repository.isIgnored(path: "./src/main.c"))
     #expect(throws: GitError.self) { try repository.isIgnored(path: "../outside.log") }
