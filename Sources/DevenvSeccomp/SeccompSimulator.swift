@@ -40,9 +40,12 @@ public struct SeccompData: Hashable, Sendable {
 /// `seccomp_check_filter` accepts.
 public enum SeccompSimulator {
     public struct Outcome: Hashable, Sendable {
-        public var action: SeccompAction
+        /// The program's raw return value.
+        public var value: UInt32
         /// Instructions executed: the filter's cost for this call.
         public var steps: Int
+
+        public var action: SeccompAction { SeccompAction(rawValue: value) }
     }
 
     /// The static checks the kernel applies before loading: length, known opcodes, data
@@ -81,8 +84,8 @@ public enum SeccompSimulator {
             case 0x03: memory[Int(k)] = x                        // stx M[k]
             case 0x07: x = a                                     // tax
             case 0x87: a = x                                     // txa
-            case 0x06: return Outcome(action: SeccompAction(rawValue: k), steps: steps)
-            case 0x16: return Outcome(action: SeccompAction(rawValue: a), steps: steps)
+            case 0x06: return Outcome(value: k, steps: steps)
+            case 0x16: return Outcome(value: a, steps: steps)
             case 0x05: pc += Int(k)                              // ja
             default:
                 let classBits = instruction.code & 0x07
@@ -93,7 +96,7 @@ public enum SeccompSimulator {
                     a = result
                 } else {
                     // Division by a zero X: classic BPF ends the program with 0 (kill).
-                    return Outcome(action: SeccompAction(rawValue: 0), steps: steps)
+                    return Outcome(value: 0, steps: steps)
                 }
             }
         }

@@ -10,7 +10,10 @@
  * harmless arguments (bad fd, NULL pointer, invalid flag) so that a call reaching the kernel
  * fails with something other than EPERM, while a call blocked by seccomp gives EPERM.
  *
- * Build: cc -static -O2 -pthread -o probe probe.c
+ * Rows for syscalls an ABI lacks (uselib, iopl, ... on aarch64 or x32) are left out there.
+ *
+ * Build: cc -static -O2 -pthread -o probe probe.c   (also -m32; -mx32 builds but needs a
+ * kernel with x32 enabled to run)
  * Usage: probe [--load-bpf FILE] [--mounts] [--syscalls] [--exit N] [--kill-self SIG]
  */
 #define _GNU_SOURCE
@@ -40,6 +43,21 @@
 #include <unistd.h>
 
 #define PROBE_VERSION 1
+
+/* The ABI this binary was built for (the kernel's view is `machine=`). */
+#if defined(__x86_64__) && defined(__ILP32__)
+#define PROBE_ABI "x32"
+#elif defined(__x86_64__)
+#define PROBE_ABI "x86_64"
+#elif defined(__i386__)
+#define PROBE_ABI "i386"
+#elif defined(__aarch64__)
+#define PROBE_ABI "aarch64"
+#elif defined(__arm__)
+#define PROBE_ABI "arm"
+#else
+#define PROBE_ABI "unknown"
+#endif
 
 /* x86_64 numbers of calls that glibc 2.36 headers may lack. */
 #ifndef SYS_clone3
@@ -73,7 +91,7 @@
 
 #define AF_ALG_FAMILY 38
 #define AF_VSOCK_FAMILY 40
-#define HIGH_BITS 0x100000000L /* ignored by the kernel for int arguments */
+#define HIGH_BITS 0x100000000L /* ignored by the kernel for int arguments (64-bit ABIs) */
 
 /* ---------- output ---------- */
 
@@ -333,8 +351,12 @@ static int row_swapon(void) { return result_of(syscall(SYS_swapon, NULL, 0L)); }
 static int row_swapoff(void) { return result_of(syscall(SYS_swapoff, NULL)); }
 static int row_pivot_root(void) { return result_of(syscall(SYS_pivot_root, NULL, NULL)); }
 static int row_acct(void) { return result_of(syscall(SYS_acct, NULL)); }
+#ifdef SYS_iopl
 static int row_iopl(void) { return result_of(syscall(SYS_iopl, 0L)); }
+#endif
+#ifdef SYS_ioperm
 static int row_ioperm(void) { return result_of(syscall(SYS_ioperm, 0L, 0L, 0L)); }
+#endif
 /* A new session has no controlling terminal, so an allowed vhangup has nothing to hang up. */
 static int row_vhangup(void) { setsid(); return result_of(syscall(SYS_vhangup)); }
 static int row_settimeofday(void) { return result_of(syscall(SYS_settimeofday, NULL, NULL)); }
@@ -343,9 +365,11 @@ static int row_personality_bsd(void) { return result_of(syscall(SYS_personality,
 static int row_personality_query(void) { return result_of(syscall(SYS_personality, 0xffffffffL)); }
 static int row_socket_vsock(void) { return result_of(syscall(SYS_socket, (long)AF_VSOCK_FAMILY, (long)SOCK_STREAM, 0L)); }
 static int row_socket_alg(void) { return result_of(syscall(SYS_socket, (long)AF_ALG_FAMILY, (long)SOCK_SEQPACKET, 0L)); }
+#if __SIZEOF_LONG__ == 8
 /* The kernel truncates socket()'s int family, so these are AF_VSOCK / AF_ALG to it. */
 static int row_socket_vsock_high(void) { return result_of(syscall(SYS_socket, HIGH_BITS | AF_VSOCK_FAMILY, (long)SOCK_STREAM, 0L)); }
 static int row_socket_alg_high(void) { return result_of(syscall(SYS_socket, HIGH_BITS | AF_ALG_FAMILY, (long)SOCK_SEQPACKET, 0L)); }
+#endif
 static int row_socket_unix(void) { return result_of(syscall(SYS_socket, (long)AF_UNIX, (long)SOCK_STREAM, 0L)); }
 static int row_socket_inet(void) { return result_of(syscall(SYS_socket, (long)AF_INET, (long)SOCK_STREAM, 0L)); }
 static int row_move_pages(void) { return result_of(syscall(SYS_move_pages, 0L, 0L, NULL, NULL, NULL, 0L)); }
@@ -358,12 +382,24 @@ static int row_lookup_dcookie(void) { return result_of(syscall(SYS_lookup_dcooki
 static int row_kcmp(void) { return result_of(syscall(SYS_kcmp, 0L, 0L, 0L, 0L, 0L)); }
 static int row_pidfd_getfd(void) { return result_of(syscall(SYS_pidfd_getfd, -1L, 0L, 0L)); }
 static int row_syslog(void) { return result_of(syscall(SYS_syslog, 3L, NULL, 0L)); }
+#ifdef SYS_uselib
 static int row_uselib(void) { return result_of(syscall(SYS_uselib, NULL)); }
+#endif
+#ifdef SYS_ustat
 static int row_ustat(void) { return result_of(syscall(SYS_ustat, 0L, NULL)); }
+#endif
+#ifdef SYS_sysfs
 static int row_sysfs(void) { return result_of(syscall(SYS_sysfs, 0L)); }
+#endif
+#ifdef SYS__sysctl
 static int row_sysctl(void) { return result_of(syscall(SYS__sysctl, NULL)); }
+#endif
+#ifdef SYS_create_module
 static int row_create_module(void) { return result_of(syscall(SYS_create_module, NULL, 0L)); }
+#endif
+#ifdef SYS_nfsservctl
 static int row_nfsservctl(void) { return result_of(syscall(SYS_nfsservctl, 0L, NULL, NULL)); }
+#endif
 static int row_open_tree_attr(void) { return result_of(syscall(NR_OPEN_TREE_ATTR, -1L, NULL, 0L, NULL, 0L)); }
 static int row_unassigned(void) { return result_of(syscall(NR_UNASSIGNED, 0L, 0L, 0L)); }
 /* Allowed by the profile but newer than some libseccomp tables: invalid flags, so no effect. */
@@ -431,7 +467,7 @@ static int row_io_setup(void) {
     return result_of(syscall(SYS_io_setup, 1L, &context));
 }
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(__ILP32__)
 /* The i386 entry from a 64-bit process: seccomp sees AUDIT_ARCH_I386 and i386 numbers. */
 static int int80(long nr, long a, long b, long c, long d, long e) {
     long ret;
@@ -492,8 +528,12 @@ static const struct row rows[] = {
     { "swapoff", row_swapoff },
     { "pivot_root", row_pivot_root },
     { "acct", row_acct },
+#ifdef SYS_iopl
     { "iopl", row_iopl },
+#endif
+#ifdef SYS_ioperm
     { "ioperm", row_ioperm },
+#endif
     { "vhangup", row_vhangup },
     { "settimeofday", row_settimeofday },            /* 15 */
     { "clock_settime", row_clock_settime },          /* 16 */
@@ -501,8 +541,10 @@ static const struct row rows[] = {
     { "personality_query", row_personality_query },
     { "socket_vsock", row_socket_vsock },            /* 18 */
     { "socket_alg", row_socket_alg },
+#if __SIZEOF_LONG__ == 8
     { "socket_vsock_high", row_socket_vsock_high },
     { "socket_alg_high", row_socket_alg_high },
+#endif
     { "socket_unix", row_socket_unix },
     { "socket_inet", row_socket_inet },
     { "move_pages", row_move_pages },                /* 19 */
@@ -515,12 +557,24 @@ static const struct row rows[] = {
     { "kcmp", row_kcmp },                            /* 23 */
     { "pidfd_getfd", row_pidfd_getfd },
     { "syslog", row_syslog },                        /* 24 */
+#ifdef SYS_uselib
     { "uselib", row_uselib },                        /* 25 */
+#endif
+#ifdef SYS_ustat
     { "ustat", row_ustat },
+#endif
+#ifdef SYS_sysfs
     { "sysfs", row_sysfs },
+#endif
+#ifdef SYS__sysctl
     { "_sysctl", row_sysctl },
+#endif
+#ifdef SYS_create_module
     { "create_module", row_create_module },
+#endif
+#ifdef SYS_nfsservctl
     { "nfsservctl", row_nfsservctl },
+#endif
     { "open_tree_attr", row_open_tree_attr },        /* 26 */
     { "nr470", row_unassigned },
     { "fchmodat2", row_fchmodat2 },
@@ -536,7 +590,7 @@ static const struct row rows[] = {
     { "close_range", row_close_range },
     { "name_to_handle_at", row_name_to_handle_at },
     { "io_setup", row_io_setup },
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(__ILP32__)
     { "i386.keyctl", row_i386_keyctl },              /* 28 */
     { "i386.unshare", row_i386_unshare },
     { "i386.mount", row_i386_mount },
@@ -586,7 +640,7 @@ int main(int argc, char **argv) {
         } else usage();
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    printf("probe.version=%d\n", PROBE_VERSION);
+    printf("probe.version=%d\nabi=%s\n", PROBE_VERSION, PROBE_ABI);
     if (bpf_path && load_bpf(bpf_path) != 0) return 2;
     print_identity(list_mounts);
     if (syscalls)
