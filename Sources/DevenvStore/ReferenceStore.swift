@@ -16,13 +16,20 @@ public struct ReferenceStore: Sendable {
 
     public struct Entry: Sendable {
         public var name: String
+        /// The manifest descriptor without the store's own annotations.
         public var descriptor: Descriptor
+        /// When the name was last pointed at this manifest.
+        public var tagged: String?
     }
 
     public func list() throws -> [Entry] {
-        try load().manifests.compactMap { descriptor in
-            guard let name = descriptor.annotations?[Self.refNameAnnotation] else { return nil }
-            return Entry(name: name, descriptor: descriptor)
+        try load().manifests.compactMap { stored in
+            guard let name = stored.annotations?[Self.refNameAnnotation] else { return nil }
+            var descriptor = stored
+            descriptor.annotations?[Self.refNameAnnotation] = nil
+            descriptor.annotations?[Self.createdAnnotation] = nil
+            if descriptor.annotations?.isEmpty == true { descriptor.annotations = nil }
+            return Entry(name: name, descriptor: descriptor, tagged: stored.annotations?[Self.createdAnnotation])
         }
     }
 
