@@ -126,7 +126,9 @@ public final class ImageStore: @unchecked Sendable {
         let manifest = ImageManifest(config: configDescriptor, layers: layers, annotations: annotations)
         try manifest.validate()
         let manifestDescriptor = try content.put(OCIDocument.encode(manifest), mediaType: MediaType.imageManifest)
-        try references.set(name, to: manifestDescriptor)
+        if try references.lookup(name)?.digest != manifestDescriptor.digest {
+            try references.set(name, to: manifestDescriptor)
+        }
         return StoredImage(name: name, manifestDescriptor: manifestDescriptor, manifest: manifest, config: config)
     }
 

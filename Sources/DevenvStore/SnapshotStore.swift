@@ -89,6 +89,22 @@ public struct SnapshotStore: Sendable {
         }
     }
 
+    /// Makes `directory` (on the store's filesystem, already in snapshot form: overlay
+    /// whiteouts and all, e.g. a build step's upper directory) the snapshot for `chainID`.
+    /// If another process got there first, ours is discarded.
+    public func adopt(directory: String, chainID: Digest) throws {
+        let lock = try StoreError.wrap { try FileLock(path: "\(layout.locks)/snapshot-\(Self.key(chainID)).lock") }
+        defer { lock.unlock() }
+        if exists(chainID) {
+            try StoreError.wrap { try DirectoryRemover.remove(directory) }
+            return
+        }
+        try StoreError.wrap {
+            try AtomicFile.rename(directory, to: path(for: chainID))
+            try AtomicFile.syncDirectory(layout.snapshots)
+        }
+    }
+
     /// Chain-id keys of every complete snapshot, and the in-progress directories.
     public func list() -> (complete: [String], work: [String]) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.snapshots)) ?? []
