@@ -131,7 +131,7 @@ struct TOMLParser {
         return KeyPart(name: name, location: start, width: cursor.width(from: start))
     }
 
-    /// `key = value` into `table`; `path` prefixes the key in error messages.
+    /// `key = value` into `table` (the current `[table]`, or an inline table being built).
     mutating func parseKeyValue(in table: TOMLDocumentBuilder.TableID) throws {
         let key = try parseKey()
         cursor.skipWhitespace()
