@@ -59,6 +59,7 @@ final class GzipDecoder: StreamDecoder {
     // zlib keeps a pointer back to the z_stream, so it must not move: heap-allocated.
     private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
     private var state = MemberState.inMember
+    private var member = 1
 
     init() throws {
         stream.initialize(to: z_stream())
@@ -82,6 +83,7 @@ final class GzipDecoder: StreamDecoder {
                 guard try MemberState.atBoundary(&state, &input, format: "gzip") else { continue }
                 inflateReset(stream)
                 state = .inMember
+                member += 1
             }
             stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
             stream.pointee.avail_in = UInt32(min(input.count, Int(UInt32.max)))
@@ -97,9 +99,7 @@ final class GzipDecoder: StreamDecoder {
             case Z_OK: continue
             case Z_STREAM_END: state = .betweenMembers
             case Z_BUF_ERROR: return produced
-            default:
-                let detail = stream.pointee.msg.map { String(cString: $0) } ?? "inflate error \(status)"
-                throw Failure(.corrupt, "invalid gzip data: \(detail)")
+            default: throw inflateFailure(status)
             }
         }
         // inflate may hold output it could not write for lack of space: drain it.
@@ -112,12 +112,15 @@ final class GzipDecoder: StreamDecoder {
             let status = inflate(stream, Z_NO_FLUSH)
             produced += availOut - Int(stream.pointee.avail_out)
             if status == Z_STREAM_END { state = .betweenMembers }
-            else if status != Z_OK && status != Z_BUF_ERROR {
-                let detail = stream.pointee.msg.map { String(cString: $0) } ?? "inflate error \(status)"
-                throw Failure(.corrupt, "invalid gzip data: \(detail)")
-            }
+            else if status != Z_OK && status != Z_BUF_ERROR { throw inflateFailure(status) }
         }
         return produced
+    }
+
+    private func inflateFailure(_ status: Int32) -> Failure {
+        let detail = stream.pointee.msg.map { String(cString: $0) } ?? "inflate error \(status)"
+        let place = member > 1 ? " in member \(member) (trailing data after the gzip stream?)" : ""
+        return Failure(.corrupt, "invalid gzip data\(place): \(detail)")
     }
 
     func finish() throws {

@@ -138,7 +138,13 @@ final class Extractor {
     /// Hardlink targets resolve in-root like any path; they must exist, and never be a
     /// directory or a whiteout. linkat without AT_SYMLINK_FOLLOW links a symlink itself.
     private func makeHardlink(_ path: EntryPath, _ entry: TarEntry) throws {
-        let target = try EntryPath.normalise(entry.linkTarget)
+        let target: EntryPath
+        do {
+            target = try EntryPath.normalise(entry.linkTarget)
+        } catch let failure as Failure {
+            throw Failure(entry: entry.path, failure.kind,
+                          "hardlink target '\(Printable.escape(bytes: entry.linkTarget))': \(failure.message)")
+        }
         guard !path.isRoot, !target.isRoot else { throw Failure(.forbiddenEntry, "hardlink to or from the root directory") }
         let targetParent: FileDescriptor
         do {
