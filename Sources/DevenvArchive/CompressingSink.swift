@@ -33,7 +33,7 @@ final class CompressingSink: @unchecked Sendable {
     init(path: String, compression: LayerCompression, level: Int32?, workers: Int) throws {
         self.path = path
         encoder = try makeEncoder(compression, level: level, workers: workers)
-        file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: 0o644)
         worker = WorkerThread(name: "devenv-compress") { [self] in consume() }
     }
 

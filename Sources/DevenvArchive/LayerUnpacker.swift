@@ -1,4 +1,5 @@
 import DevenvOCI
+import DevenvSystem
 
 /// Unpacks a layer blob into a directory that becomes one overlayfs lower dir (containerd's
 /// overlay snapshotter model). Policies are in docs/layers.md.
@@ -27,6 +28,8 @@ public enum LayerUnpacker {
                         try extractor.apply(entry, reader: reader)
                     } catch let failure as Failure {
                         throw failure.with(entry: entry.path)
+                    } catch let error as SystemError {
+                        throw Failure(entry: entry.path, .system(operation: error.operation, errno: error.errno), error.operation)
                     }
                 }
             }
