@@ -109,7 +109,7 @@ public struct Builder {
         case .copy:
             let root = "\(scratch)/copy-\(number)"
             try CopyStager.stage(planned.files, into: root, number: number, location: planned.location)
-            layer = try commitLayer(from: root, number: number, location: planned.location)
+            layer = try commitLayer(from: root, overlay: false, number: number, location: planned.location)
         case let .run(command, _, network):
             layer = try runStep(planned, command: command, network: network, number: number, state: state, scratch: scratch)
         }
@@ -134,7 +134,7 @@ public struct Builder {
         guard status == 0 else {
             throw BuildError.stepFailed(number: number, location: planned.location, summary: planned.step.summary, status: status)
         }
-        let layer = try commitLayer(from: upper, number: number, location: planned.location)
+        let layer = try commitLayer(from: upper, overlay: true, number: number, location: planned.location)
         // The upper directory already is the new layer in snapshot form; keep it instead of
         // unpacking the layer we just wrote.
         let chain = ChainID.compute(state.diffIDs + [layer.1])
@@ -142,12 +142,15 @@ public struct Builder {
         return layer
     }
 
-    private func commitLayer(from directory: String, number: Int, location: String) throws -> (Descriptor, Digest) {
+    /// `overlay`: the directory is an overlay upper dir whose whiteouts become OCI whiteouts.
+    private func commitLayer(from directory: String, overlay: Bool, number: Int, location: String) throws -> (Descriptor, Digest) {
         let output = "\(store.layout.ingest)/\(UUID().uuidString).layer"
         defer { unlink(output) }
         do {
-            var options = LayerWriteOptions(compression: compression)
+            var options = LayerWriteOptions()
+            options.compression = compression
             options.clampMTime = layerMTime
+            options.translateOverlayWhiteouts = overlay
             let blob = try LayerWriter.write(directory: directory, to: output, options: options)
             try store.content.adoptVerified(file: output, digest: blob.digest)
             return (Descriptor(mediaType: blob.mediaType, digest: blob.digest, size: blob.size), blob.diffID)

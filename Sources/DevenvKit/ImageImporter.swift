@@ -35,7 +35,10 @@ public struct ImageImporter {
                 }
             case let .rootfsDirectory(directory):
                 return try importRootfs(path: directory, tag: tag) { output in
-                    try LayerWriter.write(directory: directory, to: output, options: LayerWriteOptions(compression: compression))
+                    var options = LayerWriteOptions()
+                    options.compression = compression
+                    options.translateOverlayWhiteouts = false
+                    return try LayerWriter.write(directory: directory, to: output, options: options)
                 }
             }
             try store.references.set(tag.description, to: manifest)
