@@ -1,0 +1,1 @@
+// DevenvBuild: the builder arrives with the manifest and runtime.
