@@ -14,6 +14,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
@@ -296,6 +298,14 @@ int devenv_recv_fd(int socket_fd) {
 }
 
 int devenv_ioctl_int(int fd, unsigned long request, int argument) { return ioctl(fd, request, argument); }
+
+long long devenv_statfs_type(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    return (long long)info.f_type;
+}
+
+long devenv_getxattr_size(const char *path, const char *name) { return (long)getxattr(path, name, NULL, 0); }
 
 int devenv_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 

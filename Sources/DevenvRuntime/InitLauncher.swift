@@ -67,7 +67,7 @@ struct InitLauncher {
         let reportRead = FileDescriptor(adopting: report[0])
         let reportWrite = FileDescriptor(adopting: report[1])
 
-        let argv = CStringArray([(initExecutable as NSString).lastPathComponent, ContainerInit.argument])
+        let argv = CStringArray(["devenv", ContainerInit.argument])
         let envp = CStringArray([])
         let placed = [childChannel.raw, reportWrite.raw]
         var pidfd: Int32 = -1

@@ -94,6 +94,9 @@ int devenv_exec_sealed(const char *path, char *const argv[], char *const envp[],
 int devenv_send_fd(int socket_fd, int fd);
 int devenv_recv_fd(int socket_fd);
 int devenv_ioctl_int(int fd, unsigned long request, int argument);
+/* statfs(2)'s f_type (filesystem magic) or -1; getxattr(2)'s value size or -1. */
+long long devenv_statfs_type(const char *path);
+long devenv_getxattr_size(const char *path, const char *name);
 /* Both ends close-on-exec from the start: other threads may fork at any moment. */
 int devenv_pipe_cloexec(int fds[2]);
 int devenv_socketpair_cloexec(int fds[2]);
