@@ -52,12 +52,26 @@ public struct Doctor {
         return DoctorRules.Helper(name: name, path: path, setuidRoot: setuid, hasFileCapabilities: capabilities)
     }
 
+    /// rm -rf that also enters the mode-000 `work/work` directory overlayfs leaves behind.
+    static func removeTree(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            chmod(path, 0o700)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
     private func overlayCheck(rootless: Bool) -> DoctorCheck {
         let name = "overlayfs"
         let base = storeRoot + "/tmp/doctor-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: base) }
+        defer { Self.removeTree(base) }
         do {
-            for directory in [storeRoot, storeRoot + "/tmp", base, base + "/lower", base + "/upper", base + "/work"] {
+            try FileManager.default.createDirectory(atPath: storeRoot + "/tmp", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            for directory in [base, base + "/lower", base + "/upper", base + "/work"] {
                 guard mkdir(directory, 0o700) == 0 || errno == EEXIST else { throw SystemError.last("mkdir", path: directory) }
             }
             let runner = ContainerRunner(initExecutable: initExecutable)
