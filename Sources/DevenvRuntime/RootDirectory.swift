@@ -21,11 +21,17 @@ struct RootDirectory {
         throw SystemError.last("open", path: display(path))
     }
 
-    /// Opens (O_PATH) the directory at `path`, creating missing components (mode 0755).
+    /// Opens (O_PATH) the directory at `path`, creating missing components (mode 0755) where
+    /// the image's symlinks lead, inside the root.
     func ensureDirectory(_ path: String) throws -> Int32 {
         if let descriptor = try open(path, O_PATH | O_DIRECTORY) { return descriptor }
+        return try createDirectory(try canonical(path))
+    }
+
+    private func createDirectory(_ path: String) throws -> Int32 {
+        if let descriptor = try open(path, O_PATH | O_DIRECTORY) { return descriptor }
         let (parent, name) = split(path)
-        let parentDescriptor = try ensureDirectory(parent)
+        let parentDescriptor = try createDirectory(parent)
         defer { close(parentDescriptor) }
         if mkdirat(parentDescriptor, name, 0o755) != 0 && errno != EEXIST {
             throw SystemError.last("mkdir", path: display(path))
@@ -40,7 +46,8 @@ struct RootDirectory {
     /// a mount point for a file bind.
     func ensureFile(_ path: String) throws -> Int32 {
         if let descriptor = try open(path, O_PATH) { return descriptor }
-        let parent = try ensureDirectory(split(path).0)
+        let path = try canonical(path)
+        let parent = try createDirectory(split(path).0)
         close(parent)
         guard let created = try open(path, O_WRONLY | O_CREAT | O_NOCTTY, mode: 0o644) else {
             throw SystemError("create", path: display(path), errno: ENOENT)
@@ -48,6 +55,40 @@ struct RootDirectory {
         close(created)
         guard let descriptor = try open(path, O_PATH) else { throw SystemError("open", path: display(path), errno: ENOENT) }
         return descriptor
+    }
+
+    /// `path` with every symlink resolved inside the root, including in the part that does not
+    /// exist yet (a dangling `/etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf`
+    /// yields `/run/systemd/resolve/stub-resolv.conf`). `..` never climbs above the root.
+    func canonical(_ path: String) throws -> String {
+        var resolved: [Substring] = []
+        var pending = path.split(separator: "/")[...]
+        var links = 0
+        while let next = pending.popFirst() {
+            if next == "." { continue }
+            if next == ".." {
+                _ = resolved.popLast()
+                continue
+            }
+            // Every resolved component is a real directory, so this lookup cannot be redirected.
+            let candidate = (resolved + [next]).joined(separator: "/")
+            guard let target = readLink(candidate) else {
+                resolved.append(next)
+                continue
+            }
+            links += 1
+            guard links <= 40 else { throw SystemError("resolve", path: display(path), errno: ELOOP) }
+            if target.hasPrefix("/") { resolved = [] }
+            pending = target.split(separator: "/")[...] + pending
+        }
+        return "/" + resolved.joined(separator: "/")
+    }
+
+    private func readLink(_ relativePath: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlinkat(descriptor, relativePath, &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The directory holding `path` (created if missing) and the final component's name.
