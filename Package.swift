@@ -39,9 +39,11 @@ let package = Package(
 
         .target(name: "DevenvRegistry", dependencies: ["DevenvOCI", "DevenvStore", "DevenvSystem"]),
         .target(name: "DevenvBuild", dependencies: ["DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvSystem"]),
+        // Pure: Dockerfile text -> instructions -> build steps (no I/O).
+        .target(name: "DevenvDockerfile", dependencies: ["DevenvManifest", "DevenvBuild", "DevenvOCI"]),
 
         // Use cases and the command line.
-        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
+        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvDockerfile", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
         .target(name: "DevenvCLI", dependencies: [
             "DevenvKit", "DevenvOCI", "DevenvStore", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -57,6 +59,7 @@ let package = Package(
         .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSystem"]),
         .testTarget(name: "DevenvManifestTests", dependencies: ["DevenvManifest"]),
         .testTarget(name: "DevenvGitTests", dependencies: ["DevenvGit"]),
+        .testTarget(name: "DevenvDockerfileTests", dependencies: ["DevenvDockerfile", "DevenvBuild", "DevenvManifest"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem"]),
     ]
 )
