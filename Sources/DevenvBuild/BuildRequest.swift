@@ -83,5 +83,10 @@ public struct BuildResult: Sendable {
     public var image: StoredImage
     public var steps: [StepOutcome]
 
+    public init(image: StoredImage, steps: [StepOutcome]) {
+        self.image = image
+        self.steps = steps
+    }
+
     public var rebuiltSteps: Int { steps.filter { $0.missReason != nil }.count }
 }

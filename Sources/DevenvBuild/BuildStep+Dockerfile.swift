@@ -16,3 +16,26 @@ extension BuildStep {
         }
     }
 }
+
+extension BuildStep {
+    /// How two versions of a step differ, for `--explain`: their summaries, or when those
+    /// are equal (a build argument, a cache mount, the network changed), the parts that differ.
+    static func changeDescription(from old: BuildStep, to new: BuildStep) -> (String, String) {
+        if old.summary != new.summary { return (old.summary, new.summary) }
+        if case let .runWithArguments(_, oldArguments, oldMounts, oldNetwork) = old,
+           case let .runWithArguments(_, newArguments, newMounts, newNetwork) = new {
+            if oldArguments != newArguments { return (describe(oldArguments), describe(newArguments)) }
+            if oldMounts != newMounts { return ("cache mounts " + oldMounts.joined(separator: " "), "cache mounts " + newMounts.joined(separator: " ")) }
+            if oldNetwork != newNetwork { return ("network \(oldNetwork.rawValue)", "network \(newNetwork.rawValue)") }
+        }
+        if case let .run(_, oldMounts, oldNetwork) = old, case let .run(_, newMounts, newNetwork) = new {
+            if oldMounts != newMounts { return ("cache " + oldMounts.joined(separator: " "), "cache " + newMounts.joined(separator: " ")) }
+            if oldNetwork != newNetwork { return ("network \(oldNetwork.rawValue)", "network \(newNetwork.rawValue)") }
+        }
+        return (old.summary, new.summary)
+    }
+
+    private static func describe(_ arguments: [EnvironmentVariable]) -> String {
+        arguments.isEmpty ? "no build arguments" : "build arguments " + arguments.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+    }
+}

@@ -21,12 +21,21 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Run every step again.")
     var noCache = false
 
+    @OptionGroup var dockerfile: DockerfileOptions
+
+    func validate() throws { try dockerfile.validate() }
+
     func run() throws {
         try reportingErrors {
             let engine = try global.engine()
-            let project = try Project.load(from: FileManager.default.currentDirectoryPath)
-            let result = try ProjectBuilding.build(engine: engine, project: project,
+            let result: BuildResult
+            if let adopted = try AdoptedBuilding.build(engine: engine, options: dockerfile, noCache: noCache, frozen: frozen, explain: explain) {
+                result = adopted
+            } else {
+                let project = try Project.load(from: FileManager.default.currentDirectoryPath)
+                result = try ProjectBuilding.build(engine: engine, project: project,
                                                    options: ProjectBuild.Options(frozen: frozen, noCache: noCache), explain: explain)
+            }
             if global.json { return Terminal.printJSON(BuildSummary(result)) }
             Terminal.print("\(result.image.familiarName) \(result.image.manifestDescriptor.digest)")
         }
@@ -39,16 +48,18 @@ enum ProjectBuilding {
     static func build(engine: Engine, project: Project, options: ProjectBuild.Options, explain: Bool) throws -> BuildResult {
         let build = ProjectBuild(engine: engine, project: project)
         let executor = RuntimeStepExecutor(store: engine.store)
+        var total = project.manifest.steps.count
         let result = try build.build(options: options, executor: executor, onWait: {
             Terminal.note("waiting for another build of this project to finish…")
         }, events: { event in
             switch event {
-            case let .stepStarted(number, total, summary):
-                Terminal.progress("[\(number)/\(total)] \(summary)")
+            case let .stepStarted(number, steps, summary):
+                total = steps
+                Terminal.progress("[\(number)/\(steps)] \(summary)")
             case let .stepFinished(outcome):
                 Terminal.endProgress()
                 if explain || outcome.missReason != nil {
-                    Terminal.note(line(outcome, total: project.manifest.steps.count))
+                    Terminal.note(line(outcome, total: total))
                 }
             }
         })

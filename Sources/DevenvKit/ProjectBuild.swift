@@ -34,13 +34,17 @@ public struct ProjectBuild {
     public var stateDirectory: String { "\(engine.store.layout.root)/projects/\(project.id)" }
 
     public func build(options: Options, executor: any StepExecutor, onWait: (() -> Void)? = nil, events: (BuildEvent) -> Void = { _ in }) throws -> BuildResult {
+        if project.manifest.base.dockerfile != nil {
+            return try buildOnDockerfile(options: options, executor: executor, onWait: onWait, events: events)
+        }
         let request = try request(options: options)
         return try Builder(store: engine.store, executor: executor).build(request, onWait: onWait, events: events)
     }
 
-    public func request(options: Options) throws -> BuildRequest {
+    /// `base`: an already built base (a Dockerfile's target) instead of `[base] image`.
+    public func request(options: Options, base prebuilt: (StoredImage, String)? = nil) throws -> BuildRequest {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let (base, baseName) = try resolveBase(frozen: options.frozen)
+        let (base, baseName) = try prebuilt ?? resolveBase(frozen: options.frozen)
         let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory).plan()
         var labels = [
             "org.opencontainers.image.title": project.name,
@@ -55,13 +59,20 @@ public struct ProjectBuild {
 
     // MARK: The base and the lock
 
-    var baseText: Located<String> { project.manifest.base.image }
+    var baseText: Located<String> {
+        get throws {
+            guard let image = project.manifest.base.image else { throw DockerfileProjectBuild.notLockable(project) }
+            return image
+        }
+    }
 
     func baseReference() throws -> Reference {
         do {
             return try Reference(parsing: baseText.value)
+        } catch let error as KitError {
+            throw error
         } catch {
-            throw KitError.invalidArgument("\(project.displayPath):\(baseText.location): error: [base] image: \(error)")
+            throw KitError.invalidArgument("\(project.displayPath):\(try baseText.location): error: [base] image: \(error)")
         }
     }
 
@@ -69,6 +80,7 @@ public struct ProjectBuild {
     /// the tag points now; without one the tag is resolved and the lock written.
     func resolveBase(frozen: Bool) throws -> (StoredImage, String) {
         let reference = try baseReference()
+        let baseText = try self.baseText
         let lock = try Lockfile.load(path: project.lockPath)
         let current = lock.map { $0.base == baseText.value } ?? false
         if frozen && !current {
@@ -87,7 +99,7 @@ public struct ProjectBuild {
     /// `devenv lock`: resolve the base anew and record it.
     public func lock() throws -> Lockfile {
         let image = try engine.resolve(try baseReference())
-        let lock = Lockfile(base: baseText.value, baseDigest: image.manifestDescriptor.digest)
+        let lock = Lockfile(base: try baseText.value, baseDigest: image.manifestDescriptor.digest)
         try writeLock(lock)
         return lock
     }

@@ -32,7 +32,10 @@ struct ManifestValidator {
         }
         let path = FieldPath.root.key("base")
         guard let table = table(entry, path: path) else { return nil }
-        checkKeys(table, allowed: ["image"], context: "[base]")
+        checkKeys(table, allowed: ["image", "dockerfile", "context", "target", "args"], context: "[base]")
+        if ["dockerfile", "context", "target", "args"].contains(where: { table[$0] != nil }) {
+            return readDockerfileBase(table, path: path, node: entry.node)
+        }
         guard let imageEntry = required("image", in: table, path: path, at: entry.node) else { return nil }
         guard let image = string(imageEntry, path: path.key("image")) else { return nil }
         guard check(image, path: path.key("image"), ValueRules.imageProblem) else { return nil }
