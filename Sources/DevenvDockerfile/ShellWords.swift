@@ -99,6 +99,9 @@ enum ShellWords {
 /// with single quotes (literal), double quotes (expanding) and the escape character, as
 /// BuildKit's shell lexer does. Quotes are removed from the result.
 struct ShellExpander {
+    /// `${A:-${B:-${C…}}}` nests; deeper than this is an error, not a stack overflow.
+    static let maxDepth = 64
+
     let escape: Unicode.Scalar
     /// The value of a variable, or nil when it is unset.
     let lookup: (String) -> String?
@@ -110,14 +113,14 @@ struct ShellExpander {
     /// One word: quotes removed, variables expanded, whitespace kept.
     func word(_ text: String) throws -> String {
         var scanner = Scanner(Array(text.unicodeScalars))
-        return try process(&scanner, stop: nil, keepQuotes: false).text
+        return try process(&scanner, stop: nil, depth: 0).text
     }
 
     /// Words split at unquoted whitespace after expansion (an unquoted variable's value
     /// splits too).
     func words(_ text: String) throws -> [String] {
         var scanner = Scanner(Array(text.unicodeScalars))
-        return try process(&scanner, stop: nil, keepQuotes: false).words
+        return try process(&scanner, stop: nil, depth: 0).words
     }
 
     /// Heredoc content: variables expanded, quotes left alone, `\$` a literal `$`.
@@ -126,7 +129,7 @@ struct ShellExpander {
         var out = ""
         while let scalar = scanner.peek() {
             if scalar == "$" {
-                out += try dollar(&scanner)
+                out += try dollar(&scanner, depth: 0)
             } else if scalar == escape, scanner.peek(1) == "$" {
                 scanner.advance()
                 out.unicodeScalars.append(scanner.next() ?? "$")
@@ -191,7 +194,8 @@ struct ShellExpander {
         }
     }
 
-    private func process(_ scanner: inout Scanner, stop: Unicode.Scalar?, keepQuotes: Bool) throws -> (text: String, words: [String]) {
+    private func process(_ scanner: inout Scanner, stop: Unicode.Scalar?, depth: Int) throws -> (text: String, words: [String]) {
+        guard depth < Self.maxDepth else { throw Failure(description: "substitutions nested deeper than \(Self.maxDepth) levels") }
         var result = ""
         var words = WordCollector()
         while let scalar = scanner.peek() {
@@ -205,11 +209,11 @@ struct ShellExpander {
                 result += text
                 words.addRaw(text)
             case "\"":
-                let text = try doubleQuoted(&scanner)
+                let text = try doubleQuoted(&scanner, depth: depth)
                 result += text
                 words.addRaw(text)
             case "$":
-                let text = try dollar(&scanner)
+                let text = try dollar(&scanner, depth: depth)
                 result += text
                 for character in text.unicodeScalars { words.add(character) }
             default:
@@ -240,7 +244,7 @@ struct ShellExpander {
         throw Failure(description: "unexpected end of text while looking for the matching single quote")
     }
 
-    private func doubleQuoted(_ scanner: inout Scanner) throws -> String {
+    private func doubleQuoted(_ scanner: inout Scanner, depth: Int) throws -> String {
         scanner.advance()
         var text = ""
         while let scalar = scanner.peek() {
@@ -249,7 +253,7 @@ struct ShellExpander {
                 return text
             }
             if scalar == "$" {
-                text += try dollar(&scanner)
+                text += try dollar(&scanner, depth: depth)
                 continue
             }
             scanner.advance()
@@ -266,7 +270,7 @@ struct ShellExpander {
         throw Failure(description: "unexpected end of text while looking for the matching double quote")
     }
 
-    private func dollar(_ scanner: inout Scanner) throws -> String {
+    private func dollar(_ scanner: inout Scanner, depth: Int) throws -> String {
         scanner.advance()
         guard scanner.peek() == "{" else {
             let name = self.name(&scanner)
@@ -283,10 +287,10 @@ struct ShellExpander {
             return value ?? ""
         case ":":
             guard let modifier = scanner.next() else { throw Failure(description: "syntax error: missing '}'") }
-            let word = try process(&scanner, stop: "}", keepQuotes: false).text
+            let word = try process(&scanner, stop: "}", depth: depth + 1).text
             return try apply(modifier, name: name, value: value, word: word, emptyCounts: true)
         case "-", "+", "?":
-            let word = try process(&scanner, stop: "}", keepQuotes: false).text
+            let word = try process(&scanner, stop: "}", depth: depth + 1).text
             return try apply(operation, name: name, value: value, word: word, emptyCounts: false)
         default:
             throw Failure(description: "unsupported modifier '\(Escaping.text(String(operation)))' in substitution of '\(Escaping.text(name))'")

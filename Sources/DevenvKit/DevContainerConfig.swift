@@ -107,6 +107,7 @@ struct DevContainerReader {
     var variables: DevContainerVariables
     private(set) var diagnostics: [Diagnostic] = []
     private var warnings: [String] = []
+    private var warningLocations: [SourceLocation] = []
     private var notes: [String] = []
 
     init(path: String, configDirectory: String, root: String, environment: [String: String]) {
@@ -402,6 +403,10 @@ struct DevContainerReader {
     }
 
     private mutating func warn(_ location: SourceLocation, _ key: String, _ reason: String) {
-        warnings.append("\(path):\(location.line):\(location.column): '\(Printable.escape(key, limit: 128))' is ignored: \(reason)")
+        let message = "\(path):\(location.line):\(location.column): '\(Printable.escape(key, limit: 128))' is ignored: \(reason)"
+        // In file order, whatever order the keys are read in.
+        let index = warningLocations.firstIndex { location < $0 } ?? warnings.count
+        warnings.insert(message, at: index)
+        warningLocations.insert(location, at: index)
     }
 }

@@ -66,14 +66,26 @@ enum Glob {
     }
 
     /// Pattern segments against path components; `**` spans zero or more components.
+    /// Dynamic programming over (pattern, path) positions, so `**/a/**/a/**/…` against a
+    /// deep path stays quadratic instead of exponential.
     static func match(_ pattern: [String], _ path: [String]) -> Bool {
-        guard let first = pattern.first else { return path.isEmpty }
-        if first == "**" {
-            let rest = Array(pattern.dropFirst())
-            return (0...path.count).contains { match(rest, Array(path.dropFirst($0))) }
+        let patterns = pattern.map { $0 == "**" ? nil : Array($0.unicodeScalars) }
+        let components = path.map { Array($0.unicodeScalars) }
+        // matches[j]: pattern[i...] matches path[j...], computed for i from the end.
+        var matches = [Bool](repeating: false, count: components.count + 1)
+        matches[components.count] = true
+        for segment in patterns.reversed() {
+            var next = [Bool](repeating: false, count: components.count + 1)
+            for j in stride(from: components.count, through: 0, by: -1) {
+                if let segment {
+                    next[j] = j < components.count && matches[j + 1] && matchComponent(segment, components[j])
+                } else {
+                    next[j] = matches[j] || (j < components.count && next[j + 1])
+                }
+            }
+            matches = next
         }
-        guard let component = path.first, matchComponent(Array(first.unicodeScalars), Array(component.unicodeScalars)) else { return false }
-        return match(Array(pattern.dropFirst()), Array(path.dropFirst()))
+        return matches[0]
     }
 
     /// One component: `*` (any run), `?` (one character), `[abc]`, `[a-z]`, `[^x]`, `\x`.
