@@ -33,14 +33,17 @@ let package = Package(
         // Mechanisms.
         .target(name: "DevenvArchive", dependencies: ["DevenvOCI", "DevenvSystem", "CArchive", "CZlib", "CZstd"]),
         .target(name: "DevenvStore", dependencies: ["DevenvOCI", "DevenvArchive", "DevenvSystem"]),
-        .target(name: "DevenvSeccomp", dependencies: ["CSeccomp"]),
+        .target(name: "DevenvSeccomp", dependencies: ["CSeccomp", "DevenvSystem"]),
         .target(name: "DevenvGit", dependencies: ["CGit2"]),
         .target(name: "DevenvRuntime", dependencies: ["DevenvSystem", "DevenvSeccomp", "CDevenvShim"]),
 
+        .target(name: "DevenvRegistry", dependencies: ["DevenvOCI", "DevenvStore", "DevenvSystem"]),
+        .target(name: "DevenvBuild", dependencies: ["DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvSystem"]),
+
         // Use cases and the command line.
-        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
+        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
         .target(name: "DevenvCLI", dependencies: [
-            "DevenvKit", "DevenvOCI", "DevenvStore", "DevenvRuntime", "DevenvSystem",
+            "DevenvKit", "DevenvOCI", "DevenvStore", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "devenv", dependencies: ["DevenvCLI", "DevenvRuntime"]),
@@ -48,6 +51,8 @@ let package = Package(
         .testTarget(name: "DevenvOCITests", dependencies: ["DevenvOCI"]),
         .testTarget(name: "DevenvArchiveTests", dependencies: ["DevenvArchive", "DevenvOCI", "DevenvSystem", "CArchive"]),
         .testTarget(name: "DevenvStoreTests", dependencies: ["DevenvStore", "DevenvOCI", "DevenvArchive"]),
+        .testTarget(name: "DevenvRegistryTests", dependencies: ["DevenvRegistry", "DevenvOCI", "DevenvStore"]),
+        .testTarget(name: "DevenvBuildTests", dependencies: ["DevenvBuild", "DevenvOCI", "DevenvStore"]),
         .testTarget(name: "DevenvSeccompTests", dependencies: ["DevenvSeccomp"]),
         .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSystem"]),
         .testTarget(name: "DevenvManifestTests", dependencies: ["DevenvManifest"]),

@@ -1,0 +1,55 @@
+import DevenvOCI
+import DevenvSystem
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A claim on blobs and snapshots that gc must keep while a shell or build uses them
+/// (RELIABILITY H3). The lease file stays locked by its holder; a lease whose lock is free
+/// belongs to a process that died, and gc removes it.
+public final class Lease: @unchecked Sendable {
+    public struct Claims: Codable, Sendable {
+        public var digests: [Digest]
+        public var snapshots: [String]
+        public var pid: Int32
+    }
+
+    private let lock: FileLock
+    public let path: String
+
+    public init(layout: StoreLayout, digests: [Digest], snapshots: [String]) throws {
+        let path = "\(layout.leases)/\(UUID().uuidString)"
+        self.path = path
+        lock = try StoreError.wrap { try FileLock(path: path) }
+        let claims = Claims(digests: digests, snapshots: snapshots, pid: getpid())
+        try StoreError.wrap { try AtomicFile.write(OCIDocument.encode(claims), to: path + ".json") }
+    }
+
+    deinit {
+        unlink(path + ".json")
+        unlink(path)
+        lock.unlock()
+    }
+
+    /// The claims of every live lease; stale ones are deleted on the way.
+    static func live(layout: StoreLayout) -> [Claims] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.leases)) ?? []
+        var result: [Claims] = []
+        for name in names where !name.hasSuffix(".json") && !name.hasPrefix(".") {
+            let path = "\(layout.leases)/\(name)"
+            if let probe = try? FileLock.attempt(path: path) {
+                // Nobody holds it: the holder died.
+                unlink(path + ".json")
+                unlink(path)
+                probe.unlock()
+                continue
+            }
+            if let data = FileManager.default.contents(atPath: path + ".json"),
+               let claims = try? JSONDecoder().decode(Claims.self, from: data) {
+                result.append(claims)
+            }
+        }
+        return result
+    }
+}
