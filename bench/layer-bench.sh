@@ -5,8 +5,11 @@
 # Input: the Debian bookworm minbase rootfs tar (~170 MB) made by peers-setup.sh.
 # Targets: unpack no slower than tar -xzf; create within 1.2x of tar | zstd.
 #
-# Both sides run warm (page cache filled by a warmup run); output directories are
-# removed in hyperfine's --prepare step, outside the timed part. devenv's create
+# Both sides run warm (page cache filled by a warmup run). Every run extracts into a fresh
+# directory (made in hyperfine's --prepare step, outside the timed part), and all of them are
+# deleted only at the end: ext4 avoids reusing inodes freed in the last 30 s
+# (vm.dirty_expire_centisecs), so an `rm -rf` of the previous 8,700-entry tree right before a
+# run makes inode allocation scan the inode tables and multiplies system time for any tool. devenv's create
 # fsyncs its output, tar | zstd does not: a third variant adds `sync FILE` for reference.
 # The machine should be otherwise idle; other builds on the same cores make the numbers
 # meaningless (check `uptime` first).
@@ -45,12 +48,15 @@ printf '   rootfs tar %s bytes, gzip %s bytes, %s entries\n' \
   "$(stat -c %s "$ROOTFS_TAR")" "$(stat -c %s "$WORK/layer.tar.gz")" "$(tar -tf "$ROOTFS_TAR" | wc -l)"
 
 median() { jq -r ".results[$2].median" "$1"; }
+# A fresh, never-deleted output directory for each run, reached through the `out` symlink.
+fresh_out="d=\$(mktemp -d '$WORK/runs/out.XXXXXX') && ln -sfn \"\$d\" '$WORK/out'"
+mkdir -p "$WORK/runs"
 
 echo "== (a) unpack gzip layer"
 hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/unpack.json" \
-  --prepare "rm -rf '$WORK/out' && mkdir '$WORK/out'" \
-  -n "devenv layer unpack" "'$DEVENV' layer unpack '$WORK/layer.tar.gz' '$WORK/out' --compression gzip" \
-  -n "tar -xzf" "tar -xzf '$WORK/layer.tar.gz' -C '$WORK/out'"
+  --prepare "$fresh_out" \
+  -n "devenv layer unpack" "'$DEVENV' layer unpack '$WORK/layer.tar.gz' '$WORK/out/' --compression gzip" \
+  -n "tar -xzf" "tar -xzf '$WORK/layer.tar.gz' -C '$WORK/out/'"
 
 echo "== (b) create zstd layer"
 hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/create.json" \
