@@ -4,9 +4,10 @@ import DevenvSystem
 import Glibc
 #endif
 
-/// A layer blob being decompressed on its own thread: the file is read, sniffed, decoded and
-/// the uncompressed bytes hashed (the diffID) there, and handed to the consumer through a
-/// bounded ChunkQueue. The consumer (the tar parser) runs on the calling thread.
+/// A layer blob being decompressed on its own thread: the file is read, sniffed and decoded
+/// there, and handed to the consumer (the tar parser, on the calling thread) through a bounded
+/// ChunkQueue. The diffID is hashed on the consumer side as blocks are handed out: inflate
+/// alone keeps the decompression thread busy, so this balances the two threads.
 final class DecodedStream: @unchecked Sendable {
     static let chunkSize = 1 << 20
     static let chunkCount = 4
@@ -18,8 +19,7 @@ final class DecodedStream: @unchecked Sendable {
     private let maxBytes: Int64
     private let queue = ChunkQueue(count: DecodedStream.chunkCount, capacity: DecodedStream.chunkSize)
     private var worker: WorkerThread?
-    // Written by the producer before it finishes the queue; read after next() returned nil.
-    private var diffID: Digest?
+    private var hasher = DigestHasher(.sha256)
     private var total: Int64 = 0
     private var current: Int?
 
@@ -67,8 +67,6 @@ final class DecodedStream: @unchecked Sendable {
                 }
                 queue.publish(index, count: count)
             }
-            total = pump.total
-            diffID = pump.finish()
             queue.finish(error: nil)
         } catch {
             queue.finish(error: error)
@@ -81,7 +79,10 @@ final class DecodedStream: @unchecked Sendable {
         current = nil
         guard let chunk = try queue.next() else { return nil }
         current = chunk.index
-        return UnsafeRawBufferPointer(rebasing: queue.buffer(chunk.index)[..<chunk.count])
+        let block = UnsafeRawBufferPointer(rebasing: queue.buffer(chunk.index)[..<chunk.count])
+        hasher.update(block)
+        total += Int64(block.count)
+        return block
     }
 
     /// Reads to the end (trailing bytes after the tar's end-of-archive are part of the diffID)
@@ -95,8 +96,7 @@ final class DecodedStream: @unchecked Sendable {
         }
         worker?.join()
         worker = nil
-        guard let diffID else { throw Failure(.corrupt, "decompression ended without a digest") }
-        return (diffID, total)
+        return (hasher.finalize(), total)
     }
 
     /// Stops the producer and waits for it. Safe to call more than once.
@@ -111,13 +111,12 @@ final class DecodedStream: @unchecked Sendable {
     deinit { cancel() }
 }
 
-/// Reads the blob, decodes it and hashes the uncompressed bytes, one output buffer at a time.
+/// Reads the blob and decodes it, one output buffer at a time, enforcing the size cap.
 final class DecodePump {
     private let file: FileDescriptor
     private let path: String
     private let decoder: StreamDecoder
     private let maxBytes: Int64
-    private var hasher = DigestHasher(.sha256)
     private let input = UnsafeMutableRawBufferPointer.allocate(byteCount: DecodedStream.readSize, alignment: 64)
     private var pending: UnsafeRawBufferPointer
     private var endOfFile = false
@@ -158,11 +157,8 @@ final class DecodePump {
         if total > maxBytes {
             throw Failure(.limitExceeded, "the uncompressed layer exceeds the limit of \(maxBytes) bytes")
         }
-        hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<filled]))
         return filled
     }
-
-    func finish() -> Digest { hasher.finalize() }
 }
 
 extension String {
