@@ -24,5 +24,10 @@ public struct StepExecution: Sendable {
     public struct CacheMount: Sendable, Hashable {
         public var hostPath: String
         public var containerPath: String
+
+        public init(hostPath: String, containerPath: String) {
+            self.hostPath = hostPath
+            self.containerPath = containerPath
+        }
     }
 }

@@ -14,7 +14,8 @@ struct GCCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let report = try global.engine().garbageCollector().collect(dryRun: dryRun) {
+            let engine = try global.engine()
+            let report = try engine.garbageCollector().collect(dryRun: dryRun, extraRoots: engine.pinnedRoots()) {
                 Terminal.note("waiting for running imports and builds to finish…")
             }
             if global.json { return Terminal.printJSON(report) }
