@@ -153,7 +153,7 @@ enum Privilege {
     static let inCI = ProcessInfo.processInfo.environment["CI"] == "true"
     static let rootOrCI = isRoot || inCI
 
-    static func requireRoot(sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func requireRoot() throws {
         guard isRoot else {
             throw SandboxError("this test needs root (mknod, chown, trusted.* xattrs); run the suite as root")
         }
