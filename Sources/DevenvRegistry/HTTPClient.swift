@@ -124,6 +124,7 @@ private final class Transfer: @unchecked Sendable {
     private var failure: RegistryError?
     private var transportError: Error?
     private var truncated = false
+    private var begun = false
     private(set) var started = DispatchTime.now().uptimeNanoseconds
     private var lastActivity = DispatchTime.now().uptimeNanoseconds
     private var bytes: Int64 = 0
@@ -190,8 +191,12 @@ private final class Transfer: @unchecked Sendable {
                 lock.unlock()
                 return
             }
+            let first = !begun
+            begun = true
+            let headers = first ? Self.headers(of: response) : [:]
             lock.unlock()
             do {
+                if first { try sink.begin(status, headers) }
                 try sink.consume(data)
             } catch {
                 fail(error as? RegistryError ?? RegistryError(.store, operation, "\(error)"))
@@ -225,12 +230,16 @@ private final class Transfer: @unchecked Sendable {
         guard let response = response ?? task.response as? HTTPURLResponse else {
             throw RegistryError(.transport, operation, "the server sent no HTTP response", retryable: true)
         }
+        return HTTPResponse(status: response.statusCode, headers: Self.headers(of: response), body: body,
+                            url: response.url ?? task.originalRequest?.url ?? URL(fileURLWithPath: "/"), truncated: truncated)
+    }
+
+    static func headers(of response: HTTPURLResponse?) -> [String: String] {
         var headers: [String: String] = [:]
-        for (name, value) in response.allHeaderFields {
+        for (name, value) in response?.allHeaderFields ?? [:] {
             if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
         }
-        return HTTPResponse(status: response.statusCode, headers: headers, body: body,
-                            url: response.url ?? task.originalRequest?.url ?? URL(fileURLWithPath: "/"), truncated: truncated)
+        return headers
     }
 
     static func describe(_ error: Error, operation: String) -> RegistryError {

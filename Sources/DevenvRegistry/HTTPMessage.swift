@@ -41,10 +41,16 @@ struct HTTPResponse: Sendable {
     }
 }
 
-/// Consumes a streamed 2xx body chunk by chunk; throwing aborts the transfer.
+/// Consumes a streamed 2xx body: `begin` sees the status and headers before the first
+/// chunk, `consume` each chunk as it arrives. Throwing from either aborts the transfer.
 final class BodySink: @unchecked Sendable {
+    let begin: (Int, [String: String]) throws -> Void
     let consume: (Data) throws -> Void
-    init(_ consume: @escaping (Data) throws -> Void) { self.consume = consume }
+
+    init(begin: @escaping (Int, [String: String]) throws -> Void = { _, _ in }, consume: @escaping (Data) throws -> Void) {
+        self.begin = begin
+        self.consume = consume
+    }
 }
 
 enum BodyHandling: Sendable {
