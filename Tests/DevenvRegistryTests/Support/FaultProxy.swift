@@ -156,7 +156,8 @@ final class FaultProxy: @unchecked Sendable {
         let connection = WireConnection(fd: fd)
         defer { connection.closeQuietly() }
         guard connected == 0 else { return nil }
-        var text = "\(request.method) \(request.target) HTTP/1.1\r\nHost: 127.0.0.1:\(upstream)\r\nConnection: close\r\n"
+        // The client's Host goes upstream so the registry's Location headers point back here.
+        var text = "\(request.method) \(request.target) HTTP/1.1\r\nHost: \(request.headers["host"] ?? "127.0.0.1:\(upstream)")\r\nConnection: close\r\n"
         for (name, value) in request.rawHeaders {
             let lower = name.lowercased()
             if ["host", "connection", "content-length", "transfer-encoding", "expect", "keep-alive"].contains(lower) { continue }

@@ -77,3 +77,29 @@ extension RegistryConfiguration {
         return configuration
     }
 }
+
+/// Collects transfer events from the client's worker threads.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [TransferEvent] = []
+
+    func record(_ event: TransferEvent) {
+        lock.lock()
+        events.append(event)
+        lock.unlock()
+    }
+
+    var all: [TransferEvent] {
+        lock.lock()
+        defer { lock.unlock() }
+        return events
+    }
+
+    var skips: [TransferEvent.Skip] {
+        all.compactMap { if case let .skipped(_, how) = $0 { return how }; return nil }
+    }
+
+    var retries: Int {
+        all.filter { if case .retrying = $0 { return true }; return false }.count
+    }
+}
