@@ -56,7 +56,7 @@ final class Authenticator: @unchecked Sendable {
 
     /// Answers a 401: parses the challenge and obtains what it asks for. Throws when the
     /// challenge is malformed, credentials are missing or refused, or the token service fails.
-    func respond(to response: HTTPResponse, scopes: [String], http: HTTPClient, operation: String) throws {
+    func respond(to response: HTTPResponse, scopes: [String], sent: String?, http: HTTPClient, operation: String) throws {
         guard let header = response.header("www-authenticate") else {
             throw RegistryError(.unauthorized, operation, "HTTP 401 without a WWW-Authenticate challenge")
         }
@@ -67,7 +67,7 @@ final class Authenticator: @unchecked Sendable {
             throw RegistryError(.invalidContent, operation, "malformed WWW-Authenticate header (\(reason)): \(Printable.escape(header, limit: 200))")
         }
         if let bearer = challenges.first(where: { $0.scheme == "bearer" }) {
-            try answerBearer(bearer, scopes: scopes, http: http, operation: operation)
+            try answerBearer(bearer, scopes: scopes, sent: sent, http: http, operation: operation)
         } else if challenges.contains(where: { $0.scheme == "basic" }) {
             guard let credentials = try credentials() else {
                 throw RegistryError(.unauthorized, operation, "the registry requires a login; run `devenv login \(authority)`")
@@ -105,7 +105,7 @@ final class Authenticator: @unchecked Sendable {
         return loaded
     }
 
-    private func answerBearer(_ challenge: AuthChallenge, scopes: [String], http: HTTPClient, operation: String) throws {
+    private func answerBearer(_ challenge: AuthChallenge, scopes: [String], sent: String?, http: HTTPClient, operation: String) throws {
         guard let realmText = challenge.parameters["realm"], let realm = URL(string: realmText),
               let realmScheme = realm.scheme?.lowercased(), realmScheme == "https" || realmScheme == "http", let realmHost = realm.host else {
             throw RegistryError(.invalidContent, operation, "the Bearer challenge has no usable realm URL")
@@ -115,12 +115,14 @@ final class Authenticator: @unchecked Sendable {
             throw RegistryError(.insecure, operation, "the token service \(HTTPMessage.display(realm)) is plain HTTP; refusing to use it for a registry that is not loopback or insecure-listed")
         }
         var wanted = scopes
-        for scope in (challenge.parameters["scope"] ?? "").split(separator: " ").map(String.init) where !wanted.contains(scope) {
+        for scope in (challenge.parameters["scope"] ?? "").split(separator: " ").map(String.init) where !Self.covered(scope, by: wanted) {
             wanted.append(scope)
         }
         let service = challenge.parameters["service"]
         fetchLock.lock()
         defer { fetchLock.unlock() }
+        // Another thread may have fetched a fresh token while this one waited.
+        if let current = authorization(for: scopes), current != sent { return }
         let token = try fetchToken(realm: realm, service: service, scopes: wanted, http: http, operation: operation)
         lock.lock()
         scheme = .bearer(realm: realm, service: service)
@@ -187,4 +189,16 @@ final class Authenticator: @unchecked Sendable {
     }
 
     private static func key(_ scopes: [String]) -> String { scopes.sorted().joined(separator: " ") }
+
+    /// Whether `scope` (`repository:NAME:pull`) asks for nothing beyond `scopes`.
+    static func covered(_ scope: String, by scopes: [String]) -> Bool {
+        let parts = scope.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return scopes.contains(scope) }
+        let wanted = Set(parts[2].split(separator: ","))
+        return scopes.contains { other in
+            let otherParts = other.split(separator: ":", omittingEmptySubsequences: false)
+            return otherParts.count == 3 && otherParts[0] == parts[0] && otherParts[1] == parts[1]
+                && wanted.isSubset(of: Set(otherParts[2].split(separator: ",")))
+        }
+    }
 }

@@ -61,7 +61,7 @@ final class EndpointClient: @unchecked Sendable {
             if rounds > configuration.limits.authRounds {
                 throw RegistryError(.unauthorized, operation, "the registry still answers HTTP 401 after \(configuration.limits.authRounds) rounds of authentication: the credentials or token are not accepted for \(scopes.joined(separator: " ")) (\(HTTPMessage.describeErrorBody(response.body)))")
             }
-            try authenticator.respond(to: response, scopes: scopes, http: http, operation: operation)
+            try authenticator.respond(to: response, scopes: scopes, sent: attempt.headers["Authorization"], http: http, operation: operation)
         }
     }
 

@@ -104,6 +104,14 @@ private final class TransferRouter: NSObject, URLSessionDataDelegate, @unchecked
         completionHandler(nil)
     }
 
+    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+                    completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+        // URLSession on Linux stalls a 401 under default handling; authentication is the
+        // caller's job (Authenticator), so decline and hand back the 401 as it is.
+        transfer(for: task)?.declinedChallenge()
+        completionHandler(.cancelAuthenticationChallenge, nil)
+    }
+
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
         transfer(for: task, remove: true)?.completed(error: error)
     }
@@ -125,6 +133,7 @@ private final class Transfer: @unchecked Sendable {
     private var transportError: Error?
     private var truncated = false
     private var begun = false
+    private var challengeDeclined = false
     private(set) var started = DispatchTime.now().uptimeNanoseconds
     private var lastActivity = DispatchTime.now().uptimeNanoseconds
     private var bytes: Int64 = 0
@@ -213,9 +222,15 @@ private final class Transfer: @unchecked Sendable {
         if first { task?.cancel() }
     }
 
+    func declinedChallenge() {
+        lock.lock()
+        challengeDeclined = true
+        lock.unlock()
+    }
+
     func completed(error: Error?) {
         lock.lock()
-        if let error, failure == nil, !truncated {
+        if let error, failure == nil, !truncated, !(challengeDeclined && response != nil) {
             transportError = error
         }
         lock.unlock()
