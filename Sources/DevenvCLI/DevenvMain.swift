@@ -10,6 +10,7 @@ struct Devenv: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devenv",
         abstract: "Reproducible development environments: OCI images, layer cache, daemonless containers.",
-        version: "0.1.0"
+        version: "0.1.0",
+        subcommands: [ImageCommand.self, GCCommand.self, LayerCommand.self]
     )
 }
