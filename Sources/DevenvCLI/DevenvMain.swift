@@ -11,6 +11,6 @@ struct Devenv: ParsableCommand {
         commandName: "devenv",
         abstract: "Reproducible development environments: OCI images, layer cache, daemonless containers.",
         version: "0.1.0",
-        subcommands: [ImageCommand.self, GCCommand.self, LayerCommand.self]
+        subcommands: [ImageCommand.self, GCCommand.self, LayerCommand.self, PullCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self]
     )
 }

@@ -90,6 +90,10 @@ public struct DockerCredentialStore: CredentialSource {
         normalize(registry) == Reference.defaultRegistry ? dockerHubKey : registry
     }
 
+    /// The registry name for what a user typed: `https://index.docker.io/v1/` -> `docker.io`,
+    /// `http://host:5000/` -> `host:5000`.
+    public static func registryName(_ text: String) -> String { normalize(text.trimmingCharacters(in: .whitespaces)) }
+
     /// `https://index.docker.io/v1/`, `index.docker.io`, `registry-1.docker.io` -> `docker.io`;
     /// `http://host:5000/` -> `host:5000`.
     static func normalize(_ key: String) -> String {
