@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # pull-bench.sh - time `devenv pull` of the Debian bookworm image from the local registry
 # into a fresh store (download, verify, unpack into snapshots) against
-# `podman pull --tls-verify=false` of the same image after `podman rmi`, in the same run.
+# `podman pull --tls-verify=false` of the same image into a fresh podman storage root
+# (`podman rmi` alone would only untag: peers-setup.sh keeps the same layers under
+# localhost/base/bookworm:12), alternating, in the same run. Also times
+# `devenv pull --no-unpack` (download and verify only) for reference.
 # Prints each run, the medians and the ratio devenv/podman (target <= 0.6).
 #
 # Needs: root (podman's rootful storage), the peers registry on 127.0.0.1:5000 with
@@ -35,23 +38,36 @@ trap cleanup EXIT
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-devenv_times=() podman_times=()
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {print b - a}'; }
+
+devenv_times=() podman_times=() fetch_times=()
 for i in $(seq "$RUNS"); do
   store="$work/store-$i"
   sync; start=$(now)
   "$DEVENV" pull --store "$store" "$IMAGE" >/dev/null
   end=$(now)
-  devenv_times+=("$(awk -v a="$start" -v b="$end" 'BEGIN {print b - a}')")
+  devenv_times+=("$(elapsed "$start" "$end")")
   [ -d "$store/snapshots" ] && [ -n "$(ls -A "$store/snapshots")" ] || die "devenv pull left no unpacked snapshot"
   rm -rf "$store"
 
-  podman rmi -f "$IMAGE" >/dev/null 2>&1 || true
   sync; start=$(now)
-  podman pull -q --tls-verify=false "$IMAGE" >/dev/null
+  "$DEVENV" pull --no-unpack --store "$store" "$IMAGE" >/dev/null
   end=$(now)
-  podman_times+=("$(awk -v a="$start" -v b="$end" 'BEGIN {print b - a}')")
-  printf 'run %d: devenv %.3f s  podman %.3f s\n' "$i" "${devenv_times[-1]}" "${podman_times[-1]}"
+  fetch_times+=("$(elapsed "$start" "$end")")
+  rm -rf "$store"
+
+  root="$work/podman-$i"
+  sync; start=$(now)
+  podman --root "$root/root" --runroot "$root/run" pull -q --tls-verify=false "$IMAGE" >/dev/null
+  end=$(now)
+  podman_times+=("$(elapsed "$start" "$end")")
+  podman --root "$root/root" --runroot "$root/run" rmi -af >/dev/null 2>&1 || true
+  umount "$root/root/overlay" 2>/dev/null || true
+  rm -rf "$root"
+  printf 'run %d: devenv %.3f s (download only %.3f s)  podman %.3f s\n' "$i" "${devenv_times[-1]}" "${fetch_times[-1]}" "${podman_times[-1]}"
 done
+fm=$(printf '%s\n' "${fetch_times[@]}" | median)
+printf 'median devenv pull --no-unpack: %.3f s\n' "$fm"
 
 dm=$(printf '%s\n' "${devenv_times[@]}" | median)
 pm=$(printf '%s\n' "${podman_times[@]}" | median)
