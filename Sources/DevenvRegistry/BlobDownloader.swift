@@ -1,6 +1,9 @@
 import DevenvOCI
 import DevenvStore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Downloads one blob into the store's ingest area and commits it only when its size and
 /// digest match the descriptor (RELIABILITY A1).
@@ -40,6 +43,11 @@ struct BlobDownloader {
         }
         let ingest = Ingest(writer: try RegistryError.wrap(operation) { try store.content.writer(algorithm: descriptor.digest.algorithm) })
         let url = try client.url("\(repository)/blobs/\(descriptor.digest)")
+        var committed = false
+        defer {
+            // Partial data never outlives a failed download, whoever still holds the writer.
+            if !committed { unlink(ingest.writer.ingestPath) }
+        }
         progress?(.started(descriptor))
         var failures = 0
         while true {
@@ -77,6 +85,7 @@ struct BlobDownloader {
         try RegistryError.wrap(operation) {
             try ingest.writer.commit(expected: descriptor.digest, size: size, context: "pull \(kind) \(descriptor.digest)")
         }
+        committed = true
         progress?(.progress(descriptor, completed: size))
         progress?(.finished(descriptor))
     }

@@ -307,7 +307,7 @@ private final class Watchdog: @unchecked Sendable {
         let shortest = [timeouts.response, timeouts.idle, timeouts.lowSpeedWindow, deadline ?? .infinity].min() ?? 1
         let tick = max(0.02, min(0.5, shortest / 5))
         timer.schedule(deadline: .now() + tick, repeating: tick)
-        timer.setEventHandler { [self] in check() }
+        timer.setEventHandler { [weak self] in self?.check() }
         timer.resume()
     }
 
