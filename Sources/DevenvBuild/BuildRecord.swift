@@ -47,7 +47,7 @@ public enum MissReason: Equatable, Sendable, CustomStringConvertible {
         case let .stepChanged(from, to): return "the step changed: '\(from)' -> '\(to)'"
         case let .inputsChanged(changes): return changes.map(\.description).joined(separator: "; ")
         case let .baseChanged(name, from, to): return "base image \(name) moved: \(from.short) -> \(to.short)"
-        case let .earlierStepRebuilt(number): return "step \(number) before it was rebuilt"
+        case let .earlierStepRebuilt(number): return "earlier step \(number) was rebuilt"
         case .noCache: return "--no-cache"
         case .entryMissing: return "nothing changed, but the cached layer is gone (removed by gc)"
         }

@@ -27,7 +27,7 @@ struct BuildPlanner {
         var workdir = "/"
         var planned: [PlannedStep] = []
         for step in project.manifest.steps {
-            let location = project.location(step.location)
+            let location = project.location(Self.valueLocation(step) ?? step.location)
             switch step.action {
             case let .run(run):
                 let mounts = run.cache.map(\.value)
@@ -54,6 +54,18 @@ struct BuildPlanner {
         }
         statCache.save()
         return planned
+    }
+
+    /// The line of the step's defining value (`run = …`), more precise than its `[[step]]`.
+    static func valueLocation(_ step: Manifest.Step) -> SourceLocation? {
+        switch step.action {
+        case let .run(run): return run.command.location
+        case let .copy(copy): return copy.sources.first?.location
+        case let .env(variables): return variables.map(\.location).min()
+        case let .workdir(path): return path.location
+        case let .user(user): return user.location
+        case let .packages(packages): return packages.first?.location
+        }
     }
 
     private func network(_ network: Manifest.Network?) -> BuildNetwork {

@@ -5,6 +5,7 @@ public enum KitError: Error, CustomStringConvertible, Sendable {
     case importFailed(source: String, reason: String)
     case exportFailed(image: String, reason: String)
     case invalidArgument(String)
+    case projectNotFound(String)
 
     public var description: String {
         switch self {
@@ -14,6 +15,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable {
             return "export '\(Printable.escape(image))': \(reason)"
         case let .invalidArgument(message):
             return message
+        case let .projectNotFound(directory):
+            return "no .devenv/devenv.toml in '\(Printable.escape(directory))' or any parent directory\nhint: `devenv init` creates one"
         }
     }
 }

@@ -20,7 +20,7 @@ public struct Project: Sendable {
     /// Finds and loads the project containing `directory`.
     public static func load(from directory: String) throws -> Project {
         guard let root = ProjectLocator.find(from: directory) else {
-            throw KitError.invalidArgument("no \(ProjectLocator.manifestPath) in \(quoted(directory)) or any parent directory\nhint: `devenv init` creates one")
+            throw KitError.projectNotFound(directory)
         }
         return try load(root: root)
     }

@@ -44,4 +44,86 @@ ssize_t devenv_lgetxattr(const char *path, const char *name, void *value, size_t
 int devenv_lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags);
 int devenv_syncfs(int fd);
 
+/* ---- Container runtime (container.c) ---- */
+
+#include <signal.h>
+#include <stddef.h>
+
+/* Exit status of the cloned child and of `devenv __init` when setup fails before the command runs. */
+#define DEVENV_INIT_SETUP_FAILED 127
+
+/* clone(2)s a child in new namespaces that waits for one byte on sync_fd (the parent writes the
+   id maps first), optionally becomes uid/gid 0 of its user namespace, arms PDEATHSIG, starts a
+   session, moves stdio[] to 0-2 (-1 keeps one) and fds[] to 3, 4, ... (closing everything
+   else) and execs path. Pre-exec failures
+   are written to error_fd as "setup stage: message (ERRNO)". Returns the pid and a pidfd. */
+struct devenv_spawn {
+    unsigned long clone_flags;
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    int sync_fd;
+    int error_fd;
+    int error_fd_after_exec;
+    int stdio[3];
+    const int *fds;
+    int nfds;
+    int become_root;
+};
+pid_t devenv_spawn_container(const struct devenv_spawn *spawn, int *pidfd);
+
+int devenv_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
+int devenv_umount2(const char *target, int flags);
+int devenv_pivot_root(const char *new_root, const char *put_old);
+int devenv_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set, uint64_t attr_clr);
+int devenv_fsopen(const char *fsname, unsigned int flags);
+int devenv_fsconfig_string(int fd, const char *key, const char *value);
+int devenv_fsconfig_flag(int fd, const char *key);
+int devenv_fsconfig_create(int fd);
+int devenv_fsmount(int fd, unsigned int flags, unsigned int attrs);
+int devenv_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags);
+
+#define DEVENV_MOUNT_ATTR_RDONLY 0x00000001
+#define DEVENV_MOUNT_ATTR_NOSUID 0x00000002
+#define DEVENV_MOUNT_ATTR_NODEV 0x00000004
+#define DEVENV_MOUNT_ATTR_NOEXEC 0x00000008
+#define DEVENV_AT_RECURSIVE 0x8000
+#define DEVENV_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define DEVENV_FSOPEN_CLOEXEC 0x00000001
+#define DEVENV_FSMOUNT_CLOEXEC 0x00000001
+
+int devenv_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5);
+int devenv_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+int devenv_capget(uint64_t *effective, uint64_t *permitted, uint64_t *inheritable);
+int devenv_clear_ambient_capabilities(void);
+int devenv_setgroups(size_t count, const gid_t *groups);
+int devenv_setresuid(uid_t uid);
+int devenv_setresgid(gid_t gid);
+int devenv_sethostname(const char *name, size_t length);
+
+/* Loads the seccomp filter (when given) and execve()s immediately: nothing may run in between. */
+int devenv_exec_sealed(const char *path, char *const argv[], char *const envp[], const void *filter, unsigned short instructions);
+
+/* SCM_RIGHTS over a unix socket (the pty master travels from the container to the parent). */
+int devenv_send_fd(int socket_fd, int fd);
+int devenv_recv_fd(int socket_fd);
+int devenv_ioctl_int(int fd, unsigned long request, int argument);
+/* statfs(2)'s f_type (filesystem magic) or -1; getxattr(2)'s value size or -1. */
+long long devenv_statfs_type(const char *path);
+long devenv_getxattr_size(const char *path, const char *name);
+/* Both ends close-on-exec from the start: other threads may fork at any moment. */
+int devenv_pipe_cloexec(int fds[2]);
+int devenv_socketpair_cloexec(int fds[2]);
+int devenv_loopback_up(void);
+int devenv_pidfd_send_signal(int pidfd, int signal_number);
+
+/* Process-wide signal relay: handlers write the signal number to every registered pipe. */
+int devenv_relay_register(int write_fd);
+void devenv_relay_unregister(int slot);
+int devenv_relay_install(int signal_number, struct sigaction *previous);
+int devenv_signal_restore(int signal_number, const struct sigaction *previous);
+int devenv_signal_ignore(int signal_number, struct sigaction *previous);
+/* Every disposition back to SIG_DFL and an empty signal mask (before exec of the user's command). */
+void devenv_signal_defaults(void);
+
 #endif

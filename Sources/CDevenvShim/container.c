@@ -1,0 +1,385 @@
+#define _GNU_SOURCE
+#include "devenv_shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/sched.h>
+
+/* <linux/mount.h> clashes with glibc 2.36's <sys/mount.h>, so the new mount API constants
+   are spelled out here. */
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#define SYS_fsconfig 431
+#define SYS_fsmount 432
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+/* ---- Spawning the container's init ---------------------------------------------------- */
+
+/* Appends a C string to a fixed buffer; async-signal-safe (no allocation, no locale). */
+static size_t append(char *buffer, size_t used, size_t size, const char *text) {
+    while (text && *text && used + 1 < size) buffer[used++] = *text++;
+    return used;
+}
+
+/* Reports `stage object: description (ERRNO)` and exits; runs in the cloned child where only
+   async-signal-safe calls are allowed (the parent is multi-threaded). */
+static void child_fail(int fd, const char *stage, const char *object, int error) {
+    char line[1024];
+    size_t used = append(line, 0, sizeof line, "setup ");
+    used = append(line, used, sizeof line, stage);
+    if (object) {
+        used = append(line, used, sizeof line, " ");
+        used = append(line, used, sizeof line, object);
+    }
+    used = append(line, used, sizeof line, ": ");
+    used = append(line, used, sizeof line, strerrordesc_np(error));
+    used = append(line, used, sizeof line, " (");
+    used = append(line, used, sizeof line, strerrorname_np(error));
+    used = append(line, used, sizeof line, ")\n");
+    if (fd >= 0) (void)!write(fd, line, used);
+    _exit(DEVENV_INIT_SETUP_FAILED);
+}
+
+static void reset_signals(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_DFL;
+    for (int signal_number = 1; signal_number < _NSIG; signal_number++) {
+        if (signal_number == SIGKILL || signal_number == SIGSTOP) continue;
+        (void)sigaction(signal_number, &action, NULL); /* glibc-internal signals fail harmlessly */
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    (void)sigprocmask(SIG_SETMASK, &empty, NULL);
+}
+
+/* Places stdio[] at 0, 1, 2 (-1 keeps the current one) and fds[] at 3, 4, ... without clobbering
+   each other: first copies above every target, then down; everything else is closed. */
+static int place_fds(const int stdio[3], const int *fds, int count) {
+    int sources[19], targets[19], total = 0;
+    if (count > 16) return -1;
+    for (int index = 0; index < 3; index++) {
+        if (stdio[index] >= 0) {
+            sources[total] = stdio[index];
+            targets[total++] = index;
+        }
+    }
+    for (int index = 0; index < count; index++) {
+        sources[total] = fds[index];
+        targets[total++] = 3 + index;
+    }
+    for (int index = 0; index < total; index++) {
+        sources[index] = fcntl(sources[index], F_DUPFD_CLOEXEC, 3 + count);
+        if (sources[index] < 0) return -1;
+    }
+    for (int index = 0; index < total; index++) {
+        if (dup2(sources[index], targets[index]) < 0) return -1; /* dup2 clears FD_CLOEXEC on the copy */
+    }
+    return (int)syscall(SYS_close_range, 3 + count, ~0U, 0);
+}
+
+static void run_child(const struct devenv_spawn *spawn) {
+    reset_signals();
+    char go = 0;
+    ssize_t count;
+    do {
+        count = read(spawn->sync_fd, &go, 1);
+    } while (count < 0 && errno == EINTR);
+    if (count != 1) _exit(DEVENV_INIT_SETUP_FAILED); /* the parent gave up (id maps failed) */
+
+    if (spawn->become_root) {
+        /* Raw syscalls: glibc's set*id would try to signal the parent's other threads. */
+        if (syscall(SYS_setresgid, 0, 0, 0) != 0) child_fail(spawn->error_fd, "setresgid", "0", errno);
+        if (syscall(SYS_setresuid, 0, 0, 0) != 0) child_fail(spawn->error_fd, "setresuid", "0", errno);
+    }
+    /* Set after the credential change, which would clear it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(spawn->error_fd, "prctl", "PR_SET_PDEATHSIG", errno);
+    /* The parent may have died before PDEATHSIG was armed: its read end of the error pipe is then gone. */
+    struct pollfd lifeline = { .fd = spawn->error_fd, .events = POLLOUT };
+    if (poll(&lifeline, 1, 0) == 1 && (lifeline.revents & POLLERR)) _exit(DEVENV_INIT_SETUP_FAILED);
+    if (setsid() < 0) child_fail(spawn->error_fd, "setsid", NULL, errno);
+    if (chdir("/") != 0) child_fail(spawn->error_fd, "chdir", "/", errno);
+    if (place_fds(spawn->stdio, spawn->fds, spawn->nfds) != 0) child_fail(spawn->error_fd, "pass descriptors to", "init", errno);
+    execve(spawn->path, spawn->argv, spawn->envp);
+    /* error_fd was moved by place_fds; its new number is given by the caller. */
+    child_fail(spawn->error_fd_after_exec, "exec init", spawn->path, errno);
+}
+
+pid_t devenv_spawn_container(const struct devenv_spawn *spawn, int *pidfd) {
+    int descriptor = -1;
+    long pid = syscall(SYS_clone, (unsigned long)(spawn->clone_flags | CLONE_PIDFD | SIGCHLD), NULL, &descriptor, NULL, 0);
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        run_child(spawn);
+        _exit(DEVENV_INIT_SETUP_FAILED);
+    }
+    *pidfd = descriptor;
+    return (pid_t)pid;
+}
+
+/* ---- Mount helpers ------------------------------------------------------------------------ */
+
+int devenv_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data) {
+    return mount(source, target, fstype, flags, data);
+}
+
+int devenv_umount2(const char *target, int flags) { return umount2(target, flags); }
+
+int devenv_pivot_root(const char *new_root, const char *put_old) {
+    return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+struct devenv_mount_attr {
+    uint64_t attr_set;
+    uint64_t attr_clr;
+    uint64_t propagation;
+    uint64_t userns_fd;
+};
+
+int devenv_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set, uint64_t attr_clr) {
+    struct devenv_mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = attr_set;
+    attr.attr_clr = attr_clr;
+    return (int)syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof attr);
+}
+
+int devenv_fsopen(const char *fsname, unsigned int flags) { return (int)syscall(SYS_fsopen, fsname, flags); }
+
+int devenv_fsconfig_string(int fd, const char *key, const char *value) {
+    return (int)syscall(SYS_fsconfig, fd, 1 /* FSCONFIG_SET_STRING */, key, value, 0);
+}
+
+int devenv_fsconfig_flag(int fd, const char *key) {
+    return (int)syscall(SYS_fsconfig, fd, 0 /* FSCONFIG_SET_FLAG */, key, NULL, 0);
+}
+
+int devenv_fsconfig_create(int fd) {
+    return (int)syscall(SYS_fsconfig, fd, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0);
+}
+
+int devenv_fsmount(int fd, unsigned int flags, unsigned int attrs) { return (int)syscall(SYS_fsmount, fd, flags, attrs); }
+
+int devenv_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags) {
+    return (int)syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
+}
+
+/* ---- Process state ------------------------------------------------------------------------ */
+
+int devenv_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5) {
+    return prctl(option, arg2, arg3, arg4, arg5);
+}
+
+int devenv_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable) {
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    data[0].effective = (uint32_t)effective;
+    data[1].effective = (uint32_t)(effective >> 32);
+    data[0].permitted = (uint32_t)permitted;
+    data[1].permitted = (uint32_t)(permitted >> 32);
+    data[0].inheritable = (uint32_t)inheritable;
+    data[1].inheritable = (uint32_t)(inheritable >> 32);
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+int devenv_capget(uint64_t *effective, uint64_t *permitted, uint64_t *inheritable) {
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) != 0) return -1;
+    *effective = ((uint64_t)data[1].effective << 32) | data[0].effective;
+    *permitted = ((uint64_t)data[1].permitted << 32) | data[0].permitted;
+    *inheritable = ((uint64_t)data[1].inheritable << 32) | data[0].inheritable;
+    return 0;
+}
+
+int devenv_clear_ambient_capabilities(void) {
+    return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+}
+
+int devenv_setgroups(size_t count, const gid_t *groups) { return setgroups(count, groups); }
+int devenv_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
+int devenv_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }
+
+int devenv_sethostname(const char *name, size_t length) { return sethostname(name, length); }
+
+int devenv_exec_sealed(const char *path, char *const argv[], char *const envp[], const void *filter, unsigned short instructions) {
+    if (filter && instructions > 0) {
+        struct sock_fprog program = { .len = instructions, .filter = (struct sock_filter *)filter };
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0) != 0) return -1;
+    }
+    execve(path, argv, envp);
+    return -1;
+}
+
+/* ---- Descriptors, sockets, ioctls --------------------------------------------------------- */
+
+int devenv_send_fd(int socket_fd, int fd) {
+    char byte = 'm';
+    struct iovec vector = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr header;
+        char buffer[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = { .msg_iov = &vector, .msg_iovlen = 1, .msg_control = control.buffer, .msg_controllen = sizeof control.buffer };
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(header), &fd, sizeof(int));
+    ssize_t sent;
+    do {
+        sent = sendmsg(socket_fd, &message, MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    return sent == 1 ? 0 : -1;
+}
+
+int devenv_recv_fd(int socket_fd) {
+    char byte = 0;
+    struct iovec vector = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr header;
+        char buffer[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = { .msg_iov = &vector, .msg_iovlen = 1, .msg_control = control.buffer, .msg_controllen = sizeof control.buffer };
+    ssize_t received;
+    do {
+        received = recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC);
+    } while (received < 0 && errno == EINTR);
+    if (received < 0) return -1;
+    if (received == 0) {
+        errno = ECONNRESET;
+        return -1;
+    }
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    if (!header || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) {
+        errno = EBADMSG;
+        return -1;
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(header), sizeof(int));
+    return fd;
+}
+
+int devenv_ioctl_int(int fd, unsigned long request, int argument) { return ioctl(fd, request, argument); }
+
+long long devenv_statfs_type(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    return (long long)info.f_type;
+}
+
+long devenv_getxattr_size(const char *path, const char *name) { return (long)getxattr(path, name, NULL, 0); }
+
+int devenv_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int devenv_socketpair_cloexec(int fds[2]) { return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds); }
+
+int devenv_loopback_up(void) {
+    int socket_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (socket_fd < 0) return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+    int result = ioctl(socket_fd, SIOCGIFFLAGS, &request);
+    if (result == 0) {
+        request.ifr_flags |= IFF_UP | IFF_RUNNING;
+        result = ioctl(socket_fd, SIOCSIFFLAGS, &request);
+    }
+    int saved = errno;
+    close(socket_fd);
+    errno = saved;
+    return result;
+}
+
+int devenv_pidfd_send_signal(int pidfd, int signal_number) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, signal_number, NULL, 0);
+}
+
+/* ---- Signal relay ------------------------------------------------------------------------- */
+
+/* Signals arrive on any thread of the multi-threaded parent; the handler only writes the signal
+   number to every registered pipe, and each container supervisor reads its own pipe. */
+#define RELAY_SLOTS 64
+static _Atomic int relay_fds[RELAY_SLOTS]; /* fd + 1, so the zero-initialised table is empty */
+
+static void relay_handler(int signal_number) {
+    int saved = errno;
+    unsigned char byte = (unsigned char)signal_number;
+    for (int index = 0; index < RELAY_SLOTS; index++) {
+        int stored = atomic_load(&relay_fds[index]);
+        if (stored > 0) (void)!write(stored - 1, &byte, 1);
+    }
+    errno = saved;
+}
+
+int devenv_relay_register(int write_fd) {
+    for (int index = 0; index < RELAY_SLOTS; index++) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&relay_fds[index], &expected, write_fd + 1)) return index;
+    }
+    errno = EMFILE;
+    return -1;
+}
+
+void devenv_relay_unregister(int slot) {
+    if (slot >= 0 && slot < RELAY_SLOTS) atomic_store(&relay_fds[slot], 0);
+}
+
+int devenv_relay_install(int signal_number, struct sigaction *previous) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = relay_handler;
+    action.sa_flags = SA_RESTART;
+    sigfillset(&action.sa_mask);
+    return sigaction(signal_number, &action, previous);
+}
+
+int devenv_signal_restore(int signal_number, const struct sigaction *previous) {
+    return sigaction(signal_number, previous, NULL);
+}
+
+int devenv_signal_ignore(int signal_number, struct sigaction *previous) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_IGN;
+    return sigaction(signal_number, &action, previous);
+}
+
+void devenv_signal_defaults(void) { reset_signals(); }

@@ -1,0 +1,16 @@
+import ArgumentParser
+import DevenvRuntime
+
+struct ShellCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shell",
+        abstract: "Start an interactive shell in an image with the current directory mounted at /workspace.",
+        discussion: "The shell is the image's $SHELL, else bash, else sh. It runs as your own uid/gid with a home directory, on a terminal when stdin and stdout are one.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: ContainerOptions
+
+    func run() throws {
+        try SessionLauncher(options: options, global: global).run(command: nil, defaultTerminal: SessionLauncher.stdioIsTerminal)
+    }
+}

@@ -1,0 +1,81 @@
+import CDevenvShim
+import DevenvSystem
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `devenv __init`: runs as PID 1 of the new namespaces in a fresh, single-threaded process
+/// (the parent is multi-threaded Swift, where setup between clone and exec is unsafe).
+/// Reads the plan on fd 3, sets up the root filesystem, starts the command and stays as its
+/// minimal init. Failures go to the report pipe (fd 4) as `setup stage: message (ERRNO)`.
+public enum ContainerInit {
+    /// The hidden argument that selects this entry point in the devenv executable.
+    public static let argument = "__init"
+
+    public static func main() -> Never {
+        let reporter = Reporter(descriptor: InitPlan.reportFD)
+        guard devenv_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0) == 0 else { reporter.fail("prctl PR_SET_PDEATHSIG", errno: errno) }
+        if reporter.parentGone { exit(RuntimeExitCode.setupFailed) }
+        let plan: InitPlan
+        do {
+            let bytes = try Syscall.readAll(InitPlan.channelFD)
+            plan = try JSONDecoder().decode(InitPlan.self, from: Data(bytes))
+        } catch {
+            reporter.failSetup("read plan: \(error)")
+        }
+        umask(0o022)
+        do {
+            var executor = MountExecutor(plan: plan.mounts)
+            try executor.run()
+            if let hostname = plan.hostname {
+                guard devenv_sethostname(hostname, hostname.utf8.count) == 0 else { throw SystemError.last("sethostname", path: hostname) }
+            }
+            if plan.loopbackUp {
+                guard devenv_loopback_up() == 0 else { throw SystemError.last("bring up loopback interface lo") }
+            }
+        } catch let error as SystemError {
+            reporter.failSetup(error)
+        } catch {
+            reporter.failSetup("\(error)")
+        }
+        guard let process = plan.process else {
+            close(InitPlan.channelFD)
+            exit(0)
+        }
+        // Container processes must not reach this binary through /proc/1/exe (CVE-2019-5736).
+        _ = devenv_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        let supervisor = InitSupervisor(process: process, setgroupsAllowed: plan.setgroupsAllowed, reporter: reporter)
+        supervisor.run()
+    }
+}
+
+/// Writes report records (see `InitReport`) to the parent.
+struct Reporter {
+    let descriptor: Int32
+
+    /// The parent holds the read end for its whole life; a write end without readers polls as
+    /// POLLERR, which tells a freshly armed PDEATHSIG may have come too late.
+    var parentGone: Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+        return poll(&entry, 1, 0) == 1 && (entry.revents & Int16(POLLERR)) != 0
+    }
+
+    func send(_ report: InitReport) {
+        try? Syscall.writeAll(descriptor, Array(report.line.utf8))
+    }
+
+    /// Hints are added by the parent, which knows more about the host (`SetupHint`).
+    func failSetup(_ error: SystemError) -> Never {
+        failSetup(SystemError(error.operation, path: error.path, errno: error.errno).description)
+    }
+
+    func failSetup(_ text: String) -> Never {
+        send(.setup(text))
+        exit(DEVENV_INIT_SETUP_FAILED)
+    }
+
+    func fail(_ stage: String, errno code: Int32) -> Never {
+        failSetup(InitReport.describe(stage, errno: code))
+    }
+}

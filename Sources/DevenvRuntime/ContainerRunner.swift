@@ -1,0 +1,144 @@
+import CDevenvShim
+import DevenvSystem
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The descriptors a container's command uses for stdio when it has no terminal (with one,
+/// devenv relays between `input`/`output` and the pty).
+public struct ContainerIO: Sendable {
+    public var input: Int32
+    public var output: Int32
+    public var error: Int32
+
+    public init(input: Int32 = 0, output: Int32 = 1, error: Int32 = 2) {
+        self.input = input
+        self.output = output
+        self.error = error
+    }
+
+    public static let standard = ContainerIO()
+}
+
+/// Starts containers: plan (pure) -> clone -> id maps -> `devenv __init` -> supervise.
+public final class ContainerRunner: Sendable {
+    /// The devenv executable to run as `__init`: /proc/self/exe in devenv itself; tests pass the
+    /// built binary (there /proc/self/exe is the test runner).
+    public let initExecutable: String
+    /// An existing directory init mounts its private tmpfs on (only inside the container's
+    /// mount namespace; nothing is written to it on the host).
+    public let runtimeDirectory: String
+
+    public init(initExecutable: String = "/proc/self/exe", runtimeDirectory: String? = nil) {
+        self.initExecutable = initExecutable
+        self.runtimeDirectory = runtimeDirectory ?? Self.defaultRuntimeDirectory()
+    }
+
+    /// /run/devenv for root, else $XDG_RUNTIME_DIR/devenv, else /tmp/devenv-UID.
+    public static func defaultRuntimeDirectory() -> String {
+        if geteuid() == 0 { return "/run/devenv" }
+        if let base = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"], base.hasPrefix("/") {
+            var info = stat()
+            if stat(base, &info) == 0, info.st_uid == geteuid(), (info.st_mode & S_IFMT) == S_IFDIR { return base + "/devenv" }
+        }
+        return "/tmp/devenv-\(geteuid())"
+    }
+
+    /// Runs the spec's command to completion and returns how it ended. Throws `RuntimeError`
+    /// when the container cannot be set up or the command cannot be executed.
+    public func run(_ spec: ContainerSpec, io: ContainerIO = .standard) throws -> ExitStatus {
+        guard spec.idMapping != nil || geteuid() == 0 else {
+            throw RuntimeError.invalid("running without a user namespace needs root; give the spec an id mapping")
+        }
+        let writer = spec.idMapping.map(IDMapWriter.current)
+        let hosts = spec.hosts ?? NetworkFiles.hosts(hostname: spec.hostname, network: spec.network, hostHosts: Syscall.readText("/etc/hosts"))
+        let resolvConf = spec.resolvConf ?? NetworkFiles.resolvConf(network: spec.network, hostResolvConf: Syscall.readText("/etc/resolv.conf"))
+        let plan = try InitPlan.make(spec, scratch: runtimeDirectory, resolvConf: resolvConf, hosts: hosts,
+                                     setgroupsAllowed: writer?.setgroupsAllowed ?? true)
+        try prepareRuntimeDirectory()
+
+        let relay = try SignalRelay()
+        let launcher = InitLauncher(initExecutable: initExecutable,
+                                    cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil),
+                                    idMapWriter: writer, stdio: spec.process.terminal ? nil : (io.input, io.output, io.error))
+        let launched = try launcher.launch(plan)
+        defer { launched.kill() }
+
+        if spec.process.terminal, let master = try? receiveTerminal(launched) {
+            let session = TerminalSession(master: master, io: io)
+            session.relay(until: launched, signals: relay)
+        } else {
+            ContainerSupervisor(launched: launched, relay: relay).forwardSignalsUntilExit()
+        }
+        let status = try launched.wait()
+        return try Self.outcome(waitStatus: status, reports: launched.reports())
+    }
+
+    /// Doctor's probe: performs only `operations` (no command) in namespaces like a container's.
+    func probe(_ operations: [MountOperation], userNamespace: Bool) throws {
+        let mapping = userNamespace ? IDMapping.single(uid: getuid(), gid: getgid()) : nil
+        let writer = mapping.map(IDMapWriter.current)
+        let plan = InitPlan(mounts: MountPlan(operations: operations, rootfs: runtimeDirectory), hostname: nil, loopbackUp: false,
+                            process: nil, setgroupsAllowed: writer?.setgroupsAllowed ?? true)
+        try prepareRuntimeDirectory()
+        let launcher = InitLauncher(initExecutable: initExecutable, cloneFlags: InitLauncher.cloneFlags(network: .host, userNamespace: userNamespace),
+                                    idMapWriter: writer, stdio: nil)
+        let launched = try launcher.launch(plan)
+        let status = try launched.wait()
+        _ = try Self.outcome(waitStatus: status, reports: launched.reports())
+    }
+
+    private func receiveTerminal(_ launched: LaunchedInit) throws -> FileDescriptor {
+        let master = devenv_recv_fd(launched.channel.raw)
+        guard master >= 0 else { throw SystemError.last("receive pty") }
+        return FileDescriptor(adopting: master)
+    }
+
+    /// Creates the runtime directory (0700) and checks that it is a real directory of ours, so
+    /// a planted symlink in /tmp cannot redirect the mount point.
+    private func prepareRuntimeDirectory() throws {
+        if mkdir(runtimeDirectory, 0o700) != 0 && errno != EEXIST {
+            throw RuntimeError.setup(SystemError.last("mkdir", path: runtimeDirectory))
+        }
+        var info = stat()
+        guard lstat(runtimeDirectory, &info) == 0 else { throw RuntimeError.setup(SystemError.last("stat", path: runtimeDirectory)) }
+        guard (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == geteuid() else {
+            throw RuntimeError(.setup, "runtime directory \(Errno.quote(runtimeDirectory)) is not a directory owned by uid \(geteuid())",
+                               hint: "remove it or set XDG_RUNTIME_DIR")
+        }
+    }
+
+    /// Turns init's wait status and reports into the command's status or an error (pure).
+    static func outcome(waitStatus: Int32, reports: [InitReport]) throws -> ExitStatus {
+        for report in reports {
+            switch report {
+            case .setup(let text):
+                let code = InitReport.errno(in: text)
+                throw RuntimeError(.setup, text, errno: code, hint: SetupHint.forSetup(text, errno: code))
+            case .exec(let text):
+                let code = InitReport.errno(in: text)
+                throw RuntimeError(code == ENOENT ? .commandNotFound : .commandNotExecutable, text, errno: code)
+            case .signal(let number):
+                return .signaled(number)
+            }
+        }
+        return ExitStatus(waitStatus: waitStatus)
+    }
+}
+
+/// Without a terminal devenv only waits, forwarding the signals it receives to init.
+struct ContainerSupervisor {
+    let launched: LaunchedInit
+    let relay: SignalRelay
+
+    func forwardSignalsUntilExit() {
+        var descriptors = [pollfd(fd: launched.pidfd.raw, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: relay.readEnd, events: Int16(POLLIN), revents: 0)]
+        while true {
+            if poll(&descriptors, 2, -1) < 0 { continue }
+            for signal in relay.drain() { _ = devenv_pidfd_send_signal(launched.pidfd.raw, signal) }
+            if descriptors[0].revents != 0 { return }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+/// Everything the runtime needs to start one container, as plain data. The runtime never sees
+/// manifests or images: callers resolve those to absolute snapshot directories first.
+public struct ContainerSpec: Hashable, Codable, Sendable {
+    public var rootfs: RootfsSpec
+    /// Bind mounts from the host, applied in order after the root filesystem.
+    public var mounts: [BindMount]
+    public var process: ProcessSpec
+    public var hostname: String
+    public var network: NetworkMode
+    /// The user namespace's maps; nil runs without a user namespace (only as root).
+    public var idMapping: IDMapping?
+    /// Raw classic-BPF seccomp program, loaded last, right before execve; nil loads none.
+    public var seccomp: SeccompFilter?
+    /// The bounding set, and the effective/permitted set when the command runs as uid 0.
+    public var capabilities: CapabilitySet
+    /// Contents for `/etc/resolv.conf` and `/etc/hosts`; nil derives them from the host
+    /// (host network) or writes minimal ones (no network).
+    public var resolvConf: String?
+    public var hosts: String?
+
+    public init(rootfs: RootfsSpec, mounts: [BindMount] = [], process: ProcessSpec, hostname: String = "devenv",
+                network: NetworkMode = .host, idMapping: IDMapping? = nil, seccomp: SeccompFilter? = nil,
+                capabilities: CapabilitySet = .dockerDefault, resolvConf: String? = nil, hosts: String? = nil) {
+        self.rootfs = rootfs
+        self.mounts = mounts
+        self.process = process
+        self.hostname = hostname
+        self.network = network
+        self.idMapping = idMapping
+        self.seccomp = seccomp
+        self.capabilities = capabilities
+        self.resolvConf = resolvConf
+        self.hosts = hosts
+    }
+}
+
+/// The overlay root filesystem: image snapshot directories plus a writable upper layer.
+public struct RootfsSpec: Hashable, Codable, Sendable {
+    /// Absolute snapshot directories, topmost first (overlayfs `lowerdir` order).
+    public var lowerDirs: [String]
+    public var upper: UpperLayer
+
+    public init(lowerDirs: [String], upper: UpperLayer = .temporary) {
+        self.lowerDirs = lowerDirs
+        self.upper = upper
+    }
+}
+
+public enum UpperLayer: Hashable, Codable, Sendable {
+    /// A tmpfs inside the container's mount namespace: discarded with it, even when devenv is
+    /// SIGKILLed, and nothing is ever written to the host.
+    case temporary
+    /// Caller-owned directories on one filesystem (work must be empty); kept after the run so a
+    /// build can commit the upper directory as a layer.
+    case directory(upper: String, work: String)
+
+    public var keepsUpper: Bool {
+        if case .directory = self { return true }
+        return false
+    }
+}
+
+public struct BindMount: Hashable, Codable, Sendable {
+    public var source: String
+    public var destination: String
+    public var readOnly: Bool
+
+    public init(source: String, destination: String, readOnly: Bool = false) {
+        self.source = source
+        self.destination = destination
+        self.readOnly = readOnly
+    }
+}
+
+public enum NetworkMode: String, Hashable, Codable, Sendable, CaseIterable {
+    /// The host's network namespace.
+    case host
+    /// A fresh network namespace with only the loopback interface, brought up.
+    case none
+}
+
+/// The command to run and who runs it.
+public struct ProcessSpec: Hashable, Codable, Sendable {
+    public var args: [String]
+    /// Tried in order when `args[0]` is not found (the shell: `$SHELL`, else bash, else sh).
+    public var fallbackExecutables: [String]
+    /// `KEY=VALUE` entries.
+    public var environment: [String]
+    public var workingDirectory: String
+    public var user: ContainerUser
+    /// Run on a pseudo-terminal relayed to the caller's terminal.
+    public var terminal: Bool
+
+    public init(args: [String], fallbackExecutables: [String] = [], environment: [String] = [],
+                workingDirectory: String = "/", user: ContainerUser = .root, terminal: Bool = false) {
+        self.args = args
+        self.fallbackExecutables = fallbackExecutables
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.user = user
+        self.terminal = terminal
+    }
+}
+
+/// The container user: ids as seen inside the container, plus the passwd/group entries devenv
+/// generates when the image lacks them.
+public struct ContainerUser: Hashable, Codable, Sendable {
+    public var uid: UInt32
+    public var gid: UInt32
+    public var name: String
+    public var groupName: String
+    public var home: String
+    public var shell: String
+    public var additionalGIDs: [UInt32]
+
+    public init(uid: UInt32, gid: UInt32, name: String, groupName: String? = nil, home: String, shell: String = "/bin/sh", additionalGIDs: [UInt32] = []) {
+        self.uid = uid
+        self.gid = gid
+        self.name = name
+        self.groupName = groupName ?? name
+        self.home = home
+        self.shell = shell
+        self.additionalGIDs = additionalGIDs
+    }
+
+    public static let root = ContainerUser(uid: 0, gid: 0, name: "root", home: "/root")
+}
+
+/// A classic BPF program (`struct sock_filter[]`, 8 bytes per instruction, native byte order).
+public struct SeccompFilter: Hashable, Codable, Sendable {
+    public var bytes: [UInt8]
+
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    public var instructionCount: Int { bytes.count / 8 }
+}

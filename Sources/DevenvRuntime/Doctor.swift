@@ -1,0 +1,94 @@
+import CDevenvShim
+import DevenvSystem
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads the host facts behind `DoctorRules` and really tries the risky parts: an overlay
+/// mount, with its upper directory both on the store's filesystem (builds) and on tmpfs
+/// (run/shell), inside a throwaway user and mount namespace like a container's.
+public struct Doctor {
+    public let initExecutable: String
+    public let storeRoot: String
+    public let identity: HostIdentity
+
+    public init(initExecutable: String = "/proc/self/exe", storeRoot: String, identity: HostIdentity = .current()) {
+        self.initExecutable = initExecutable
+        self.storeRoot = storeRoot
+        self.identity = identity
+    }
+
+    public func run() -> DoctorReport {
+        let rootless = !identity.isRoot
+        var release = utsname()
+        uname(&release)
+        let kernel = withUnsafeBytes(of: &release.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        var checks = [
+            DoctorRules.kernel(release: kernel, rootless: rootless),
+            DoctorRules.userNamespaces(rootless: rootless, maxUserNamespaces: sysctl("user/max_user_namespaces"),
+                                       unprivilegedClone: sysctl("kernel/unprivileged_userns_clone"),
+                                       apparmorRestrict: sysctl("kernel/apparmor_restrict_unprivileged_userns")),
+            overlayCheck(rootless: rootless),
+            DoctorRules.subordinateIDs(identity: identity),
+            DoctorRules.mappingHelpers(["newuidmap", "newgidmap"].map(helper), identity: identity),
+            DoctorRules.seccomp(statusHasSeccomp: Syscall.readText("/proc/self/status")?.contains("\nSeccomp:") ?? false,
+                                actionsAvailable: Syscall.readText("/proc/sys/kernel/seccomp/actions_avail")),
+        ]
+        let magic = devenv_statfs_type("/sys/fs/cgroup")
+        checks.append(DoctorRules.cgroups(filesystemMagic: magic >= 0 ? Int(magic) : nil))
+        return DoctorReport(checks: checks)
+    }
+
+    private func sysctl(_ name: String) -> Int? {
+        Syscall.readText("/proc/sys/" + name).flatMap { Int($0.split(separator: "\n").first ?? "") }
+    }
+
+    private func helper(_ name: String) -> DoctorRules.Helper {
+        guard let path = Subprocess.find(name) else { return DoctorRules.Helper(name: name, path: nil, setuidRoot: false, hasFileCapabilities: false) }
+        var info = stat()
+        let setuid = stat(path, &info) == 0 && info.st_uid == 0 && (info.st_mode & S_ISUID) != 0
+        let capabilities = devenv_getxattr_size(path, "security.capability") > 0
+        return DoctorRules.Helper(name: name, path: path, setuidRoot: setuid, hasFileCapabilities: capabilities)
+    }
+
+    /// rm -rf that also enters the mode-000 `work/work` directory overlayfs leaves behind.
+    static func removeTree(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            chmod(path, 0o700)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    private func overlayCheck(rootless: Bool) -> DoctorCheck {
+        let name = "overlayfs"
+        let base = storeRoot + "/tmp/doctor-\(getpid())"
+        defer { Self.removeTree(base) }
+        do {
+            try FileManager.default.createDirectory(atPath: storeRoot + "/tmp", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            for directory in [base, base + "/lower", base + "/upper", base + "/work"] {
+                guard mkdir(directory, 0o700) == 0 || errno == EEXIST else { throw SystemError.last("mkdir", path: directory) }
+            }
+            let runner = ContainerRunner(initExecutable: initExecutable)
+            let scratch = runner.runtimeDirectory
+            try runner.probe([
+                .makeRootPrivate, .scratchTmpfs(path: scratch),
+                .makeScratchDirectory(path: scratch + "/a"),
+                .overlay(lowerDirs: [base + "/lower"], upperDir: base + "/upper", workDir: base + "/work", target: scratch + "/a", userXattr: rootless),
+                .makeScratchDirectory(path: scratch + "/b"), .makeScratchDirectory(path: scratch + "/upper"), .makeScratchDirectory(path: scratch + "/work"),
+                .overlay(lowerDirs: [base + "/lower"], upperDir: scratch + "/upper", workDir: scratch + "/work", target: scratch + "/b", userXattr: rootless),
+            ], userNamespace: rootless)
+            let namespace = rootless ? "in a user namespace, " : ""
+            return DoctorCheck(name, .ok, "mounted \(namespace)upper on the store (\(storeRoot)) and on tmpfs; xattrs \(OverlayXattrPrefix.current.rawValue)*")
+        } catch let error as RuntimeError {
+            return DoctorCheck(name, .error, error.message, fix: error.hint)
+        } catch {
+            return DoctorCheck(name, .error, "\(error)")
+        }
+    }
+}

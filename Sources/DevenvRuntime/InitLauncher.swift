@@ -1,0 +1,127 @@
+import CDevenvShim
+import DevenvSystem
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A started `devenv __init`: its pid and pidfd, the channel (plan out, pty master back) and
+/// the read end of its report pipe.
+struct LaunchedInit {
+    let pid: pid_t
+    let pidfd: FileDescriptor
+    let channel: FileDescriptor
+    let report: FileDescriptor
+
+    /// Waits for init to exit and returns the raw wait status.
+    func wait() throws -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw SystemError.last("waitpid \(pid)") }
+        }
+        return status
+    }
+
+    func kill() { _ = devenv_pidfd_send_signal(pidfd.raw, SIGKILL) }
+
+    /// Everything init wrote to the report pipe (it has exited, so nothing more will come).
+    func reports() -> [InitReport] {
+        _ = devenv_fcntl_int(report.raw, F_SETFL, O_NONBLOCK)
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 65536 {
+            let count = buffer.withUnsafeMutableBytes { read(report.raw, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += buffer[0..<count]
+        }
+        return InitReport.parse(String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+/// Clones init into new namespaces (through the C shim: nothing but async-signal-safe calls
+/// may run between clone and exec in this multi-threaded process), writes its id maps, then
+/// releases it and sends the plan.
+struct InitLauncher {
+    let initExecutable: String
+    let cloneFlags: UInt
+    let idMapWriter: IDMapWriter?
+    /// Descriptors to become the container's stdin, stdout, stderr; nil keeps devenv's.
+    let stdio: (Int32, Int32, Int32)?
+
+    static func cloneFlags(network: NetworkMode, userNamespace: Bool) -> UInt {
+        var flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP
+        if network == .none { flags |= CLONE_NEWNET }
+        if userNamespace { flags |= CLONE_NEWUSER }
+        return flags
+    }
+
+    func launch(_ plan: InitPlan) throws -> LaunchedInit {
+        let payload = try JSONEncoder().encode(plan)
+        var channel: [Int32] = [-1, -1]
+        guard devenv_socketpair_cloexec(&channel) == 0 else { throw RuntimeError.setup(SystemError.last("socketpair")) }
+        let parentChannel = FileDescriptor(adopting: channel[0])
+        let childChannel = FileDescriptor(adopting: channel[1])
+        var report: [Int32] = [-1, -1]
+        guard devenv_pipe_cloexec(&report) == 0 else { throw RuntimeError.setup(SystemError.last("pipe")) }
+        let reportRead = FileDescriptor(adopting: report[0])
+        let reportWrite = FileDescriptor(adopting: report[1])
+
+        let argv = CStringArray(["devenv", ContainerInit.argument])
+        let envp = CStringArray([])
+        let placed = [childChannel.raw, reportWrite.raw]
+        var pidfd: Int32 = -1
+        let pid: pid_t = placed.withUnsafeBufferPointer { fds in
+            initExecutable.withCString { path in
+                var spawn = devenv_spawn()
+                spawn.clone_flags = cloneFlags
+                spawn.path = path
+                spawn.argv = argv.pointers
+                spawn.envp = envp.pointers
+                spawn.sync_fd = childChannel.raw
+                spawn.error_fd = reportWrite.raw
+                spawn.error_fd_after_exec = InitPlan.reportFD
+                spawn.stdio = stdio.map { ($0.0, $0.1, $0.2) } ?? (-1, -1, -1)
+                spawn.fds = fds.baseAddress
+                spawn.nfds = Int32(fds.count)
+                spawn.become_root = idMapWriter == nil ? 0 : 1
+                return devenv_spawn_container(&spawn, &pidfd)
+            }
+        }
+        guard pid > 0 else {
+            let code = errno
+            throw RuntimeError(.setup, InitReport.describe("clone container namespaces", errno: code), errno: code,
+                               hint: SetupHint.forClone(errno: code, userNamespace: idMapWriter != nil))
+        }
+        let launched = LaunchedInit(pid: pid, pidfd: FileDescriptor(adopting: pidfd), channel: parentChannel, report: reportRead)
+        // The child has its own copies; the report pipe reaches EOF once init and the command are gone.
+        close(childChannel.release())
+        close(reportWrite.release())
+
+        do {
+            try idMapWriter?.write(pid: pid)
+        } catch {
+            launched.kill()
+            _ = try? launched.wait()
+            throw error
+        }
+        // A send failure means init already died; its report explains why.
+        _ = send(bytes: [1], on: parentChannel.raw)
+        _ = send(bytes: [UInt8](payload), on: parentChannel.raw)
+        shutdown(parentChannel.raw, Int32(SHUT_WR))
+        return launched
+    }
+
+    private func send(bytes: [UInt8], on socket: Int32) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += count
+        }
+        return true
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// What the parent sends `devenv __init` (as JSON on fd 3): the mount operations, namespace
+/// settings and the command with its credentials. Computed purely from a `ContainerSpec`.
+struct InitPlan: Codable, Equatable {
+    var mounts: MountPlan
+    var hostname: String?
+    var loopbackUp: Bool
+    /// nil when init only performs the mounts and exits (doctor's overlay probe).
+    var process: InitProcess?
+    /// setgroups(2) is denied in a user namespace whose gid map was written without newgidmap.
+    var setgroupsAllowed: Bool
+
+    /// Descriptor numbers inside init, placed there by the spawn shim.
+    static let channelFD: Int32 = 3
+    static let reportFD: Int32 = 4
+
+    static func make(_ spec: ContainerSpec, scratch: String, resolvConf: String, hosts: String, setgroupsAllowed: Bool) throws -> InitPlan {
+        let mounts = try MountPlan.compute(spec, scratch: scratch, resolvConf: resolvConf, hosts: hosts)
+        let process = spec.process
+        let ttyGID = (spec.idMapping?.mapsContainerGID(MountPlan.ttyGID) ?? true) ? MountPlan.ttyGID : process.user.gid
+        let running = InitProcess(
+            args: process.args, fallbackExecutables: process.fallbackExecutables, environment: process.environment,
+            workingDirectory: try ContainerPath.normalize(process.workingDirectory, what: "working directory"),
+            uid: process.user.uid, gid: process.user.gid, additionalGIDs: process.user.additionalGIDs,
+            bounding: spec.capabilities.rawValue,
+            effective: process.user.uid == 0 ? spec.capabilities.rawValue : 0,
+            seccomp: spec.seccomp.map { Data($0.bytes) }, terminal: process.terminal, terminalGID: ttyGID)
+        return InitPlan(mounts: mounts, hostname: spec.hostname, loopbackUp: spec.network == .none,
+                        process: running, setgroupsAllowed: setgroupsAllowed)
+    }
+}
+
+struct InitProcess: Codable, Equatable {
+    var args: [String]
+    var fallbackExecutables: [String]
+    var environment: [String]
+    var workingDirectory: String
+    var uid: UInt32
+    var gid: UInt32
+    var additionalGIDs: [UInt32]
+    /// Capability bounding set; effective = permitted = `effective`; inheritable and ambient empty.
+    var bounding: UInt64
+    var effective: UInt64
+    var seccomp: Data?
+    var terminal: Bool
+    /// Group owning the terminal (tty when mapped).
+    var terminalGID: UInt32
+}

@@ -1,0 +1,97 @@
+import CDevenvShim
+import DevenvSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// PID 1 inside the container: starts the command, forwards signals to it, reaps every
+/// zombie, and when the command exits kills whatever is left in the pid namespace and exits
+/// with the command's status.
+struct InitSupervisor {
+    let process: InitProcess
+    let setgroupsAllowed: Bool
+    let reporter: Reporter
+
+    /// Signals the parent relays to init and init relays to the command.
+    static let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH]
+
+    func run() -> Never {
+        var terminal: Int32 = -1
+        if process.terminal {
+            do {
+                terminal = try openTerminal()
+            } catch let error as SystemError {
+                reporter.failSetup(error)
+            } catch {
+                reporter.failSetup("\(error)")
+            }
+        }
+        close(InitPlan.channelFD)
+
+        var waited = sigset_t()
+        sigemptyset(&waited)
+        sigaddset(&waited, SIGCHLD)
+        for signal in Self.forwarded { sigaddset(&waited, signal) }
+        // Blocked before fork so no signal is lost between fork and the wait loop.
+        sigprocmask(SIG_BLOCK, &waited, nil)
+
+        let child = fork()
+        if child < 0 { reporter.fail("fork command", errno: errno) }
+        if child == 0 {
+            CommandLauncher(process: process, setgroupsAllowed: setgroupsAllowed, reporter: reporter, terminal: terminal).exec()
+        }
+        if terminal >= 0 { close(terminal) }
+        supervise(child: child, signals: &waited)
+    }
+
+    /// A pty from the container's own devpts: the master goes to the parent over fd 3, the
+    /// slave (owned by the user, like a login terminal) becomes the command's stdio.
+    private func openTerminal() throws -> Int32 {
+        let master = devenv_open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0)
+        guard master >= 0 else { throw SystemError.last("open", path: "/dev/pts/ptmx") }
+        defer { close(master) }
+        var unlock: Int32 = 0
+        guard devenv_ioctl_ptr(master, TIOCSPTLCK, &unlock) == 0 else { throw SystemError.last("unlock pty") }
+        let slave = devenv_ioctl_int(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard slave >= 0 else { throw SystemError.last("open pty peer") }
+        guard fchown(slave, process.uid, process.terminalGID) == 0 else { throw SystemError.last("chown pty") }
+        guard fchmod(slave, 0o620) == 0 else { throw SystemError.last("chmod pty") }
+        guard devenv_send_fd(InitPlan.channelFD, master) == 0 else { throw SystemError.last("send pty to devenv") }
+        return slave
+    }
+
+    private func supervise(child: pid_t, signals: inout sigset_t) -> Never {
+        var status: Int32?
+        while true {
+            var info = siginfo_t()
+            let signal = sigwaitinfo(&signals, &info)
+            if signal < 0 { continue } // EINTR
+            if signal != SIGCHLD {
+                if status == nil { kill(child, signal) }
+                continue
+            }
+            while true {
+                var waitStatus: Int32 = 0
+                let pid = waitpid(-1, &waitStatus, WNOHANG)
+                if pid <= 0 { break }
+                if pid == child { status = waitStatus }
+            }
+            if let status { finish(status) }
+        }
+    }
+
+    /// The command is gone: nothing else may outlive it in this pid namespace.
+    private func finish(_ status: Int32) -> Never {
+        kill(-1, SIGKILL)
+        var ignored: Int32 = 0
+        while waitpid(-1, &ignored, 0) > 0 || errno == EINTR {}
+        switch ExitStatus(waitStatus: status) {
+        case .exited(let code):
+            exit(code)
+        case .signaled(let signal):
+            // PID 1 cannot kill itself with a signal; the parent learns it from the report.
+            reporter.send(.signal(signal))
+            exit(128 + signal)
+        }
+    }
+}

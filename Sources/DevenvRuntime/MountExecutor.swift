@@ -1,0 +1,202 @@
+import CDevenvShim
+import DevenvSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Interprets a `MountPlan` inside the container's fresh mount namespace (in `devenv __init`).
+struct MountExecutor {
+    let plan: MountPlan
+    /// Host objects opened (O_PATH) before anything is mounted, so a later mount cannot hide or
+    /// swap them: bind sources, device nodes, /sys, /dev/null.
+    private var sources: [String: Int32] = [:]
+    private var root: RootDirectory?
+    private var scratch = ""
+
+    init(plan: MountPlan) { self.plan = plan }
+
+    mutating func run() throws {
+        try openSources()
+        defer { for descriptor in sources.values { close(descriptor) } }
+        for operation in plan.operations { try apply(operation) }
+        if let root { close(root.descriptor) }
+    }
+
+    private mutating func openSources() throws {
+        for operation in plan.operations {
+            switch operation {
+            case .bind(let source, _, _): try openSource(source)
+            case .device(let destination, _, _, let bindFromHost) where bindFromHost: try openSource(destination)
+            case .sysfs: try openSource("/sys")
+            case .mask: try openSource("/dev/null")
+            default: break
+            }
+        }
+    }
+
+    private mutating func openSource(_ path: String) throws {
+        guard sources[path] == nil else { return }
+        let descriptor = devenv_open(path, O_PATH | O_CLOEXEC, 0)
+        guard descriptor >= 0 else { throw SystemError.last("open mount source", path: path) }
+        sources[path] = descriptor
+    }
+
+    private mutating func apply(_ operation: MountOperation) throws {
+        switch operation {
+        case .makeRootPrivate:
+            try Syscall.mount(nil, "/", type: nil, flags: Syscall.msRec | Syscall.msPrivate, data: nil, describe: "make / private")
+        case .scratchTmpfs(let path):
+            scratch = path
+            try Syscall.mount("tmpfs", path, type: "tmpfs", flags: 2 | 4, data: "mode=0700", describe: "mount tmpfs on \(Errno.quote(path))")
+        case .makeScratchDirectory(let path):
+            guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw SystemError.last("mkdir", path: path) }
+        case .overlay(let lowerDirs, let upperDir, let workDir, let target, let userXattr):
+            try OverlayMount(lowerDirs: lowerDirs, upperDir: upperDir, workDir: workDir, userXattr: userXattr).mount(on: target)
+            let descriptor = devenv_open(target, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
+            guard descriptor >= 0 else { throw SystemError.last("open", path: target) }
+            root = RootDirectory(descriptor: descriptor, hostPath: target)
+        case .proc(let destination):
+            try mountFresh("proc", type: "proc", at: destination, flags: 2 | 4 | 8, data: nil)
+        case .tmpfs(let destination, let options, let flags):
+            try mountFresh("tmpfs", type: "tmpfs", at: destination, flags: flags.systemFlags, data: options)
+        case .device(let destination, let major, let minor, let bindFromHost):
+            try makeDevice(destination, major: major, minor: minor, bindFromHost: bindFromHost)
+        case .devpts(let destination, let options):
+            try mountDevpts(destination, options: options)
+        case .symlink(let destination, let target):
+            let root = try rootfs()
+            let (parent, name) = try root.parent(of: destination)
+            defer { close(parent) }
+            guard symlinkat(target, parent, name) == 0 else { throw SystemError.last("symlink", path: root.display(destination)) }
+        case .sysfs(let destination):
+            try mountSysfs(destination)
+        case .bind(let source, let destination, let readOnly):
+            try bind(sources[source]!, sourcePath: source, to: destination, readOnly: readOnly)
+        case .generatedFile(let name, let contents, let destination):
+            let path = scratch + "/files/" + name
+            try writeScratchFile(path, contents)
+            try openSource(path)
+            try bind(sources[path]!, sourcePath: path, to: destination, readOnly: false)
+        case .accounts(let user):
+            try AccountFiles(root: rootfs()).ensure(user)
+        case .home(let user):
+            try AccountFiles(root: rootfs()).ensureHome(user)
+        case .mask(let path):
+            try mask(path)
+        case .readOnly(let path):
+            try makeReadOnly(path)
+        case .pivotRoot:
+            try pivot()
+        }
+    }
+
+    private func writeScratchFile(_ path: String, _ contents: String) throws {
+        let file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        try file.writeAll(Array(contents.utf8), path: path)
+    }
+
+    private func rootfs() throws -> RootDirectory {
+        guard let root else { throw SystemError("resolve", path: "rootfs (not mounted yet)", errno: EINVAL) }
+        return root
+    }
+
+    private func mountFresh(_ source: String, type: String, at destination: String, flags: UInt, data: String?) throws {
+        let root = try rootfs()
+        let target = try root.ensureDirectory(destination)
+        defer { close(target) }
+        try Syscall.mount(source, Syscall.fdPath(target), type: type, flags: flags, data: data,
+                          describe: "mount \(type) on \(Errno.quote(root.display(destination)))")
+    }
+
+    private func makeDevice(_ destination: String, major: UInt32, minor: UInt32, bindFromHost: Bool) throws {
+        let root = try rootfs()
+        if bindFromHost {
+            let target = try root.ensureFile(destination)
+            defer { close(target) }
+            try Syscall.mount(Syscall.fdPath(sources[destination]!), Syscall.fdPath(target), type: nil, flags: Syscall.msBind, data: nil,
+                              describe: "bind \(destination) on \(Errno.quote(root.display(destination)))")
+            return
+        }
+        let (parent, name) = try root.parent(of: destination)
+        defer { close(parent) }
+        guard mknodat(parent, name, S_IFCHR | 0o666, devenv_makedev(major, minor)) == 0 else {
+            throw SystemError.last("mknod", path: root.display(destination))
+        }
+        guard fchmodat(parent, name, 0o666, 0) == 0 else { throw SystemError.last("chmod", path: root.display(destination)) }
+    }
+
+    private func mountDevpts(_ destination: String, options: String) throws {
+        do {
+            try mountFresh("devpts", type: "devpts", at: destination, flags: 2 | 8, data: options)
+        } catch let error as SystemError where error.errno == EINVAL && options.contains(",gid=") {
+            // Kernels that reject gid= for an unmapped group: terminals then keep the user's group.
+            let withoutGID = options.split(separator: ",").filter { !$0.hasPrefix("gid=") }.joined(separator: ",")
+            try mountFresh("devpts", type: "devpts", at: destination, flags: 2 | 8, data: withoutGID)
+        }
+    }
+
+    private func mountSysfs(_ destination: String) throws {
+        do {
+            try mountFresh("sysfs", type: "sysfs", at: destination, flags: 1 | 2 | 4 | 8, data: nil)
+        } catch let error as SystemError where error.errno == EPERM {
+            // A user namespace may only mount sysfs with its own network namespace; share the
+            // host's, read-only.
+            try bind(sources["/sys"]!, sourcePath: "/sys", to: destination, readOnly: true)
+        }
+    }
+
+    private func bind(_ source: Int32, sourcePath: String, to destination: String, readOnly: Bool) throws {
+        let root = try rootfs()
+        var info = stat()
+        guard fstat(source, &info) == 0 else { throw SystemError.last("stat", path: sourcePath) }
+        let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+        let target = isDirectory ? try root.ensureDirectory(destination) : try root.ensureFile(destination)
+        defer { close(target) }
+        let describe = "bind \(Errno.quote(sourcePath)) on \(Errno.quote(root.display(destination)))"
+        try Syscall.mount(Syscall.fdPath(source), Syscall.fdPath(target), type: nil, flags: Syscall.msBind | Syscall.msRec, data: nil, describe: describe)
+        if readOnly {
+            // The old descriptor names the covered directory; reopen to reach the new mount.
+            guard let mounted = try root.open(destination, O_PATH) else { throw SystemError("open", path: root.display(destination), errno: ENOENT) }
+            defer { close(mounted) }
+            try Syscall.makeReadOnly(mounted, describe: "make \(Errno.quote(root.display(destination))) read-only")
+        }
+    }
+
+    private func mask(_ path: String) throws {
+        let root = try rootfs()
+        guard let target = try root.open(path, O_PATH | O_NOFOLLOW) else { return }
+        defer { close(target) }
+        var info = stat()
+        guard fstat(target, &info) == 0 else { throw SystemError.last("stat", path: root.display(path)) }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            try Syscall.mount("tmpfs", Syscall.fdPath(target), type: "tmpfs", flags: 1 | 2 | 4 | 8, data: "size=0",
+                              describe: "mask \(Errno.quote(root.display(path)))")
+        } else {
+            try Syscall.mount(Syscall.fdPath(sources["/dev/null"]!), Syscall.fdPath(target), type: nil, flags: Syscall.msBind, data: nil,
+                              describe: "mask \(Errno.quote(root.display(path)))")
+        }
+    }
+
+    private func makeReadOnly(_ path: String) throws {
+        let root = try rootfs()
+        guard let target = try root.open(path, O_PATH | O_NOFOLLOW) else { return }
+        let describe = "make \(Errno.quote(root.display(path))) read-only"
+        do {
+            defer { close(target) }
+            try Syscall.mount(Syscall.fdPath(target), Syscall.fdPath(target), type: nil, flags: Syscall.msBind | Syscall.msRec, data: nil, describe: describe)
+        }
+        guard let mounted = try root.open(path, O_PATH | O_NOFOLLOW) else { throw SystemError("open", path: root.display(path), errno: ENOENT) }
+        defer { close(mounted) }
+        try Syscall.makeReadOnly(mounted, describe: describe)
+    }
+
+    private func pivot() throws {
+        let root = try rootfs()
+        guard fchdir(root.descriptor) == 0 else { throw SystemError.last("chdir", path: root.hostPath) }
+        // pivot_root(".", "."): the old root ends up stacked on the new one and is detached
+        // right away, without needing a directory for it inside the image.
+        guard devenv_pivot_root(".", ".") == 0 else { throw SystemError.last("pivot_root", path: root.hostPath) }
+        guard devenv_umount2(".", Syscall.mntDetach) == 0 else { throw SystemError.last("detach old root") }
+        guard chdir("/") == 0 else { throw SystemError.last("chdir", path: "/") }
+    }
+}

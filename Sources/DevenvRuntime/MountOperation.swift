@@ -1,0 +1,55 @@
+/// One step of container setup, bubblewrap style: the whole list is computed up front (pure,
+/// unit-tested without privileges) and interpreted in order by `devenv __init`.
+///
+/// `path`/`destination` values are container paths, resolved inside the new root filesystem
+/// (symlinks cannot lead out of it). Scratch paths are host paths inside the private tmpfs that
+/// init mounts on the runtime directory, visible only in the container's mount namespace.
+public enum MountOperation: Hashable, Codable, Sendable {
+    /// Makes every mount recursively private so nothing propagates back to the host.
+    case makeRootPrivate
+    /// Mounts the private scratch tmpfs (rootfs mount point, temporary upper, generated files).
+    case scratchTmpfs(path: String)
+    case makeScratchDirectory(path: String)
+    case overlay(lowerDirs: [String], upperDir: String, workDir: String, target: String, userXattr: Bool)
+    case proc(destination: String)
+    case tmpfs(destination: String, options: String, flags: MountFlags)
+    /// A device node: mknod when running as real root, else a bind of the host's node.
+    case device(destination: String, major: UInt32, minor: UInt32, bindFromHost: Bool)
+    case devpts(destination: String, options: String)
+    case symlink(destination: String, target: String)
+    /// sysfs read-only; where the kernel refuses (user namespace without its own network
+    /// namespace) a recursive read-only bind of the host's /sys.
+    case sysfs(destination: String)
+    case bind(source: String, destination: String, readOnly: Bool)
+    /// Writes `contents` into the scratch `files` directory and binds it onto `destination`.
+    case generatedFile(name: String, contents: String, destination: String)
+    /// Adds the user and group to the image's /etc/passwd and /etc/group when missing.
+    case accounts(user: ContainerUser)
+    /// Creates the user's home directory, owned by the user, when missing.
+    case home(user: ContainerUser)
+    /// Hides a path: /dev/null over files, an empty read-only tmpfs over directories.
+    case mask(path: String)
+    case readOnly(path: String)
+    /// pivot_root into the new root and detach the old one.
+    case pivotRoot
+}
+
+public struct MountFlags: OptionSet, Hashable, Codable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let readOnly = MountFlags(rawValue: 1)
+    public static let noSuid = MountFlags(rawValue: 2)
+    public static let noDev = MountFlags(rawValue: 4)
+    public static let noExec = MountFlags(rawValue: 8)
+
+    /// The `mount(2)` flag word.
+    public var systemFlags: UInt {
+        var flags: UInt = 0
+        if contains(.readOnly) { flags |= 1 }      // MS_RDONLY
+        if contains(.noSuid) { flags |= 2 }        // MS_NOSUID
+        if contains(.noDev) { flags |= 4 }         // MS_NODEV
+        if contains(.noExec) { flags |= 8 }        // MS_NOEXEC
+        return flags
+    }
+}

@@ -1,0 +1,83 @@
+/// Computes the list of setup operations for a spec. Pure: no file system access.
+public struct MountPlan: Hashable, Codable, Sendable {
+    public var operations: [MountOperation]
+    /// Host path of the new root's mount point (inside the scratch tmpfs).
+    public var rootfs: String
+
+    /// Paths Docker masks (moby `daemon/pkg/oci/defaults.go`).
+    public static let maskedPaths = [
+        "/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+        "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+    ]
+    /// Paths Docker makes read-only.
+    public static let readOnlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+    /// Character devices every container gets: name, major, minor.
+    public static let devices: [(String, UInt32, UInt32)] = [
+        ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0),
+    ]
+
+    /// The tty group devpts gives new terminals when that gid is mapped.
+    public static let ttyGID: UInt32 = 5
+
+    /// - Parameters:
+    ///   - scratch: the runtime directory init mounts its private tmpfs on.
+    ///   - resolvConf, hosts: contents for the generated /etc files (see `NetworkFiles`).
+    /// With a user namespace devices are bound from the host and overlay uses `userxattr`.
+    public static func compute(_ spec: ContainerSpec, scratch: String, resolvConf: String, hosts: String) throws -> MountPlan {
+        try SpecValidator.validate(spec)
+        let userNamespace = spec.idMapping != nil
+        let rootfs = scratch + "/rootfs"
+        var operations: [MountOperation] = [.makeRootPrivate, .scratchTmpfs(path: scratch), .makeScratchDirectory(path: rootfs)]
+
+        let upperDir: String, workDir: String
+        switch spec.rootfs.upper {
+        case .temporary:
+            upperDir = scratch + "/upper"
+            workDir = scratch + "/work"
+            operations += [.makeScratchDirectory(path: upperDir), .makeScratchDirectory(path: workDir)]
+        case .directory(let upper, let work):
+            upperDir = upper
+            workDir = work
+        }
+        operations.append(.overlay(lowerDirs: spec.rootfs.lowerDirs, upperDir: upperDir, workDir: workDir, target: rootfs, userXattr: userNamespace))
+        operations.append(.makeScratchDirectory(path: scratch + "/files"))
+
+        operations.append(.proc(destination: "/proc"))
+        operations += devOperations(spec: spec, userNamespace: userNamespace)
+        operations.append(.sysfs(destination: "/sys"))
+        for mount in spec.mounts {
+            let destination = try ContainerPath.normalize(mount.destination, what: "mount destination")
+            operations.append(.bind(source: mount.source, destination: destination, readOnly: mount.readOnly))
+        }
+
+        operations.append(.generatedFile(name: "hostname", contents: spec.hostname + "\n", destination: "/etc/hostname"))
+        operations.append(.generatedFile(name: "hosts", contents: hosts, destination: "/etc/hosts"))
+        operations.append(.generatedFile(name: "resolv.conf", contents: resolvConf, destination: "/etc/resolv.conf"))
+        operations.append(.accounts(user: spec.process.user))
+        operations.append(.home(user: spec.process.user))
+
+        operations += maskedPaths.map { .mask(path: $0) }
+        operations += readOnlyPaths.map { .readOnly(path: $0) }
+        operations.append(.pivotRoot)
+        return MountPlan(operations: operations, rootfs: rootfs)
+    }
+
+    static func devOperations(spec: ContainerSpec, userNamespace: Bool) -> [MountOperation] {
+        var operations: [MountOperation] = [.tmpfs(destination: "/dev", options: "mode=755,size=65536k", flags: [.noSuid])]
+        for (name, major, minor) in devices {
+            operations.append(.device(destination: "/dev/" + name, major: major, minor: minor, bindFromHost: userNamespace))
+        }
+        var ptsOptions = "newinstance,ptmxmode=0666,mode=0620"
+        if spec.idMapping?.mapsContainerGID(ttyGID) ?? true { ptsOptions += ",gid=\(ttyGID)" }
+        operations.append(.devpts(destination: "/dev/pts", options: ptsOptions))
+        operations.append(.symlink(destination: "/dev/ptmx", target: "pts/ptmx"))
+        operations.append(.symlink(destination: "/dev/fd", target: "/proc/self/fd"))
+        operations.append(.symlink(destination: "/dev/stdin", target: "/proc/self/fd/0"))
+        operations.append(.symlink(destination: "/dev/stdout", target: "/proc/self/fd/1"))
+        operations.append(.symlink(destination: "/dev/stderr", target: "/proc/self/fd/2"))
+        operations.append(.tmpfs(destination: "/dev/shm", options: "mode=1777,size=65536k", flags: [.noSuid, .noDev, .noExec]))
+        return operations
+    }
+}

@@ -1,0 +1,51 @@
+import DevenvSystem
+
+/// The runtime's one error type. Messages name the stage, the object and errno, e.g.
+/// `mount overlay on /run/devenv/rootfs: invalid argument (EINVAL)`, with a hint when the fix
+/// is known.
+public struct RuntimeError: Error, Equatable, CustomStringConvertible, Sendable {
+    public enum Kind: String, Sendable {
+        /// The spec is unusable (relative paths, too many layers, ...); nothing was started.
+        case invalidSpec
+        /// Namespaces, id maps, mounts or credentials could not be set up.
+        case setup
+        /// The command was not found in the container.
+        case commandNotFound
+        /// The command was found but could not be executed.
+        case commandNotExecutable
+    }
+
+    public var kind: Kind
+    /// `stage: message (ERRNO)`, or a plain sentence for invalid specs.
+    public var message: String
+    public var errno: Int32?
+    public var hint: String?
+
+    public init(_ kind: Kind, _ message: String, errno: Int32? = nil, hint: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.errno = errno
+        self.hint = hint
+    }
+
+    public static func invalid(_ message: String) -> RuntimeError { RuntimeError(.invalidSpec, message) }
+
+    public static func setup(_ error: SystemError) -> RuntimeError {
+        RuntimeError(.setup, SystemError(error.operation, path: error.path, errno: error.errno).description,
+                     errno: error.errno, hint: error.hint)
+    }
+
+    /// The exit code devenv uses for this failure (125/126/127, see `RuntimeExitCode`).
+    public var exitCode: Int32 {
+        switch kind {
+        case .invalidSpec, .setup: return RuntimeExitCode.setupFailed
+        case .commandNotFound: return RuntimeExitCode.notFound
+        case .commandNotExecutable: return RuntimeExitCode.notExecutable
+        }
+    }
+
+    public var description: String {
+        guard let hint else { return message }
+        return "\(message)\nhint: \(hint)"
+    }
+}

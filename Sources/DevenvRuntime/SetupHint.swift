@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Known fixes for setup failures, chosen from the failing stage and errno (pure).
+public enum SetupHint {
+    public static func forClone(errno code: Int32, userNamespace: Bool) -> String? {
+        guard userNamespace else {
+            return code == EPERM ? "creating namespaces needs root or a user namespace; run `devenv doctor`" : nil
+        }
+        switch code {
+        case EPERM, EACCES:
+            return "user namespaces are restricted: check sysctl kernel.unprivileged_userns_clone=1 and kernel.apparmor_restrict_unprivileged_userns=0; run `devenv doctor`"
+        case ENOSPC, EUSERS:
+            return "no user namespaces left: raise sysctl user.max_user_namespaces (it may be 0); run `devenv doctor`"
+        case EINVAL:
+            return "this kernel lacks a namespace type devenv needs (user, mount, pid, uts, ipc, cgroup); run `devenv doctor`"
+        default:
+            return nil
+        }
+    }
+
+    /// A hint for an init report `stage: message (ERRNO)`.
+    public static func forSetup(_ message: String, errno code: Int32?) -> String? {
+        if message.hasPrefix("mount overlay") {
+            if code == ENODEV { return "overlayfs is not available: load the overlay module (modprobe overlay)" }
+            return "overlayfs refused these layers; run `devenv doctor` (a user namespace needs Linux 5.11+, and the store must not be on NFS or on another overlay)"
+        }
+        if message.hasPrefix("mount proc") && code == EPERM {
+            return "mounting /proc in a user namespace needs a fully visible /proc (is devenv itself running in a container?)"
+        }
+        if message.hasPrefix("setresuid") || message.hasPrefix("setresgid") {
+            return "the container user is not mapped; check /etc/subuid and /etc/subgid (devenv doctor)"
+        }
+        if message.hasPrefix("chdir") && code == ENOENT {
+            return "the working directory does not exist in the image"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,71 @@
+import CDevenvShim
+import DevenvSystem
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Catches the signals devenv forwards into the container while one runs. A process-wide
+/// handler writes each signal number to every active relay's pipe (signals land on any thread
+/// of the parent); handlers are installed by the first relay and restored by the last.
+/// SIGPIPE is ignored meanwhile so a closed stdout shows up as EPIPE, not as death.
+final class SignalRelay {
+    static let signals: [Int32] = InitSupervisor.forwarded
+
+    let readEnd: Int32
+    private let writeEnd: Int32
+    private let slot: Int32
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var active = 0
+    nonisolated(unsafe) private static var saved: [Int32: sigaction] = [:]
+
+    init() throws {
+        var ends: [Int32] = [-1, -1]
+        guard devenv_pipe_cloexec(&ends) == 0 else { throw SystemError.last("pipe") }
+        for end in ends { _ = devenv_fcntl_int(end, F_SETFL, O_NONBLOCK) }
+        readEnd = ends[0]
+        writeEnd = ends[1]
+        slot = devenv_relay_register(writeEnd)
+        guard slot >= 0 else {
+            close(readEnd)
+            close(writeEnd)
+            throw SystemError.last("register signal relay")
+        }
+        Self.lock.lock()
+        defer { Self.lock.unlock() }
+        Self.active += 1
+        if Self.active == 1 {
+            for signal in Self.signals {
+                var previous = sigaction()
+                if devenv_relay_install(signal, &previous) == 0 { Self.saved[signal] = previous }
+            }
+            var previous = sigaction()
+            if devenv_signal_ignore(SIGPIPE, &previous) == 0 { Self.saved[SIGPIPE] = previous }
+        }
+    }
+
+    /// Signals received since the last call.
+    func drain() -> [Int32] {
+        var signals: [Int32] = []
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+            guard count > 0 else { return signals }
+            signals += buffer[0..<count].map { Int32($0) }
+        }
+    }
+
+    deinit {
+        devenv_relay_unregister(slot)
+        Self.lock.lock()
+        Self.active -= 1
+        if Self.active == 0 {
+            for (signal, var previous) in Self.saved { _ = devenv_signal_restore(signal, &previous) }
+            Self.saved = [:]
+        }
+        Self.lock.unlock()
+        close(readEnd)
+        close(writeEnd)
+    }
+}

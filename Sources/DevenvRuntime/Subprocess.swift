@@ -1,0 +1,46 @@
+import CDevenvShim
+import DevenvSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a helper (newuidmap, newgidmap) with posix_spawn and collects its stderr.
+enum Subprocess {
+    struct Result {
+        var status: ExitStatus
+        var errorOutput: String
+    }
+
+    static func run(_ path: String, _ arguments: [String]) throws -> Result {
+        var pipeFDs: [Int32] = [-1, -1]
+        guard devenv_pipe_cloexec(&pipeFDs) == 0 else { throw SystemError.last("pipe") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        let argv = CStringArray([path] + arguments)
+        let envp = CStringArray(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, UnsafeMutablePointer(mutating: argv.pointers), UnsafeMutablePointer(mutating: envp.pointers))
+        close(pipeFDs[1])
+        defer { close(pipeFDs[0]) }
+        guard spawned == 0 else { throw SystemError("spawn", path: path, errno: spawned) }
+        let output = (try? Syscall.readAll(pipeFDs[0])) ?? []
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw SystemError.last("waitpid", path: path) }
+        }
+        return Result(status: ExitStatus(waitStatus: status), errorOutput: String(decoding: output, as: UTF8.self))
+    }
+
+    /// The first executable `name` in the usual system directories.
+    static func find(_ name: String) -> String? {
+        for directory in ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"] {
+            let path = directory + "/" + name
+            if access(path, X_OK) == 0 { return path }
+        }
+        return nil
+    }
+}

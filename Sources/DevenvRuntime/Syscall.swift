@@ -1,0 +1,68 @@
+import CDevenvShim
+import DevenvSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Thin throwing wrappers over the calls setup needs; each error names the call and object.
+enum Syscall {
+    static let msBind: UInt = 4096
+    static let msRec: UInt = 16384
+    static let msPrivate: UInt = 1 << 18
+    static let msRemount: UInt = 32
+    static let mntDetach: Int32 = 2
+    static let atEmptyPath: Int32 = 0x1000
+
+    static func mount(_ source: String?, _ target: String, type: String?, flags: UInt, data: String?, describe: String) throws {
+        guard devenv_mount(source, target, type, flags, data) == 0 else { throw SystemError.last(describe) }
+    }
+
+    /// A path naming an open descriptor, so mount(2) acts on exactly what was resolved.
+    static func fdPath(_ descriptor: Int32) -> String { "/proc/self/fd/\(descriptor)" }
+
+    /// Makes the mount at `descriptor` read-only (recursively), preferring mount_setattr(2).
+    static func makeReadOnly(_ descriptor: Int32, describe: String) throws {
+        if devenv_mount_setattr(descriptor, "", UInt32(atEmptyPath) | UInt32(DEVENV_AT_RECURSIVE), UInt64(DEVENV_MOUNT_ATTR_RDONLY), 0) == 0 { return }
+        guard errno == ENOSYS else { throw SystemError.last(describe) }
+        // Before Linux 5.12: remount the top mount, keeping the flags a user namespace locks.
+        var info = statvfs()
+        guard fstatvfs(descriptor, &info) == 0 else { throw SystemError.last(describe) }
+        let kept = UInt(info.f_flag) & (2 | 4 | 8 | 1024 | 2048) // nosuid nodev noexec noatime nodiratime
+        try mount(nil, fdPath(descriptor), type: nil, flags: msBind | msRemount | 1 | kept, data: nil, describe: describe)
+    }
+
+    static func readAll(_ descriptor: Int32) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { return bytes }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SystemError.last("read")
+            }
+            bytes += buffer[0..<count]
+        }
+    }
+
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SystemError.last("write")
+            }
+            offset += count
+        }
+    }
+
+    /// Reads a small text file whole; nil when it cannot be read.
+    static func readText(_ path: String) -> String? {
+        let descriptor = devenv_open(path, O_RDONLY | O_CLOEXEC, 0)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        guard let bytes = try? readAll(descriptor) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

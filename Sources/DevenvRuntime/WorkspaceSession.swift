@@ -1,0 +1,97 @@
+/// What `devenv run`, `devenv shell` (and later the project manifest) ask for; `spec(for:)`
+/// turns it into a `ContainerSpec`. Pure.
+public struct WorkspaceSession: Hashable, Sendable {
+    /// Image snapshot directories, topmost first.
+    public var lowerDirs: [String]
+    /// The image config's `Env` (`KEY=VALUE`).
+    public var imageEnvironment: [String]
+    /// The command; nil starts the user's shell.
+    public var command: [String]?
+    /// Host directory bind-mounted read-write at `mountTarget` (the working tree).
+    public var mountDirectory: String
+    public var mountTarget: String
+    /// Container working directory; nil uses `mountTarget`.
+    public var workingDirectory: String?
+    /// `-e KEY=VALUE` overrides.
+    public var environment: [String]
+    public var network: NetworkMode
+    public var terminal: Bool
+    /// $TERM to pass on when a terminal is used.
+    public var terminalType: String?
+    public var hostname: String
+    public var seccomp: SeccompFilter?
+    public var capabilities: CapabilitySet
+
+    public static let defaultMountTarget = "/workspace"
+    public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    public init(lowerDirs: [String], imageEnvironment: [String] = [], command: [String]?, mountDirectory: String,
+                mountTarget: String = WorkspaceSession.defaultMountTarget, workingDirectory: String? = nil, environment: [String] = [],
+                network: NetworkMode = .host, terminal: Bool = false, terminalType: String? = nil, hostname: String = "devenv",
+                seccomp: SeccompFilter? = nil, capabilities: CapabilitySet = .dockerDefault) {
+        self.lowerDirs = lowerDirs
+        self.imageEnvironment = imageEnvironment
+        self.command = command
+        self.mountDirectory = mountDirectory
+        self.mountTarget = mountTarget
+        self.workingDirectory = workingDirectory
+        self.environment = environment
+        self.network = network
+        self.terminal = terminal
+        self.terminalType = terminalType
+        self.hostname = hostname
+        self.seccomp = seccomp
+        self.capabilities = capabilities
+    }
+
+    public func spec(for host: HostIdentity) -> ContainerSpec {
+        let mapping = host.idMapping
+        let user = containerUser(host: host, mapping: mapping)
+        let shell = Self.value(of: "SHELL", in: imageEnvironment)
+        let args = command ?? [shell ?? "/bin/bash"]
+        let fallbacks = command == nil ? ["/bin/bash", "/bin/sh"].filter { $0 != args[0] } : []
+        let process = ProcessSpec(args: args, fallbackExecutables: fallbacks, environment: environment(for: user),
+                                  workingDirectory: workingDirectory ?? mountTarget, user: user, terminal: terminal)
+        return ContainerSpec(rootfs: RootfsSpec(lowerDirs: lowerDirs),
+                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)],
+                             process: process, hostname: hostname, network: network, idMapping: mapping,
+                             seccomp: seccomp, capabilities: capabilities)
+    }
+
+    /// The host user keeps their ids when the mapping has them (rootless with subordinate
+    /// ranges); with a single-id mapping, or as root, the command runs as container root.
+    func containerUser(host: HostIdentity, mapping: IDMapping?) -> ContainerUser {
+        guard let mapping, let uid = mapping.containerUID(forHost: host.uid), uid != 0,
+              let gid = mapping.containerGID(forHost: host.gid) else { return .root }
+        let name = Self.safeName(host.name)
+        return ContainerUser(uid: uid, gid: gid, name: name, home: "/home/" + name)
+    }
+
+    /// Image env, then the session's HOME/USER/..., then `-e` overrides (last wins).
+    func environment(for user: ContainerUser) -> [String] {
+        var entries = imageEnvironment
+        if Self.value(of: "PATH", in: entries) == nil { entries.append("PATH=" + Self.defaultPath) }
+        entries += ["HOME=" + user.home, "USER=" + user.name, "LOGNAME=" + user.name, "HOSTNAME=" + hostname]
+        if terminal { entries.append("TERM=" + (terminalType ?? "xterm")) }
+        entries += environment
+        var seen = Set<String>()
+        var result: [String] = []
+        for entry in entries.reversed() {
+            let key = String(entry.prefix { $0 != "=" })
+            if seen.insert(key).inserted { result.append(entry) }
+        }
+        return result.reversed()
+    }
+
+    static func value(of key: String, in environment: [String]) -> String? {
+        environment.last { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    }
+
+    /// A login name safe for /etc/passwd: letters, digits, '.', '_', '-'; else "user".
+    static func safeName(_ name: String) -> String {
+        let allowed = name.unicodeScalars.allSatisfy { scalar in
+            (scalar.value < 0x80) && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "." || scalar == "_" || scalar == "-")
+        }
+        return allowed && !name.isEmpty && !name.hasPrefix("-") ? name : "user"
+    }
+}

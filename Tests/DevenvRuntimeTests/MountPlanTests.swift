@@ -1,0 +1,106 @@
+@testable import DevenvRuntime
+import Testing
+
+@Suite struct MountPlanTests {
+    static func spec(mapping: IDMapping? = nil, upper: UpperLayer = .temporary, mounts: [BindMount] = [BindMount(source: "/home/u/project", destination: "/workspace")]) -> ContainerSpec {
+        ContainerSpec(rootfs: RootfsSpec(lowerDirs: ["/store/snapshots/b", "/store/snapshots/a"], upper: upper), mounts: mounts,
+                      process: ProcessSpec(args: ["sh"], workingDirectory: "/workspace"), idMapping: mapping)
+    }
+
+    static let keepID = IDMapping.keepID(uid: 1000, gid: 1000, subordinateUIDs: [SubordinateRange(owner: "u", start: 100000, count: 65536)],
+                                         subordinateGIDs: [SubordinateRange(owner: "u", start: 100000, count: 65536)])
+
+    func plan(_ spec: ContainerSpec) throws -> MountPlan {
+        try MountPlan.compute(spec, scratch: "/run/devenv", resolvConf: "nameserver 10.0.0.1\n", hosts: "127.0.0.1\tlocalhost\n")
+    }
+
+    @Test func rootfulPlanInOrder() throws {
+        let plan = try plan(Self.spec())
+        #expect(plan.rootfs == "/run/devenv/rootfs")
+        let operations = plan.operations
+        #expect(Array(operations.prefix(6)) == [
+            .makeRootPrivate, .scratchTmpfs(path: "/run/devenv"), .makeScratchDirectory(path: "/run/devenv/rootfs"),
+            .makeScratchDirectory(path: "/run/devenv/upper"), .makeScratchDirectory(path: "/run/devenv/work"),
+            .overlay(lowerDirs: ["/store/snapshots/b", "/store/snapshots/a"], upperDir: "/run/devenv/upper", workDir: "/run/devenv/work",
+                     target: "/run/devenv/rootfs", userXattr: false),
+        ])
+        #expect(operations.last == .pivotRoot)
+        #expect(operations.contains(.device(destination: "/dev/null", major: 1, minor: 3, bindFromHost: false)))
+        #expect(operations.contains(.devpts(destination: "/dev/pts", options: "newinstance,ptmxmode=0666,mode=0620,gid=5")))
+        #expect(operations.contains(.symlink(destination: "/dev/ptmx", target: "pts/ptmx")))
+        #expect(operations.contains(.bind(source: "/home/u/project", destination: "/workspace", readOnly: false)))
+        #expect(operations.contains(.generatedFile(name: "resolv.conf", contents: "nameserver 10.0.0.1\n", destination: "/etc/resolv.conf")))
+        // /proc before what masks it; masks and read-only paths after every mount, right before pivot_root.
+        let proc = try #require(operations.firstIndex(of: .proc(destination: "/proc")))
+        let kcore = try #require(operations.firstIndex(of: .mask(path: "/proc/kcore")))
+        let sys = try #require(operations.firstIndex(of: .readOnly(path: "/proc/sys")))
+        let bind = try #require(operations.firstIndex(of: .bind(source: "/home/u/project", destination: "/workspace", readOnly: false)))
+        #expect(proc < bind && bind < kcore && kcore < sys)
+        for path in ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/scsi", "/proc/acpi", "/sys/firmware"] {
+            #expect(operations.contains(.mask(path: path)))
+        }
+        for path in ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"] {
+            #expect(operations.contains(.readOnly(path: path)))
+        }
+    }
+
+    @Test func rootlessPlanBindsDevicesAndUsesUserXattrs() throws {
+        let operations = try plan(Self.spec(mapping: Self.keepID)).operations
+        #expect(operations.contains(.device(destination: "/dev/tty", major: 5, minor: 0, bindFromHost: true)))
+        #expect(operations.contains { if case .overlay(_, _, _, _, true) = $0 { return true } else { return false } })
+        #expect(operations.contains(.devpts(destination: "/dev/pts", options: "newinstance,ptmxmode=0666,mode=0620,gid=5")))
+    }
+
+    @Test func singleMappingLeavesTheTTYGroupOut() throws {
+        let operations = try plan(Self.spec(mapping: .single(uid: 1000, gid: 1000))).operations
+        #expect(operations.contains(.devpts(destination: "/dev/pts", options: "newinstance,ptmxmode=0666,mode=0620")))
+    }
+
+    @Test func keptUpperUsesTheCallersDirectories() throws {
+        let operations = try plan(Self.spec(upper: .directory(upper: "/store/tmp/u", work: "/store/tmp/w"))).operations
+        #expect(!operations.contains(.makeScratchDirectory(path: "/run/devenv/upper")))
+        #expect(operations.contains(.overlay(lowerDirs: ["/store/snapshots/b", "/store/snapshots/a"], upperDir: "/store/tmp/u",
+                                             workDir: "/store/tmp/w", target: "/run/devenv/rootfs", userXattr: false)))
+        #expect(UpperLayer.directory(upper: "/a", work: "/b").keepsUpper)
+        #expect(!UpperLayer.temporary.keepsUpper)
+    }
+
+    @Test func mountDestinationsAreNormalised() throws {
+        let operations = try plan(Self.spec(mounts: [BindMount(source: "/src", destination: "//data/./x/", readOnly: true)])).operations
+        #expect(operations.contains(.bind(source: "/src", destination: "/data/x", readOnly: true)))
+    }
+
+    @Test func theInitPlanCarriesCredentialsAndCapabilities() throws {
+        var spec = Self.spec(mapping: Self.keepID)
+        spec.process.user = ContainerUser(uid: 1000, gid: 1000, name: "u", home: "/home/u")
+        spec.network = .none
+        let plan = try InitPlan.make(spec, scratch: "/run/devenv", resolvConf: "", hosts: "", setgroupsAllowed: true)
+        let process = try #require(plan.process)
+        #expect(process.bounding == 0xa80425fb)
+        #expect(process.effective == 0)
+        #expect(process.terminalGID == 5)
+        #expect(plan.loopbackUp)
+        spec.process.user = .root
+        #expect(try InitPlan.make(spec, scratch: "/r", resolvConf: "", hosts: "", setgroupsAllowed: true).process?.effective == 0xa80425fb)
+    }
+
+    @Test func legacyOverlayOptionsEscapeSeparators() {
+        let mount = OverlayMount(lowerDirs: ["/s/a:b", "/s/c,d"], upperDir: "/u,1", workDir: "/w\\x", userXattr: true)
+        #expect(mount.legacyOptions == "lowerdir=/s/a\\:b:/s/c\\,d,upperdir=/u\\,1,workdir=/w\\\\x,userxattr")
+    }
+
+    @Test func capabilityMaskIsDockers() {
+        #expect(CapabilitySet.dockerDefault.rawValue == 0x0000_0000_a804_25fb)
+        #expect(CapabilitySet.dockerDefault.names.count == 14)
+        #expect(CapabilitySet.dockerDefault.names.first == "CAP_CHOWN")
+        #expect(!CapabilitySet.dockerDefault.contains(.sysAdmin))
+    }
+
+    @Test func networkFiles() {
+        let hosts = NetworkFiles.hosts(hostname: "box", network: .host, hostHosts: "127.0.0.1 localhost\n# c\n10.1.2.3 db.local db\n")
+        #expect(hosts == "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tbox\n10.1.2.3 db.local db\n")
+        #expect(!NetworkFiles.hosts(hostname: "box", network: .none, hostHosts: "10.1.2.3 db\n").contains("db"))
+        #expect(NetworkFiles.resolvConf(network: .host, hostResolvConf: "nameserver 1.1.1.1\n") == "nameserver 1.1.1.1\n")
+        #expect(!NetworkFiles.resolvConf(network: .none, hostResolvConf: "nameserver 1.1.1.1\n").contains("nameserver"))
+    }
+}
