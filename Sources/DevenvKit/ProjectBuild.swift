@@ -2,6 +2,7 @@ import DevenvBuild
 import DevenvGit
 import DevenvManifest
 import DevenvOCI
+import DevenvRegistry
 import DevenvStore
 import DevenvSystem
 import Foundation
@@ -33,9 +34,77 @@ public struct ProjectBuild {
     /// Per-project state in the store: build record, stat cache, cache mounts, lock.
     public var stateDirectory: String { "\(engine.store.layout.root)/projects/\(project.id)" }
 
-    public func build(options: Options, executor: any StepExecutor, onWait: (() -> Void)? = nil, events: (BuildEvent) -> Void = { _ in }) throws -> BuildResult {
-        let request = try request(options: options)
-        return try Builder(store: engine.store, executor: executor).build(request, onWait: onWait, events: events)
+    /// The label naming the cache key of the environment an image holds.
+    public static let cacheKeyLabel = "dev.devenv.cache-key"
+
+    /// How the environment was obtained.
+    public enum Outcome: Sendable {
+        case built(BuildResult)
+        /// Pulled from the `[cache] registry` instead of building.
+        case fetched(StoredImage, from: Reference)
+        /// The project's image already holds this environment (fetched earlier).
+        case upToDate(StoredImage)
+
+        public var image: StoredImage {
+            switch self {
+            case let .built(result): return result.image
+            case let .fetched(image, _), let .upToDate(image): return image
+            }
+        }
+    }
+
+    public func build(options: Options, executor: any StepExecutor, onWait: (() -> Void)? = nil,
+                      note: (String) -> Void = { _ in }, events: (BuildEvent) -> Void = { _ in }) throws -> Outcome {
+        var request = try request(options: options)
+        let key = Builder.environmentKey(request)
+        request.labels[Self.cacheKeyLabel] = key.description
+        let builder = Builder(store: engine.store, executor: executor)
+        if !options.noCache, !builder.isFullyCached(request), let prebuilt = try prebuiltReference(key: key) {
+            if let local = try? engine.store.image(project.imageTag), local.config.config?.labels?[Self.cacheKeyLabel] == key.description {
+                return .upToDate(local)
+            }
+            if let image = try fetchPrebuilt(prebuilt, note: note) { return .fetched(image, from: prebuilt) }
+        }
+        return .built(try builder.build(request, onWait: onWait, events: events))
+    }
+
+    // MARK: Prebuilt environments
+
+    /// `[cache] registry` tagged with the environment's cache key, or nil without a cache registry.
+    func prebuiltReference(key: Digest) throws -> Reference? {
+        guard let cache = project.manifest.cache else { return nil }
+        do {
+            return try Reference(parsing: cache.registry.value).withTag("key-\(key.encoded)")
+        } catch {
+            throw KitError.invalidArgument("\(project.displayPath):\(cache.registry.location): error: [cache] registry: \(error)")
+        }
+    }
+
+    /// Pulls the prebuilt environment if the registry has it and names it as this project's
+    /// image; nil (and a note saying why) when it has to be built here instead.
+    private func fetchPrebuilt(_ reference: Reference, note: (String) -> Void) throws -> StoredImage? {
+        let client = RegistryClient(configuration: try .standard())
+        do {
+            guard try client.exists(reference) != nil else {
+                note("no prebuilt environment at \(reference.familiar); building it here")
+                return nil
+            }
+            let pulled = try client.pull(reference, into: engine.store, progress: engine.transferProgress)
+            try engine.store.references.set(Reference(parsing: project.imageTag).description, to: pulled.manifestDescriptor)
+            note("fetched the prebuilt environment \(reference.familiar) instead of building")
+            return try engine.store.image(project.imageTag)
+        } catch let error as RegistryError {
+            note("could not reach the cache registry (\(error)); building here")
+            return nil
+        }
+    }
+
+    /// `devenv build --push`: publish the environment under its cache key.
+    public func push(_ image: StoredImage, progress: TransferProgress? = nil) throws -> Reference? {
+        guard let key = image.config.config?.labels?[Self.cacheKeyLabel].flatMap({ try? Digest(parsing: $0) }),
+              let reference = try prebuiltReference(key: key) else { return nil }
+        _ = try RegistryClient(configuration: try .standard()).push(image, from: engine.store, to: reference, progress: progress)
+        return reference
     }
 
     public func request(options: Options) throws -> BuildRequest {

@@ -1,3 +1,4 @@
+@testable import DevenvTestSupport
 import DevenvOCI
 @testable import DevenvRegistry
 import Foundation

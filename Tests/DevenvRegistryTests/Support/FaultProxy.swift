@@ -1,3 +1,4 @@
+@testable import DevenvTestSupport
 import Foundation
 
 /// An HTTP proxy on loopback in front of a real registry that injects faults into chosen

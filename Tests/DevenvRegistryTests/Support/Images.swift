@@ -1,3 +1,4 @@
+@testable import DevenvTestSupport
 import DevenvOCI
 import DevenvRegistry
 import DevenvStore

@@ -125,7 +125,14 @@ final class Scratch: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    /// rm -rf: trees made by containers can hold directories without write permission.
+    deinit {
+        let remove = Process()
+        remove.executableURL = URL(fileURLWithPath: "/bin/rm")
+        remove.arguments = ["-rf", path]
+        try? remove.run()
+        remove.waitUntilExit()
+    }
 
     func file(_ name: String) -> String { "\(path)/\(name)" }
 }
