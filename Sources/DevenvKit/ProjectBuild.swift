@@ -68,6 +68,60 @@ public struct ProjectBuild {
         return .built(try builder.build(request, onWait: onWait, events: events))
     }
 
+    // MARK: Status
+
+    public struct Status: Sendable, Encodable {
+        public enum LockState: String, Sendable, Encodable {
+            case current, stale, missing
+        }
+
+        public struct PendingStep: Sendable, Encodable {
+            public var number: Int
+            public var location: String
+            public var summary: String
+            public var reason: String
+        }
+
+        public var project: String
+        public var manifest: String
+        public var image: String
+        public var base: String
+        public var baseDigest: String
+        public var lock: LockState
+        /// Steps a build would run now, with why; empty when the environment is up to date.
+        public var pending: [PendingStep]
+        public var built: Bool
+    }
+
+    /// What `devenv build` would do, without doing it or writing anything.
+    public func status() throws -> Status {
+        let lock = try Lockfile.load(path: project.lockPath)
+        let lockState: Status.LockState = lock == nil ? .missing : (lock?.base == baseText.value ? .current : .stale)
+        let request = try request(options: Options(), recordLock: false)
+        let builder = Builder(store: engine.store, executor: NoExecutor())
+        let keys = Builder.cacheKeys(request)
+        let previous = (try? Data(contentsOf: URL(fileURLWithPath: "\(stateDirectory)/record.json")))
+            .flatMap { try? JSONDecoder().decode(BuildRecord.self, from: $0) }
+        var pending: [Status.PendingStep] = []
+        var parent = CacheKey.base(manifest: request.base.manifestDescriptor.digest)
+        for (index, planned) in request.steps.enumerated() {
+            defer { parent = keys[index] }
+            guard builder.cache.lookup(keys[index]) == nil else { continue }
+            let current = BuildRecord.Step(key: keys[index], parent: parent, step: planned.step, inputs: planned.inputs, location: planned.location)
+            let reason = Explainer.reason(index: index, current: current, base: (request.baseName, request.base.manifestDescriptor.digest),
+                                          previous: previous, rebuiltBefore: pending.last?.number, noCache: false)
+            pending.append(Status.PendingStep(number: index + 1, location: planned.location, summary: planned.step.summary, reason: reason.description))
+        }
+        let built = (try? engine.store.image(project.imageTag)) != nil
+        return Status(project: project.root, manifest: project.displayPath, image: project.imageTag, base: request.baseName,
+                      baseDigest: request.base.manifestDescriptor.digest.description, lock: lockState, pending: pending, built: built)
+    }
+
+    /// `status` never runs a step.
+    private struct NoExecutor: StepExecutor {
+        func execute(_ execution: StepExecution) throws -> Int32 { 125 }
+    }
+
     // MARK: Prebuilt environments
 
     /// `[cache] registry` tagged with the environment's cache key, or nil without a cache registry.
@@ -107,9 +161,9 @@ public struct ProjectBuild {
         return reference
     }
 
-    public func request(options: Options) throws -> BuildRequest {
+    public func request(options: Options, recordLock: Bool = true) throws -> BuildRequest {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let (base, baseName) = try resolveBase(frozen: options.frozen)
+        let (base, baseName) = try resolveBase(frozen: options.frozen, recordLock: recordLock)
         let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory).plan()
         var labels = [
             "org.opencontainers.image.title": project.name,
@@ -136,7 +190,7 @@ public struct ProjectBuild {
 
     /// The base image to build on. With a current lock the locked digest wins over wherever
     /// the tag points now; without one the tag is resolved and the lock written.
-    func resolveBase(frozen: Bool) throws -> (StoredImage, String) {
+    func resolveBase(frozen: Bool, recordLock: Bool = true) throws -> (StoredImage, String) {
         let reference = try baseReference()
         let lock = try Lockfile.load(path: project.lockPath)
         let current = lock.map { $0.base == baseText.value } ?? false
@@ -149,7 +203,7 @@ public struct ProjectBuild {
             return (try engine.image(digest: lock.baseDigest, name: reference), reference.familiar)
         }
         let image = try engine.resolve(reference)
-        try writeLock(Lockfile(base: baseText.value, baseDigest: image.manifestDescriptor.digest))
+        if recordLock { try writeLock(Lockfile(base: baseText.value, baseDigest: image.manifestDescriptor.digest)) }
         return (image, reference.familiar)
     }
 
