@@ -47,7 +47,7 @@ import Testing
     @Test func missingImageIsAClearError() throws {
         let scratch = try Scratch()
         let result = try DevenvProcess.devenv(["image", "inspect", "nope:1"], store: scratch.file("store"))
-        #expect(result.status == 125)
+        #expect(result.status == 66)
         #expect(result.stderr.contains("image 'nope:1' not found"))
         #expect(result.stderr.contains("hint:"))
     }
