@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `devenv run --tty` on a real terminal (a detached tmux session): window size at start and
+/// after a resize, Ctrl-C reaching the container's foreground job, the exit status, and the
+/// user's terminal settings restored afterwards.
+@Suite(.enabled(if: Fixture.privilegedTestsEnabled, "needs root and tmux (set CI=true to make this a failure instead of a skip)"),
+       .timeLimit(.minutes(2)))
+struct TerminalTests {
+    final class Session {
+        let socket = "devenv-test-\(UUID().uuidString.prefix(8))"
+        let directory: String
+
+        init() throws {
+            try Fixture.requireRoot()
+            guard access("/usr/bin/tmux", X_OK) == 0 else { throw FixtureError("tmux is not installed (apt-get install tmux)") }
+            directory = try Fixture.temporaryDirectory()
+        }
+
+        /// Starts `script` in a 80x24 terminal; its own stdout is the terminal.
+        func start(_ script: String) throws {
+            let path = directory + "/outer.sh"
+            try Data(("#!/bin/sh\ncd '\(directory)'\n" + script).utf8).write(to: URL(fileURLWithPath: path))
+            chmod(path, 0o755)
+            try tmux(["new-session", "-d", "-x", "80", "-y", "24", path])
+        }
+
+        func tmux(_ arguments: [String]) throws {
+            let result = try Command.run("/usr/bin/tmux", ["-L", socket, "-f", "/dev/null"] + arguments)
+            guard result.status == 0 else { throw FixtureError("tmux \(arguments.joined(separator: " ")): \(result.stderr)") }
+        }
+
+        func file(_ name: String) -> String? {
+            guard waitForFile(directory + "/" + name) else { return nil }
+            usleep(50_000)
+            return try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)
+        }
+
+        deinit {
+            _ = try? Command.run("/usr/bin/tmux", ["-L", socket, "kill-server"])
+            Fixture.remove(directory)
+        }
+    }
+
+    func devenvRun(_ inner: String) throws -> String {
+        "'\(try Fixture.devenvBinary())' run --rootfs '\(try Fixture.busyboxRootfs())' -- sh -c '\(inner)'"
+    }
+
+    @Test func resizeExitStatusAndRestoredTerminal() throws {
+        let session = try Session()
+        try session.start("""
+            stty -g > before
+            \(try devenvRun("tty > /workspace/tty; stty size > /workspace/size1; while [ ! -e /workspace/go ]; do sleep 0.05; done; stty size > /workspace/size2; exit 7"))
+            echo $? > rc.tmp; stty -g > after; mv rc.tmp rc
+            """)
+        #expect(session.file("size1") == "24 80\n")
+        #expect(session.file("tty")?.hasPrefix("/dev/pts/") == true)
+        try session.tmux(["resize-window", "-x", "120", "-y", "40"])
+        usleep(300_000)
+        _ = FileManager.default.createFile(atPath: session.directory + "/go", contents: nil)
+        #expect(session.file("size2") == "40 120\n")
+        #expect(session.file("rc") == "7\n")
+        #expect(session.file("before") == session.file("after"))
+    }
+
+    @Test func controlCReachesTheForegroundJob() throws {
+        let session = try Session()
+        try session.start("""
+            \(try devenvRun("touch /workspace/ready; sleep 100; echo not-interrupted > /workspace/wrong"))
+            echo $? > rc.tmp; mv rc.tmp rc
+            """)
+        #expect(session.file("ready") != nil)
+        try session.tmux(["send-keys", "C-c"])
+        #expect(session.file("rc") == "130\n")
+        #expect(access(session.directory + "/wrong", F_OK) != 0)
+    }
+
+    @Test func inputReachesTheShellAndItExitsCleanly() throws {
+        let session = try Session()
+        try session.start("""
+            '\(try Fixture.devenvBinary())' shell --rootfs '\(try Fixture.busyboxRootfs())'
+            echo $? > rc.tmp; mv rc.tmp rc
+            """)
+        usleep(500_000)
+        try session.tmux(["send-keys", "echo $((6*7)) > /workspace/answer; exit 3", "Enter"])
+        #expect(session.file("answer") == "42\n")
+        #expect(session.file("rc") == "3\n")
+    }
+}
