@@ -20,12 +20,13 @@ struct TerminalTests {
             directory = try Fixture.temporaryDirectory()
         }
 
-        /// Starts `script` in a 80x24 terminal; its own stdout is the terminal.
+        /// Starts `script` in a 80x24 terminal; its own stdout is the terminal. The script is
+        /// read by sh rather than executed: a concurrent fork elsewhere in the test process may
+        /// still hold it open for writing (ETXTBSY).
         func start(_ script: String) throws {
             let path = directory + "/outer.sh"
-            try Data(("#!/bin/sh\ncd '\(directory)'\n" + script).utf8).write(to: URL(fileURLWithPath: path))
-            chmod(path, 0o755)
-            try tmux(["new-session", "-d", "-x", "80", "-y", "24", path])
+            try Data(("cd '\(directory)'\n" + script).utf8).write(to: URL(fileURLWithPath: path))
+            try tmux(["new-session", "-d", "-x", "80", "-y", "24", "/bin/sh " + path])
         }
 
         func tmux(_ arguments: [String]) throws {
@@ -33,9 +34,13 @@ struct TerminalTests {
             guard result.status == 0 else { throw FixtureError("tmux \(arguments.joined(separator: " ")): \(result.stderr)") }
         }
 
-        func file(_ name: String) -> String? {
-            guard waitForFile(directory + "/" + name) else { return nil }
-            usleep(50_000)
+        /// The file's text once it is complete (ends with a newline).
+        func file(_ name: String, seconds: Double = 30) -> String? {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8), text.hasSuffix("\n") { return text }
+                usleep(20_000)
+            }
             return try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)
         }
 
@@ -45,8 +50,9 @@ struct TerminalTests {
         }
     }
 
+    /// devenv's own messages go to `devenv.err` (the container's stderr stays on the terminal).
     func devenvRun(_ inner: String) throws -> String {
-        "'\(try Fixture.devenvBinary())' run --rootfs '\(try Fixture.busyboxRootfs())' -- sh -c '\(inner)'"
+        "'\(try Fixture.devenvBinary())' run --rootfs '\(try Fixture.busyboxRootfs())' -- sh -c '\(inner)' 2>devenv.err"
     }
 
     @Test func resizeExitStatusAndRestoredTerminal() throws {
@@ -69,10 +75,10 @@ struct TerminalTests {
     @Test func controlCReachesTheForegroundJob() throws {
         let session = try Session()
         try session.start("""
-            \(try devenvRun("touch /workspace/ready; sleep 100; echo not-interrupted > /workspace/wrong"))
+            \(try devenvRun("echo ready > /workspace/ready; sleep 100; echo not-interrupted > /workspace/wrong"))
             echo $? > rc.tmp; mv rc.tmp rc
             """)
-        #expect(session.file("ready") != nil)
+        #expect(session.file("ready") != nil, "\(session.file("devenv.err") ?? "")")
         try session.tmux(["send-keys", "C-c"])
         #expect(session.file("rc") == "130\n")
         #expect(access(session.directory + "/wrong", F_OK) != 0)
@@ -81,10 +87,11 @@ struct TerminalTests {
     @Test func inputReachesTheShellAndItExitsCleanly() throws {
         let session = try Session()
         try session.start("""
-            '\(try Fixture.devenvBinary())' shell --rootfs '\(try Fixture.busyboxRootfs())'
+            '\(try Fixture.devenvBinary())' shell --rootfs '\(try Fixture.busyboxRootfs())' 2>devenv.err
             echo $? > rc.tmp; mv rc.tmp rc
             """)
         usleep(500_000)
+        #expect(access(session.directory + "/rc", F_OK) != 0, "devenv ended early: \(session.file("rc") ?? "") \(session.file("devenv.err") ?? "")")
         try session.tmux(["send-keys", "echo $((6*7)) > /workspace/answer; exit 3", "Enter"])
         #expect(session.file("answer") == "42\n")
         #expect(session.file("rc") == "3\n")
