@@ -28,7 +28,7 @@ public final class ArchiveFileReader {
         archive_read_support_format_tar(archive)
         archive_read_support_format_gnutar(archive)
         guard archive_read_open_filename(archive, path, 1 << 20) == ARCHIVE_OK else {
-            defer { archive_read_free(archive) }
+            // deinit frees the handle: self is fully initialised here.
             throw ArchiveFileError(operation: "open archive", path: path, message: Self.message(archive))
         }
     }

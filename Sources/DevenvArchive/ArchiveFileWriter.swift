@@ -22,7 +22,7 @@ public final class ArchiveFileWriter {
         archive_write_set_format_pax_restricted(archive)
         archive_write_add_filter_none(archive)
         guard archive_write_open_filename(archive, path) == ARCHIVE_OK else {
-            defer { archive_write_free(archive) }
+            // deinit frees the handle: self is fully initialised here.
             throw ArchiveFileError(operation: "create archive", path: path, message: ArchiveFileReader.message(archive))
         }
     }

@@ -11,6 +11,9 @@ struct Devenv: ParsableCommand {
         commandName: "devenv",
         abstract: "Reproducible development environments: OCI images, layer cache, daemonless containers.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, ShellCommand.self, DoctorCommand.self]
+        subcommands: [
+            BuildCommand.self, RunCommand.self, ShellCommand.self, StatusCommand.self, LockCommand.self, ImageCommand.self, GCCommand.self, DoctorCommand.self, LayerCommand.self,
+            PullCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self,
+        ]
     )
 }

@@ -30,6 +30,20 @@ dev_t devenv_makedev(unsigned int major, unsigned int minor);
 unsigned int devenv_major(dev_t dev);
 unsigned int devenv_minor(dev_t dev);
 
+/* memfd_create(2) (needs _GNU_SOURCE, which Swift's Glibc module lacks); flags as MFD_*. */
+int devenv_memfd_create(const char *name, unsigned int flags);
+#define DEVENV_MFD_CLOEXEC 0x0001U
+
+/* Extended attributes (fd-based, and l* for "/proc/self/fd/N/name" paths of nodes that
+ * cannot be opened: symlinks, devices, FIFOs) and syncfs(2). */
+ssize_t devenv_flistxattr(int fd, char *list, size_t size);
+ssize_t devenv_fgetxattr(int fd, const char *name, void *value, size_t size);
+int devenv_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags);
+ssize_t devenv_llistxattr(const char *path, char *list, size_t size);
+ssize_t devenv_lgetxattr(const char *path, const char *name, void *value, size_t size);
+int devenv_lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags);
+int devenv_syncfs(int fd);
+
 /* ---- Container runtime (container.c) ---- */
 
 #include <signal.h>

@@ -1,0 +1,328 @@
+import CDevenvShim
+import DevenvOCI
+import DevenvSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Applies tar entries below a root, one at a time (LayerUnpacker drives it).
+///
+/// Every entry's parent is resolved in-root (RootedDirectory), the final component is created
+/// with *at() calls that never follow a symlink, and an existing node at that name is replaced
+/// ("last entry wins"; a directory over a directory merges). Directory modes and times are
+/// applied at the end, deepest first, so restrictive modes never block extraction and the
+/// contents' writes do not disturb directory mtimes.
+final class Extractor {
+    private struct DeferredDirectory {
+        var permissions: mode_t
+        var times: [timespec]
+        var inode: ino_t
+    }
+
+    let rooted: RootedDirectory
+    let options: UnpackOptions
+    private(set) var warnings = Warnings()
+    private var deferred: [EntryPath: DeferredDirectory] = [:]
+    private let umask = currentUmask()
+
+    init(directory: String, options: UnpackOptions) throws {
+        rooted = try RootedDirectory(path: directory)
+        self.options = options
+    }
+
+    func apply(_ entry: TarEntry, reader: TarReader) throws {
+        let path = try EntryPath.normalise(entry.path)
+        if !path.isRoot {
+            switch try WhiteoutName.classify(path.name) {
+            case .none: break
+            case .opaque: return try markOpaque(path.parent)
+            case .aufsMetadata:
+                warnings.add(entry.path, "AUFS metadata entry skipped")
+                return
+            case let .whiteout(name): return try whiteout(path.parent, name)
+            }
+        }
+        try validateOwner(entry)
+        switch entry.kind {
+        case .directory: try makeDirectory(path, entry)
+        case .file: try writeFile(path, entry, reader)
+        case .symlink: try makeSymlink(path, entry)
+        case .hardlink: try makeHardlink(path, entry)
+        case .characterDevice, .blockDevice, .fifo: try makeNode(path, entry)
+        case .socket: warnings.add(entry.path, "socket skipped")
+        }
+    }
+
+    /// Applies deferred directory modes and times, deepest first, then syncs if asked.
+    func finish() throws {
+        let ordered = deferred.sorted { $0.key.depth > $1.key.depth }
+        for (path, metadata) in ordered {
+            let directory: FileDescriptor
+            if path.isRoot {
+                directory = rooted.root
+            } else {
+                guard let parent = try? rooted.directory(path.parent, create: false) else { continue }
+                let fd = withCString(path.name) { openat(parent.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+                guard fd >= 0 else { continue }
+                directory = FileDescriptor(adopting: fd)
+            }
+            // A later entry replaced this directory (or a parent by a symlink): not ours.
+            guard let info = try? directory.stat(), info.st_ino == metadata.inode else { continue }
+            guard fchmod(directory.raw, metadata.permissions) == 0 else { throw Failure.system("fchmod", entry: path.bytes) }
+            guard futimens(directory.raw, metadata.times) == 0 else { throw Failure.system("futimens", entry: path.bytes) }
+        }
+        if options.syncFilesystem && devenv_syncfs(rooted.root.raw) != 0 { throw Failure.system("syncfs") }
+    }
+
+    // MARK: entry kinds
+
+    private func makeDirectory(_ path: EntryPath, _ entry: TarEntry) throws {
+        let directory: FileDescriptor
+        if path.isRoot {
+            directory = rooted.root
+        } else {
+            let parent = try rooted.directory(path.parent, create: true)
+            let name = path.name
+            if withCString(name, { mkdirat(parent.raw, $0, 0o700) }) != 0 {
+                guard errno == EEXIST else { throw Failure.system("mkdirat") }
+                if let existing = try RootedDirectory.status(parent, name), !existing.isDirectory {
+                    try rooted.remove(parent, name, existing)
+                    guard withCString(name, { mkdirat(parent.raw, $0, 0o700) }) == 0 else { throw Failure.system("mkdirat") }
+                }
+            }
+            let fd = withCString(name) { openat(parent.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+            guard fd >= 0 else { throw Failure.system("openat") }
+            directory = FileDescriptor(adopting: fd)
+            rooted.remember(path, directory)
+        }
+        try chown(.descriptor(directory.raw), entry)
+        try setXattrs(.descriptor(directory.raw), entry)
+        let info = try directory.stat()
+        deferred[path] = DeferredDirectory(permissions: entry.permissions, times: times(entry), inode: info.st_ino)
+    }
+
+    private func writeFile(_ path: EntryPath, _ entry: TarEntry, _ reader: TarReader) throws {
+        guard entry.size <= options.maxUncompressedBytes else {
+            throw Failure(.limitExceeded, "file size \(entry.size) exceeds the limit of \(options.maxUncompressedBytes) bytes")
+        }
+        guard !path.isRoot else { throw Failure(.forbiddenEntry, "a regular file cannot replace the root directory") }
+        let parent = try rooted.directory(path.parent, create: true)
+        let permissions = entry.permissions & 0o777
+        let fd = try create(parent, path.name, "openat") {
+            withCString(path.name) { devenv_openat(parent.raw, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, permissions) }
+        }
+        let file = FileDescriptor(adopting: fd)
+        var end: Int64 = 0
+        try reader.readData(entry: entry.path) { block, offset in
+            try Self.writeAll(file.raw, block, at: offset)
+            end = offset + Int64(block.count)
+        }
+        // Sparse files end in a hole, or the data ran short of the header's size.
+        if end != entry.size && ftruncate(file.raw, off_t(entry.size)) != 0 { throw Failure.system("ftruncate") }
+        try chown(.descriptor(file.raw), entry)
+        if needsChmod(entry.permissions) && fchmod(file.raw, entry.permissions) != 0 { throw Failure.system("fchmod") }
+        // After chown: chown clears security.capability.
+        try setXattrs(.descriptor(file.raw), entry)
+        guard futimens(file.raw, times(entry)) == 0 else { throw Failure.system("futimens") }
+    }
+
+    private func makeSymlink(_ path: EntryPath, _ entry: TarEntry) throws {
+        guard !path.isRoot else { throw Failure(.forbiddenEntry, "a symlink cannot replace the root directory") }
+        let parent = try rooted.directory(path.parent, create: true)
+        _ = try create(parent, path.name, "symlinkat") {
+            withCString(entry.linkTarget) { target in withCString(path.name) { symlinkat(target, parent.raw, $0) } }
+        }
+        try finishNode(parent, path.name, entry, chmod: false)
+    }
+
+    /// Hardlink targets resolve in-root like any path; they must exist, and never be a
+    /// directory or a whiteout. linkat without AT_SYMLINK_FOLLOW links a symlink itself.
+    private func makeHardlink(_ path: EntryPath, _ entry: TarEntry) throws {
+        let target: EntryPath
+        do {
+            target = try EntryPath.normalise(entry.linkTarget)
+        } catch let failure as Failure {
+            throw Failure(entry: entry.path, failure.kind,
+                          "hardlink target '\(Printable.escape(bytes: entry.linkTarget))': \(failure.message)")
+        }
+        guard !path.isRoot, !target.isRoot else { throw Failure(.forbiddenEntry, "hardlink to or from the root directory") }
+        let targetParent: FileDescriptor
+        do {
+            targetParent = try rooted.directory(target.parent, create: false)
+        } catch let failure as Failure where failure.errno == ENOENT {
+            throw Failure(.missingLinkTarget, "hardlink target '\(Printable.escape(bytes: entry.linkTarget))' does not exist")
+        }
+        guard let targetInfo = try RootedDirectory.status(targetParent, target.name) else {
+            throw Failure(.missingLinkTarget, "hardlink target '\(Printable.escape(bytes: entry.linkTarget))' does not exist")
+        }
+        guard !targetInfo.isDirectory else {
+            throw Failure(.forbiddenEntry, "hardlink to a directory ('\(Printable.escape(bytes: entry.linkTarget))')")
+        }
+        guard !targetInfo.isWhiteout else {
+            throw Failure(.forbiddenEntry, "hardlink to an overlay whiteout ('\(Printable.escape(bytes: entry.linkTarget))')")
+        }
+        if target == path { return }
+        let parent = try rooted.directory(path.parent, create: true)
+        let link = {
+            withCString(target.name) { from in withCString(path.name) { linkat(targetParent.raw, from, parent.raw, $0, 0) } }
+        }
+        if link() == 0 { return }
+        guard errno == EEXIST, let existing = try RootedDirectory.status(parent, path.name) else { throw Failure.system("linkat") }
+        if existing.st_ino == targetInfo.st_ino && existing.st_dev == targetInfo.st_dev { return }
+        try rooted.remove(parent, path.name, existing)
+        guard link() == 0 else { throw Failure.system("linkat") }
+    }
+
+    private func makeNode(_ path: EntryPath, _ entry: TarEntry) throws {
+        guard !path.isRoot else { throw Failure(.forbiddenEntry, "a special file cannot replace the root directory") }
+        var type = S_IFIFO
+        var device: dev_t = 0
+        if entry.isDevice {
+            guard entry.deviceMajor <= Linux.maxDeviceMajor, entry.deviceMinor <= Linux.maxDeviceMinor else {
+                throw Failure(.forbiddenEntry, "device number \(entry.deviceMajor):\(entry.deviceMinor) is out of range")
+            }
+            // In a lower dir a 0:0 character device *is* a whiteout: refuse it on every path (C4).
+            if entry.kind == .characterDevice && entry.deviceMajor == 0 && entry.deviceMinor == 0 {
+                throw Failure(.forbiddenEntry, "a 0:0 character device would act as an overlay whiteout")
+            }
+            guard options.deviceNodes == .create else {
+                warnings.add(entry.path, "device node \(entry.deviceMajor):\(entry.deviceMinor) skipped (device nodes are not created in this mode)")
+                return
+            }
+            type = entry.kind == .characterDevice ? S_IFCHR : S_IFBLK
+            device = devenv_makedev(UInt32(entry.deviceMajor), UInt32(entry.deviceMinor))
+        }
+        let parent = try rooted.directory(path.parent, create: true)
+        _ = try create(parent, path.name, "mknodat") {
+            withCString(path.name) { mknodat(parent.raw, $0, type | (entry.permissions & 0o777), device) }
+        }
+        try finishNode(parent, path.name, entry, chmod: true)
+    }
+
+    /// Ownership, mode, xattrs and times of a node that cannot be opened (symlink, device,
+    /// FIFO), addressed by name in its parent, never following it.
+    private func finishNode(_ parent: FileDescriptor, _ name: [UInt8], _ entry: TarEntry, chmod: Bool) throws {
+        let target = XattrIO.Target.node(directory: parent.raw, name: name)
+        try chown(target, entry)
+        // fchmodat follows symlinks; only ever called for the device or FIFO we just made.
+        if chmod && needsChmod(entry.permissions) {
+            guard withCString(name, { fchmodat(parent.raw, $0, entry.permissions, 0) }) == 0 else { throw Failure.system("fchmodat") }
+        }
+        try setXattrs(target, entry)
+        guard withCString(name, { utimensat(parent.raw, $0, times(entry), AT_SYMLINK_NOFOLLOW) }) == 0 else {
+            throw Failure.system("utimensat")
+        }
+    }
+
+    // MARK: whiteouts
+
+    /// `.wh.NAME`: an overlay whiteout (0:0 character device) NAME in the same directory. A
+    /// node already at NAME came from this layer and wins (whiteouts only hide lower layers).
+    private func whiteout(_ directory: EntryPath, _ name: [UInt8]) throws {
+        let parent = try rooted.directory(directory, create: true)
+        if try RootedDirectory.status(parent, name) != nil { return }
+        guard withCString(name, { mknodat(parent.raw, $0, S_IFCHR, 0) }) == 0 else {
+            let code = errno
+            throw Failure(.system(operation: "mknodat", errno: code),
+                          "create overlay whiteout '\(Printable.escape(bytes: name))' (needs root, or Linux 5.8+ in a user namespace)")
+        }
+    }
+
+    /// `.wh..wh..opq`: the directory hides lower layers' contents (xattr `<prefix>opaque=y`).
+    private func markOpaque(_ path: EntryPath) throws {
+        let directory: FileDescriptor
+        if path.isRoot {
+            directory = rooted.root
+        } else {
+            let parent = try rooted.directory(path.parent, create: true)
+            if withCString(path.name, { mkdirat(parent.raw, $0, 0o755) }) != 0 && errno != EEXIST { throw Failure.system("mkdirat") }
+            let fd = withCString(path.name) { openat(parent.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+            guard fd >= 0 else { throw Failure.system("open directory for the opaque marker") }
+            directory = FileDescriptor(adopting: fd)
+        }
+        let name = options.overlayXattrPrefix + "opaque"
+        let code = XattrIO.set(.descriptor(directory.raw), name: Array(name.utf8), value: Array("y".utf8))
+        guard code == 0 else {
+            throw Failure(.system(operation: "fsetxattr", errno: code), "set \(name) on an opaque directory")
+        }
+    }
+
+    // MARK: metadata
+
+    private func validateOwner(_ entry: TarEntry) throws {
+        // 0xffffffff is chown's "leave unchanged": it would silently keep the creator's ids.
+        guard (0..<0xffff_ffff).contains(entry.uid), (0..<0xffff_ffff).contains(entry.gid) else {
+            throw Failure(.forbiddenEntry, "uid/gid \(entry.uid):\(entry.gid) is out of range")
+        }
+    }
+
+    private func chown(_ target: XattrIO.Target, _ entry: TarEntry) throws {
+        guard options.preserveOwnership else { return }
+        let uid = uid_t(entry.uid)
+        let gid = gid_t(entry.gid)
+        let status: Int32
+        switch target {
+        case let .descriptor(fd): status = fchown(fd, uid, gid)
+        case let .node(directory, name): status = withCString(name) { fchownat(directory, $0, uid, gid, AT_SYMLINK_NOFOLLOW) }
+        }
+        guard status == 0 else { throw Failure.system("chown to \(uid):\(gid)") }
+    }
+
+    private func needsChmod(_ permissions: mode_t) -> Bool {
+        permissions & 0o7000 != 0 || permissions & umask != 0
+    }
+
+    /// Applies the entry's xattrs. Overlay's own namespace is never taken from a layer: it
+    /// would steer overlayfs (opaque, redirect, metacopy) from inside the image. Attributes
+    /// the filesystem or our privileges refuse are warnings.
+    private func setXattrs(_ target: XattrIO.Target, _ entry: TarEntry) throws {
+        for xattr in entry.xattrs {
+            if Self.isOverlayXattr(xattr.name) {
+                warnings.add(entry.path, "xattr \(Printable.escape(bytes: xattr.name)) dropped (overlayfs namespace)")
+                continue
+            }
+            let code = XattrIO.set(target, name: xattr.name, value: xattr.value)
+            if code == 0 { continue }
+            if code == ENOTSUP || code == EPERM || code == EACCES {
+                warnings.add(entry.path, "xattr \(Printable.escape(bytes: xattr.name)) not applied: \(Errno.message(code)) (\(Errno.name(code)))")
+                continue
+            }
+            throw Failure(.system(operation: "setxattr", errno: code), "setxattr \(Printable.escape(bytes: xattr.name))")
+        }
+    }
+
+    static let overlayPrefixes = [Array("trusted.overlay.".utf8), Array("user.overlay.".utf8)]
+
+    static func isOverlayXattr(_ name: [UInt8]) -> Bool {
+        overlayPrefixes.contains { name.starts(with: $0) }
+    }
+
+    private func times(_ entry: TarEntry) -> [timespec] {
+        [entry.atime ?? entry.mtime, entry.mtime]
+    }
+
+    // MARK: helpers
+
+    /// Runs `make`; if the name exists, replaces it (last entry wins) and runs `make` again.
+    private func create(_ parent: FileDescriptor, _ name: [UInt8], _ operation: String, _ make: () -> Int32) throws -> Int32 {
+        var result = make()
+        if result < 0 && errno == EEXIST, let existing = try RootedDirectory.status(parent, name) {
+            try rooted.remove(parent, name, existing)
+            result = make()
+        }
+        guard result >= 0 else { throw Failure.system(operation) }
+        return result
+    }
+
+    private static func writeAll(_ fd: Int32, _ block: UnsafeRawBufferPointer, at offset: Int64) throws {
+        var done = 0
+        while done < block.count {
+            let written = pwrite(fd, block.baseAddress! + done, block.count - done, off_t(offset) + off_t(done))
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw Failure.system("write")
+            }
+            done += written
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import DevenvOCI
+import DevenvSystem
+
+/// Unpacks a layer blob into a directory that becomes one overlayfs lower dir (containerd's
+/// overlay snapshotter model). Policies are in docs/layers.md.
+public enum LayerUnpacker {
+    /// Decompresses (sniffing gzip/zstd/tar; a `declared` compression that disagrees is an
+    /// error), hashes the uncompressed stream into the diffID, and extracts every entry
+    /// below `directory`, never writing outside it. OCI whiteouts become overlay whiteouts.
+    /// On error the directory holds a partial tree: the caller unpacks into a temporary
+    /// directory and renames it into place only after success.
+    public static func unpack(layerAt path: String, declared: LayerCompression?, into directory: String,
+                              options: UnpackOptions = UnpackOptions()) throws -> UnpackReport {
+        do {
+            let stream = try DecodedStream(path: path, declared: declared, maxBytes: options.maxUncompressedBytes)
+            stream.start()
+            defer { stream.cancel() }
+            let extractor = try Extractor(directory: directory, options: options)
+            var entries = 0
+            try withUTF8Locale {
+                let reader = try TarReader { try stream.next() }
+                while let entry = try reader.next() {
+                    entries += 1
+                    guard entries <= options.maxEntries else {
+                        throw Failure(entry: entry.path, .limitExceeded, "the layer has more than \(options.maxEntries) entries")
+                    }
+                    do {
+                        try extractor.apply(entry, reader: reader)
+                    } catch let failure as Failure {
+                        throw failure.with(entry: entry.path)
+                    } catch let error as SystemError {
+                        throw Failure(entry: entry.path, .system(operation: error.operation, errno: error.errno), error.operation)
+                    }
+                }
+            }
+            try extractor.finish()
+            let (diffID, size) = try stream.finish()
+            return UnpackReport(diffID: diffID, compression: stream.compression, entries: entries,
+                                uncompressedBytes: size, warnings: extractor.warnings.all)
+        } catch {
+            throw error.archiveError(stage: .unpack, object: path)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import DevenvOCI
+import Foundation
+
+/// How a directory becomes a layer.
+public struct LayerWriteOptions: Sendable {
+    public var compression: LayerCompression = .zstd
+    /// zstd 3 or gzip 6 when nil.
+    public var level: Int32?
+    /// Clamp every mtime to at most this (seconds since the epoch), like SOURCE_DATE_EPOCH.
+    public var clampMTime: Int64?
+    /// Turn overlayfs whiteouts (0:0 character devices, opaque xattrs) into OCI whiteouts.
+    /// Off for a plain directory that is not an overlay upper dir.
+    public var translateOverlayWhiteouts = true
+    /// libzstd worker threads (at least 1; the output is identical for any count >= 1).
+    public var zstdWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+
+    public init() {}
+}
+
+/// A written layer blob.
+public struct LayerBlob: Sendable, Equatable {
+    /// Digest and size of the blob as written (compressed).
+    public let digest: Digest
+    public let size: Int64
+    /// Digest and size of the uncompressed tar.
+    public let diffID: Digest
+    public let uncompressedSize: Int64
+    public let mediaType: String
+    public let compression: LayerCompression
+    /// Nodes skipped (sockets), escaped for printing.
+    public let warnings: [String]
+}

@@ -1,0 +1,105 @@
+import DevenvOCI
+import DevenvSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Creates layer blobs: from a directory (committing an overlay upper dir), or by
+/// re-encoding an existing tar.
+public enum LayerWriter {
+    /// Writes `directory` as a layer tar, compressed as `options.compression`, to `output`
+    /// (created or truncated; removed again on failure) and fsyncs it. The same tree and
+    /// options give the same digest.
+    public static func write(directory: String, to output: String, options: LayerWriteOptions = LayerWriteOptions()) throws -> LayerBlob {
+        do {
+            let root = try FileDescriptor.open(directory, O_RDONLY | O_DIRECTORY)
+            let sink = try CompressingSink(path: output, compression: options.compression, level: options.level,
+                                           workers: options.zstdWorkers)
+            var warnings: [String] = []
+            do {
+                try withUTF8Locale {
+                    let writer = try TarWriter { try sink.write($0) }
+                    let encoder = TreeEncoder(options: options, writer: writer)
+                    try encoder.encode(root)
+                    try writer.close()
+                    warnings = encoder.warnings.all
+                }
+            } catch {
+                sink.abandon()
+                throw error
+            }
+            return blob(try sink.finish(), options.compression, warnings)
+        } catch {
+            throw error.archiveError(stage: .create, object: directory)
+        }
+    }
+
+    /// Re-encodes a tar (plain, gzip or zstd, sniffed) as a layer blob. The input is read
+    /// through libarchive so that anything that is not a tar fails clearly; its bytes are
+    /// kept exactly, so the diffID is the input's uncompressed digest.
+    public static func recompress(tarAt input: String, to output: String, compression: LayerCompression,
+                                  options: LayerWriteOptions = LayerWriteOptions()) throws -> LayerBlob {
+        do {
+            let stream = try DecodedStream(path: input, declared: nil, maxBytes: Int64.max)
+            stream.start()
+            defer { stream.cancel() }
+            let sink = try CompressingSink(path: output, compression: compression, level: options.level,
+                                           workers: options.zstdWorkers)
+            let diffID: Digest
+            do {
+                diffID = try LayerReader.pass(stream) { try sink.write($0) }
+            } catch {
+                sink.abandon()
+                throw error
+            }
+            let result = try sink.finish()
+            guard result.diffID == diffID else {
+                unlink(output)
+                throw Failure(.corrupt, "re-encoded stream digest \(result.diffID) differs from the input's \(diffID)")
+            }
+            return blob(result, compression, [])
+        } catch {
+            throw error.archiveError(stage: .recompress, object: input)
+        }
+    }
+
+    private static func blob(_ result: CompressingSink.Result, _ compression: LayerCompression, _ warnings: [String]) -> LayerBlob {
+        LayerBlob(digest: result.digest, size: result.size, diffID: result.diffID, uncompressedSize: result.uncompressedSize,
+                  mediaType: MediaType.layer(compression), compression: compression, warnings: warnings)
+    }
+}
+
+/// Reading layer blobs without extracting them.
+public enum LayerReader {
+    /// Writes the uncompressed tar of a layer blob to `fd` (e.g. for a docker-archive export)
+    /// and returns its diffID. The stream is checked to be a tar on the way.
+    public static func copyUncompressed(layerAt path: String, declared: LayerCompression? = nil, to fd: Int32,
+                                        maxBytes: Int64 = UnpackOptions.defaultMaxUncompressedBytes) throws -> Digest {
+        do {
+            let stream = try DecodedStream(path: path, declared: declared, maxBytes: maxBytes)
+            stream.start()
+            defer { stream.cancel() }
+            let output = FileDescriptor(adopting: fd)
+            defer { _ = output.release() }
+            return try pass(stream) { try output.writeAll($0) }
+        } catch {
+            throw error.archiveError(stage: .decompress, object: path)
+        }
+    }
+
+    /// Hands every uncompressed byte to `consume` while libarchive walks the tar headers (so
+    /// garbage fails), then the bytes after the end-of-archive; returns the diffID.
+    static func pass(_ stream: DecodedStream, _ consume: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> Digest {
+        try withUTF8Locale {
+            let reader = try TarReader {
+                let block = try stream.next()
+                if let block { try consume(block) }
+                return block
+            }
+            while let entry = try reader.next() {
+                try reader.skipData(entry: entry.path)
+            }
+        }
+        return try stream.finish(consume).diffID
+    }
+}

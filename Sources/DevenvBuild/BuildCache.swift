@@ -1,0 +1,74 @@
+import DevenvOCI
+import DevenvStore
+import DevenvSystem
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a completed step left behind, stored under its cache key.
+public struct CacheEntry: Codable, Sendable {
+    public var key: Digest
+    public var parent: Digest
+    public var step: BuildStep
+    public var inputs: [BuildInput]
+    /// The layer the step produced; nil for steps that only change the config.
+    public var layer: Descriptor?
+    public var diffID: Digest?
+    /// The run configuration after this step.
+    public var config: ImageConfig.RunConfig
+    public var created: String
+
+    public init(key: Digest, parent: Digest, step: BuildStep, inputs: [BuildInput], layer: Descriptor?, diffID: Digest?, config: ImageConfig.RunConfig, created: String) {
+        self.key = key
+        self.parent = parent
+        self.step = step
+        self.inputs = inputs
+        self.layer = layer
+        self.diffID = diffID
+        self.config = config
+        self.created = created
+    }
+}
+
+/// Cache entries in `buildcache/<hex>.json`, keyed by cache key and written atomically, so
+/// an entry exists only for a step whose layer is already in the store. An entry whose
+/// layer blob has since been collected is a miss and is removed.
+public struct BuildCache: Sendable {
+    public let directory: String
+    let content: ContentStore
+
+    public init(layout: StoreLayout) {
+        directory = "\(layout.root)/buildcache"
+        content = ContentStore(layout: layout)
+        mkdir(directory, 0o700)
+    }
+
+    func path(_ key: Digest) -> String { "\(directory)/\(key.encoded).json" }
+
+    public func lookup(_ key: Digest) -> CacheEntry? {
+        guard let data = FileManager.default.contents(atPath: path(key)),
+              let entry = try? JSONDecoder().decode(CacheEntry.self, from: data),
+              entry.key == key else { return nil }
+        if let layer = entry.layer, !content.contains(layer.digest) {
+            unlink(path(key))
+            return nil
+        }
+        return entry
+    }
+
+    public func record(_ entry: CacheEntry) throws {
+        try AtomicFile.write(OCIDocument.encode(entry), to: path(entry.key), mode: 0o600)
+    }
+
+    /// Every entry, for gc: entries keep their layers alive only while an image uses them.
+    public func all() -> [CacheEntry] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { name in
+            guard name.hasSuffix(".json"), let data = FileManager.default.contents(atPath: "\(directory)/\(name)") else { return nil }
+            return try? JSONDecoder().decode(CacheEntry.self, from: data)
+        }
+    }
+
+    public func remove(_ key: Digest) { unlink(path(key)) }
+}

@@ -1,0 +1,19 @@
+import DevenvOCI
+
+/// Errors of the builder. Each names the step by number and manifest location.
+public enum BuildError: Error, CustomStringConvertible, Sendable {
+    case stepFailed(number: Int, location: String, summary: String, status: Int32)
+    case copyFailed(number: Int, location: String, path: String, reason: String)
+    case layerFailed(number: Int, location: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .stepFailed(number, location, summary, status):
+            return "\(location): build step \(number) failed with exit status \(status): \(Printable.escape(summary, limit: 200))"
+        case let .copyFailed(number, location, path, reason):
+            return "\(location): build step \(number): copy '\(Printable.escape(path))': \(reason)"
+        case let .layerFailed(number, location, reason):
+            return "\(location): build step \(number): commit layer: \(reason)"
+        }
+    }
+}

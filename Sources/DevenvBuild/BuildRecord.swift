@@ -1,0 +1,108 @@
+import DevenvOCI
+
+/// What one build of a project looked like, step by step. The next build compares itself
+/// with it to explain every cache miss.
+public struct BuildRecord: Codable, Sendable {
+    public struct Step: Codable, Sendable {
+        public var key: Digest
+        public var parent: Digest
+        public var step: BuildStep
+        public var inputs: [BuildInput]
+        /// Where the step is defined (`.devenv/devenv.toml:12`), for messages.
+        public var location: String
+
+        public init(key: Digest, parent: Digest, step: BuildStep, inputs: [BuildInput], location: String) {
+            self.key = key
+            self.parent = parent
+            self.step = step
+            self.inputs = inputs
+            self.location = location
+        }
+    }
+
+    public var base: String
+    public var baseDigest: Digest
+    public var steps: [Step]
+
+    public init(base: String, baseDigest: Digest, steps: [Step]) {
+        self.base = base
+        self.baseDigest = baseDigest
+        self.steps = steps
+    }
+}
+
+/// Why a step missed the cache, compared with the previous build of the same project.
+public enum MissReason: Equatable, Sendable, CustomStringConvertible {
+    case firstBuild
+    case stepChanged(from: String, to: String)
+    case inputsChanged([InputChange])
+    case baseChanged(name: String, from: Digest, to: Digest)
+    case earlierStepRebuilt(Int)
+    case noCache
+    case entryMissing
+
+    public var description: String {
+        switch self {
+        case .firstBuild: return "not built before"
+        case let .stepChanged(from, to): return "the step changed: '\(from)' -> '\(to)'"
+        case let .inputsChanged(changes): return changes.map(\.description).joined(separator: "; ")
+        case let .baseChanged(name, from, to): return "base image \(name) moved: \(from.short) -> \(to.short)"
+        case let .earlierStepRebuilt(number): return "earlier step \(number) was rebuilt"
+        case .noCache: return "--no-cache"
+        case .entryMissing: return "nothing changed, but the cached layer is gone (removed by gc)"
+        }
+    }
+}
+
+public enum InputChange: Equatable, Sendable, CustomStringConvertible {
+    case modified(path: String, from: Digest?, to: Digest?)
+    case modeChanged(path: String, from: UInt32, to: UInt32)
+    case added(String)
+    case removed(String)
+
+    public var description: String {
+        switch self {
+        case let .modified(path, from, to):
+            return "\(path) changed (\(from?.short ?? "-") -> \(to?.short ?? "-"))"
+        case let .modeChanged(path, from, to):
+            return "\(path) mode changed (\(String(from, radix: 8)) -> \(String(to, radix: 8)))"
+        case let .added(path): return "\(path) added"
+        case let .removed(path): return "\(path) removed"
+        }
+    }
+}
+
+public enum Explainer {
+    /// The reason step `index` missed. `rebuiltBefore` is the number (1-based) of the
+    /// nearest earlier step that missed, if any.
+    public static func reason(index: Int, current: BuildRecord.Step, base: (name: String, digest: Digest),
+                              previous: BuildRecord?, rebuiltBefore: Int?, noCache: Bool) -> MissReason {
+        if noCache { return .noCache }
+        guard let previous, index < previous.steps.count else { return .firstBuild }
+        let old = previous.steps[index]
+        if old.step != current.step { return .stepChanged(from: old.step.summary, to: current.step.summary) }
+        let changes = inputChanges(from: old.inputs, to: current.inputs)
+        if !changes.isEmpty { return .inputsChanged(changes) }
+        if let rebuiltBefore { return .earlierStepRebuilt(rebuiltBefore) }
+        if previous.baseDigest != base.digest { return .baseChanged(name: base.name, from: previous.baseDigest, to: base.digest) }
+        return .entryMissing
+    }
+
+    public static func inputChanges(from old: [BuildInput], to new: [BuildInput]) -> [InputChange] {
+        let before = Dictionary(old.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let after = Dictionary(new.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        var changes: [InputChange] = []
+        for input in new.sorted() {
+            guard let previous = before[input.path] else { changes.append(.added(input.path)); continue }
+            if previous.digest != input.digest || previous.kind != input.kind {
+                changes.append(.modified(path: input.path, from: previous.digest, to: input.digest))
+            } else if previous.mode != input.mode {
+                changes.append(.modeChanged(path: input.path, from: previous.mode, to: input.mode))
+            }
+        }
+        for input in old.sorted() where after[input.path] == nil {
+            changes.append(.removed(input.path))
+        }
+        return changes
+    }
+}

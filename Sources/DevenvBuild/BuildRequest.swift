@@ -1,0 +1,83 @@
+import DevenvOCI
+import DevenvStore
+
+/// Everything one build needs, already resolved: the base image, the steps with the
+/// digests of their inputs, where to keep per-project state and what to call the result.
+public struct BuildRequest: Sendable {
+    public var base: StoredImage
+    /// The base as the user wrote it, for messages.
+    public var baseName: String
+    public var steps: [PlannedStep]
+    public var tag: String
+    public var labels: [String: String]
+    public var noCache: Bool
+    /// A directory owned by this project's builds: the last build record, scratch space.
+    public var stateDirectory: String
+
+    public init(base: StoredImage, baseName: String, steps: [PlannedStep], tag: String, labels: [String: String], noCache: Bool, stateDirectory: String) {
+        self.base = base
+        self.baseName = baseName
+        self.steps = steps
+        self.tag = tag
+        self.labels = labels
+        self.noCache = noCache
+        self.stateDirectory = stateDirectory
+    }
+}
+
+public struct PlannedStep: Sendable {
+    public var step: BuildStep
+    public var inputs: [BuildInput]
+    /// For copy steps: what to put where.
+    public var files: [CopyFile]
+    /// For run steps: host directories backing the step's cache mounts.
+    public var cacheMounts: [StepExecution.CacheMount]
+    /// `.devenv/devenv.toml:12`
+    public var location: String
+
+    public init(step: BuildStep, inputs: [BuildInput] = [], files: [CopyFile] = [], cacheMounts: [StepExecution.CacheMount] = [], location: String) {
+        self.step = step
+        self.inputs = inputs
+        self.files = files
+        self.cacheMounts = cacheMounts
+        self.location = location
+    }
+}
+
+/// One file system object a copy step places into the image.
+public struct CopyFile: Sendable, Hashable {
+    /// Absolute host path.
+    public var source: String
+    /// Absolute path inside the image.
+    public var destination: String
+    public var input: BuildInput
+
+    public init(source: String, destination: String, input: BuildInput) {
+        self.source = source
+        self.destination = destination
+        self.input = input
+    }
+}
+
+/// What happened to each step, for progress and `--explain`.
+public struct StepOutcome: Sendable {
+    public var number: Int
+    public var summary: String
+    public var location: String
+    public var key: Digest
+    /// nil on a cache hit.
+    public var missReason: MissReason?
+    public var seconds: Double
+}
+
+public enum BuildEvent: Sendable {
+    case stepStarted(number: Int, total: Int, summary: String)
+    case stepFinished(StepOutcome)
+}
+
+public struct BuildResult: Sendable {
+    public var image: StoredImage
+    public var steps: [StepOutcome]
+
+    public var rebuiltSteps: Int { steps.filter { $0.missReason != nil }.count }
+}

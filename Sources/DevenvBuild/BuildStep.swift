@@ -1,0 +1,78 @@
+import DevenvOCI
+
+/// One step of an environment build, as the builder sees it: no TOML, no git, only what
+/// the step does. Its canonical encoding is part of the cache key, so every field that can
+/// change the result is here and nothing else is.
+public enum BuildStep: Hashable, Sendable, Codable {
+    /// Runs `command` (an argv) as container root; `cacheMounts` persist between builds of
+    /// the project without entering the layer.
+    case run(command: [String], cacheMounts: [String], network: BuildNetwork)
+    /// Copies project files (listed as inputs) to `destination`.
+    case copy(sources: [String], destination: String)
+    /// Sets environment variables, in order (a later value may reference an earlier one).
+    case env([EnvironmentVariable])
+    case workdir(String)
+    case user(String)
+
+    /// Whether the step changes the filesystem (and so produces a layer).
+    public var producesLayer: Bool {
+        switch self {
+        case .run, .copy: return true
+        case .env, .workdir, .user: return false
+        }
+    }
+
+    /// A one-line summary for progress and `--explain`.
+    public var summary: String {
+        switch self {
+        case let .run(command, _, _):
+            if command.count == 3, command[0] == "/bin/sh", command[1] == "-c" { return "run \(command[2])" }
+            return "run \(command.joined(separator: " "))"
+        case let .copy(sources, destination): return "copy \(sources.joined(separator: " ")) -> \(destination)"
+        case let .env(variables): return "env " + variables.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+        case let .workdir(path): return "workdir \(path)"
+        case let .user(user): return "user \(user)"
+        }
+    }
+}
+
+public struct EnvironmentVariable: Hashable, Sendable, Codable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+public enum BuildNetwork: String, Hashable, Sendable, Codable {
+    case host, none
+}
+
+/// A file a step reads from the project, identified by content: the cache key depends on
+/// what the file holds and how it is stored, not on when it was touched.
+public struct BuildInput: Hashable, Sendable, Codable, Comparable {
+    public enum Kind: String, Hashable, Sendable, Codable {
+        case file, symlink, directory
+    }
+
+    /// Project-relative path.
+    public var path: String
+    public var kind: Kind
+    /// Content digest of a file, or of a symlink's target text; nil for directories.
+    public var digest: Digest?
+    /// Permission bits (the executable bit changes what a copied file does).
+    public var mode: UInt32
+
+    public init(path: String, kind: Kind, digest: Digest?, mode: UInt32) {
+        self.path = path
+        self.kind = kind
+        self.digest = digest
+        self.mode = mode
+    }
+
+    public static func < (lhs: BuildInput, rhs: BuildInput) -> Bool {
+        Array(lhs.path.utf8).lexicographicallyPrecedes(Array(rhs.path.utf8))
+    }
+}

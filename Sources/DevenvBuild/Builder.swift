@@ -1,0 +1,213 @@
+import DevenvArchive
+import DevenvOCI
+import DevenvStore
+import DevenvSystem
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Builds an environment image step by step, reusing cached layers. A step's result is
+/// recorded in the cache only after its layer is safely in the store, so an interrupted
+/// build resumes from the last completed step and never sees a half-made layer.
+public struct Builder {
+    public let store: ImageStore
+    public let cache: BuildCache
+    public let executor: any StepExecutor
+    /// Mtime written into layers devenv creates, so equal trees give equal digests.
+    public var layerMTime: Int64 = 0
+    public var compression: LayerCompression = .zstd
+
+    public init(store: ImageStore, executor: any StepExecutor) {
+        self.store = store
+        self.cache = BuildCache(layout: store.layout)
+        self.executor = executor
+    }
+
+    /// Mutable state threaded through the steps.
+    struct Progress {
+        var key: Digest
+        var layers: [Descriptor]
+        var diffIDs: [Digest]
+        var run: ImageConfig.RunConfig
+        var history: [ImageConfig.History]
+    }
+
+    /// Every step's cache key, in order, without running anything: the last one names the
+    /// finished environment (a prebuilt image in a registry is tagged with it).
+    public static func cacheKeys(_ request: BuildRequest) -> [Digest] {
+        var key = CacheKey.base(manifest: request.base.manifestDescriptor.digest)
+        return request.steps.map { planned in
+            key = CacheKey.step(parent: key, step: planned.step, inputs: planned.inputs)
+            return key
+        }
+    }
+
+    /// The key of the whole environment: the last step's, or the base's when there are none.
+    public static func environmentKey(_ request: BuildRequest) -> Digest {
+        cacheKeys(request).last ?? CacheKey.base(manifest: request.base.manifestDescriptor.digest)
+    }
+
+    /// Whether every step would be a cache hit right now.
+    public func isFullyCached(_ request: BuildRequest) -> Bool {
+        !request.noCache && Self.cacheKeys(request).allSatisfy { cache.lookup($0) != nil }
+    }
+
+    public func build(_ request: BuildRequest, onWait: (() -> Void)? = nil, events: (BuildEvent) -> Void = { _ in }) throws -> BuildResult {
+        let lock = try FileLock(path: "\(request.stateDirectory)/build.lock", onWait: onWait)
+        defer { lock.unlock() }
+        return try store.withWriteAccess {
+            let scratch = "\(request.stateDirectory)/work"
+            try DirectoryRemover.remove(scratch)
+            guard mkdir(scratch, 0o700) == 0 else { throw SystemError.last("mkdir", path: scratch) }
+            defer { try? DirectoryRemover.remove(scratch) }
+            return try run(request, scratch: scratch, events: events)
+        }
+    }
+
+    private func run(_ request: BuildRequest, scratch: String, events: (BuildEvent) -> Void) throws -> BuildResult {
+        let previous = loadRecord(request.stateDirectory)
+        let base = request.base
+        var state = Progress(key: CacheKey.base(manifest: base.manifestDescriptor.digest), layers: base.manifest.layers,
+                             diffIDs: base.config.rootfs.diffIDs, run: base.config.config ?? ImageConfig.RunConfig(),
+                             history: base.config.history ?? [])
+        var outcomes: [StepOutcome] = []
+        var recordSteps: [BuildRecord.Step] = []
+        var rebuiltBefore: Int?
+        for (index, planned) in request.steps.enumerated() {
+            let number = index + 1
+            let started = Date()
+            events(.stepStarted(number: number, total: request.steps.count, summary: planned.step.summary))
+            let parent = state.key
+            state.key = CacheKey.step(parent: parent, step: planned.step, inputs: planned.inputs)
+            let current = BuildRecord.Step(key: state.key, parent: parent, step: planned.step, inputs: planned.inputs, location: planned.location)
+            recordSteps.append(current)
+            var reason: MissReason?
+            let entry: CacheEntry
+            if !request.noCache, let hit = cache.lookup(state.key) {
+                entry = hit
+            } else {
+                reason = Explainer.reason(index: index, current: current, base: (request.baseName, base.manifestDescriptor.digest),
+                                          previous: previous, rebuiltBefore: rebuiltBefore, noCache: request.noCache)
+                entry = try execute(planned, number: number, parent: parent, state: state, scratch: scratch)
+                try cache.record(entry)
+                rebuiltBefore = number
+            }
+            apply(entry, to: &state)
+            let outcome = StepOutcome(number: number, summary: planned.step.summary, location: planned.location, key: state.key,
+                                      missReason: reason, seconds: Date().timeIntervalSince(started))
+            outcomes.append(outcome)
+            events(.stepFinished(outcome))
+        }
+        try saveRecord(BuildRecord(base: request.baseName, baseDigest: base.manifestDescriptor.digest, steps: recordSteps), request.stateDirectory)
+        let image = try commit(request, state: state)
+        return BuildResult(image: image, steps: outcomes)
+    }
+
+    private func apply(_ entry: CacheEntry, to state: inout Progress) {
+        if let layer = entry.layer, let diffID = entry.diffID {
+            state.layers.append(layer)
+            state.diffIDs.append(diffID)
+        }
+        state.run = entry.config
+        state.history.append(ImageConfig.History(created: entry.created, createdBy: "devenv: \(entry.step.summary)",
+                                                 emptyLayer: entry.layer == nil ? true : nil))
+    }
+
+    // MARK: Executing a step
+
+    private func execute(_ planned: PlannedStep, number: Int, parent: Digest, state: Progress, scratch: String) throws -> CacheEntry {
+        var layer: (descriptor: Descriptor, diffID: Digest)?
+        var run = state.run
+        switch planned.step {
+        case let .env(variables):
+            run.env = ConfigEditor.setting(variables, in: run.env ?? [])
+        case let .workdir(path):
+            run.workingDir = ConfigEditor.resolve(path, from: run.workingDir)
+        case let .user(user):
+            run.user = user
+        case .copy:
+            let root = "\(scratch)/copy-\(number)"
+            try CopyStager.stage(planned.files, into: root, number: number, location: planned.location)
+            layer = try commitLayer(from: root, overlay: false, number: number, location: planned.location)
+        case let .run(command, _, network):
+            layer = try runStep(planned, command: command, network: network, number: number, state: state, scratch: scratch)
+        }
+        return CacheEntry(key: state.key, parent: parent, step: planned.step, inputs: planned.inputs, layer: layer?.descriptor,
+                          diffID: layer?.diffID, config: run, created: ISO8601DateFormatter().string(from: Date()))
+    }
+
+    private func runStep(_ planned: PlannedStep, command: [String], network: BuildNetwork, number: Int, state: Progress, scratch: String) throws -> (Descriptor, Digest) {
+        let lowerDirs = try snapshots(layers: state.layers, diffIDs: state.diffIDs)
+        let upper = "\(scratch)/run-\(number)/upper"
+        let work = "\(scratch)/run-\(number)/work"
+        try FileManager.default.createDirectory(atPath: upper, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        var environment = state.run.env ?? []
+        if !environment.contains(where: { $0.hasPrefix("PATH=") }) {
+            environment.append("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        }
+        let status = try executor.execute(StepExecution(
+            command: command, environment: environment, workingDirectory: state.run.workingDir ?? "/",
+            user: state.run.user, lowerDirs: lowerDirs, upperDir: upper, workDir: work,
+            cacheMounts: planned.cacheMounts, network: network))
+        guard status == 0 else {
+            throw BuildError.stepFailed(number: number, location: planned.location, summary: planned.step.summary, status: status)
+        }
+        let layer = try commitLayer(from: upper, overlay: true, number: number, location: planned.location)
+        // The upper directory already is the new layer in snapshot form; keep it instead of
+        // unpacking the layer we just wrote.
+        let chain = ChainID.compute(state.diffIDs + [layer.1])
+        try store.snapshots.adopt(directory: upper, chainID: chain[chain.count - 1])
+        return layer
+    }
+
+    /// `overlay`: the directory is an overlay upper dir whose whiteouts become OCI whiteouts.
+    private func commitLayer(from directory: String, overlay: Bool, number: Int, location: String) throws -> (Descriptor, Digest) {
+        let output = "\(store.layout.ingest)/\(UUID().uuidString).layer"
+        defer { unlink(output) }
+        do {
+            var options = LayerWriteOptions()
+            options.compression = compression
+            options.clampMTime = layerMTime
+            options.translateOverlayWhiteouts = overlay
+            let blob = try LayerWriter.write(directory: directory, to: output, options: options)
+            try store.content.adoptVerified(file: output, digest: blob.digest)
+            return (Descriptor(mediaType: blob.mediaType, digest: blob.digest, size: blob.size), blob.diffID)
+        } catch {
+            throw BuildError.layerFailed(number: number, location: location, reason: "\(error)")
+        }
+    }
+
+    /// Lower dirs (topmost first) for the layers built so far, unpacking any snapshot that
+    /// is missing (a layer cached by a build whose snapshot gc has since removed).
+    private func snapshots(layers: [Descriptor], diffIDs: [Digest]) throws -> [String] {
+        let config = ImageConfig(diffIDs: diffIDs)
+        let manifest = ImageManifest(config: Descriptor(mediaType: MediaType.imageConfig, digest: diffIDs[0], size: 0), layers: layers)
+        return try store.snapshots.prepare(manifest: manifest, config: config)
+    }
+
+    // MARK: The result
+
+    private func commit(_ request: BuildRequest, state: Progress) throws -> StoredImage {
+        var run = state.run
+        var labels = run.labels ?? [:]
+        labels.merge(request.labels) { _, new in new }
+        run.labels = labels
+        // The newest step's time, not the clock: an unchanged build yields the same image
+        // digest, so a no-op build rewrites nothing.
+        let created = state.history.last?.created ?? request.base.config.created
+        var config = ImageConfig(platform: request.base.config.platform, config: run, diffIDs: state.diffIDs, history: state.history, created: created)
+        config.author = "devenv"
+        return try store.commitImage(name: request.tag, config: config, layers: state.layers)
+    }
+
+    private func loadRecord(_ directory: String) -> BuildRecord? {
+        guard let data = FileManager.default.contents(atPath: "\(directory)/record.json") else { return nil }
+        return try? JSONDecoder().decode(BuildRecord.self, from: data)
+    }
+
+    private func saveRecord(_ record: BuildRecord, _ directory: String) throws {
+        try AtomicFile.write(OCIDocument.encode(record), to: "\(directory)/record.json", mode: 0o600)
+    }
+}

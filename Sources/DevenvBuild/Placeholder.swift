@@ -1,1 +1,0 @@
-// DevenvBuild: the builder arrives with the manifest and runtime.

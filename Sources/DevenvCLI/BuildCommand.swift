@@ -1,0 +1,129 @@
+import ArgumentParser
+import DevenvBuild
+import DevenvKit
+import DevenvOCI
+import Foundation
+
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build the project's environment image, reusing every cached step that did not change."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Say for every step whether it was cached and, if not, exactly why.")
+    var explain = false
+
+    @Flag(help: "Fail if .devenv/devenv.lock is missing or stale instead of updating it (for CI).")
+    var frozen = false
+
+    @Flag(help: "Run every step again.")
+    var noCache = false
+
+    @Flag(help: "Push the environment to the manifest's [cache] registry, tagged with its cache key.")
+    var push = false
+
+    func run() throws {
+        try reportingErrors {
+            let engine = try global.engine()
+            let project = try Project.load(from: FileManager.default.currentDirectoryPath)
+            let outcome = try ProjectBuilding.build(engine: engine, project: project,
+                                                    options: ProjectBuild.Options(frozen: frozen, noCache: noCache), explain: explain)
+            if push {
+                guard project.manifest.cache != nil else {
+                    throw KitError.invalidArgument("--push needs a [cache] registry in \(project.displayPath)")
+                }
+                let view = TransferView(verb: "push")
+                if let reference = try ProjectBuild(engine: engine, project: project).push(outcome.image, progress: view.handle) {
+                    view.finish()
+                    Terminal.note("pushed \(reference.familiar)")
+                }
+            }
+            if global.json { return Terminal.printJSON(BuildSummary(outcome)) }
+            Terminal.print("\(outcome.image.familiarName) \(outcome.image.manifestDescriptor.digest)")
+        }
+    }
+}
+
+/// Shared by build, shell and run: builds with progress on a terminal and an explanation
+/// of every miss when asked for (and always for steps that ran, in one line each).
+enum ProjectBuilding {
+    static func build(engine: Engine, project: Project, options: ProjectBuild.Options, explain: Bool) throws -> ProjectBuild.Outcome {
+        let build = ProjectBuild(engine: engine, project: project)
+        let executor = RuntimeStepExecutor(store: engine.store)
+        let transfers = TransferView(verb: "pull")
+        engine.transferProgress = transfers.handle
+        defer { transfers.finish() }
+        let result = try build.build(options: options, executor: executor, onWait: {
+            Terminal.note("waiting for another build of this project to finish…")
+        }, note: { Terminal.note($0) }, events: { event in
+            switch event {
+            case let .stepStarted(number, total, summary):
+                Terminal.progress("[\(number)/\(total)] \(summary)")
+            case let .stepFinished(outcome):
+                Terminal.endProgress()
+                if explain || outcome.missReason != nil {
+                    Terminal.note(line(outcome, total: project.manifest.steps.count))
+                }
+            }
+        })
+        return result
+    }
+
+    static func line(_ outcome: StepOutcome, total: Int) -> String {
+        let status = outcome.missReason.map { "rebuilt (\($0))" } ?? "cached"
+        let time = outcome.missReason == nil ? "" : String(format: " %.2fs", outcome.seconds)
+        return "step \(outcome.number)/\(total) \(outcome.location): \(Printable.escape(outcome.summary, limit: 80)): \(status)\(time)"
+    }
+}
+
+struct BuildSummary: Encodable {
+    struct Step: Encodable {
+        var number: Int
+        var location: String
+        var summary: String
+        var cached: Bool
+        var reason: String?
+        var key: String
+        var seconds: Double
+    }
+
+    var image: String
+    var digest: String
+    /// built, fetched (from the cache registry) or up-to-date.
+    var source: String
+    var steps: [Step]
+
+    init(_ outcome: ProjectBuild.Outcome) {
+        image = outcome.image.familiarName
+        digest = outcome.image.manifestDescriptor.digest.description
+        guard case let .built(result) = outcome else {
+            source = { if case .fetched = outcome { return "fetched" } else { return "up-to-date" } }()
+            steps = []
+            return
+        }
+        source = "built"
+        steps = result.steps.map {
+            Step(number: $0.number, location: $0.location, summary: $0.summary, cached: $0.missReason == nil,
+                 reason: $0.missReason?.description, key: $0.key.description, seconds: $0.seconds)
+        }
+    }
+}
+
+struct LockCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lock",
+        abstract: "Resolve the base image again and write .devenv/devenv.lock."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        try reportingErrors {
+            let project = try Project.load(from: FileManager.default.currentDirectoryPath)
+            let lock = try ProjectBuild(engine: try global.engine(), project: project).lock()
+            Terminal.print("locked \(lock.base) at \(lock.baseDigest)")
+        }
+    }
+}

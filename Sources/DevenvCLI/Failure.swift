@@ -1,0 +1,56 @@
+import ArgumentParser
+import DevenvBuild
+import DevenvKit
+import DevenvManifest
+import DevenvOCI
+import DevenvStore
+
+/// devenv's own exit codes. Commands run inside an environment pass their status through
+/// unchanged; these codes are used only when devenv fails before or instead of running one.
+/// Documented in README.md.
+enum DevenvExit {
+    /// The manifest or lock file is invalid.
+    static let invalidManifest: Int32 = 65
+    /// No project here, or a named image is not in the store.
+    static let notFound: Int32 = 66
+    /// `--frozen` and the lock file is missing or stale.
+    static let staleLock: Int32 = 67
+    /// A build step's command failed.
+    static let buildStepFailed: Int32 = 68
+    /// Anything else devenv could not do (store, archive, runtime setup).
+    static let failure: Int32 = 125
+
+    static func code(for error: Error) -> Int32 {
+        switch error {
+        case is ManifestError: return invalidManifest
+        case is LockError: return staleLock
+        case BuildError.stepFailed: return buildStepFailed
+        case KitError.projectNotFound, StoreError.imageNotFound: return notFound
+        default: return failure
+        }
+    }
+}
+
+/// Runs a command body, turning any error into a clear `devenv: error:` message on stderr
+/// and one of devenv's exit codes.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch let error as ManifestError {
+        Terminal.endProgress()
+        Terminal.note(error.render())
+        throw ExitCode(DevenvExit.invalidManifest)
+    } catch {
+        Terminal.endProgress()
+        Terminal.note("devenv: error: \(error)")
+        throw ExitCode(DevenvExit.code(for: error))
+    }
+}
+
+extension GlobalOptions {
+    func engine() throws -> Engine {
+        try Engine(storeRoot: store)
+    }
+}

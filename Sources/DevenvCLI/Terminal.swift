@@ -1,0 +1,46 @@
+import DevenvOCI
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// All printing goes through here: results to stdout, progress and errors to stderr.
+/// Progress is drawn only when stderr is a terminal, so logs and CI output stay clean.
+enum Terminal {
+    static let stderrIsTerminal = isatty(STDERR_FILENO) == 1
+
+    static func print(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    static func printJSON(_ value: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        if let data = try? encoder.encode(value) {
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+    }
+
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// A one-line status that redraws itself on a terminal and is silent otherwise.
+    static func progress(_ text: String) {
+        guard stderrIsTerminal else { return }
+        FileHandle.standardError.write(Data("\r\u{1b}[2K\(Printable.escape(text, limit: 120))".utf8))
+    }
+
+    static func endProgress() {
+        guard stderrIsTerminal else { return }
+        FileHandle.standardError.write(Data("\r\u{1b}[2K".utf8))
+    }
+
+    static func bytes(_ count: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
+        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}

@@ -1,0 +1,83 @@
+import DevenvArchive
+import DevenvBuild
+import DevenvOCI
+import DevenvRegistry
+import DevenvStore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The entry point of devenv's use cases: one store, opened once per command.
+public final class Engine: @unchecked Sendable {
+    public let store: ImageStore
+
+    /// Opens (creating if needed) the store at `root`, or at the default location.
+    public init(storeRoot: String? = nil) throws {
+        store = try ImageStore(root: storeRoot ?? StoreLayout.defaultRoot(), unpacker: ArchiveLayerUnpacker())
+    }
+
+    public func importer() -> ImageImporter { ImageImporter(store: store) }
+    public func exporter() -> ImageExporter { ImageExporter(store: store) }
+    public func garbageCollector() -> GarbageCollector { GarbageCollector(store: store) }
+
+    /// Reports registry transfers while `resolve` pulls; the CLI draws progress bars.
+    public var transferProgress: TransferProgress?
+
+    /// The image a reference names: from the store, else pulled from its registry.
+    /// `localhost/…` names are local by convention (as with podman) and never pulled.
+    public func resolve(_ reference: Reference) throws -> StoredImage {
+        if let digest = reference.digest {
+            return try image(digest: digest, name: reference)
+        }
+        do {
+            return try store.image(reference.description)
+        } catch StoreError.imageNotFound where reference.registry != "localhost" {
+            return try pull(reference)
+        }
+    }
+
+    public func pull(_ reference: Reference) throws -> StoredImage {
+        let client = RegistryClient(configuration: try .standard())
+        return try client.pull(reference, into: store, progress: transferProgress)
+    }
+
+    /// An image by manifest digest, named or not (a lock file pins a digest that the tag
+    /// may no longer point at); pulled by digest when it is not in the store.
+    public func image(digest: Digest, name: Reference) throws -> StoredImage {
+        guard store.content.contains(digest) else {
+            guard name.registry != "localhost" else { throw StoreError.imageNotFound("\(name.familiar) at \(digest)") }
+            var pinned = name
+            pinned.tag = nil
+            pinned.digest = digest
+            let pulled = try pull(pinned)
+            return pulled
+        }
+        let data = try store.content.read(digest)
+        guard case let .manifest(manifest) = try OCIDocument.parse(data, declaredType: nil) else {
+            throw StoreError.invalidImage(name.familiar, reason: "\(digest) is an image index, not a manifest")
+        }
+        let descriptor = Descriptor(mediaType: manifest.mediaType ?? MediaType.imageManifest, digest: digest, size: Int64(data.count))
+        return try store.load(name: name.description, descriptor: descriptor)
+    }
+
+    /// Manifest digests gc must keep although no name points at them: the bases that
+    /// projects' lock files pinned when they last built.
+    public func pinnedRoots() -> [Digest] {
+        let projects = "\(store.layout.root)/projects"
+        let ids = (try? FileManager.default.contentsOfDirectory(atPath: projects)) ?? []
+        return ids.compactMap { id in
+            guard let data = FileManager.default.contents(atPath: "\(projects)/\(id)/record.json") else { return nil }
+            return (try? JSONDecoder().decode(BuildRecord.self, from: data))?.baseDigest
+        }
+    }
+}
+
+/// Applies layers with DevenvArchive's confined unpacker. Whiteouts become overlayfs
+/// whiteouts in the xattr namespace the runtime mounts with: `trusted.` as root,
+/// `user.` (overlay's `userxattr`) in a rootless store.
+struct ArchiveLayerUnpacker: LayerUnpacking {
+    func unpack(layerAt path: String, declared: LayerCompression?, into directory: String) throws -> Digest {
+        try LayerUnpacker.unpack(layerAt: path, declared: declared, into: directory, options: UnpackOptions()).diffID
+    }
+}

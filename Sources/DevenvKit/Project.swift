@@ -1,0 +1,62 @@
+import DevenvManifest
+import DevenvOCI
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A checkout with a `.devenv/devenv.toml`: its root, its validated manifest, and the names
+/// devenv derives from where it lives.
+public struct Project: Sendable {
+    /// Absolute path of the directory holding `.devenv/`.
+    public let root: String
+    public let manifest: Manifest
+    /// The manifest path as messages show it (relative to the project root).
+    public let displayPath = ProjectLocator.manifestPath
+
+    public var manifestPath: String { "\(root)/\(ProjectLocator.manifestPath)" }
+    public var lockPath: String { "\(root)/.devenv/devenv.lock" }
+
+    /// Finds and loads the project containing `directory`.
+    public static func load(from directory: String) throws -> Project {
+        guard let root = ProjectLocator.find(from: directory) else {
+            throw KitError.projectNotFound(directory)
+        }
+        return try load(root: root)
+    }
+
+    public static func load(root: String) throws -> Project {
+        let path = "\(root)/\(ProjectLocator.manifestPath)"
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw KitError.invalidArgument("cannot read \(quoted(path)): \(String(cString: strerror(errno)))")
+        }
+        defer { try? handle.close() }
+        // One byte over the limit, so an oversized file is reported instead of cut short.
+        let data = (try? handle.read(upToCount: Manifest.maxFileSize + 1)) ?? Data()
+        let manifest = try Manifest.parse(Array(data), path: ProjectLocator.manifestPath)
+        return Project(root: root, manifest: manifest)
+    }
+
+    /// A stable id for this checkout: two clones of one repository are two projects.
+    public var id: String { String(Digest.sha256(Data(root.utf8)).encoded.prefix(12)) }
+
+    /// The directory name, reduced to what an image name allows.
+    public var name: String {
+        let base = (root as NSString).lastPathComponent.lowercased()
+        var name = String(base.unicodeScalars.map { scalar -> Character in
+            let c = Character(scalar)
+            return c.isASCII && (c.isLetter || c.isNumber) ? c : "-"
+        })
+        while name.contains("--") { name = name.replacingOccurrences(of: "--", with: "-") }
+        name = name.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        return name.isEmpty ? "project" : name
+    }
+
+    /// The image the build produces.
+    public var imageTag: String { "localhost/devenv/\(name):\(id)" }
+
+    /// `.devenv/devenv.toml:LINE`
+    public func location(_ source: SourceLocation) -> String { "\(displayPath):\(source.line)" }
+}
+
+func quoted(_ path: String) -> String { "'\(Printable.escape(path))'" }

@@ -1,0 +1,63 @@
+extension Manifest {
+    /// `[shell]`: how `devenv shell` and `devenv run` start the environment.
+    public struct Shell: Equatable, Sendable {
+        public static let defaultMountPoint = "/workspace"
+
+        /// Where the working tree is mounted; nil means `defaultMountPoint`.
+        public var mount: Located<String>?
+        /// The initial directory; nil means the mount point.
+        public var workdir: Located<String>?
+        /// Absolute path of the interactive shell; nil lets the Kit layer choose.
+        public var shell: Located<String>?
+        public var env: [EnvironmentVariable]
+        public var network: Network?
+        public var mounts: [Mount]
+        /// The `[shell]` table, or nil when the manifest has none.
+        public var location: SourceLocation?
+
+        public init(mount: Located<String>? = nil, workdir: Located<String>? = nil, shell: Located<String>? = nil,
+                    env: [EnvironmentVariable] = [], network: Network? = nil, mounts: [Mount] = [], location: SourceLocation? = nil) {
+            self.mount = mount
+            self.workdir = workdir
+            self.shell = shell
+            self.env = env
+            self.network = network
+            self.mounts = mounts
+            self.location = location
+        }
+
+        public var mountPoint: String { mount?.value ?? Self.defaultMountPoint }
+        public var workingDirectory: String { workdir?.value ?? mountPoint }
+    }
+
+    /// An extra bind mount into the shell: `host:container[:ro]`.
+    public struct Mount: Equatable, Sendable {
+        public var source: HostPath
+        /// Absolute path in the container.
+        public var target: String
+        public var readOnly: Bool
+        public var location: SourceLocation
+
+        public init(source: HostPath, target: String, readOnly: Bool, location: SourceLocation) {
+            self.source = source
+            self.target = target
+            self.readOnly = readOnly
+            self.location = location
+        }
+    }
+
+    /// A host path as written: absolute, or relative to the user's home (`~`, `~/x`).
+    /// Expanding `~` needs the environment, so the Kit layer does it.
+    public enum HostPath: Equatable, Sendable, CustomStringConvertible {
+        case absolute(String)
+        /// The part after `~/`; empty for `~` itself.
+        case home(String)
+
+        public var description: String {
+            switch self {
+            case let .absolute(path): return path
+            case let .home(rest): return rest.isEmpty ? "~" : "~/" + rest
+            }
+        }
+    }
+}

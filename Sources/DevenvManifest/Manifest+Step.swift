@@ -1,0 +1,65 @@
+extension Manifest {
+    /// One `[[step]]`: exactly one action, applied in order on top of the base image.
+    public struct Step: Equatable, Sendable {
+        public enum Action: Equatable, Sendable {
+            case run(Run)
+            case copy(Copy)
+            case env([EnvironmentVariable])
+            case workdir(Located<String>)
+            case user(Located<User>)
+            case packages([Located<String>])
+
+            /// The manifest key that selects this action.
+            public var key: String {
+                switch self {
+                case .run: return "run"
+                case .copy: return "copy"
+                case .env: return "env"
+                case .workdir: return "workdir"
+                case .user: return "user"
+                case .packages: return "packages"
+                }
+            }
+        }
+
+        /// `run = ...` with its optional cache mounts and network mode.
+        public struct Run: Equatable, Sendable {
+            public var command: Located<Command>
+            /// Absolute container paths kept between builds (e.g. `/var/cache/apt`).
+            public var cache: [Located<String>]
+            /// nil means the builder's default.
+            public var network: Network?
+
+            public init(command: Located<Command>, cache: [Located<String>] = [], network: Network? = nil) {
+                self.command = command
+                self.cache = cache
+                self.network = network
+            }
+        }
+
+        /// `copy = [...]` from the project directory, optionally `to` an absolute path.
+        public struct Copy: Equatable, Sendable {
+            /// Paths relative to the project directory, without `..` components.
+            public var sources: [Located<String>]
+            /// nil means the working directory in effect at this step.
+            public var destination: Located<String>?
+
+            public init(sources: [Located<String>], destination: Located<String>? = nil) {
+                self.sources = sources
+                self.destination = destination
+            }
+        }
+
+        /// 1-based, as build output numbers steps.
+        public var number: Int
+        /// Where the step starts (`[[step]]`, or `{` in an inline array).
+        public var location: SourceLocation
+        public var action: Action
+
+        public init(number: Int, location: SourceLocation, action: Action) {
+            self.number = number
+            self.location = location
+            self.action = action
+        }
+    }
+}

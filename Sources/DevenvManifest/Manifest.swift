@@ -1,0 +1,124 @@
+/// A validated `.devenv/devenv.toml`: the base image, the build steps, the interactive
+/// shell, the named tasks and the cache settings. Every item keeps its source location so
+/// later layers can point at the line that caused a problem. See docs/manifest.md.
+public struct Manifest: Equatable, Sendable {
+    public var base: Base
+    public var steps: [Step]
+    public var shell: Shell
+    public var tasks: [Task]
+    public var cache: Cache?
+
+    public init(base: Base, steps: [Step] = [], shell: Shell = Shell(), tasks: [Task] = [], cache: Cache? = nil) {
+        self.base = base
+        self.steps = steps
+        self.shell = shell
+        self.tasks = tasks
+        self.cache = cache
+    }
+
+    /// Largest manifest accepted. Callers should read at most `maxFileSize + 1` bytes and
+    /// pass them all, so an oversized file is reported rather than silently truncated.
+    public static let maxFileSize = TOMLLimits.default.maxFileSize
+
+    /// Parses and validates a manifest.
+    /// - Parameters:
+    ///   - bytes: the file's contents (no I/O happens here).
+    ///   - path: how messages name the file, e.g. `.devenv/devenv.toml`.
+    /// - Throws: `ManifestError` with the first syntax error, or with every schema error.
+    public static func parse(_ bytes: [UInt8], path: String) throws -> Manifest {
+        let root = try TOML.parse(bytes, path: path)
+        var validator = ManifestValidator()
+        let manifest = validator.validate(root)
+        guard let manifest, validator.diagnostics.isEmpty else {
+            var error = ManifestError(path: path, diagnostics: validator.diagnostics)
+            error.attachSource(bytes)
+            throw error
+        }
+        return manifest
+    }
+
+    /// The canonical definition of step `index` (0-based); see `Step.normalizedDefinition`.
+    public func normalizedStepDefinition(_ index: Int) -> String {
+        steps[index].normalizedDefinition
+    }
+
+    /// The task named `name`, if the manifest defines it.
+    public func task(named name: String) -> Task? {
+        tasks.first { $0.name == name }
+    }
+}
+
+extension Manifest {
+    /// `[base]`: what the environment starts from.
+    public struct Base: Equatable, Sendable {
+        /// `NAME[:TAG][@DIGEST]`, checked only syntactically here; the Kit layer parses it as
+        /// an OCI reference and reports its errors at `image.location`.
+        public var image: Located<String>
+        public var location: SourceLocation
+
+        public init(image: Located<String>, location: SourceLocation) {
+            self.image = image
+            self.location = location
+        }
+    }
+
+    /// `host` shares the host's network namespace; `none` gives only a loopback device.
+    public enum Network: String, Equatable, Sendable, CaseIterable {
+        case host
+        case none
+    }
+
+    /// A command: a string run with `/bin/sh -c`, or an argv passed to execve verbatim.
+    public enum Command: Equatable, Sendable {
+        case shell(String)
+        case argv([String])
+
+        /// The argv to execute; `shell` becomes `["/bin/sh", "-c", script]`.
+        public var arguments: [String] {
+            switch self {
+            case let .shell(script): return ["/bin/sh", "-c", script]
+            case let .argv(arguments): return arguments
+            }
+        }
+    }
+
+    /// One environment variable, in the order written. Values are stored verbatim.
+    public struct EnvironmentVariable: Equatable, Sendable {
+        public var name: String
+        public var value: String
+        public var location: SourceLocation
+
+        public init(name: String, value: String, location: SourceLocation) {
+            self.name = name
+            self.value = value
+            self.location = location
+        }
+    }
+
+    /// `name`, `uid`, `uid:gid`, `name:group` (or a mix such as `name:gid`).
+    public struct User: Equatable, Sendable, CustomStringConvertible {
+        public enum Identity: Equatable, Sendable, CustomStringConvertible {
+            case id(UInt32)
+            case name(String)
+
+            public var description: String {
+                switch self {
+                case let .id(number): return String(number)
+                case let .name(name): return name
+                }
+            }
+        }
+
+        public var user: Identity
+        public var group: Identity?
+
+        public init(user: Identity, group: Identity? = nil) {
+            self.user = user
+            self.group = group
+        }
+
+        public var description: String {
+            group.map { "\(user):\($0)" } ?? user.description
+        }
+    }
+}

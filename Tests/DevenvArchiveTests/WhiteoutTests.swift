@@ -1,0 +1,208 @@
+@testable import DevenvArchive
+import DevenvOCI
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// RELIABILITY D1 (whiteouts in layers) and the overlay -> OCI translation of commits.
+@Suite struct WhiteoutTests {
+    static func isWhiteout(_ info: stat?) -> Bool { info.map { $0.st_mode & S_IFMT == S_IFCHR && $0.st_rdev == 0 } ?? false }
+
+    static func xattr(_ path: String, _ name: String) throws -> String? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return try XattrIO.value(.descriptor(fd), name: Array(name.utf8)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test(arguments: [".wh.", ".wh..", ".wh...", "etc/.wh..", "etc/.wh..."])
+    func invalidWhiteoutNamesAreErrors(_ name: String) throws {
+        let sandbox = try Sandbox()
+        var tar = TarBuilder()
+        tar.directory("etc/")
+        tar.file("etc/keep", Array("x".utf8))
+        tar.file(name)
+        tar.finish()
+        let error = try sandbox.unpackConfined(try sandbox.layer(tar))
+        #expect(error?.kind == .invalidWhiteout)
+        #expect(error?.entry == Array(name.utf8))
+    }
+
+    @Test func opaqueMarkerInABaseLayerIsHarmless() throws {
+        let sandbox = try Sandbox()
+        var tar = TarBuilder()
+        tar.file(".wh..wh..opq")
+        tar.directory("etc/")
+        tar.file("etc/.wh..wh..opq")
+        tar.file("etc/hosts", Array("hosts".utf8))
+        tar.file("fresh/.wh..wh..opq")
+        tar.finish()
+        #expect(try sandbox.unpackConfined(try sandbox.layer(tar)) == nil)
+        #expect(try Self.xattr(sandbox.root, "user.overlay.opaque") == "y")
+        #expect(try Self.xattr(sandbox.root + "/etc", "user.overlay.opaque") == "y")
+        #expect(try Self.xattr(sandbox.root + "/fresh", "user.overlay.opaque") == "y")
+        #expect(sandbox.contents("etc/hosts") == "hosts")
+        #expect(!sandbox.exists(".wh..wh..opq") && !sandbox.exists("etc/.wh..wh..opq"))
+    }
+
+    @Test func whiteoutPrefixInADirectoryComponentIsAnOrdinaryPath() throws {
+        let sandbox = try Sandbox()
+        var tar = TarBuilder()
+        tar.file(".wh.etc/somefile", Array("ordinary".utf8))
+        tar.finish()
+        #expect(try sandbox.unpackConfined(try sandbox.layer(tar)) == nil)
+        #expect(sandbox.contents(".wh.etc/somefile") == "ordinary")
+        #expect(!sandbox.exists("etc"))
+    }
+
+    @Test func whiteoutNeverHidesAFileOfTheSameLayer() throws {
+        let sandbox = try Sandbox()
+        var tar = TarBuilder()
+        tar.file("foo", Array("same layer".utf8))
+        tar.file(".wh.foo")
+        tar.finish()
+        #expect(try sandbox.unpackConfined(try sandbox.layer(tar)) == nil)
+        #expect(sandbox.contents("foo") == "same layer")
+    }
+
+    @Test func aufsMetadataIsSkipped() throws {
+        let sandbox = try Sandbox()
+        var tar = TarBuilder()
+        tar.directory(".wh..wh.plnk/")
+        tar.file(".wh..wh.aufs")
+        tar.finish()
+        let report = try sandbox.unpack(try sandbox.layer(tar))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.root).isEmpty)
+        #expect(report.warnings.count == 2)
+    }
+
+    @Test func overlayXattrsInALayerAreDropped() throws {
+        let sandbox = try Sandbox()
+        var tar = TarBuilder()
+        tar.directory("d/", pax: ["SCHILY.xattr.user.overlay.opaque": Array("y".utf8),
+                                  "SCHILY.xattr.trusted.overlay.redirect": Array("/etc".utf8),
+                                  "SCHILY.xattr.user.kept": Array("yes".utf8)])
+        tar.finish()
+        let report = try sandbox.unpack(try sandbox.layer(tar))
+        #expect(try TreeManifest.xattrs(sandbox.root + "/d") == ["user.kept=yes"])
+        #expect(report.warnings.count == 2)
+        #expect(report.warnings.allSatisfy { $0.contains("overlayfs namespace") })
+    }
+
+    @Test(.enabled(if: Privilege.rootOrCI, "overlay whiteouts are 0:0 devices: mknod needs root or a user namespace"))
+    func whiteoutsBecomeCharacterDevices() throws {
+        try Privilege.requireRoot()
+        let sandbox = try Sandbox()
+        var tar = TarBuilder()
+        tar.directory("etc/")
+        tar.file("etc/.wh.passwd")
+        tar.file(".wh.nonexistent")
+        tar.file(".wh.withdata", Array("ignored data".utf8))
+        tar.directory(".wh.dirtype/")
+        tar.file(".wh.later")
+        tar.file("later", Array("replaces the whiteout".utf8))
+        tar.finish()
+        #expect(try sandbox.unpackConfined(try sandbox.layer(tar)) == nil)
+        #expect(Self.isWhiteout(sandbox.lstatInRoot("etc/passwd")))
+        #expect(Self.isWhiteout(sandbox.lstatInRoot("nonexistent")))
+        #expect(Self.isWhiteout(sandbox.lstatInRoot("withdata")))
+        #expect(Self.isWhiteout(sandbox.lstatInRoot("dirtype")))
+        #expect(sandbox.contents("later") == "replaces the whiteout")
+        #expect(!sandbox.exists("etc/.wh.passwd"))
+    }
+
+    // MARK: commit: overlay upper dir -> OCI layer
+
+    static func entries(ofLayer path: String) throws -> [TarEntry] {
+        let stream = try DecodedStream(path: path, declared: nil, maxBytes: 1 << 30)
+        stream.start()
+        defer { stream.cancel() }
+        var result: [TarEntry] = []
+        let reader = try TarReader { try stream.next() }
+        while let entry = try reader.next() { result.append(entry) }
+        return result
+    }
+
+    static func makeUpper(_ base: String) throws -> String {
+        let upper = base + "/upper"
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: upper + "/opq", withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: upper + "/uopq", withIntermediateDirectories: true)
+        try Data("new".utf8).write(to: URL(fileURLWithPath: upper + "/opq/new"))
+        try Data("plain".utf8).write(to: URL(fileURLWithPath: upper + "/plain"))
+        #expect(mknod(upper + "/gone", S_IFCHR, 0) == 0)
+        #expect(link(upper + "/gone", upper + "/opq/also-gone") == 0)   // overlay shares whiteout inodes
+        try setXattr(upper + "/opq", "trusted.overlay.opaque", "y")
+        try setXattr(upper + "/uopq", "user.overlay.opaque", "y")
+        try setXattr(upper + "/plain", "trusted.overlay.origin", "\u{0}fake")
+        try setXattr(upper + "/plain", "user.note", "kept")
+        return upper
+    }
+
+    static func setXattr(_ path: String, _ name: String, _ value: String) throws {
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        let code = XattrIO.set(.descriptor(fd), name: Array(name.utf8), value: Array(value.utf8))
+        guard code == 0 else { throw SandboxError("setxattr \(name) on \(path): errno \(code)") }
+    }
+
+    @Test(.enabled(if: Privilege.rootOrCI, "needs root for 0:0 devices and trusted.overlay.* xattrs"))
+    func overlayWhiteoutsBecomeOCIWhiteoutsAndBack() throws {
+        try Privilege.requireRoot()
+        let sandbox = try Sandbox()
+        let upper = try Self.makeUpper(sandbox.base)
+        let blob = try LayerWriter.write(directory: upper, to: sandbox.base + "/commit.tar.zst")
+        let entries = try Self.entries(ofLayer: sandbox.base + "/commit.tar.zst")
+        let names = entries.map { String(decoding: $0.path, as: UTF8.self) }
+        #expect(names == [".wh.gone", "opq/", "opq/.wh..wh..opq", "opq/.wh.also-gone", "opq/new", "plain", "uopq/", "uopq/.wh..wh..opq"])
+        #expect(entries.allSatisfy { !$0.isDevice })
+        #expect(entries.flatMap(\.xattrs).map(\.nameString) == ["user.note"])
+
+        var options = UnpackOptions()
+        options.overlayXattrPrefix = "trusted.overlay."
+        let report = try LayerUnpacker.unpack(layerAt: sandbox.base + "/commit.tar.zst", declared: .zstd, into: sandbox.root, options: options)
+        #expect(report.diffID == blob.diffID)
+        #expect(Self.isWhiteout(sandbox.lstatInRoot("gone")))
+        #expect(Self.isWhiteout(sandbox.lstatInRoot("opq/also-gone")))
+        #expect(try Self.xattr(sandbox.root + "/opq", "trusted.overlay.opaque") == "y")
+        #expect(try Self.xattr(sandbox.root + "/uopq", "trusted.overlay.opaque") == "y")
+        #expect(try TreeManifest.xattrs(sandbox.root + "/plain") == ["user.note=kept"])
+    }
+
+    @Test(.enabled(if: Privilege.rootOrCI, "needs root for trusted.overlay.* xattrs"))
+    func upperDirWithMetacopyOrRedirectIsRefused() throws {
+        try Privilege.requireRoot()
+        for flag in ["metacopy", "redirect"] {
+            let sandbox = try Sandbox()
+            try Data("x".utf8).write(to: URL(fileURLWithPath: sandbox.root + "/file"))
+            try Self.setXattr(sandbox.root + "/file", "trusted.overlay.\(flag)", flag == "redirect" ? "/x" : "")
+            do {
+                _ = try LayerWriter.write(directory: sandbox.root, to: sandbox.base + "/out.tar")
+                Issue.record("a \(flag) upper dir was committed")
+            } catch let error as ArchiveError {
+                #expect(error.kind == .unsupportedInput)
+                #expect(error.description.contains("\(flag)=off") || error.description.contains(flag))
+            }
+            #expect(!FileManager.default.fileExists(atPath: sandbox.base + "/out.tar"))
+        }
+    }
+
+    @Test(.enabled(if: Privilege.rootOrCI, "needs root for 0:0 devices"))
+    func withoutTranslationAZeroZeroDeviceIsKeptAndThenRefusedOnUnpack() throws {
+        try Privilege.requireRoot()
+        let sandbox = try Sandbox()
+        let tree = sandbox.base + "/tree"
+        try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: false)
+        #expect(mknod(tree + "/zero", S_IFCHR, 0) == 0)
+        var options = LayerWriteOptions()
+        options.translateOverlayWhiteouts = false
+        _ = try LayerWriter.write(directory: tree, to: sandbox.base + "/raw.tar", options: options)
+        let entries = try Self.entries(ofLayer: sandbox.base + "/raw.tar")
+        #expect(entries.map(\.kind) == [.characterDevice])
+        var unpack = Sandbox.userOptions
+        unpack.deviceNodes = .create
+        #expect(try sandbox.unpackConfined(sandbox.base + "/raw.tar", options: unpack)?.kind == .forbiddenEntry)
+    }
+}

@@ -1,0 +1,18 @@
+import Foundation
+import Testing
+@testable import DevenvManifest
+
+/// docs/manifest.md's complete example must stay valid and use every key.
+@Test func documentedExampleIsValid() throws {
+    let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("docs/manifest.md")
+    let text = try String(contentsOf: docs, encoding: .utf8)
+    let start = try #require(text.range(of: "```toml\n"))
+    let end = try #require(text.range(of: "\n```", range: start.upperBound..<text.endIndex))
+    let example = String(text[start.upperBound..<end.lowerBound])
+    let manifest = try Manifest.parse(Array(example.utf8), path: "docs/manifest.md")
+    #expect(Set(manifest.steps.map(\.action.key)) == Set(ManifestValidator.stepActions))
+    #expect(manifest.shell.mount != nil && manifest.shell.workdir != nil && manifest.shell.shell != nil)
+    #expect(!manifest.shell.env.isEmpty && manifest.shell.network != nil && manifest.shell.mounts.count == 3)
+    #expect(manifest.tasks.count == 3 && manifest.cache != nil)
+}

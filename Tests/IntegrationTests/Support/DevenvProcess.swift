@@ -1,0 +1,86 @@
+@testable import DevenvTestSupport
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the real `devenv` binary that `swift build`/`swift test` produced next to the test
+/// bundle, and other programs, capturing their output.
+enum DevenvProcess {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+
+        var succeeded: Bool { status == 0 }
+    }
+
+    /// The devenv executable in the same build directory as the running test binary.
+    static var binary: String {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("devenv").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return "devenv"
+    }
+
+    /// Runs `devenv ARGS` against `store` (passed as `--store`, accepted by every command).
+    static func devenv(_ arguments: [String], store: String? = nil, environment: [String: String] = [:], stdin: Data? = nil, directory: String? = nil) throws -> Result {
+        var env = environment
+        if let store { env["DEVENV_HOME"] = store }
+        return try run(binary, arguments, environment: env, stdin: stdin, directory: directory)
+    }
+
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, directory: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try which(executable))
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        // Drain both pipes concurrently so a chatty child cannot block on a full pipe.
+        let errorOutput = ErrorOutput()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errorOutput.data = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return Result(status: status, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errorOutput.data, as: UTF8.self))
+    }
+
+    private final class ErrorOutput: @unchecked Sendable {
+        var data = Data()
+    }
+
+    static func which(_ name: String) throws -> String {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") + ":/usr/sbin:/sbin:/usr/local/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw Missing(what: "program '\(name)' (.ci/install-deps installs what the tests need)")
+    }
+
+    struct Missing: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "missing \(what)" }
+    }
+}
