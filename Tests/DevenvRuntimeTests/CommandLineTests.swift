@@ -23,11 +23,11 @@ struct CommandLineTests {
         #expect(try devenv(["sh", "-c", "kill -9 $$"], workspace: workspace).wait().status == 137)
         let missing = try devenv(["no-such-command"], workspace: workspace).wait()
         #expect(missing.status == 127)
-        #expect(missing.stderr == "devenv: exec \"no-such-command\": no such file or directory (ENOENT)\n")
+        #expect(missing.stderr == "devenv: error: exec \"no-such-command\": no such file or directory (ENOENT)\n")
         #expect(try devenv(["/etc/passwd"], workspace: workspace).wait().status == 126)
         let broken = try devenv(["true"], workspace: workspace, extra: ["--workdir", "/no/such"]).wait()
         #expect(broken.status == 125)
-        #expect(broken.stderr.hasPrefix("devenv: chdir /no/such: no such file or directory (ENOENT)"))
+        #expect(broken.stderr.hasPrefix("devenv: error: chdir /no/such: no such file or directory (ENOENT)"))
         let output = try devenv(["sh", "-c", "pwd; echo $HOME $USER; hostname"], workspace: workspace, extra: ["-e", "X=1", "--hostname", "box"]).wait()
         #expect(output.stdout == "/workspace\n/root root\nbox\n")
     }
