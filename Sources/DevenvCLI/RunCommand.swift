@@ -101,7 +101,7 @@ struct SessionLauncher {
             mountTarget: options.mountTarget, workingDirectory: options.workdir, environment: options.resolvedEnvironment(),
             network: options.network, terminal: options.tty ?? defaultTerminal,
             terminalType: ProcessInfo.processInfo.environment["TERM"], hostname: options.hostname,
-            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault))
+            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
     }
 
     private func absolute(_ path: String) -> String {

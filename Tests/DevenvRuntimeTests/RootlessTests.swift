@@ -73,4 +73,23 @@ struct RootlessTests {
         #expect(result.stdout.contains("ok    overlayfs: mounted in a user namespace"))
         #expect(result.stdout.contains("ok    subordinate ids: uids \(user.subordinateUID):65536"))
     }
+
+    @Test func withoutARangeContainerRootIsTheUser() throws {
+        let user = try TestUser.ensureWithoutRanges()
+        let workspace = try Fixture.temporaryDirectory(owner: user.uid, group: user.gid)
+        defer { Fixture.remove(workspace) }
+        let result = try run("""
+            id -u; cat /proc/self/uid_map /proc/self/gid_map; cat /proc/self/setgroups
+            grep -E '^(CapEff|NoNewPrivs):' /proc/self/status; touch /workspace/made; touch /etc/as-root && echo etc=writable
+            """, user: user, workspace: workspace)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(lines.first == "0")
+        #expect(lines.dropFirst().prefix(2) == ["0 \(user.uid) 1", "0 \(user.gid) 1"])
+        #expect(lines.contains("deny"))
+        #expect(lines.contains("CapEff:\t00000000a80425fb"))
+        #expect(lines.contains("etc=writable"))
+        var info = stat()
+        #expect(stat(workspace + "/made", &info) == 0 && info.st_uid == user.uid && info.st_gid == user.gid)
+    }
 }

@@ -1,3 +1,4 @@
+@testable import DevenvRuntime
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -38,7 +39,7 @@ struct TerminalTests {
         func file(_ name: String, seconds: Double = 30) -> String? {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
-                if let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8), text.hasSuffix("\n") { return text }
+                if let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8), text.utf8.last == UInt8(ascii: "\n") { return text }
                 usleep(20_000)
             }
             return try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)
@@ -95,5 +96,34 @@ struct TerminalTests {
         try session.tmux(["send-keys", "echo $((6*7)) > /workspace/answer; exit 3", "Enter"])
         #expect(session.file("answer") == "42\n")
         #expect(session.file("rc") == "3\n")
+    }
+
+    @Test func aClosedOutputHangsUpTheTerminal() throws {
+        let session = try Session()
+        try session.start("""
+            '\(try Fixture.devenvBinary())' run --tty --rootfs '\(try Fixture.busyboxRootfs())' -- yes 2>devenv.err | head -1 > head.out
+            echo done > finished
+            """)
+        #expect(session.file("finished") == "done\n")
+        #expect(session.file("head.out")?.hasPrefix("y") == true)
+    }
+
+    @Test func rootlessTerminalBelongsToTheUser() throws {
+        let user = try TestUser.ensure()
+        let session = try Session()
+        let workspace = try Fixture.temporaryDirectory(owner: user.uid, group: user.gid)
+        defer { Fixture.remove(workspace) }
+        let rootfs = try Fixture.busyboxRootfs(owner: user.subordinateUID)
+        try session.start("""
+            /usr/bin/setpriv --reuid=\(user.uid) --regid=\(user.gid) --init-groups /usr/bin/env -i HOME=\(user.home) PATH=/usr/bin:/bin TERM=xterm \\
+              '\(try Fixture.devenvBinary())' run --mount-dir '\(workspace)' --rootfs '\(rootfs)' -- sh -c 'ls -ln $(tty) > /workspace/tty; stty size >> /workspace/tty; exit 4'
+            echo $? > rc.tmp; mv rc.tmp rc
+            """)
+        #expect(session.file("rc") == "4\n")
+        let lines = (try? String(contentsOfFile: workspace + "/tty", encoding: .utf8))?.split(separator: "\n") ?? []
+        let fields = lines.first?.split(separator: " ") ?? []
+        #expect(fields.first?.hasPrefix("crw--w----") == true, "\(lines)")
+        #expect(fields.count > 3 && fields[2] == "\(user.uid)" && fields[3] == "\(MountPlan.ttyGID)", "\(lines)")
+        #expect(lines.last == "24 80")
     }
 }
