@@ -1,5 +1,8 @@
 import ArgumentParser
+import DevenvKit
+import DevenvOCI
 import DevenvRuntime
+import DevenvStore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -59,31 +62,46 @@ struct SessionLauncher {
     let options: ContainerOptions
     let global: GlobalOptions
 
-    func run(command: [String]?, defaultTerminal: Bool) throws -> Never {
-        do {
-            let session = try makeSession(command: command, defaultTerminal: defaultTerminal)
-            let spec = session.spec(for: HostIdentity.current())
-            let status = try ContainerRunner().run(spec)
-            exit(status.shellCode)
-        } catch let error as RuntimeError {
-            FileHandle.standardError.write(Data("devenv: \(error)\n".utf8))
-            exit(error.exitCode)
+    /// Runs the session and exits with the command's status, or with 125/126/127 (and a
+    /// message) when devenv cannot start it.
+    func run(command: [String]?, defaultTerminal: Bool) throws {
+        try reportingErrors {
+            var lease: Lease?
+            let session = try makeSession(command: command, defaultTerminal: defaultTerminal, lease: &lease)
+            let status: ExitStatus
+            do {
+                status = try ContainerRunner().run(session.spec(for: HostIdentity.current()))
+            } catch let error as RuntimeError {
+                Terminal.note("devenv: error: \(error)")
+                throw ExitCode(error.exitCode)
+            }
+            withExtendedLifetime(lease) {}
+            throw ExitCode(status.shellCode)
         }
     }
 
-    func makeSession(command: [String]?, defaultTerminal: Bool) throws -> WorkspaceSession {
-        guard let rootfs = options.rootfs else {
-            throw RuntimeError.invalid("--image \(options.image ?? ""): the image store is not wired to the runtime yet; use --rootfs DIR")
+    /// The image's snapshot directories come with a lease that keeps gc away from them while
+    /// the container runs.
+    func makeSession(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> WorkspaceSession {
+        var lowerDirs: [String]
+        var imageEnvironment: [String] = []
+        if let rootfs = options.rootfs {
+            lowerDirs = [absolute(rootfs)]
+        } else {
+            let engine = try global.engine()
+            let image = try engine.resolve(try Reference(parsing: options.image ?? ""))
+            let mounted = try engine.store.mount(image)
+            lowerDirs = mounted.lowerDirs
+            lease = mounted.lease
+            imageEnvironment = image.config.config?.env ?? []
         }
-        let lowerDirs = [absolute(rootfs)]
-        let imageEnvironment: [String] = []
-        let terminal = options.tty ?? defaultTerminal
         return WorkspaceSession(
             lowerDirs: lowerDirs, imageEnvironment: imageEnvironment, command: command,
             mountDirectory: absolute(options.mountDirectory ?? FileManager.default.currentDirectoryPath),
             mountTarget: options.mountTarget, workingDirectory: options.workdir, environment: options.resolvedEnvironment(),
-            network: options.network, terminal: terminal, terminalType: ProcessInfo.processInfo.environment["TERM"],
-            hostname: options.hostname)
+            network: options.network, terminal: options.tty ?? defaultTerminal,
+            terminalType: ProcessInfo.processInfo.environment["TERM"], hostname: options.hostname,
+            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
     }
 
     private func absolute(_ path: String) -> String {
