@@ -1,3 +1,4 @@
+@testable import DevenvTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -53,7 +54,7 @@ import Glibc
         try project.write("payload.txt", "v3\n")
         let explained = try project.devenv(["build", "--explain"])
         #expect(explained.stderr.contains("step 1/4 .devenv/devenv.toml:5: run echo a > /a: cached"))
-        #expect(explained.stderr.contains("step 3/4 .devenv/devenv.toml:12: copy payload.txt -> /payload.txt: rebuilt (payload.txt changed"))
+        #expect(explained.stderr.contains("step 3/4 .devenv/devenv.toml:11: copy payload.txt -> /payload.txt: rebuilt (payload.txt changed"))
 
         let edited = Self.manifest.replacingOccurrences(of: "echo a > /a", with: "echo b > /a")
         try project.write(".devenv/devenv.toml", edited)
@@ -83,8 +84,7 @@ import Glibc
 
         // Moving the tag does not change a locked environment.
         let lockedDigest = lockText.components(separatedBy: "digest = \"")[1].prefix(71)
-        let otherScratch = try Scratch()
-        let other = try Fixtures.busyboxRootfs(in: otherScratch)
+        let other = try Fixtures.busyboxRootfs(in: project.scratch, name: "moved")
         try project.write("extra.txt", "x")
         _ = try DevenvProcess.run("tar", ["-rf", other, "-C", project.root, "extra.txt"])
         #expect(try DevenvProcess.devenv(["image", "import", other, "--tag", "busybox:it"], store: project.store).succeeded)

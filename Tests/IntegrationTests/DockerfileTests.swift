@@ -1,3 +1,4 @@
+@testable import DevenvTestSupport
 import DevenvOCI
 import Foundation
 import Testing
