@@ -12,6 +12,10 @@ enum DockerfileProjectBuild {
         KitError.invalidArgument("\(project.displayPath): [base] is built from a Dockerfile, which has no lock yet; pin its FROM images by digest (FROM image@sha256:…) to make the base reproducible")
     }
 
+    static func unsupported(_ command: String, _ project: Project) -> KitError {
+        KitError.invalidArgument("\(project.displayPath): `\(command)` does not support a [base] built from a Dockerfile yet; `devenv build --explain` says what would run")
+    }
+
     static func source(_ base: Manifest.DockerfileBase, root: String) -> DockerfileBuild.Source {
         var arguments: [String: String] = [:]
         for argument in base.args { arguments[argument.name] = argument.value }

@@ -98,8 +98,8 @@ public struct ProjectBuild {
 
     /// What `devenv build` would do, without doing it or writing anything.
     public func status() throws -> Status {
+        if project.manifest.base.dockerfile != nil { throw DockerfileProjectBuild.unsupported("devenv status", project) }
         let lock = try Lockfile.load(path: project.lockPath)
-        let baseText = try self.baseText
         let lockState: Status.LockState = lock == nil ? .missing : (lock?.base == baseText.value ? .current : .stale)
         let request = try request(options: Options(), recordLock: false)
         let builder = Builder(store: engine.store, executor: NoExecutor())
@@ -183,15 +183,10 @@ public struct ProjectBuild {
 
     // MARK: The base and the lock
 
-    var baseText: Located<String> {
-        get throws {
-            guard let image = project.manifest.base.image else { throw DockerfileProjectBuild.notLockable(project) }
-            return image
-        }
-    }
+    /// The image base as written (the manifest has one whenever it has no distro).
+    var baseText: Located<String> { project.manifest.base.image ?? Located("", at: project.manifest.base.location) }
 
     func baseReference() throws -> Reference {
-        let baseText = try self.baseText
         do {
             return try Reference(parsing: baseText.value)
         } catch {
@@ -203,7 +198,6 @@ public struct ProjectBuild {
     /// the tag points now; without one the tag is resolved and the lock written.
     func resolveBase(frozen: Bool, recordLock: Bool = true) throws -> (StoredImage, String) {
         let reference = try baseReference()
-        let baseText = try self.baseText
         let lock = try Lockfile.load(path: project.lockPath)
         let current = lock.map { $0.base == baseText.value } ?? false
         if frozen && !current {
@@ -221,8 +215,9 @@ public struct ProjectBuild {
 
     /// `devenv lock`: resolve the base anew and record it.
     public func lock() throws -> Lockfile {
+        if project.manifest.base.dockerfile != nil { throw DockerfileProjectBuild.notLockable(project) }
         let image = try engine.resolve(try baseReference())
-        let lock = Lockfile(base: try baseText.value, baseDigest: image.manifestDescriptor.digest)
+        let lock = Lockfile(base: baseText.value, baseDigest: image.manifestDescriptor.digest)
         try writeLock(lock)
         return lock
     }

@@ -52,14 +52,18 @@ extension Manifest {
     /// `[base]`: what the environment starts from: an image, or a Dockerfile's target stage.
     public struct Base: Equatable, Sendable {
         /// `NAME[:TAG][@DIGEST]`, checked only syntactically here; the Kit layer parses it as
-        /// an OCI reference and reports its errors at `image.location`. nil when the base is
-        /// built from `dockerfile`.
+        /// an OCI reference and reports its errors at `image.location`.
         public var image: Located<String>?
+        /// A base built from a Dockerfile in the project.
         public var dockerfile: DockerfileBase?
         public var location: SourceLocation
 
-        public init(image: Located<String>?, dockerfile: DockerfileBase? = nil, location: SourceLocation) {
+        public init(image: Located<String>, location: SourceLocation) {
             self.image = image
+            self.location = location
+        }
+
+        public init(dockerfile: DockerfileBase, location: SourceLocation) {
             self.dockerfile = dockerfile
             self.location = location
         }

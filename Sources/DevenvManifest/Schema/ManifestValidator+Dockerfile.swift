@@ -28,8 +28,7 @@ extension ManifestValidator {
             if let variables = environment(entry, path: path.key("args")) { args = variables } else { valid = false }
         }
         guard valid, let file else { return nil }
-        return Manifest.Base(image: nil, dockerfile: Manifest.DockerfileBase(path: file, context: context, target: target, args: args),
-                             location: node.location)
+        return Manifest.Base(dockerfile: Manifest.DockerfileBase(path: file, context: context, target: target, args: args), location: node.location)
     }
 
     private mutating func projectPath(_ entry: TOMLEntry, path: FieldPath, valid: inout Bool) -> Located<String>? {
