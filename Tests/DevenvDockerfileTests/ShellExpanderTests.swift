@@ -50,3 +50,24 @@ struct ShellExpanderTests {
         #expect(try expander.heredoc("say \"$A\" and '$A' \\$A \\n\n") == "say \"alpha\" and 'alpha' $A \\n\n")
     }
 }
+
+/// RELIABILITY I3 for Dockerfiles: nesting and size give clean errors, not crashes.
+struct DockerfileExhaustionTests {
+    @Test func deeplyNestedSubstitutionsAreAnError() throws {
+        let deep = String(repeating: "${A:-", count: 100_000) + "x" + String(repeating: "}", count: 100_000)
+        let expander = ShellExpander(escape: "\\") { _ in nil }
+        #expect(throws: ShellExpander.Failure.self) { try expander.word(deep) }
+        let message = planError("FROM busybox\nWORKDIR \(deep)\n")
+        #expect(message?.hasSuffix("error: substitutions nested deeper than 64 levels") == true)
+    }
+
+    @Test func manyLinesAndLongLines() throws {
+        let continued = "FROM busybox\nRUN true" + String(repeating: " \\\n && true", count: 50_000) + "\n"
+        let file = try parse(continued)
+        #expect(file.stages[0].instructions.count == 1)
+        let long = "FROM busybox\nENV A=" + String(repeating: "x", count: 1 << 20) + "\n"
+        #expect(try parse(long).stages[0].instructions.count == 1)
+        let nestedJSON = "FROM busybox\nCMD " + String(repeating: "[", count: 100_000) + "\n"
+        #expect(Dump.dockerfile(try parse(nestedJSON)).hasSuffix("CMD shell \"" + String(repeating: "[", count: 100_000) + "\""))
+    }
+}

@@ -150,6 +150,73 @@ struct DockerfileTests {
         #expect(source.stderr.contains("Dockerfile:2: COPY source 'missing.txt' is not in the build context"), "\(source.stderr)")
     }
 
+    /// RELIABILITY F7 and friends: cache ids, stage symlinks, context symlinks and image
+    /// symlinks in destinations never reach the host.
+    @Test func hostileInputsStayInside() throws {
+        try Requirement.require(root: true, programs: ["buildah", "podman"])
+        let bases = try ConformanceBases.shared()
+        let project = try FixtureProject(nil, store: bases.store)
+        let canary = "devenv-canary-\(UUID().uuidString.prefix(8))"
+        try "host secret\n".write(toFile: "/tmp/\(canary)", atomically: true, encoding: .utf8)
+        defer { unlink("/tmp/\(canary)"); rmdir("/tmp/\(canary)-escape") }
+        try project.write("file.txt", "payload\n")
+        try FileManager.default.createSymbolicLink(atPath: "\(project.root)/evil", withDestinationPath: "/etc/passwd")
+        try FileManager.default.createDirectory(atPath: "\(project.root)/dir", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(project.root)/dir/inner", withDestinationPath: "/etc/passwd")
+
+        // A cache id that climbs out is only a name.
+        try project.write("Dockerfile", """
+            FROM \(bases.busybox) AS a
+            RUN --mount=type=cache,id=../../../../../../../../tmp/\(canary)-escape,target=/c touch /c/escaped
+            RUN ln -s / /rootdir && ln -s /tmp /hosttmp && ln -s /etc /evil-etc && ln -s ../../../../../tmp /climb
+            COPY file.txt /evil-etc/pwned
+            COPY file.txt /climb/\(canary)-written
+            COPY dir /copied-dir/
+            FROM a
+            COPY --from=a /rootdir/etc/passwd /image-passwd
+            """)
+        let built = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(built.succeeded, "\(built.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(canary)-escape"))
+        #expect(!FileManager.default.fileExists(atPath: "/etc/pwned"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(canary)-written"))
+        let image = try project.loadIntoPodman(tag: try #require(project.lastImage))
+        defer { Podman.remove(image) }
+        let files = try ImageTree.contents(image, ["/etc/pwned", "/tmp/\(canary)-written", "/image-passwd", "/etc/passwd"])
+        #expect(files["/etc/pwned"] == "payload\n")
+        #expect(files["/tmp/\(canary)-written"] == "payload\n")
+        #expect(files["/image-passwd"] == files["/etc/passwd"])
+        #expect(try ImageTree.list(image)["/copied-dir/inner"] == "l 0:0 -> /etc/passwd", "a symlink inside a copied directory stays a symlink")
+
+        // A stage's symlink to the root resolves inside the stage, never on the host.
+        try project.write("Dockerfile", "FROM \(bases.busybox) AS a\nRUN ln -s /tmp /hosttmp\nFROM a\nCOPY --from=a /hosttmp/\(canary) /leak\n")
+        let leak = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(leak.status != 0)
+        #expect(leak.stderr.contains("'/hosttmp/\(canary)' does not exist there"), "\(leak.stderr)")
+
+        // A context symlink named as a source may not leave the context.
+        try project.write("Dockerfile", "FROM \(bases.busybox)\nCOPY evil /x\n")
+        let outside = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(outside.status != 0)
+        #expect(outside.stderr.contains("Dockerfile:2: COPY source 'evil' leads outside the build context through a symlink"), "\(outside.stderr)")
+
+        // An archive whose entries climb out fails the step; nothing lands outside.
+        let archive = "\(project.root)/climb.tar"
+        let made = try DevenvProcess.run("python3", ["-c", """
+            import tarfile, io
+            with tarfile.open('\(archive)', 'w') as t:
+                data = b'escaped'
+                info = tarfile.TarInfo('../../../../../../tmp/\(canary)-tar')
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+            """])
+        #expect(made.succeeded, "\(made.stderr)")
+        try project.write("Dockerfile", "FROM \(bases.busybox)\nADD climb.tar /opt/\n")
+        let climbed = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(canary)-tar"))
+        #expect(climbed.status != 0 || !FileManager.default.fileExists(atPath: "/tmp/\(canary)-tar"))
+    }
+
     /// `[base] dockerfile` in a devenv.toml: the Dockerfile's target, then the manifest's steps.
     @Test func manifestOnTopOfADockerfile() throws {
         try Requirement.require(root: true)
