@@ -11,7 +11,7 @@ import Glibc
 struct DevContainerTests {
     @Test func imageProjectBuildsOnceAndWarnsAboutWhatItIgnores() throws {
         try Requirement.require(root: true, programs: ["buildah", "podman"])
-        let bases = try ConformanceBases.shared()
+        let bases = try ConformanceBases()
         let project = try FixtureProject(nil, store: bases.store)
         try project.write("README.md", "hello\n")
         try project.write(".devcontainer/devcontainer.json", """
@@ -51,7 +51,7 @@ struct DevContainerTests {
 
     @Test func dockerfileBuildWithArgsAndTarget() throws {
         try Requirement.require(root: true, programs: ["buildah", "podman"])
-        let bases = try ConformanceBases.shared()
+        let bases = try ConformanceBases()
         let project = try FixtureProject(nil, store: bases.store)
         try project.write("tool.sh", "#!/bin/sh\necho tool\n")
         try project.write(".devcontainer/Dockerfile", """
@@ -81,7 +81,7 @@ struct DevContainerTests {
 
     @Test func errorsAndPrecedence() throws {
         try Requirement.require(root: true)
-        let bases = try ConformanceBases.shared()
+        let bases = try ConformanceBases()
         let project = try FixtureProject(nil, store: bases.store)
         try project.write(".devcontainer/devcontainer.json", "{\n  \"image\": \"\(bases.busybox)\",\n  \"postCreateCommand\": 5\n}\n")
         let invalid = try project.devenv(["build"])

@@ -19,14 +19,14 @@ struct DockerfileTests {
     @Test(arguments: busyboxFixtures)
     func busyboxConformance(_ fixture: String) throws {
         try Requirement.require(root: true, programs: ["buildah", "podman"])
-        let bases = try ConformanceBases.shared()
+        let bases = try ConformanceBases()
         try compare(fixture, base: bases.busybox, bases: bases)
     }
 
     @Test(.enabled(if: Requirement.onCI || ConformanceBases.hasBookworm), arguments: bookwormFixtures)
     func bookwormConformance(_ fixture: String) throws {
         try Requirement.require(root: true, programs: ["buildah", "podman"])
-        let bases = try ConformanceBases.shared()
+        let bases = try ConformanceBases()
         guard let bookworm = try bases.bookworm() else {
             throw DevenvProcess.Missing(what: "image \(ConformanceBases.bookwormName) in podman's storage (the peers setup creates it)")
         }
@@ -69,7 +69,7 @@ struct DockerfileTests {
     /// Heredocs (buildah 1.28 cannot parse them): the documents' contents as BuildKit makes them.
     @Test func heredocs() throws {
         try Requirement.require(root: true, programs: ["buildah", "podman"])
-        let bases = try ConformanceBases.shared()
+        let bases = try ConformanceBases()
         let project = try FixtureProject("heredoc", store: bases.store)
         let built = try project.devenv(["build", "--file", "Dockerfile", "--build-arg", "BASE=\(bases.busybox)"])
         #expect(built.succeeded, "\(built.stderr)")
@@ -91,7 +91,7 @@ struct DockerfileTests {
     /// file reruns the COPY that reads it and what follows, and `--explain` says why.
     @Test func cachingAndExplanations() throws {
         try Requirement.require(root: true)
-        let bases = try ConformanceBases.shared()
+        let bases = try ConformanceBases()
         let project = try FixtureProject("multistage", store: bases.store)
         let arguments = ["build", "--json", "--file", "Dockerfile", "--build-arg", "BASE=\(bases.busybox)"]
         let first = try project.devenv(arguments)
@@ -122,7 +122,7 @@ struct DockerfileTests {
 
     @Test func errorsNameTheLineAndExitDistinctly() throws {
         try Requirement.require(root: true)
-        let bases = try ConformanceBases.shared()
+        let bases = try ConformanceBases()
         let project = try FixtureProject(nil, store: bases.store)
         try project.write("Dockerfile", "FROM \(bases.busybox)\nRUNN make\nCOPY --bogus=1 a b\n")
         let syntax = try project.devenv(["build", "--file", "Dockerfile"])
@@ -154,7 +154,7 @@ struct DockerfileTests {
     /// symlinks in destinations never reach the host.
     @Test func hostileInputsStayInside() throws {
         try Requirement.require(root: true, programs: ["buildah", "podman"])
-        let bases = try ConformanceBases.shared()
+        let bases = try ConformanceBases()
         let project = try FixtureProject(nil, store: bases.store)
         let canary = "devenv-canary-\(UUID().uuidString.prefix(8))"
         try "host secret\n".write(toFile: "/tmp/\(canary)", atomically: true, encoding: .utf8)
@@ -220,7 +220,7 @@ struct DockerfileTests {
     /// `[base] dockerfile` in a devenv.toml: the Dockerfile's target, then the manifest's steps.
     @Test func manifestOnTopOfADockerfile() throws {
         try Requirement.require(root: true)
-        let bases = try ConformanceBases.shared()
+        let bases = try ConformanceBases()
         let project = try FixtureProject("multistage", store: bases.store)
         try project.write(".devenv/devenv.toml", """
             [base]
@@ -246,13 +246,10 @@ struct DockerfileTests {
 // MARK: - Support
 
 /// Base images both builders can use: the same busybox (and bookworm) content in devenv's
-/// store and in podman's storage, under a name unique to this test run.
+/// store and in podman's storage, under a name unique to the test.
 final class ConformanceBases: @unchecked Sendable {
     static let bookwormName = "localhost/base/bookworm:12"
     static let peersBusybox = "/var/lib/devenv-peers/src/busybox-rootfs.tar"
-    nonisolated(unsafe) private static var instance: ConformanceBases?
-    private static let lock = NSLock()
-
     let scratch: Scratch
     let store: String
     let busybox: String
@@ -262,16 +259,8 @@ final class ConformanceBases: @unchecked Sendable {
         (try? DevenvProcess.run("podman", ["image", "exists", bookwormName]).succeeded) ?? false
     }
 
-    static func shared() throws -> ConformanceBases {
-        lock.lock()
-        defer { lock.unlock() }
-        if let instance { return instance }
-        let created = try ConformanceBases()
-        instance = created
-        return created
-    }
-
-    private init() throws {
+    /// Each test gets its own store and base name; both go away with the value.
+    init() throws {
         scratch = try Scratch("devenv-dockerfile")
         store = scratch.file("store")
         busybox = "localhost/dftest-base/busybox:\(UUID().uuidString.prefix(8).lowercased())"
