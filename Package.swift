@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "devenv", targets: ["devenv"]),
+        .executable(name: "devenv-init", targets: ["devenv-init"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,6 +50,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "devenv", dependencies: ["DevenvCLI", "DevenvRuntime"]),
+        // The container's init alone: far fewer libraries to load than devenv at every start.
+        .executableTarget(name: "devenv-init", dependencies: ["DevenvRuntime"]),
 
         .testTarget(name: "DevenvOCITests", dependencies: ["DevenvOCI"]),
         .testTarget(name: "DevenvArchiveTests", dependencies: ["DevenvArchive", "DevenvOCI", "DevenvSystem", "CArchive"]),

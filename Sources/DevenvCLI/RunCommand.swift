@@ -42,7 +42,7 @@ struct ContainerOptions: ParsableArguments {
 
     func validate() throws {
         guard image == nil || rootfs == nil else { throw ValidationError("give at most one of --image NAME or --rootfs DIR") }
-        if let rootfs, !rootfs.hasPrefix("/") && rootfs.isEmpty { throw ValidationError("--rootfs needs a directory") }
+        if let rootfs, rootfs.isEmpty { throw ValidationError("--rootfs needs a directory") }
         for entry in environment where entry.hasPrefix("=") || entry.isEmpty {
             throw ValidationError("-e \(entry): expected KEY=VALUE or KEY")
         }
