@@ -61,9 +61,15 @@ enum AdoptedBuilding {
         }
         guard case let .devContainer(root)? = ProjectSource.locate(from: directory) else { return nil }
         let adopted = try DevContainerProject.load(root: root)
+        if frozen { throw LockError.notLocked("a devcontainer.json project") }
+        return try build(engine: engine, adopted: adopted, noCache: noCache, explain: explain)
+    }
+
+    /// Builds a devcontainer.json project's image, saying what devenv does not adopt.
+    static func build(engine: Engine, adopted: DevContainerProject, noCache: Bool, explain: Bool) throws -> BuildResult {
         for message in adopted.warnings { warning(message) }
         for message in adopted.notes { Terminal.note("devenv: note: \(message)") }
-        if frozen { throw LockError.notLocked("a devcontainer.json project") }
+        let executor = RuntimeStepExecutor(store: engine.store)
         return try run(explain: explain) { events in
             try adopted.build(engine: engine, noCache: noCache, executor: executor, onWait: waiting, events: events, warn: warning)
         }
