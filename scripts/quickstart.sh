@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The README's first command: install what devenv needs, build it, and use it for real.
+# The README's first command: install what devenv needs, build it, and use it for real on a
+# fresh Debian machine: a project from the default template, whose Debian base devenv
+# bootstraps itself from the Debian archive (no registry account), built and entered.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,22 +10,21 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 bash .ci/install-deps
-echo "quickstart: building devenv (release)…" >&2
-swift build -c release --product devenv
-devenv=$PWD/.build/release/devenv
-install -m 0755 "$devenv" /usr/local/bin/devenv
-echo "quickstart: installed /usr/local/bin/devenv ($(devenv --version))" >&2
+echo "quickstart: building devenv (release, Swift runtime linked statically for fast starts)…" >&2
+swift build -c release -Xswiftc -static-stdlib --product devenv
+swift build -c release -Xswiftc -static-stdlib --product devenv-init
+bin=$(swift build -c release -Xswiftc -static-stdlib --show-bin-path)
+install -m 0755 "$bin/devenv" /usr/local/bin/devenv
+install -m 0755 "$bin/devenv-init" /usr/local/bin/devenv-init
+echo "quickstart: installed /usr/local/bin/devenv $(devenv --version)" >&2
+devenv doctor || true
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-root=$work/rootfs
-mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root"
-cp "$(command -v busybox)" "$root/bin/busybox"
-for applet in $("$root/bin/busybox" --list); do ln -sf busybox "$root/bin/$applet"; done
-printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
-
+project=${DEVENV_QUICKSTART_DIR:-/tmp/devenv-quickstart}
+mkdir -p "$project"
+cd "$project"
+[ -f .devenv/devenv.toml ] || devenv init
 set -x
-devenv image import "$root" --tag quickstart/busybox
-devenv image ls
-devenv image export quickstart/busybox -o "$work/busybox.tar"
-devenv image inspect quickstart/busybox
+devenv run -- sh -c '. /etc/os-release; echo "hello from $PRETTY_NAME as $(id -un) in $(pwd)"; git --version'
+devenv status
+set +x
+echo "quickstart: done. Enter the environment with: cd $project && devenv shell" >&2
