@@ -51,6 +51,9 @@ struct CommandLineTests {
         let marker = String(100_000 + Int.random(in: 0..<800_000))
         let running = try devenv(["sh", "-c", "touch /workspace/ready; sleep \(marker)"], workspace: workspace)
         #expect(waitForFile(workspace + "/ready"))
+        // The shell touches the file before it starts sleep: wait for sleep to exist.
+        let started = Date().addingTimeInterval(10)
+        while processes(containing: marker).isEmpty && Date() < started { usleep(20_000) }
         #expect(!processes(containing: marker).isEmpty)
         kill(running.pid, SIGKILL)
         _ = running.wait()
