@@ -37,7 +37,8 @@ struct BuildCommand: ParsableCommand {
 /// of every miss when asked for (and always for steps that ran, in one line each).
 enum ProjectBuilding {
     static func build(engine: Engine, project: Project, options: ProjectBuild.Options, explain: Bool) throws -> BuildResult {
-        let build = ProjectBuild(engine: engine, project: project)
+        var build = ProjectBuild(engine: engine, project: project)
+        DistroProgress.configure(&build)
         let executor = RuntimeStepExecutor(store: engine.store)
         let result = try build.build(options: options, executor: executor, onWait: {
             Terminal.note("waiting for another build of this project to finish…")
@@ -98,7 +99,9 @@ struct LockCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let project = try Project.load(from: FileManager.default.currentDirectoryPath)
-            let lock = try ProjectBuild(engine: try global.engine(), project: project).lock()
+            var build = ProjectBuild(engine: try global.engine(), project: project)
+            DistroProgress.configure(&build)
+            let lock = try build.lock()
             Terminal.print("locked \(lock.base) at \(lock.baseDigest)")
         }
     }

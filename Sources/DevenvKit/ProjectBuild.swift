@@ -24,6 +24,9 @@ public struct ProjectBuild {
 
     public let engine: Engine
     public let project: Project
+    /// How a `[base] distro` bootstrap shows its progress.
+    public var bootstrapOutput: DistroBootstrapper.Output = .log
+    public var bootstrapEvents: (DistroBootstrapEvent) -> Void = { _ in }
 
     public init(engine: Engine, project: Project) {
         self.engine = engine
@@ -40,7 +43,7 @@ public struct ProjectBuild {
 
     public func request(options: Options) throws -> BuildRequest {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let (base, baseName) = try resolveBase(frozen: options.frozen)
+        let (base, baseName) = try resolveBase(frozen: options.frozen, rebuild: options.noCache)
         let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory).plan()
         var labels = [
             "org.opencontainers.image.title": project.name,
@@ -55,7 +58,8 @@ public struct ProjectBuild {
 
     // MARK: The base and the lock
 
-    var baseText: Located<String> { project.manifest.base.image }
+    /// The image base as written (the manifest has one whenever it has no distro).
+    var baseText: Located<String> { project.manifest.base.image ?? Located("", at: project.manifest.base.location) }
 
     func baseReference() throws -> Reference {
         do {
@@ -67,10 +71,11 @@ public struct ProjectBuild {
 
     /// The base image to build on. With a current lock the locked digest wins over wherever
     /// the tag points now; without one the tag is resolved and the lock written.
-    func resolveBase(frozen: Bool) throws -> (StoredImage, String) {
+    func resolveBase(frozen: Bool, rebuild: Bool = false) throws -> (StoredImage, String) {
+        if let resolver = distroResolver() { return try resolver.resolve(frozen: frozen, rebuild: rebuild) }
         let reference = try baseReference()
         let lock = try Lockfile.load(path: project.lockPath)
-        let current = lock.map { $0.base == baseText.value } ?? false
+        let current = lock.map { $0.distro == nil && $0.base == baseText.value } ?? false
         if frozen && !current {
             throw LockError(message: lock == nil
                 ? "\(project.displayPath): --frozen: there is no .devenv/devenv.lock\nhint: run `devenv lock` and commit .devenv/devenv.lock"
@@ -86,10 +91,19 @@ public struct ProjectBuild {
 
     /// `devenv lock`: resolve the base anew and record it.
     public func lock() throws -> Lockfile {
+        if let resolver = distroResolver() { return try resolver.lock() }
         let image = try engine.resolve(try baseReference())
         let lock = Lockfile(base: baseText.value, baseDigest: image.manifestDescriptor.digest)
         try writeLock(lock)
         return lock
+    }
+
+    private func distroResolver() -> DistroBaseResolver? {
+        guard let distro = project.manifest.base.distro else { return nil }
+        var bootstrapper = DistroBootstrapper(store: engine.store)
+        bootstrapper.output = bootstrapOutput
+        bootstrapper.events = bootstrapEvents
+        return DistroBaseResolver(engine: engine, project: project, distro: distro, bootstrapper: bootstrapper)
     }
 
     private func writeLock(_ lock: Lockfile) throws {

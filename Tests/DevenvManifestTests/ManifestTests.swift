@@ -65,8 +65,8 @@ func manifestError(_ source: String) -> ManifestError? {
 
 @Test func completeExampleParses() throws {
     let manifest = try parse(completeExample)
-    #expect(manifest.base.image.value == "docker.io/library/debian:bookworm")
-    #expect(manifest.base.image.location == SourceLocation(line: 2, column: 9, offset: 15))
+    #expect(manifest.base.image?.value == "docker.io/library/debian:bookworm")
+    #expect(manifest.base.image?.location == SourceLocation(line: 2, column: 9, offset: 15))
     #expect(manifest.steps.map(\.action.key) == ["run", "copy", "env", "workdir", "user", "packages", "run"])
     #expect(manifest.steps.map(\.number) == [1, 2, 3, 4, 5, 6, 7])
     #expect(manifest.steps.map(\.location.line) == [4, 9, 13, 16, 19, 22, 25])

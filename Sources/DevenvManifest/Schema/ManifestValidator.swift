@@ -27,13 +27,20 @@ struct ManifestValidator {
 
     private mutating func readBase(_ entry: TOMLEntry?) -> Manifest.Base? {
         guard let entry else {
-            report("missing required table [base] (with image = \"NAME[:TAG]\")", at: .start)
+            report("missing required table [base] (with image = \"NAME[:TAG]\" or distro = \"debian:bookworm\")", at: .start)
             return nil
         }
         let path = FieldPath.root.key("base")
         guard let table = table(entry, path: path) else { return nil }
-        checkKeys(table, allowed: ["image"], context: "[base]")
-        guard let imageEntry = required("image", in: table, path: path, at: entry.node) else { return nil }
+        checkKeys(table, allowed: ["image", "distro"] + Self.distroOptions, context: "[base]")
+        if table["distro"] != nil || (table["image"] == nil && Self.distroOptions.contains { table[$0] != nil }) {
+            return readDistroBase(table, entry: entry, path: path)
+        }
+        rejectDistroOptions(table, path: path)
+        guard let imageEntry = table["image"] else {
+            report("missing required key 'image' (or 'distro')", path: path, at: entry.node)
+            return nil
+        }
         guard let image = string(imageEntry, path: path.key("image")) else { return nil }
         guard check(image, path: path.key("image"), ValueRules.imageProblem) else { return nil }
         return Manifest.Base(image: image, location: entry.node.location)
