@@ -51,13 +51,15 @@ let package = Package(
         .testTarget(name: "DevenvOCITests", dependencies: ["DevenvOCI"]),
         .testTarget(name: "DevenvArchiveTests", dependencies: ["DevenvArchive", "DevenvOCI", "DevenvSystem", "CArchive"]),
         .testTarget(name: "DevenvStoreTests", dependencies: ["DevenvStore", "DevenvOCI", "DevenvArchive"]),
-        .testTarget(name: "DevenvRegistryTests", dependencies: ["DevenvRegistry", "DevenvOCI", "DevenvStore"]),
+        // Shared by the test targets: scratch directories, a real registry on a free port.
+        .target(name: "DevenvTestSupport", path: "Tests/DevenvTestSupport"),
+        .testTarget(name: "DevenvRegistryTests", dependencies: ["DevenvRegistry", "DevenvOCI", "DevenvStore", "DevenvTestSupport"]),
         .testTarget(name: "DevenvBuildTests", dependencies: ["DevenvBuild", "DevenvOCI", "DevenvStore"]),
         .testTarget(name: "DevenvSeccompTests", dependencies: ["DevenvSeccomp"]),
         .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSystem"]),
         .testTarget(name: "DevenvManifestTests", dependencies: ["DevenvManifest"]),
         .testTarget(name: "DevenvGitTests", dependencies: ["DevenvGit"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem", "DevenvTestSupport"]),
         .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvManifest", "DevenvOCI", "DevenvRuntime"]),
     ]
 )

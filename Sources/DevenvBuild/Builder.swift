@@ -33,6 +33,26 @@ public struct Builder {
         var history: [ImageConfig.History]
     }
 
+    /// Every step's cache key, in order, without running anything: the last one names the
+    /// finished environment (a prebuilt image in a registry is tagged with it).
+    public static func cacheKeys(_ request: BuildRequest) -> [Digest] {
+        var key = CacheKey.base(manifest: request.base.manifestDescriptor.digest)
+        return request.steps.map { planned in
+            key = CacheKey.step(parent: key, step: planned.step, inputs: planned.inputs)
+            return key
+        }
+    }
+
+    /// The key of the whole environment: the last step's, or the base's when there are none.
+    public static func environmentKey(_ request: BuildRequest) -> Digest {
+        cacheKeys(request).last ?? CacheKey.base(manifest: request.base.manifestDescriptor.digest)
+    }
+
+    /// Whether every step would be a cache hit right now.
+    public func isFullyCached(_ request: BuildRequest) -> Bool {
+        !request.noCache && Self.cacheKeys(request).allSatisfy { cache.lookup($0) != nil }
+    }
+
     public func build(_ request: BuildRequest, onWait: (() -> Void)? = nil, events: (BuildEvent) -> Void = { _ in }) throws -> BuildResult {
         let lock = try FileLock(path: "\(request.stateDirectory)/build.lock", onWait: onWait)
         defer { lock.unlock() }

@@ -21,14 +21,27 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Run every step again.")
     var noCache = false
 
+    @Flag(help: "Push the environment to the manifest's [cache] registry, tagged with its cache key.")
+    var push = false
+
     func run() throws {
         try reportingErrors {
             let engine = try global.engine()
             let project = try Project.load(from: FileManager.default.currentDirectoryPath)
-            let result = try ProjectBuilding.build(engine: engine, project: project,
-                                                   options: ProjectBuild.Options(frozen: frozen, noCache: noCache), explain: explain)
-            if global.json { return Terminal.printJSON(BuildSummary(result)) }
-            Terminal.print("\(result.image.familiarName) \(result.image.manifestDescriptor.digest)")
+            let outcome = try ProjectBuilding.build(engine: engine, project: project,
+                                                    options: ProjectBuild.Options(frozen: frozen, noCache: noCache), explain: explain)
+            if push {
+                guard project.manifest.cache != nil else {
+                    throw KitError.invalidArgument("--push needs a [cache] registry in \(project.displayPath)")
+                }
+                let view = TransferView(verb: "push")
+                if let reference = try ProjectBuild(engine: engine, project: project).push(outcome.image, progress: view.handle) {
+                    view.finish()
+                    Terminal.note("pushed \(reference.familiar)")
+                }
+            }
+            if global.json { return Terminal.printJSON(BuildSummary(outcome)) }
+            Terminal.print("\(outcome.image.familiarName) \(outcome.image.manifestDescriptor.digest)")
         }
     }
 }
@@ -36,13 +49,16 @@ struct BuildCommand: ParsableCommand {
 /// Shared by build, shell and run: builds with progress on a terminal and an explanation
 /// of every miss when asked for (and always for steps that ran, in one line each).
 enum ProjectBuilding {
-    static func build(engine: Engine, project: Project, options: ProjectBuild.Options, explain: Bool) throws -> BuildResult {
+    static func build(engine: Engine, project: Project, options: ProjectBuild.Options, explain: Bool) throws -> ProjectBuild.Outcome {
         var build = ProjectBuild(engine: engine, project: project)
         DistroProgress.configure(&build)
         let executor = RuntimeStepExecutor(store: engine.store)
+        let transfers = TransferView(verb: "pull")
+        engine.transferProgress = transfers.handle
+        defer { transfers.finish() }
         let result = try build.build(options: options, executor: executor, onWait: {
             Terminal.note("waiting for another build of this project to finish…")
-        }, events: { event in
+        }, note: { Terminal.note($0) }, events: { event in
             switch event {
             case let .stepStarted(number, total, summary):
                 Terminal.progress("[\(number)/\(total)] \(summary)")
@@ -76,11 +92,19 @@ struct BuildSummary: Encodable {
 
     var image: String
     var digest: String
+    /// built, fetched (from the cache registry) or up-to-date.
+    var source: String
     var steps: [Step]
 
-    init(_ result: BuildResult) {
-        image = result.image.familiarName
-        digest = result.image.manifestDescriptor.digest.description
+    init(_ outcome: ProjectBuild.Outcome) {
+        image = outcome.image.familiarName
+        digest = outcome.image.manifestDescriptor.digest.description
+        guard case let .built(result) = outcome else {
+            source = { if case .fetched = outcome { return "fetched" } else { return "up-to-date" } }()
+            steps = []
+            return
+        }
+        source = "built"
         steps = result.steps.map {
             Step(number: $0.number, location: $0.location, summary: $0.summary, cached: $0.missReason == nil,
                  reason: $0.missReason?.description, key: $0.key.description, seconds: $0.seconds)

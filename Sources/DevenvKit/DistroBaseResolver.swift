@@ -15,7 +15,9 @@ struct DistroBaseResolver {
 
     var base: DistroBase { DistroBase(distro, hostMirror: HostMirror.detect(for: distro.family)) }
 
-    func resolve(frozen: Bool, rebuild: Bool) throws -> (StoredImage, String) {
+    /// `recordLock: false` is a dry run (`devenv status`): it neither writes the lock nor
+    /// bootstraps a base the store lacks.
+    func resolve(frozen: Bool, rebuild: Bool, recordLock: Bool = true) throws -> (StoredImage, String) {
         let lock = try Lockfile.load(path: project.lockPath)
         let lockedDistro = lock?.distro
         let current = lockedDistro?.matches(distro) ?? false
@@ -26,6 +28,9 @@ struct DistroBaseResolver {
             return (image, distro.name.value)
         }
         let base = self.base
+        guard recordLock || (try? engine.store.image(base.tag)) != nil else {
+            throw DistroError(base: base, reason: "not bootstrapped yet", hint: "`devenv build` bootstraps it")
+        }
         let image = try bootstrapper.image(for: base, rebuild: rebuild)
         if frozen, let lock, image.manifestDescriptor.digest != lock.baseDigest {
             throw LockError(message: """
@@ -34,7 +39,7 @@ struct DistroBaseResolver {
                 hint: pin the archive with [base] snapshot = "YYYYMMDDTHHMMSSZ" so the base rebuilds identically, or run `devenv lock`
                 """)
         }
-        try write(Lockfile(base: base.name, baseDigest: image.manifestDescriptor.digest, distro: DistroLock(base)))
+        if recordLock { try write(Lockfile(base: base.name, baseDigest: image.manifestDescriptor.digest, distro: DistroLock(base))) }
         return (image, distro.name.value)
     }
 
@@ -59,5 +64,13 @@ struct DistroBaseResolver {
     private func write(_ lock: Lockfile) throws {
         if let existing = try? Lockfile.load(path: project.lockPath), existing == lock { return }
         try AtomicFile.write(Data(lock.render().utf8), to: project.lockPath)
+    }
+}
+
+extension ProjectBuild {
+    /// Whether the lock file still describes the manifest's base.
+    func lockIsCurrent(_ lock: Lockfile) -> Bool {
+        if let distro = project.manifest.base.distro { return lock.distro?.matches(distro) ?? false }
+        return lock.distro == nil && lock.base == baseText.value
     }
 }

@@ -1,6 +1,7 @@
 import DevenvArchive
 import DevenvBuild
 import DevenvOCI
+import DevenvRegistry
 import DevenvStore
 import Foundation
 #if canImport(Glibc)
@@ -20,19 +21,37 @@ public final class Engine: @unchecked Sendable {
     public func exporter() -> ImageExporter { ImageExporter(store: store) }
     public func garbageCollector() -> GarbageCollector { GarbageCollector(store: store) }
 
-    /// The image a reference names, from the store.
+    /// Reports registry transfers while `resolve` pulls; the CLI draws progress bars.
+    public var transferProgress: TransferProgress?
+
+    /// The image a reference names: from the store, else pulled from its registry.
+    /// `localhost/…` names are local by convention (as with podman) and never pulled.
     public func resolve(_ reference: Reference) throws -> StoredImage {
         if let digest = reference.digest {
             return try image(digest: digest, name: reference)
         }
-        return try store.image(reference.description)
+        do {
+            return try store.image(reference.description)
+        } catch StoreError.imageNotFound where reference.registry != "localhost" {
+            return try pull(reference)
+        }
+    }
+
+    public func pull(_ reference: Reference) throws -> StoredImage {
+        let client = RegistryClient(configuration: try .standard())
+        return try client.pull(reference, into: store, progress: transferProgress)
     }
 
     /// An image by manifest digest, named or not (a lock file pins a digest that the tag
-    /// may no longer point at).
+    /// may no longer point at); pulled by digest when it is not in the store.
     public func image(digest: Digest, name: Reference) throws -> StoredImage {
         guard store.content.contains(digest) else {
-            throw StoreError.imageNotFound("\(name.familiar) at \(digest)")
+            guard name.registry != "localhost" else { throw StoreError.imageNotFound("\(name.familiar) at \(digest)") }
+            var pinned = name
+            pinned.tag = nil
+            pinned.digest = digest
+            let pulled = try pull(pinned)
+            return pulled
         }
         let data = try store.content.read(digest)
         guard case let .manifest(manifest) = try OCIDocument.parse(data, declaredType: nil) else {

@@ -2,6 +2,7 @@ import DevenvBuild
 import DevenvGit
 import DevenvManifest
 import DevenvOCI
+import DevenvRegistry
 import DevenvStore
 import DevenvSystem
 import Foundation
@@ -36,14 +37,136 @@ public struct ProjectBuild {
     /// Per-project state in the store: build record, stat cache, cache mounts, lock.
     public var stateDirectory: String { "\(engine.store.layout.root)/projects/\(project.id)" }
 
-    public func build(options: Options, executor: any StepExecutor, onWait: (() -> Void)? = nil, events: (BuildEvent) -> Void = { _ in }) throws -> BuildResult {
-        let request = try request(options: options)
-        return try Builder(store: engine.store, executor: executor).build(request, onWait: onWait, events: events)
+    /// The label naming the cache key of the environment an image holds.
+    public static let cacheKeyLabel = "dev.devenv.cache-key"
+
+    /// How the environment was obtained.
+    public enum Outcome: Sendable {
+        case built(BuildResult)
+        /// Pulled from the `[cache] registry` instead of building.
+        case fetched(StoredImage, from: Reference)
+        /// The project's image already holds this environment (fetched earlier).
+        case upToDate(StoredImage)
+
+        public var image: StoredImage {
+            switch self {
+            case let .built(result): return result.image
+            case let .fetched(image, _), let .upToDate(image): return image
+            }
+        }
     }
 
-    public func request(options: Options) throws -> BuildRequest {
+    public func build(options: Options, executor: any StepExecutor, onWait: (() -> Void)? = nil,
+                      note: (String) -> Void = { _ in }, events: (BuildEvent) -> Void = { _ in }) throws -> Outcome {
+        var request = try request(options: options)
+        let key = Builder.environmentKey(request)
+        request.labels[Self.cacheKeyLabel] = key.description
+        let builder = Builder(store: engine.store, executor: executor)
+        if !options.noCache, !builder.isFullyCached(request), let prebuilt = try prebuiltReference(key: key) {
+            if let local = try? engine.store.image(project.imageTag), local.config.config?.labels?[Self.cacheKeyLabel] == key.description {
+                return .upToDate(local)
+            }
+            if let image = try fetchPrebuilt(prebuilt, note: note) { return .fetched(image, from: prebuilt) }
+        }
+        return .built(try builder.build(request, onWait: onWait, events: events))
+    }
+
+    // MARK: Status
+
+    public struct Status: Sendable, Encodable {
+        public enum LockState: String, Sendable, Encodable {
+            case current, stale, missing
+        }
+
+        public struct PendingStep: Sendable, Encodable {
+            public var number: Int
+            public var location: String
+            public var summary: String
+            public var reason: String
+        }
+
+        public var project: String
+        public var manifest: String
+        public var image: String
+        public var base: String
+        public var baseDigest: String
+        public var lock: LockState
+        /// Steps a build would run now, with why; empty when the environment is up to date.
+        public var pending: [PendingStep]
+        public var built: Bool
+    }
+
+    /// What `devenv build` would do, without doing it or writing anything.
+    public func status() throws -> Status {
+        let lock = try Lockfile.load(path: project.lockPath)
+        let lockState: Status.LockState = lock == nil ? .missing : (lock.map(lockIsCurrent) == true ? .current : .stale)
+        let request = try request(options: Options(), recordLock: false)
+        let builder = Builder(store: engine.store, executor: NoExecutor())
+        let keys = Builder.cacheKeys(request)
+        let previous = (try? Data(contentsOf: URL(fileURLWithPath: "\(stateDirectory)/record.json")))
+            .flatMap { try? JSONDecoder().decode(BuildRecord.self, from: $0) }
+        var pending: [Status.PendingStep] = []
+        var parent = CacheKey.base(manifest: request.base.manifestDescriptor.digest)
+        for (index, planned) in request.steps.enumerated() {
+            defer { parent = keys[index] }
+            guard builder.cache.lookup(keys[index]) == nil else { continue }
+            let current = BuildRecord.Step(key: keys[index], parent: parent, step: planned.step, inputs: planned.inputs, location: planned.location)
+            let reason = Explainer.reason(index: index, current: current, base: (request.baseName, request.base.manifestDescriptor.digest),
+                                          previous: previous, rebuiltBefore: pending.last?.number, noCache: false)
+            pending.append(Status.PendingStep(number: index + 1, location: planned.location, summary: planned.step.summary, reason: reason.description))
+        }
+        let built = (try? engine.store.image(project.imageTag)) != nil
+        return Status(project: project.root, manifest: project.displayPath, image: project.imageTag, base: request.baseName,
+                      baseDigest: request.base.manifestDescriptor.digest.description, lock: lockState, pending: pending, built: built)
+    }
+
+    /// `status` never runs a step.
+    private struct NoExecutor: StepExecutor {
+        func execute(_ execution: StepExecution) throws -> Int32 { 125 }
+    }
+
+    // MARK: Prebuilt environments
+
+    /// `[cache] registry` tagged with the environment's cache key, or nil without a cache registry.
+    func prebuiltReference(key: Digest) throws -> Reference? {
+        guard let cache = project.manifest.cache else { return nil }
+        do {
+            return try Reference(parsing: cache.registry.value).withTag("key-\(key.encoded)")
+        } catch {
+            throw KitError.invalidArgument("\(project.displayPath):\(cache.registry.location): error: [cache] registry: \(error)")
+        }
+    }
+
+    /// Pulls the prebuilt environment if the registry has it and names it as this project's
+    /// image; nil (and a note saying why) when it has to be built here instead.
+    private func fetchPrebuilt(_ reference: Reference, note: (String) -> Void) throws -> StoredImage? {
+        let client = RegistryClient(configuration: try .standard())
+        do {
+            guard try client.exists(reference) != nil else {
+                note("no prebuilt environment at \(reference.familiar); building it here")
+                return nil
+            }
+            let pulled = try client.pull(reference, into: engine.store, progress: engine.transferProgress)
+            try engine.store.references.set(Reference(parsing: project.imageTag).description, to: pulled.manifestDescriptor)
+            note("fetched the prebuilt environment \(reference.familiar) instead of building")
+            return try engine.store.image(project.imageTag)
+        } catch let error as RegistryError {
+            note("could not reach the cache registry (\(error)); building here")
+            return nil
+        }
+    }
+
+    /// `devenv build --push`: publish the environment under its cache key.
+    public func push(_ image: StoredImage, progress: TransferProgress? = nil) throws -> Reference? {
+        guard let key = image.config.config?.labels?[Self.cacheKeyLabel].flatMap({ try? Digest(parsing: $0) }),
+              let reference = try prebuiltReference(key: key) else { return nil }
+        _ = try RegistryClient(configuration: try .standard()).push(image, from: engine.store, to: reference, progress: progress)
+        return reference
+    }
+
+    public func request(options: Options, recordLock: Bool = true) throws -> BuildRequest {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let (base, baseName) = try resolveBase(frozen: options.frozen, rebuild: options.noCache)
+        let (base, baseName) = try resolveBase(frozen: options.frozen, rebuild: options.noCache, recordLock: recordLock)
         let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory).plan()
         var labels = [
             "org.opencontainers.image.title": project.name,
@@ -71,11 +194,11 @@ public struct ProjectBuild {
 
     /// The base image to build on. With a current lock the locked digest wins over wherever
     /// the tag points now; without one the tag is resolved and the lock written.
-    func resolveBase(frozen: Bool, rebuild: Bool = false) throws -> (StoredImage, String) {
-        if let resolver = distroResolver() { return try resolver.resolve(frozen: frozen, rebuild: rebuild) }
+    func resolveBase(frozen: Bool, rebuild: Bool = false, recordLock: Bool = true) throws -> (StoredImage, String) {
+        if let resolver = distroResolver() { return try resolver.resolve(frozen: frozen, rebuild: rebuild, recordLock: recordLock) }
         let reference = try baseReference()
         let lock = try Lockfile.load(path: project.lockPath)
-        let current = lock.map { $0.distro == nil && $0.base == baseText.value } ?? false
+        let current = lock.map(lockIsCurrent) ?? false
         if frozen && !current {
             throw LockError(message: lock == nil
                 ? "\(project.displayPath): --frozen: there is no .devenv/devenv.lock\nhint: run `devenv lock` and commit .devenv/devenv.lock"
@@ -85,7 +208,7 @@ public struct ProjectBuild {
             return (try engine.image(digest: lock.baseDigest, name: reference), reference.familiar)
         }
         let image = try engine.resolve(reference)
-        try writeLock(Lockfile(base: baseText.value, baseDigest: image.manifestDescriptor.digest))
+        if recordLock { try writeLock(Lockfile(base: baseText.value, baseDigest: image.manifestDescriptor.digest)) }
         return (image, reference.familiar)
     }
 

@@ -1,3 +1,4 @@
+@testable import DevenvTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -83,8 +84,7 @@ import Glibc
 
         // Moving the tag does not change a locked environment.
         let lockedDigest = lockText.components(separatedBy: "digest = \"")[1].prefix(71)
-        let otherScratch = try Scratch()
-        let other = try Fixtures.busyboxRootfs(in: otherScratch)
+        let other = try Fixtures.busyboxRootfs(in: project.scratch, name: "moved")
         try project.write("extra.txt", "x")
         _ = try DevenvProcess.run("tar", ["-rf", other, "-C", project.root, "extra.txt"])
         #expect(try DevenvProcess.devenv(["image", "import", other, "--tag", "busybox:it"], store: project.store).succeeded)

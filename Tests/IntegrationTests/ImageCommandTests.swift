@@ -1,3 +1,4 @@
+@testable import DevenvTestSupport
 import Foundation
 import Testing
 

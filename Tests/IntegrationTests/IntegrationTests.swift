@@ -1,3 +1,4 @@
+@testable import DevenvTestSupport
 import XCTest
 
 final class IntegrationTestsPlaceholder: XCTestCase {}

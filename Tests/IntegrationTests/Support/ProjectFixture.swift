@@ -1,3 +1,4 @@
+@testable import DevenvTestSupport
 import Foundation
 
 /// A project directory with a `.devenv/devenv.toml`, and a store holding a busybox base

@@ -1,3 +1,4 @@
+@testable import DevenvTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,18 +1,5 @@
+@testable import DevenvTestSupport
 import Foundation
-
-/// A temporary directory removed when the value goes away.
-final class Scratch {
-    let path: String
-
-    init(_ label: String = "devenv-it") throws {
-        path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { _ = try? DevenvProcess.run("/bin/rm", ["-rf", path]) }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
-}
 
 /// Small images built from Debian's busybox-static.
 enum Fixtures {
@@ -20,8 +7,8 @@ enum Fixtures {
                           "uname", "hostname", "grep", "wc", "head", "kill", "test", "rm", "pwd", "ps", "mount", "tty"]
 
     /// A busybox root filesystem directory: /bin/busybox, applet links, /etc/passwd.
-    static func busyboxRoot(in scratch: Scratch) throws -> String {
-        let root = scratch.file("busybox-root")
+    static func busyboxRoot(in scratch: Scratch, name: String = "busybox") throws -> String {
+        let root = scratch.file("\(name)-root")
         let busybox = ["/bin/busybox", "/usr/bin/busybox"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let busybox else { throw DevenvProcess.Missing(what: "busybox-static (apt-get install busybox-static)") }
         for directory in ["bin", "etc", "tmp", "root", "proc", "sys", "dev", "usr/bin"] {
@@ -37,9 +24,9 @@ enum Fixtures {
     }
 
     /// The same tree as a deterministic tarball.
-    static func busyboxRootfs(in scratch: Scratch) throws -> String {
-        let root = try busyboxRoot(in: scratch)
-        let tarball = scratch.file("busybox-rootfs.tar")
+    static func busyboxRootfs(in scratch: Scratch, name: String = "busybox") throws -> String {
+        let root = try busyboxRoot(in: scratch, name: name)
+        let tarball = scratch.file("\(name)-rootfs.tar")
         let result = try DevenvProcess.run("tar", ["--sort=name", "--mtime=@1700000000", "--owner=0", "--group=0", "--numeric-owner", "-C", root, "-cf", tarball, "."])
         guard result.succeeded else { throw DevenvProcess.Missing(what: "a working tar: \(result.stderr)") }
         return tarball

@@ -1,0 +1,158 @@
+import DevenvOCI
+import DevenvStore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Downloads one blob into the store's ingest area and commits it only when its size and
+/// digest match the descriptor (RELIABILITY A1).
+///
+/// The blob is fetched in `Range` windows: URLSession on Linux cannot pause a transfer, so
+/// a window bounds how much can queue in memory when the disk is slower than the network.
+/// After a dropped connection or timeout the next request resumes at the first missing
+/// byte with the same ingest file and hash state; a server that ignores `Range` (200)
+/// is read from zero into a fresh ingest file (A2). Failed attempts per blob are bounded.
+struct BlobDownloader {
+    let client: EndpointClient
+    let repository: String
+    let store: ImageStore
+    let cancellation: CancellationFlag
+    let progress: TransferProgress?
+
+    private var configuration: RegistryConfiguration { client.configuration }
+
+    /// State shared between the caller and the body sink (which runs on the HTTP queue
+    /// while the caller waits for the request to finish).
+    private final class Ingest: @unchecked Sendable {
+        var writer: BlobWriter
+        var offset: Int64 = 0
+        /// The last byte the current request may deliver.
+        var windowEnd: Int64 = 0
+        var lastReported: Int64 = 0
+
+        init(writer: BlobWriter) { self.writer = writer }
+    }
+
+    func download(_ descriptor: Descriptor, kind: String) throws {
+        let operation = "GET \(kind) \(descriptor.digest)"
+        let size = descriptor.size
+        guard size >= 0 else { throw RegistryError(.refused, operation, "negative size \(size)") }
+        guard size <= configuration.limits.blob else {
+            throw RegistryError(.tooLarge, operation, "declared size \(size) is over devenv's limit of \(configuration.limits.blob) bytes")
+        }
+        let ingest = Ingest(writer: try RegistryError.wrap(operation) { try store.content.writer(algorithm: descriptor.digest.algorithm) })
+        let url = try client.url("\(repository)/blobs/\(descriptor.digest)")
+        var committed = false
+        defer {
+            // Partial data never outlives a failed download, whoever still holds the writer.
+            if !committed { unlink(ingest.writer.ingestPath) }
+        }
+        progress?(.started(descriptor))
+        var failures = 0
+        while true {
+            if let stop = cancellation.error {
+                throw stop.kind == .cancelled ? stop : RegistryError(.cancelled, operation, "stopped because \(stop.description)")
+            }
+            ingest.windowEnd = min(ingest.offset + configuration.limits.downloadWindow, size) - 1
+            var request = HTTPRequest("GET", url, headers: ["Accept-Encoding": "identity"])
+            if size > 0 && !(ingest.offset == 0 && ingest.windowEnd == size - 1) {
+                request.headers["Range"] = "bytes=\(ingest.offset)-\(ingest.windowEnd)"
+            }
+            let sink = makeSink(ingest: ingest, descriptor: descriptor, operation: operation)
+            let failure: RegistryError
+            do {
+                let response = try client.send(request, scopes: ["repository:\(repository):pull"], handling: .stream(sink),
+                                               retry: false, cancellation: cancellation, operation: operation)
+                if response.isSuccess {
+                    if ingest.offset == size { break }
+                    if ingest.offset == ingest.windowEnd + 1 { continue }
+                    failure = RegistryError(.transport, operation, "the response ended after \(ingest.offset) of \(size) bytes", retryable: true)
+                } else {
+                    failure = try classify(response, operation: operation)
+                }
+            } catch let error as RegistryError where error.retryable {
+                failure = error
+            }
+            failures += 1
+            guard failures < configuration.retry.maxAttempts else {
+                throw RegistryError(failure.kind, operation,
+                                    "gave up after \(failures) failed attempts with \(ingest.offset) of \(size) bytes received; nothing was stored (last error: \(failure.reason))")
+            }
+            progress?(.retrying(descriptor, attempt: failures + 1, reason: failure.reason))
+            try Retrying.pause(configuration.retry.delay(attempt: failures, retryAfter: failure.retryAfter), cancellation: cancellation)
+        }
+        try RegistryError.wrap(operation) {
+            try ingest.writer.commit(expected: descriptor.digest, size: size, context: "pull \(kind) \(descriptor.digest)")
+        }
+        committed = true
+        progress?(.progress(descriptor, completed: size))
+        progress?(.finished(descriptor))
+    }
+
+    /// Turns a non-2xx blob response into a retryable failure or throws a final error.
+    private func classify(_ response: HTTPResponse, operation: String) throws -> RegistryError {
+        switch response.status {
+        case 404:
+            throw RegistryError(.notFound, operation, "the registry has no such blob in \(repository) (HTTP 404)")
+        case 416:
+            throw RegistryError(.invalidContent, operation, "HTTP 416 range not satisfiable: the registry's blob is shorter than the descriptor says")
+        default:
+            let error = Retrying.statusError(response, operation: operation)
+            guard error.retryable else { throw error }
+            return error
+        }
+    }
+
+    private func makeSink(ingest: Ingest, descriptor: Descriptor, operation: String) -> BodySink {
+        let size = descriptor.size
+        let store = self.store
+        let progress = self.progress
+        return BodySink(begin: { status, headers in
+            if status == 206 {
+                let (start, total) = try Self.parseContentRange(headers["content-range"], operation: operation)
+                guard start == ingest.offset else {
+                    throw RegistryError(.invalidContent, operation, "asked for bytes from \(ingest.offset), the registry sent from \(start)")
+                }
+                if let total, total != size {
+                    throw RegistryError(.digestMismatch, operation, "the registry's blob is \(total) bytes, the descriptor says \(size)")
+                }
+            } else {
+                if ingest.offset > 0 {
+                    // The server ignored Range: start over in a fresh ingest file.
+                    ingest.writer = try RegistryError.wrap(operation) { try store.content.writer(algorithm: descriptor.digest.algorithm) }
+                    ingest.offset = 0
+                }
+                ingest.windowEnd = size - 1
+                if let length = headers["content-length"].flatMap({ Int64($0) }), length != size {
+                    throw RegistryError(.digestMismatch, operation, "the registry's blob is \(length) bytes, the descriptor says \(size)")
+                }
+            }
+        }, consume: { data in
+            guard ingest.offset + Int64(data.count) <= ingest.windowEnd + 1 else {
+                throw RegistryError(.digestMismatch, operation, "the registry sent more bytes than the descriptor's size \(size)")
+            }
+            try RegistryError.wrap(operation) { try ingest.writer.write(data) }
+            ingest.offset += Int64(data.count)
+            if let progress, ingest.offset - ingest.lastReported >= 256 << 10 {
+                ingest.lastReported = ingest.offset
+                progress(.progress(descriptor, completed: ingest.offset))
+            }
+        })
+    }
+
+    /// `bytes START-END/TOTAL` (TOTAL may be `*`).
+    static func parseContentRange(_ value: String?, operation: String) throws -> (start: Int64, total: Int64?) {
+        guard let value, value.hasPrefix("bytes ") else {
+            throw RegistryError(.invalidContent, operation, "HTTP 206 without a valid Content-Range header")
+        }
+        let spec = value.dropFirst("bytes ".count)
+        let parts = spec.split(separator: "/", maxSplits: 1)
+        let range = parts.first?.split(separator: "-", maxSplits: 1) ?? []
+        guard range.count == 2, let start = Int64(range[0].trimmingCharacters(in: .whitespaces)), start >= 0 else {
+            throw RegistryError(.invalidContent, operation, "unparsable Content-Range \(Printable.escape(value, limit: 80))")
+        }
+        let total = parts.count == 2 ? Int64(parts[1].trimmingCharacters(in: .whitespaces)) : nil
+        return (start, total)
+    }
+}

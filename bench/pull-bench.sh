@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# pull-bench.sh - time `devenv pull` of the Debian bookworm image from the local registry
+# into a fresh store (download, verify, unpack into snapshots) against
+# `podman pull --tls-verify=false` of the same image into a fresh podman storage root
+# (`podman rmi` alone would only untag: peers-setup.sh keeps the same layers under
+# localhost/base/bookworm:12), alternating, in the same run. Also times
+# `devenv pull --no-unpack` (download and verify only) for reference.
+# Prints each run, the medians and the ratio devenv/podman (target <= 0.6).
+#
+# Needs: root (podman's rootful storage), the peers registry on 127.0.0.1:5000 with
+# base/bookworm:12 (shared/tools/peers-setup.sh; re-run it if the registry is down, it
+# is idempotent), and a release build (`swift build -c release`).
+#
+# Env: RUNS (default 5), DEVENV (default .build/release/devenv), IMAGE (default
+#      127.0.0.1:5000/base/bookworm:12), KEEP=1 keeps the temporary stores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-5}
+DEVENV=${DEVENV:-.build/release/devenv}
+IMAGE=${IMAGE:-127.0.0.1:5000/base/bookworm:12}
+REGISTRY=${IMAGE%%/*}
+
+die() { printf 'pull-bench: %s\n' "$*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run as root (podman's rootful store is the reference)"
+[ -x "$DEVENV" ] || die "no $DEVENV; run: swift build -c release"
+command -v podman >/dev/null || die "podman missing (shared/tools/peers-setup.sh installs it)"
+if ! curl -fs -o /dev/null --max-time 2 "http://$REGISTRY/v2/"; then
+  peers=${PEERS_SETUP:-/work/shared/tools/peers-setup.sh}
+  [ -x "$peers" ] || die "registry $REGISTRY is down and $peers is missing"
+  "$peers" >&2
+fi
+
+work=$(mktemp -d /var/tmp/pull-bench.XXXXXX)
+cleanup() { [ "${KEEP:-0}" = 1 ] || rm -rf "$work"; }
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {print b - a}'; }
+
+devenv_times=() podman_times=() fetch_times=()
+for i in $(seq "$RUNS"); do
+  store="$work/store-$i"
+  sync; start=$(now)
+  "$DEVENV" pull --store "$store" "$IMAGE" >/dev/null
+  end=$(now)
+  devenv_times+=("$(elapsed "$start" "$end")")
+  [ -d "$store/snapshots" ] && [ -n "$(ls -A "$store/snapshots")" ] || die "devenv pull left no unpacked snapshot"
+  rm -rf "$store"
+
+  sync; start=$(now)
+  "$DEVENV" pull --no-unpack --store "$store" "$IMAGE" >/dev/null
+  end=$(now)
+  fetch_times+=("$(elapsed "$start" "$end")")
+  rm -rf "$store"
+
+  root="$work/podman-$i"
+  sync; start=$(now)
+  podman --root "$root/root" --runroot "$root/run" pull -q --tls-verify=false "$IMAGE" >/dev/null
+  end=$(now)
+  podman_times+=("$(elapsed "$start" "$end")")
+  podman --root "$root/root" --runroot "$root/run" rmi -af >/dev/null 2>&1 || true
+  umount "$root/root/overlay" 2>/dev/null || true
+  rm -rf "$root"
+  printf 'run %d: devenv %.3f s (download only %.3f s)  podman %.3f s\n' "$i" "${devenv_times[-1]}" "${fetch_times[-1]}" "${podman_times[-1]}"
+done
+fm=$(printf '%s\n' "${fetch_times[@]}" | median)
+printf 'median devenv pull --no-unpack: %.3f s\n' "$fm"
+
+dm=$(printf '%s\n' "${devenv_times[@]}" | median)
+pm=$(printf '%s\n' "${podman_times[@]}" | median)
+printf 'median: devenv %.3f s  podman %.3f s  ratio %.2f (target <= 0.60)\n' "$dm" "$pm" "$(awk -v a="$dm" -v b="$pm" 'BEGIN {print a / b}')"
