@@ -85,8 +85,12 @@ public struct DistroBootstrapper {
         if base.family == .ubuntu {
             arguments.append("--components=main,universe")
         }
-        if !base.packages.isEmpty {
-            arguments.append("--include=\(base.packages.joined(separator: ","))")
+        // apt in the image needs the CA certificates to use an https mirror later (the key
+        // already covers this: the mirror is one of its inputs).
+        let certificates = base.mirror.hasPrefix("https://") ? ["ca-certificates"] : []
+        let include = Array(Set(base.packages + certificates)).sorted()
+        if !include.isEmpty {
+            arguments.append("--include=\(include.joined(separator: ","))")
         }
         if base.snapshot != nil {
             // A snapshot's Release file expired long ago by design. mmdebstrap keeps

@@ -29,6 +29,12 @@ import Testing
         #expect(DistroBootstrapper.environment(for: base)["SOURCE_DATE_EPOCH"] == String(DistroBase.defaultEpoch))
     }
 
+    @Test func anHTTPSMirrorBringsCACertificates() {
+        let base = DistroBase(family: .debian, suite: "trixie", mirror: "https://mirror.example/debian", mirrorSource: .manifest,
+                              packages: ["git"], architecture: "amd64")
+        #expect(DistroBootstrapper.arguments(for: base, output: "/o.tar", mode: .root).contains("--include=ca-certificates,git"))
+    }
+
     @Test func modeFollowsPrivileges() throws {
         #expect(try DistroBootstrapper.mode(for: HostIdentity(uid: 0, gid: 0, name: "root")) == .root)
         let ranges = [SubordinateRange(owner: "dev", start: 100_000, count: 65536)]
