@@ -60,11 +60,6 @@ public struct ArchiveError: Error, CustomStringConvertible, Sendable, Equatable 
         if case let .system(_, code) = kind { text += ": \(Errno.message(code)) (\(Errno.name(code)))" }
         return text
     }
-
-    /// Fills in stage and object for an error raised below the level that knows them.
-    func located(stage: Stage, object: String) -> ArchiveError {
-        ArchiveError(stage, object: object, entry: entry, kind: kind, message: message)
-    }
 }
 
 /// An error raised deep inside a pass, before stage and object are known; the pass turns it

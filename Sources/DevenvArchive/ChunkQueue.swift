@@ -58,12 +58,6 @@ final class ChunkQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    var isCancelled: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return cancelled
-    }
-
     // MARK: consumer side
 
     /// The next filled buffer; nil at the end of the stream. Throws the producer's error.

@@ -4,9 +4,10 @@ import DevenvSystem
 import Glibc
 #endif
 
-/// A layer blob being decompressed on its own thread: the file is read, sniffed, decoded and
-/// the uncompressed bytes hashed (the diffID) there, and handed to the consumer through a
-/// bounded ChunkQueue. The consumer (the tar parser) runs on the calling thread.
+/// A layer blob being decompressed on its own thread: the file is read, sniffed and decoded
+/// there, and handed to the consumer (the tar parser, on the calling thread) through a bounded
+/// ChunkQueue. The diffID is hashed on the consumer side as blocks are handed out: inflate
+/// alone keeps the decompression thread busy, so this balances the two threads.
 final class DecodedStream: @unchecked Sendable {
     static let chunkSize = 1 << 20
     static let chunkCount = 4
@@ -18,8 +19,7 @@ final class DecodedStream: @unchecked Sendable {
     private let maxBytes: Int64
     private let queue = ChunkQueue(count: DecodedStream.chunkCount, capacity: DecodedStream.chunkSize)
     private var worker: WorkerThread?
-    // Written by the producer before it finishes the queue; read after next() returned nil.
-    private var diffID: Digest?
+    private var hasher = DigestHasher(.sha256)
     private var total: Int64 = 0
     private var current: Int?
 
@@ -58,51 +58,19 @@ final class DecodedStream: @unchecked Sendable {
 
     private func produce() {
         do {
-            let decoder = try makeDecoder(compression)
-            var hasher = DigestHasher(.sha256)
-            let input = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readSize, alignment: 64)
-            defer { input.deallocate() }
-            var pending = UnsafeRawBufferPointer(start: input.baseAddress, count: 0)
-            var endOfFile = false
-            guard var index = queue.acquire() else { return queue.finish(error: nil) }
-            var filled = 0
-            while true {
-                if pending.isEmpty && !endOfFile {
-                    let count = try file.read(into: input, path: path)
-                    if count == 0 { endOfFile = true }
-                    pending = UnsafeRawBufferPointer(start: input.baseAddress, count: count)
+            let pump = try DecodePump(file: file, path: path, compression: compression, maxBytes: maxBytes)
+            while let index = queue.acquire() {
+                let count = try pump.fill(queue.buffer(index))
+                guard count > 0 else {
+                    queue.recycle(index)
+                    break
                 }
-                let before = pending.count
-                let output = UnsafeMutableRawBufferPointer(rebasing: queue.buffer(index)[filled...])
-                let produced = try decoder.decode(&pending, into: output)
-                filled += produced
-                if filled == queue.capacity {
-                    try hand(index, filled, &hasher)
-                    guard let next = queue.acquire() else { return queue.finish(error: nil) }
-                    index = next
-                    filled = 0
-                }
-                if produced == 0 && pending.count == before {
-                    if endOfFile { break }
-                    if !pending.isEmpty { throw Failure(.corrupt, "the decoder stopped making progress") }
-                }
+                queue.publish(index, count: count)
             }
-            try decoder.finish()
-            if filled > 0 { try hand(index, filled, &hasher) } else { queue.recycle(index) }
-            diffID = hasher.finalize()
             queue.finish(error: nil)
         } catch {
             queue.finish(error: error)
         }
-    }
-
-    private func hand(_ index: Int, _ count: Int, _ hasher: inout DigestHasher) throws {
-        total += Int64(count)
-        if total > maxBytes {
-            throw Failure(.limitExceeded, "the uncompressed layer exceeds the limit of \(maxBytes) bytes")
-        }
-        hasher.update(UnsafeRawBufferPointer(rebasing: queue.buffer(index)[..<count]))
-        queue.publish(index, count: count)
     }
 
     /// The next block of uncompressed bytes, valid until the following call; nil at the end.
@@ -111,7 +79,10 @@ final class DecodedStream: @unchecked Sendable {
         current = nil
         guard let chunk = try queue.next() else { return nil }
         current = chunk.index
-        return UnsafeRawBufferPointer(rebasing: queue.buffer(chunk.index)[..<chunk.count])
+        let block = UnsafeRawBufferPointer(rebasing: queue.buffer(chunk.index)[..<chunk.count])
+        hasher.update(block)
+        total += Int64(block.count)
+        return block
     }
 
     /// Reads to the end (trailing bytes after the tar's end-of-archive are part of the diffID)
@@ -125,8 +96,7 @@ final class DecodedStream: @unchecked Sendable {
         }
         worker?.join()
         worker = nil
-        guard let diffID else { throw Failure(.corrupt, "decompression ended without a digest") }
-        return (diffID, total)
+        return (hasher.finalize(), total)
     }
 
     /// Stops the producer and waits for it. Safe to call more than once.
@@ -139,6 +109,56 @@ final class DecodedStream: @unchecked Sendable {
     }
 
     deinit { cancel() }
+}
+
+/// Reads the blob and decodes it, one output buffer at a time, enforcing the size cap.
+final class DecodePump {
+    private let file: FileDescriptor
+    private let path: String
+    private let decoder: StreamDecoder
+    private let maxBytes: Int64
+    private let input = UnsafeMutableRawBufferPointer.allocate(byteCount: DecodedStream.readSize, alignment: 64)
+    private var pending: UnsafeRawBufferPointer
+    private var endOfFile = false
+    private(set) var total: Int64 = 0
+
+    init(file: FileDescriptor, path: String, compression: LayerCompression, maxBytes: Int64) throws {
+        self.file = file
+        self.path = path
+        self.maxBytes = maxBytes
+        decoder = try makeDecoder(compression)
+        pending = UnsafeRawBufferPointer(start: input.baseAddress, count: 0)
+    }
+
+    deinit { input.deallocate() }
+
+    /// Fills `buffer` with uncompressed bytes; fewer only at the end, 0 once the stream is
+    /// over (after checking it was complete).
+    func fill(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            if pending.isEmpty && !endOfFile {
+                let count = try file.read(into: input, path: path)
+                if count == 0 { endOfFile = true }
+                pending = UnsafeRawBufferPointer(start: input.baseAddress, count: count)
+            }
+            let before = pending.count
+            let produced = try decoder.decode(&pending, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+            filled += produced
+            if produced == 0 && pending.count == before {
+                if endOfFile {
+                    try decoder.finish()
+                    break
+                }
+                if !pending.isEmpty { throw Failure(.corrupt, "the decoder stopped making progress") }
+            }
+        }
+        total += Int64(filled)
+        if total > maxBytes {
+            throw Failure(.limitExceeded, "the uncompressed layer exceeds the limit of \(maxBytes) bytes")
+        }
+        return filled
+    }
 }
 
 extension String {

@@ -43,10 +43,6 @@ struct EntryPath: Equatable, Hashable {
         }
         return out
     }
-
-    func appending(_ component: [UInt8]) -> EntryPath {
-        EntryPath(components: components + [component])
-    }
 }
 
 /// How an entry's base name relates to OCI whiteouts (image-spec layer.md).

@@ -224,7 +224,7 @@ final class Extractor {
         guard withCString(name, { mknodat(parent.raw, $0, S_IFCHR, 0) }) == 0 else {
             let code = errno
             throw Failure(.system(operation: "mknodat", errno: code),
-                          "create overlay whiteout '\(Printable.escape(bytes: name))' (needs root, or Linux 5.8+ in a user namespace)")
+                          "create overlay whiteout '\(Printable.escape(bytes: name))' (needs Linux 5.8+, or root)")
         }
     }
 

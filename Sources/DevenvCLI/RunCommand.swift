@@ -1,5 +1,9 @@
 import ArgumentParser
+import DevenvKit
+import DevenvManifest
+import DevenvOCI
 import DevenvRuntime
+import DevenvStore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +13,7 @@ extension NetworkMode: ExpressibleByArgument {}
 
 /// Options `devenv run` and `devenv shell` share.
 struct ContainerOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Image to run.", valueName: "NAME"))
+    @Option(help: ArgumentHelp("Image to run (default: the project's environment, built as needed).", valueName: "NAME"))
     var image: String?
 
     @Option(help: ArgumentHelp("Run a root filesystem directory instead of an image (read-only lower layer).", valueName: "DIR"))
@@ -19,7 +23,7 @@ struct ContainerOptions: ParsableArguments {
     var workdir: String?
 
     @Option(help: "Network: host (default) or none (only loopback).")
-    var network: NetworkMode = .host
+    var network: NetworkMode?
 
     @Option(name: [.customShort("e"), .customLong("env")], help: ArgumentHelp("Set KEY=VALUE, or pass KEY from the host.", valueName: "KEY=VALUE"))
     var environment: [String] = []
@@ -30,14 +34,14 @@ struct ContainerOptions: ParsableArguments {
     @Option(name: .customLong("mount-dir"), help: ArgumentHelp("Host directory to mount read-write (default: the current directory).", valueName: "DIR"))
     var mountDirectory: String?
 
-    @Option(name: .customLong("mount-target"), help: ArgumentHelp("Where the directory appears inside.", valueName: "PATH"))
-    var mountTarget: String = WorkspaceSession.defaultMountTarget
+    @Option(name: .customLong("mount-target"), help: ArgumentHelp("Where the directory appears inside (default /workspace, or the manifest's [shell] mount).", valueName: "PATH"))
+    var mountTarget: String?
 
     @Option(help: "Hostname inside the container.")
     var hostname: String = "devenv"
 
     func validate() throws {
-        guard (image == nil) != (rootfs == nil) else { throw ValidationError("give exactly one of --image NAME or --rootfs DIR") }
+        guard image == nil || rootfs == nil else { throw ValidationError("give at most one of --image NAME or --rootfs DIR") }
         if let rootfs, !rootfs.hasPrefix("/") && rootfs.isEmpty { throw ValidationError("--rootfs needs a directory") }
         for entry in environment where entry.hasPrefix("=") || entry.isEmpty {
             throw ValidationError("-e \(entry): expected KEY=VALUE or KEY")
@@ -59,31 +63,91 @@ struct SessionLauncher {
     let options: ContainerOptions
     let global: GlobalOptions
 
-    func run(command: [String]?, defaultTerminal: Bool) throws -> Never {
-        do {
-            let session = try makeSession(command: command, defaultTerminal: defaultTerminal)
-            let spec = session.spec(for: HostIdentity.current())
-            let status = try ContainerRunner().run(spec)
-            exit(status.shellCode)
-        } catch let error as RuntimeError {
-            FileHandle.standardError.write(Data("devenv: \(error)\n".utf8))
-            exit(error.exitCode)
+    /// In a project (no --image or --rootfs), a task to run instead of a command.
+    var task: (name: String, arguments: [String])?
+
+    /// Runs the session and exits with the command's status, or with 125/126/127 (and a
+    /// message) when devenv cannot start it.
+    func run(command: [String]?, defaultTerminal: Bool) throws {
+        try reportingErrors {
+            var lease: Lease?
+            var spec: ContainerSpec
+            if options.image == nil && options.rootfs == nil {
+                spec = try projectSpec(command: command, defaultTerminal: defaultTerminal, lease: &lease)
+            } else {
+                spec = try makeSession(command: command, defaultTerminal: defaultTerminal, lease: &lease).spec(for: HostIdentity.current())
+            }
+            let status: ExitStatus
+            do {
+                status = try ContainerRunner().run(spec)
+            } catch let error as RuntimeError {
+                Terminal.note("devenv: error: \(error)")
+                throw ExitCode(error.exitCode)
+            }
+            withExtendedLifetime(lease) {}
+            throw ExitCode(status.shellCode)
         }
     }
 
-    func makeSession(command: [String]?, defaultTerminal: Bool) throws -> WorkspaceSession {
-        guard let rootfs = options.rootfs else {
-            throw RuntimeError.invalid("--image \(options.image ?? ""): the image store is not wired to the runtime yet; use --rootfs DIR")
+    /// The image's snapshot directories come with a lease that keeps gc away from them while
+    /// the container runs.
+    func makeSession(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> WorkspaceSession {
+        var lowerDirs: [String]
+        var imageEnvironment: [String] = []
+        if let rootfs = options.rootfs {
+            lowerDirs = [absolute(rootfs)]
+        } else {
+            let engine = try global.engine()
+            let image = try engine.resolve(try Reference(parsing: options.image ?? ""))
+            let mounted = try engine.store.mount(image)
+            lowerDirs = mounted.lowerDirs
+            lease = mounted.lease
+            imageEnvironment = image.config.config?.env ?? []
         }
-        let lowerDirs = [absolute(rootfs)]
-        let imageEnvironment: [String] = []
-        let terminal = options.tty ?? defaultTerminal
         return WorkspaceSession(
             lowerDirs: lowerDirs, imageEnvironment: imageEnvironment, command: command,
             mountDirectory: absolute(options.mountDirectory ?? FileManager.default.currentDirectoryPath),
-            mountTarget: options.mountTarget, workingDirectory: options.workdir, environment: options.resolvedEnvironment(),
-            network: options.network, terminal: terminal, terminalType: ProcessInfo.processInfo.environment["TERM"],
-            hostname: options.hostname)
+            mountTarget: options.mountTarget ?? WorkspaceSession.defaultMountTarget, workingDirectory: options.workdir, environment: options.resolvedEnvironment(),
+            network: options.network ?? .host, terminal: options.tty ?? defaultTerminal,
+            terminalType: ProcessInfo.processInfo.environment["TERM"], hostname: options.hostname,
+            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
+    }
+
+    /// The project's environment: built (or fetched) as needed, then entered with the
+    /// manifest's shell settings and the current subdirectory as working directory.
+    func projectSpec(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> ContainerSpec {
+        let engine = try global.engine()
+        let current = FileManager.default.currentDirectoryPath
+        let project = try Project.load(from: current)
+        var selectedTask: DevenvManifest.Manifest.Task?
+        if let task {
+            guard let found = project.manifest.task(named: task.name) else {
+                let names = project.manifest.tasks.map(\.name)
+                throw KitError.invalidArgument("no task '\(Printable.escape(task.name))' in \(project.displayPath)"
+                    + (names.isEmpty ? "; it defines no [tasks]" : "; tasks: \(names.joined(separator: ", "))")
+                    + "\nhint: to run a command, put it after --: devenv run -- \(Printable.escape(task.name))")
+            }
+            selectedTask = found
+        }
+        let outcome = try ProjectBuilding.build(engine: engine, project: project, options: ProjectBuild.Options(), explain: false)
+        let mounted = try engine.store.mount(outcome.image) { index, count, layer in
+            Terminal.progress("unpacking layer \(index + 1)/\(count) \(layer.digest.short)")
+        }
+        Terminal.endProgress()
+        lease = mounted.lease
+        var request = ProjectSession.Request(project: project, image: outcome.image, lowerDirs: mounted.lowerDirs, currentDirectory: current,
+                                             command: command, terminal: options.tty ?? defaultTerminal)
+        request.task = selectedTask
+        request.taskArguments = task?.arguments ?? []
+        request.environment = options.resolvedEnvironment()
+        request.network = options.network
+        request.workdir = options.workdir
+        request.terminalType = ProcessInfo.processInfo.environment["TERM"]
+        request.seccomp = try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
+        let (session, mounts) = ProjectSession.make(request)
+        var spec = session.spec(for: HostIdentity.current())
+        spec.mounts += mounts
+        return spec
     }
 
     private func absolute(_ path: String) -> String {
@@ -96,21 +160,36 @@ struct SessionLauncher {
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a command in an image with the current directory mounted at /workspace.",
+        abstract: "Run a command (after --) or a task in the project's environment, or in an image.",
         discussion: "Exits with the command's status (128+N when killed by signal N); 125 when devenv cannot start the container, 126 when the command cannot be executed, 127 when it is not found.")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: ContainerOptions
 
-    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command and its arguments (after --).", valueName: "CMD"))
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("-- CMD [ARGS…] runs a command; in a project, TASK [ARGS…] runs a task from [tasks].", valueName: "CMD"))
     var command: [String] = []
 
+    /// Whether the words came after `--` (a command) rather than naming a task.
+    private var explicitCommand = false
+
     mutating func validate() throws {
-        if command.first == "--" { command.removeFirst() }
-        guard !command.isEmpty else { throw ValidationError("missing command: devenv run --image NAME -- CMD [ARGS...]") }
+        if command.first == "--" {
+            command.removeFirst()
+            explicitCommand = true
+        }
+        guard !command.isEmpty else {
+            throw ValidationError("missing command: devenv run -- CMD [ARGS...], devenv run TASK, or devenv run --image NAME -- CMD")
+        }
     }
 
     func run() throws {
-        try SessionLauncher(options: options, global: global).run(command: command, defaultTerminal: SessionLauncher.stdioIsTerminal)
+        var launcher = SessionLauncher(options: options, global: global)
+        let projectMode = options.image == nil && options.rootfs == nil
+        if projectMode && !explicitCommand {
+            launcher.task = (command[0], Array(command.dropFirst()))
+            try launcher.run(command: nil, defaultTerminal: SessionLauncher.stdioIsTerminal)
+        } else {
+            try launcher.run(command: command, defaultTerminal: SessionLauncher.stdioIsTerminal)
+        }
     }
 }

@@ -4,7 +4,7 @@ import DevenvRuntime
 struct ShellCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shell",
-        abstract: "Start an interactive shell in an image with the current directory mounted at /workspace.",
+        abstract: "Start an interactive shell in the project's environment (built as needed), or in an image.",
         discussion: "The shell is the image's $SHELL, else bash, else sh. It runs as your own uid/gid with a home directory, on a terminal when stdin and stdout are one.")
 
     @OptionGroup var global: GlobalOptions

@@ -61,10 +61,12 @@ public struct ImageImporter {
             try writer.commit(expected: digest, context: "import blob \(digest) from \(directory)")
         }
         let manifest = try selectManifest(indexData, source: directory, ref: ref, fetch: copy)
-        let image = try store.load(name: "import", descriptor: manifest)
-        try copy(image.manifest.config.digest)
-        for (number, layer) in image.manifest.layers.enumerated() {
-            progress("layer \(number + 1)/\(image.manifest.layers.count) \(layer.digest.short)")
+        guard case let .manifest(parsed) = try OCIDocument.parse(try store.content.read(manifest.digest), declaredType: manifest.mediaType) else {
+            throw KitError.importFailed(source: directory, reason: "\(manifest.digest) is not an image manifest")
+        }
+        try copy(parsed.config.digest)
+        for (number, layer) in parsed.layers.enumerated() {
+            progress("layer \(number + 1)/\(parsed.layers.count) \(layer.digest.short)")
             try copy(layer.digest)
         }
         return manifest

@@ -23,7 +23,8 @@ public struct RuntimeStepExecutor: StepExecutor {
         let spec = ContainerSpec(
             rootfs: RootfsSpec(lowerDirs: execution.lowerDirs, upper: .directory(upper: execution.upperDir, work: execution.workDir)),
             mounts: mounts, process: process, hostname: "devenv-build",
-            network: execution.network == .none ? .none : .host, idMapping: host.idMapping)
+            network: execution.network == .none ? .none : .host, idMapping: host.idMapping,
+            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
         // stdin is not the step's: a build never waits on the terminal.
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(null) }

@@ -32,6 +32,11 @@ final class SignalRelay {
             close(writeEnd)
             throw SystemError.last("register signal relay")
         }
+        // A parent that blocked these (some process launchers do) would otherwise keep them pending forever.
+        var relayed = sigset_t()
+        sigemptyset(&relayed)
+        for signal in Self.signals { sigaddset(&relayed, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &relayed, nil)
         Self.lock.lock()
         defer { Self.lock.unlock() }
         Self.active += 1

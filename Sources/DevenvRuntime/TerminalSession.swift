@@ -39,6 +39,12 @@ final class TerminalSession {
             if descriptors[2].revents & Int16(POLLOUT) != 0 { flush(&pending) }
             if descriptors[2].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
                 masterOpen = copyOutput(&outputOpen)
+                if !outputOpen && masterOpen {
+                    // Nobody reads the output any more (`| head -1`): hang up the terminal, as
+                    // closing a terminal window would, so the container gets SIGHUP.
+                    close(master.release())
+                    masterOpen = false
+                }
             }
             if descriptors[3].revents != 0 {
                 inputOpen = readInput(into: &pending)
@@ -47,7 +53,7 @@ final class TerminalSession {
             if descriptors[0].revents != 0 { break }
         }
         // init is gone; whatever the command wrote last is still in the pty.
-        while masterOpen { masterOpen = copyOutput(&outputOpen) && hasMore() }
+        while masterOpen && outputOpen { masterOpen = copyOutput(&outputOpen) && hasMore() }
     }
 
     private func hasMore() -> Bool {

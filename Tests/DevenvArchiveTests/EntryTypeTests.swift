@@ -215,6 +215,44 @@ import Glibc
         #expect(sandbox.lstatInRoot("d/a")?.st_mtim.tv_sec == 1_200_000_000)
     }
 
+    @Test func sparseFilesKeepTheirHoles() throws {
+        let sandbox = try Sandbox()
+        var tar = TarBuilder()
+        let pax: [String: [UInt8]] = [
+            "GNU.sparse.major": Array("0".utf8), "GNU.sparse.minor": Array("1".utf8),
+            "GNU.sparse.name": Array("sparse".utf8), "GNU.sparse.realsize": Array("8389120".utf8),
+            "GNU.sparse.numblocks": Array("2".utf8), "GNU.sparse.map": Array("0,512,8388608,512".utf8),
+            "GNU.sparse.size": Array("8389120".utf8),
+        ]
+        tar.file("sparse", [UInt8](repeating: 0x61, count: 512) + [UInt8](repeating: 0x7a, count: 512), pax: pax)
+        tar.finish()
+        #expect(try sandbox.unpackConfined(try sandbox.layer(tar)) == nil)
+        let info = try #require(sandbox.lstatInRoot("sparse"))
+        #expect(info.st_size == 8_389_120)
+        #expect(info.st_blocks * 512 < 1 << 20)   // the 8 MiB gap is a hole, not written zeros
+        let data = try #require(FileManager.default.contents(atPath: sandbox.root + "/sparse"))
+        #expect(data.prefix(512).allSatisfy { $0 == 0x61 })
+        #expect(data[512..<8_388_608].allSatisfy { $0 == 0 })
+        #expect(data.suffix(512).allSatisfy { $0 == 0x7a })
+    }
+
+    @Test func rootEntrySetsTheRootsMetadataButCannotChangeItsType() throws {
+        let sandbox = try Sandbox()
+        var tar = TarBuilder()
+        tar.directory("./", mode: 0o751, mtime: 1_234_567_890)
+        tar.file("./file", Array("x".utf8))
+        tar.finish()
+        #expect(try sandbox.unpackConfined(try sandbox.layer(tar)) == nil)
+        var info = stat()
+        #expect(lstat(sandbox.root, &info) == 0 && info.st_mode & 0o7777 == 0o751 && info.st_mtim.tv_sec == 1_234_567_890)
+
+        let other = try Sandbox()
+        var replace = TarBuilder()
+        replace.symlink("./", to: "/etc")
+        replace.finish()
+        #expect(try other.unpackConfined(try other.layer(replace))?.kind == .forbiddenEntry)
+    }
+
     // MARK: C7
 
     /// Opens `components` one at a time below the root (for paths longer than PATH_MAX).

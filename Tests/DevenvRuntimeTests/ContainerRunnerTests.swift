@@ -29,18 +29,18 @@ struct ContainerRunnerTests {
     }
 
     @Test func commandFailuresAreDistinct() throws {
-        let missing = #expect(throws: RuntimeError.self) { _ = try run("") { $0.process.args = ["no-such-command"] } }
+        let missing = caught(RuntimeError.self) { _ = try run("") { $0.process.args = ["no-such-command"] } }
         #expect(missing?.kind == .commandNotFound)
         #expect(missing?.message == "exec \"no-such-command\": no such file or directory (ENOENT)")
-        let denied = #expect(throws: RuntimeError.self) { _ = try run("") { $0.process.args = ["/etc/passwd"] } }
+        let denied = caught(RuntimeError.self) { _ = try run("") { $0.process.args = ["/etc/passwd"] } }
         #expect(denied?.exitCode == 126)
-        let workdir = #expect(throws: RuntimeError.self) { _ = try run("true") { $0.process.workingDirectory = "/no/such/dir" } }
+        let workdir = caught(RuntimeError.self) { _ = try run("true") { $0.process.workingDirectory = "/no/such/dir" } }
         #expect(workdir?.kind == .setup)
         #expect(workdir?.message == "chdir /no/such/dir: no such file or directory (ENOENT)")
     }
 
     @Test func setupErrorsNameStageObjectAndErrno() throws {
-        let error = #expect(throws: RuntimeError.self) { _ = try run("true") { $0.rootfs.lowerDirs = ["/nonexistent-lower-dir"] } }
+        let error = caught(RuntimeError.self) { _ = try run("true") { $0.rootfs.lowerDirs = ["/nonexistent-lower-dir"] } }
         #expect(error?.kind == .setup)
         #expect(error?.message.hasPrefix("mount overlay on /run/devenv/rootfs") == true, "\(error?.message ?? "")")
         #expect(error?.message.contains("/nonexistent-lower-dir") == true)

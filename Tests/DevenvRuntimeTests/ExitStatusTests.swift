@@ -44,18 +44,18 @@ import Glibc
         #expect(try ContainerRunner.outcome(waitStatus: 0, reports: []) == .exited(0))
         #expect(try ContainerRunner.outcome(waitStatus: 137 << 8, reports: [.signal(9)]) == .signaled(9))
         #expect(try ContainerRunner.outcome(waitStatus: SIGKILL, reports: []) == .signaled(SIGKILL))
-        let setup = #expect(throws: RuntimeError.self) {
+        let setup = caught(RuntimeError.self) {
             try ContainerRunner.outcome(waitStatus: 127 << 8, reports: [.setup("mount overlay on /r: invalid argument (EINVAL)")])
         }
         #expect(setup?.kind == .setup)
         #expect(setup?.errno == EINVAL)
         #expect(setup?.hint?.contains("devenv doctor") == true)
-        let missing = #expect(throws: RuntimeError.self) {
+        let missing = caught(RuntimeError.self) {
             try ContainerRunner.outcome(waitStatus: 127 << 8, reports: [.exec("exec \"nope\": no such file or directory (ENOENT)")])
         }
         #expect(missing?.kind == .commandNotFound)
         #expect(missing?.exitCode == 127)
-        let denied = #expect(throws: RuntimeError.self) {
+        let denied = caught(RuntimeError.self) {
             try ContainerRunner.outcome(waitStatus: 126 << 8, reports: [.exec("exec \"/etc\": permission denied (EACCES)")])
         }
         #expect(denied?.exitCode == 126)

@@ -84,6 +84,13 @@ import Testing
         #expect(try InitPlan.make(spec, scratch: "/r", resolvConf: "", hosts: "", setgroupsAllowed: true).process?.effective == 0xa80425fb)
     }
 
+    @Test func mountPointsABuildMayFindInItsUpperLayer() {
+        var spec = Self.spec(mounts: [BindMount(source: "/cache", destination: "/root/.cache/")])
+        #expect(MountPlan.mountPoints(for: spec) == ["/proc", "/dev", "/sys", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/root/.cache"])
+        spec.process.user = ContainerUser(uid: 1000, gid: 1000, name: "u", home: "/home/u")
+        #expect(MountPlan.mountPoints(for: spec).last == "/home/u")
+    }
+
     @Test func legacyOverlayOptionsEscapeSeparators() {
         let mount = OverlayMount(lowerDirs: ["/s/a:b", "/s/c,d"], upperDir: "/u,1", workDir: "/w\\x", userXattr: true)
         #expect(mount.legacyOptions == "lowerdir=/s/a\\:b:/s/c\\,d,upperdir=/u\\,1,workdir=/w\\\\x,userxattr")

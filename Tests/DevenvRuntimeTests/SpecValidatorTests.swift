@@ -7,7 +7,7 @@ import Testing
     func rejects(_ change: (inout ContainerSpec) -> Void, mentioning text: String, sourceLocation: SourceLocation = #_sourceLocation) {
         var spec = valid()
         change(&spec)
-        let error = #expect(throws: RuntimeError.self, sourceLocation: sourceLocation) { try SpecValidator.validate(spec) }
+        let error = caught(RuntimeError.self, sourceLocation: sourceLocation) { try SpecValidator.validate(spec) }
         #expect(error?.kind == .invalidSpec, sourceLocation: sourceLocation)
         #expect(error?.message.contains(text) == true, "\(error?.message ?? "")", sourceLocation: sourceLocation)
     }

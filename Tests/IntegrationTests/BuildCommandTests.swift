@@ -54,7 +54,7 @@ import Glibc
         try project.write("payload.txt", "v3\n")
         let explained = try project.devenv(["build", "--explain"])
         #expect(explained.stderr.contains("step 1/4 .devenv/devenv.toml:5: run echo a > /a: cached"))
-        #expect(explained.stderr.contains("step 3/4 .devenv/devenv.toml:12: copy payload.txt -> /payload.txt: rebuilt (payload.txt changed"))
+        #expect(explained.stderr.contains("step 3/4 .devenv/devenv.toml:11: copy payload.txt -> /payload.txt: rebuilt (payload.txt changed"))
 
         let edited = Self.manifest.replacingOccurrences(of: "echo a > /a", with: "echo b > /a")
         try project.write(".devenv/devenv.toml", edited)

@@ -118,7 +118,9 @@ extension ContainerRunner {
     }
 }
 
-/// Runs a host program to completion with output captured in files.
+/// Runs host programs with output captured in files. posix_spawn with an empty signal mask
+/// and default dispositions: the test runner's threads block most signals, and children must
+/// not inherit that.
 enum Command {
     struct Result {
         var status: Int32
@@ -126,54 +128,68 @@ enum Command {
         var stderr: String
     }
 
-    static func run(_ executable: String, _ arguments: [String], directory: String? = nil) throws -> Result {
-        let process = try start(executable, arguments, directory: directory)
-        process.process.waitUntilExit()
-        return process.result()
+    static func run(_ executable: String, _ arguments: [String], directory: String? = nil, seconds: Double = 60) throws -> Result {
+        try start(executable, arguments, directory: directory).wait(seconds: seconds)
     }
 
     static func start(_ executable: String, _ arguments: [String], directory: String? = nil) throws -> Running {
         let outputs = try Fixture.temporaryDirectory()
-        _ = FileManager.default.createFile(atPath: outputs + "/out", contents: nil)
-        _ = FileManager.default.createFile(atPath: outputs + "/err", contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        process.standardOutput = FileHandle(forWritingAtPath: outputs + "/out")
-        process.standardError = FileHandle(forWritingAtPath: outputs + "/err")
-        try process.run()
-        return Running(process: process, outputs: outputs)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputs + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, outputs + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // posix_spawn has no portable chdir; a shell changes directory, then execs the program.
+        let argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory ?? ".", executable] + arguments
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, cArguments, environ)
+        guard result == 0 else { throw FixtureError("posix_spawn \(executable): errno \(result)") }
+        return Running(pid: pid, outputs: outputs)
     }
 
     final class Running {
-        let process: Process
+        let pid: pid_t
         let outputs: String
 
-        init(process: Process, outputs: String) {
-            self.process = process
+        init(pid: pid_t, outputs: String) {
+            self.pid = pid
             self.outputs = outputs
         }
 
         /// Waits up to `seconds`; kills and reports a failure when it takes longer.
         func wait(seconds: Double = 60) -> Result {
             let deadline = Date().addingTimeInterval(seconds)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                Issue.record("process \(process.processIdentifier) still running after \(seconds)s; killed")
+            var status: Int32 = 0
+            while true {
+                let waited = waitpid(pid, &status, WNOHANG)
+                if waited == pid { break }
+                if waited < 0 && errno != EINTR { break }
+                if Date() > deadline {
+                    kill(pid, SIGKILL)
+                    Issue.record("process \(pid) still running after \(seconds)s; killed")
+                    _ = waitpid(pid, &status, 0)
+                    break
+                }
+                usleep(10_000)
             }
-            process.waitUntilExit()
-            return result()
-        }
-
-        func result() -> Result {
             defer { Fixture.remove(outputs) }
             let out = FileManager.default.contents(atPath: outputs + "/out") ?? Data()
             let err = FileManager.default.contents(atPath: outputs + "/err") ?? Data()
-            let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-            return Result(status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+            let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            return Result(status: code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
         }
     }
 }

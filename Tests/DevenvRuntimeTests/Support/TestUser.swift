@@ -10,26 +10,42 @@ struct TestUser {
     let uid: UInt32
     let gid: UInt32
     let home: String
-    /// Host uid/gid of container root in this user's mapping (the first subordinate id).
+    /// Host uid/gid of container root in this user's mapping (the first subordinate id, or
+    /// the user's own without a range).
     let subordinateUID: UInt32
     let subordinateGID: UInt32
 
+    /// `devenv-test`, with a subordinate range.
     static func ensure() throws -> TestUser {
+        try ensure(name: Fixture.testUserName, withRanges: true)
+    }
+
+    /// `devenv-test-single`: no subordinate range, so devenv maps only the user's own id
+    /// (container root is the user).
+    static func ensureWithoutRanges() throws -> TestUser {
+        try ensure(name: Fixture.testUserName + "-single", withRanges: false)
+    }
+
+    private static func ensure(name: String, withRanges: Bool) throws -> TestUser {
         try Fixture.requireRoot()
-        let name = Fixture.testUserName
         let lock = try FileLockHolder(path: "/tmp/devenv-runtime-tests-user.lock")
         defer { lock.release() }
         if getpwnam(name) == nil {
-            try Fixture.shell("useradd --create-home --shell /bin/sh \(name)")
+            // No automatic subordinate ranges from login.defs: this fixture decides.
+            try Fixture.shell("useradd --create-home --shell /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 \(name)")
         }
         for file in ["/etc/subuid", "/etc/subgid"] {
-            try Fixture.shell("touch \(file); grep -q '^\(name):' \(file) || echo '\(name):200000:65536' >> \(file)")
+            if withRanges {
+                try Fixture.shell("touch \(file); grep -q '^\(name):' \(file) || echo '\(name):200000:65536' >> \(file)")
+            } else {
+                try Fixture.shell("touch \(file); sed -i '/^\(name):/d' \(file)")
+            }
         }
         guard let entry = getpwnam(name) else { throw FixtureError("user \(name) missing after useradd") }
         let uid = entry.pointee.pw_uid, gid = entry.pointee.pw_gid
         let home = String(cString: entry.pointee.pw_dir)
-        let subuid = try firstRange(in: "/etc/subuid", name: name)
-        let subgid = try firstRange(in: "/etc/subgid", name: name)
+        let subuid = withRanges ? try firstRange(in: "/etc/subuid", name: name) : uid
+        let subgid = withRanges ? try firstRange(in: "/etc/subgid", name: name) : gid
         return TestUser(name: name, uid: uid, gid: gid, home: home, subordinateUID: subuid, subordinateGID: subgid)
     }
 

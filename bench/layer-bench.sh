@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# layer-bench.sh - devenv's layer engine against the standard tools, in one run.
+#   (a) unpack a gzip'd layer:  devenv layer unpack   vs  tar -xzf
+#   (b) create a zstd layer:     devenv layer create   vs  tar -c | zstd -3 -T0
+# Input: the Debian bookworm minbase rootfs tar (~170 MB) made by peers-setup.sh.
+# Targets: unpack no slower than tar -xzf; create within 1.2x of tar | zstd.
+#
+# Both sides run warm (page cache filled by a warmup run). Every run extracts into a fresh
+# directory (made in hyperfine's --prepare step, outside the timed part), and all of them are
+# deleted only at the end: ext4 avoids reusing inodes freed in the last 30 s
+# (vm.dirty_expire_centisecs), so an `rm -rf` of the previous 8,700-entry tree right before a
+# run makes inode allocation scan the inode tables and multiplies system time for any tool. devenv's create
+# fsyncs its output, tar | zstd does not: a third variant adds `sync FILE` for reference.
+# The machine should be otherwise idle; other builds on the same cores make the numbers
+# meaningless (check `uptime` first).
+#
+# Env: RUNS (default 7), BENCH_DIR (work dir, default a fresh dir under /var/tmp),
+#      PEERS_HOME (default /var/lib/devenv-peers), KEEP=1 keeps the work dir.
+set -euo pipefail
+
+RUNS=${RUNS:-7}
+PEERS_HOME=${PEERS_HOME:-/var/lib/devenv-peers}
+ROOTFS_TAR=$PEERS_HOME/src/bookworm-minbase.tar
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+
+for tool in hyperfine jq zstd gzip tar; do
+  command -v "$tool" >/dev/null || { echo "layer-bench: $tool is required" >&2; exit 1; }
+done
+
+if [[ ! -f $ROOTFS_TAR ]]; then
+  echo "layer-bench: $ROOTFS_TAR missing, running peers-setup.sh" >&2
+  /work/shared/tools/peers-setup.sh
+fi
+
+echo "== building devenv (release)"
+(cd "$REPO" && swift build -c release --product devenv 2>&1 | tail -n 1)
+DEVENV=$(cd "$REPO" && swift build -c release --show-bin-path)/devenv
+
+WORK=${BENCH_DIR:-$(mktemp -d /var/tmp/devenv-layer-bench.XXXXXX)}
+mkdir -p "$WORK"
+cleanup() { [[ ${KEEP:-0} == 1 ]] || rm -rf "$WORK"; }
+trap cleanup EXIT
+
+echo "== preparing inputs in $WORK"
+gzip -c "$ROOTFS_TAR" > "$WORK/layer.tar.gz"
+rm -rf "$WORK/tree" && mkdir "$WORK/tree" && tar -xf "$ROOTFS_TAR" -C "$WORK/tree"
+printf '   rootfs tar %s bytes, gzip %s bytes, %s entries\n' \
+  "$(stat -c %s "$ROOTFS_TAR")" "$(stat -c %s "$WORK/layer.tar.gz")" "$(tar -tf "$ROOTFS_TAR" | wc -l)"
+
+median() { jq -r ".results[$2].median" "$1"; }
+# A fresh, never-deleted output directory for each run, reached through the `out` symlink.
+fresh_out="d=\$(mktemp -d '$WORK/runs/out.XXXXXX') && ln -sfn \"\$d\" '$WORK/out'"
+mkdir -p "$WORK/runs"
+
+echo "== (a) unpack gzip layer"
+hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/unpack.json" \
+  --prepare "$fresh_out" \
+  -n "devenv layer unpack" "'$DEVENV' layer unpack '$WORK/layer.tar.gz' '$WORK/out/' --compression gzip" \
+  -n "tar -xzf" "tar -xzf '$WORK/layer.tar.gz' -C '$WORK/out/'"
+
+echo "== (b) create zstd layer"
+hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/create.json" \
+  --prepare "rm -f '$WORK/devenv.tar.zst'" -n "devenv layer create" \
+  "'$DEVENV' layer create '$WORK/tree' -o '$WORK/devenv.tar.zst'" \
+  --prepare "rm -f '$WORK/tar.tar.zst'" -n "tar | zstd -3 -T0" \
+  "tar -c -C '$WORK/tree' . | zstd -3 -T0 -q > '$WORK/tar.tar.zst'" \
+  --prepare "rm -f '$WORK/tar-sync.tar.zst'" -n "tar | zstd -3 -T0; sync FILE" \
+  "tar -c -C '$WORK/tree' . | zstd -3 -T0 -q > '$WORK/tar-sync.tar.zst' && sync '$WORK/tar-sync.tar.zst'"
+
+unpack_devenv=$(median "$WORK/unpack.json" 0); unpack_tar=$(median "$WORK/unpack.json" 1)
+create_devenv=$(median "$WORK/create.json" 0); create_tar=$(median "$WORK/create.json" 1)
+create_tar_sync=$(median "$WORK/create.json" 2)
+echo
+echo "== medians (seconds)"
+awk -v a="$unpack_devenv" -v b="$unpack_tar" -v c="$create_devenv" -v d="$create_tar" -v e="$create_tar_sync" 'BEGIN {
+  printf "unpack  devenv %.3f   tar -xzf %.3f        ratio %.2f  (target <= 1.00) %s\n", a, b, a / b, (a <= b ? "OK" : "MISSED")
+  printf "create  devenv %.3f   tar|zstd -3 -T0 %.3f ratio %.2f  (target <= 1.20) %s\n", c, d, c / d, (c <= 1.2 * d ? "OK" : "MISSED")
+  printf "        (devenv fsyncs its output; tar|zstd followed by sync FILE: %.3f, ratio %.2f)\n", e, c / e
+}'
+printf 'sizes   devenv.tar.zst %s bytes, tar.tar.zst %s bytes\n' \
+  "$(stat -c %s "$WORK/devenv.tar.zst" 2>/dev/null || echo -)" "$(stat -c %s "$WORK/tar.tar.zst" 2>/dev/null || echo -)"
