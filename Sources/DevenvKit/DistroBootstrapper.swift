@@ -69,8 +69,8 @@ public struct DistroBootstrapper {
             guard mkdir(work, 0o700) == 0 else { throw SystemError.last("mkdir", path: work) }
             defer { try? DirectoryRemover.remove(work) }
             let tarball = "\(work)/rootfs.tar"
-            let log = output == .log ? try logPath(base) : nil
-            events(.started(base, log: log))
+            let log = output == .log ? try openLog(base) : nil
+            events(.started(base, log: log?.path))
             try run(mmdebstrap, Self.arguments(for: base, output: tarball, mode: mode), base: base, directory: work, log: log)
             let image = try importLayer(tarball, base: base)
             events(.finished(base, image: image, seconds: Date().timeIntervalSince(started)))
@@ -127,7 +127,7 @@ public struct DistroBootstrapper {
         return .unshare
     }
 
-    private func run(_ executable: String, _ arguments: [String], base: DistroBase, directory: String, log: String?) throws {
+    private func run(_ executable: String, _ arguments: [String], base: DistroBase, directory: String, log: (path: String, handle: FileHandle)?) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -137,9 +137,8 @@ public struct DistroBootstrapper {
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.standardInput = FileHandle.nullDevice
         if let log {
-            guard let handle = FileHandle(forWritingAtPath: log) else { throw SystemError.last("open", path: log) }
-            process.standardOutput = handle
-            process.standardError = handle
+            process.standardOutput = log.handle
+            process.standardError = log.handle
         } else {
             process.standardOutput = FileHandle.standardError
             process.standardError = FileHandle.standardError
@@ -152,19 +151,18 @@ public struct DistroBootstrapper {
         process.waitUntilExit()
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let status = process.terminationReason == .exit ? "exit status \(process.terminationStatus)" : "signal \(process.terminationStatus)"
-            throw DistroError(base: base, reason: "mmdebstrap failed (\(status))", hint: failureHint(base), log: log)
+            throw DistroError(base: base, reason: "mmdebstrap failed (\(status))", hint: failureHint(base), log: log?.path)
         }
     }
 
     /// A fresh log per bootstrap, kept next to the store's other state for inspection.
-    private func logPath(_ base: DistroBase) throws -> String {
+    private func openLog(_ base: DistroBase) throws -> (path: String, handle: FileHandle) {
         let directory = "\(store.layout.root)/distro"
         guard mkdir(directory, 0o700) == 0 || errno == EEXIST else { throw SystemError.last("mkdir", path: directory) }
         let path = "\(directory)/bootstrap-\(base.key.encoded.prefix(12)).log"
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw SystemError.last("open", path: path) }
-        close(fd)
-        return path
+        return (path, FileHandle(fileDescriptor: fd, closeOnDealloc: true))
     }
 
     private func failureHint(_ base: DistroBase) -> String {
