@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "devenv", targets: ["devenv"]),
+        .executable(name: "devenv-init", targets: ["devenv-init"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,14 +40,18 @@ let package = Package(
 
         .target(name: "DevenvRegistry", dependencies: ["DevenvOCI", "DevenvStore", "DevenvSystem"]),
         .target(name: "DevenvBuild", dependencies: ["DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvSystem"]),
+        // Pure: Dockerfile text -> instructions -> build steps (no I/O).
+        .target(name: "DevenvDockerfile", dependencies: ["DevenvManifest", "DevenvBuild", "DevenvOCI"]),
 
         // Use cases and the command line.
-        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
+        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvDockerfile", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
         .target(name: "DevenvCLI", dependencies: [
             "DevenvKit", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "devenv", dependencies: ["DevenvCLI", "DevenvRuntime"]),
+        // The container's init alone: far fewer libraries to load than devenv at every start.
+        .executableTarget(name: "devenv-init", dependencies: ["DevenvRuntime"]),
 
         .testTarget(name: "DevenvOCITests", dependencies: ["DevenvOCI"]),
         .testTarget(name: "DevenvArchiveTests", dependencies: ["DevenvArchive", "DevenvOCI", "DevenvSystem", "CArchive"]),
@@ -59,6 +64,7 @@ let package = Package(
         .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSystem"]),
         .testTarget(name: "DevenvManifestTests", dependencies: ["DevenvManifest"]),
         .testTarget(name: "DevenvGitTests", dependencies: ["DevenvGit"]),
+        .testTarget(name: "DevenvDockerfileTests", dependencies: ["DevenvDockerfile", "DevenvBuild", "DevenvManifest", "DevenvOCI", "DevenvKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem", "DevenvTestSupport"]),
         .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvManifest", "DevenvOCI", "DevenvRuntime"]),
     ]

@@ -80,7 +80,10 @@ public enum Explainer {
         if noCache { return .noCache }
         guard let previous, index < previous.steps.count else { return .firstBuild }
         let old = previous.steps[index]
-        if old.step != current.step { return .stepChanged(from: old.step.summary, to: current.step.summary) }
+        if old.step != current.step {
+            let (from, to) = BuildStep.changeDescription(from: old.step, to: current.step)
+            return .stepChanged(from: from, to: to)
+        }
         let changes = inputChanges(from: old.inputs, to: current.inputs)
         if !changes.isEmpty { return .inputsChanged(changes) }
         if let rebuiltBefore { return .earlierStepRebuilt(rebuiltBefore) }

@@ -34,13 +34,17 @@ public struct PlannedStep: Sendable {
     public var cacheMounts: [StepExecution.CacheMount]
     /// `.devenv/devenv.toml:12`
     public var location: String
+    /// For `copyFiles` steps: the sources, each with its files.
+    public var copyItems: [CopyItem]
 
-    public init(step: BuildStep, inputs: [BuildInput] = [], files: [CopyFile] = [], cacheMounts: [StepExecution.CacheMount] = [], location: String) {
+    public init(step: BuildStep, inputs: [BuildInput] = [], files: [CopyFile] = [], cacheMounts: [StepExecution.CacheMount] = [], location: String,
+                copyItems: [CopyItem] = []) {
         self.step = step
         self.inputs = inputs
         self.files = files
         self.cacheMounts = cacheMounts
         self.location = location
+        self.copyItems = copyItems
     }
 }
 
@@ -78,6 +82,11 @@ public enum BuildEvent: Sendable {
 public struct BuildResult: Sendable {
     public var image: StoredImage
     public var steps: [StepOutcome]
+
+    public init(image: StoredImage, steps: [StepOutcome]) {
+        self.image = image
+        self.steps = steps
+    }
 
     public var rebuiltSteps: Int { steps.filter { $0.missReason != nil }.count }
 }

@@ -13,12 +13,22 @@ public enum BuildStep: Hashable, Sendable, Codable {
     case env([EnvironmentVariable])
     case workdir(String)
     case user(String)
+    /// A Dockerfile RUN: `run` with the build arguments in scope added to the environment
+    /// (arguments the image's own environment sets are left to it; none is kept in the image).
+    case runWithArguments(command: [String], arguments: [EnvironmentVariable], cacheMounts: [String], network: BuildNetwork)
+    /// A Dockerfile COPY or ADD (see `FileCopy`; the files are in `PlannedStep.copyItems`).
+    case copyFiles(FileCopy)
+    /// Run-configuration edits that leave the filesystem alone.
+    case config([ConfigChange])
+    /// A Dockerfile WORKDIR: sets the working directory and creates it, owned by the
+    /// current user, when the image lacks it (a layer only then).
+    case makeWorkdir(String)
 
     /// Whether the step changes the filesystem (and so produces a layer).
     public var producesLayer: Bool {
         switch self {
-        case .run, .copy: return true
-        case .env, .workdir, .user: return false
+        case .run, .copy, .runWithArguments, .copyFiles, .makeWorkdir: return true
+        case .env, .workdir, .user, .config: return false
         }
     }
 
@@ -32,6 +42,7 @@ public enum BuildStep: Hashable, Sendable, Codable {
         case let .env(variables): return "env " + variables.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
         case let .workdir(path): return "workdir \(path)"
         case let .user(user): return "user \(user)"
+        case .runWithArguments, .copyFiles, .config, .makeWorkdir: return dockerfileSummary
         }
     }
 }
@@ -64,12 +75,15 @@ public struct BuildInput: Hashable, Sendable, Codable, Comparable {
     public var digest: Digest?
     /// Permission bits (the executable bit changes what a copied file does).
     public var mode: UInt32
+    /// `uid:gid` when the copy keeps the source's ownership (files from another stage).
+    public var owner: String?
 
-    public init(path: String, kind: Kind, digest: Digest?, mode: UInt32) {
+    public init(path: String, kind: Kind, digest: Digest?, mode: UInt32, owner: String? = nil) {
         self.path = path
         self.kind = kind
         self.digest = digest
         self.mode = mode
+        self.owner = owner
     }
 
     public static func < (lhs: BuildInput, rhs: BuildInput) -> Bool {

@@ -132,18 +132,31 @@ public struct Builder {
             layer = try commitLayer(from: root, overlay: false, number: number, location: planned.location)
         case let .run(command, _, network):
             layer = try runStep(planned, command: command, network: network, number: number, state: state, scratch: scratch)
+        case let .runWithArguments(command, arguments, _, network):
+            layer = try runStep(planned, command: command, arguments: arguments, network: network, number: number, state: state, scratch: scratch)
+        case let .config(changes):
+            for change in changes { change.apply(to: &run) }
+        case let .copyFiles(copy):
+            layer = try copyFiles(planned, copy: copy, number: number, state: state, scratch: scratch)
+        case let .makeWorkdir(path):
+            run.workingDir = ConfigEditor.resolve(path, from: run.workingDir)
+            layer = try makeWorkdir(planned, path: run.workingDir ?? "/", number: number, state: state, scratch: scratch)
         }
         return CacheEntry(key: state.key, parent: parent, step: planned.step, inputs: planned.inputs, layer: layer?.descriptor,
                           diffID: layer?.diffID, config: run, created: ISO8601DateFormatter().string(from: Date()))
     }
 
-    private func runStep(_ planned: PlannedStep, command: [String], network: BuildNetwork, number: Int, state: Progress, scratch: String) throws -> (Descriptor, Digest) {
-        let lowerDirs = try snapshots(layers: state.layers, diffIDs: state.diffIDs)
+    func runStep(_ planned: PlannedStep, command: [String], arguments: [EnvironmentVariable] = [], network: BuildNetwork, number: Int, state: Progress, scratch: String) throws -> (Descriptor, Digest) {
+        var lowerDirs = try snapshots(layers: state.layers, diffIDs: state.diffIDs)
+        if lowerDirs.isEmpty { lowerDirs = [try emptyLowerDirectory(scratch: scratch, number: number)] }
         let upper = "\(scratch)/run-\(number)/upper"
         let work = "\(scratch)/run-\(number)/work"
         try FileManager.default.createDirectory(atPath: upper, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         var environment = state.run.env ?? []
+        for argument in arguments where !environment.contains(where: { $0.hasPrefix(argument.name + "=") }) {
+            environment.append("\(argument.name)=\(argument.value)")
+        }
         if !environment.contains(where: { $0.hasPrefix("PATH=") }) {
             environment.append("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         }
@@ -163,7 +176,7 @@ public struct Builder {
     }
 
     /// `overlay`: the directory is an overlay upper dir whose whiteouts become OCI whiteouts.
-    private func commitLayer(from directory: String, overlay: Bool, number: Int, location: String) throws -> (Descriptor, Digest) {
+    func commitLayer(from directory: String, overlay: Bool, number: Int, location: String) throws -> (Descriptor, Digest) {
         let output = "\(store.layout.ingest)/\(UUID().uuidString).layer"
         defer { unlink(output) }
         do {
@@ -181,7 +194,8 @@ public struct Builder {
 
     /// Lower dirs (topmost first) for the layers built so far, unpacking any snapshot that
     /// is missing (a layer cached by a build whose snapshot gc has since removed).
-    private func snapshots(layers: [Descriptor], diffIDs: [Digest]) throws -> [String] {
+    func snapshots(layers: [Descriptor], diffIDs: [Digest]) throws -> [String] {
+        guard !layers.isEmpty else { return [] }
         let config = ImageConfig(diffIDs: diffIDs)
         let manifest = ImageManifest(config: Descriptor(mediaType: MediaType.imageConfig, digest: diffIDs[0], size: 0), layers: layers)
         return try store.snapshots.prepare(manifest: manifest, config: config)

@@ -24,9 +24,18 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Push the environment to the manifest's [cache] registry, tagged with its cache key.")
     var push = false
 
+    @OptionGroup var dockerfile: DockerfileOptions
+
+    func validate() throws { try dockerfile.validate() }
+
     func run() throws {
         try reportingErrors {
             let engine = try global.engine()
+            if let adopted = try AdoptedBuilding.build(engine: engine, options: dockerfile, noCache: noCache, frozen: frozen, explain: explain) {
+                if push { throw KitError.invalidArgument("--push needs a [cache] registry in a .devenv/devenv.toml") }
+                if global.json { return Terminal.printJSON(BuildSummary(.built(adopted))) }
+                return Terminal.print("\(adopted.image.familiarName) \(adopted.image.manifestDescriptor.digest)")
+            }
             let project = try Project.load(from: FileManager.default.currentDirectoryPath)
             let outcome = try ProjectBuilding.build(engine: engine, project: project,
                                                     options: ProjectBuild.Options(frozen: frozen, noCache: noCache), explain: explain)
@@ -53,6 +62,7 @@ enum ProjectBuilding {
         var build = ProjectBuild(engine: engine, project: project)
         DistroProgress.configure(&build)
         let executor = RuntimeStepExecutor(store: engine.store)
+        var total = project.manifest.steps.count
         let transfers = TransferView(verb: "pull")
         engine.transferProgress = transfers.handle
         defer { transfers.finish() }
@@ -60,12 +70,13 @@ enum ProjectBuilding {
             Terminal.note("waiting for another build of this project to finish…")
         }, note: { Terminal.note($0) }, events: { event in
             switch event {
-            case let .stepStarted(number, total, summary):
-                Terminal.progress("[\(number)/\(total)] \(summary)")
+            case let .stepStarted(number, steps, summary):
+                total = steps
+                Terminal.progress("[\(number)/\(steps)] \(summary)")
             case let .stepFinished(outcome):
                 Terminal.endProgress()
                 if explain || outcome.missReason != nil {
-                    Terminal.note(line(outcome, total: project.manifest.steps.count))
+                    Terminal.note(line(outcome, total: total))
                 }
             }
         })

@@ -22,6 +22,7 @@ enum DevenvExit {
 
     static func code(for error: Error) -> Int32 {
         switch error {
+        case let located as LocatedError: return code(for: located.underlying)
         case is ManifestError: return invalidManifest
         case is LockError: return staleLock
         case BuildError.stepFailed: return buildStepFailed

@@ -42,7 +42,7 @@ struct ContainerOptions: ParsableArguments {
 
     func validate() throws {
         guard image == nil || rootfs == nil else { throw ValidationError("give at most one of --image NAME or --rootfs DIR") }
-        if let rootfs, !rootfs.hasPrefix("/") && rootfs.isEmpty { throw ValidationError("--rootfs needs a directory") }
+        if let rootfs, rootfs.isEmpty { throw ValidationError("--rootfs needs a directory") }
         for entry in environment where entry.hasPrefix("=") || entry.isEmpty {
             throw ValidationError("-e \(entry): expected KEY=VALUE or KEY")
         }
@@ -118,7 +118,21 @@ struct SessionLauncher {
     func projectSpec(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> ContainerSpec {
         let engine = try global.engine()
         let current = FileManager.default.currentDirectoryPath
-        let project = try Project.load(from: current)
+        let project: Project
+        let image: StoredImage
+        var command = command
+        switch try ProjectSource.load(from: current) {
+        case let .manifest(manifestProject):
+            project = manifestProject
+            image = try ProjectBuilding.build(engine: engine, project: project, options: ProjectBuild.Options(), explain: false).image
+        case let .devContainer(adopted):
+            guard task == nil else {
+                throw KitError.invalidArgument("devcontainer.json projects have no [tasks]; run a command with: devenv run -- CMD")
+            }
+            image = try AdoptedBuilding.build(engine: engine, adopted: adopted, noCache: false, explain: false).image
+            project = DevContainerSession.project(for: adopted, image: image)
+            command = DevContainerSession.command(command, startCommands: adopted.shell(imageEnvironment: image.config.config?.env ?? []).startCommands)
+        }
         var selectedTask: DevenvManifest.Manifest.Task?
         if let task {
             guard let found = project.manifest.task(named: task.name) else {
@@ -129,13 +143,12 @@ struct SessionLauncher {
             }
             selectedTask = found
         }
-        let outcome = try ProjectBuilding.build(engine: engine, project: project, options: ProjectBuild.Options(), explain: false)
-        let mounted = try engine.store.mount(outcome.image) { index, count, layer in
+        let mounted = try engine.store.mount(image) { index, count, layer in
             Terminal.progress("unpacking layer \(index + 1)/\(count) \(layer.digest.short)")
         }
         Terminal.endProgress()
         lease = mounted.lease
-        var request = ProjectSession.Request(project: project, image: outcome.image, lowerDirs: mounted.lowerDirs, currentDirectory: current,
+        var request = ProjectSession.Request(project: project, image: image, lowerDirs: mounted.lowerDirs, currentDirectory: current,
                                              command: command, terminal: options.tty ?? defaultTerminal)
         request.task = selectedTask
         request.taskArguments = task?.arguments ?? []

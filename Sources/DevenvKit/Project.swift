@@ -38,10 +38,20 @@ public struct Project: Sendable {
     }
 
     /// A stable id for this checkout: two clones of one repository are two projects.
-    public var id: String { String(Digest.sha256(Data(root.utf8)).encoded.prefix(12)) }
+    public var id: String { Self.id(root: root) }
 
     /// The directory name, reduced to what an image name allows.
-    public var name: String {
+    public var name: String { Self.name(root: root) }
+
+    /// The image the build produces.
+    public var imageTag: String { Self.imageTag(root: root) }
+
+    /// The same names for a directory without a manifest (a Dockerfile or devcontainer.json project).
+    public static func id(root: String) -> String { String(Digest.sha256(Data(root.utf8)).encoded.prefix(12)) }
+
+    public static func imageTag(root: String) -> String { "localhost/devenv/\(name(root: root)):\(id(root: root))" }
+
+    public static func name(root: String) -> String {
         let base = (root as NSString).lastPathComponent.lowercased()
         var name = String(base.unicodeScalars.map { scalar -> Character in
             let c = Character(scalar)
@@ -51,9 +61,6 @@ public struct Project: Sendable {
         name = name.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
         return name.isEmpty ? "project" : name
     }
-
-    /// The image the build produces.
-    public var imageTag: String { "localhost/devenv/\(name):\(id)" }
 
     /// `.devenv/devenv.toml:LINE`
     public func location(_ source: SourceLocation) -> String { "\(displayPath):\(source.line)" }

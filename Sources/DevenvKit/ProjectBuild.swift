@@ -58,6 +58,9 @@ public struct ProjectBuild {
 
     public func build(options: Options, executor: any StepExecutor, onWait: (() -> Void)? = nil,
                       note: (String) -> Void = { _ in }, events: (BuildEvent) -> Void = { _ in }) throws -> Outcome {
+        if project.manifest.base.dockerfile != nil {
+            return .built(try buildOnDockerfile(options: options, executor: executor, onWait: onWait, events: events))
+        }
         var request = try request(options: options)
         let key = Builder.environmentKey(request)
         request.labels[Self.cacheKeyLabel] = key.description
@@ -98,6 +101,7 @@ public struct ProjectBuild {
 
     /// What `devenv build` would do, without doing it or writing anything.
     public func status() throws -> Status {
+        if project.manifest.base.dockerfile != nil { throw DockerfileProjectBuild.unsupported("devenv status", project) }
         let lock = try Lockfile.load(path: project.lockPath)
         let lockState: Status.LockState = lock == nil ? .missing : (lock.map(lockIsCurrent) == true ? .current : .stale)
         let request = try request(options: Options(), recordLock: false)
@@ -164,9 +168,10 @@ public struct ProjectBuild {
         return reference
     }
 
-    public func request(options: Options, recordLock: Bool = true) throws -> BuildRequest {
+    /// `base`: an already built base (a Dockerfile's target) instead of `[base] image`.
+    public func request(options: Options, recordLock: Bool = true, base prebuilt: (StoredImage, String)? = nil) throws -> BuildRequest {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let (base, baseName) = try resolveBase(frozen: options.frozen, rebuild: options.noCache, recordLock: recordLock)
+        let (base, baseName) = try prebuilt ?? resolveBase(frozen: options.frozen, rebuild: options.noCache, recordLock: recordLock)
         let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory).plan()
         var labels = [
             "org.opencontainers.image.title": project.name,
@@ -214,6 +219,7 @@ public struct ProjectBuild {
 
     /// `devenv lock`: resolve the base anew and record it.
     public func lock() throws -> Lockfile {
+        if project.manifest.base.dockerfile != nil { throw DockerfileProjectBuild.notLockable(project) }
         if let resolver = distroResolver() { return try resolver.lock() }
         let image = try engine.resolve(try baseReference())
         let lock = Lockfile(base: baseText.value, baseDigest: image.manifestDescriptor.digest)

@@ -92,7 +92,7 @@ public struct ManifestError: Error, Equatable, Sendable, CustomStringConvertible
     }
 
     /// Fills in the source lines of diagnostics that lack them.
-    mutating func attachSource(_ source: [UInt8]) {
+    public mutating func attachSource(_ source: [UInt8]) {
         for index in diagnostics.indices where diagnostics[index].sourceLine == nil {
             diagnostics[index].sourceLine = SourceLine.extract(from: source, at: diagnostics[index].location)
         }

@@ -49,13 +49,16 @@ public struct Manifest: Equatable, Sendable {
 }
 
 extension Manifest {
-    /// `[base]`: what the environment starts from, an image or a distribution (exactly one).
+    /// `[base]`: what the environment starts from (exactly one of): an image, a distribution
+    /// devenv bootstraps itself, or a Dockerfile's target stage.
     public struct Base: Equatable, Sendable {
         /// `NAME[:TAG][@DIGEST]`, checked only syntactically here; the Kit layer parses it as
         /// an OCI reference and reports its errors at `image.location`.
         public var image: Located<String>?
         /// A base bootstrapped from a distribution's package archive.
         public var distro: Distro?
+        /// A base built from a Dockerfile in the project.
+        public var dockerfile: DockerfileBase?
         public var location: SourceLocation
 
         public init(image: Located<String>, location: SourceLocation) {
@@ -66,6 +69,30 @@ extension Manifest {
         public init(distro: Distro, location: SourceLocation) {
             self.distro = distro
             self.location = location
+        }
+
+        public init(dockerfile: DockerfileBase, location: SourceLocation) {
+            self.dockerfile = dockerfile
+            self.location = location
+        }
+    }
+
+    /// `[base] dockerfile = "Dockerfile"` with its optional `context`, `target` and `args`.
+    public struct DockerfileBase: Equatable, Sendable {
+        /// Relative to the project directory, without `..`.
+        public var path: Located<String>
+        /// The build context, relative to the project directory; nil means the project directory.
+        public var context: Located<String>?
+        /// The stage to build; nil means the last one.
+        public var target: Located<String>?
+        /// Build arguments, in the order written.
+        public var args: [EnvironmentVariable]
+
+        public init(path: Located<String>, context: Located<String>? = nil, target: Located<String>? = nil, args: [EnvironmentVariable] = []) {
+            self.path = path
+            self.context = context
+            self.target = target
+            self.args = args
         }
     }
 

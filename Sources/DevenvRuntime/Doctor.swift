@@ -13,8 +13,8 @@ public struct Doctor {
     public let storeRoot: String
     public let identity: HostIdentity
 
-    public init(initExecutable: String = "/proc/self/exe", storeRoot: String, identity: HostIdentity = .current()) {
-        self.initExecutable = initExecutable
+    public init(initExecutable: String? = nil, storeRoot: String, identity: HostIdentity = .current()) {
+        self.initExecutable = initExecutable ?? ContainerRunner.defaultInitExecutable()
         self.storeRoot = storeRoot
         self.identity = identity
     }

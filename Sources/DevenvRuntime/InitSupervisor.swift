@@ -40,7 +40,10 @@ struct InitSupervisor {
         if child == 0 {
             CommandLauncher(process: process, setgroupsAllowed: setgroupsAllowed, reporter: reporter, terminal: terminal).exec()
         }
-        if terminal >= 0 { close(terminal) }
+        if terminal >= 0 {
+            close(terminal)
+            detachFromHostTerminal()
+        }
         supervise(child: child, signals: &waited)
     }
 
@@ -58,6 +61,15 @@ struct InitSupervisor {
         guard fchmod(slave, 0o620) == 0 else { throw SystemError.last("chmod pty") }
         guard devenv_send_fd(InitPlan.channelFD, master) == 0 else { throw SystemError.last("send pty to devenv") }
         return slave
+    }
+
+    /// With a pty the command never needs devenv's own stdio (the user's terminal); init lets
+    /// go of it so nothing in the container can reach it through PID 1.
+    private func detachFromHostTerminal() {
+        let null = devenv_open("/dev/null", O_RDWR, 0)
+        guard null >= 0 else { return }
+        for target: Int32 in 0...2 { dup2(null, target) }
+        if null > 2 { close(null) }
     }
 
     private func supervise(child: pid_t, signals: inout sigset_t) -> Never {

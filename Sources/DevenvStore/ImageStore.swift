@@ -12,6 +12,13 @@ public struct StoredImage: Sendable {
     public var manifest: ImageManifest
     public var config: ImageConfig
 
+    public init(name: String, manifestDescriptor: Descriptor, manifest: ImageManifest, config: ImageConfig) {
+        self.name = name
+        self.manifestDescriptor = manifestDescriptor
+        self.manifest = manifest
+        self.config = config
+    }
+
     /// The short id shown in listings: the manifest digest's first 12 hex characters.
     public var id: String { manifestDescriptor.digest.short }
 

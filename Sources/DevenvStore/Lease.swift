@@ -23,7 +23,8 @@ public final class Lease: @unchecked Sendable {
         self.path = path
         lock = try StoreError.wrap { try FileLock(path: path) }
         let claims = Claims(digests: digests, snapshots: snapshots, pid: getpid())
-        try StoreError.wrap { try AtomicFile.write(OCIDocument.encode(claims), to: path + ".json") }
+        // Not fsynced: a lease only matters while its holder runs, and a crash ends both.
+        try StoreError.wrap { try AtomicFile.write(OCIDocument.encode(claims), to: path + ".json", durable: false) }
     }
 
     deinit {

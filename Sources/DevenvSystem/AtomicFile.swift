@@ -7,19 +7,21 @@ import Glibc
 /// rename it over the target and fsync the directory. Readers see the old or the new
 /// content, never a truncated file (RELIABILITY E2, H1).
 public enum AtomicFile {
-    public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
+    /// `durable: false` skips the fsyncs, for files that matter only while their writer
+    /// lives (a lease): still never torn, but not guaranteed to survive a power cut.
+    public static func write(_ data: Data, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let temp = "\(directory)/.tmp-\(UUID().uuidString)-\((path as NSString).lastPathComponent)"
         do {
             let file = try FileDescriptor.open(temp, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
             try data.withUnsafeBytes { (buffer) throws in try file.writeAll(buffer, path: temp) }
-            try file.fsync()
+            if durable { try file.fsync() }
             try rename(temp, to: path)
         } catch {
             unlink(temp)
             throw error
         }
-        try syncDirectory(directory)
+        if durable { try syncDirectory(directory) }
     }
 
     public static func rename(_ from: String, to: String) throws {

@@ -78,3 +78,8 @@ func distroMistakes(_ rejected: RejectedCase) throws {
         #expect(ValueRules.snapshotProblem(bad) != nil, "\(bad)")
     }
 }
+
+@Test func distroAndDockerfileExcludeEachOther() throws {
+    let error = try #require(manifestError("[base]\ndistro = \"debian:bookworm\"\ndockerfile = \"Dockerfile\""))
+    #expect(error.description == ".devenv/devenv.toml:3:1: error: base: give only one of 'image', 'distro' or 'dockerfile'")
+}

@@ -62,7 +62,7 @@ import Testing
 
 @Test func missingImage() throws {
     let error = try #require(manifestError("[base]\n"))
-    #expect(error.description == ".devenv/devenv.toml:1:1: error: base: missing required key 'image' (or 'distro')")
+    #expect(error.description == ".devenv/devenv.toml:1:1: error: base: missing required key 'image' (or 'distro' or 'dockerfile')")
 }
 
 @Test func wrongTypes() throws {

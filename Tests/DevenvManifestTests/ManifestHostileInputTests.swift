@@ -23,7 +23,7 @@ let rejectedCases: [RejectedCase] = [
     RejectedCase("I1a unterminated string", "[base]\nimage = \"ubuntu", "2:9: error: unterminated string: a single-line string must end on the line where it starts"),
     RejectedCase("I1b duplicate key", "[base]\nimage = \"a\"\nimage = \"b\"", "3:1: error: duplicate key 'base.image' (first defined at 2:1)"),
     RejectedCase("I1c redefined table", "[base]\nimage = \"a\"\n[base]", "3:2: error: table [base] is defined twice (first at 1:1)"),
-    RejectedCase("I1d misspelt key", "[base]\nimagee = \"x\"", "1:1: error: base: missing required key 'image' (or 'distro')\n.devenv/devenv.toml:2:1: error: unknown key 'imagee' in [base] (did you mean 'image'?)"),
+    RejectedCase("I1d misspelt key", "[base]\nimagee = \"x\"", "1:1: error: base: missing required key 'image' (or 'distro' or 'dockerfile')\n.devenv/devenv.toml:2:1: error: unknown key 'imagee' in [base] (did you mean 'image'?)"),
     RejectedCase("I1d unknown table", base + "[buidl]", "2:2: error: unknown key 'buidl'"),
     RejectedCase("I1e integer image", "[base]\nimage = 5", "2:9: error: base.image: expected a string, found an integer"),
     RejectedCase("I1e steps string", base + "steps = \"x\"", "2:1: error: unknown key 'steps' (did you mean 'step'?)"),

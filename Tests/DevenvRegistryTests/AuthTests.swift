@@ -19,12 +19,12 @@ import Testing
         let reference = try Reference(parsing: "\(registry.authority)/team/private:1")
 
         let anonymous = RegistryClient(configuration: .testing())
-        let denied = #expect(throws: RegistryError.self) { try anonymous.push(image, from: store, to: reference) }
+        let denied = expectError(RegistryError.self) { try anonymous.push(image, from: store, to: reference) }
         #expect(denied?.kind == .unauthorized)
         #expect(denied?.description.contains("devenv login \(registry.authority)") == true, "\(String(describing: denied))")
 
         let wrong = RegistryClient(configuration: .testing(credentials: [registry.authority: Credentials(username: "alice", secret: "nope")]))
-        let refused = #expect(throws: RegistryError.self) { try wrong.push(image, from: store, to: reference) }
+        let refused = expectError(RegistryError.self) { try wrong.push(image, from: store, to: reference) }
         #expect(refused?.kind == .unauthorized)
         #expect(refused?.description.contains("nope") == false, "the password never appears in errors")
 
@@ -66,7 +66,7 @@ import Testing
         #expect(pulled.manifestDescriptor.digest == image.manifestDescriptor.digest)
         #expect(tokens.requests.count == pushTokens + 1, "one anonymous pull token for manifest, config and three layers")
 
-        let denied = #expect(throws: RegistryError.self) { try anonymous.push(image, from: store, to: reference.withTag("2")) }
+        let denied = expectError(RegistryError.self) { try anonymous.push(image, from: store, to: reference.withTag("2")) }
         #expect(denied?.kind == .unauthorized, "\(String(describing: denied))")
     }
 
@@ -81,7 +81,7 @@ import Testing
         }
         defer { liar.stop() }
         let scratch = try Scratch()
-        let error = #expect(throws: RegistryError.self) {
+        let error = expectError(RegistryError.self) {
             try RegistryClient(configuration: .testing()).pull(try Reference(parsing: "\(liar.authority)/a/b:1"), into: try Images.store(scratch))
         }
         #expect(error?.kind == .unauthorized)
@@ -100,7 +100,7 @@ import Testing
         defer { registry.stop() }
         let scratch = try Scratch()
         let started = Date()
-        let error = #expect(throws: RegistryError.self) {
+        let error = expectError(RegistryError.self) {
             try RegistryClient(configuration: .testing()).pull(try Reference(parsing: "\(registry.authority)/a/b:1"), into: try Images.store(scratch))
         }
         #expect(error?.kind == .tooLarge)
@@ -115,7 +115,7 @@ import Testing
         }
         defer { registry.stop() }
         let scratch = try Scratch()
-        let error = #expect(throws: RegistryError.self) {
+        let error = expectError(RegistryError.self) {
             try RegistryClient(configuration: .testing()).pull(try Reference(parsing: "\(registry.authority)/a/b:1"), into: try Images.store(scratch))
         }
         #expect(error?.kind == .invalidContent)

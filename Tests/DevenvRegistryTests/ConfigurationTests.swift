@@ -64,7 +64,7 @@ import Glibc
         #expect(pull.map(\.isMirror) == [true, true, false])
         #expect(try hosts.endpoints(for: "docker.io", pull: false).count == 1)
         let plain = RegistryHosts(mirrors: ["docker.io": [URL(string: "http://mirror.example")!]])
-        let error = #expect(throws: RegistryError.self) { try plain.endpoints(for: "docker.io", pull: true) }
+        let error = expectError(RegistryError.self) { try plain.endpoints(for: "docker.io", pull: true) }
         #expect(error?.kind == .insecure)
     }
 

@@ -54,7 +54,7 @@ import Testing
             return [.flipByte(at: 1000)] + (lyingHeader ? [.header("Docker-Content-Digest", layer.description)] : [])
         }
         box.value = setup.layer.digest
-        let error = #expect(throws: RegistryError.self) { try RegistryClient(configuration: .testing()).pull(try setup.viaProxy, into: setup.target) }
+        let error = expectError(RegistryError.self) { try RegistryClient(configuration: .testing()).pull(try setup.viaProxy, into: setup.target) }
         #expect(error?.kind == .digestMismatch)
         #expect(error?.description.contains("expected \(setup.layer.digest)") == true, "\(String(describing: error))")
         #expect(error?.description.contains(", got sha256:") == true)
@@ -104,7 +104,7 @@ import Testing
         }
         box.value = setup.layer.digest
         let log = EventLog()
-        let error = #expect(throws: RegistryError.self) {
+        let error = expectError(RegistryError.self) {
             try RegistryClient(configuration: .testing()).pull(try setup.viaProxy, into: setup.target, progress: log.record)
         }
         #expect(error?.description.contains("gave up after 5 failed attempts") == true, "\(String(describing: error))")
@@ -123,7 +123,7 @@ import Testing
         }
         box.value = setup.image.manifestDescriptor.digest
         let pinned = try Reference(parsing: "\(setup.proxy.authority)/\(setup.repository)@\(setup.image.manifestDescriptor.digest)")
-        let error = #expect(throws: RegistryError.self) { try RegistryClient(configuration: .testing()).pull(pinned, into: setup.target) }
+        let error = expectError(RegistryError.self) { try RegistryClient(configuration: .testing()).pull(pinned, into: setup.target) }
         #expect(error?.kind == .digestMismatch)
         #expect(error?.description.contains("hashes to \(Digest.sha256(other))") == true, "\(String(describing: error))")
     }
@@ -137,7 +137,7 @@ import Testing
         let setup = try Setup(layerSizes: [1000]) { request, _ in
             request.path.hasSuffix("/manifests/1") ? [.respond(status: 200, headers: ["Content-Type": contentType], body: Data(body.utf8))] : []
         }
-        let error = #expect(throws: RegistryError.self) { try RegistryClient(configuration: .testing()).pull(try setup.viaProxy, into: setup.target) }
+        let error = expectError(RegistryError.self) { try RegistryClient(configuration: .testing()).pull(try setup.viaProxy, into: setup.target) }
         #expect(error?.description.contains(message) == true, "\(name): \(String(describing: error))")
         #expect(try setup.target.references.list().isEmpty)
     }
@@ -180,7 +180,7 @@ import Testing
         }
         for (name, body, message) in cases {
             box.body = body
-            let error = #expect(throws: RegistryError.self, "\(name)") {
+            let error = expectError(RegistryError.self) {
                 try RegistryClient(configuration: .testing()).pull(try setup.viaProxy, into: setup.target)
             }
             #expect(error?.description.contains(message) == true, "\(name): \(String(describing: error).prefix(400))")
@@ -203,7 +203,7 @@ import Testing
             }
             return []
         }
-        let error = #expect(throws: RegistryError.self) { try RegistryClient(configuration: .testing()).pull(try setup.viaProxy, into: setup.target) }
+        let error = expectError(RegistryError.self) { try RegistryClient(configuration: .testing()).pull(try setup.viaProxy, into: setup.target) }
         #expect(error?.description.contains("3 diff_ids for 2 layers") == true, "\(String(describing: error))")
         #expect(setup.proxy.count("GET", "/blobs/") == 1, "only the config was fetched")
         #expect(try setup.target.references.list().isEmpty)
@@ -217,7 +217,7 @@ import Testing
         configuration.timeouts.response = 0.5
         configuration.retry.maxAttempts = 2
         let started = Date()
-        let error = #expect(throws: RegistryError.self) { try RegistryClient(configuration: configuration).pull(try setup.viaProxy, into: setup.target) }
+        let error = expectError(RegistryError.self) { try RegistryClient(configuration: configuration).pull(try setup.viaProxy, into: setup.target) }
         #expect(error?.kind == .timeout)
         #expect(error?.description.contains("no response within 0.50 s") == true, "\(String(describing: error))")
         #expect(Date().timeIntervalSince(started) < 5)
@@ -234,7 +234,7 @@ import Testing
         configuration.timeouts.lowSpeedWindow = 1
         configuration.timeouts.lowSpeedBytes = 1024
         configuration.retry.maxAttempts = 2
-        let error = #expect(throws: RegistryError.self) { try RegistryClient(configuration: configuration).pull(try setup.viaProxy, into: setup.target) }
+        let error = expectError(RegistryError.self) { try RegistryClient(configuration: configuration).pull(try setup.viaProxy, into: setup.target) }
         #expect(error?.kind == .timeout)
         #expect(error?.description.contains("less than 1024 bytes in 1 s") == true, "\(String(describing: error))")
         try setup.expectNothingStored()
@@ -257,7 +257,7 @@ import Testing
         let setup = try Setup(layerSizes: [1000]) { request, _ in
             request.path.hasSuffix("/manifests/1") ? [.respond(status: 503, headers: [:], body: Data("down\u{1b}[31m for maintenance".utf8))] : []
         }
-        let error = #expect(throws: RegistryError.self) { try RegistryClient(configuration: .testing()).pull(try setup.viaProxy, into: setup.target) }
+        let error = expectError(RegistryError.self) { try RegistryClient(configuration: .testing()).pull(try setup.viaProxy, into: setup.target) }
         #expect(error?.kind == .http(503))
         #expect(error?.description.contains("down\\x1b[31m for maintenance") == true, "\(String(describing: error))")
         #expect(setup.proxy.count("GET", "/manifests/1") == 5)

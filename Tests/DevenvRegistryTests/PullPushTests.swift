@@ -121,7 +121,7 @@ extension PullPushTests {
 
         let onlyForeign = OCIDocument.encode(ImageIndex(manifests: [entries[0]]))
         try client.pushManifest(onlyForeign, mediaType: MediaType.imageIndex, to: try Reference(parsing: "\(repository):foreign"))
-        let error = #expect(throws: RegistryError.self) {
+        let error = expectError(RegistryError.self) {
             try client.pull(try Reference(parsing: "\(repository):foreign"), into: try Images.store(scratch, "none"))
         }
         #expect(error?.description.contains("no manifest for platform linux/\(Platform.host.architecture)") == true, "\(String(describing: error))")
@@ -133,7 +133,7 @@ extension PullPushTests {
         defer { registry.stop() }
         let scratch = try Scratch()
         let store = try Images.store(scratch)
-        let error = #expect(throws: RegistryError.self) {
+        let error = expectError(RegistryError.self) {
             try RegistryClient(configuration: .testing()).pull(try Reference(parsing: "\(registry.authority)/no/such:1"), into: store)
         }
         #expect(error?.kind == .notFound)

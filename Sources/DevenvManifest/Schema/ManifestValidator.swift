@@ -32,13 +32,22 @@ struct ManifestValidator {
         }
         let path = FieldPath.root.key("base")
         guard let table = table(entry, path: path) else { return nil }
-        checkKeys(table, allowed: ["image", "distro"] + Self.distroOptions, context: "[base]")
-        if table["distro"] != nil || (table["image"] == nil && Self.distroOptions.contains { table[$0] != nil }) {
+        let dockerfileKeys = ["dockerfile", "context", "target", "args"]
+        checkKeys(table, allowed: ["image", "distro"] + Self.distroOptions + dockerfileKeys, context: "[base]")
+        let usesDistro = table["distro"] != nil || Self.distroOptions.contains { table[$0] != nil }
+        if let dockerfile = dockerfileKeys.lazy.compactMap({ table[$0] }).first {
+            if usesDistro {
+                report("\(path): give only one of 'image', 'distro' or 'dockerfile'", at: dockerfile.keyLocation, width: dockerfile.keyWidth)
+                return nil
+            }
+            return readDockerfileBase(table, path: path, node: entry.node)
+        }
+        if table["distro"] != nil || (table["image"] == nil && usesDistro) {
             return readDistroBase(table, entry: entry, path: path)
         }
         rejectDistroOptions(table, path: path)
         guard let imageEntry = table["image"] else {
-            report("missing required key 'image' (or 'distro')", path: path, at: entry.node)
+            report("missing required key 'image' (or 'distro' or 'dockerfile')", path: path, at: entry.node)
             return nil
         }
         guard let image = string(imageEntry, path: path.key("image")) else { return nil }

@@ -41,6 +41,7 @@ enum Fixture {
         return path
     }
 
+    /// In-process runs use `devenv __init`; the CLI tests find `devenv-init` beside devenv.
     static func runner() throws -> ContainerRunner {
         ContainerRunner(initExecutable: try devenvBinary())
     }

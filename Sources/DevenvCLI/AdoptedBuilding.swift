@@ -1,0 +1,107 @@
+import ArgumentParser
+import DevenvBuild
+import DevenvKit
+import DevenvOCI
+import Foundation
+
+/// `devenv build --file Dockerfile [--target STAGE] [--build-arg NAME=VALUE] [--context DIR]`.
+struct DockerfileOptions: ParsableArguments {
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp("Build this Dockerfile instead of the project's manifest (the context is the current directory).", valueName: "PATH"))
+    var file: String?
+
+    @Option(help: ArgumentHelp("With --file: the build context directory.", valueName: "DIR"))
+    var context: String?
+
+    @Option(help: ArgumentHelp("With --file: the stage to build (default: the last).", valueName: "STAGE"))
+    var target: String?
+
+    @Option(name: .customLong("build-arg"), help: ArgumentHelp("With --file: a build argument (NAME alone takes the value from the environment).", valueName: "NAME=VALUE"))
+    var buildArguments: [String] = []
+
+    func validate() throws {
+        if file == nil && (context != nil || target != nil || !buildArguments.isEmpty) {
+            throw ValidationError("--context, --target and --build-arg go with --file")
+        }
+        for argument in buildArguments where argument.isEmpty || argument.hasPrefix("=") {
+            throw ValidationError("--build-arg \(argument): expected NAME=VALUE or NAME")
+        }
+    }
+
+    /// `NAME` alone passes the environment's value, and is dropped when there is none (as docker does).
+    func arguments() -> [String: String] {
+        var values: [String: String] = [:]
+        for argument in buildArguments {
+            if let equals = argument.firstIndex(of: "=") {
+                values[String(argument[..<equals])] = String(argument[argument.index(after: equals)...])
+            } else if let value = ProcessInfo.processInfo.environment[argument] {
+                values[argument] = value
+            }
+        }
+        return values
+    }
+}
+
+/// Builds what a project adopts instead of a devenv.toml: a Dockerfile named with
+/// `--file`, or a `.devcontainer/devcontainer.json`. Returns nil for a devenv.toml project.
+enum AdoptedBuilding {
+    static func build(engine: Engine, options: DockerfileOptions, noCache: Bool, frozen: Bool, explain: Bool) throws -> BuildResult? {
+        let directory = FileManager.default.currentDirectoryPath
+        let executor = RuntimeStepExecutor(store: engine.store)
+        if let file = options.file {
+            if frozen { throw LockError.notLocked("a Dockerfile build") }
+            let context = absolute(options.context ?? directory, in: directory)
+            let source = DockerfileBuild.Source(dockerfile: absolute(file, in: directory), displayPath: file, context: context,
+                                                target: options.target, arguments: options.arguments())
+            let build = DockerfileBuild(engine: engine, source: source, stateDirectory: "\(engine.store.layout.root)/projects/\(Project.id(root: context))",
+                                        tag: Project.imageTag(root: context),
+                                        labels: ["org.opencontainers.image.title": Project.name(root: context), "dev.devenv.project": context])
+            return try run(explain: explain) { events in
+                try build.build(noCache: noCache, executor: executor, onWait: waiting, events: events, warn: warning)
+            }
+        }
+        guard case let .devContainer(root)? = ProjectSource.locate(from: directory) else { return nil }
+        let adopted = try DevContainerProject.load(root: root)
+        if frozen { throw LockError.notLocked("a devcontainer.json project") }
+        return try build(engine: engine, adopted: adopted, noCache: noCache, explain: explain)
+    }
+
+    /// Builds a devcontainer.json project's image, saying what devenv does not adopt.
+    static func build(engine: Engine, adopted: DevContainerProject, noCache: Bool, explain: Bool) throws -> BuildResult {
+        for message in adopted.warnings { warning(message) }
+        for message in adopted.notes { Terminal.note("devenv: note: \(message)") }
+        let executor = RuntimeStepExecutor(store: engine.store)
+        return try run(explain: explain) { events in
+            try adopted.build(engine: engine, noCache: noCache, executor: executor, onWait: waiting, events: events, warn: warning)
+        }
+    }
+
+    /// Progress on a terminal, and a line per rebuilt step (every step with --explain).
+    private static func run(explain: Bool, _ body: ((BuildEvent) -> Void) throws -> BuildResult) throws -> BuildResult {
+        var total = 0
+        return try body { event in
+            switch event {
+            case let .stepStarted(number, steps, summary):
+                total = steps
+                Terminal.progress("[\(number)/\(steps)] \(summary)")
+            case let .stepFinished(outcome):
+                Terminal.endProgress()
+                if explain || outcome.missReason != nil {
+                    Terminal.note(ProjectBuilding.line(outcome, total: total))
+                }
+            }
+        }
+    }
+
+    private static func waiting() {
+        Terminal.note("waiting for another build of this project to finish…")
+    }
+
+    private static func warning(_ message: String) {
+        Terminal.endProgress()
+        Terminal.note("devenv: warning: \(message)")
+    }
+
+    private static func absolute(_ path: String, in directory: String) -> String {
+        path.hasPrefix("/") ? path : "\(directory)/\(path)"
+    }
+}

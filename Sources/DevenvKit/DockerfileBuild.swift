@@ -1,0 +1,259 @@
+import DevenvBuild
+import DevenvDockerfile
+import DevenvManifest
+import DevenvOCI
+import DevenvStore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Builds a Dockerfile's target with devenv's builder: every stage the target needs, in
+/// order, each as a cached build (so `--explain` works per instruction), stages building on
+/// or copying from the ones before. Stage images are named `<name>:<id>-stage-<n>`; the
+/// target gets `tag`.
+public struct DockerfileBuild {
+    public struct Source: Sendable {
+        /// Absolute path of the Dockerfile.
+        public var dockerfile: String
+        /// How messages name it (`Dockerfile`, `docker/dev.Dockerfile`).
+        public var displayPath: String
+        /// Absolute path of the build context directory.
+        public var context: String
+        public var target: String?
+        public var arguments: [String: String]
+
+        public init(dockerfile: String, displayPath: String, context: String, target: String? = nil, arguments: [String: String] = [:]) {
+            self.dockerfile = dockerfile
+            self.displayPath = displayPath
+            self.context = context
+            self.target = target
+            self.arguments = arguments
+        }
+    }
+
+    public let engine: Engine
+    public let source: Source
+    /// Per-project state: stat cache, cache mounts, inline files. Stage `n` keeps its build
+    /// record in `<stateDirectory>-stage-<n>`.
+    public let stateDirectory: String
+    /// The target's name; other stages are named after it.
+    public let tag: String
+    public let labels: [String: String]
+
+    public init(engine: Engine, source: Source, stateDirectory: String, tag: String, labels: [String: String] = [:]) {
+        self.engine = engine
+        self.source = source
+        self.stateDirectory = stateDirectory
+        self.tag = tag
+        self.labels = labels
+    }
+
+    /// Reads and parses the Dockerfile (errors are `ManifestError`s naming its lines).
+    public func parse() throws -> Dockerfile {
+        guard let handle = FileHandle(forReadingAtPath: source.dockerfile) else {
+            throw KitError.invalidArgument("cannot read \(quoted(source.dockerfile)): \(String(cString: strerror(errno)))")
+        }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: Dockerfile.maxFileSize + 1)) ?? Data()
+        return try Dockerfile.parse(Array(data), path: source.displayPath)
+    }
+
+    /// Plans the target: which stages, which steps (bases are resolved in the store).
+    public func plan() throws -> (DockerfilePlan, DockerfileBaseResolver) {
+        let dockerfile = try parse()
+        let resolver = DockerfileBaseResolver(engine: engine, displayPath: source.displayPath)
+        let planner = DockerfilePlanner(dockerfile: dockerfile, options: .init(target: source.target, arguments: source.arguments)) { word in
+            try resolver.image(word).config.config ?? ImageConfig.RunConfig()
+        }
+        return (try planner.plan(), resolver)
+    }
+
+    /// `warn` hears about build arguments nothing used.
+    public func build(noCache: Bool, executor: any StepExecutor, onWait: (() -> Void)? = nil,
+                      events: (BuildEvent) -> Void = { _ in }, warn: (String) -> Void = { _ in }) throws -> BuildResult {
+        let (plan, resolver) = try plan()
+        if !plan.unusedArguments.isEmpty {
+            warn("\(source.displayPath): build arguments not used by any ARG: \(plan.unusedArguments.map { Printable.escape($0) }.joined(separator: ", "))")
+        }
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let statCache = StatCache(path: "\(stateDirectory)/statcache.json")
+        defer { statCache.save() }
+        let context = try DockerfileContext(root: source.context, dockerfile: source.dockerfile, statCache: statCache)
+        var planner = StepPlanner(engine: engine, source: source, stateDirectory: stateDirectory, context: context,
+                                  statCache: statCache, resolver: resolver)
+        let total = plan.stages.reduce(0) { $0 + $1.steps.count }
+        var outcomes: [StepOutcome] = []
+        var image: StoredImage?
+        for stage in plan.stages {
+            let (base, baseName) = try planner.base(of: stage)
+            let steps = try stage.steps.map { try planner.planned($0, in: stage) }
+            let isTarget = stage.index == plan.target.index
+            let request = BuildRequest(base: base, baseName: baseName, steps: steps, tag: isTarget ? tag : "\(tag)-stage-\(stage.index)",
+                                       labels: isTarget ? labels : [:], noCache: noCache,
+                                       stateDirectory: "\(stateDirectory)-stage-\(stage.index)")
+            try FileManager.default.createDirectory(atPath: request.stateDirectory, withIntermediateDirectories: true)
+            let offset = outcomes.count
+            let prefix = plan.stages.count > 1 ? "[\(stage.displayName)] " : ""
+            let result = try Builder(store: engine.store, executor: executor).build(request, onWait: onWait) { event in
+                switch event {
+                case let .stepStarted(number, _, summary):
+                    events(.stepStarted(number: number + offset, total: total, summary: prefix + summary))
+                case let .stepFinished(outcome):
+                    events(.stepFinished(outcome.shifted(by: offset, prefix: prefix)))
+                }
+            }
+            outcomes += result.steps.map { $0.shifted(by: offset, prefix: prefix) }
+            planner.built[stage.index] = (result.image, stage.displayName)
+            image = result.image
+        }
+        guard let image else { throw KitError.invalidArgument("\(source.displayPath): nothing to build") }
+        return BuildResult(image: image, steps: outcomes)
+    }
+}
+
+/// FROM and `COPY --from` images, resolved in the store once per build. A missing image
+/// is reported at the line that names it.
+public final class DockerfileBaseResolver: @unchecked Sendable {
+    let engine: Engine
+    let displayPath: String
+    private var images: [String: StoredImage] = [:]
+
+    init(engine: Engine, displayPath: String) {
+        self.engine = engine
+        self.displayPath = displayPath
+    }
+
+    func image(_ word: Word) throws -> StoredImage {
+        if let image = images[word.value] { return image }
+        let location = "\(displayPath):\(word.location.line):\(word.location.column)"
+        do {
+            let reference = try Reference(parsing: word.value)
+            let image = try engine.resolve(reference)
+            images[word.value] = image
+            return image
+        } catch {
+            throw LocatedError(location: location, underlying: error)
+        }
+    }
+}
+
+/// A failure at a place in a project file (`Dockerfile:3:6`); the underlying error decides
+/// the exit code (an image missing from the store is still "not found").
+public struct LocatedError: Error, CustomStringConvertible, Sendable {
+    public let location: String
+    public let underlying: any Error
+
+    public init(location: String, underlying: any Error) {
+        self.location = location
+        self.underlying = underlying
+    }
+
+    public var description: String { "\(location): \(underlying)" }
+}
+
+/// Turns planned Dockerfile steps into the builder's steps: cache mount directories, the
+/// files of each COPY (from the context, a stage or an image).
+struct StepPlanner {
+    let engine: Engine
+    let source: DockerfileBuild.Source
+    let stateDirectory: String
+    let context: DockerfileContext
+    let statCache: StatCache
+    let resolver: DockerfileBaseResolver
+    /// Built stages by index, with their display names.
+    var built: [Int: (StoredImage, String)] = [:]
+    /// Keeps the snapshots of stages copied from safe from gc until the build ends.
+    private var leases: [Lease] = []
+
+    init(engine: Engine, source: DockerfileBuild.Source, stateDirectory: String, context: DockerfileContext,
+         statCache: StatCache, resolver: DockerfileBaseResolver) {
+        self.engine = engine
+        self.source = source
+        self.stateDirectory = stateDirectory
+        self.context = context
+        self.statCache = statCache
+        self.resolver = resolver
+    }
+
+    func base(of stage: PlannedStage) throws -> (StoredImage, String) {
+        switch stage.base {
+        case let .image(word):
+            return (try resolver.image(word), (try? Reference(parsing: word.value))?.familiar ?? word.value)
+        case .scratch:
+            return (Self.scratch, "scratch")
+        case let .stage(index):
+            guard let (image, name) = built[index] else { throw KitError.invalidArgument("stage \(index) was not built") }
+            return (image, "stage \(name)")
+        }
+    }
+
+    mutating func planned(_ step: DockerfileStep, in stage: PlannedStage) throws -> PlannedStep {
+        let location = "\(source.displayPath):\(step.location.line)"
+        switch step.step {
+        case .runWithArguments:
+            return PlannedStep(step: step.step, cacheMounts: try step.cacheMounts.map(cacheMount), location: location)
+        case let .copyFiles(copy):
+            guard let copySource = step.copy else { return PlannedStep(step: step.step, location: location) }
+            var items: [CopyItem]
+            switch copySource.origin {
+            case .context:
+                items = try context.items(copySource, location: location, keyword: copy.instruction)
+            case let .stage(index):
+                guard let (image, name) = built[index] else { throw KitError.invalidArgument("\(location): stage \(index) was not built") }
+                items = try stageFiles(image, label: name).items(copySource, location: location, keyword: copy.instruction)
+            case let .image(word):
+                let image = try resolver.image(word)
+                items = try stageFiles(image, label: word.value).items(copySource, location: location, keyword: copy.instruction)
+            }
+            items += try DockerfileContext.inlineItems(copySource.inline, directory: "\(stateDirectory)/inline")
+            if items.isEmpty {
+                throw KitError.invalidArgument("\(location): \(copy.instruction): no source files matched \(copy.sources.map { "'\(Printable.escape($0))'" }.joined(separator: ", "))")
+            }
+            if items.count > 1 && !copy.destination.hasSuffix("/") {
+                throw KitError.invalidArgument("\(location): \(copy.instruction): the sources match \(items.count) files, so the destination must be a directory ending in '/'")
+            }
+            return PlannedStep(step: step.step, inputs: items.flatMap { $0.entries.map(\.input) }, location: location, copyItems: items)
+        default:
+            return PlannedStep(step: step.step, location: location)
+        }
+    }
+
+    private mutating func stageFiles(_ image: StoredImage, label: String) throws -> DockerfileStageFiles {
+        let (lowerDirs, lease) = try engine.store.mount(image)
+        leases.append(lease)
+        return DockerfileStageFiles(view: LayerView(lowerDirs: lowerDirs), label: label, statCache: statCache)
+    }
+
+    /// A project-private host directory per cache id, shared by all stages.
+    private func cacheMount(_ spec: CacheMountSpec) throws -> StepExecution.CacheMount {
+        let host = "\(stateDirectory)/cache/\(Digest.sha256(Data(spec.id.utf8)).encoded.prefix(16))"
+        try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
+        if spec.uid != nil || spec.gid != nil, geteuid() == 0 {
+            chown(host, spec.uid ?? 0, spec.gid ?? 0)
+        }
+        if let mode = spec.mode { chmod(host, mode_t(mode)) }
+        return StepExecution.CacheMount(hostPath: host, containerPath: spec.target)
+    }
+
+    /// `FROM scratch`: an image with no layers and an empty configuration.
+    static let scratch: StoredImage = {
+        let config = ImageConfig(platform: .host, config: ImageConfig.RunConfig(), diffIDs: [], history: [])
+        let configData = OCIDocument.encode(config)
+        let manifest = ImageManifest(config: Descriptor(mediaType: MediaType.imageConfig, digest: Digest.sha256(configData), size: Int64(configData.count)), layers: [])
+        let manifestData = OCIDocument.encode(manifest)
+        let descriptor = Descriptor(mediaType: MediaType.imageManifest, digest: Digest.sha256(manifestData), size: Int64(manifestData.count))
+        return StoredImage(name: "scratch", manifestDescriptor: descriptor, manifest: manifest, config: config)
+    }()
+}
+
+extension StepOutcome {
+    /// The outcome numbered within a larger build (stages, or a base under the project's steps).
+    func shifted(by offset: Int, prefix: String = "") -> StepOutcome {
+        var outcome = self
+        outcome.number += offset
+        outcome.summary = prefix + summary
+        if case let .earlierStepRebuilt(number)? = missReason { outcome.missReason = .earlierStepRebuilt(number + offset) }
+        return outcome
+    }
+}

@@ -1,0 +1,74 @@
+import DevenvBuild
+import DevenvManifest
+import DevenvOCI
+import DevenvStore
+import Foundation
+
+/// `[base] dockerfile = "…"` in a devenv.toml (and `build.dockerfile` in a devcontainer.json):
+/// the Dockerfile's target is built first (its stages cached like any steps), then the
+/// project's own steps run on top of it as one more cached build.
+enum DockerfileProjectBuild {
+    static func notLockable(_ project: Project) -> KitError {
+        KitError.invalidArgument("\(project.displayPath): [base] is built from a Dockerfile, which has no lock yet; pin its FROM images by digest (FROM image@sha256:…) to make the base reproducible")
+    }
+
+    static func unsupported(_ command: String, _ project: Project) -> KitError {
+        KitError.invalidArgument("\(project.displayPath): `\(command)` does not support a [base] built from a Dockerfile yet; `devenv build --explain` says what would run")
+    }
+
+    static func source(_ base: Manifest.DockerfileBase, root: String) -> DockerfileBuild.Source {
+        var arguments: [String: String] = [:]
+        for argument in base.args { arguments[argument.name] = argument.value }
+        return DockerfileBuild.Source(dockerfile: "\(root)/\(base.path.value)", displayPath: base.path.value,
+                                      context: base.context.map { "\(root)/\($0.value)" } ?? root,
+                                      target: base.target?.value, arguments: arguments)
+    }
+
+    /// Builds `dockerfile`'s target, then the request `top` makes for it; outcomes and
+    /// progress are numbered across both.
+    static func stacked(_ dockerfile: DockerfileBuild, engine: Engine, noCache: Bool, executor: any StepExecutor, onWait: (() -> Void)?,
+                        events: (BuildEvent) -> Void, warn: (String) -> Void, topSteps: Int,
+                        top: (StoredImage) throws -> BuildRequest) throws -> BuildResult {
+        let planned = (try? dockerfile.plan().0.stages.reduce(0) { $0 + $1.steps.count }) ?? 0
+        let base = try dockerfile.build(noCache: noCache, executor: executor, onWait: onWait, events: { event in
+            if case let .stepStarted(number, _, summary) = event {
+                events(.stepStarted(number: number, total: planned + topSteps, summary: summary))
+            } else {
+                events(event)
+            }
+        }, warn: warn)
+        let request = try top(base.image)
+        let offset = base.steps.count
+        let result = try Builder(store: engine.store, executor: executor).build(request, onWait: onWait) { event in
+            switch event {
+            case let .stepStarted(number, total, summary):
+                events(.stepStarted(number: number + offset, total: total + offset, summary: summary))
+            case let .stepFinished(outcome):
+                events(.stepFinished(outcome.shifted(by: offset)))
+            }
+        }
+        return BuildResult(image: result.image, steps: base.steps + result.steps.map { $0.shifted(by: offset) })
+    }
+}
+
+extension ProjectBuild {
+    func buildOnDockerfile(options: Options, executor: any StepExecutor, onWait: (() -> Void)?, events: (BuildEvent) -> Void) throws -> BuildResult {
+        guard let dockerfile = project.manifest.base.dockerfile else { throw DockerfileProjectBuild.notLockable(project) }
+        if options.frozen {
+            throw LockError(message: DockerfileProjectBuild.notLockable(project).description)
+        }
+        let build = DockerfileBuild(engine: engine, source: DockerfileProjectBuild.source(dockerfile, root: project.root),
+                                    stateDirectory: stateDirectory, tag: "\(project.imageTag)-dockerfile")
+        return try DockerfileProjectBuild.stacked(build, engine: engine, noCache: options.noCache, executor: executor, onWait: onWait,
+                                                  events: events, warn: { _ in }, topSteps: project.manifest.steps.count) { image in
+            try request(options: options, base: (image, dockerfile.path.value))
+        }
+    }
+}
+
+extension LockError {
+    /// `--frozen` for a build that has no lock file (a Dockerfile or devcontainer.json base).
+    public static func notLocked(_ what: String) -> LockError {
+        LockError(message: "--frozen: \(what) has no lock; pin its images by digest (image@sha256:…) to make it reproducible")
+    }
+}
