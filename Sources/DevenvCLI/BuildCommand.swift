@@ -59,7 +59,8 @@ struct BuildCommand: ParsableCommand {
 /// of every miss when asked for (and always for steps that ran, in one line each).
 enum ProjectBuilding {
     static func build(engine: Engine, project: Project, options: ProjectBuild.Options, explain: Bool) throws -> ProjectBuild.Outcome {
-        let build = ProjectBuild(engine: engine, project: project)
+        var build = ProjectBuild(engine: engine, project: project)
+        DistroProgress.configure(&build)
         let executor = RuntimeStepExecutor(store: engine.store)
         var total = project.manifest.steps.count
         let transfers = TransferView(verb: "pull")
@@ -133,7 +134,9 @@ struct LockCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let project = try Project.load(from: FileManager.default.currentDirectoryPath)
-            let lock = try ProjectBuild(engine: try global.engine(), project: project).lock()
+            var build = ProjectBuild(engine: try global.engine(), project: project)
+            DistroProgress.configure(&build)
+            let lock = try build.lock()
             Terminal.print("locked \(lock.base) at \(lock.baseDigest)")
         }
     }

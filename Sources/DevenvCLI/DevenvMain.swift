@@ -14,6 +14,7 @@ struct Devenv: ParsableCommand {
         subcommands: [
             BuildCommand.self, RunCommand.self, ShellCommand.self, StatusCommand.self, LockCommand.self, ImageCommand.self, GCCommand.self, DoctorCommand.self, LayerCommand.self,
             PullCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self,
+            InitCommand.self,
         ]
     )
 }

@@ -25,6 +25,9 @@ public struct ProjectBuild {
 
     public let engine: Engine
     public let project: Project
+    /// How a `[base] distro` bootstrap shows its progress.
+    public var bootstrapOutput: DistroBootstrapper.Output = .log
+    public var bootstrapEvents: (DistroBootstrapEvent) -> Void = { _ in }
 
     public init(engine: Engine, project: Project) {
         self.engine = engine
@@ -100,7 +103,7 @@ public struct ProjectBuild {
     public func status() throws -> Status {
         if project.manifest.base.dockerfile != nil { throw DockerfileProjectBuild.unsupported("devenv status", project) }
         let lock = try Lockfile.load(path: project.lockPath)
-        let lockState: Status.LockState = lock == nil ? .missing : (lock?.base == baseText.value ? .current : .stale)
+        let lockState: Status.LockState = lock == nil ? .missing : (lock.map(lockIsCurrent) == true ? .current : .stale)
         let request = try request(options: Options(), recordLock: false)
         let builder = Builder(store: engine.store, executor: NoExecutor())
         let keys = Builder.cacheKeys(request)
@@ -168,7 +171,7 @@ public struct ProjectBuild {
     /// `base`: an already built base (a Dockerfile's target) instead of `[base] image`.
     public func request(options: Options, recordLock: Bool = true, base prebuilt: (StoredImage, String)? = nil) throws -> BuildRequest {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let (base, baseName) = try prebuilt ?? resolveBase(frozen: options.frozen, recordLock: recordLock)
+        let (base, baseName) = try prebuilt ?? resolveBase(frozen: options.frozen, rebuild: options.noCache, recordLock: recordLock)
         let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory).plan()
         var labels = [
             "org.opencontainers.image.title": project.name,
@@ -196,10 +199,11 @@ public struct ProjectBuild {
 
     /// The base image to build on. With a current lock the locked digest wins over wherever
     /// the tag points now; without one the tag is resolved and the lock written.
-    func resolveBase(frozen: Bool, recordLock: Bool = true) throws -> (StoredImage, String) {
+    func resolveBase(frozen: Bool, rebuild: Bool = false, recordLock: Bool = true) throws -> (StoredImage, String) {
+        if let resolver = distroResolver() { return try resolver.resolve(frozen: frozen, rebuild: rebuild, recordLock: recordLock) }
         let reference = try baseReference()
         let lock = try Lockfile.load(path: project.lockPath)
-        let current = lock.map { $0.base == baseText.value } ?? false
+        let current = lock.map(lockIsCurrent) ?? false
         if frozen && !current {
             throw LockError(message: lock == nil
                 ? "\(project.displayPath): --frozen: there is no .devenv/devenv.lock\nhint: run `devenv lock` and commit .devenv/devenv.lock"
@@ -216,10 +220,19 @@ public struct ProjectBuild {
     /// `devenv lock`: resolve the base anew and record it.
     public func lock() throws -> Lockfile {
         if project.manifest.base.dockerfile != nil { throw DockerfileProjectBuild.notLockable(project) }
+        if let resolver = distroResolver() { return try resolver.lock() }
         let image = try engine.resolve(try baseReference())
         let lock = Lockfile(base: baseText.value, baseDigest: image.manifestDescriptor.digest)
         try writeLock(lock)
         return lock
+    }
+
+    private func distroResolver() -> DistroBaseResolver? {
+        guard let distro = project.manifest.base.distro else { return nil }
+        var bootstrapper = DistroBootstrapper(store: engine.store)
+        bootstrapper.output = bootstrapOutput
+        bootstrapper.events = bootstrapEvents
+        return DistroBaseResolver(engine: engine, project: project, distro: distro, bootstrapper: bootstrapper)
     }
 
     private func writeLock(_ lock: Lockfile) throws {

@@ -49,17 +49,25 @@ public struct Manifest: Equatable, Sendable {
 }
 
 extension Manifest {
-    /// `[base]`: what the environment starts from: an image, or a Dockerfile's target stage.
+    /// `[base]`: what the environment starts from (exactly one of): an image, a distribution
+    /// devenv bootstraps itself, or a Dockerfile's target stage.
     public struct Base: Equatable, Sendable {
         /// `NAME[:TAG][@DIGEST]`, checked only syntactically here; the Kit layer parses it as
         /// an OCI reference and reports its errors at `image.location`.
         public var image: Located<String>?
+        /// A base bootstrapped from a distribution's package archive.
+        public var distro: Distro?
         /// A base built from a Dockerfile in the project.
         public var dockerfile: DockerfileBase?
         public var location: SourceLocation
 
         public init(image: Located<String>, location: SourceLocation) {
             self.image = image
+            self.location = location
+        }
+
+        public init(distro: Distro, location: SourceLocation) {
+            self.distro = distro
             self.location = location
         }
 

@@ -42,5 +42,5 @@ import Testing
         #expect(manifestError(source)?.description == ".devenv/devenv.toml:\(expected)", "\(source)")
     }
     // The image-only message is unchanged.
-    #expect(manifestError("[base]\n")?.description == ".devenv/devenv.toml:1:1: error: base: missing required key 'image'")
+    #expect(manifestError("[base]\n")?.description == ".devenv/devenv.toml:1:1: error: base: missing required key 'image' (or 'distro' or 'dockerfile')")
 }

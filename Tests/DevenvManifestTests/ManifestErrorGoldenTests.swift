@@ -56,13 +56,13 @@ import Testing
 
 @Test func emptyFileNeedsBase() throws {
     let error = try #require(manifestError(""))
-    #expect(error.description == ".devenv/devenv.toml:1:1: error: missing required table [base] (with image = \"NAME[:TAG]\")")
+    #expect(error.description == ".devenv/devenv.toml:1:1: error: missing required table [base] (with image = \"NAME[:TAG]\" or distro = \"debian:bookworm\")")
     #expect(error.render().hasSuffix(" 1 | \n   | ^"))
 }
 
 @Test func missingImage() throws {
     let error = try #require(manifestError("[base]\n"))
-    #expect(error.description == ".devenv/devenv.toml:1:1: error: base: missing required key 'image'")
+    #expect(error.description == ".devenv/devenv.toml:1:1: error: base: missing required key 'image' (or 'distro' or 'dockerfile')")
 }
 
 @Test func wrongTypes() throws {

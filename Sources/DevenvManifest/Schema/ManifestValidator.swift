@@ -27,16 +27,29 @@ struct ManifestValidator {
 
     private mutating func readBase(_ entry: TOMLEntry?) -> Manifest.Base? {
         guard let entry else {
-            report("missing required table [base] (with image = \"NAME[:TAG]\")", at: .start)
+            report("missing required table [base] (with image = \"NAME[:TAG]\" or distro = \"debian:bookworm\")", at: .start)
             return nil
         }
         let path = FieldPath.root.key("base")
         guard let table = table(entry, path: path) else { return nil }
-        checkKeys(table, allowed: ["image", "dockerfile", "context", "target", "args"], context: "[base]")
-        if ["dockerfile", "context", "target", "args"].contains(where: { table[$0] != nil }) {
+        let dockerfileKeys = ["dockerfile", "context", "target", "args"]
+        checkKeys(table, allowed: ["image", "distro"] + Self.distroOptions + dockerfileKeys, context: "[base]")
+        let usesDistro = table["distro"] != nil || Self.distroOptions.contains { table[$0] != nil }
+        if let dockerfile = dockerfileKeys.lazy.compactMap({ table[$0] }).first {
+            if usesDistro {
+                report("\(path): give only one of 'image', 'distro' or 'dockerfile'", at: dockerfile.keyLocation, width: dockerfile.keyWidth)
+                return nil
+            }
             return readDockerfileBase(table, path: path, node: entry.node)
         }
-        guard let imageEntry = required("image", in: table, path: path, at: entry.node) else { return nil }
+        if table["distro"] != nil || (table["image"] == nil && usesDistro) {
+            return readDistroBase(table, entry: entry, path: path)
+        }
+        rejectDistroOptions(table, path: path)
+        guard let imageEntry = table["image"] else {
+            report("missing required key 'image' (or 'distro' or 'dockerfile')", path: path, at: entry.node)
+            return nil
+        }
         guard let image = string(imageEntry, path: path.key("image")) else { return nil }
         guard check(image, path: path.key("image"), ValueRules.imageProblem) else { return nil }
         return Manifest.Base(image: image, location: entry.node.location)

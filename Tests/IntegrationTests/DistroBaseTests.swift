@@ -1,0 +1,158 @@
+@testable import DevenvTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `[base] distro`: devenv bootstraps Debian itself with mmdebstrap from the host's mirror
+/// (the only network these tests use), caches it as an ordinary image, locks it, and package
+/// steps on it reuse apt's downloads. Each bootstrap takes 20-60 s, so the suite shares one
+/// project where it can.
+@Suite(.serialized, .enabled(if: Requirement.rootAndPrograms("mmdebstrap")))
+struct DistroBaseTests {
+    static func manifest(packages: [String], variant: String? = nil) -> String {
+        """
+        [base]
+        distro = "debian:bookworm"
+        \(variant.map { "variant = \"\($0)\"" } ?? "")
+
+        [[step]]
+        packages = [\(packages.map { "\"\($0)\"" }.joined(separator: ", "))]
+
+        [[step]]
+        run = "hello > /greeting"
+        """
+    }
+
+    static func getLines(_ output: String) -> [String] {
+        output.split(separator: "\n").map(String.init).filter { $0.hasPrefix("Get:") }
+    }
+
+    @Test func bootstrapCacheLockPackagesAndReproducibility() throws {
+        try Requirement.require(root: true, programs: ["mmdebstrap"])
+        let project = try DistroProject(manifest: Self.manifest(packages: ["hello"]))
+
+        // Cold: bootstrapped (one summary line, not a terminal), stored, locked.
+        let cold = try project.devenv(["build"])
+        #expect(cold.succeeded, "\(cold.stderr)")
+        #expect(cold.stderr.contains("bootstrapped debian:bookworm (minbase) from http"), "\(cold.stderr)")
+        let base = try #require(try project.baseImage())
+        #expect(base.hasPrefix("localhost/devenv-base/debian:bookworm-"))
+        try checkBaseImage(project, base)
+        let lock = try #require(project.read(".devenv/devenv.lock"))
+        #expect(lock.contains("distro = \"debian:bookworm\"\nvariant = \"minbase\"\nmirror = \"http"))
+        let baseDigest = try #require(try project.inspect(base)["digest"] as? String)
+        #expect(lock.contains("digest = \"\(baseDigest)\""))
+        let firstGets = Self.getLines(cold.stderr)
+        #expect(firstGets.contains { $0.contains(" Packages") } && firstGets.contains { $0.contains(" hello ") })
+
+        // Warm: nothing bootstrapped, nothing run.
+        let warm = try project.devenv(["build", "--json"])
+        #expect(warm.succeeded && !warm.stderr.contains("bootstrap"), "\(warm.stderr)")
+        #expect(!warm.stdout.contains("\"cached\" : false"))
+
+        try addingAPackageDownloadsOnlyThatPackage(project, firstGets: firstGets)
+        try anUnknownPackageNamesTheStep(project)
+        try frozenLockAndIdenticalRebootstrap(project, baseDigest: baseDigest)
+        try rootlessBootstrapGivesTheSameBase(baseDigest: baseDigest)
+    }
+
+    /// An ordinary OCI image: one zstd layer, PATH and bash, made at SOURCE_DATE_EPOCH.
+    private func checkBaseImage(_ project: DistroProject, _ base: String) throws {
+        let inspected = try project.inspect(base)
+        let config = try #require(inspected["config"] as? [String: Any])
+        let run = try #require(config["config"] as? [String: Any])
+        #expect(run["Cmd"] as? [String] == ["/bin/bash"])
+        #expect((run["Env"] as? [String])?.contains { $0.hasPrefix("PATH=") } == true)
+        #expect(config["created"] as? String == "2023-11-14T22:13:20Z")
+        let layers = (inspected["manifest"] as? [String: Any])?["layers"] as? [[String: Any]]
+        #expect(layers?.count == 1)
+        let archive = project.scratch.file("base.tar")
+        let exported = try project.devenv(["image", "export", base, "-o", archive])
+        #expect(exported.succeeded, "\(exported.stderr)")
+        if Requirement.hasProgram("skopeo") {
+            let skopeo = try DevenvProcess.run("skopeo", ["inspect", "oci-archive:\(archive)"])
+            #expect(skopeo.succeeded && skopeo.stdout.contains("\"Architecture\""), "\(skopeo.stderr)")
+        }
+    }
+
+    /// apt's lists and downloads live on cache mounts: the rebuild fetches only the new
+    /// package (and its dependencies), not the index or `hello` again.
+    private func addingAPackageDownloadsOnlyThatPackage(_ project: DistroProject, firstGets: [String]) throws {
+        try project.write(".devenv/devenv.toml", Self.manifest(packages: ["hello", "sl"]))
+        let rebuilt = try project.devenv(["build"])
+        #expect(rebuilt.succeeded, "\(rebuilt.stderr)")
+        let gets = Self.getLines(rebuilt.stderr)
+        #expect(gets.contains { $0.contains(" sl ") }, "\(gets)")
+        #expect(!gets.contains { $0.contains(" hello ") || $0.contains(" Packages") || $0.contains("Translation") }, "\(gets)")
+        #expect(gets.count < firstGets.count)
+        #expect(!rebuilt.stderr.contains("bootstrapped"))
+    }
+
+    /// apt's own message comes first; devenv's line names the step and the manifest line.
+    private func anUnknownPackageNamesTheStep(_ project: DistroProject) throws {
+        try project.write(".devenv/devenv.toml", Self.manifest(packages: ["hello", "no-such-package-devenv"]))
+        let failed = try project.devenv(["build"])
+        #expect(failed.status == 68)
+        let apt = try #require(failed.stderr.range(of: "E: Unable to locate package no-such-package-devenv"), "\(failed.stderr)")
+        let devenv = try #require(failed.stderr.range(of: "devenv: error: .devenv/devenv.toml:6: build step 1 failed with exit status 100"), "\(failed.stderr)")
+        #expect(apt.upperBound < devenv.lowerBound)
+        try project.write(".devenv/devenv.toml", Self.manifest(packages: ["hello", "sl"]))
+    }
+
+    /// `--frozen` accepts the current lock and rejects a changed input; rebuilding the base
+    /// from the same archive gives the very same image, so even `--frozen --no-cache`
+    /// (which bootstraps again) passes.
+    private func frozenLockAndIdenticalRebootstrap(_ project: DistroProject, baseDigest: String) throws {
+        let frozen = try project.devenv(["build", "--frozen"])
+        #expect(frozen.succeeded, "\(frozen.stderr)")
+
+        try project.write(".devenv/devenv.toml", Self.manifest(packages: ["hello", "sl"], variant: "buildd"))
+        let stale = try project.devenv(["build", "--frozen"])
+        #expect(stale.status == 67)
+        #expect(stale.stderr.contains(".devenv/devenv.lock is stale (variant 'minbase' -> 'buildd')"), "\(stale.stderr)")
+        try project.write(".devenv/devenv.toml", Self.manifest(packages: ["hello", "sl"]))
+
+        let again = try project.devenv(["build", "--frozen", "--no-cache"])
+        #expect(again.succeeded, "\(again.stderr)")
+        #expect(again.stderr.contains("bootstrapped debian:bookworm"))
+        #expect(try project.inspect(try #require(try project.baseImage()))["digest"] as? String == baseDigest)
+    }
+
+    /// mmdebstrap's unshare mode as an unprivileged user builds the identical base.
+    private func rootlessBootstrapGivesTheSameBase(baseDigest: String) throws {
+        guard let user = getpwnam("devenv-test") else {
+            if Requirement.onCI { Issue.record("user devenv-test is missing (.ci/prepare-host creates it)") }
+            return
+        }
+        let uid = user.pointee.pw_uid, gid = user.pointee.pw_gid
+        let project = try DistroProject(manifest: "[base]\ndistro = \"debian:bookworm\"\n", label: "devenv-distro-rootless")
+        guard chown(project.scratch.path, uid, gid) == 0, chown(project.root, uid, gid) == 0,
+              chown("\(project.root)/.devenv", uid, gid) == 0 else {
+            Issue.record("chown for the rootless test failed: errno \(errno)")
+            return
+        }
+        let result = try DevenvProcess.run("/usr/bin/setpriv", [
+            "--reuid=\(uid)", "--regid=\(gid)", "--init-groups", "/usr/bin/env", "-i", "HOME=\(project.scratch.path)",
+            "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DEVENV_HOME=\(project.store)", DevenvProcess.binary, "build",
+        ], directory: project.root)
+        #expect(result.succeeded, "\(result.stderr)")
+        #expect(result.stderr.contains("bootstrapped debian:bookworm"))
+        let lock = project.read(".devenv/devenv.lock") ?? ""
+        #expect(lock.contains("digest = \"\(baseDigest)\""), "\(lock)")
+    }
+
+    @Test func anUnreachableMirrorFailsWithItsLog() throws {
+        try Requirement.require(root: true, programs: ["mmdebstrap"])
+        // Port 9 (discard) on loopback: nothing listens, apt fails at once.
+        let project = try DistroProject(manifest: "[base]\ndistro = \"debian:bookworm\"\nmirror = \"http://127.0.0.1:9/debian\"\n")
+        let failed = try project.devenv(["build"])
+        #expect(failed.status == 125)
+        #expect(failed.stderr.contains("devenv: error: bootstrap debian:bookworm (minbase, from http://127.0.0.1:9/debian): mmdebstrap failed (exit status"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("--- last lines of \(project.store)/distro/bootstrap-"))
+        #expect(failed.stderr.contains("hint: check that http://127.0.0.1:9/debian serves suite 'bookworm'"))
+        #expect(try project.baseImage() == nil)
+        #expect(project.read(".devenv/devenv.lock") == nil)
+    }
+}
