@@ -36,6 +36,11 @@ public struct PlannedStep: Sendable {
     public var location: String
     /// For `copyFiles` steps: the sources, each with its files.
     public var copyItems: [CopyItem]
+    /// What progress and messages call the step, when the step's own summary says too much
+    /// (a package step is a generated installer script: "packages git make" reads better).
+    public var displaySummary: String?
+
+    public var summary: String { displaySummary ?? step.summary }
 
     public init(step: BuildStep, inputs: [BuildInput] = [], files: [CopyFile] = [], cacheMounts: [StepExecution.CacheMount] = [], location: String,
                 copyItems: [CopyItem] = []) {

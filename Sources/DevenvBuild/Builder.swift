@@ -77,7 +77,7 @@ public struct Builder {
         for (index, planned) in request.steps.enumerated() {
             let number = index + 1
             let started = Date()
-            events(.stepStarted(number: number, total: request.steps.count, summary: planned.step.summary))
+            events(.stepStarted(number: number, total: request.steps.count, summary: planned.summary))
             let parent = state.key
             state.key = CacheKey.step(parent: parent, step: planned.step, inputs: planned.inputs)
             let current = BuildRecord.Step(key: state.key, parent: parent, step: planned.step, inputs: planned.inputs, location: planned.location)
@@ -94,7 +94,7 @@ public struct Builder {
                 rebuiltBefore = number
             }
             apply(entry, to: &state)
-            let outcome = StepOutcome(number: number, summary: planned.step.summary, location: planned.location, key: state.key,
+            let outcome = StepOutcome(number: number, summary: planned.summary, location: planned.location, key: state.key,
                                       missReason: reason, seconds: Date().timeIntervalSince(started))
             outcomes.append(outcome)
             events(.stepFinished(outcome))
@@ -165,7 +165,7 @@ public struct Builder {
             user: state.run.user, lowerDirs: lowerDirs, upperDir: upper, workDir: work,
             cacheMounts: planned.cacheMounts, network: network))
         guard status == 0 else {
-            throw BuildError.stepFailed(number: number, location: planned.location, summary: planned.step.summary, status: status)
+            throw BuildError.stepFailed(number: number, location: planned.location, summary: planned.summary, status: status)
         }
         let layer = try commitLayer(from: upper, overlay: true, number: number, location: planned.location)
         // The upper directory already is the new layer in snapshot form; keep it instead of

@@ -36,8 +36,10 @@ struct BuildPlanner {
             case let .packages(packages):
                 let names = packages.map(\.value)
                 let mounts = PackageInstaller.cacheDirectories
-                planned.append(PlannedStep(step: .run(command: PackageInstaller.command(installing: names), cacheMounts: mounts, network: .host),
-                                           cacheMounts: cacheMounts(mounts), location: location))
+                var step = PlannedStep(step: .run(command: PackageInstaller.command(installing: names), cacheMounts: mounts, network: .host),
+                                       cacheMounts: cacheMounts(mounts), location: location)
+                step.displaySummary = "packages " + names.joined(separator: " ")
+                planned.append(step)
             case let .copy(copy):
                 let destination = copy.destination?.value ?? (workdir.hasSuffix("/") ? workdir : workdir + "/")
                 let files = try copyFiles(copy.sources, destination: destination, location: location)

@@ -117,7 +117,7 @@ public struct ProjectBuild {
             let current = BuildRecord.Step(key: keys[index], parent: parent, step: planned.step, inputs: planned.inputs, location: planned.location)
             let reason = Explainer.reason(index: index, current: current, base: (request.baseName, request.base.manifestDescriptor.digest),
                                           previous: previous, rebuiltBefore: pending.last?.number, noCache: false)
-            pending.append(Status.PendingStep(number: index + 1, location: planned.location, summary: planned.step.summary, reason: reason.description))
+            pending.append(Status.PendingStep(number: index + 1, location: planned.location, summary: planned.summary, reason: reason.description))
         }
         let built = (try? engine.store.image(project.imageTag)) != nil
         return Status(project: project.root, manifest: project.displayPath, image: project.imageTag, base: request.baseName,

@@ -56,7 +56,7 @@ import Testing
         try SeccompCompiler.compile(try SeccompProfile.dockerDefault(capabilities: .dockerDefault))
     }
 
-    @Test(.enabled(if: Requirement.isRoot || Requirement.isCI, "\(rootRequired)"))
+    @Test(.enabled(if: Requirement.isRoot || Requirement.isCI, "needs root (setpriv reduces the bounding set to Docker's capabilities)"))
     func filterColumnMatchesThePlanAndDiffersFromControl() throws {
         try #require(Requirement.isRoot, "\(Self.rootRequired)")
         try #require(Requirement.canBuildProbe, "cc -static cannot build the probe (install libc6-dev)")
@@ -90,7 +90,7 @@ import Testing
     }
 
     /// F3: what /proc/self/status shows inside the filter with Docker's capabilities.
-    @Test(.enabled(if: Requirement.isRoot || Requirement.isCI, "\(rootRequired)"))
+    @Test(.enabled(if: Requirement.isRoot || Requirement.isCI, "needs root (setpriv reduces the bounding set to Docker's capabilities)"))
     func processStateUnderTheFilter() throws {
         try #require(Requirement.isRoot, "\(Self.rootRequired)")
         let program = try filter()
