@@ -13,7 +13,10 @@ struct InitCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     @Option(help: ArgumentHelp("The template (default: \(ProjectTemplate.defaultName)).", valueName: "NAME"))
-    var template: String = ProjectTemplate.defaultName
+    var template: String?
+
+    @Flag(help: "Convert the project's .devcontainer/devcontainer.json instead of using a template.")
+    var fromDevcontainer = false
 
     @Flag(help: "Replace an existing .devenv/devenv.toml.")
     var force = false
@@ -25,7 +28,8 @@ struct InitCommand: ParsableCommand {
     var directory: String?
 
     func validate() throws {
-        if !list, ProjectTemplate.named(template) == nil {
+        if fromDevcontainer && template != nil { throw ValidationError("--from-devcontainer and --template exclude each other") }
+        if !list, let template, ProjectTemplate.named(template) == nil {
             throw ValidationError("no template '\(Printable.escape(template))'; choose one of: \(ProjectTemplate.all.map(\.name).joined(separator: ", "))")
         }
     }
@@ -38,7 +42,13 @@ struct InitCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw KitError.invalidArgument("'\(Printable.escape(target))' is not a directory")
             }
-            let chosen = ProjectTemplate.named(template)!
+            if fromDevcontainer {
+                let path = try DevContainerConverter.write(root: target, force: force)
+                if global.json { return Terminal.printJSON(["manifest": path, "from": "devcontainer.json"]) }
+                Terminal.print("created \(Printable.escape(path)) from .devcontainer/devcontainer.json")
+                return
+            }
+            let chosen = ProjectTemplate.named(template ?? ProjectTemplate.defaultName)!
             let path = try ProjectInitializer.initialize(directory: target, template: chosen, force: force)
             if global.json { return Terminal.printJSON(["manifest": path, "template": chosen.name]) }
             Terminal.print("created \(Printable.escape(path)) from template '\(chosen.name)': \(chosen.summary)")

@@ -33,6 +33,27 @@ import Testing
         #expect(project.read(".devenv/devenv.toml")?.contains("distro = \"debian:bookworm\"") == true)
     }
 
+    @Test func convertsADevcontainer() throws {
+        let project = try DistroProject(label: "devenv-init")
+        try project.write(".devcontainer/devcontainer.json", """
+        {
+          // comments and trailing commas, as VS Code writes them
+          "image": "busybox:it",
+          "containerEnv": { "FOO": "bar" },
+          "postCreateCommand": "make setup",
+        }
+        """)
+        let both = try project.devenv(["init", "--from-devcontainer", "--template", "python"])
+        #expect(both.status == 64)
+        let converted = try project.devenv(["init", "--from-devcontainer"])
+        #expect(converted.succeeded, "\(converted.stderr)")
+        let manifest = project.read(".devenv/devenv.toml") ?? ""
+        #expect(manifest.contains("image = \"busybox:it\""))
+        #expect(manifest.contains("FOO = \"bar\""))
+        #expect(manifest.contains("post-create = \"make setup\""))
+        #expect(try project.devenv(["init", "--from-devcontainer"]).status == 125, "no overwrite without --force")
+    }
+
     @Test func refusesToOverwriteWithoutForce() throws {
         let project = try DistroProject(label: "devenv-init")
         try project.write(".devenv/devenv.toml", "# mine\n")
