@@ -28,8 +28,6 @@ public struct BuildRequest: Sendable {
 public struct PlannedStep: Sendable {
     public var step: BuildStep
     public var inputs: [BuildInput]
-    /// For copy steps: what to put where.
-    public var files: [CopyFile]
     /// For run steps: host directories backing the step's cache mounts.
     public var cacheMounts: [StepExecution.CacheMount]
     /// `.devenv/devenv.toml:12`
@@ -42,29 +40,13 @@ public struct PlannedStep: Sendable {
 
     public var summary: String { displaySummary ?? step.summary }
 
-    public init(step: BuildStep, inputs: [BuildInput] = [], files: [CopyFile] = [], cacheMounts: [StepExecution.CacheMount] = [], location: String,
+    public init(step: BuildStep, inputs: [BuildInput] = [], cacheMounts: [StepExecution.CacheMount] = [], location: String,
                 copyItems: [CopyItem] = []) {
         self.step = step
         self.inputs = inputs
-        self.files = files
         self.cacheMounts = cacheMounts
         self.location = location
         self.copyItems = copyItems
-    }
-}
-
-/// One file system object a copy step places into the image.
-public struct CopyFile: Sendable, Hashable {
-    /// Absolute host path.
-    public var source: String
-    /// Absolute path inside the image.
-    public var destination: String
-    public var input: BuildInput
-
-    public init(source: String, destination: String, input: BuildInput) {
-        self.source = source
-        self.destination = destination
-        self.input = input
     }
 }
 

@@ -126,10 +126,11 @@ public struct Builder {
             run.workingDir = ConfigEditor.resolve(path, from: run.workingDir)
         case let .user(user):
             run.user = user
-        case .copy:
-            let root = "\(scratch)/copy-\(number)"
-            try CopyStager.stage(planned.files, into: root, number: number, location: planned.location)
-            layer = try commitLayer(from: root, overlay: false, number: number, location: planned.location)
+        case let .copy(sources, destination):
+            // The same image-aware staging as a Dockerfile COPY: destinations resolve through
+            // the image's symlinks and existing parent directories keep their metadata.
+            let copy = FileCopy(instruction: "copy", sources: sources, destination: destination)
+            layer = try copyFiles(planned, copy: copy, number: number, state: state, scratch: scratch)
         case let .run(command, _, network):
             layer = try runStep(planned, command: command, network: network, number: number, state: state, scratch: scratch)
         case let .runWithArguments(command, arguments, _, network):

@@ -42,9 +42,9 @@ struct BuildPlanner {
                 planned.append(step)
             case let .copy(copy):
                 let destination = copy.destination?.value ?? (workdir.hasSuffix("/") ? workdir : workdir + "/")
-                let files = try copyFiles(copy.sources, destination: destination, location: location)
+                let items = try copyItems(copy.sources, location: location)
                 planned.append(PlannedStep(step: .copy(sources: copy.sources.map(\.value), destination: destination),
-                                           inputs: files.map(\.input), files: files, location: location))
+                                           inputs: items.flatMap { $0.entries.map(\.input) }, location: location, copyItems: items))
             case let .env(variables):
                 planned.append(PlannedStep(step: .env(variables.map { EnvironmentVariable(name: $0.name, value: $0.value) }), location: location))
             case let .workdir(path):
@@ -85,12 +85,11 @@ struct BuildPlanner {
 
     // MARK: Copy sources
 
-    /// Every file a copy step places, with where it goes. A directory source contributes
-    /// its contents (what git tracks or would track, in a repository); a file goes into
-    /// `destination` when that ends with `/`, else becomes `destination`.
-    private func copyFiles(_ sources: [Located<String>], destination: String, location: String) throws -> [CopyFile] {
-        var files: [CopyFile] = []
-        for source in sources {
+    /// What each copy source contributes: a directory its contents (what git tracks or
+    /// would track, in a repository), a file or symlink itself. Where they land is the
+    /// builder's business (it resolves the destination inside the image).
+    private func copyItems(_ sources: [Located<String>], location: String) throws -> [CopyItem] {
+        try sources.map { source in
             let relative = normalize(source.value)
             let absolute = relative.isEmpty ? project.root : "\(project.root)/\(relative)"
             try confine(absolute, source: source.value, location: location)
@@ -98,19 +97,18 @@ struct BuildPlanner {
             guard lstat(absolute, &info) == 0 else {
                 throw KitError.invalidArgument("\(location): copy source '\(Printable.escape(source.value))' does not exist in the project")
             }
-            if (info.st_mode & S_IFMT) == S_IFDIR {
-                for file in try listDirectory(relative) {
-                    let inside = relative.isEmpty ? file : String(file.dropFirst(relative.count + 1))
-                    let target = (destination.hasSuffix("/") ? destination : destination + "/") + inside
-                    files.append(CopyFile(source: "\(project.root)/\(file)", destination: target,
-                                          input: try statCache.input(absolute: "\(project.root)/\(file)", relative: file)))
-                }
-            } else {
-                let target = destination.hasSuffix("/") ? destination + (relative as NSString).lastPathComponent : destination
-                files.append(CopyFile(source: absolute, destination: target, input: try statCache.input(absolute: absolute, relative: relative)))
+            let name = relative.isEmpty ? (project.root as NSString).lastPathComponent : (relative as NSString).lastPathComponent
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                let input = try statCache.input(absolute: absolute, relative: relative)
+                return CopyItem(name: name, kind: .file, entries: [CopyEntry(source: absolute, relative: "", input: input)])
             }
+            let entries = try listDirectory(relative).map { file -> CopyEntry in
+                let inside = relative.isEmpty ? file : String(file.dropFirst(relative.count + 1))
+                return CopyEntry(source: "\(project.root)/\(file)", relative: inside,
+                                 input: try statCache.input(absolute: "\(project.root)/\(file)", relative: file))
+            }
+            return CopyItem(name: name, kind: .directory, entries: entries)
         }
-        return files
     }
 
     /// Project-relative files under `relative` (which may be empty for the whole project).

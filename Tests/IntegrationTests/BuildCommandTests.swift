@@ -68,6 +68,35 @@ import Glibc
         #expect(env.stdout.hasPrefix("1 /opt/bin:/usr/local/sbin"), "\(env.stderr)")
     }
 
+    /// Copies resolve their destination inside the image: parents the image has keep their
+    /// metadata (/tmp stays 1777), directories bring their contents, no `to` means the workdir.
+    @Test func copyPlacesFilesLikeTheImageExpects() throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: """
+        [base]
+        image = "busybox:it"
+
+        [[step]]
+        copy = ["p.txt"]
+        to = "/tmp/x/p.txt"
+
+        [[step]]
+        copy = ["src/"]
+        to = "/opt/src/"
+
+        [[step]]
+        workdir = "/srv"
+
+        [[step]]
+        copy = ["p.txt"]
+        """)
+        try project.write("p.txt", "p\n")
+        try project.write("src/a.txt", "a\n")
+        try project.write("src/sub/b.txt", "b\n")
+        let listed = try project.devenv(["run", "--", "sh", "-c", "stat -c '%a %n' /tmp /tmp/x; find /opt/src /srv | sort"])
+        #expect(listed.stdout == "1777 /tmp\n755 /tmp/x\n/opt/src\n/opt/src/a.txt\n/opt/src/sub\n/opt/src/sub/b.txt\n/srv\n/srv/p.txt\n", "\(listed.stderr)")
+    }
+
     @Test func frozenLockFailsWhenMissingOrStale() throws {
         try Requirement.require(root: true)
         let project = try ProjectFixture(manifest: Self.manifest)

@@ -14,6 +14,7 @@ enum Fixtures {
         for directory in ["bin", "etc", "tmp", "root", "proc", "sys", "dev", "usr/bin"] {
             try FileManager.default.createDirectory(atPath: "\(root)/\(directory)", withIntermediateDirectories: true)
         }
+        try FileManager.default.setAttributes([.posixPermissions: 0o1777], ofItemAtPath: "\(root)/tmp")
         try FileManager.default.copyItem(atPath: busybox, toPath: "\(root)/bin/busybox")
         for applet in applets {
             try FileManager.default.createSymbolicLink(atPath: "\(root)/bin/\(applet)", withDestinationPath: "busybox")
