@@ -31,6 +31,9 @@ if ! curl -fs -o /dev/null --max-time 2 "http://$REGISTRY/v2/"; then
   "$peers" >&2
 fi
 
+# Every run writes into fresh directories that are deleted only at the end: right after an
+# `rm -rf` of a large tree, ext4 avoids reusing the freed inodes and new files take a slow
+# path, which made every run after the first several times slower for both tools.
 work=$(mktemp -d /var/tmp/pull-bench.XXXXXX)
 cleanup() { [ "${KEEP:-0}" = 1 ] || rm -rf "$work"; }
 trap cleanup EXIT
@@ -48,13 +51,11 @@ for i in $(seq "$RUNS"); do
   end=$(now)
   devenv_times+=("$(elapsed "$start" "$end")")
   [ -d "$store/snapshots" ] && [ -n "$(ls -A "$store/snapshots")" ] || die "devenv pull left no unpacked snapshot"
-  rm -rf "$store"
 
   sync; start=$(now)
-  "$DEVENV" pull --no-unpack --store "$store" "$IMAGE" >/dev/null
+  "$DEVENV" pull --no-unpack --store "$work/fetch-$i" "$IMAGE" >/dev/null
   end=$(now)
   fetch_times+=("$(elapsed "$start" "$end")")
-  rm -rf "$store"
 
   root="$work/podman-$i"
   sync; start=$(now)
@@ -63,7 +64,6 @@ for i in $(seq "$RUNS"); do
   podman_times+=("$(elapsed "$start" "$end")")
   podman --root "$root/root" --runroot "$root/run" rmi -af >/dev/null 2>&1 || true
   umount "$root/root/overlay" 2>/dev/null || true
-  rm -rf "$root"
   printf 'run %d: devenv %.3f s (download only %.3f s)  podman %.3f s\n' "$i" "${devenv_times[-1]}" "${fetch_times[-1]}" "${podman_times[-1]}"
 done
 fm=$(printf '%s\n' "${fetch_times[@]}" | median)

@@ -9,8 +9,11 @@ import Glibc
 public struct StoreLayout: Sendable {
     public let root: String
 
+    /// A relative `root` is taken from the current directory: every path handed out (snapshot
+    /// directories become overlay lower dirs) must be absolute.
     public init(root: String) {
-        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+        let absolute = root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root
+        self.root = absolute.count > 1 && absolute.hasSuffix("/") ? String(absolute.dropLast()) : absolute
     }
 
     /// `$DEVENV_HOME`, else `/var/lib/devenv` for root, else `$XDG_DATA_HOME/devenv`

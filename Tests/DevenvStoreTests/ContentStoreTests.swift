@@ -13,6 +13,12 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o700)
     }
 
+    @Test func relativeRootsBecomeAbsolute() {
+        let layout = StoreLayout(root: "relative/store/")
+        #expect(layout.root == FileManager.default.currentDirectoryPath + "/relative/store")
+        #expect(layout.snapshots.hasPrefix("/"))
+    }
+
     @Test func verifiedBlobBecomesVisible() throws {
         let fixture = try StoreFixture()
         let data = Data("hello".utf8)
