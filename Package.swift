@@ -27,9 +27,10 @@ let package = Package(
         .target(name: "CDevenvShim"),
 
         // Pure layers.
-        .target(name: "DevenvOCI", dependencies: ["CCrypto"]),
+        .target(name: "DevenvText"),
+        .target(name: "DevenvOCI", dependencies: ["DevenvText", "CCrypto"]),
         .target(name: "DevenvSystem", dependencies: ["CDevenvShim"]),
-        .target(name: "DevenvManifest"),
+        .target(name: "DevenvManifest", dependencies: ["DevenvText"]),
 
         // Mechanisms.
         .target(name: "DevenvArchive", dependencies: ["DevenvOCI", "DevenvSystem", "CArchive", "CZlib", "CZstd"]),

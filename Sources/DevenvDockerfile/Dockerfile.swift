@@ -1,3 +1,4 @@
+import DevenvText
 import DevenvManifest
 
 /// A parsed Dockerfile: parser directives, the ARGs before the first FROM, and the stages.
@@ -62,7 +63,7 @@ public struct Dockerfile: Equatable, Sendable {
         for stage in stages {
             guard let name = stage.name, let word = stage.from.stageName else { continue }
             if let earlier = names[name] {
-                diagnostics.append(Diagnostic("duplicate stage name '\(Escaping.text(name))' (also on line \(earlier.location.line))",
+                diagnostics.append(Diagnostic("duplicate stage name '\(Printable.escape(name))' (also on line \(earlier.location.line))",
                                               at: word.location, width: word.width))
             }
             names[name] = stage

@@ -1,3 +1,4 @@
+import DevenvText
 import DevenvManifest
 
 /// Text as written in the Dockerfile, with where it starts.
@@ -94,7 +95,7 @@ struct DockerfileLexer {
                 if value == "\\" || value == "`" {
                     escape = value.unicodeScalars.first ?? "\\"
                 } else {
-                    report("invalid escape parser directive '\(Escaping.text(value))': it must be '\\' or '`'", at: location)
+                    report("invalid escape parser directive '\(Printable.escape(value))': it must be '\\' or '`'", at: location)
                 }
             }
         }
@@ -179,7 +180,7 @@ struct DockerfileLexer {
                 content += text + "\n"
             }
             if !terminated {
-                report("unterminated heredoc: no line '\(Escaping.text(marker.name))' ends it", at: marker.location, width: marker.word.count)
+                report("unterminated heredoc: no line '\(Printable.escape(marker.name))' ends it", at: marker.location, width: marker.word.count)
             }
             heredocs.append(Heredoc(name: marker.name, content: content, expand: marker.expand, chomp: marker.chomp,
                                     location: marker.location, marker: marker.word))

@@ -48,7 +48,7 @@ public struct DockerfilePlanner {
                 do {
                     try globals.declare(declaration, buildArguments: options.arguments, escape: dockerfile.escape)
                 } catch let failure as ShellExpander.Failure {
-                    diagnostics.append(Diagnostic("ARG \(Escaping.text(declaration.name.value)): \(failure.description)",
+                    diagnostics.append(Diagnostic("ARG \(Printable.escape(declaration.name.value)): \(failure.description)",
                                                   at: declaration.defaultValue?.location ?? declaration.name.location))
                 }
             }
@@ -81,7 +81,7 @@ public struct DockerfilePlanner {
         guard let name = options.target else { return dockerfile.stages[dockerfile.stages.count - 1] }
         guard let stage = dockerfile.stage(named: name) else {
             let names = dockerfile.stages.compactMap(\.name)
-            throw dockerfile.error([Diagnostic("target stage '\(Escaping.text(name))' is not in the Dockerfile"
+            throw dockerfile.error([Diagnostic("target stage '\(Printable.escape(name))' is not in the Dockerfile"
                 + (names.isEmpty ? " (it has no named stages)" : " (stages: \(names.joined(separator: ", ")))"), at: .start)])
         }
         return stage

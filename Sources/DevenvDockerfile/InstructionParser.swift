@@ -1,3 +1,4 @@
+import DevenvText
 import DevenvManifest
 
 /// Interprets one instruction's arguments: flags, JSON or shell form, name=value lists.
@@ -31,7 +32,7 @@ struct InstructionParser {
     mutating func parse(_ raw: RawInstruction) -> Instruction? {
         let keyword = raw.keyword.value.uppercased()
         guard Self.keywords.contains(keyword) else {
-            var message = "unknown instruction '\(Escaping.text(raw.keyword.value))'"
+            var message = "unknown instruction '\(Printable.escape(raw.keyword.value))'"
             if let suggestion = Self.suggestion(for: keyword) { message += " (did you mean '\(suggestion)'?)" }
             report(message, at: raw.keyword.location, width: raw.keyword.width)
             return nil
@@ -122,7 +123,7 @@ struct InstructionParser {
             let valid = name.unicodeScalars.first.map { ("a"..."z").contains($0) } ?? false
                 && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }
             if !valid {
-                report("invalid stage name '\(Escaping.text(words[2].text))': it must start with a letter and contain only letters, digits, '-', '_' and '.'",
+                report("invalid stage name '\(Printable.escape(words[2].text))': it must start with a letter and contain only letters, digits, '-', '_' and '.'",
                        at: located[2].location, width: located[2].width)
                 return nil
             }
@@ -171,7 +172,7 @@ struct InstructionParser {
         for word in words {
             let located = context.arguments.word(word.start..<(word.start + word.count))
             guard let equals = word.text.firstIndex(of: "=") else {
-                report("\(context.keyword): '\(Escaping.text(word.text))' is not of the form NAME=VALUE", at: located.location, width: located.width)
+                report("\(context.keyword): '\(Printable.escape(word.text))' is not of the form NAME=VALUE", at: located.location, width: located.width)
                 return nil
             }
             let key = String(word.text[..<equals])
@@ -275,7 +276,7 @@ struct InstructionParser {
             let repeatable = allowed.contains(flag.name + "*")
             guard repeatable || allowed.contains(flag.name) else {
                 let known = allowed.map { "--" + $0.replacingOccurrences(of: "*", with: "") }
-                report("unknown flag '--\(Escaping.text(flag.name))' for \(keyword)" + (known.isEmpty ? " (it takes none)" : " (it takes \(known.joined(separator: ", ")))"),
+                report("unknown flag '--\(Printable.escape(flag.name))' for \(keyword)" + (known.isEmpty ? " (it takes none)" : " (it takes \(known.joined(separator: ", ")))"),
                        at: flag.location, width: flag.width)
                 valid = false
                 continue

@@ -1,3 +1,4 @@
+import DevenvText
 import DevenvManifest
 
 /// Splitting an instruction's text into words the way the Dockerfile frontend does before
@@ -293,7 +294,7 @@ struct ShellExpander {
             let word = try process(&scanner, stop: "}", depth: depth + 1).text
             return try apply(operation, name: name, value: value, word: word, emptyCounts: false)
         default:
-            throw Failure(description: "unsupported modifier '\(Escaping.text(String(operation)))' in substitution of '\(Escaping.text(name))'")
+            throw Failure(description: "unsupported modifier '\(Printable.escape(String(operation)))' in substitution of '\(Printable.escape(name))'")
         }
     }
 
@@ -308,7 +309,7 @@ struct ShellExpander {
             if missing { throw Failure(description: "\(name): \(word.isEmpty ? "is not allowed to be empty" : word)") }
             return value ?? ""
         default:
-            throw Failure(description: "unsupported modifier '\(Escaping.text(String(modifier)))' in substitution of '\(Escaping.text(name))'")
+            throw Failure(description: "unsupported modifier '\(Printable.escape(String(modifier)))' in substitution of '\(Printable.escape(name))'")
         }
     }
 
@@ -332,31 +333,5 @@ struct ShellExpander {
             scanner.advance()
         }
         return name
-    }
-}
-
-enum Escaping {
-    static func text(_ text: String, limit: Int = 128) -> String {
-        var out = ""
-        var count = 0
-        for scalar in text.unicodeScalars {
-            if count >= limit { out += "…"; break }
-            count += 1
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
-                    out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-                } else if (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value) {
-                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
     }
 }

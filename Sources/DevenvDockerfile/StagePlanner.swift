@@ -62,7 +62,7 @@ struct StagePlanner {
                 let value = try ShellExpander(escape: escape) { globals.value($0) }.word(platform.value)
                 let host = DockerfilePlanner.platformArguments(options.platform)["TARGETPLATFORM"] ?? ""
                 if value != host && value != "\(options.platform.os)/\(options.platform.architecture)" {
-                    throw dockerfile.error([Diagnostic("FROM --platform=\(Escaping.text(value)): devenv builds only for this machine's platform (\(host))",
+                    throw dockerfile.error([Diagnostic("FROM --platform=\(Printable.escape(value)): devenv builds only for this machine's platform (\(host))",
                                                        at: platform.location, width: platform.width)])
                 }
             }
@@ -72,7 +72,7 @@ struct StagePlanner {
         }
         let word = Word(reference, at: from.image.location, width: from.image.width)
         if reference.isEmpty {
-            throw dockerfile.error([Diagnostic("FROM: the image name is empty after expanding '\(Escaping.text(from.image.value))'", at: word.location, width: word.width)])
+            throw dockerfile.error([Diagnostic("FROM: the image name is empty after expanding '\(Printable.escape(from.image.value))'", at: word.location, width: word.width)])
         }
         if reference.lowercased() == "scratch" { return .scratch }
         if let index = dockerfile.stages.prefix(stage.index).last(where: { $0.name == reference.lowercased() })?.index {
@@ -129,7 +129,7 @@ struct StagePlanner {
         case let .user(word):
             let user = try expand(word)
             guard !user.isEmpty, !user.contains(where: { $0 == " " || $0 == "\t" }) else {
-                throw Located(message: "USER: expected NAME, UID, NAME:GROUP or UID:GID, found '\(Escaping.text(user))'", location: word.location, width: word.width)
+                throw Located(message: "USER: expected NAME, UID, NAME:GROUP or UID:GID, found '\(Printable.escape(user))'", location: word.location, width: word.width)
             }
             config.user = user
             add(.user(user), location)
@@ -177,7 +177,7 @@ struct StagePlanner {
 
     private func checkName(_ name: String, _ word: Word, what: String) throws {
         guard !name.isEmpty, !name.contains("="), !name.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
-            throw Located(message: "\(what): invalid variable name '\(Escaping.text(name))'", location: word.location, width: word.width)
+            throw Located(message: "\(what): invalid variable name '\(Printable.escape(name))'", location: word.location, width: word.width)
         }
     }
 
@@ -251,7 +251,7 @@ struct StagePlanner {
             case "default", "host": network = .host
             case "none": network = .none
             case let other:
-                throw Located(message: "RUN --network=\(Escaping.text(other)): expected default, host or none", location: word.location, width: word.width)
+                throw Located(message: "RUN --network=\(Printable.escape(other)): expected default, host or none", location: word.location, width: word.width)
             }
         }
         if let word = run.security, try expand(word) != "sandbox" {
@@ -286,7 +286,7 @@ struct StagePlanner {
         }
         let type = fields.removeValue(forKey: "type") ?? "bind"
         guard type == "cache" else {
-            throw fail("type=\(Escaping.text(type)) is not supported (only type=cache); a build step sees only the image, so COPY what it needs first")
+            throw fail("type=\(Printable.escape(type)) is not supported (only type=cache); a build step sees only the image, so COPY what it needs first")
         }
         guard let target = fields.removeValue(forKey: "target") ?? fields.removeValue(forKey: "dst") ?? fields.removeValue(forKey: "destination"),
               !target.isEmpty else {
@@ -296,11 +296,11 @@ struct StagePlanner {
         guard path != "/" else { throw fail("a cache mount cannot be the root directory") }
         var spec = CacheMountSpec(target: path, id: fields.removeValue(forKey: "id") ?? path)
         if let sharing = fields.removeValue(forKey: "sharing"), !["shared", "private", "locked"].contains(sharing) {
-            throw fail("sharing=\(Escaping.text(sharing)): expected shared, private or locked")
+            throw fail("sharing=\(Printable.escape(sharing)): expected shared, private or locked")
         }
         for (key, octal) in [("uid", false), ("gid", false), ("mode", true)] {
             guard let value = fields.removeValue(forKey: key) else { continue }
-            guard let number = UInt32(value, radix: octal ? 8 : 10) else { throw fail("\(key)=\(Escaping.text(value)) is not a number") }
+            guard let number = UInt32(value, radix: octal ? 8 : 10) else { throw fail("\(key)=\(Printable.escape(value)) is not a number") }
             switch key {
             case "uid": spec.uid = number
             case "gid": spec.gid = number
@@ -308,7 +308,7 @@ struct StagePlanner {
             }
         }
         if let key = fields.keys.sorted().first {
-            throw fail("'\(Escaping.text(key))' is not supported for a cache mount (devenv supports target, id, sharing, uid, gid and mode)")
+            throw fail("'\(Printable.escape(key))' is not supported for a cache mount (devenv supports target, id, sharing, uid, gid and mode)")
         }
         return spec
     }
@@ -330,14 +330,14 @@ struct StagePlanner {
         let owner = try copy.chown.map { word -> String in
             let text = try expand(word)
             guard !text.isEmpty, text.split(separator: ":", omittingEmptySubsequences: false).count <= 2 else {
-                throw Located(message: "--chown=\(Escaping.text(text)): expected USER, USER:GROUP, UID or UID:GID", location: word.location, width: word.width)
+                throw Located(message: "--chown=\(Printable.escape(text)): expected USER, USER:GROUP, UID or UID:GID", location: word.location, width: word.width)
             }
             return text
         }
         let mode = try copy.chmod.map { word -> UInt32 in
             let text = try expand(word)
             guard let mode = UInt32(text, radix: 8), mode <= 0o7777 else {
-                throw Located(message: "--chmod=\(Escaping.text(text)): expected an octal mode such as 755 (symbolic modes are not supported)",
+                throw Located(message: "--chmod=\(Printable.escape(text)): expected an octal mode such as 755 (symbolic modes are not supported)",
                               location: word.location, width: word.width)
             }
             return mode
@@ -354,7 +354,7 @@ struct StagePlanner {
             }
             let text = try copy.json ? expandLiteral(source) : expand(source)
             if copy.isAdd, text.contains("://") || text.hasPrefix("git@") {
-                throw Located(message: "ADD \(Escaping.text(text)): remote sources are not supported; download in a RUN step (with curl or wget) so the step is cached",
+                throw Located(message: "ADD \(Printable.escape(text)): remote sources are not supported; download in a RUN step (with curl or wget) so the step is cached",
                               location: source.location, width: source.width)
             }
             let pattern = try sourcePath(text, origin: origin, source)
@@ -380,12 +380,12 @@ struct StagePlanner {
     private func copyOrigin(_ from: String, _ word: Word) throws -> CopySource.Origin {
         if let named = dockerfile.stage(named: from) {
             guard named.index < stage.index else {
-                throw Located(message: "--from=\(Escaping.text(from)): a stage can copy only from stages before it", location: word.location, width: word.width)
+                throw Located(message: "--from=\(Printable.escape(from)): a stage can copy only from stages before it", location: word.location, width: word.width)
             }
             return .stage(named.index)
         }
         if Int(from) != nil {
-            throw Located(message: "--from=\(Escaping.text(from)): there is no stage \(from)", location: word.location, width: word.width)
+            throw Located(message: "--from=\(Printable.escape(from)): there is no stage \(from)", location: word.location, width: word.width)
         }
         return .image(Word(from, at: word.location, width: word.width))
     }
@@ -397,7 +397,7 @@ struct StagePlanner {
         for part in text.split(separator: "/") where part != "." {
             if part == ".." {
                 guard parts.popLast() != nil else {
-                    throw Located(message: "'\(Escaping.text(text))' is outside the build context", location: word.location, width: word.width)
+                    throw Located(message: "'\(Printable.escape(text))' is outside the build context", location: word.location, width: word.width)
                 }
                 continue
             }
@@ -432,7 +432,7 @@ enum Ports {
         let pieces = text.split(separator: "/", maxSplits: 1).map(String.init)
         let proto = pieces.count == 2 ? pieces[1].lowercased() : "tcp"
         func fail() -> StagePlanner.Located {
-            StagePlanner.Located(message: "EXPOSE \(Escaping.text(text)): expected PORT, PORT/PROTOCOL or FIRST-LAST (tcp, udp or sctp)",
+            StagePlanner.Located(message: "EXPOSE \(Printable.escape(text)): expected PORT, PORT/PROTOCOL or FIRST-LAST (tcp, udp or sctp)",
                                  location: word.location, width: word.width)
         }
         guard let range = pieces.first, ["tcp", "udp", "sctp"].contains(proto) else { throw fail() }

@@ -1,16 +1,10 @@
-/// Escaping of text taken from a manifest before it goes into an error message, so control
-/// characters in a hostile file cannot repaint the terminal. (The same rules as
-/// `DevenvOCI.Printable`; this module stays dependency-free, so it has its own copy.)
+import DevenvText
+
+/// Escaping of text taken from a manifest before it goes into an error message, with
+/// `Printable`'s rules, plus the forms source lines and TOML keys need.
 enum TextEscaping {
     static func escape(_ text: String, limit: Int = 128) -> String {
-        var out = ""
-        var count = 0
-        for scalar in text.unicodeScalars {
-            if count >= limit { out += "…"; break }
-            count += 1
-            appendEscaped(scalar, to: &out)
-        }
-        return out
+        Printable.escape(text, limit: limit)
     }
 
     /// Escapes bytes that may not be UTF-8 (an invalid source line), scalar by scalar where
@@ -27,11 +21,11 @@ enum TextEscaping {
                 } else if forSourceLine && scalar == "\\" {
                     out += "\\"
                 } else {
-                    appendEscaped(scalar, to: &out)
+                    Printable.appendEscaped(scalar, to: &out)
                 }
                 index += length
             } else {
-                out += "\\x" + hex(bytes[index])
+                out += "\\x" + Printable.hex(bytes[index])
                 index += 1
             }
         }
@@ -47,28 +41,5 @@ enum TextEscaping {
             out += character == "\"" ? "\\\"" : String(character)
         }
         return out + "\""
-    }
-
-    private static func appendEscaped(_ scalar: Unicode.Scalar, to out: inout String) {
-        switch scalar {
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7f || (0x80..<0xa0).contains(scalar.value) {
-                out += "\\x" + hex(UInt8(scalar.value))
-            } else if (0x202a...0x202e).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value) {
-                // Bidirectional overrides can make an error message read differently than it is.
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-
-    private static func hex(_ byte: UInt8) -> String {
-        let digits = String(byte, radix: 16)
-        return digits.count == 1 ? "0" + digits : digits
     }
 }

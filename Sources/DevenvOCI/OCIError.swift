@@ -1,3 +1,4 @@
+@_exported import DevenvText
 /// Errors of the OCI model: parsing and validating digests, references and documents.
 public enum OCIError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidDigest(String, reason: String)

@@ -1,0 +1,52 @@
+/// Escaping of untrusted text (tar entry names, registry messages, manifest and Dockerfile
+/// contents) before it reaches a terminal, so control sequences or bidirectional overrides
+/// in hostile input cannot repaint the screen or make a message read differently than it is.
+/// One set of rules for every module; this module depends on nothing.
+public enum Printable {
+    public static func escape(_ text: String, limit: Int = 512) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count >= limit { out += "…"; break }
+            count += 1
+            appendEscaped(scalar, to: &out)
+        }
+        return out
+    }
+
+    /// Escapes raw bytes that may not be UTF-8 (file names are bytes on Linux).
+    public static func escape(bytes: [UInt8], limit: Int = 512) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return escape(text, limit: limit) }
+        var out = ""
+        for byte in bytes.prefix(limit) {
+            if byte >= 0x20 && byte < 0x7f && byte != UInt8(ascii: "\\") {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                out += "\\x" + hex(byte)
+            }
+        }
+        return out
+    }
+
+    public static func appendEscaped(_ scalar: Unicode.Scalar, to out: inout String) {
+        switch scalar {
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7f || (0x80..<0xa0).contains(scalar.value) {
+                out += "\\x" + hex(UInt8(scalar.value))
+            } else if (0x202a...0x202e).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value) {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+
+    public static func hex(_ byte: UInt8) -> String {
+        let digits = String(byte, radix: 16)
+        return digits.count == 1 ? "0" + digits : digits
+    }
+}
