@@ -7,6 +7,8 @@ import DevenvSystem
 public struct ArchiveError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Stage: String, Sendable {
         case unpack, create, recompress, decompress
+        /// Reading or writing an archive file (OCI archive, docker save) rather than a layer.
+        case readArchive = "read archive", writeArchive = "write archive"
     }
 
     /// What went wrong, coarse enough for callers and tests to branch on.
@@ -30,6 +32,8 @@ public struct ArchiveError: Error, CustomStringConvertible, Sendable, Equatable 
         case missingLinkTarget
         /// The input tree is not something a layer can represent (overlay metacopy/redirect).
         case unsupportedInput
+        /// libarchive refused the archive file (its message says why).
+        case archiveFile
     }
 
     public let stage: Stage

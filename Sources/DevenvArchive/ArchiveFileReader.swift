@@ -21,7 +21,7 @@ public final class ArchiveFileReader {
     public let path: String
 
     public init(path: String) throws {
-        guard let archive = archive_read_new() else { throw ArchiveFileError(operation: "open archive", path: path, message: "out of memory") }
+        guard let archive = archive_read_new() else { throw ArchiveError(.readArchive, object: path, kind: .archiveFile, message: "out of memory") }
         self.archive = archive
         self.path = path
         archive_read_support_filter_all(archive)
@@ -29,7 +29,7 @@ public final class ArchiveFileReader {
         archive_read_support_format_gnutar(archive)
         guard archive_read_open_filename(archive, path, 1 << 20) == ARCHIVE_OK else {
             // deinit frees the handle: self is fully initialised here.
-            throw ArchiveFileError(operation: "open archive", path: path, message: Self.message(archive))
+            throw ArchiveError(.readArchive, object: path, kind: .archiveFile, message: Self.message(archive))
         }
     }
 
@@ -41,7 +41,7 @@ public final class ArchiveFileReader {
         let status = archive_read_next_header(archive, &entry)
         if status == ARCHIVE_EOF { return nil }
         guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
-            throw ArchiveFileError(operation: "read archive header", path: path, message: Self.message(archive))
+            throw ArchiveError(.readArchive, object: path, kind: .archiveFile, message: "header: \(Self.message(archive))")
         }
         var name = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
         while name.hasPrefix("./") { name.removeFirst(2) }
@@ -57,7 +57,7 @@ public final class ArchiveFileReader {
             let count = archive_read_data(archive, buffer.baseAddress, buffer.count)
             if count == 0 { return }
             guard count > 0 else {
-                throw ArchiveFileError(operation: "read archive member", path: path, message: Self.message(archive))
+                throw ArchiveError(.readArchive, object: path, kind: .archiveFile, message: "member data: \(Self.message(archive))")
             }
             try body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
@@ -68,7 +68,7 @@ public final class ArchiveFileReader {
         var data = Data()
         try readData { chunk in
             guard data.count + chunk.count <= limit else {
-                throw ArchiveFileError(operation: "read archive member", path: path, message: "member larger than \(limit) bytes")
+                throw ArchiveError(.readArchive, object: path, kind: .archiveFile, message: "a member is larger than \(limit) bytes")
             }
             data.append(contentsOf: chunk)
         }
@@ -78,13 +78,4 @@ public final class ArchiveFileReader {
     static func message(_ archive: OpaquePointer) -> String {
         archive_error_string(archive).map { Printable.escape(String(cString: $0)) } ?? "unknown libarchive error"
     }
-}
-
-/// A failure reading or writing an archive file.
-public struct ArchiveFileError: Error, CustomStringConvertible, Sendable {
-    public let operation: String
-    public let path: String
-    public let message: String
-
-    public var description: String { "\(operation) '\(Printable.escape(path))': \(message)" }
 }

@@ -15,7 +15,7 @@ public final class ArchiveFileWriter {
     private var closed = false
 
     public init(path: String, mtime: time_t = 0) throws {
-        guard let archive = archive_write_new() else { throw ArchiveFileError(operation: "create archive", path: path, message: "out of memory") }
+        guard let archive = archive_write_new() else { throw ArchiveError(.writeArchive, object: path, kind: .archiveFile, message: "out of memory") }
         self.archive = archive
         self.path = path
         self.mtime = mtime
@@ -23,7 +23,7 @@ public final class ArchiveFileWriter {
         archive_write_add_filter_none(archive)
         guard archive_write_open_filename(archive, path) == ARCHIVE_OK else {
             // deinit frees the handle: self is fully initialised here.
-            throw ArchiveFileError(operation: "create archive", path: path, message: ArchiveFileReader.message(archive))
+            throw ArchiveError(.writeArchive, object: path, kind: .archiveFile, message: ArchiveFileReader.message(archive))
         }
     }
 
@@ -58,14 +58,14 @@ public final class ArchiveFileWriter {
             try writeData(chunk)
         }
         guard written == size else {
-            throw ArchiveFileError(operation: "write archive member \(Printable.escape(name)) to", path: path, message: "expected \(size) bytes, got \(written)")
+            throw ArchiveError(.writeArchive, object: path, kind: .archiveFile, message: "member '\(Printable.escape(name))': expected \(size) bytes, got \(written)")
         }
     }
 
     public func close() throws {
         closed = true
         guard archive_write_close(archive) == ARCHIVE_OK else {
-            throw ArchiveFileError(operation: "finish archive", path: path, message: ArchiveFileReader.message(archive))
+            throw ArchiveError(.writeArchive, object: path, kind: .archiveFile, message: "finish: \(ArchiveFileReader.message(archive))")
         }
     }
 
@@ -80,12 +80,12 @@ public final class ArchiveFileWriter {
             try writeData(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         guard total == expected else {
-            throw ArchiveFileError(operation: "add file to archive", path: source, message: "file changed size while being read")
+            throw ArchiveError(.writeArchive, object: source, kind: .archiveFile, message: "the file changed size while being added")
         }
     }
 
     private func writeHeader(name: String, type: mode_t, mode: mode_t, size: Int64) throws {
-        guard let entry = archive_entry_new() else { throw ArchiveFileError(operation: "write archive", path: path, message: "out of memory") }
+        guard let entry = archive_entry_new() else { throw ArchiveError(.writeArchive, object: path, kind: .archiveFile, message: "out of memory") }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname(entry, name)
         archive_entry_set_filetype(entry, UInt32(type))
@@ -95,7 +95,7 @@ public final class ArchiveFileWriter {
         archive_entry_set_uid(entry, 0)
         archive_entry_set_gid(entry, 0)
         guard archive_write_header(archive, entry) == ARCHIVE_OK else {
-            throw ArchiveFileError(operation: "write archive header for \(Printable.escape(name)) to", path: path, message: ArchiveFileReader.message(archive))
+            throw ArchiveError(.writeArchive, object: path, kind: .archiveFile, message: "header of '\(Printable.escape(name))': \(ArchiveFileReader.message(archive))")
         }
     }
 
@@ -103,7 +103,7 @@ public final class ArchiveFileWriter {
         guard chunk.count > 0 else { return }
         let written = archive_write_data(archive, chunk.baseAddress, chunk.count)
         guard written == chunk.count else {
-            throw ArchiveFileError(operation: "write archive data to", path: path, message: ArchiveFileReader.message(archive))
+            throw ArchiveError(.writeArchive, object: path, kind: .archiveFile, message: "member data: \(ArchiveFileReader.message(archive))")
         }
     }
 }
