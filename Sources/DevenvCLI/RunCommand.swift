@@ -40,6 +40,18 @@ struct ContainerOptions: ParsableArguments {
     @Option(help: "Hostname inside the container.")
     var hostname: String = "devenv"
 
+    @Option(help: ArgumentHelp("Memory limit (RAM and swap), e.g. 2g, or max (default: max).", valueName: "SIZE"))
+    var memory: String?
+
+    @Option(help: ArgumentHelp("Limit on processes and threads, or max (default: 16384).", valueName: "N"))
+    var pids: String?
+
+    @Option(help: ArgumentHelp("CPU limit as a number of CPUs, e.g. 1.5, or max (default: max).", valueName: "N"))
+    var cpus: String?
+
+    @Option(name: .customLong("shm-size"), help: ArgumentHelp("Size of /dev/shm (default: 1g).", valueName: "SIZE"))
+    var shmSize: String?
+
     func validate() throws {
         guard image == nil || rootfs == nil else { throw ValidationError("give at most one of --image NAME or --rootfs DIR") }
         if let rootfs, rootfs.isEmpty { throw ValidationError("--rootfs needs a directory") }
@@ -110,7 +122,8 @@ struct SessionLauncher {
             mountTarget: options.mountTarget ?? WorkspaceSession.defaultMountTarget, workingDirectory: options.workdir, environment: options.resolvedEnvironment(),
             network: options.network ?? .host, terminal: options.tty ?? defaultTerminal,
             terminalType: ProcessInfo.processInfo.environment["TERM"], hostname: options.hostname,
-            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
+            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()),
+            limits: try ResourceLimits.default.overriding(memory: options.memory, pids: options.pids, cpus: options.cpus, shmSize: options.shmSize))
     }
 
     /// The project's environment: built (or fetched) as needed, then entered with the
@@ -160,6 +173,7 @@ struct SessionLauncher {
         let (session, mounts) = ProjectSession.make(request)
         var spec = session.spec(for: HostIdentity.current())
         spec.mounts += mounts
+        spec.limits = try spec.limits.overriding(memory: options.memory, pids: options.pids, cpus: options.cpus, shmSize: options.shmSize)
         return spec
     }
 

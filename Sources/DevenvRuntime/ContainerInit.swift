@@ -26,6 +26,9 @@ public enum ContainerInit {
         }
         umask(0o022)
         do {
+            if plan.newCgroupNamespace {
+                guard devenv_unshare(Int32(CLONE_NEWCGROUP)) == 0 else { throw SystemError.last("unshare cgroup namespace") }
+            }
             var executor = MountExecutor(plan: plan.mounts)
             try executor.run()
             if let hostname = plan.hostname {

@@ -56,7 +56,9 @@ struct InitLauncher {
         return flags
     }
 
-    func launch(_ plan: InitPlan) throws -> LaunchedInit {
+    /// `cgroup`: init is moved into it before it is released, so nothing of the container
+    /// ever runs outside.
+    func launch(_ plan: InitPlan, cgroup: ContainerCgroup? = nil) throws -> LaunchedInit {
         let payload = try JSONEncoder().encode(plan)
         var channel: [Int32] = [-1, -1]
         guard devenv_socketpair_cloexec(&channel) == 0 else { throw RuntimeError.setup(SystemError.last("socketpair")) }
@@ -100,6 +102,11 @@ struct InitLauncher {
 
         do {
             try idMapWriter?.write(pid: pid)
+            do {
+                try cgroup?.add(pid)
+            } catch let error as SystemError {
+                throw RuntimeError.setup(error)
+            }
         } catch {
             launched.kill()
             _ = try? launched.wait()

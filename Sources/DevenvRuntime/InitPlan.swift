@@ -10,6 +10,9 @@ struct InitPlan: Codable, Equatable {
     var process: InitProcess?
     /// setgroups(2) is denied in a user namespace whose gid map was written without newgidmap.
     var setgroupsAllowed: Bool
+    /// init was moved into the container's cgroup after clone and enters a new cgroup
+    /// namespace rooted there, so the container sees its cgroup as `/`.
+    var newCgroupNamespace = false
 
     /// Descriptor numbers inside init, placed there by the spawn shim.
     static let channelFD: Int32 = 3
@@ -46,4 +49,6 @@ struct InitProcess: Codable, Equatable {
     var terminal: Bool
     /// Group owning the terminal (tty when mapped).
     var terminalGID: UInt32
+    /// Set before exec (RLIMIT_NPROC when no cgroup limits the container).
+    var rlimits: [RLimitSetting] = []
 }
