@@ -68,7 +68,8 @@ enum CgroupPlanner {
         let own = ProcCgroup.parse(facts.read("/proc/self/cgroup") ?? "")
         var reasons: [String] = []
         var v2HasControllers = false
-        if let mount = v2Mount(facts) {
+        let mount = v2Mount(facts)
+        if let mount {
             let available = words(facts.read(mount + "/cgroup.controllers"))
             v2HasControllers = controllers.allSatisfy { available.contains($0.rawValue) }
             switch v2Plan(limits, controllers: controllers, name: name, mount: mount, own: own.unified ?? "/", facts: facts) {
@@ -76,9 +77,12 @@ enum CgroupPlanner {
             case .failure(let reason): reasons.append(reason.text)
             }
         }
-        switch v1Plan(limits, controllers: controllers, name: name, own: own, facts: facts) {
-        case .success(let plan): return .cgroup(plan)
-        case .failure(let reason): reasons.append(reason.text)
+        // A pure v2 host (cgroup2 at the mount root) has no v1 hierarchies to fall back on.
+        if mount != mountRoot {
+            switch v1Plan(limits, controllers: controllers, name: name, own: own, facts: facts) {
+            case .success(let plan): return .cgroup(plan)
+            case .failure(let reason): reasons.append(reason.text)
+            }
         }
         let hint: String
         if facts.uid == 0 {
