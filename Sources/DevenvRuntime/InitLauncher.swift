@@ -102,11 +102,6 @@ struct InitLauncher {
 
         do {
             try idMapWriter?.write(pid: pid)
-            do {
-                try cgroup?.add(pid)
-            } catch let error as SystemError {
-                throw RuntimeError.setup(error)
-            }
         } catch {
             launched.kill()
             _ = try? launched.wait()
@@ -114,6 +109,16 @@ struct InitLauncher {
         }
         // A send failure means init already died; its report explains why.
         _ = send(bytes: [1], on: parentChannel.raw)
+        // Moving a process between cgroups waits for an RCU grace period (1-15 ms), so it
+        // overlaps init's exec and start-up. It is still race-free: init runs nothing of the
+        // container's before it has the plan, which follows the move.
+        do {
+            try cgroup?.add(pid)
+        } catch let error as SystemError {
+            launched.kill()
+            _ = try? launched.wait()
+            throw RuntimeError.setup(error)
+        }
         _ = send(bytes: [UInt8](payload), on: parentChannel.raw)
         shutdown(parentChannel.raw, Int32(SHUT_WR))
         return launched
