@@ -109,9 +109,10 @@ struct InitLauncher {
         }
         // A send failure means init already died; its report explains why.
         _ = send(bytes: [1], on: parentChannel.raw)
+        _ = send(bytes: InitPlan.frame(payload.count) + [UInt8](payload), on: parentChannel.raw)
         // Moving a process between cgroups waits for an RCU grace period (1-15 ms), so it
-        // overlaps init's exec and start-up. It is still race-free: init runs nothing of the
-        // container's before it has the plan, which follows the move.
+        // overlaps init's exec and mounts. It is still race-free: init starts the command
+        // only at end of input, which follows the move.
         do {
             try cgroup?.add(pid)
         } catch let error as SystemError {
@@ -119,7 +120,6 @@ struct InitLauncher {
             _ = try? launched.wait()
             throw RuntimeError.setup(error)
         }
-        _ = send(bytes: [UInt8](payload), on: parentChannel.raw)
         shutdown(parentChannel.raw, Int32(SHUT_WR))
         return launched
     }
