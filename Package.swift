@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "devenv", targets: ["devenv"]),
+        .executable(name: "devenv-core", targets: ["devenv-core"]),
         .executable(name: "devenv-init", targets: ["devenv-init"]),
     ],
     dependencies: [
@@ -34,7 +35,7 @@ let package = Package(
 
         // Mechanisms.
         .target(name: "DevenvArchive", dependencies: ["DevenvOCI", "DevenvSystem", "CArchive", "CZlib", "CZstd"]),
-        .target(name: "DevenvStore", dependencies: ["DevenvOCI", "DevenvArchive", "DevenvSystem"]),
+        .target(name: "DevenvStore", dependencies: ["DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvSeccomp", dependencies: ["CSeccomp", "DevenvSystem"]),
         .target(name: "DevenvGit", dependencies: ["CGit2"]),
         .target(name: "DevenvRuntime", dependencies: ["DevenvSystem", "DevenvSeccomp", "CDevenvShim"]),
@@ -46,11 +47,19 @@ let package = Package(
 
         // Use cases and the command line.
         .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvDockerfile", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
-        .target(name: "DevenvCLI", dependencies: [
-            "DevenvKit", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
+        // `run`/`shell` options and warm starts: no registry, git or archive libraries.
+        .target(name: "DevenvLaunch", dependencies: [
+            "DevenvRuntime", "DevenvStore", "DevenvOCI", "DevenvSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "devenv", dependencies: ["DevenvCLI", "DevenvRuntime"]),
+        .target(name: "DevenvCLI", dependencies: [
+            "DevenvKit", "DevenvLaunch", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // What users start: warm starts itself, everything else through devenv-core.
+        .executableTarget(name: "devenv", dependencies: ["DevenvLaunch", "DevenvRuntime"]),
+        // The whole CLI.
+        .executableTarget(name: "devenv-core", dependencies: ["DevenvCLI", "DevenvRuntime"]),
         // The container's init alone: far fewer libraries to load than devenv at every start.
         .executableTarget(name: "devenv-init", dependencies: ["DevenvRuntime"]),
 

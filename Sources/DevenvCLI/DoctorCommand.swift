@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevenvLaunch
 import DevenvRuntime
 import DevenvStore
 import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevenvLaunch
 import DevenvBuild
 import DevenvKit
 import DevenvManifest

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevenvLaunch
 import DevenvKit
 
 struct GCCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevenvLaunch
 import DevenvKit
 import DevenvOCI
 import DevenvStore

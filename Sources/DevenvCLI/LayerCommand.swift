@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevenvLaunch
 import DevenvArchive
 import DevenvOCI
 import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevenvLaunch
 import DevenvOCI
 import DevenvRegistry
 import DevenvStore

@@ -76,7 +76,7 @@ public final class ContainerRunner: Sendable {
         try prepareRuntimeDirectory()
 
         let relay = try SignalRelay()
-        let launcher = InitLauncher(initExecutable: initExecutable,
+        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: devenv_thread_count() == 1,
                                     cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil),
                                     idMapWriter: writer, stdio: spec.process.terminal ? nil : (io.input, io.output, io.error))
         let launched = try launcher.launch(plan)
@@ -99,7 +99,8 @@ public final class ContainerRunner: Sendable {
         let plan = InitPlan(mounts: MountPlan(operations: operations, rootfs: runtimeDirectory), hostname: nil, loopbackUp: false,
                             process: nil, setgroupsAllowed: writer?.setgroupsAllowed ?? true)
         try prepareRuntimeDirectory()
-        let launcher = InitLauncher(initExecutable: initExecutable, cloneFlags: InitLauncher.cloneFlags(network: .host, userNamespace: userNamespace),
+        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: devenv_thread_count() == 1,
+                                    cloneFlags: InitLauncher.cloneFlags(network: .host, userNamespace: userNamespace),
                                     idMapWriter: writer, stdio: nil)
         let launched = try launcher.launch(plan)
         let status = try launched.wait()
