@@ -57,7 +57,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What users start: warm starts itself, everything else through devenv-core.
-        .executableTarget(name: "devenv", dependencies: ["DevenvLaunch", "DevenvRuntime"]),
+        .executableTarget(name: "devenv", dependencies: ["DevenvLaunch", "DevenvRuntime"],
+                          linkerSettings: [.unsafeFlags(["-static-executable"])]),
         // The whole CLI.
         .executableTarget(name: "devenv-core", dependencies: ["DevenvCLI", "DevenvRuntime"]),
         // The container's init alone: far fewer libraries to load than devenv at every start.

@@ -1,4 +1,5 @@
-import Foundation
+import DevenvSystem
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,9 +13,8 @@ enum CoreExecutable {
         let argv = arguments.map { strdup($0) } + [nil]
         execv(path, argv)
         let code = errno
-        FileHandle.standardError.write(Data((
-            "devenv: error: cannot run \(path): \(String(cString: strerror(code)))\n"
-            + "hint: devenv and \(name) are installed together (bash scripts/quickstart.sh installs both)\n").utf8))
+        StandardError.line("devenv: error: \(SystemError("run", path: path, errno: code))\n"
+            + "hint: devenv and \(name) are installed together (bash scripts/quickstart.sh installs both)")
         exit(125)
     }
 
@@ -24,6 +24,6 @@ enum CoreExecutable {
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard length > 0 else { return name }
         let executable = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return (executable as NSString).deletingLastPathComponent + "/" + name
+        return PathName.parent(executable) + "/" + name
     }
 }

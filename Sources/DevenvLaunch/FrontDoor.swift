@@ -1,7 +1,7 @@
 import DevenvOCI
 import DevenvRuntime
 import DevenvStore
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif

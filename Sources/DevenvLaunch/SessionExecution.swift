@@ -1,6 +1,7 @@
 import DevenvRuntime
 import DevenvStore
-import Foundation
+import DevenvSystem
+import FoundationEssentials
 
 /// Runs a prepared container and turns the outcome into devenv's exit code: the command's
 /// own status (128+N for signal N), or 125/126/127 with a message when it could not start.
@@ -18,7 +19,5 @@ public enum SessionExecution {
         }
     }
 
-    static func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
+    static func note(_ text: String) { StandardError.line(text) }
 }

@@ -1,6 +1,6 @@
 import CDevenvShim
 import DevenvSystem
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,7 +45,7 @@ public final class ContainerRunner: Sendable {
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard length > 0 else { return "/proc/self/exe" }
         let executable = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let candidate = (executable as NSString).deletingLastPathComponent + "/devenv-init"
+        let candidate = PathName.parent(executable) + "/devenv-init"
         var own = stat(), helper = stat()
         guard stat(executable, &own) == 0, stat(candidate, &helper) == 0, (helper.st_mode & S_IFMT) == S_IFREG,
               helper.st_uid == own.st_uid, helper.st_mode & 0o022 == 0, access(candidate, X_OK) == 0 else { return "/proc/self/exe" }
