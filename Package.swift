@@ -47,18 +47,15 @@ let package = Package(
 
         // Use cases and the command line.
         .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvDockerfile", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
-        // `run`/`shell` options and warm starts: no registry, git or archive libraries.
-        .target(name: "DevenvLaunch", dependencies: [
-            "DevenvRuntime", "DevenvStore", "DevenvOCI", "DevenvSystem",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        // Warm starts of `run`/`shell` in the front end: no registry, git, archive or ArgumentParser.
+        .target(name: "DevenvLaunch", dependencies: ["DevenvRuntime", "DevenvStore", "DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvCLI", dependencies: [
             "DevenvKit", "DevenvLaunch", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What users start: warm starts itself, everything else through devenv-core.
         .executableTarget(name: "devenv", dependencies: ["DevenvLaunch", "DevenvRuntime"],
-                          linkerSettings: [.unsafeFlags(["-static-executable"])]),
+                          linkerSettings: [.unsafeFlags(["-static-executable"]), .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"), .linkedLibrary("swiftSynchronization")]),
         // The whole CLI.
         .executableTarget(name: "devenv-core", dependencies: ["DevenvCLI", "DevenvRuntime"]),
         // The container's init alone: far fewer libraries to load than devenv at every start.
@@ -77,6 +74,7 @@ let package = Package(
         .testTarget(name: "DevenvGitTests", dependencies: ["DevenvGit"]),
         .testTarget(name: "DevenvDockerfileTests", dependencies: ["DevenvDockerfile", "DevenvBuild", "DevenvManifest", "DevenvOCI", "DevenvKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem", "DevenvTestSupport"]),
+        .testTarget(name: "DevenvLaunchTests", dependencies: ["DevenvLaunch", "DevenvCLI", "DevenvRuntime"]),
         .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvManifest", "DevenvOCI", "DevenvRuntime"]),
     ]
 )

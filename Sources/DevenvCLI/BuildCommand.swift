@@ -1,5 +1,4 @@
 import ArgumentParser
-import DevenvLaunch
 import DevenvBuild
 import DevenvKit
 import DevenvOCI

@@ -1,5 +1,4 @@
 import ArgumentParser
-import DevenvLaunch
 import DevenvRuntime
 import DevenvStore
 import Foundation

@@ -1,5 +1,4 @@
 import ArgumentParser
-import DevenvLaunch
 import DevenvKit
 import DevenvOCI
 import Foundation

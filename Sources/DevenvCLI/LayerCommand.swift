@@ -1,5 +1,4 @@
 import ArgumentParser
-import DevenvLaunch
 import DevenvArchive
 import DevenvOCI
 import Foundation

@@ -1,5 +1,4 @@
 import ArgumentParser
-import DevenvLaunch
 import DevenvOCI
 import DevenvRegistry
 import DevenvStore

@@ -12,7 +12,7 @@ import Glibc
 
 /// Resolves the image and starts a `WorkspaceSession` with the runtime; shared by run and shell.
 struct SessionLauncher {
-    let options: ContainerOptions
+    let options: SessionOptions
     let global: GlobalOptions
 
     /// In a project (no --image or --rootfs), a task to run instead of a command.
@@ -39,7 +39,7 @@ struct SessionLauncher {
         var lowerDirs: [String]
         var imageEnvironment: [String] = []
         if let rootfs = options.rootfs {
-            lowerDirs = [ContainerOptions.absolute(rootfs)]
+            lowerDirs = [SessionOptions.absolute(rootfs)]
         } else {
             let engine = try global.engine()
             let image = try engine.resolve(try Reference(parsing: options.image ?? ""))
@@ -111,14 +111,21 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var arguments: RunArguments
 
+    /// The command words are captured as they are, so help must be picked out of them.
+    func validate() throws {
+        if !arguments.explicitCommand, let first = arguments.command.first, first == "--help" || first == "-h" {
+            throw CleanExit.helpRequest(self)
+        }
+    }
+
     func run() throws {
-        var launcher = SessionLauncher(options: arguments.options, global: arguments.global)
+        var launcher = SessionLauncher(options: arguments.options.values, global: arguments.global)
         let command = arguments.command
         if arguments.namesTask {
             launcher.task = (command[0], Array(command.dropFirst()))
-            try launcher.run(command: nil, defaultTerminal: ContainerOptions.stdioIsTerminal)
+            try launcher.run(command: nil, defaultTerminal: SessionOptions.stdioIsTerminal)
         } else {
-            try launcher.run(command: command, defaultTerminal: ContainerOptions.stdioIsTerminal)
+            try launcher.run(command: command, defaultTerminal: SessionOptions.stdioIsTerminal)
         }
     }
 }

@@ -10,6 +10,6 @@ struct ShellCommand: ParsableCommand {
     @OptionGroup var arguments: ShellArguments
 
     func run() throws {
-        try SessionLauncher(options: arguments.options, global: arguments.global).run(command: nil, defaultTerminal: ContainerOptions.stdioIsTerminal)
+        try SessionLauncher(options: arguments.options.values, global: arguments.global).run(command: nil, defaultTerminal: SessionOptions.stdioIsTerminal)
     }
 }

@@ -6,15 +6,17 @@ import FoundationEssentials
 import Glibc
 #endif
 
-/// The `devenv` executable users start. It links only the runtime and the store, so it loads
-/// a handful of libraries instead of the ~50 that registry, git and archive support bring
-/// (most of a start's cost: docs/architecture.md). It starts `run`/`shell` on an image that is
-/// already unpacked by itself; everything else, and anything it cannot finish preparing,
-/// goes to `devenv-core` (the whole CLI) with the same arguments.
+/// The `devenv` executable users start: a static binary with only the runtime and the store,
+/// so it starts without a dynamic loader and the ~50 libraries that registry, git and archive
+/// support bring (docs/architecture.md, "Two executables"). It starts `run`/`shell` on an
+/// image that is already unpacked by itself; everything else, and anything it cannot finish
+/// preparing, goes to `devenv-core` (the whole CLI) with the same arguments.
 public enum FrontDoor {
     public static func main() -> Never {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if let verb = arguments.first, let launch = FastLaunch(verb: verb, arguments: Array(arguments.dropFirst())) {
+        if let verb = arguments.first,
+           let line = QuickCommandLine.parse(verb: verb, arguments: Array(arguments.dropFirst())),
+           let launch = FastLaunch(line) {
             launch.run()
         }
         CoreExecutable.exec(CommandLine.arguments)
@@ -22,29 +24,16 @@ public enum FrontDoor {
 }
 
 /// `run`/`shell` with --image or --rootfs when nothing needs pulling or unpacking. Its
-/// initializer fails whenever the full CLI has to take over (help, parse errors, projects,
-/// missing images or snapshots, digests), having started nothing.
+/// initializer fails whenever the full CLI has to take over (projects, missing images or
+/// snapshots, digests, errors to explain), having started nothing.
 struct FastLaunch {
     let spec: ContainerSpec
     let lease: Lease?
 
-    init?(verb: String, arguments: [String]) {
-        let global: GlobalOptions
-        let options: ContainerOptions
-        let command: [String]?
-        switch verb {
-        case "run":
-            guard let parsed = try? RunArguments.parse(arguments) else { return nil }
-            (global, options, command) = (parsed.global, parsed.options, parsed.command)
-        case "shell":
-            guard let parsed = try? ShellArguments.parse(arguments) else { return nil }
-            (global, options, command) = (parsed.global, parsed.options, nil)
-        default:
-            return nil
-        }
-        guard !options.projectMode, let (lowerDirs, environment, lease) = Self.layers(options: options, global: global),
-              let session = try? options.workspaceSession(lowerDirs: lowerDirs, imageEnvironment: environment, command: command,
-                                                          defaultTerminal: ContainerOptions.stdioIsTerminal)
+    init?(_ line: QuickCommandLine) {
+        guard !line.options.projectMode, let (lowerDirs, environment, lease) = Self.layers(line),
+              let session = try? line.options.workspaceSession(lowerDirs: lowerDirs, imageEnvironment: environment, command: line.command,
+                                                               defaultTerminal: SessionOptions.stdioIsTerminal)
         else { return nil }
         spec = session.spec(for: HostIdentity.current())
         self.lease = lease
@@ -55,11 +44,11 @@ struct FastLaunch {
     }
 
     /// The lower directories and image environment, when they are ready without the full CLI.
-    private static func layers(options: ContainerOptions, global: GlobalOptions) -> ([String], [String], Lease?)? {
-        if let rootfs = options.rootfs { return ([ContainerOptions.absolute(rootfs)], [], nil) }
-        guard let name = options.image,
+    private static func layers(_ line: QuickCommandLine) -> ([String], [String], Lease?)? {
+        if let rootfs = line.options.rootfs { return ([SessionOptions.absolute(rootfs)], [], nil) }
+        guard let name = line.options.image,
               let reference = try? Reference(parsing: name), reference.digest == nil,
-              let store = try? ImageStore(root: global.store ?? StoreLayout.defaultRoot(), unpacker: CoreOnlyUnpacker()),
+              let store = try? ImageStore(root: line.store ?? StoreLayout.defaultRoot(), unpacker: CoreOnlyUnpacker()),
               let image = try? store.image(reference.description),
               image.config.chainIDs.allSatisfy(store.snapshots.exists),
               let mounted = try? store.mount(image)

@@ -1,50 +1,25 @@
-import ArgumentParser
 import DevenvRuntime
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
 
-extension NetworkMode: ExpressibleByArgument {}
+/// The values of `devenv run`/`devenv shell` options, however they were parsed (ArgumentParser
+/// in the full CLI, `QuickCommandLine` in the front end), and the session they describe.
+public struct SessionOptions: Equatable, Sendable {
+    public static let defaultHostname = "devenv"
 
-/// Options `devenv run` and `devenv shell` share.
-public struct ContainerOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Image to run (default: the project's environment, built as needed).", valueName: "NAME"))
     public var image: String?
-
-    @Option(help: ArgumentHelp("Run a root filesystem directory instead of an image (read-only lower layer).", valueName: "DIR"))
     public var rootfs: String?
-
-    @Option(help: ArgumentHelp("Working directory inside the container (default: the mount target).", valueName: "DIR"))
     public var workdir: String?
-
-    @Option(help: "Network: host (default) or none (only loopback).")
     public var network: NetworkMode?
-
-    @Option(name: [.customShort("e"), .customLong("env")], help: ArgumentHelp("Set KEY=VALUE, or pass KEY from the host.", valueName: "KEY=VALUE"))
     public var environment: [String] = []
-
-    @Flag(inversion: .prefixedNo, help: "Run on a pseudo-terminal (default: when stdin and stdout are terminals).")
     public var tty: Bool?
-
-    @Option(name: .customLong("mount-dir"), help: ArgumentHelp("Host directory to mount read-write (default: the current directory).", valueName: "DIR"))
     public var mountDirectory: String?
-
-    @Option(name: .customLong("mount-target"), help: ArgumentHelp("Where the directory appears inside (default /workspace, or the manifest's [shell] mount).", valueName: "PATH"))
     public var mountTarget: String?
-
-    @Option(help: "Hostname inside the container.")
-    public var hostname: String = "devenv"
+    public var hostname = SessionOptions.defaultHostname
 
     public init() {}
-
-    public func validate() throws {
-        guard image == nil || rootfs == nil else { throw ValidationError("give at most one of --image NAME or --rootfs DIR") }
-        if let rootfs, rootfs.isEmpty { throw ValidationError("--rootfs needs a directory") }
-        for entry in environment where entry.hasPrefix("=") || entry.isEmpty {
-            throw ValidationError("-e \(entry): expected KEY=VALUE or KEY")
-        }
-    }
 
     /// Without --image or --rootfs, run and shell use the project's environment.
     public var projectMode: Bool { image == nil && rootfs == nil }
