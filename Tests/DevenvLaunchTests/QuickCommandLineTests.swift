@@ -17,6 +17,8 @@ import Testing
         ["--network=host", "--image", "docker.io/library/busybox:1", "--", "x"],
         ["--image", "x", "--", "--leading-dash-command"],
         ["build", "--release"],
+        ["--memory", "2g", "--pids=4096", "--cpus", "1.5", "--shm-size", "64MiB", "--image", "x", "--", "y"],
+        ["--memory=max", "--pids", "unlimited", "--image", "x", "--", "y"],
     ]
 
     static let shellLines: [[String]] = [
@@ -57,6 +59,8 @@ import Testing
         ("run", ["-e", "", "--image", "x", "--", "y"]),
         ("run", ["--tty=yes", "--image", "x", "--", "y"]),
         ("run", ["--image", "x", "-it", "--", "y"]),
+        ("run", ["--memory", "lots", "--image", "x", "--", "y"]),
+        ("run", ["--cpus", "-1", "--image", "x", "--", "y"]),
         ("shell", ["--image", "x", "extra"]),
         ("shell", ["--", "x"]),
         ("build", ["--image", "x"]),
