@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "devenv", targets: ["devenv"]),
+        .executable(name: "devenv-core", targets: ["devenv-core"]),
         .executable(name: "devenv-init", targets: ["devenv-init"]),
     ],
     dependencies: [
@@ -34,7 +35,7 @@ let package = Package(
 
         // Mechanisms.
         .target(name: "DevenvArchive", dependencies: ["DevenvOCI", "DevenvSystem", "CArchive", "CZlib", "CZstd"]),
-        .target(name: "DevenvStore", dependencies: ["DevenvOCI", "DevenvArchive", "DevenvSystem"]),
+        .target(name: "DevenvStore", dependencies: ["DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvSeccomp", dependencies: ["CSeccomp", "DevenvSystem"]),
         .target(name: "DevenvGit", dependencies: ["CGit2"]),
         .target(name: "DevenvRuntime", dependencies: ["DevenvSystem", "DevenvSeccomp", "CDevenvShim"]),
@@ -46,11 +47,17 @@ let package = Package(
 
         // Use cases and the command line.
         .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvDockerfile", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
+        // Warm starts of `run`/`shell` in the front end: no registry, git, archive or ArgumentParser.
+        .target(name: "DevenvLaunch", dependencies: ["DevenvRuntime", "DevenvStore", "DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvCLI", dependencies: [
-            "DevenvKit", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
+            "DevenvKit", "DevenvLaunch", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "devenv", dependencies: ["DevenvCLI", "DevenvRuntime"]),
+        // What users start: warm starts itself, everything else through devenv-core.
+        .executableTarget(name: "devenv", dependencies: ["DevenvLaunch", "DevenvRuntime"],
+                          linkerSettings: [.unsafeFlags(["-static-executable"]), .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"), .linkedLibrary("swiftSynchronization")]),
+        // The whole CLI.
+        .executableTarget(name: "devenv-core", dependencies: ["DevenvCLI", "DevenvRuntime"]),
         // The container's init alone: far fewer libraries to load than devenv at every start.
         .executableTarget(name: "devenv-init", dependencies: ["DevenvRuntime"]),
 
@@ -67,6 +74,7 @@ let package = Package(
         .testTarget(name: "DevenvGitTests", dependencies: ["DevenvGit"]),
         .testTarget(name: "DevenvDockerfileTests", dependencies: ["DevenvDockerfile", "DevenvBuild", "DevenvManifest", "DevenvOCI", "DevenvKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem", "DevenvTestSupport"]),
+        .testTarget(name: "DevenvLaunchTests", dependencies: ["DevenvLaunch", "DevenvCLI", "DevenvRuntime"]),
         .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvManifest", "DevenvOCI", "DevenvRuntime"]),
     ]
 )

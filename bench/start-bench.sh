@@ -9,7 +9,7 @@
 #
 # Needs: root, bwrap, podman with localhost/base/busybox:1 and the busybox rootfs from
 # /work/shared/tools/peers-setup.sh, GNU time (/usr/bin/time), and a release build
-# (`swift build -c release`). devenv gets its own store in a temporary directory; the
+# (`swift build -c release -Xswiftc -static-stdlib`, as the quickstart builds it). devenv gets its own store in a temporary directory; the
 # busybox rootfs tarball is imported into it first.
 #
 # Env: RUNS (default 30), WARMUP (default 3), DEVENV (default .build/release/devenv),
@@ -27,7 +27,7 @@ PODMAN_IMAGE=localhost/base/busybox:1
 
 die() { printf 'start-bench: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (rootful bwrap and podman are the reference)"
-[ -x "$DEVENV" ] || die "no $DEVENV; run: swift build -c release"
+[ -x "$DEVENV" ] || die "no $DEVENV; run: swift build -c release -Xswiftc -static-stdlib"
 command -v bwrap >/dev/null || die "bwrap missing (apt-get install bubblewrap)"
 command -v podman >/dev/null || die "podman missing (/work/shared/tools/peers-setup.sh installs it)"
 [ -x /usr/bin/time ] || die "GNU time missing (apt-get install time)"
@@ -52,9 +52,13 @@ podman_cmd=(podman run --rm --network host "$PODMAN_IMAGE" true)
 "${bwrap_cmd[@]}" || die "bwrap failed"
 "${podman_cmd[@]}" || die "podman run failed"
 
-now_ns() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-time_ms() { local start end; start=$(now_ns); "$@" >/dev/null; end=$(now_ns); echo $(( (end - start) / 1000 )) | awk '{printf "%.2f\n", $1/1000}'; }
+# EPOCHREALTIME (bash 5) reads the clock without forking, so nothing but the command is timed.
+time_ms() {
+  local start end
+  start=$EPOCHREALTIME; "$@" >/dev/null; end=$EPOCHREALTIME
+  awk -v s="${start/,/.}" -v e="${end/,/.}" 'BEGIN {printf "%.2f\n", (e - s) * 1000}'
+}
 peak_rss_kb() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ {print $2}'; }
 
 for _ in $(seq "$WARMUP"); do

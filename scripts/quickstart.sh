@@ -11,11 +11,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 bash .ci/install-deps
 echo "quickstart: building devenv (release, Swift runtime linked statically for fast starts)…" >&2
-swift build -c release -Xswiftc -static-stdlib --product devenv
-swift build -c release -Xswiftc -static-stdlib --product devenv-init
+swift build -c release -Xswiftc -static-stdlib
 bin=$(swift build -c release -Xswiftc -static-stdlib --show-bin-path)
-install -m 0755 "$bin/devenv" /usr/local/bin/devenv
-install -m 0755 "$bin/devenv-init" /usr/local/bin/devenv-init
+# devenv (the static front end) starts devenv-core (the whole CLI) and devenv-init from
+# its own directory, so the three are installed together.
+for program in devenv devenv-core devenv-init; do
+  install -m 0755 "$bin/$program" "/usr/local/bin/$program"
+done
 echo "quickstart: installed /usr/local/bin/devenv $(devenv --version)" >&2
 devenv doctor || true
 

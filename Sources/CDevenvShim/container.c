@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -113,6 +114,7 @@ static int place_fds(const int stdio[3], const int *fds, int count) {
     return (int)syscall(SYS_close_range, 3 + count, ~0U, 0);
 }
 
+/* Returns only without a path (init continues in this process); otherwise execs or exits. */
 static void run_child(const struct devenv_spawn *spawn) {
     reset_signals();
     char go = 0;
@@ -135,6 +137,12 @@ static void run_child(const struct devenv_spawn *spawn) {
     if (setsid() < 0) child_fail(spawn->error_fd, "setsid", NULL, errno);
     if (chdir("/") != 0) child_fail(spawn->error_fd, "chdir", "/", errno);
     if (place_fds(spawn->stdio, spawn->fds, spawn->nfds) != 0) child_fail(spawn->error_fd, "pass descriptors to", "init", errno);
+    if (spawn->path == NULL) {
+        /* Init runs in this copy of a single-threaded parent; it starts from an empty
+           environment, as an exec'd init would. */
+        (void)clearenv();
+        return;
+    }
     execve(spawn->path, spawn->argv, spawn->envp);
     /* error_fd was moved by place_fds; its new number is given by the caller. */
     child_fail(spawn->error_fd_after_exec, "exec init", spawn->path, errno);
@@ -146,6 +154,7 @@ pid_t devenv_spawn_container(const struct devenv_spawn *spawn, int *pidfd) {
     if (pid < 0) return -1;
     if (pid == 0) {
         run_child(spawn);
+        if (spawn->path == NULL) return 0;
         _exit(DEVENV_INIT_SETUP_FAILED);
     }
     *pidfd = descriptor;
@@ -383,3 +392,20 @@ int devenv_signal_ignore(int signal_number, struct sigaction *previous) {
 }
 
 void devenv_signal_defaults(void) { reset_signals(); }
+
+int devenv_thread_count(void) {
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char buffer[4096];
+    ssize_t count = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+    if (count <= 0) return -1;
+    buffer[count] = 0;
+    const char *line = strstr(buffer, "\nThreads:");
+    if (!line) return -1;
+    line += strlen("\nThreads:");
+    while (*line == ' ' || *line == '\t') line++;
+    int threads = 0;
+    while (*line >= '0' && *line <= '9') threads = threads * 10 + (*line++ - '0');
+    return threads;
+}

@@ -222,7 +222,12 @@ public struct Builder {
         return try? JSONDecoder().decode(BuildRecord.self, from: data)
     }
 
+    /// Unchanged records are not rewritten: a no-op build (every warm `devenv run`) then
+    /// writes nothing, instead of paying two fsyncs.
     private func saveRecord(_ record: BuildRecord, _ directory: String) throws {
-        try AtomicFile.write(OCIDocument.encode(record), to: "\(directory)/record.json", mode: 0o600)
+        let path = "\(directory)/record.json"
+        let data = OCIDocument.encode(record)
+        if FileManager.default.contents(atPath: path) == data { return }
+        try AtomicFile.write(data, to: path, mode: 0o600)
     }
 }

@@ -7,4 +7,6 @@ struct GlobalOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Print machine-readable JSON (listing and inspect commands).")
     var json = false
+
+    init() {}
 }

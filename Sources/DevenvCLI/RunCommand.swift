@@ -1,5 +1,6 @@
 import ArgumentParser
 import DevenvKit
+import DevenvLaunch
 import DevenvManifest
 import DevenvOCI
 import DevenvRuntime
@@ -9,58 +10,9 @@ import Foundation
 import Glibc
 #endif
 
-extension NetworkMode: ExpressibleByArgument {}
-
-/// Options `devenv run` and `devenv shell` share.
-struct ContainerOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Image to run (default: the project's environment, built as needed).", valueName: "NAME"))
-    var image: String?
-
-    @Option(help: ArgumentHelp("Run a root filesystem directory instead of an image (read-only lower layer).", valueName: "DIR"))
-    var rootfs: String?
-
-    @Option(help: ArgumentHelp("Working directory inside the container (default: the mount target).", valueName: "DIR"))
-    var workdir: String?
-
-    @Option(help: "Network: host (default) or none (only loopback).")
-    var network: NetworkMode?
-
-    @Option(name: [.customShort("e"), .customLong("env")], help: ArgumentHelp("Set KEY=VALUE, or pass KEY from the host.", valueName: "KEY=VALUE"))
-    var environment: [String] = []
-
-    @Flag(inversion: .prefixedNo, help: "Run on a pseudo-terminal (default: when stdin and stdout are terminals).")
-    var tty: Bool?
-
-    @Option(name: .customLong("mount-dir"), help: ArgumentHelp("Host directory to mount read-write (default: the current directory).", valueName: "DIR"))
-    var mountDirectory: String?
-
-    @Option(name: .customLong("mount-target"), help: ArgumentHelp("Where the directory appears inside (default /workspace, or the manifest's [shell] mount).", valueName: "PATH"))
-    var mountTarget: String?
-
-    @Option(help: "Hostname inside the container.")
-    var hostname: String = "devenv"
-
-    func validate() throws {
-        guard image == nil || rootfs == nil else { throw ValidationError("give at most one of --image NAME or --rootfs DIR") }
-        if let rootfs, rootfs.isEmpty { throw ValidationError("--rootfs needs a directory") }
-        for entry in environment where entry.hasPrefix("=") || entry.isEmpty {
-            throw ValidationError("-e \(entry): expected KEY=VALUE or KEY")
-        }
-    }
-
-    /// `-e KEY` passes the host's value (and is dropped when the host has none), like docker.
-    func resolvedEnvironment() -> [String] {
-        let host = ProcessInfo.processInfo.environment
-        return environment.compactMap { entry in
-            if entry.contains("=") { return entry }
-            return host[entry].map { "\(entry)=\($0)" }
-        }
-    }
-}
-
 /// Resolves the image and starts a `WorkspaceSession` with the runtime; shared by run and shell.
 struct SessionLauncher {
-    let options: ContainerOptions
+    let options: SessionOptions
     let global: GlobalOptions
 
     /// In a project (no --image or --rootfs), a task to run instead of a command.
@@ -77,15 +29,7 @@ struct SessionLauncher {
             } else {
                 spec = try makeSession(command: command, defaultTerminal: defaultTerminal, lease: &lease).spec(for: HostIdentity.current())
             }
-            let status: ExitStatus
-            do {
-                status = try ContainerRunner().run(spec)
-            } catch let error as RuntimeError {
-                Terminal.note("devenv: error: \(error)")
-                throw ExitCode(error.exitCode)
-            }
-            withExtendedLifetime(lease) {}
-            throw ExitCode(status.shellCode)
+            throw ExitCode(SessionExecution.run(spec, keeping: lease))
         }
     }
 
@@ -95,7 +39,7 @@ struct SessionLauncher {
         var lowerDirs: [String]
         var imageEnvironment: [String] = []
         if let rootfs = options.rootfs {
-            lowerDirs = [absolute(rootfs)]
+            lowerDirs = [SessionOptions.absolute(rootfs)]
         } else {
             let engine = try global.engine()
             let image = try engine.resolve(try Reference(parsing: options.image ?? ""))
@@ -104,13 +48,7 @@ struct SessionLauncher {
             lease = mounted.lease
             imageEnvironment = image.config.config?.env ?? []
         }
-        return WorkspaceSession(
-            lowerDirs: lowerDirs, imageEnvironment: imageEnvironment, command: command,
-            mountDirectory: absolute(options.mountDirectory ?? FileManager.default.currentDirectoryPath),
-            mountTarget: options.mountTarget ?? WorkspaceSession.defaultMountTarget, workingDirectory: options.workdir, environment: options.resolvedEnvironment(),
-            network: options.network ?? .host, terminal: options.tty ?? defaultTerminal,
-            terminalType: ProcessInfo.processInfo.environment["TERM"], hostname: options.hostname,
-            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
+        return try options.workspaceSession(lowerDirs: lowerDirs, imageEnvironment: imageEnvironment, command: command, defaultTerminal: defaultTerminal)
     }
 
     /// The project's environment: built (or fetched) as needed, then entered with the
@@ -163,11 +101,6 @@ struct SessionLauncher {
         return spec
     }
 
-    private func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-    }
-
-    static var stdioIsTerminal: Bool { isatty(0) == 1 && isatty(1) == 1 }
 }
 
 struct RunCommand: ParsableCommand {
@@ -176,33 +109,23 @@ struct RunCommand: ParsableCommand {
         abstract: "Run a command (after --) or a task in the project's environment, or in an image.",
         discussion: "Exits with the command's status (128+N when killed by signal N); 125 when devenv cannot start the container, 126 when the command cannot be executed, 127 when it is not found.")
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var options: ContainerOptions
+    @OptionGroup var arguments: RunArguments
 
-    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("-- CMD [ARGS…] runs a command; in a project, TASK [ARGS…] runs a task from [tasks].", valueName: "CMD"))
-    var command: [String] = []
-
-    /// Whether the words came after `--` (a command) rather than naming a task.
-    private var explicitCommand = false
-
-    mutating func validate() throws {
-        if command.first == "--" {
-            command.removeFirst()
-            explicitCommand = true
-        }
-        guard !command.isEmpty else {
-            throw ValidationError("missing command: devenv run -- CMD [ARGS...], devenv run TASK, or devenv run --image NAME -- CMD")
+    /// The command words are captured as they are, so help must be picked out of them.
+    func validate() throws {
+        if !arguments.explicitCommand, let first = arguments.command.first, first == "--help" || first == "-h" {
+            throw CleanExit.helpRequest(self)
         }
     }
 
     func run() throws {
-        var launcher = SessionLauncher(options: options, global: global)
-        let projectMode = options.image == nil && options.rootfs == nil
-        if projectMode && !explicitCommand {
+        var launcher = SessionLauncher(options: arguments.options.values, global: arguments.global)
+        let command = arguments.command
+        if arguments.namesTask {
             launcher.task = (command[0], Array(command.dropFirst()))
-            try launcher.run(command: nil, defaultTerminal: SessionLauncher.stdioIsTerminal)
+            try launcher.run(command: nil, defaultTerminal: SessionOptions.stdioIsTerminal)
         } else {
-            try launcher.run(command: command, defaultTerminal: SessionLauncher.stdioIsTerminal)
+            try launcher.run(command: command, defaultTerminal: SessionOptions.stdioIsTerminal)
         }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import DevenvRuntime
+import DevenvLaunch
 
 struct ShellCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,10 +7,9 @@ struct ShellCommand: ParsableCommand {
         abstract: "Start an interactive shell in the project's environment (built as needed), or in an image.",
         discussion: "The shell is the image's $SHELL, else bash, else sh. It runs as your own uid/gid with a home directory, on a terminal when stdin and stdout are one.")
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var options: ContainerOptions
+    @OptionGroup var arguments: ShellArguments
 
     func run() throws {
-        try SessionLauncher(options: options, global: global).run(command: nil, defaultTerminal: SessionLauncher.stdioIsTerminal)
+        try SessionLauncher(options: arguments.options.values, global: arguments.global).run(command: nil, defaultTerminal: SessionOptions.stdioIsTerminal)
     }
 }

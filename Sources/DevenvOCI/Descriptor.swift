@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An OCI content descriptor: what a blob is, its digest and its exact size.
 public struct Descriptor: Codable, Hashable, Sendable {

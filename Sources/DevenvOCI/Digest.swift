@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A content digest as the OCI image spec defines it (`algorithm ":" encoded`).
 ///

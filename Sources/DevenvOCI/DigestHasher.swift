@@ -1,5 +1,5 @@
 import CCrypto
-import Foundation
+import FoundationEssentials
 
 /// Incremental SHA-256/SHA-512 through OpenSSL's EVP interface (hardware-accelerated
 /// where the CPU has SHA extensions). A value type wrapping a reference so it can be

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The OCI image configuration: how to run the image and which uncompressed layers
 /// (`rootfs.diff_ids`) make up its filesystem.

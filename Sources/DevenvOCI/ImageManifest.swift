@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An OCI image manifest (or the Docker schema 2 manifest, which has the same shape).
 public struct ImageManifest: Codable, Hashable, Sendable {

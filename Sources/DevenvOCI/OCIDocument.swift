@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Decoding and encoding of OCI JSON documents with the checks a hostile registry or
 /// archive makes necessary (RELIABILITY A3, A5): bounded size, no guessing of types.
@@ -18,8 +18,10 @@ public enum OCIDocument {
         let probe: Probe
         do {
             probe = try JSONDecoder().decode(Probe.self, from: data)
+        } catch let error as DecodingError {
+            throw OCIError.invalidDocument(what: "manifest", reason: "not valid JSON (\(describe(error)))")
         } catch {
-            throw OCIError.invalidDocument(what: "manifest", reason: "not valid JSON (\(error.localizedDescription))")
+            throw OCIError.invalidDocument(what: "manifest", reason: "not valid JSON (\(error))")
         }
         let bodyType = probe.mediaType
         if let declared = declaredType, let bodyType, declared != bodyType {

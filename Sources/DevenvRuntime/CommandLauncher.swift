@@ -95,7 +95,7 @@ struct CommandLauncher {
             if code != ENOENT { break }
         }
         reporter.send(.exec(InitReport.describe("exec \(ContainerPath.quote(lastName))", errno: lastError)))
-        exit(lastError == ENOENT ? RuntimeExitCode.notFound : RuntimeExitCode.notExecutable)
+        _exit(lastError == ENOENT ? RuntimeExitCode.notFound : RuntimeExitCode.notExecutable)
     }
 
     /// Returns only on failure, with errno.

@@ -1,22 +1,21 @@
 import CDevenvShim
 import DevenvSystem
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `devenv __init`: runs as PID 1 of the new namespaces in a fresh, single-threaded process
-/// (the parent is multi-threaded Swift, where setup between clone and exec is unsafe).
-/// Reads the plan on fd 3, sets up the root filesystem, starts the command and stays as its
-/// minimal init. Failures go to the report pipe (fd 4) as `setup stage: message (ERRNO)`.
+/// The container's init: PID 1 of the new namespaces, always in a single-threaded process —
+/// `devenv-init`/`devenv __init` exec'd by a multi-threaded parent (where setup between clone
+/// and exec is unsafe), or the clone of a parent that has only one thread. Sets up the root
+/// filesystem, starts the command and stays as its minimal init. Failures go to the report
+/// pipe (fd 4) as `setup stage: message (ERRNO)`.
 public enum ContainerInit {
     /// The hidden argument that selects this entry point in the devenv executable.
     public static let argument = "__init"
 
     public static func main() -> Never {
         let reporter = Reporter(descriptor: InitPlan.reportFD)
-        guard devenv_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0) == 0 else { reporter.fail("prctl PR_SET_PDEATHSIG", errno: errno) }
-        if reporter.parentGone { exit(RuntimeExitCode.setupFailed) }
         let plan: InitPlan
         do {
             let bytes = try Syscall.readAll(InitPlan.channelFD)
@@ -24,6 +23,15 @@ public enum ContainerInit {
         } catch {
             reporter.failSetup("read plan: \(error)")
         }
+        run(plan)
+    }
+
+    /// Init proper, on fds 3 (channel) and 4 (report): after `main` read the plan, or in the
+    /// cloned copy of a single-threaded devenv that already holds it (`InitLauncher`).
+    static func run(_ plan: InitPlan) -> Never {
+        let reporter = Reporter(descriptor: InitPlan.reportFD)
+        guard devenv_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0) == 0 else { reporter.fail("prctl PR_SET_PDEATHSIG", errno: errno) }
+        if reporter.parentGone { _exit(RuntimeExitCode.setupFailed) }
         umask(0o022)
         do {
             var executor = MountExecutor(plan: plan.mounts)
@@ -41,7 +49,7 @@ public enum ContainerInit {
         }
         guard let process = plan.process else {
             close(InitPlan.channelFD)
-            exit(0)
+            _exit(0)
         }
         // Container processes must not reach this binary through /proc/1/exe (CVE-2019-5736).
         _ = devenv_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -72,7 +80,7 @@ struct Reporter {
 
     func failSetup(_ text: String) -> Never {
         send(.setup(text))
-        exit(DEVENV_INIT_SETUP_FAILED)
+        _exit(DEVENV_INIT_SETUP_FAILED)
     }
 
     func fail(_ stage: String, errno code: Int32) -> Never {

@@ -1,6 +1,6 @@
 import CDevenvShim
 import DevenvSystem
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,7 +45,7 @@ public final class ContainerRunner: Sendable {
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard length > 0 else { return "/proc/self/exe" }
         let executable = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let candidate = (executable as NSString).deletingLastPathComponent + "/devenv-init"
+        let candidate = PathName.parent(executable) + "/devenv-init"
         var own = stat(), helper = stat()
         guard stat(executable, &own) == 0, stat(candidate, &helper) == 0, (helper.st_mode & S_IFMT) == S_IFREG,
               helper.st_uid == own.st_uid, helper.st_mode & 0o022 == 0, access(candidate, X_OK) == 0 else { return "/proc/self/exe" }
@@ -76,7 +76,7 @@ public final class ContainerRunner: Sendable {
         try prepareRuntimeDirectory()
 
         let relay = try SignalRelay()
-        let launcher = InitLauncher(initExecutable: initExecutable,
+        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: devenv_thread_count() == 1,
                                     cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil),
                                     idMapWriter: writer, stdio: spec.process.terminal ? nil : (io.input, io.output, io.error))
         let launched = try launcher.launch(plan)
@@ -99,7 +99,8 @@ public final class ContainerRunner: Sendable {
         let plan = InitPlan(mounts: MountPlan(operations: operations, rootfs: runtimeDirectory), hostname: nil, loopbackUp: false,
                             process: nil, setgroupsAllowed: writer?.setgroupsAllowed ?? true)
         try prepareRuntimeDirectory()
-        let launcher = InitLauncher(initExecutable: initExecutable, cloneFlags: InitLauncher.cloneFlags(network: .host, userNamespace: userNamespace),
+        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: devenv_thread_count() == 1,
+                                    cloneFlags: InitLauncher.cloneFlags(network: .host, userNamespace: userNamespace),
                                     idMapWriter: writer, stdio: nil)
         let launched = try launcher.launch(plan)
         let status = try launched.wait()

@@ -1,6 +1,6 @@
 import CDevenvShim
 import DevenvSystem
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,11 +39,16 @@ struct LaunchedInit {
     }
 }
 
-/// Clones init into new namespaces (through the C shim: nothing but async-signal-safe calls
-/// may run between clone and exec in this multi-threaded process), writes its id maps, then
-/// releases it and sends the plan.
+/// Clones init into new namespaces, writes its id maps, then releases it. A multi-threaded
+/// devenv may run nothing but async-signal-safe calls between clone and exec (the C shim), so
+/// its init is a fresh `devenv-init` that reads the plan from the channel; a single-threaded
+/// devenv (the front end's warm starts) has no other thread whose locks a clone could copy, so
+/// its clone becomes init directly, already holding the plan: one exec and one Swift start-up
+/// fewer on every container start.
 struct InitLauncher {
     let initExecutable: String
+    /// Whether the clone continues as init instead of exec'ing `initExecutable`.
+    let inProcess: Bool
     let cloneFlags: UInt
     let idMapWriter: IDMapWriter?
     /// Descriptors to become the container's stdin, stdout, stderr; nil keeps devenv's.
@@ -57,7 +62,7 @@ struct InitLauncher {
     }
 
     func launch(_ plan: InitPlan) throws -> LaunchedInit {
-        let payload = try JSONEncoder().encode(plan)
+        let payload = inProcess ? Data() : try JSONEncoder().encode(plan)
         var channel: [Int32] = [-1, -1]
         guard devenv_socketpair_cloexec(&channel) == 0 else { throw RuntimeError.setup(SystemError.last("socketpair")) }
         let parentChannel = FileDescriptor(adopting: channel[0])
@@ -75,7 +80,7 @@ struct InitLauncher {
             initExecutable.withCString { path in
                 var spawn = devenv_spawn()
                 spawn.clone_flags = cloneFlags
-                spawn.path = path
+                spawn.path = inProcess ? nil : path
                 spawn.argv = argv.pointers
                 spawn.envp = envp.pointers
                 spawn.sync_fd = childChannel.raw
@@ -88,6 +93,7 @@ struct InitLauncher {
                 return devenv_spawn_container(&spawn, &pidfd)
             }
         }
+        if pid == 0 { ContainerInit.run(plan) }
         guard pid > 0 else {
             let code = errno
             throw RuntimeError(.setup, InitReport.describe("clone container namespaces", errno: code), errno: code,
@@ -107,7 +113,7 @@ struct InitLauncher {
         }
         // A send failure means init already died; its report explains why.
         _ = send(bytes: [1], on: parentChannel.raw)
-        _ = send(bytes: [UInt8](payload), on: parentChannel.raw)
+        if !payload.isEmpty { _ = send(bytes: [UInt8](payload), on: parentChannel.raw) }
         shutdown(parentChannel.raw, Int32(SHUT_WR))
         return launched
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What the parent sends `devenv __init` (as JSON on fd 3): the mount operations, namespace
 /// settings and the command with its credentials. Computed purely from a `ContainerSpec`.

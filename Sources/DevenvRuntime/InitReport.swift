@@ -1,5 +1,5 @@
 import DevenvSystem
-import Foundation
+import FoundationEssentials
 
 /// Records `devenv __init` writes to the parent on the report pipe, one per line:
 ///
@@ -38,12 +38,12 @@ public enum InitReport: Equatable, Sendable {
 
     /// The errno named at the end of `stage: message (ERRNO)`, if it is one devenv knows.
     public static func errno(in text: String) -> Int32? {
-        guard text.hasSuffix(")"), let open = text.range(of: " (", options: .backwards) else { return nil }
-        let name = text[open.upperBound..<text.index(before: text.endIndex)]
+        guard text.hasSuffix(")"), let open = text.lastIndex(of: "(") else { return nil }
+        let name = text[text.index(after: open)..<text.index(before: text.endIndex)]
         return (1...200).first { Errno.name(Int32($0)) == name }.map(Int32.init)
     }
 
     static func singleLine(_ text: String) -> String {
-        text.replacingOccurrences(of: "\n", with: "\\n")
+        text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\\n")
     }
 }

@@ -99,11 +99,11 @@ struct InitSupervisor {
         while waitpid(-1, &ignored, 0) > 0 || errno == EINTR {}
         switch ExitStatus(waitStatus: status) {
         case .exited(let code):
-            exit(code)
+            _exit(code)
         case .signaled(let signal):
             // PID 1 cannot kill itself with a signal; the parent learns it from the report.
             reporter.send(.signal(signal))
-            exit(128 + signal)
+            _exit(128 + signal)
         }
     }
 }

@@ -1,12 +1,12 @@
 import DevenvSeccomp
 import DevenvSystem
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
 
 extension SeccompFilter {
-    private static let cache = NSLock()
+    private static let cache = Lock()
     nonisolated(unsafe) private static var compiled: [UInt64: SeccompFilter] = [:]
 
     /// Docker's default seccomp policy for a process whose bounding set is `capabilities`,

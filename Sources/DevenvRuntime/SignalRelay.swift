@@ -1,6 +1,6 @@
 import CDevenvShim
 import DevenvSystem
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +16,7 @@ final class SignalRelay {
     private let writeEnd: Int32
     private let slot: Int32
 
-    private static let lock = NSLock()
+    private static let lock = Lock()
     nonisolated(unsafe) private static var active = 0
     nonisolated(unsafe) private static var saved: [Int32: sigaction] = [:]
 

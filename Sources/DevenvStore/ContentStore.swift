@@ -1,6 +1,6 @@
 import DevenvOCI
 import DevenvSystem
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,11 +69,13 @@ public struct ContentStore: Sendable {
     /// damaged on disk must not be trusted just because its name is a digest.
     public func read(_ digest: Digest, limit: Int64 = OCIDocument.maxSize) throws -> Data {
         let file = path(for: digest)
-        guard let handle = FileHandle(forReadingAtPath: file) else {
-            throw contains(digest) ? StoreError.system(.last("open", path: file)) : StoreError.blobNotFound(digest)
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(file, O_RDONLY | O_CLOEXEC)
+        } catch let error as SystemError {
+            throw contains(digest) ? StoreError.system(error) : StoreError.blobNotFound(digest)
         }
-        defer { try? handle.close() }
-        let data = try handle.read(upToCount: Int(limit) + 1) ?? Data()
+        let data = Data(try StoreError.wrap { try descriptor.readAll(limit: Int(limit), path: file) })
         guard data.count <= limit else {
             throw StoreError.corrupt(path: file, reason: "larger than \(limit) bytes")
         }

@@ -1,6 +1,6 @@
 import DevenvOCI
 import DevenvSystem
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -94,17 +94,21 @@ public struct GarbageCollector {
 /// Bytes used on disk by a file or tree (allocated blocks, not apparent size).
 public enum DiskUsage {
     public static func bytes(_ path: String) -> Int64 {
+        var seen = Set<UInt64>()
+        return bytes(path, seen: &seen)
+    }
+
+    private static func bytes(_ path: String, seen: inout Set<UInt64>) -> Int64 {
         var info = stat()
         guard lstat(path, &info) == 0 else { return 0 }
+        let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+        // Count hardlinked files once.
+        if info.st_nlink > 1, !isDirectory, !seen.insert(UInt64(info.st_ino)).inserted { return 0 }
         var total = Int64(info.st_blocks) * 512
-        guard (info.st_mode & S_IFMT) == S_IFDIR,
-              let enumerator = FileManager.default.enumerator(atPath: path) else { return total }
-        var seen = Set<UInt64>()
-        while let relative = enumerator.nextObject() as? String {
-            guard lstat("\(path)/\(relative)", &info) == 0 else { continue }
-            // Count hardlinked files once.
-            if info.st_nlink > 1, (info.st_mode & S_IFMT) != S_IFDIR, !seen.insert(UInt64(info.st_ino)).inserted { continue }
-            total += Int64(info.st_blocks) * 512
+        if isDirectory {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+                total += bytes("\(path)/\(name)", seen: &seen)
+            }
         }
         return total
     }

@@ -1,6 +1,6 @@
 import DevenvOCI
 import DevenvSystem
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,7 +69,7 @@ public final class ImageStore: @unchecked Sendable {
         if mkdir(path, mode) == 0 { return }
         if errno == EEXIST { return }
         if errno == ENOENT, path != "/" {
-            try makeDirectory((path as NSString).deletingLastPathComponent, mode: 0o755)
+            try makeDirectory(PathName.parent(path), mode: 0o755)
             if mkdir(path, mode) == 0 || errno == EEXIST { return }
         }
         throw SystemError.last("create store directory", path: path)

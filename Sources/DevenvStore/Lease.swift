@@ -1,6 +1,6 @@
 import DevenvOCI
 import DevenvSystem
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,6 @@
 import DevenvOCI
 import DevenvSystem
-import Foundation
+import FoundationEssentials
 
 /// Image names (`docker.io/library/busybox:latest`) mapped to manifest descriptors, kept in
 /// the layout's `index.json` with the `org.opencontainers.image.ref.name` annotation so
@@ -44,7 +44,7 @@ public struct ReferenceStore: Sendable {
             var entry = descriptor
             var annotations = entry.annotations ?? [:]
             annotations[Self.refNameAnnotation] = name
-            annotations[Self.createdAnnotation] = ISO8601DateFormatter().string(from: Date())
+            annotations[Self.createdAnnotation] = Date().formatted(.iso8601)
             entry.annotations = annotations
             index.manifests.append(entry)
             index.manifests.sort { ($0.annotations?[Self.refNameAnnotation] ?? "") < ($1.annotations?[Self.refNameAnnotation] ?? "") }

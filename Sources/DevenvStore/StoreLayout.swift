@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +22,7 @@ public struct StoreLayout: Sendable {
         if let home = environment["DEVENV_HOME"], !home.isEmpty { return home }
         if uid == 0 { return "/var/lib/devenv" }
         if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") { return "\(data)/devenv" }
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = environment["HOME"] ?? getpwuid(uid).map { String(cString: $0.pointee.pw_dir) } ?? "/"
         return "\(home)/.local/share/devenv"
     }
 

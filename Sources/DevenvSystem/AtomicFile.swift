@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,8 +10,8 @@ public enum AtomicFile {
     /// `durable: false` skips the fsyncs, for files that matter only while their writer
     /// lives (a lease): still never torn, but not guaranteed to survive a power cut.
     public static func write(_ data: Data, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temp = "\(directory)/.tmp-\(UUID().uuidString)-\((path as NSString).lastPathComponent)"
+        let directory = PathName.parent(path)
+        let temp = "\(directory)/.tmp-\(UUID().uuidString)-\(PathName.lastComponent(path))"
         do {
             let file = try FileDescriptor.open(temp, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
             try data.withUnsafeBytes { (buffer) throws in try file.writeAll(buffer, path: temp) }

@@ -63,6 +63,20 @@ public final class FileDescriptor: @unchecked Sendable {
         }
     }
 
+    /// Reads until end of file or until more than `limit` bytes were read (then returns
+    /// `limit + 1` bytes, so the caller can tell the file was too large).
+    public func readAll(limit: Int, path: String? = nil) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while bytes.count <= limit {
+            let wanted = min(chunk.count, limit + 1 - bytes.count)
+            let count = try chunk.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<wanted]), path: path) }
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+        }
+        return bytes
+    }
+
     public func stat() throws -> stat {
         var info = Glibc.stat()
         guard fstat(raw, &info) == 0 else { throw SystemError.last("fstat") }

@@ -70,7 +70,11 @@ struct devenv_spawn {
     int nfds;
     int become_root;
 };
+/* Clones init into new namespaces. With a path, the child execs it; without one (only for a
+   single-threaded caller), it returns 0 in the child, which continues as init. */
 pid_t devenv_spawn_container(const struct devenv_spawn *spawn, int *pidfd);
+/* Threads in this process (from /proc/self/status), or -1. */
+int devenv_thread_count(void);
 
 int devenv_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
 int devenv_umount2(const char *target, int flags);

@@ -1,0 +1,62 @@
+import ArgumentParser
+import DevenvLaunch
+import DevenvRuntime
+
+extension NetworkMode: ExpressibleByArgument {}
+
+/// Options `devenv run` and `devenv shell` share.
+struct ContainerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Image to run (default: the project's environment, built as needed).", valueName: "NAME"))
+    var image: String?
+
+    @Option(help: ArgumentHelp("Run a root filesystem directory instead of an image (read-only lower layer).", valueName: "DIR"))
+    var rootfs: String?
+
+    @Option(help: ArgumentHelp("Working directory inside the container (default: the mount target).", valueName: "DIR"))
+    var workdir: String?
+
+    @Option(help: "Network: host (default) or none (only loopback).")
+    var network: NetworkMode?
+
+    @Option(name: [.customShort("e"), .customLong("env")], help: ArgumentHelp("Set KEY=VALUE, or pass KEY from the host.", valueName: "KEY=VALUE"))
+    var environment: [String] = []
+
+    @Flag(inversion: .prefixedNo, help: "Run on a pseudo-terminal (default: when stdin and stdout are terminals).")
+    var tty: Bool?
+
+    @Option(name: .customLong("mount-dir"), help: ArgumentHelp("Host directory to mount read-write (default: the current directory).", valueName: "DIR"))
+    var mountDirectory: String?
+
+    @Option(name: .customLong("mount-target"), help: ArgumentHelp("Where the directory appears inside (default /workspace, or the manifest's [shell] mount).", valueName: "PATH"))
+    var mountTarget: String?
+
+    @Option(help: "Hostname inside the container.")
+    var hostname: String = SessionOptions.defaultHostname
+
+    init() {}
+
+    func validate() throws {
+        guard image == nil || rootfs == nil else { throw ValidationError("give at most one of --image NAME or --rootfs DIR") }
+        if let rootfs, rootfs.isEmpty { throw ValidationError("--rootfs needs a directory") }
+        for entry in environment where entry.hasPrefix("=") || entry.isEmpty {
+            throw ValidationError("-e \(entry): expected KEY=VALUE or KEY")
+        }
+    }
+
+    /// The parsed values.
+    var values: SessionOptions {
+        var values = SessionOptions()
+        values.image = image
+        values.rootfs = rootfs
+        values.workdir = workdir
+        values.network = network
+        values.environment = environment
+        values.tty = tty
+        values.mountDirectory = mountDirectory
+        values.mountTarget = mountTarget
+        values.hostname = hostname
+        return values
+    }
+
+    var projectMode: Bool { values.projectMode }
+}

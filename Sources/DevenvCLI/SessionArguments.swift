@@ -1,0 +1,37 @@
+import ArgumentParser
+
+/// Everything `devenv run` accepts. The lean front end and the full CLI parse with this same
+/// type, so both read a command line identically.
+struct RunArguments: ParsableArguments {
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: ContainerOptions
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("-- CMD [ARGS…] runs a command; in a project, TASK [ARGS…] runs a task from [tasks].", valueName: "CMD"))
+    var command: [String] = []
+
+    /// Whether the words came after `--` (a command) rather than naming a task.
+    private(set) var explicitCommand = false
+
+    init() {}
+
+    mutating func validate() throws {
+        if command.first == "--" {
+            command.removeFirst()
+            explicitCommand = true
+        }
+        guard !command.isEmpty else {
+            throw ValidationError("missing command: devenv run -- CMD [ARGS...], devenv run TASK, or devenv run --image NAME -- CMD")
+        }
+    }
+
+    /// In a project, words not after `--` name a task from [tasks].
+    var namesTask: Bool { options.projectMode && !explicitCommand }
+}
+
+/// Everything `devenv shell` accepts.
+struct ShellArguments: ParsableArguments {
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: ContainerOptions
+
+    init() {}
+}

@@ -1,0 +1,68 @@
+import DevenvOCI
+import DevenvRuntime
+import DevenvStore
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `devenv` executable users start: a static binary with only the runtime and the store,
+/// so it starts without a dynamic loader and the ~50 libraries that registry, git and archive
+/// support bring (docs/architecture.md, "Two executables"). It starts `run`/`shell` on an
+/// image that is already unpacked by itself; everything else, and anything it cannot finish
+/// preparing, goes to `devenv-core` (the whole CLI) with the same arguments.
+public enum FrontDoor {
+    public static func main() -> Never {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let verb = arguments.first,
+           let line = QuickCommandLine.parse(verb: verb, arguments: Array(arguments.dropFirst())),
+           let launch = FastLaunch(line) {
+            launch.run()
+        }
+        CoreExecutable.exec(CommandLine.arguments)
+    }
+}
+
+/// `run`/`shell` with --image or --rootfs when nothing needs pulling or unpacking. Its
+/// initializer fails whenever the full CLI has to take over (projects, missing images or
+/// snapshots, digests, errors to explain), having started nothing.
+struct FastLaunch {
+    let spec: ContainerSpec
+    let lease: Lease?
+
+    init?(_ line: QuickCommandLine) {
+        guard !line.options.projectMode, let (lowerDirs, environment, lease) = Self.layers(line),
+              let session = try? line.options.workspaceSession(lowerDirs: lowerDirs, imageEnvironment: environment, command: line.command,
+                                                               defaultTerminal: SessionOptions.stdioIsTerminal)
+        else { return nil }
+        spec = session.spec(for: HostIdentity.current())
+        self.lease = lease
+    }
+
+    func run() -> Never {
+        exit(SessionExecution.run(spec, keeping: lease))
+    }
+
+    /// The lower directories and image environment, when they are ready without the full CLI.
+    private static func layers(_ line: QuickCommandLine) -> ([String], [String], Lease?)? {
+        if let rootfs = line.options.rootfs { return ([SessionOptions.absolute(rootfs)], [], nil) }
+        guard let name = line.options.image,
+              let reference = try? Reference(parsing: name), reference.digest == nil,
+              let store = try? ImageStore(root: line.store ?? StoreLayout.defaultRoot(), unpacker: CoreOnlyUnpacker()),
+              let image = try? store.image(reference.description),
+              image.config.chainIDs.allSatisfy(store.snapshots.exists),
+              let mounted = try? store.mount(image)
+        else { return nil }
+        return (mounted.lowerDirs, image.config.config?.env ?? [], mounted.lease)
+    }
+}
+
+/// Unpacking needs libarchive, which the front end does not load: FastLaunch checks that every
+/// snapshot exists first, and if gc removes one in between, this sends the work to devenv-core.
+struct CoreOnlyUnpacker: LayerUnpacking {
+    struct Unavailable: Error {}
+
+    func unpack(layerAt path: String, declared: LayerCompression?, into directory: String) throws -> Digest {
+        throw Unavailable()
+    }
+}

@@ -1,0 +1,52 @@
+import DevenvRuntime
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The values of `devenv run`/`devenv shell` options, however they were parsed (ArgumentParser
+/// in the full CLI, `QuickCommandLine` in the front end), and the session they describe.
+public struct SessionOptions: Equatable, Sendable {
+    public static let defaultHostname = "devenv"
+
+    public var image: String?
+    public var rootfs: String?
+    public var workdir: String?
+    public var network: NetworkMode?
+    public var environment: [String] = []
+    public var tty: Bool?
+    public var mountDirectory: String?
+    public var mountTarget: String?
+    public var hostname = SessionOptions.defaultHostname
+
+    public init() {}
+
+    /// Without --image or --rootfs, run and shell use the project's environment.
+    public var projectMode: Bool { image == nil && rootfs == nil }
+
+    /// `-e KEY` passes the host's value (and is dropped when the host has none), like docker.
+    public func resolvedEnvironment() -> [String] {
+        let host = ProcessInfo.processInfo.environment
+        return environment.compactMap { entry in
+            if entry.contains("=") { return entry }
+            return host[entry].map { "\(entry)=\($0)" }
+        }
+    }
+
+    /// A session on an image's snapshot directories (or --rootfs), with the working tree mounted.
+    public func workspaceSession(lowerDirs: [String], imageEnvironment: [String], command: [String]?, defaultTerminal: Bool) throws -> WorkspaceSession {
+        WorkspaceSession(
+            lowerDirs: lowerDirs, imageEnvironment: imageEnvironment, command: command,
+            mountDirectory: Self.absolute(mountDirectory ?? FileManager.default.currentDirectoryPath),
+            mountTarget: mountTarget ?? WorkspaceSession.defaultMountTarget, workingDirectory: workdir, environment: resolvedEnvironment(),
+            network: network ?? .host, terminal: tty ?? defaultTerminal,
+            terminalType: ProcessInfo.processInfo.environment["TERM"], hostname: hostname,
+            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
+    }
+
+    public static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    public static var stdioIsTerminal: Bool { isatty(0) == 1 && isatty(1) == 1 }
+}
