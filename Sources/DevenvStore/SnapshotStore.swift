@@ -163,7 +163,7 @@ public final class StreamingUnpack: @unchecked Sendable {
     private let growing: GrowingFile
     private let work: String
     private let lock: FileLock
-    private let done = DispatchSemaphore(value: 0)
+    private var thread: JoinableThread?
     private var result: Result<Digest, Error>?
     private var finished = false
 
@@ -176,12 +176,9 @@ public final class StreamingUnpack: @unchecked Sendable {
         self.work = work
         self.lock = lock
         let declared = MediaType.layerCompression(layer.mediaType)
-        let thread = Thread { [self] in
+        thread = try? JoinableThread { [self] in
             result = Result { try store.unpacker.unpack(growing: growing, declared: declared, into: work) }
-            done.signal()
         }
-        thread.name = "devenv-unpack"
-        thread.start()
     }
 
     /// Waits for the unpack. With `blobVerified` (the blob was committed under its digest)
@@ -192,7 +189,7 @@ public final class StreamingUnpack: @unchecked Sendable {
         precondition(!finished, "StreamingUnpack.finish called twice")
         finished = true
         if !blobVerified { growing.finish(.abandoned("the blob was not verified")) }
-        done.wait()
+        thread?.join()
         defer { lock.unlock() }
         if blobVerified, case let .success(actual)? = result, actual == diffID, (try? store.publish(work: work, chainID: chainID)) != nil {
             return true

@@ -1,4 +1,3 @@
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +15,7 @@ public final class GrowingFile: @unchecked Sendable {
     }
 
     public let path: String
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var length: Int64 = 0
     private var end: End?
 
