@@ -33,6 +33,18 @@ struct ContainerOptions: ParsableArguments {
     @Option(help: "Hostname inside the container.")
     var hostname: String = SessionOptions.defaultHostname
 
+    @Option(help: ArgumentHelp("Memory limit (RAM and swap), e.g. 2g, or max (default: max).", valueName: "SIZE"))
+    var memory: String?
+
+    @Option(help: ArgumentHelp("Limit on processes and threads, or max (default: 16384).", valueName: "N"))
+    var pids: String?
+
+    @Option(help: ArgumentHelp("CPU limit as a number of CPUs, e.g. 1.5, or max (default: max).", valueName: "N"))
+    var cpus: String?
+
+    @Option(name: .customLong("shm-size"), help: ArgumentHelp("Size of /dev/shm (default: 1g).", valueName: "SIZE"))
+    var shmSize: String?
+
     init() {}
 
     func validate() throws {
@@ -55,6 +67,10 @@ struct ContainerOptions: ParsableArguments {
         values.mountDirectory = mountDirectory
         values.mountTarget = mountTarget
         values.hostname = hostname
+        values.memory = memory
+        values.pids = pids
+        values.cpus = cpus
+        values.shmSize = shmSize
         return values
     }
 

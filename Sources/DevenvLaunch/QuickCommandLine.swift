@@ -87,5 +87,10 @@ public struct QuickCommandLine: Equatable, Sendable {
         "--mount-target": { $0.options.mountTarget = $1; return true },
         "--hostname": { $0.options.hostname = $1; return true },
         "--store": { $0.store = $1; return true },
+        // Values ResourceLimits rejects go to the full CLI, which explains.
+        "--memory": { $0.options.memory = $1; return (try? $0.options.limits()) != nil },
+        "--pids": { $0.options.pids = $1; return (try? $0.options.limits()) != nil },
+        "--cpus": { $0.options.cpus = $1; return (try? $0.options.limits()) != nil },
+        "--shm-size": { $0.options.shmSize = $1; return (try? $0.options.limits()) != nil },
     ]
 }

@@ -18,6 +18,11 @@ public struct SessionOptions: Equatable, Sendable {
     public var mountDirectory: String?
     public var mountTarget: String?
     public var hostname = SessionOptions.defaultHostname
+    /// `--memory`, `--pids`, `--cpus`, `--shm-size` as given (parsed by `ResourceLimits`).
+    public var memory: String?
+    public var pids: String?
+    public var cpus: String?
+    public var shmSize: String?
 
     public init() {}
 
@@ -33,6 +38,11 @@ public struct SessionOptions: Equatable, Sendable {
         }
     }
 
+    /// `base` with the limits given on the command line.
+    public func limits(over base: ResourceLimits = .default) throws -> ResourceLimits {
+        try base.overriding(memory: memory, pids: pids, cpus: cpus, shmSize: shmSize)
+    }
+
     /// A session on an image's snapshot directories (or --rootfs), with the working tree mounted.
     public func workspaceSession(lowerDirs: [String], imageEnvironment: [String], command: [String]?, defaultTerminal: Bool) throws -> WorkspaceSession {
         WorkspaceSession(
@@ -41,7 +51,8 @@ public struct SessionOptions: Equatable, Sendable {
             mountTarget: mountTarget ?? WorkspaceSession.defaultMountTarget, workingDirectory: workdir, environment: resolvedEnvironment(),
             network: network ?? .host, terminal: tty ?? defaultTerminal,
             terminalType: ProcessInfo.processInfo.environment["TERM"], hostname: hostname,
-            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
+            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()),
+            limits: try limits())
     }
 
     public static func absolute(_ path: String) -> String {

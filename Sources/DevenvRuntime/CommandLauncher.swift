@@ -19,6 +19,7 @@ struct CommandLauncher {
         devenv_signal_defaults()
         do {
             try attachTerminal()
+            try applyResourceLimits()
             try dropPrivileges()
             try enterWorkingDirectory()
         } catch let error as SystemError {
@@ -40,6 +41,15 @@ struct CommandLauncher {
             guard dup2(terminal, target) == target else { throw SystemError.last("dup2 terminal") }
         }
         close(terminal)
+    }
+
+    /// Only ever lowers limits, so the order against dropping privileges does not matter.
+    private func applyResourceLimits() throws {
+        for limit in process.rlimits {
+            guard devenv_setrlimit(limit.resource, limit.soft, limit.hard) == 0 else {
+                throw SystemError.last("setrlimit \(limit.resource == DEVENV_RLIMIT_NPROC ? "RLIMIT_NPROC" : "RLIMIT_NOFILE") \(limit.soft)")
+            }
+        }
     }
 
     private func dropPrivileges() throws {

@@ -18,8 +18,7 @@ public enum ContainerInit {
         let reporter = Reporter(descriptor: InitPlan.reportFD)
         let plan: InitPlan
         do {
-            let bytes = try Syscall.readAll(InitPlan.channelFD)
-            plan = try JSONDecoder().decode(InitPlan.self, from: Data(bytes))
+            plan = try InitPlan.receive(from: InitPlan.channelFD)
         } catch {
             reporter.failSetup("read plan: \(error)")
         }
@@ -41,6 +40,11 @@ public enum ContainerInit {
             }
             if plan.loopbackUp {
                 guard devenv_loopback_up() == 0 else { throw SystemError.last("bring up loopback interface lo") }
+            }
+            // End of input: the parent has moved init into the container's cgroup.
+            _ = try Syscall.readAll(InitPlan.channelFD)
+            if plan.newCgroupNamespace {
+                guard devenv_unshare(Int32(CLONE_NEWCGROUP)) == 0 else { throw SystemError.last("unshare cgroup namespace") }
             }
         } catch let error as SystemError {
             reporter.failSetup(error)

@@ -71,15 +71,21 @@ public final class ContainerRunner: Sendable {
         let writer = spec.idMapping.map(IDMapWriter.current)
         let hosts = spec.hosts ?? NetworkFiles.hosts(hostname: spec.hostname, network: spec.network, hostHosts: Syscall.readText("/etc/hosts"))
         let resolvConf = spec.resolvConf ?? NetworkFiles.resolvConf(network: spec.network, hostResolvConf: Syscall.readText("/etc/resolv.conf"))
-        let plan = try InitPlan.make(spec, scratch: runtimeDirectory, resolvConf: resolvConf, hosts: hosts,
+        var plan = try InitPlan.make(spec, scratch: runtimeDirectory, resolvConf: resolvConf, hosts: hosts,
                                      setgroupsAllowed: writer?.setgroupsAllowed ?? true)
         try prepareRuntimeDirectory()
+        // Declared before init's kill so that it runs after it: the cgroup goes last.
+        let limits = ContainerLimits.prepare(spec.limits, nprocBinds: writer != nil || geteuid() != 0)
+        defer { limits.cgroup?.destroy() }
+        if let warning = limits.warning { try? Syscall.writeAll(io.error, Array((warning + "\n").utf8)) }
+        plan.process?.rlimits = limits.rlimits
+        plan.newCgroupNamespace = limits.cgroup != nil
 
         let relay = try SignalRelay()
         let launcher = InitLauncher(initExecutable: initExecutable, inProcess: devenv_thread_count() == 1,
                                     cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil),
                                     idMapWriter: writer, stdio: spec.process.terminal ? nil : (io.input, io.output, io.error))
-        let launched = try launcher.launch(plan)
+        let launched = try launcher.launch(plan, cgroup: limits.cgroup)
         defer { launched.kill() }
 
         if spec.process.terminal, let master = try? receiveTerminal(launched) {

@@ -17,10 +17,13 @@ public struct ContainerSpec: Hashable, Codable, Sendable {
     /// (host network) or writes minimal ones (no network).
     public var resolvConf: String?
     public var hosts: String?
+    /// Memory, pids, CPU (through a cgroup, else rlimits with a warning) and the /dev/shm size.
+    public var limits: ResourceLimits
 
     public init(rootfs: RootfsSpec, mounts: [BindMount] = [], process: ProcessSpec, hostname: String = "devenv",
                 network: NetworkMode = .host, idMapping: IDMapping? = nil, seccomp: SeccompFilter? = nil,
-                capabilities: CapabilitySet = .dockerDefault, resolvConf: String? = nil, hosts: String? = nil) {
+                capabilities: CapabilitySet = .dockerDefault, resolvConf: String? = nil, hosts: String? = nil,
+                limits: ResourceLimits = .default) {
         self.rootfs = rootfs
         self.mounts = mounts
         self.process = process
@@ -31,6 +34,7 @@ public struct ContainerSpec: Hashable, Codable, Sendable {
         self.capabilities = capabilities
         self.resolvConf = resolvConf
         self.hosts = hosts
+        self.limits = limits
     }
 }
 

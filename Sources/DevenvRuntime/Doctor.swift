@@ -35,8 +35,10 @@ public struct Doctor {
             DoctorRules.seccomp(statusHasSeccomp: Syscall.readText("/proc/self/status")?.contains("\nSeccomp:") ?? false,
                                 actionsAvailable: Syscall.readText("/proc/sys/kernel/seccomp/actions_avail")),
         ]
-        let magic = devenv_statfs_type("/sys/fs/cgroup")
-        checks.append(DoctorRules.cgroups(filesystemMagic: magic >= 0 ? Int(magic) : nil))
+        let cgroupHost = LiveCgroupHost()
+        let everything = ResourceLimits(memory: ResourceLimits.minimumMemory, cpus: 1)
+        checks.append(DoctorRules.cgroups(all: CgroupPlanner.place(everything, name: "devenv-doctor", facts: cgroupHost),
+                                          pidsOnly: CgroupPlanner.place(.default, name: "devenv-doctor", facts: cgroupHost)))
         return DoctorReport(checks: checks)
     }
 

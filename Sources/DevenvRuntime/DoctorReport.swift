@@ -110,11 +110,23 @@ public enum DoctorRules {
         return DoctorCheck("seccomp", .ok, "filters with \(list.joined(separator: " "))")
     }
 
-    public static func cgroups(filesystemMagic: Int?) -> DoctorCheck {
-        switch filesystemMagic {
-        case 0x6367_7270: return DoctorCheck("cgroups", .ok, "v2 (unified); devenv applies no resource limits yet")
-        case 0x0102_1994: return DoctorCheck("cgroups", .ok, "v1 or hybrid; devenv applies no resource limits yet")
-        default: return DoctorCheck("cgroups", .warning, "no cgroup filesystem at /sys/fs/cgroup")
+    /// What limits a container will get: `all` places memory, pids and cpu limits together,
+    /// `pidsOnly` the default pids limit alone.
+    static func cgroups(all: CgroupPlacement, pidsOnly: CgroupPlacement) -> DoctorCheck {
+        let defaults = "defaults: \(ResourceLimits.default.summary)"
+        switch (all, pidsOnly) {
+        case (.cgroup(let plan), _):
+            return DoctorCheck("cgroups", .ok, "\(plan.version.rawValue): memory, pids and cpus limits in \(parents(plan)); \(defaults)")
+        case (.unavailable(let reason, let hint), .cgroup(let plan)):
+            return DoctorCheck("cgroups", .warning, "\(plan.version.rawValue): pids limit in \(parents(plan)), but memory and cpus limits cannot be enforced (\(reason)); \(defaults)", fix: hint)
+        case (_, .unavailable(let reason, let hint)):
+            return DoctorCheck("cgroups", .warning, "no writable cgroup (\(reason)): devenv limits processes with RLIMIT_NPROC and warns at start; memory and cpus limits cannot be enforced; \(defaults)", fix: hint)
+        default:
+            return DoctorCheck("cgroups", .ok, defaults)
         }
+    }
+
+    private static func parents(_ plan: CgroupPlan) -> String {
+        plan.directories.map { directory in String(directory[..<(directory.lastIndex(of: "/") ?? directory.endIndex)]) }.joined(separator: ", ")
     }
 }

@@ -61,7 +61,9 @@ struct InitLauncher {
         return flags
     }
 
-    func launch(_ plan: InitPlan) throws -> LaunchedInit {
+    /// `cgroup`: init is moved into it before it starts the command, so nothing of the
+    /// container ever runs outside.
+    func launch(_ plan: InitPlan, cgroup: ContainerCgroup? = nil) throws -> LaunchedInit {
         let payload = inProcess ? Data() : try JSONEncoder().encode(plan)
         var channel: [Int32] = [-1, -1]
         guard devenv_socketpair_cloexec(&channel) == 0 else { throw RuntimeError.setup(SystemError.last("socketpair")) }
@@ -113,7 +115,17 @@ struct InitLauncher {
         }
         // A send failure means init already died; its report explains why.
         _ = send(bytes: [1], on: parentChannel.raw)
-        if !payload.isEmpty { _ = send(bytes: [UInt8](payload), on: parentChannel.raw) }
+        if !payload.isEmpty { _ = send(bytes: InitPlan.frame(payload.count) + [UInt8](payload), on: parentChannel.raw) }
+        // Moving a process between cgroups waits for an RCU grace period (1-15 ms), so it
+        // overlaps init's exec and mounts. It is still race-free: init starts the command
+        // only at end of input, which follows the move.
+        do {
+            try cgroup?.add(pid)
+        } catch let error as SystemError {
+            launched.kill()
+            _ = try? launched.wait()
+            throw RuntimeError.setup(error)
+        }
         shutdown(parentChannel.raw, Int32(SHUT_WR))
         return launched
     }

@@ -10,10 +10,25 @@ struct InitPlan: Codable, Equatable {
     var process: InitProcess?
     /// setgroups(2) is denied in a user namespace whose gid map was written without newgidmap.
     var setgroupsAllowed: Bool
+    /// init was moved into the container's cgroup after clone and enters a new cgroup
+    /// namespace rooted there, so the container sees its cgroup as `/`.
+    var newCgroupNamespace = false
 
     /// Descriptor numbers inside init, placed there by the spawn shim.
     static let channelFD: Int32 = 3
     static let reportFD: Int32 = 4
+
+    /// The plan travels as a 4-byte little-endian length and the JSON; end of input comes
+    /// later, once init sits in its cgroup.
+    static func frame(_ length: Int) -> [UInt8] {
+        (0..<4).map { UInt8(truncatingIfNeeded: length >> ($0 * 8)) }
+    }
+
+    static func receive(from descriptor: Int32) throws -> InitPlan {
+        let header = try Syscall.readExactly(descriptor, count: 4)
+        let length = header.enumerated().reduce(0) { $0 | Int($1.element) << ($1.offset * 8) }
+        return try JSONDecoder().decode(InitPlan.self, from: Data(try Syscall.readExactly(descriptor, count: length)))
+    }
 
     static func make(_ spec: ContainerSpec, scratch: String, resolvConf: String, hosts: String, setgroupsAllowed: Bool) throws -> InitPlan {
         let mounts = try MountPlan.compute(spec, scratch: scratch, resolvConf: resolvConf, hosts: hosts)
@@ -46,4 +61,6 @@ struct InitProcess: Codable, Equatable {
     var terminal: Bool
     /// Group owning the terminal (tty when mapped).
     var terminalGID: UInt32
+    /// Set before exec (RLIMIT_NPROC when no cgroup limits the container).
+    var rlimits: [RLimitSetting] = []
 }

@@ -87,7 +87,9 @@ public struct MountPlan: Hashable, Codable, Sendable {
         operations.append(.symlink(destination: "/dev/stdin", target: "/proc/self/fd/0"))
         operations.append(.symlink(destination: "/dev/stdout", target: "/proc/self/fd/1"))
         operations.append(.symlink(destination: "/dev/stderr", target: "/proc/self/fd/2"))
-        operations.append(.tmpfs(destination: "/dev/shm", options: "mode=1777,size=65536k", flags: [.noSuid, .noDev, .noExec]))
+        // Bounded even without a memory cgroup (tmpfs' own default is half the host's RAM).
+        let shmKiB = (spec.limits.shmSize + 1023) / 1024
+        operations.append(.tmpfs(destination: "/dev/shm", options: "mode=1777,size=\(shmKiB)k", flags: [.noSuid, .noDev, .noExec]))
         return operations
     }
 }

@@ -45,6 +45,20 @@ enum Syscall {
         }
     }
 
+    /// Exactly `count` bytes; fewer before end of input is an error.
+    static func readExactly(_ descriptor: Int32, count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var offset = 0
+        while offset < count {
+            let got = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + offset, count - offset) }
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 { throw SystemError.last("read") }
+            if got == 0 { throw SystemError("read", path: nil, errno: EPIPE) }
+            offset += got
+        }
+        return bytes
+    }
+
     static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {

@@ -21,6 +21,7 @@ public struct WorkspaceSession: Hashable, Sendable {
     public var hostname: String
     public var seccomp: SeccompFilter?
     public var capabilities: CapabilitySet
+    public var limits: ResourceLimits
 
     public static let defaultMountTarget = "/workspace"
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -28,7 +29,7 @@ public struct WorkspaceSession: Hashable, Sendable {
     public init(lowerDirs: [String], imageEnvironment: [String] = [], command: [String]?, mountDirectory: String,
                 mountTarget: String = WorkspaceSession.defaultMountTarget, workingDirectory: String? = nil, environment: [String] = [],
                 network: NetworkMode = .host, terminal: Bool = false, terminalType: String? = nil, hostname: String = "devenv",
-                seccomp: SeccompFilter? = nil, capabilities: CapabilitySet = .dockerDefault) {
+                seccomp: SeccompFilter? = nil, capabilities: CapabilitySet = .dockerDefault, limits: ResourceLimits = .default) {
         self.lowerDirs = lowerDirs
         self.imageEnvironment = imageEnvironment
         self.command = command
@@ -42,6 +43,7 @@ public struct WorkspaceSession: Hashable, Sendable {
         self.hostname = hostname
         self.seccomp = seccomp
         self.capabilities = capabilities
+        self.limits = limits
     }
 
     public func spec(for host: HostIdentity) -> ContainerSpec {
@@ -55,7 +57,7 @@ public struct WorkspaceSession: Hashable, Sendable {
         return ContainerSpec(rootfs: RootfsSpec(lowerDirs: lowerDirs),
                              mounts: [BindMount(source: mountDirectory, destination: mountTarget)],
                              process: process, hostname: hostname, network: network, idMapping: mapping,
-                             seccomp: seccomp, capabilities: capabilities)
+                             seccomp: seccomp, capabilities: capabilities, limits: limits)
     }
 
     /// The host user keeps their ids when the mapping has them (rootless with subordinate

@@ -130,4 +130,14 @@ int devenv_signal_ignore(int signal_number, struct sigaction *previous);
 /* Every disposition back to SIG_DFL and an empty signal mask (before exec of the user's command). */
 void devenv_signal_defaults(void);
 
+/* ---- Resource limits (limits.c) ---- */
+
+/* unshare(2) (init enters a fresh cgroup namespace once it sits in the container's cgroup). */
+int devenv_unshare(int flags);
+/* getrlimit/setrlimit with plain integers; RLIM_INFINITY is UINT64_MAX. */
+int devenv_getrlimit(int resource, uint64_t *soft, uint64_t *hard);
+int devenv_setrlimit(int resource, uint64_t soft, uint64_t hard);
+#define DEVENV_RLIMIT_NPROC 6
+#define DEVENV_RLIMIT_NOFILE 7
+
 #endif
