@@ -11,8 +11,13 @@
 # base/bookworm:12 (shared/tools/peers-setup.sh; re-run it if the registry is down, it
 # is idempotent), and a release build (`swift build -c release`).
 #
+# Fairness: every run of either tool starts with `sync` and dropped page/dentry/inode
+# caches (echo 3 > /proc/sys/vm/drop_caches) and writes into a fresh store on the same
+# filesystem; medians are reported.
+#
 # Env: RUNS (default 5), DEVENV (default .build/release/devenv), IMAGE (default
-#      127.0.0.1:5000/base/bookworm:12), KEEP=1 keeps the temporary stores.
+#      127.0.0.1:5000/base/bookworm:12), KEEP=1 keeps the temporary stores,
+#      WORKDIR (default /var/tmp; e.g. /dev/shm for tmpfs) holds the stores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,11 +39,14 @@ fi
 # Every run writes into fresh directories that are deleted only at the end: right after an
 # `rm -rf` of a large tree, ext4 avoids reusing the freed inodes and new files take a slow
 # path, which made every run after the first several times slower for both tools.
-work=$(mktemp -d /var/tmp/pull-bench.XXXXXX)
+work=$(mktemp -d "${WORKDIR:-/var/tmp}/pull-bench.XXXXXX")
+printf 'stores in %s (%s)\n' "$work" "$(stat -f -c %T "$work")"
 cleanup() { [ "${KEEP:-0}" = 1 ] || rm -rf "$work"; }
 trap cleanup EXIT
 
 now() { date +%s.%N; }
+# Same starting point for every measured command: dirty data written, caches empty.
+cold() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {print b - a}'; }
@@ -46,19 +54,19 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {print b - a}'; }
 devenv_times=() podman_times=() fetch_times=()
 for i in $(seq "$RUNS"); do
   store="$work/store-$i"
-  sync; start=$(now)
+  cold; start=$(now)
   "$DEVENV" pull --store "$store" "$IMAGE" >/dev/null
   end=$(now)
   devenv_times+=("$(elapsed "$start" "$end")")
   [ -d "$store/snapshots" ] && [ -n "$(ls -A "$store/snapshots")" ] || die "devenv pull left no unpacked snapshot"
 
-  sync; start=$(now)
+  cold; start=$(now)
   "$DEVENV" pull --no-unpack --store "$work/fetch-$i" "$IMAGE" >/dev/null
   end=$(now)
   fetch_times+=("$(elapsed "$start" "$end")")
 
   root="$work/podman-$i"
-  sync; start=$(now)
+  cold; start=$(now)
   podman --root "$root/root" --runroot "$root/run" pull -q --tls-verify=false "$IMAGE" >/dev/null
   end=$(now)
   podman_times+=("$(elapsed "$start" "$end")")

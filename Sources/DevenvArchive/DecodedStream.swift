@@ -15,7 +15,9 @@ final class DecodedStream: @unchecked Sendable {
 
     let path: String
     let compression: LayerCompression
-    private let file: FileDescriptor
+    private let source: ByteSource
+    /// The bytes read for sniffing; the decoder starts with them.
+    private let head: [UInt8]
     private let maxBytes: Int64
     private let queue = ChunkQueue(count: DecodedStream.chunkCount, capacity: DecodedStream.chunkSize)
     private var worker: WorkerThread?
@@ -25,16 +27,32 @@ final class DecodedStream: @unchecked Sendable {
 
     /// Opens and sniffs the blob. A declared compression that disagrees with the bytes is an
     /// error (RELIABILITY A7).
-    init(path: String, declared: LayerCompression?, maxBytes: Int64) throws {
+    convenience init(path: String, declared: LayerCompression?, maxBytes: Int64) throws {
+        let file = try FileDescriptor.open(path, O_RDONLY)
+        try self.init(source: FileByteSource(file: file, path: path), path: path, declared: declared, maxBytes: maxBytes)
+    }
+
+    /// Sniffs a blob that is still being written (a download in progress), following it
+    /// until its writer says it is complete.
+    convenience init(growing file: GrowingFile, declared: LayerCompression?, maxBytes: Int64) throws {
+        let reader = try file.reader()
+        try self.init(source: GrowingByteSource(reader: reader, path: file.path), path: file.path, declared: declared, maxBytes: maxBytes)
+    }
+
+    init(source: ByteSource, path: String, declared: LayerCompression?, maxBytes: Int64) throws {
         self.path = path
         self.maxBytes = maxBytes
-        let file = try FileDescriptor.open(path, O_RDONLY)
-        self.file = file
+        self.source = source
         var head = [UInt8](repeating: 0, count: FormatSniffer.headLength)
-        let count = head.withUnsafeMutableBytes { pread(file.raw, $0.baseAddress, $0.count, 0) }
-        guard count >= 0 else { throw Failure.system("read") }
+        var count = 0
+        while count < head.count {
+            let got = try head.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[count...])) }
+            if got == 0 { break }
+            count += got
+        }
         guard count > 0 else { throw Failure(.unrecognizedFormat, "the layer is empty (0 bytes); not a gzip, zstd or tar stream") }
-        guard let sniffed = FormatSniffer.sniff(Array(head.prefix(count))) else {
+        self.head = Array(head.prefix(count))
+        guard let sniffed = FormatSniffer.sniff(self.head) else {
             throw Failure(.unrecognizedFormat, "not a gzip, zstd or tar stream (first bytes \(Self.hex(head.prefix(min(count, 8)))))")
         }
         if let declared, declared != sniffed {
@@ -58,7 +76,7 @@ final class DecodedStream: @unchecked Sendable {
 
     private func produce() {
         do {
-            let pump = try DecodePump(file: file, path: path, compression: compression, maxBytes: maxBytes)
+            let pump = try DecodePump(source: source, head: head, compression: compression, maxBytes: maxBytes)
             while let index = queue.acquire() {
                 let count = try pump.fill(queue.buffer(index))
                 guard count > 0 else {
@@ -113,8 +131,7 @@ final class DecodedStream: @unchecked Sendable {
 
 /// Reads the blob and decodes it, one output buffer at a time, enforcing the size cap.
 final class DecodePump {
-    private let file: FileDescriptor
-    private let path: String
+    private let source: ByteSource
     private let decoder: StreamDecoder
     private let maxBytes: Int64
     private let input = UnsafeMutableRawBufferPointer.allocate(byteCount: DecodedStream.readSize, alignment: 64)
@@ -122,12 +139,14 @@ final class DecodePump {
     private var endOfFile = false
     private(set) var total: Int64 = 0
 
-    init(file: FileDescriptor, path: String, compression: LayerCompression, maxBytes: Int64) throws {
-        self.file = file
-        self.path = path
+    init(source: ByteSource, head: [UInt8], compression: LayerCompression, maxBytes: Int64) throws {
+        self.source = source
         self.maxBytes = maxBytes
         decoder = try makeDecoder(compression)
-        pending = UnsafeRawBufferPointer(start: input.baseAddress, count: 0)
+        precondition(head.count <= DecodedStream.readSize)
+        let buffer = input
+        head.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        pending = UnsafeRawBufferPointer(start: buffer.baseAddress, count: head.count)
     }
 
     deinit { input.deallocate() }
@@ -138,7 +157,7 @@ final class DecodePump {
         var filled = 0
         while filled < buffer.count {
             if pending.isEmpty && !endOfFile {
-                let count = try file.read(into: input, path: path)
+                let count = try source.read(into: input)
                 if count == 0 { endOfFile = true }
                 pending = UnsafeRawBufferPointer(start: input.baseAddress, count: count)
             }
@@ -163,4 +182,41 @@ final class DecodePump {
 
 extension String {
     var leftPad2: String { count >= 2 ? self : "0" + self }
+}
+
+/// Where compressed layer bytes come from, one read at a time; 0 means the end.
+protocol ByteSource: AnyObject {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+final class FileByteSource: ByteSource {
+    private let file: FileDescriptor
+    private let path: String
+
+    init(file: FileDescriptor, path: String) {
+        self.file = file
+        self.path = path
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try file.read(into: buffer, path: path)
+    }
+}
+
+final class GrowingByteSource: ByteSource {
+    private let reader: GrowingFile.Reader
+    private let path: String
+
+    init(reader: GrowingFile.Reader, path: String) {
+        self.reader = reader
+        self.path = path
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        do {
+            return try reader.read(into: buffer)
+        } catch let error as SystemError where error.errno == ECANCELED {
+            throw Failure(.truncated, error.operation)
+        }
+    }
 }

@@ -24,10 +24,16 @@ final class Extractor {
     private(set) var warnings = Warnings()
     private var deferred: [EntryPath: DeferredDirectory] = [:]
     private let umask = currentUmask()
+    /// The owner a node gets when this process creates it, when that is certain: the
+    /// effective ids, unless the root is setgid (new nodes would inherit its group). Nodes we
+    /// just made with these ids need no chown; a Debian layer is almost all root:root.
+    private let creator: (uid: UInt32, gid: UInt32)?
 
     init(directory: String, options: UnpackOptions) throws {
         rooted = try RootedDirectory(path: directory)
         self.options = options
+        let info = try rooted.root.stat()
+        creator = info.st_mode & S_ISGID == 0 ? (geteuid(), getegid()) : nil
     }
 
     func apply(_ entry: TarEntry, reader: TarReader) throws {
@@ -78,16 +84,20 @@ final class Extractor {
 
     private func makeDirectory(_ path: EntryPath, _ entry: TarEntry) throws {
         let directory: FileDescriptor
+        var fresh = true
         if path.isRoot {
+            fresh = false
             directory = rooted.root
         } else {
             let parent = try rooted.directory(path.parent, create: true)
             let name = path.name
             if withCString(name, { mkdirat(parent.raw, $0, 0o700) }) != 0 {
                 guard errno == EEXIST else { throw Failure.system("mkdirat") }
+                fresh = false
                 if let existing = try RootedDirectory.status(parent, name), !existing.isDirectory {
                     try rooted.remove(parent, name, existing)
                     guard withCString(name, { mkdirat(parent.raw, $0, 0o700) }) == 0 else { throw Failure.system("mkdirat") }
+                    fresh = true
                 }
             }
             let fd = withCString(name) { openat(parent.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
@@ -95,7 +105,7 @@ final class Extractor {
             directory = FileDescriptor(adopting: fd)
             rooted.remember(path, directory)
         }
-        try chown(.descriptor(directory.raw), entry)
+        try chown(.descriptor(directory.raw), entry, fresh: fresh)
         try setXattrs(.descriptor(directory.raw), entry)
         let info = try directory.stat()
         deferred[path] = DeferredDirectory(permissions: entry.permissions, times: times(entry), inode: info.st_ino)
@@ -119,7 +129,7 @@ final class Extractor {
         }
         // Sparse files end in a hole, or the data ran short of the header's size.
         if end != entry.size && ftruncate(file.raw, off_t(entry.size)) != 0 { throw Failure.system("ftruncate") }
-        try chown(.descriptor(file.raw), entry)
+        try chown(.descriptor(file.raw), entry, fresh: true)
         if needsChmod(entry.permissions) && fchmod(file.raw, entry.permissions) != 0 { throw Failure.system("fchmod") }
         // After chown: chown clears security.capability.
         try setXattrs(.descriptor(file.raw), entry)
@@ -203,7 +213,7 @@ final class Extractor {
     /// FIFO), addressed by name in its parent, never following it.
     private func finishNode(_ parent: FileDescriptor, _ name: [UInt8], _ entry: TarEntry, chmod: Bool) throws {
         let target = XattrIO.Target.node(directory: parent.raw, name: name)
-        try chown(target, entry)
+        try chown(target, entry, fresh: true)
         // fchmodat follows symlinks; only ever called for the device or FIFO we just made.
         if chmod && needsChmod(entry.permissions) {
             guard withCString(name, { fchmodat(parent.raw, $0, entry.permissions, 0) }) == 0 else { throw Failure.system("fchmodat") }
@@ -256,10 +266,12 @@ final class Extractor {
         }
     }
 
-    private func chown(_ target: XattrIO.Target, _ entry: TarEntry) throws {
+    /// `fresh`: the node was just created by this process, so its owner is `creator`.
+    private func chown(_ target: XattrIO.Target, _ entry: TarEntry, fresh: Bool) throws {
         guard options.preserveOwnership else { return }
         let uid = uid_t(entry.uid)
         let gid = gid_t(entry.gid)
+        if fresh, let creator, creator.uid == uid, creator.gid == gid { return }
         let status: Int32
         switch target {
         case let .descriptor(fd): status = fchown(fd, uid, gid)

@@ -11,8 +11,25 @@ public enum LayerUnpacker {
     /// directory and renames it into place only after success.
     public static func unpack(layerAt path: String, declared: LayerCompression?, into directory: String,
                               options: UnpackOptions = UnpackOptions()) throws -> UnpackReport {
+        try unpack(object: path, into: directory, options: options) {
+            try DecodedStream(path: path, declared: declared, maxBytes: options.maxUncompressedBytes)
+        }
+    }
+
+    /// Unpacks a layer blob while it is still being written (downloaded): reads follow the
+    /// file until its writer marks it complete, and fail if the writer abandons it. The
+    /// caller must not use the result before the blob itself was verified.
+    public static func unpack(growing layer: GrowingFile, declared: LayerCompression?, into directory: String,
+                              options: UnpackOptions = UnpackOptions()) throws -> UnpackReport {
+        try unpack(object: layer.path, into: directory, options: options) {
+            try DecodedStream(growing: layer, declared: declared, maxBytes: options.maxUncompressedBytes)
+        }
+    }
+
+    private static func unpack(object path: String, into directory: String, options: UnpackOptions,
+                               open: () throws -> DecodedStream) throws -> UnpackReport {
         do {
-            let stream = try DecodedStream(path: path, declared: declared, maxBytes: options.maxUncompressedBytes)
+            let stream = try open()
             stream.start()
             defer { stream.cancel() }
             let extractor = try Extractor(directory: directory, options: options)

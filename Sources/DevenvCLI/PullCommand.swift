@@ -29,7 +29,7 @@ struct PullCommand: ParsableCommand {
             let engine = try global.engine()
             let client = RegistryClient(configuration: try .standard())
             let view = TransferView(verb: "pull")
-            let image = try client.pull(reference, into: engine.store, platform: selected, progress: view.handle)
+            let image = try client.pull(reference, into: engine.store, platform: selected, unpack: !noUnpack, progress: view.handle)
             view.finish()
             if !noUnpack {
                 Terminal.progress("unpacking \(image.manifest.layers.count) layer(s)")

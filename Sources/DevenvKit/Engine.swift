@@ -3,6 +3,7 @@ import DevenvBuild
 import DevenvOCI
 import DevenvRegistry
 import DevenvStore
+import DevenvSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -39,7 +40,7 @@ public final class Engine: @unchecked Sendable {
 
     public func pull(_ reference: Reference) throws -> StoredImage {
         let client = RegistryClient(configuration: try .standard())
-        return try client.pull(reference, into: store, progress: transferProgress)
+        return try client.pull(reference, into: store, unpack: true, progress: transferProgress)
     }
 
     /// An image by manifest digest, named or not (a lock file pins a digest that the tag
@@ -79,5 +80,9 @@ public final class Engine: @unchecked Sendable {
 struct ArchiveLayerUnpacker: LayerUnpacking {
     func unpack(layerAt path: String, declared: LayerCompression?, into directory: String) throws -> Digest {
         try LayerUnpacker.unpack(layerAt: path, declared: declared, into: directory, options: UnpackOptions()).diffID
+    }
+
+    func unpack(growing layer: GrowingFile, declared: LayerCompression?, into directory: String) throws -> Digest {
+        try LayerUnpacker.unpack(growing: layer, declared: declared, into: directory, options: UnpackOptions()).diffID
     }
 }

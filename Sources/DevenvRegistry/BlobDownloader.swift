@@ -1,5 +1,6 @@
 import DevenvOCI
 import DevenvStore
+import DevenvSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -7,6 +8,11 @@ import Glibc
 
 /// Downloads one blob into the store's ingest area and commits it only when its size and
 /// digest match the descriptor (RELIABILITY A1).
+///
+/// The ingest is keyed by digest and survives the process (ContentStore.resumableWriter):
+/// bytes an interrupted pull left behind are re-hashed and the download continues after
+/// them with a `Range` request; a concurrent pull of the same blob waits for this one. A
+/// resumed partial with wrong bytes fails the digest check at the end and is discarded.
 ///
 /// The blob is fetched in `Range` windows: URLSession on Linux cannot pause a transfer, so
 /// a window bounds how much can queue in memory when the disk is slower than the network.
@@ -34,23 +40,42 @@ struct BlobDownloader {
         init(writer: BlobWriter) { self.writer = writer }
     }
 
-    func download(_ descriptor: Descriptor, kind: String) throws {
+    /// Downloads the blob unless the store has it. `unpack`, if given, may start unpacking
+    /// the blob while it downloads (it follows the ingest file); the returned handle must
+    /// be finished by the caller, with whether the blob was verified.
+    @discardableResult
+    func download(_ descriptor: Descriptor, kind: String,
+                  unpack: ((GrowingFile) -> StreamingUnpack?)? = nil) throws -> StreamingUnpack? {
         let operation = "GET \(kind) \(descriptor.digest)"
         let size = descriptor.size
         guard size >= 0 else { throw RegistryError(.refused, operation, "negative size \(size)") }
         guard size <= configuration.limits.blob else {
             throw RegistryError(.tooLarge, operation, "declared size \(size) is over devenv's limit of \(configuration.limits.blob) bytes")
         }
-        let ingest = Ingest(writer: try RegistryError.wrap(operation) { try store.content.writer(algorithm: descriptor.digest.algorithm) })
+        let opened = try RegistryError.wrap(operation) { try store.content.resumableWriter(for: descriptor.digest, size: size) }
+        guard let writer = opened else {
+            // Another pull stored it while we waited for its ingest lock.
+            progress?(.skipped(descriptor, .present))
+            return nil
+        }
+        let ingest = Ingest(writer: writer)
+        ingest.offset = writer.bytesWritten
         let url = try client.url("\(repository)/blobs/\(descriptor.digest)")
+        var streaming: StreamingUnpack?
+        if let unpack {
+            let growing = GrowingFile(path: writer.ingestPath)
+            writer.follower = growing
+            streaming = unpack(growing)
+            if streaming == nil { writer.follower = nil }
+        }
         var committed = false
         defer {
-            // Partial data never outlives a failed download, whoever still holds the writer.
-            if !committed { unlink(ingest.writer.ingestPath) }
+            if !committed { streaming?.finish(blobVerified: false) }
         }
         progress?(.started(descriptor))
+        if ingest.offset > 0 { progress?(.progress(descriptor, completed: ingest.offset)) }
         var failures = 0
-        while true {
+        while ingest.offset < size {
             if let stop = cancellation.error {
                 throw stop.kind == .cancelled ? stop : RegistryError(.cancelled, operation, "stopped because \(stop.description)")
             }
@@ -77,7 +102,7 @@ struct BlobDownloader {
             failures += 1
             guard failures < configuration.retry.maxAttempts else {
                 throw RegistryError(failure.kind, operation,
-                                    "gave up after \(failures) failed attempts with \(ingest.offset) of \(size) bytes received; nothing was stored (last error: \(failure.reason))")
+                                    "gave up after \(failures) failed attempts with \(ingest.offset) of \(size) bytes received; nothing was stored, the partial download is kept for the next pull to resume (last error: \(failure.reason))")
             }
             progress?(.retrying(descriptor, attempt: failures + 1, reason: failure.reason))
             try Retrying.pause(configuration.retry.delay(attempt: failures, retryAfter: failure.retryAfter), cancellation: cancellation)
@@ -88,6 +113,7 @@ struct BlobDownloader {
         committed = true
         progress?(.progress(descriptor, completed: size))
         progress?(.finished(descriptor))
+        return streaming
     }
 
     /// Turns a non-2xx blob response into a retryable failure or throws a final error.
@@ -106,7 +132,6 @@ struct BlobDownloader {
 
     private func makeSink(ingest: Ingest, descriptor: Descriptor, operation: String) -> BodySink {
         let size = descriptor.size
-        let store = self.store
         let progress = self.progress
         return BodySink(begin: { status, headers in
             if status == 206 {
@@ -119,8 +144,8 @@ struct BlobDownloader {
                 }
             } else {
                 if ingest.offset > 0 {
-                    // The server ignored Range: start over in a fresh ingest file.
-                    ingest.writer = try RegistryError.wrap(operation) { try store.content.writer(algorithm: descriptor.digest.algorithm) }
+                    // The server ignored Range: start the ingest file over.
+                    try RegistryError.wrap(operation) { try ingest.writer.restart() }
                     ingest.offset = 0
                 }
                 ingest.windowEnd = size - 1

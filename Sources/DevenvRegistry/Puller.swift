@@ -1,5 +1,6 @@
 import DevenvOCI
 import DevenvStore
+import DevenvSystem
 import Foundation
 
 /// Pulls one image from one endpoint into the store: manifest (through an index to the
@@ -12,6 +13,8 @@ struct Puller {
     let store: ImageStore
     let platform: Platform
     let progress: TransferProgress?
+    /// Unpack layers into snapshots while they download (`devenv pull` without --no-unpack).
+    var unpack = false
 
     private var repository: String { reference.repository }
     private var configuration: RegistryConfiguration { client.configuration }
@@ -36,8 +39,8 @@ struct Puller {
         try check(manifest)
         progress?(.resolved(manifest: chosen.descriptor, blobs: [manifest.config] + manifest.layers))
 
-        try fetchConfig(manifest.config, layerCount: manifest.layers.count)
-        try fetchLayers(manifest.layers)
+        let config = try fetchConfig(manifest.config, layerCount: manifest.layers.count)
+        try fetchLayers(manifest.layers, config: unpack ? config : nil)
 
         return try RegistryError.wrap("store the image") {
             if !store.content.contains(chosen.descriptor.digest) {
@@ -73,7 +76,7 @@ struct Puller {
 
     /// Downloads and checks the config before any layer: a diff_ids count that does not
     /// match the layers is refused before the big downloads start (A4).
-    private func fetchConfig(_ descriptor: Descriptor, layerCount: Int) throws {
+    private func fetchConfig(_ descriptor: Descriptor, layerCount: Int) throws -> ImageConfig {
         let operation = "config \(descriptor.digest)"
         if !store.content.contains(descriptor.digest) {
             let downloader = BlobDownloader(client: client, repository: repository, store: store,
@@ -82,27 +85,63 @@ struct Puller {
         } else {
             progress?(.skipped(descriptor, .present))
         }
-        try RegistryError.wrap(operation) {
+        return try RegistryError.wrap(operation) {
             let config: ImageConfig = try OCIDocument.decode(try store.content.read(descriptor.digest, limit: OCIDocument.maxSize), as: "image config")
             try config.validate(layerCount: layerCount)
+            return config
         }
     }
 
-    private func fetchLayers(_ layers: [Descriptor]) throws {
+    /// Downloads the missing layers. With `config`, each layer is also unpacked as it
+    /// arrives (its first snapshot in the chain); snapshots are published only after every
+    /// download has finished and only for verified blobs.
+    private func fetchLayers(_ layers: [Descriptor], config: ImageConfig?) throws {
         var seen = Set<Digest>()
         var missing: [Descriptor] = []
-        for layer in layers where seen.insert(layer.digest).inserted {
+        var chain: [Digest: (diffID: Digest, chainID: Digest)] = [:]
+        let chainIDs = config?.chainIDs ?? []
+        for (index, layer) in layers.enumerated() where seen.insert(layer.digest).inserted {
             if store.content.contains(layer.digest) {
                 progress?(.skipped(layer, .present))
             } else {
                 missing.append(layer)
+                if let config { chain[layer.digest] = (config.rootfs.diffIDs[index], chainIDs[index]) }
             }
         }
         let cancellation = CancellationFlag()
         let downloader = BlobDownloader(client: client, repository: repository, store: store,
                                         cancellation: cancellation, progress: progress)
+        let snapshots = store.snapshots
+        let links = chain
+        let started = StreamingUnpacks()
+        defer { started.finishAll() }
         try Concurrently.forEach(missing, width: configuration.concurrency, cancellation: cancellation) { layer in
-            try downloader.download(layer, kind: "layer")
+            let unpack = links[layer.digest].map { link in
+                { (growing: GrowingFile) in snapshots.startUnpack(layer, diffID: link.diffID, chainID: link.chainID, growing: growing) }
+            }
+            if let handle = try downloader.download(layer, kind: "layer", unpack: unpack) { started.add(handle) }
         }
+    }
+}
+
+/// Unpacks started during the downloads; each is finished once all transfers are over,
+/// so an unpack never holds up a download slot.
+private final class StreamingUnpacks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var handles: [StreamingUnpack] = []
+
+    func add(_ handle: StreamingUnpack) {
+        lock.lock()
+        handles.append(handle)
+        lock.unlock()
+    }
+
+    /// Handles are only added for blobs that were committed, so they are verified.
+    func finishAll() {
+        lock.lock()
+        let all = handles
+        handles = []
+        lock.unlock()
+        for handle in all { handle.finish(blobVerified: true) }
     }
 }

@@ -21,16 +21,20 @@ public final class RegistryClient: @unchecked Sendable {
 
     /// Pulls `reference` (tag or digest) for `platform`, stores manifest, config and layers
     /// verified, names the image `reference.description` and returns it. Mirrors are tried
-    /// first, then the registry. Layers are not unpacked here (`ImageStore.mount` does).
+    /// first, then the registry. With `unpack`, layers that are downloaded are also unpacked
+    /// into snapshots as they arrive (a head start for `ImageStore.mount`, which unpacks
+    /// whatever is still missing); a snapshot appears only for a verified blob.
     public func pull(_ reference: Reference, into store: ImageStore, platform: Platform = .host,
-                     progress: TransferProgress? = nil) throws -> StoredImage {
+                     unpack: Bool = false, progress: TransferProgress? = nil) throws -> StoredImage {
         let operation = "pull \(reference)"
         let endpoints = try configuration.hosts.endpoints(for: reference.registry, pull: true)
         var mirrorErrors: [String] = []
         for endpoint in endpoints {
             do {
                 return try store.withWriteAccess {
-                    try Puller(client: client(for: endpoint), reference: reference, store: store, platform: platform, progress: progress).pull()
+                    var puller = Puller(client: client(for: endpoint), reference: reference, store: store, platform: platform, progress: progress)
+                    puller.unpack = unpack
+                    return try puller.pull()
                 }
             } catch let error as RegistryError {
                 guard endpoint.isMirror else {

@@ -33,6 +33,26 @@ public struct ContentStore: Sendable {
         try BlobWriter(store: self, algorithm: algorithm)
     }
 
+    /// Where the partial download of `digest` is kept between attempts and processes.
+    public func ingestPath(for digest: Digest) -> String {
+        "\(layout.ingest)/\(digest.algorithm.rawValue)-\(digest.encoded)"
+    }
+
+    /// A writer for the blob `digest` that continues a partial download an earlier attempt
+    /// left behind (`resumedFrom` says how far it got) and keeps the partial data if it is
+    /// dropped uncommitted. One writer per digest at a time across processes: a second one
+    /// waits (`onWait` is called first) and then gets nil if the first stored the blob.
+    public func resumableWriter(for digest: Digest, size: Int64?, onWait: (() -> Void)? = nil) throws -> BlobWriter? {
+        let lock = try StoreError.wrap {
+            try FileLock(path: "\(layout.locks)/ingest-\(digest.algorithm.rawValue)-\(digest.encoded).lock", onWait: onWait)
+        }
+        if contains(digest) {
+            lock.unlock()
+            return nil
+        }
+        return try BlobWriter(store: self, resuming: digest, expectedSize: size, lock: lock)
+    }
+
     /// Stores `data` and returns its descriptor with `mediaType`.
     @discardableResult
     public func put(_ data: Data, mediaType: String) throws -> Descriptor {

@@ -10,6 +10,20 @@ public protocol LayerUnpacking: Sendable {
     /// Unpacks the layer at `path` into the empty `directory` and returns the digest of the
     /// uncompressed tar stream (the layer's DiffID).
     func unpack(layerAt path: String, declared: LayerCompression?, into directory: String) throws -> Digest
+    /// The same for a blob still being downloaded into `layer`: reads follow the file until
+    /// it is complete, and throw if the download is abandoned.
+    func unpack(growing layer: GrowingFile, declared: LayerCompression?, into directory: String) throws -> Digest
+}
+
+extension LayerUnpacking {
+    /// Without a streaming unpacker: waits for the whole blob, then unpacks the file.
+    public func unpack(growing layer: GrowingFile, declared: LayerCompression?, into directory: String) throws -> Digest {
+        let reader = try StoreError.wrap { try layer.reader() }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while try StoreError.wrap({ try reader.read(into: buffer) }) > 0 {}
+        return try unpack(layerAt: layer.path, declared: declared, into: directory)
+    }
 }
 
 /// Unpacked layers, one directory per layer keyed by chain id (`snapshots/sha256-<hex>`),
@@ -105,9 +119,82 @@ public struct SnapshotStore: Sendable {
         }
     }
 
+    /// Starts unpacking `layer` from its blob while the blob is still downloading into
+    /// `growing`, on a thread of its own. Nil when the snapshot exists or another process
+    /// is making it. The snapshot becomes visible only through `StreamingUnpack.finish`
+    /// after the blob was verified; otherwise the work is discarded.
+    public func startUnpack(_ layer: Descriptor, diffID: Digest, chainID: Digest, growing: GrowingFile) -> StreamingUnpack? {
+        let key = Self.key(chainID)
+        guard !exists(chainID),
+              let lock = try? FileLock.attempt(path: "\(layout.locks)/snapshot-\(key).lock") else { return nil }
+        guard !exists(chainID), (try? removeStaleWork(for: key)) != nil else {
+            lock.unlock()
+            return nil
+        }
+        let work = "\(layout.snapshots)/.tmp-\(key)-\(UUID().uuidString)"
+        guard mkdir(work, 0o755) == 0 else {
+            lock.unlock()
+            return nil
+        }
+        return StreamingUnpack(store: self, layer: layer, diffID: diffID, chainID: chainID, growing: growing, work: work, lock: lock)
+    }
+
+    fileprivate func publish(work: String, chainID: Digest) throws {
+        try StoreError.wrap {
+            try AtomicFile.rename(work, to: path(for: chainID))
+            try AtomicFile.syncDirectory(layout.snapshots)
+        }
+    }
+
     /// Chain-id keys of every complete snapshot, and the in-progress directories.
     public func list() -> (complete: [String], work: [String]) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.snapshots)) ?? []
         return (names.filter { !$0.hasPrefix(".") }, names.filter { $0.hasPrefix(".tmp-") })
+    }
+}
+
+/// A layer being unpacked while its blob downloads (SnapshotStore.startUnpack). Purely a
+/// head start: when anything goes wrong the work is dropped and `prepare` unpacks the
+/// verified blob later as usual, reporting any error then.
+public final class StreamingUnpack: @unchecked Sendable {
+    private let store: SnapshotStore
+    private let chainID: Digest
+    private let diffID: Digest
+    private let growing: GrowingFile
+    private let work: String
+    private let lock: FileLock
+    private var thread: JoinableThread?
+    private var result: Result<Digest, Error>?
+    private var finished = false
+
+    fileprivate init(store: SnapshotStore, layer: Descriptor, diffID: Digest, chainID: Digest,
+                     growing: GrowingFile, work: String, lock: FileLock) {
+        self.store = store
+        self.chainID = chainID
+        self.diffID = diffID
+        self.growing = growing
+        self.work = work
+        self.lock = lock
+        let declared = MediaType.layerCompression(layer.mediaType)
+        thread = try? JoinableThread { [self] in
+            result = Result { try store.unpacker.unpack(growing: growing, declared: declared, into: work) }
+        }
+    }
+
+    /// Waits for the unpack. With `blobVerified` (the blob was committed under its digest)
+    /// and a DiffID matching the config, renames the snapshot into place and returns true;
+    /// otherwise discards the work. Call once.
+    @discardableResult
+    public func finish(blobVerified: Bool) -> Bool {
+        precondition(!finished, "StreamingUnpack.finish called twice")
+        finished = true
+        if !blobVerified { growing.finish(.abandoned("the blob was not verified")) }
+        thread?.join()
+        defer { lock.unlock() }
+        if blobVerified, case let .success(actual)? = result, actual == diffID, (try? store.publish(work: work, chainID: chainID)) != nil {
+            return true
+        }
+        try? DirectoryRemover.remove(work)
+        return false
     }
 }

@@ -36,11 +36,18 @@ import Testing
         var direct: Reference { get throws { try Reference(parsing: "\(registry.authority)/\(repository):1") } }
         var layer: Descriptor { image.manifest.layers[0] }
 
-        /// Nothing unverified became visible: no name, no layer blob, an empty ingest area.
-        func expectNothingStored(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        /// Nothing unverified became visible: no name, no layer blob, and in the ingest area
+        /// at most the layer's partial download (kept for the next pull) when `partialKept`.
+        func expectNothingStored(partialKept: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws {
             #expect(try target.references.list().isEmpty, sourceLocation: sourceLocation)
             #expect(!target.content.contains(layer.digest), sourceLocation: sourceLocation)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: target.layout.ingest).isEmpty, sourceLocation: sourceLocation)
+            let ingest = try FileManager.default.contentsOfDirectory(atPath: target.layout.ingest)
+            let partial = target.content.ingestPath(for: layer.digest)
+            #expect(ingest == (partialKept ? [(partial as NSString).lastPathComponent] : []), "\(ingest)", sourceLocation: sourceLocation)
+            if partialKept {
+                let size = try FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int64 ?? 0
+                #expect(size > 0 && size < layer.size, "partial of \(size) bytes", sourceLocation: sourceLocation)
+            }
         }
     }
 
@@ -109,7 +116,7 @@ import Testing
         }
         #expect(error?.description.contains("gave up after 5 failed attempts") == true, "\(String(describing: error))")
         #expect(!log.all.contains { if case let .finished(blob) = $0 { return blob.digest == setup.layer.digest }; return false })
-        try setup.expectNothingStored()
+        try setup.expectNothingStored(partialKept: true)
     }
 
     // MARK: A3
@@ -237,7 +244,7 @@ import Testing
         let error = expectError(RegistryError.self) { try RegistryClient(configuration: configuration).pull(try setup.viaProxy, into: setup.target) }
         #expect(error?.kind == .timeout)
         #expect(error?.description.contains("less than 1024 bytes in 1 s") == true, "\(String(describing: error))")
-        try setup.expectNothingStored()
+        try setup.expectNothingStored(partialKept: true)
     }
 
     @Test func retryAfterIsHonouredButCapped() throws {
