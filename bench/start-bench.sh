@@ -66,10 +66,19 @@ for _ in $(seq "$WARMUP"); do
 done
 
 : > "$work/devenv.ms"; : > "$work/bwrap.ms"; : > "$work/podman.ms"
-for _ in $(seq "$RUNS"); do
-  time_ms "${devenv_cmd[@]}" >> "$work/devenv.ms"
-  time_ms "${bwrap_cmd[@]}" >> "$work/bwrap.ms"
+# devenv and bwrap swap places every round, so neither always follows the other; podman
+# goes last and gets a moment to finish its cleanup (conmon, `podman container cleanup`),
+# which otherwise runs on into the next round's measurements.
+for round in $(seq "$RUNS"); do
+  if (( round % 2 )); then
+    time_ms "${devenv_cmd[@]}" >> "$work/devenv.ms"
+    time_ms "${bwrap_cmd[@]}" >> "$work/bwrap.ms"
+  else
+    time_ms "${bwrap_cmd[@]}" >> "$work/bwrap.ms"
+    time_ms "${devenv_cmd[@]}" >> "$work/devenv.ms"
+  fi
   time_ms "${podman_cmd[@]}" >> "$work/podman.ms"
+  sleep 0.3
 done
 
 devenv_ms=$(median < "$work/devenv.ms")

@@ -23,11 +23,15 @@ struct ContainerLimits {
     /// (old Python subprocess, rpm, many daemons) crawl; it is also the kernel's default nr_open.
     static let maximumOpenFiles: UInt64 = 1 << 20
 
-    /// Creates the cgroup when one is usable. `nprocBinds` is false when the command runs as
-    /// real root, which RLIMIT_NPROC does not restrain.
+    /// Creates the cgroup when one is usable and the limits ask for one (`asksForCgroup`);
+    /// the defaults alone get rlimits, silently. `nprocBinds` is false when the command runs
+    /// as real root, which RLIMIT_NPROC does not restrain.
     static func prepare(_ limits: ResourceLimits, nprocBinds: Bool, facts: CgroupHostFacts = LiveCgroupHost()) -> ContainerLimits {
         var noFile = (soft: UInt64.max, hard: UInt64.max)
         _ = devenv_getrlimit(DEVENV_RLIMIT_NOFILE, &noFile.soft, &noFile.hard)
+        guard limits.asksForCgroup else {
+            return ContainerLimits(cgroup: nil, rlimits: rlimits(limits, cgroup: false, openFiles: noFile), warning: nil)
+        }
         switch CgroupPlanner.place(limits, name: ContainerCgroup.uniqueName(), facts: facts) {
         case .notNeeded:
             return ContainerLimits(cgroup: nil, rlimits: rlimits(limits, cgroup: true, openFiles: noFile), warning: nil)

@@ -113,14 +113,14 @@ public enum DoctorRules {
     /// What limits a container will get: `all` places memory, pids and cpu limits together,
     /// `pidsOnly` the default pids limit alone.
     static func cgroups(all: CgroupPlacement, pidsOnly: CgroupPlacement) -> DoctorCheck {
-        let defaults = "defaults: \(ResourceLimits.default.summary)"
+        let defaults = "defaults: \(ResourceLimits.default.summary), with no cgroup (processes by RLIMIT_NPROC, which does not bind root; --memory, --pids and --cpus get one)"
         switch (all, pidsOnly) {
         case (.cgroup(let plan), _):
             return DoctorCheck("cgroups", .ok, "\(plan.version.rawValue): memory, pids and cpus limits in \(parents(plan)); \(defaults)")
         case (.unavailable(let reason, let hint), .cgroup(let plan)):
             return DoctorCheck("cgroups", .warning, "\(plan.version.rawValue): pids limit in \(parents(plan)), but memory and cpus limits cannot be enforced (\(reason)); \(defaults)", fix: hint)
         case (_, .unavailable(let reason, let hint)):
-            return DoctorCheck("cgroups", .warning, "no writable cgroup (\(reason)): devenv limits processes with RLIMIT_NPROC and warns at start; memory and cpus limits cannot be enforced; \(defaults)", fix: hint)
+            return DoctorCheck("cgroups", .warning, "no writable cgroup (\(reason)): asked-for limits fall back to RLIMIT_NPROC with a warning; memory and cpus limits cannot be enforced; \(defaults)", fix: hint)
         default:
             return DoctorCheck("cgroups", .ok, defaults)
         }

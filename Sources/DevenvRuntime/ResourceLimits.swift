@@ -45,6 +45,11 @@ public struct ResourceLimits: Hashable, Codable, Sendable {
     /// Whether any limit needs a cgroup controller (shm is a mount option).
     public var needsCgroup: Bool { memory != nil || pids != nil || cpus != nil }
 
+    /// Whether the user asked for more than the default pids limit. Only then does a run get
+    /// a cgroup: moving init into one waits for an RCU grace period, 10-15 ms on an idle host,
+    /// which would more than double every start; the default pids limit is RLIMIT_NPROC.
+    public var asksForCgroup: Bool { memory != nil || cpus != nil || pids != Self.defaultPids }
+
     /// `self` with the given textual values applied; nil keeps the current value. "max",
     /// "none" and "unlimited" lift a limit (not the shm size, which stays bounded).
     public func overriding(memory: String? = nil, pids: String? = nil, cpus: String? = nil, shmSize: String? = nil) throws -> ResourceLimits {

@@ -1,3 +1,4 @@
+import CDevenvShim
 @testable import DevenvRuntime
 import Testing
 #if canImport(Glibc)
@@ -135,12 +136,23 @@ struct CgroupPlanTests {
         #expect(ContainerCgroup.uniqueName().hasPrefix("devenv-\(getpid())-"))
     }
 
+    /// The defaults alone never pay for a cgroup (moving init into one waits for an RCU grace
+    /// period): the pids limit is RLIMIT_NPROC, and nothing is said.
+    @Test func defaultsGetRlimitsWithoutACgroupOrWarning() {
+        for host in [DescribedHost.hybrid(uid: 0), DescribedHost.hybrid(uid: 1000), DescribedHost.systemdUser()] {
+            let limits = ContainerLimits.prepare(.default, nprocBinds: true, facts: host)
+            #expect(limits.cgroup == nil)
+            #expect(limits.warning == nil)
+            #expect(limits.rlimits.contains(RLimitSetting(resource: DEVENV_RLIMIT_NPROC, soft: 16384, hard: 16384)))
+        }
+    }
+
     @Test func doctorSaysWhatWillApply() {
         let v1 = DoctorRules.cgroups(all: CgroupPlanner.place(all, name: "n", facts: DescribedHost.hybrid(uid: 0)),
                                      pidsOnly: CgroupPlanner.place(.default, name: "n", facts: DescribedHost.hybrid(uid: 0)))
         #expect(v1.status == .ok)
         #expect(v1.detail.hasPrefix("v1: memory, pids and cpus limits in /sys/fs/cgroup/pids, /sys/fs/cgroup/memory/session/7"))
-        #expect(v1.detail.hasSuffix("defaults: memory max, pids 16384, cpus max, shm 1g"))
+        #expect(v1.detail.hasSuffix("defaults: memory max, pids 16384, cpus max, shm 1g, with no cgroup (processes by RLIMIT_NPROC, which does not bind root; --memory, --pids and --cpus get one)"))
         let rootless = DescribedHost.hybrid(uid: 1000)
         let none = DoctorRules.cgroups(all: CgroupPlanner.place(all, name: "n", facts: rootless),
                                        pidsOnly: CgroupPlanner.place(.default, name: "n", facts: rootless))
