@@ -1,19 +1,38 @@
 import CCrypto
 import FoundationEssentials
 
-/// Incremental SHA-256/SHA-512 through OpenSSL's EVP interface (hardware-accelerated
-/// where the CPU has SHA extensions). A value type wrapping a reference so it can be
-/// passed around; do not share one hasher between threads.
+/// Incremental SHA-256/SHA-512 through OpenSSL's direct digest functions (hardware-
+/// accelerated where the CPU has SHA extensions; see Sources/CCrypto/shim.h for why not EVP).
+/// A value type wrapping a reference so it can be passed around; do not share one hasher
+/// between threads.
 public struct DigestHasher {
     private final class Context {
-        let ctx: OpaquePointer
+        let algorithm: Digest.Algorithm
+        let sha256: UnsafeMutablePointer<SHA256_CTX>
+        let sha512: UnsafeMutablePointer<SHA512_CTX>
+
         init(_ algorithm: Digest.Algorithm) {
-            guard let ctx = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new: out of memory") }
-            let md = algorithm == .sha256 ? EVP_sha256() : EVP_sha512()
-            guard EVP_DigestInit_ex(ctx, md, nil) == 1 else { fatalError("EVP_DigestInit_ex failed") }
-            self.ctx = ctx
+            self.algorithm = algorithm
+            sha256 = .allocate(capacity: 1)
+            sha512 = .allocate(capacity: 1)
+            let started = algorithm == .sha256 ? SHA256_Init(sha256) : SHA512_Init(sha512)
+            guard started == 1 else { fatalError("SHA init failed") }
         }
-        deinit { EVP_MD_CTX_free(ctx) }
+
+        deinit {
+            sha256.deallocate()
+            sha512.deallocate()
+        }
+
+        func update(_ base: UnsafeRawPointer, _ count: Int) {
+            _ = algorithm == .sha256 ? SHA256_Update(sha256, base, count) : SHA512_Update(sha512, base, count)
+        }
+
+        func finalize() -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: algorithm == .sha256 ? Int(SHA256_DIGEST_LENGTH) : Int(SHA512_DIGEST_LENGTH))
+            _ = algorithm == .sha256 ? SHA256_Final(&out, sha256) : SHA512_Final(&out, sha512)
+            return out
+        }
     }
 
     public let algorithm: Digest.Algorithm
@@ -27,7 +46,7 @@ public struct DigestHasher {
 
     public mutating func update(_ buffer: UnsafeRawBufferPointer) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
-        EVP_DigestUpdate(context.ctx, base, buffer.count)
+        context.update(base, buffer.count)
         count += Int64(buffer.count)
     }
 
@@ -39,10 +58,7 @@ public struct DigestHasher {
 
     /// Finishes the hash. The hasher must not be updated afterwards.
     public func finalize() -> Digest {
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        EVP_DigestFinal_ex(context.ctx, &out, &length)
-        return Digest(algorithm: algorithm, bytes: out.prefix(Int(length)))
+        Digest(algorithm: algorithm, bytes: context.finalize()[...])
     }
 }
 
