@@ -98,7 +98,7 @@ struct SessionLauncher {
         let (session, mounts) = ProjectSession.make(request)
         var spec = session.spec(for: HostIdentity.current())
         spec.mounts += mounts
-        spec.limits = try options.limits(over: spec.limits)
+        spec.limits = try options.limits(over: ProjectSession.limits(project))
         return spec
     }
 

@@ -39,6 +39,34 @@ public struct ProjectSession {
         }
     }
 
+    /// `[limits]` over the defaults. The runtime parses the values; a bad one is a manifest
+    /// error at its location, like any other (exit 65).
+    public static func limits(_ project: Project) throws -> ResourceLimits {
+        let written = project.manifest.limits
+        var limits = ResourceLimits.default
+        var diagnostics: [Diagnostic] = []
+        let entries: [(Located<String>?, String, (ResourceLimits, String) throws -> ResourceLimits)] = [
+            (written.memory, "memory", { try $0.overriding(memory: $1) }),
+            (written.pids, "pids", { try $0.overriding(pids: $1) }),
+            (written.cpus, "cpus", { try $0.overriding(cpus: $1) }),
+            (written.shmSize, "shm-size", { try $0.overriding(shmSize: $1) }),
+        ]
+        for (value, key, apply) in entries {
+            guard let value else { continue }
+            do {
+                limits = try apply(limits, value.value)
+            } catch {
+                diagnostics.append(Diagnostic("[limits] \(key): \(error)", at: value.location, width: value.width))
+            }
+        }
+        guard diagnostics.isEmpty else {
+            var error = ManifestError(path: project.displayPath, diagnostics: diagnostics)
+            if let source = FileManager.default.contents(atPath: project.manifestPath) { error.attachSource(Array(source)) }
+            throw error
+        }
+        return limits
+    }
+
     /// The workspace session and the extra bind mounts from `[shell] mounts`.
     public static func make(_ request: Request) -> (session: WorkspaceSession, mounts: [BindMount]) {
         let shell = request.project.manifest.shell

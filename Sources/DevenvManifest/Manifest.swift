@@ -7,13 +7,15 @@ public struct Manifest: Equatable, Sendable {
     public var shell: Shell
     public var tasks: [Task]
     public var cache: Cache?
+    public var limits: Limits
 
-    public init(base: Base, steps: [Step] = [], shell: Shell = Shell(), tasks: [Task] = [], cache: Cache? = nil) {
+    public init(base: Base, steps: [Step] = [], shell: Shell = Shell(), tasks: [Task] = [], cache: Cache? = nil, limits: Limits = Limits()) {
         self.base = base
         self.steps = steps
         self.shell = shell
         self.tasks = tasks
         self.cache = cache
+        self.limits = limits
     }
 
     /// Largest manifest accepted. Callers should read at most `maxFileSize + 1` bytes and

@@ -3,11 +3,12 @@
 struct ManifestValidator {
     private(set) var diagnostics: [Diagnostic] = []
 
-    static let topLevelKeys = ["base", "step", "shell", "tasks", "cache"]
+    static let topLevelKeys = ["base", "step", "shell", "tasks", "cache", "limits"]
     /// Keys that belong one level down, for "did you mean to put it in [base]?".
     static let misplacedKeys: [String: String] = [
         "image": "[base]", "run": "[[step]]", "copy": "[[step]]", "packages": "[[step]]",
         "mount": "[shell]", "mounts": "[shell]", "registry": "[cache]",
+        "memory": "[limits]", "pids": "[limits]", "cpus": "[limits]", "shm-size": "[limits]",
     ]
 
     /// The manifest, or nil when a required part is missing; `diagnostics` says why.
@@ -18,9 +19,10 @@ struct ManifestValidator {
         let shell = root["shell"].flatMap { readShell($0) } ?? Manifest.Shell()
         let tasks = root["tasks"].map { readTasks($0) } ?? []
         let cache = root["cache"].flatMap { readCache($0) }
+        let limits = root["limits"].flatMap { readLimits($0) } ?? Manifest.Limits()
         diagnostics.sort { $0.location < $1.location }
         guard let base else { return nil }
-        return Manifest(base: base, steps: steps, shell: shell, tasks: tasks, cache: cache)
+        return Manifest(base: base, steps: steps, shell: shell, tasks: tasks, cache: cache, limits: limits)
     }
 
     // MARK: - [base] and [cache]
