@@ -117,12 +117,14 @@ static int place_fds(const int stdio[3], const int *fds, int count) {
 /* Returns only without a path (init continues in this process); otherwise execs or exits. */
 static void run_child(const struct devenv_spawn *spawn) {
     reset_signals();
-    char go = 0;
-    ssize_t count;
-    do {
-        count = read(spawn->sync_fd, &go, 1);
-    } while (count < 0 && errno == EINTR);
-    if (count != 1) _exit(DEVENV_INIT_SETUP_FAILED); /* the parent gave up (id maps failed) */
+    if (spawn->sync_fd >= 0) {
+        char go = 0;
+        ssize_t count;
+        do {
+            count = read(spawn->sync_fd, &go, 1);
+        } while (count < 0 && errno == EINTR);
+        if (count != 1) _exit(DEVENV_INIT_SETUP_FAILED); /* the parent gave up (id maps failed) */
+    }
 
     if (spawn->become_root) {
         /* Raw syscalls: glibc's set*id would try to signal the parent's other threads. */

@@ -85,7 +85,8 @@ struct InitLauncher {
                 spawn.path = inProcess ? nil : path
                 spawn.argv = argv.pointers
                 spawn.envp = envp.pointers
-                spawn.sync_fd = childChannel.raw
+                // Only id maps are worth waiting for; without a user namespace init starts at once.
+                spawn.sync_fd = idMapWriter == nil ? -1 : childChannel.raw
                 spawn.error_fd = reportWrite.raw
                 spawn.error_fd_after_exec = InitPlan.reportFD
                 spawn.stdio = stdio.map { ($0.0, $0.1, $0.2) } ?? (-1, -1, -1)
@@ -114,7 +115,7 @@ struct InitLauncher {
             throw error
         }
         // A send failure means init already died; its report explains why.
-        _ = send(bytes: [1], on: parentChannel.raw)
+        if idMapWriter != nil { _ = send(bytes: [1], on: parentChannel.raw) }
         if !payload.isEmpty { _ = send(bytes: InitPlan.frame(payload.count) + [UInt8](payload), on: parentChannel.raw) }
         // Moving a process between cgroups waits for an RCU grace period (1-15 ms), so it
         // overlaps init's exec and mounts. It is still race-free: init starts the command

@@ -52,8 +52,8 @@ int devenv_syncfs(int fd);
 /* Exit status of the cloned child and of `devenv __init` when setup fails before the command runs. */
 #define DEVENV_INIT_SETUP_FAILED 127
 
-/* clone(2)s a child in new namespaces that waits for one byte on sync_fd (the parent writes the
-   id maps first), optionally becomes uid/gid 0 of its user namespace, arms PDEATHSIG, starts a
+/* clone(2)s a child in new namespaces that waits for one byte on sync_fd unless it is -1 (the
+   parent writes the id maps first), optionally becomes uid/gid 0 of its user namespace, arms PDEATHSIG, starts a
    session, moves stdio[] to 0-2 (-1 keeps one) and fds[] to 3, 4, ... (closing everything
    else) and execs path. Pre-exec failures
    are written to error_fd as "setup stage: message (ERRNO)". Returns the pid and a pidfd. */
