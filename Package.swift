@@ -4,6 +4,19 @@ import PackageDescription
 /// Dependencies point down: CLI -> Kit -> Runtime/Store/Archive -> OCI/System.
 /// Only DevenvArchive imports libarchive, only DevenvSeccomp imports libseccomp,
 /// only DevenvOCI imports libcrypto. See docs/architecture.md.
+/// The front end is a static executable, so no dynamic loader runs at each container start
+/// (docs/architecture.md). The static FoundationEssentials archive must be followed by the
+/// archives it uses. Swift 6.0's needs ICU's static libraries too, which Debian's swiftlang
+/// 6.0 (devenv's own environment) does not ship, so 6.0 links the front end dynamically.
+#if compiler(>=6.1)
+let frontEndLinking: [LinkerSetting] = [
+    .unsafeFlags(["-static-executable"]),
+    .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"), .linkedLibrary("swiftSynchronization"),
+]
+#else
+let frontEndLinking: [LinkerSetting] = []
+#endif
+
 let package = Package(
     name: "devenv",
     platforms: [.macOS(.v13)],
@@ -54,8 +67,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What users start: warm starts itself, everything else through devenv-core.
-        .executableTarget(name: "devenv", dependencies: ["DevenvLaunch", "DevenvRuntime"],
-                          linkerSettings: [.unsafeFlags(["-static-executable"]), .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"), .linkedLibrary("swiftSynchronization")]),
+        .executableTarget(name: "devenv", dependencies: ["DevenvLaunch", "DevenvRuntime"], linkerSettings: frontEndLinking),
         // The whole CLI.
         .executableTarget(name: "devenv-core", dependencies: ["DevenvCLI", "DevenvRuntime"]),
         // The container's init alone: far fewer libraries to load than devenv at every start.

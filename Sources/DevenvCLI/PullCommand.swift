@@ -55,7 +55,7 @@ struct PullCommand: ParsableCommand {
 /// second; silent when stderr is not a terminal. Events come from several threads.
 final class TransferView: @unchecked Sendable {
     private enum State {
-        case waiting, active(Int64), retrying(Int), done, present, mounted(String)
+        case waiting, sharing, active(Int64), retrying(Int), done, present, mounted(String)
     }
 
     private let verb: String
@@ -80,6 +80,9 @@ final class TransferView: @unchecked Sendable {
             var seen = Set<Digest>()
             order = blobs.filter { seen.insert($0.digest).inserted }
             for blob in order where states[blob.digest] == nil { states[blob.digest] = .waiting }
+            force = true
+        case let .sharing(blob):
+            states[blob.digest] = .sharing
             force = true
         case let .started(blob):
             states[blob.digest] = .active(0)
@@ -121,6 +124,8 @@ final class TransferView: @unchecked Sendable {
         switch states[blob.digest] ?? .waiting {
         case .waiting:
             return "\(name)  waiting"
+        case .sharing:
+            return "\(name)  another devenv is downloading it; waiting"
         case let .active(completed):
             let fraction = blob.size > 0 ? min(1, Double(completed) / Double(blob.size)) : 1
             let width = 30

@@ -52,7 +52,9 @@ struct BlobDownloader {
         guard size <= configuration.limits.blob else {
             throw RegistryError(.tooLarge, operation, "declared size \(size) is over devenv's limit of \(configuration.limits.blob) bytes")
         }
-        let opened = try RegistryError.wrap(operation) { try store.content.resumableWriter(for: descriptor.digest, size: size) }
+        let opened = try RegistryError.wrap(operation) {
+            try store.content.resumableWriter(for: descriptor.digest, size: size) { [progress] in progress?(.sharing(descriptor)) }
+        }
         guard let writer = opened else {
             // Another pull stored it while we waited for its ingest lock.
             progress?(.skipped(descriptor, .present))

@@ -12,6 +12,8 @@ public enum TransferEvent: Sendable {
 
     /// The manifest is known: these blobs (config first, then layers) are involved.
     case resolved(manifest: Descriptor, blobs: [Descriptor])
+    /// Another process is downloading the same blob into this store; this one waits for it.
+    case sharing(Descriptor)
     case started(Descriptor)
     /// `completed` bytes of the blob are done.
     case progress(Descriptor, completed: Int64)

@@ -99,8 +99,10 @@ import Testing
         }
         box.value = setup.layer.digest
         let failures = FlagBox(false)
+        let shared = FlagBox(false)
         let reference = try setup.viaProxy
         let target = setup.target
+        let layer = setup.layer.digest
         let group = DispatchGroup()
         for _ in 0..<2 {
             group.enter()
@@ -108,7 +110,9 @@ import Testing
                 defer { group.leave() }
                 // Separate clients, as two processes would be.
                 do {
-                    _ = try RegistryClient(configuration: .testing()).pull(reference, into: target)
+                    _ = try RegistryClient(configuration: .testing()).pull(reference, into: target) { event in
+                        if case let .sharing(blob) = event, blob.digest == layer { shared.value = true }
+                    }
                 } catch {
                     failures.value = true
                 }
@@ -116,6 +120,8 @@ import Testing
         }
         group.wait()
         #expect(!failures.value)
+        // The pull that waited said so (the progress display shows it).
+        #expect(shared.value)
         #expect(setup.proxy.count("GET", "/blobs/\(setup.layer.digest)") == 1)
         #expect(setup.target.content.contains(setup.layer.digest))
         #expect(try FileManager.default.contentsOfDirectory(atPath: setup.target.layout.ingest).isEmpty)
