@@ -19,11 +19,5 @@ enum CoreExecutable {
     }
 
     /// Beside the running executable (through /proc/self/exe, so symlinks to devenv work).
-    static func location() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return name }
-        let executable = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return PathName.parent(executable) + "/" + name
-    }
+    static func location() -> String { RunningExecutable.sibling(name) ?? name }
 }

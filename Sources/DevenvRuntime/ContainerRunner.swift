@@ -41,10 +41,7 @@ public final class ContainerRunner: Sendable {
     /// run the same code: devenv-init links only the runtime, so it starts several times
     /// faster than the whole CLI.
     public static func defaultInitExecutable() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return "/proc/self/exe" }
-        let executable = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let executable = RunningExecutable.path else { return "/proc/self/exe" }
         let candidate = PathName.parent(executable) + "/devenv-init"
         var own = stat(), helper = stat()
         guard stat(executable, &own) == 0, stat(candidate, &helper) == 0, (helper.st_mode & S_IFMT) == S_IFREG,
