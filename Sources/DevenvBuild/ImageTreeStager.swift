@@ -162,12 +162,7 @@ struct ImageTreeStager {
         let input = try FileDescriptor.open(entry.source, O_RDONLY | O_NOFOLLOW)
         let output = try FileDescriptor.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
         var hasher = DigestHasher()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let count = try input.read(into: buffer, path: entry.source)
-            if count == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+        try input.readChunks(path: entry.source) { chunk in
             hasher.update(chunk)
             try output.writeAll(chunk, path: target)
         }
@@ -177,23 +172,10 @@ struct ImageTreeStager {
 
     /// ADD of a local archive: its entries, with their own modes and owners, below `directory`.
     private func extract(_ entry: CopyEntry, into directory: String) throws {
-        guard try digest(of: entry.source) == entry.input.digest else { throw changed(entry) }
+        guard try FileDigest.sha256(of: entry.source) == entry.input.digest else { throw changed(entry) }
         var options = UnpackOptions()
         options.preserveOwnership = geteuid() == 0
         _ = try LayerUnpacker.unpack(layerAt: entry.source, declared: nil, into: root + directory, options: options)
-    }
-
-    private func digest(of path: String) throws -> Digest {
-        let file = try FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW)
-        var hasher = DigestHasher()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let count = try file.read(into: buffer, path: path)
-            if count == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-        }
-        return hasher.finalize()
     }
 
     private func changed(_ entry: CopyEntry) -> Problem {

@@ -55,9 +55,8 @@ enum AdoptedBuilding {
             let build = DockerfileBuild(engine: engine, source: source, stateDirectory: "\(engine.store.layout.root)/projects/\(Project.id(root: context))",
                                         tag: Project.imageTag(root: context),
                                         labels: ["org.opencontainers.image.title": Project.name(root: context), "dev.devenv.project": context])
-            return try run(explain: explain) { events in
-                try build.build(noCache: noCache, executor: executor, onWait: waiting, events: events, warn: warning)
-            }
+            return try build.build(noCache: noCache, executor: executor, onWait: waiting,
+                                   events: ProjectBuilding.display(explain: explain), warn: warning)
         }
         guard case let .devContainer(root)? = ProjectSource.locate(from: directory) else { return nil }
         let adopted = try DevContainerProject.load(root: root)
@@ -70,26 +69,8 @@ enum AdoptedBuilding {
         for message in adopted.warnings { warning(message) }
         for message in adopted.notes { Terminal.note("devenv: note: \(message)") }
         let executor = RuntimeStepExecutor(store: engine.store)
-        return try run(explain: explain) { events in
-            try adopted.build(engine: engine, noCache: noCache, executor: executor, onWait: waiting, events: events, warn: warning)
-        }
-    }
-
-    /// Progress on a terminal, and a line per rebuilt step (every step with --explain).
-    private static func run(explain: Bool, _ body: ((BuildEvent) -> Void) throws -> BuildResult) throws -> BuildResult {
-        var total = 0
-        return try body { event in
-            switch event {
-            case let .stepStarted(number, steps, summary):
-                total = steps
-                Terminal.progress("[\(number)/\(steps)] \(summary)")
-            case let .stepFinished(outcome):
-                Terminal.endProgress()
-                if explain || outcome.missReason != nil {
-                    Terminal.note(ProjectBuilding.line(outcome, total: total))
-                }
-            }
-        }
+        return try adopted.build(engine: engine, noCache: noCache, executor: executor, onWait: waiting,
+                                 events: ProjectBuilding.display(explain: explain), warn: warning)
     }
 
     private static func waiting() {

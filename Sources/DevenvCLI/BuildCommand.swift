@@ -62,13 +62,19 @@ enum ProjectBuilding {
         var build = ProjectBuild(engine: engine, project: project)
         DistroProgress.configure(&build)
         let executor = RuntimeStepExecutor(store: engine.store)
-        var total = project.manifest.steps.count
         let transfers = TransferView(verb: "pull")
         engine.transferProgress = transfers.handle
         defer { transfers.finish() }
         let result = try build.build(options: options, executor: executor, onWait: {
             Terminal.note("waiting for another build of this project to finish…")
-        }, note: { Terminal.note($0) }, events: { event in
+        }, note: { Terminal.note($0) }, events: display(explain: explain, steps: project.manifest.steps.count))
+        return result
+    }
+
+    /// Progress on a terminal, and a line per rebuilt step (every step with --explain).
+    static func display(explain: Bool, steps: Int = 0) -> (BuildEvent) -> Void {
+        var total = steps
+        return { event in
             switch event {
             case let .stepStarted(number, steps, summary):
                 total = steps
@@ -79,8 +85,7 @@ enum ProjectBuilding {
                     Terminal.note(line(outcome, total: total))
                 }
             }
-        })
-        return result
+        }
     }
 
     static func line(_ outcome: StepOutcome, total: Int) -> String {

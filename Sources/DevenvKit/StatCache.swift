@@ -58,16 +58,7 @@ final class StatCache {
            entry.ctime == ctime, entry.inode == UInt64(info.st_ino) {
             return entry.digest
         }
-        let file = try FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW)
-        var hasher = DigestHasher()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let count = try file.read(into: buffer, path: path)
-            if count == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-        }
-        let digest = hasher.finalize()
+        let digest = try FileDigest.sha256(of: path)
         // A file modified within the last second could change again without its mtime
         // moving (coarse timestamps); don't remember it, as git does with racy entries.
         if started - ctime > 1_000_000_000 {

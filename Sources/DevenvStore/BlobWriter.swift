@@ -68,15 +68,9 @@ public final class BlobWriter {
 
     /// Rebuilds the hash state from the partial file and leaves the position at its end.
     private func rehash() throws {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
         try StoreError.wrap {
             guard lseek(file.raw, 0, SEEK_SET) == 0 else { throw SystemError.last("lseek", path: ingestPath) }
-            while true {
-                let count = try file.read(into: buffer, path: ingestPath)
-                if count == 0 { break }
-                hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-            }
+            try file.readChunks(path: ingestPath, chunkSize: 1 << 20) { hasher.update($0) }
         }
     }
 
@@ -105,13 +99,7 @@ public final class BlobWriter {
 
     /// Copies everything readable from `source` into the blob.
     public func write(contentsOf source: FileDescriptor, path: String) throws {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let count = try StoreError.wrap { try source.read(into: buffer, path: path) }
-            if count == 0 { break }
-            try write(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-        }
+        try StoreError.wrap { try source.readChunks(path: path, chunkSize: 1 << 20) { try write($0) } }
     }
 
     /// Verifies the content against `expected` (digest and, if given, size) and makes it

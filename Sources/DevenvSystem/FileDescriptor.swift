@@ -63,6 +63,18 @@ public final class FileDescriptor: @unchecked Sendable {
         }
     }
 
+    /// Reads from the current position to end of file, handing each chunk to `body` (the
+    /// buffer is reused: copy what must outlive the call).
+    public func readChunks(path: String? = nil, chunkSize: Int = 1 << 18, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = try read(into: buffer, path: path)
+            if count == 0 { return }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+    }
+
     /// Reads until end of file or until more than `limit` bytes were read (then returns
     /// `limit + 1` bytes, so the caller can tell the file was too large).
     public func readAll(limit: Int, path: String? = nil) throws -> [UInt8] {

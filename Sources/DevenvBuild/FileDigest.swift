@@ -1,0 +1,16 @@
+import DevenvOCI
+import DevenvSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The content digest of a build input file (not following a final symlink): what a cache
+/// key records and what staging checks again while it copies.
+public enum FileDigest {
+    public static func sha256(of path: String) throws -> Digest {
+        let file = try FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW)
+        var hasher = DigestHasher()
+        try file.readChunks(path: path) { hasher.update($0) }
+        return hasher.finalize()
+    }
+}
