@@ -43,15 +43,15 @@ let package = Package(
         // Pure layers.
         .target(name: "DevenvText"),
         .target(name: "DevenvOCI", dependencies: ["DevenvText", "CCrypto"]),
-        .target(name: "DevenvSystem", dependencies: ["CDevenvShim"]),
+        .target(name: "DevenvSystem", dependencies: ["DevenvText", "CDevenvShim"]),
         .target(name: "DevenvManifest", dependencies: ["DevenvText"]),
 
         // Mechanisms.
         .target(name: "DevenvArchive", dependencies: ["DevenvOCI", "DevenvSystem", "CArchive", "CZlib", "CZstd"]),
         .target(name: "DevenvStore", dependencies: ["DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvSeccomp", dependencies: ["CSeccomp", "DevenvSystem"]),
-        .target(name: "DevenvGit", dependencies: ["CGit2"]),
-        .target(name: "DevenvRuntime", dependencies: ["DevenvSystem", "DevenvSeccomp", "CDevenvShim"]),
+        .target(name: "DevenvGit", dependencies: ["DevenvText", "CGit2"]),
+        .target(name: "DevenvRuntime", dependencies: ["DevenvText", "DevenvSystem", "DevenvSeccomp", "CDevenvShim"]),
 
         .target(name: "DevenvRegistry", dependencies: ["DevenvOCI", "DevenvStore", "DevenvSystem"]),
         .target(name: "DevenvBuild", dependencies: ["DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvSystem"]),

@@ -1,3 +1,5 @@
+import DevenvText
+
 /// Checks a spec before anything is started, so mistakes surface as clear messages instead of
 /// an opaque EINVAL from mount(2) half way through setup.
 public enum SpecValidator {
@@ -108,22 +110,5 @@ public enum ContainerPath {
     }
 
     /// Quotes untrusted text for a message, escaping control characters.
-    public static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f || (0x80..<0xa0).contains(scalar.value) {
-                    out += "\\x" + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    public static func quote(_ text: String) -> String { Printable.quoted(text, mark: "\"") }
 }

@@ -1,3 +1,4 @@
+import DevenvText
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,19 +41,9 @@ public enum Errno {
         names[code] ?? "errno \(code)"
     }
 
-    /// Quotes a path for a message without letting control characters through.
+    /// A path for a message, escaped, and quoted when it is empty or has a space.
     public static func quote(_ path: String) -> String {
-        var out = ""
-        for scalar in path.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\\": out += "\\\\"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f { out += "\\x" + String(scalar.value, radix: 16) }
-                else { out.unicodeScalars.append(scalar) }
-            }
-        }
+        let out = Printable.escape(path)
         return out.contains(" ") || out.isEmpty ? "'\(out)'" : out
     }
 

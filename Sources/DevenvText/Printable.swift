@@ -14,6 +14,13 @@ public enum Printable {
         return out
     }
 
+    /// `text` escaped and between `mark`s, with the mark itself escaped too, so where the
+    /// quoted text ends is never in doubt.
+    public static func quoted(_ text: String, mark: Character = "'", limit: Int = 512) -> String {
+        let escaped = escape(text, limit: limit)
+        return "\(mark)" + escaped.replacingAll(String(mark), with: "\\\(mark)") + "\(mark)"
+    }
+
     /// Escapes raw bytes that may not be UTF-8 (file names are bytes on Linux).
     public static func escape(bytes: [UInt8], limit: Int = 512) -> String {
         if let text = String(validating: bytes, as: UTF8.self) { return escape(text, limit: limit) }
@@ -48,5 +55,12 @@ public enum Printable {
     public static func hex(_ byte: UInt8) -> String {
         let digits = String(byte, radix: 16)
         return digits.count == 1 ? "0" + digits : digits
+    }
+}
+
+extension String {
+    /// Every occurrence of `target` replaced (the standard library's `replacing` needs macOS 13).
+    fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
+        split(separator: Substring(target), omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }
