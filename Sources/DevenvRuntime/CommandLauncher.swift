@@ -1,4 +1,5 @@
 import CDevenvShim
+import DevenvSeccomp
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
@@ -54,10 +55,10 @@ struct CommandLauncher {
 
     private func dropPrivileges() throws {
         let lastCapability = Int(Syscall.readText("/proc/sys/kernel/cap_last_cap")?.split(separator: "\n").first ?? "") ?? 40
-        let bounding = CapabilitySet(rawValue: process.bounding)
-        for number in 0...lastCapability where !bounding.contains(number: number) {
+        let bounding = process.bounding
+        for number in 0...lastCapability where bounding & (1 << UInt64(number)) == 0 {
             guard devenv_prctl(PR_CAPBSET_DROP, UInt(number), 0, 0, 0) == 0 else {
-                throw SystemError.last("drop capability \(CapabilitySet(number).names.first ?? "\(number)") from the bounding set")
+                throw SystemError.last("drop capability \(Capability(rawValue: number)?.name ?? "\(number)") from the bounding set")
             }
         }
         guard devenv_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 else { throw SystemError.last("prctl PR_SET_NO_NEW_PRIVS") }

@@ -1,3 +1,5 @@
+import DevenvSeccomp
+
 /// Everything the runtime needs to start one container, as plain data. The runtime never sees
 /// manifests or images: callers resolve those to absolute snapshot directories first.
 public struct ContainerSpec: Hashable, Codable, Sendable {

@@ -38,8 +38,8 @@ struct InitPlan: Codable, Equatable {
             args: process.args, fallbackExecutables: process.fallbackExecutables, environment: process.environment,
             workingDirectory: try ContainerPath.normalize(process.workingDirectory, what: "working directory"),
             uid: process.user.uid, gid: process.user.gid, additionalGIDs: process.user.additionalGIDs,
-            bounding: spec.capabilities.rawValue,
-            effective: process.user.uid == 0 ? spec.capabilities.rawValue : 0,
+            bounding: spec.capabilities.bitmask,
+            effective: process.user.uid == 0 ? spec.capabilities.bitmask : 0,
             seccomp: spec.seccomp.map { Data($0.bytes) }, terminal: process.terminal, terminalGID: ttyGID)
         return InitPlan(mounts: mounts, hostname: spec.hostname, loopbackUp: spec.network == .none,
                         process: running, setgroupsAllowed: setgroupsAllowed)

@@ -19,16 +19,16 @@ extension SeccompFilter {
     public static func dockerDefault(capabilities: CapabilitySet = .dockerDefault, cacheDirectory: String? = nil) throws -> SeccompFilter {
         cache.lock()
         defer { cache.unlock() }
-        if let filter = compiled[capabilities.rawValue] { return filter }
+        if let filter = compiled[capabilities.bitmask] { return filter }
         let diskCache = cacheDirectory.map { SeccompFilterCache(directory: $0, capabilities: capabilities) }
         if let filter = diskCache?.load() {
-            compiled[capabilities.rawValue] = filter
+            compiled[capabilities.bitmask] = filter
             return filter
         }
         do {
-            let profile = try SeccompProfile.dockerDefault(capabilities: DevenvSeccomp.CapabilitySet(bitmask: capabilities.rawValue))
+            let profile = try SeccompProfile.dockerDefault(capabilities: capabilities)
             let filter = SeccompFilter(bytes: try SeccompCompiler.compile(profile).bytes)
-            compiled[capabilities.rawValue] = filter
+            compiled[capabilities.bitmask] = filter
             diskCache?.store(filter)
             return filter
         } catch {
@@ -57,7 +57,7 @@ struct SeccompFilterCache {
         var executable = stat()
         _ = stat("/proc/self/exe", &executable)
         let identity = "v1|\(SeccompArchitecture.native?.rawValue ?? 0)|\(SeccompCompiler.libseccompVersion)|\(executable.st_dev):\(executable.st_ino):\(executable.st_size):\(executable.st_mtim.tv_sec).\(executable.st_mtim.tv_nsec)"
-        return directory + "/seccomp-" + String(capabilities.rawValue, radix: 16) + "-" + String(Self.checksum(Array(identity.utf8)), radix: 16) + ".bpf"
+        return directory + "/seccomp-" + String(capabilities.bitmask, radix: 16) + "-" + String(Self.checksum(Array(identity.utf8)), radix: 16) + ".bpf"
     }
 
     func load() -> SeccompFilter? {

@@ -1,3 +1,5 @@
+import DevenvSeccomp
+
 /// What `devenv run`, `devenv shell` (and later the project manifest) ask for; `spec(for:)`
 /// turns it into a `ContainerSpec`. Pure.
 public struct WorkspaceSession: Hashable, Sendable {

@@ -1,9 +1,17 @@
 /// A set of capabilities, stored as the kernel's 64-bit mask (the `CapBnd:` format of
 /// /proc/self/status).
-public struct CapabilitySet: Hashable, Sendable, Sequence, ExpressibleByArrayLiteral, CustomStringConvertible {
+public struct CapabilitySet: Hashable, Sendable, Codable, Sequence, ExpressibleByArrayLiteral, CustomStringConvertible {
     public private(set) var bitmask: UInt64
 
     public init(bitmask: UInt64) { self.bitmask = bitmask }
+
+    /// Encoded as the mask alone, as the kernel and /proc show it.
+    public init(from decoder: any Decoder) throws { bitmask = try decoder.singleValueContainer().decode(UInt64.self) }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(bitmask)
+    }
 
     public init<S: Sequence>(_ capabilities: S) where S.Element == Capability {
         bitmask = capabilities.reduce(0) { $0 | $1.bit }

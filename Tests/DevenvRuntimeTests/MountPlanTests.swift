@@ -1,4 +1,5 @@
 @testable import DevenvRuntime
+import DevenvSeccomp
 import Testing
 
 @Suite struct MountPlanTests {
@@ -97,9 +98,9 @@ import Testing
     }
 
     @Test func capabilityMaskIsDockers() {
-        #expect(CapabilitySet.dockerDefault.rawValue == 0x0000_0000_a804_25fb)
-        #expect(CapabilitySet.dockerDefault.names.count == 14)
-        #expect(CapabilitySet.dockerDefault.names.first == "CAP_CHOWN")
+        #expect(CapabilitySet.dockerDefault.bitmask == 0x0000_0000_a804_25fb)
+        #expect(CapabilitySet.dockerDefault.capabilities.count == 14)
+        #expect(CapabilitySet.dockerDefault.capabilities.first?.name == "CAP_CHOWN")
         #expect(!CapabilitySet.dockerDefault.contains(.sysAdmin))
     }
 
