@@ -81,12 +81,12 @@ let package = Package(
         .testTarget(name: "DevenvRegistryTests", dependencies: ["DevenvRegistry", "DevenvOCI", "DevenvStore", "DevenvTestSupport"]),
         .testTarget(name: "DevenvBuildTests", dependencies: ["DevenvBuild", "DevenvOCI", "DevenvStore"]),
         .testTarget(name: "DevenvSeccompTests", dependencies: ["DevenvSeccomp"]),
-        .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSystem"]),
+        .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSystem", "DevenvTestSupport"]),
         .testTarget(name: "DevenvManifestTests", dependencies: ["DevenvManifest"]),
         .testTarget(name: "DevenvGitTests", dependencies: ["DevenvGit"]),
         .testTarget(name: "DevenvDockerfileTests", dependencies: ["DevenvDockerfile", "DevenvBuild", "DevenvManifest", "DevenvOCI", "DevenvKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem", "DevenvTestSupport"]),
-        .testTarget(name: "DevenvLaunchTests", dependencies: ["DevenvLaunch", "DevenvCLI", "DevenvRuntime"]),
+        .testTarget(name: "DevenvLaunchTests", dependencies: ["DevenvLaunch", "DevenvCLI", "DevenvRuntime", "DevenvTestSupport"]),
         .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvManifest", "DevenvOCI", "DevenvRuntime"]),
     ]
 )

@@ -1,12 +1,9 @@
+import DevenvTestSupport
 import Foundation
 import Testing
 
 /// The front end hands everything it does not start itself to devenv-core beside it.
 @Suite struct FrontDoorTests {
-    static let buildDirectory: String = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        return root + "/.build/debug"
-    }()
 
     func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
@@ -23,8 +20,7 @@ import Testing
     }
 
     @Test func otherCommandsReachTheCore() throws {
-        let front = Self.buildDirectory + "/devenv"
-        try #require(FileManager.default.isExecutableFile(atPath: front), "run `swift build` first")
+        let front = try BuildProducts.executable()
         let version = try run(front, ["--version"])
         #expect(version.status == 0)
         #expect(version.stdout == "0.1.0\n")
@@ -34,8 +30,7 @@ import Testing
     }
 
     @Test func aMissingCoreIsAClearError() throws {
-        let front = Self.buildDirectory + "/devenv"
-        try #require(FileManager.default.isExecutableFile(atPath: front), "run `swift build` first")
+        let front = try BuildProducts.executable()
         let alone = NSTemporaryDirectory() + "devenv-front-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: alone, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: alone) }

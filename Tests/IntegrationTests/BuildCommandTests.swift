@@ -156,7 +156,7 @@ import Glibc
         let project = try ProjectFixture(manifest: slow)
         try project.write("payload.txt", "v1\n")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: DevenvProcess.binary)
+        process.executableURL = URL(fileURLWithPath: try DevenvProcess.binary)
         process.arguments = ["build", "--store", project.store]
         process.currentDirectoryURL = URL(fileURLWithPath: project.root)
         process.standardError = FileHandle.nullDevice
@@ -194,7 +194,7 @@ import Glibc
         let processes: [(Process, Pipe)] = try (0..<2).map { _ in
             let process = Process()
             let out = Pipe()
-            process.executableURL = URL(fileURLWithPath: DevenvProcess.binary)
+            process.executableURL = URL(fileURLWithPath: try DevenvProcess.binary)
             process.arguments = ["build", "--store", project.store]
             process.currentDirectoryURL = URL(fileURLWithPath: project.root)
             process.standardOutput = out

@@ -135,7 +135,7 @@ struct DistroBaseTests {
         }
         let result = try DevenvProcess.run("/usr/bin/setpriv", [
             "--reuid=\(uid)", "--regid=\(gid)", "--init-groups", "/usr/bin/env", "-i", "HOME=\(project.scratch.path)",
-            "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DEVENV_HOME=\(project.store)", DevenvProcess.binary, "build",
+            "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DEVENV_HOME=\(project.store)", try DevenvProcess.binary, "build",
         ], directory: project.root)
         #expect(result.succeeded, "\(result.stderr)")
         #expect(result.stderr.contains("bootstrapped debian:bookworm"))

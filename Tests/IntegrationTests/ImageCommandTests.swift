@@ -77,7 +77,7 @@ import Testing
         _ = try DevenvProcess.devenv(["image", "ls"], store: store)
         let processes: [Process] = try (0..<8).map { number in
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: DevenvProcess.binary)
+            process.executableURL = URL(fileURLWithPath: try DevenvProcess.binary)
             process.arguments = ["image", "import", tarball, "--tag", "parallel:\(number)", "--store", store]
             process.standardOutput = FileHandle.nullDevice
             try process.run()

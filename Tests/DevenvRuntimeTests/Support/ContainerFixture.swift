@@ -1,3 +1,4 @@
+import DevenvTestSupport
 @testable import DevenvRuntime
 import DevenvSystem
 import Foundation
@@ -34,12 +35,7 @@ enum Fixture {
     }
 
     /// `$DEVENV_BINARY`, else the debug build `swift test` produces next to the tests.
-    static func devenvBinary() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["DEVENV_BINARY"] { return path }
-        let path = packageRoot + "/.build/debug/devenv"
-        guard access(path, X_OK) == 0 else { throw FixtureError("\(path) is missing: run `swift build` first (the runtime re-executes it as the container's init)") }
-        return path
-    }
+    static func devenvBinary() throws -> String { try BuildProducts.executable() }
 
     /// In-process runs use `devenv __init`; the CLI tests find `devenv-init` beside devenv.
     static func runner() throws -> ContainerRunner {

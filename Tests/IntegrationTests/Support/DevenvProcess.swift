@@ -16,21 +16,13 @@ enum DevenvProcess {
     }
 
     /// The devenv executable in the same build directory as the running test binary.
-    static var binary: String {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("devenv").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        return "devenv"
-    }
+    static var binary: String { get throws { try BuildProducts.executable() } }
 
     /// Runs `devenv ARGS` against `store` (passed as `--store`, accepted by every command).
     static func devenv(_ arguments: [String], store: String? = nil, environment: [String: String] = [:], stdin: Data? = nil, directory: String? = nil) throws -> Result {
         var env = environment
         if let store { env["DEVENV_HOME"] = store }
-        return try run(binary, arguments, environment: env, stdin: stdin, directory: directory)
+        return try run(try binary, arguments, environment: env, stdin: stdin, directory: directory)
     }
 
     @discardableResult
