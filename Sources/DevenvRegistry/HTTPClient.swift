@@ -171,35 +171,11 @@ private final class Transfer: @unchecked Sendable {
         bytes += Int64(data.count)
         let status = response?.statusCode ?? 0
         let success = (200..<300).contains(status)
+        // A successful streamed body goes to its sink; anything else is kept in memory, up to
+        // the buffer's limit, or (an error's body, for the message) up to errorBodyLimit.
+        let cap: Int
         switch handling {
-        case let .buffer(limit):
-            let cap = success ? limit : errorBodyLimit
-            if body.count + data.count > cap {
-                if success {
-                    failure = RegistryError(.tooLarge, operation, "the response body is larger than the limit of \(cap) bytes")
-                } else {
-                    body.append(data.prefix(cap - body.count))
-                    truncated = true
-                }
-                lock.unlock()
-                task?.cancel()
-                return
-            }
-            body.append(data)
-            lock.unlock()
-        case let .stream(sink):
-            if !success {
-                if body.count + data.count > errorBodyLimit {
-                    body.append(data.prefix(errorBodyLimit - body.count))
-                    truncated = true
-                    lock.unlock()
-                    task?.cancel()
-                    return
-                }
-                body.append(data)
-                lock.unlock()
-                return
-            }
+        case let .stream(sink) where success:
             let first = !begun
             begun = true
             let headers = first ? Self.headers(of: response) : [:]
@@ -210,7 +186,25 @@ private final class Transfer: @unchecked Sendable {
             } catch {
                 fail(error as? RegistryError ?? RegistryError(.store, operation, "\(error)"))
             }
+            return
+        case let .buffer(limit):
+            cap = success ? limit : errorBodyLimit
+        case .stream:
+            cap = errorBodyLimit
         }
+        guard body.count + data.count > cap else {
+            body.append(data)
+            lock.unlock()
+            return
+        }
+        if success {
+            failure = RegistryError(.tooLarge, operation, "the response body is larger than the limit of \(cap) bytes")
+        } else {
+            body.append(data.prefix(cap - body.count))
+            truncated = true
+        }
+        lock.unlock()
+        task?.cancel()
     }
 
     /// Records the first failure and stops the transfer.
