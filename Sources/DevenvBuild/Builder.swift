@@ -66,7 +66,9 @@ public struct Builder {
     }
 
     private func run(_ request: BuildRequest, scratch: String, events: (BuildEvent) -> Void) throws -> BuildResult {
-        let previous = loadRecord(request.stateDirectory)
+        let recordPath = "\(request.stateDirectory)/record.json"
+        let previousRecord = FileManager.default.contents(atPath: recordPath)
+        let previous = previousRecord.flatMap { try? JSONDecoder().decode(BuildRecord.self, from: $0) }
         let base = request.base
         var state = Progress(key: CacheKey.base(manifest: base.manifestDescriptor.digest), layers: base.manifest.layers,
                              diffIDs: base.config.rootfs.diffIDs, run: base.config.config ?? ImageConfig.RunConfig(),
@@ -99,7 +101,10 @@ public struct Builder {
             outcomes.append(outcome)
             events(.stepFinished(outcome))
         }
-        try saveRecord(BuildRecord(base: request.baseName, baseDigest: base.manifestDescriptor.digest, steps: recordSteps), request.stateDirectory)
+        // An unchanged record is not rewritten: a no-op build (every warm `devenv run`) then
+        // writes nothing, instead of paying two fsyncs.
+        let record = OCIDocument.encode(BuildRecord(base: request.baseName, baseDigest: base.manifestDescriptor.digest, steps: recordSteps))
+        if record != previousRecord { try AtomicFile.write(record, to: recordPath, mode: 0o600) }
         let image = try commit(request, state: state)
         return BuildResult(image: image, steps: outcomes)
     }
@@ -215,19 +220,5 @@ public struct Builder {
         var config = ImageConfig(platform: request.base.config.platform, config: run, diffIDs: state.diffIDs, history: state.history, created: created)
         config.author = "devenv"
         return try store.commitImage(name: request.tag, config: config, layers: state.layers)
-    }
-
-    private func loadRecord(_ directory: String) -> BuildRecord? {
-        guard let data = FileManager.default.contents(atPath: "\(directory)/record.json") else { return nil }
-        return try? JSONDecoder().decode(BuildRecord.self, from: data)
-    }
-
-    /// Unchanged records are not rewritten: a no-op build (every warm `devenv run`) then
-    /// writes nothing, instead of paying two fsyncs.
-    private func saveRecord(_ record: BuildRecord, _ directory: String) throws {
-        let path = "\(directory)/record.json"
-        let data = OCIDocument.encode(record)
-        if FileManager.default.contents(atPath: path) == data { return }
-        try AtomicFile.write(data, to: path, mode: 0o600)
     }
 }

@@ -41,14 +41,22 @@ import Glibc
         #expect(Self.cached(first.steps) == [false, false, false, false])
         #expect(Self.reasons(first.steps).allSatisfy { $0 == "not built before" })
 
+        // The build record is replaced by rename whenever it is written: a no-op build
+        // (every warm `devenv run`) leaves the very same file.
+        let projectID = try #require(FileManager.default.contentsOfDirectory(atPath: "\(project.store)/projects").first)
+        let record = "\(project.store)/projects/\(projectID)/record.json"
+        let inode = { () -> UInt64? in (try? FileManager.default.attributesOfItem(atPath: record)[.systemFileNumber] as? UInt64) ?? nil }
+        let written = inode()
         let noop = try project.build()
         #expect(Self.cached(noop.steps) == [true, true, true, true])
+        #expect(written != nil && inode() == written)
 
         try project.write("payload.txt", "v2\n")
         let changed = try project.build()
         #expect(Self.cached(changed.steps) == [true, true, false, false])
         #expect(Self.reasons(changed.steps)[2].hasPrefix("payload.txt changed ("))
         #expect(Self.reasons(changed.steps)[3] == "earlier step 3 was rebuilt")
+        #expect(inode() != written)
 
         // The human form names the manifest line of each rebuilt step.
         try project.write("payload.txt", "v3\n")
