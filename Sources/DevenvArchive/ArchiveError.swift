@@ -30,6 +30,8 @@ public struct ArchiveError: Error, CustomStringConvertible, Sendable, Equatable 
         case forbiddenEntry
         case invalidWhiteout
         case missingLinkTarget
+        /// The layer's result depends on lower layers that were not available (`LowerLayers.pending`).
+        case needsLowerLayers
         /// The input tree is not something a layer can represent (overlay metacopy/redirect).
         case unsupportedInput
         /// libarchive refused the archive file (its message says why).

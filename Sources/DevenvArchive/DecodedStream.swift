@@ -21,26 +21,29 @@ final class DecodedStream: @unchecked Sendable {
     private let maxBytes: Int64
     private let queue = ChunkQueue(count: DecodedStream.chunkCount, capacity: DecodedStream.chunkSize)
     private var worker: WorkerThread?
-    private var hasher = DigestHasher(.sha256)
+    private var hasher: DigestHasher
     private var total: Int64 = 0
     private var current: Int?
 
     /// Opens and sniffs the blob. A declared compression that disagrees with the bytes is an
     /// error (RELIABILITY A7).
-    convenience init(path: String, declared: LayerCompression?, maxBytes: Int64) throws {
+    convenience init(path: String, declared: LayerCompression?, maxBytes: Int64, diffIDAlgorithm: Digest.Algorithm = .sha256) throws {
         let file = try FileDescriptor.open(path, O_RDONLY)
-        try self.init(source: FileByteSource(file: file, path: path), path: path, declared: declared, maxBytes: maxBytes)
+        try self.init(source: FileByteSource(file: file, path: path), path: path, declared: declared, maxBytes: maxBytes,
+                      diffIDAlgorithm: diffIDAlgorithm)
     }
 
     /// Sniffs a blob that is still being written (a download in progress), following it
     /// until its writer says it is complete.
-    convenience init(growing file: GrowingFile, declared: LayerCompression?, maxBytes: Int64) throws {
+    convenience init(growing file: GrowingFile, declared: LayerCompression?, maxBytes: Int64, diffIDAlgorithm: Digest.Algorithm) throws {
         let reader = try file.reader()
-        try self.init(source: GrowingByteSource(reader: reader, path: file.path), path: file.path, declared: declared, maxBytes: maxBytes)
+        try self.init(source: GrowingByteSource(reader: reader, path: file.path), path: file.path, declared: declared, maxBytes: maxBytes,
+                      diffIDAlgorithm: diffIDAlgorithm)
     }
 
-    init(source: ByteSource, path: String, declared: LayerCompression?, maxBytes: Int64) throws {
+    init(source: ByteSource, path: String, declared: LayerCompression?, maxBytes: Int64, diffIDAlgorithm: Digest.Algorithm = .sha256) throws {
         self.path = path
+        hasher = DigestHasher(diffIDAlgorithm)
         self.maxBytes = maxBytes
         self.source = source
         var head = [UInt8](repeating: 0, count: FormatSniffer.headLength)

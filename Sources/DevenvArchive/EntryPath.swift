@@ -1,3 +1,5 @@
+import DevenvOCI
+
 /// A tar entry name normalised for extraction below a root directory.
 ///
 /// Policy (docs/layers.md, RELIABILITY C1): names are byte strings; a leading `/` is ignored
@@ -71,5 +73,30 @@ enum WhiteoutName: Equatable {
             throw Failure(.invalidWhiteout, "invalid whiteout name")
         }
         return .whiteout(target)
+    }
+
+    /// True when the entry lies below an AUFS metadata directory (`.wh..wh.plnk/…`), which is
+    /// skipped like the directory itself. Any other whiteout name as a directory
+    /// (`.wh.etc/x`, `.wh..wh..opq/x`) is an error: the image spec reserves the prefix, so no
+    /// filesystem a layer describes has such a directory, and a snapshot never gets one.
+    static func isBelowAUFSMetadata(_ path: EntryPath) throws -> Bool {
+        for component in path.components.dropLast() where component.starts(with: prefix) {
+            if component.starts(with: metaPrefix) && component != opaqueMarker { return true }
+            throw Failure(.invalidWhiteout, "'\(Printable.escape(bytes: component))' is a whiteout name; it cannot have entries below it")
+        }
+        return false
+    }
+
+    /// A whiteout or opaque marker is an empty regular file (image-spec; some writers store
+    /// repeated whiteouts as hardlinks). A directory, symlink, device or FIFO with such a
+    /// name is neither a valid whiteout nor a valid file: the layer is refused.
+    static func checkKind(_ entry: TarEntry) throws {
+        switch entry.kind {
+        case .file, .hardlink: return
+        case .directory: throw Failure(.invalidWhiteout, "a whiteout must be a regular file, not a directory")
+        case .symlink: throw Failure(.invalidWhiteout, "a whiteout must be a regular file, not a symlink")
+        case .characterDevice, .blockDevice, .fifo, .socket:
+            throw Failure(.invalidWhiteout, "a whiteout must be a regular file, not a special file")
+        }
     }
 }

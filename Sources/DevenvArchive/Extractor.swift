@@ -29,23 +29,32 @@ final class Extractor {
     /// just made with these ids need no chown; a Debian layer is almost all root:root.
     private let creator: (uid: UInt32, gid: UInt32)?
 
-    init(directory: String, options: UnpackOptions) throws {
-        rooted = try RootedDirectory(path: directory)
+    init(directory: String, lowers: LowerLayers, options: UnpackOptions) throws {
+        rooted = try RootedDirectory(path: directory, lowers: lowers, opaqueXattr: Array((options.overlayXattrPrefix + "opaque").utf8))
         self.options = options
         let info = try rooted.root.stat()
         creator = info.st_mode & S_ISGID == 0 ? (geteuid(), getegid()) : nil
+        rooted.merged.copiedUp = { [unowned self] in try copiedUp($0, $1, $2, $3) }
     }
 
     func apply(_ entry: TarEntry, reader: TarReader) throws {
         let path = try EntryPath.normalise(entry.path)
         if !path.isRoot {
+            if try WhiteoutName.isBelowAUFSMetadata(path) {
+                warnings.add(entry.path, "AUFS metadata entry skipped")
+                return
+            }
             switch try WhiteoutName.classify(path.name) {
             case .none: break
-            case .opaque: return try markOpaque(path.parent)
+            case .opaque:
+                try WhiteoutName.checkKind(entry)
+                return try markOpaque(path.parent)
             case .aufsMetadata:
                 warnings.add(entry.path, "AUFS metadata entry skipped")
                 return
-            case let .whiteout(name): return try whiteout(path.parent, name)
+            case let .whiteout(name):
+                try WhiteoutName.checkKind(entry)
+                return try whiteout(path.parent, name)
             }
         }
         try validateOwner(entry)
@@ -91,10 +100,12 @@ final class Extractor {
         } else {
             let parent = try rooted.directory(path.parent, create: true)
             let name = path.name
+            var replacesWhiteout = false
             if withCString(name, { mkdirat(parent.raw, $0, 0o700) }) != 0 {
                 guard errno == EEXIST else { throw Failure.system("mkdirat") }
                 fresh = false
                 if let existing = try RootedDirectory.status(parent, name), !existing.isDirectory {
+                    replacesWhiteout = existing.isWhiteout
                     try rooted.remove(parent, name, existing)
                     guard withCString(name, { mkdirat(parent.raw, $0, 0o700) }) == 0 else { throw Failure.system("mkdirat") }
                     fresh = true
@@ -104,6 +115,9 @@ final class Extractor {
             guard fd >= 0 else { throw Failure.system("openat") }
             directory = FileDescriptor(adopting: fd)
             rooted.remember(path, directory)
+            // `.wh.NAME` then `NAME/` in one layer: the lower NAME is deleted and this one
+            // replaces it, so none of the lower contents may show through (image-spec).
+            if replacesWhiteout { try rooted.merged.setOpaque(directory) }
         }
         try chown(.descriptor(directory.raw), entry, fresh: fresh)
         try setXattrs(.descriptor(directory.raw), entry)
@@ -156,6 +170,10 @@ final class Extractor {
                           "hardlink target '\(Printable.escape(bytes: entry.linkTarget))': \(failure.message)")
         }
         guard !path.isRoot, !target.isRoot else { throw Failure(.forbiddenEntry, "hardlink to or from the root directory") }
+        // Whiteout names never exist in a snapshot: such a target can only be a trick.
+        if let name = target.components.first(where: { $0.starts(with: WhiteoutName.prefix) }) {
+            throw Failure(.invalidWhiteout, "hardlink target '\(Printable.escape(bytes: entry.linkTarget))' has a whiteout name ('\(Printable.escape(bytes: name))')")
+        }
         let targetParent: FileDescriptor
         do {
             targetParent = try rooted.directory(target.parent, create: false)
@@ -183,10 +201,11 @@ final class Extractor {
         guard link() == 0 else { throw Failure.system("linkat") }
     }
 
+    /// FIFOs are created; device nodes never are (docs/layers.md): a snapshot is a host
+    /// directory, where a block device would be a door to the host's disks for anyone who
+    /// can reach it, and containers get their devices from the runtime's /dev.
     private func makeNode(_ path: EntryPath, _ entry: TarEntry) throws {
         guard !path.isRoot else { throw Failure(.forbiddenEntry, "a special file cannot replace the root directory") }
-        var type = S_IFIFO
-        var device: dev_t = 0
         if entry.isDevice {
             guard entry.deviceMajor <= Linux.maxDeviceMajor, entry.deviceMinor <= Linux.maxDeviceMinor else {
                 throw Failure(.forbiddenEntry, "device number \(entry.deviceMajor):\(entry.deviceMinor) is out of range")
@@ -195,16 +214,13 @@ final class Extractor {
             if entry.kind == .characterDevice && entry.deviceMajor == 0 && entry.deviceMinor == 0 {
                 throw Failure(.forbiddenEntry, "a 0:0 character device would act as an overlay whiteout")
             }
-            guard options.deviceNodes == .create else {
-                warnings.add(entry.path, "device node \(entry.deviceMajor):\(entry.deviceMinor) skipped (device nodes are not created in this mode)")
-                return
-            }
-            type = entry.kind == .characterDevice ? S_IFCHR : S_IFBLK
-            device = devenv_makedev(UInt32(entry.deviceMajor), UInt32(entry.deviceMinor))
+            let kind = entry.kind == .characterDevice ? "character" : "block"
+            warnings.add(entry.path, "\(kind) device \(entry.deviceMajor):\(entry.deviceMinor) skipped (layers never create device nodes; /dev comes from the runtime)")
+            return
         }
         let parent = try rooted.directory(path.parent, create: true)
         _ = try create(parent, path.name, "mknodat") {
-            withCString(path.name) { mknodat(parent.raw, $0, type | (entry.permissions & 0o777), device) }
+            withCString(path.name) { mknodat(parent.raw, $0, S_IFIFO | (entry.permissions & 0o777), 0) }
         }
         try finishNode(parent, path.name, entry, chmod: true)
     }
@@ -227,10 +243,18 @@ final class Extractor {
     // MARK: whiteouts
 
     /// `.wh.NAME`: an overlay whiteout (0:0 character device) NAME in the same directory. A
-    /// node already at NAME came from this layer and wins (whiteouts only hide lower layers).
+    /// node already at NAME came from this layer and wins (whiteouts only hide lower layers);
+    /// if it is a directory it becomes opaque, since the lower NAME it replaces is deleted.
     private func whiteout(_ directory: EntryPath, _ name: [UInt8]) throws {
         let parent = try rooted.directory(directory, create: true)
-        if try RootedDirectory.status(parent, name) != nil { return }
+        if let existing = try RootedDirectory.status(parent, name) {
+            if existing.isDirectory {
+                let fd = withCString(name) { openat(parent.raw, $0, Linux.O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+                guard fd >= 0 else { throw Failure.system("openat") }
+                try rooted.merged.setOpaque(FileDescriptor(adopting: fd))
+            }
+            return
+        }
         guard withCString(name, { mknodat(parent.raw, $0, S_IFCHR, 0) }) == 0 else {
             let code = errno
             throw Failure(.system(operation: "mknodat", errno: code),
@@ -239,22 +263,22 @@ final class Extractor {
     }
 
     /// `.wh..wh..opq`: the directory hides lower layers' contents (xattr `<prefix>opaque=y`).
+    /// The directory resolves like any parent (created if missing, symlinks followed in-root).
     private func markOpaque(_ path: EntryPath) throws {
-        let directory: FileDescriptor
-        if path.isRoot {
-            directory = rooted.root
-        } else {
-            let parent = try rooted.directory(path.parent, create: true)
-            if withCString(path.name, { mkdirat(parent.raw, $0, 0o755) }) != 0 && errno != EEXIST { throw Failure.system("mkdirat") }
-            let fd = withCString(path.name) { openat(parent.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            guard fd >= 0 else { throw Failure.system("open directory for the opaque marker") }
-            directory = FileDescriptor(adopting: fd)
+        try rooted.merged.setOpaque(try rooted.directory(path, create: true))
+    }
+
+    /// A directory created in the snapshot because a lower layer has it: it takes that
+    /// directory's owner now, and its mode and times at the end (`finish`), as overlayfs's
+    /// copy-up would, so writing below it does not change how it looks.
+    private func copiedUp(_ path: EntryPath, _ parent: FileDescriptor, _ name: [UInt8], _ lower: stat) throws {
+        if options.preserveOwnership && (creator?.uid != lower.st_uid || creator?.gid != lower.st_gid) {
+            guard withCString(name, { fchownat(parent.raw, $0, lower.st_uid, lower.st_gid, AT_SYMLINK_NOFOLLOW) }) == 0 else {
+                throw Failure.system("chown to \(lower.st_uid):\(lower.st_gid)")
+            }
         }
-        let name = options.overlayXattrPrefix + "opaque"
-        let code = XattrIO.set(.descriptor(directory.raw), name: Array(name.utf8), value: Array("y".utf8))
-        guard code == 0 else {
-            throw Failure(.system(operation: "fsetxattr", errno: code), "set \(name) on an opaque directory")
-        }
+        guard let created = try RootedDirectory.status(parent, name) else { throw Failure.system("fstatat", errno: ENOENT) }
+        deferred[path] = DeferredDirectory(permissions: lower.st_mode & 0o7777, times: [lower.st_atim, lower.st_mtim], inode: created.st_ino)
     }
 
     // MARK: metadata

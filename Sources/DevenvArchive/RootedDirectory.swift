@@ -5,21 +5,25 @@ import Glibc
 #endif
 
 /// A directory that everything is confined to. Paths are resolved with
-/// openat2(RESOLVE_IN_ROOT): symlinks, absolute or relative, resolve as if the root were `/`
-/// (a chroot), so `localetc -> /etc` then `localetc/x` lands in `<root>/etc/x`
-/// (RELIABILITY C2). Final components are then created with *at() calls that never follow
-/// a symlink. Recently resolved parent directories are cached by path.
+/// openat2(RESOLVE_IN_ROOT), or component by component in the merged view over the lower
+/// layers (MergedView) when the directory alone cannot resolve them: symlinks, absolute or
+/// relative, resolve as if the root were `/` (a chroot), so `localetc -> /etc` then
+/// `localetc/x` lands in `<root>/etc/x` (RELIABILITY C2). Final components are then created
+/// with *at() calls that never follow a symlink. Recently resolved parent directories are
+/// cached by path.
 final class RootedDirectory {
     static let resolveFlags = UInt64(DEVENV_RESOLVE_IN_ROOT | DEVENV_RESOLVE_NO_MAGICLINKS | DEVENV_RESOLVE_NO_XDEV)
     static let cacheLimit = 16
 
     let root: FileDescriptor
+    let merged: MergedView
     // Most recently used last. Entries are FileDescriptor objects, so an fd handed out stays
     // open while its user holds it, even if it is evicted meanwhile.
     private var cache: [(key: [UInt8], directory: FileDescriptor)] = []
 
-    init(path: String) throws {
+    init(path: String, lowers: LowerLayers, opaqueXattr: [UInt8]) throws {
         root = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
+        merged = try MergedView(lowers: lowers, opaqueXattr: opaqueXattr)
     }
 
     static func openInRoot(_ base: Int32, _ path: [UInt8], flags: Int32) -> Int32 {
@@ -50,45 +54,29 @@ final class RootedDirectory {
     }
 
     /// The directory at `path`, resolved in-root. With `create`, missing components are made
-    /// as 0755 directories (tar streams need not list parents). Paths longer than one openat2
-    /// call can take are resolved in pieces, each piece in-root relative to the previous one:
-    /// still confined, though an absolute symlink deep down then resolves from that piece.
+    /// (tar streams need not list parents): as 0755 directories, or, where a lower layer has
+    /// the directory, with that directory's metadata (`copiedUp`), as overlayfs's copy-up
+    /// would. When the snapshot alone cannot resolve the path, it is resolved in the merged
+    /// view of this snapshot over its lower layers (`MergedView`), so a parent that is a
+    /// symlink in a lower layer is followed, still confined to the root.
     func directory(_ path: EntryPath, create: Bool) throws -> FileDescriptor {
         if path.isRoot { return root }
         let key = path.bytes
         if let hit = lookup(key) { return hit }
-        let flags = Linux.O_PATH | O_DIRECTORY
+        // Every component found in this snapshot: the merged view resolves the same way
+        // (the snapshot's nodes hide the lower layers'), in one call.
         if key.count <= Linux.resolveChunk {
-            let fd = Self.openInRoot(root.raw, key, flags: flags)
+            let fd = Self.openInRoot(root.raw, key, flags: Linux.O_PATH | O_DIRECTORY)
             if fd >= 0 {
                 let directory = FileDescriptor(adopting: fd)
                 remember(key, directory)
                 return directory
             }
-            guard errno == ENOENT && create else { throw Self.resolveFailure(errno) }
+            guard errno == ENOENT || errno == ENOTDIR else { throw Self.resolveFailure(errno) }
         }
-        var current = root
-        for index in path.components.indices {
-            let prefix = EntryPath.join(path.components[...index])
-            if let hit = lookup(prefix) {
-                current = hit
-                continue
-            }
-            let component = path.components[index]
-            let open = { prefix.count <= Linux.resolveChunk
-                ? Self.openInRoot(self.root.raw, prefix, flags: flags)
-                : Self.openInRoot(current.raw, component, flags: flags) }
-            var fd = open()
-            if fd < 0 && errno == ENOENT && create {
-                let made = withCString(component) { mkdirat(current.raw, $0, 0o755) }
-                if made != 0 && errno != EEXIST { throw Failure.system("mkdirat") }
-                fd = open()
-            }
-            guard fd >= 0 else { throw Self.resolveFailure(errno) }
-            current = FileDescriptor(adopting: fd)
-            remember(prefix, current)
-        }
-        return current
+        let resolved = try merged.resolve(path, create: create, rooted: self)
+        if !resolved.followedSymlink { remember(key, resolved.directory) }
+        return resolved.directory
     }
 
     static func resolveFailure(_ code: Int32) -> Failure {
@@ -140,6 +128,7 @@ final class RootedDirectory {
 
 extension stat {
     var isDirectory: Bool { st_mode & S_IFMT == S_IFDIR }
+    var isSymlink: Bool { st_mode & S_IFMT == S_IFLNK }
     /// An overlayfs whiteout: a character device with device number 0:0.
     var isWhiteout: Bool { st_mode & S_IFMT == S_IFCHR && st_rdev == 0 }
 }

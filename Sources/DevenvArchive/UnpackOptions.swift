@@ -4,17 +4,10 @@ import Glibc
 #endif
 
 /// How a layer is unpacked. The defaults suit the current process: as root in the initial
-/// user namespace ownership is preserved, device nodes are created and overlay xattrs use
-/// the `trusted.overlay.` prefix; otherwise files belong to the caller, device nodes are
-/// skipped with a warning and overlay xattrs use `user.overlay.` (overlay's `userxattr`).
+/// user namespace ownership is preserved and overlay xattrs use the `trusted.overlay.`
+/// prefix; otherwise files belong to the caller and overlay xattrs use `user.overlay.`
+/// (overlay's `userxattr`). Device nodes are never created (docs/layers.md).
 public struct UnpackOptions: Sendable {
-    public enum DeviceNodes: Sendable, Equatable {
-        /// mknod character and block devices (needs CAP_MKNOD in the initial user namespace).
-        case create
-        /// Skip them with a warning (rootless: the kernel refuses them in a user namespace).
-        case skip
-    }
-
     /// 32 GiB: above the largest real-world layers, bounded against compression bombs (B1).
     public static let defaultMaxUncompressedBytes: Int64 = 32 << 30
     /// One million entries: above `node_modules`-heavy layers, bounded against inode bombs.
@@ -27,24 +20,24 @@ public struct UnpackOptions: Sendable {
     public var maxEntries: Int = UnpackOptions.defaultMaxEntries
     /// chown entries to their uid/gid from the tar; otherwise they belong to the caller.
     public var preserveOwnership: Bool
-    public var deviceNodes: DeviceNodes
     /// `trusted.overlay.` (rootful overlay) or `user.overlay.` (mounted with `userxattr`).
     public var overlayXattrPrefix: String
     /// syncfs(2) the snapshot's filesystem at the end, before the caller renames it into place.
     public var syncFilesystem = false
+    /// The algorithm of the diffID to compute (the image config's `diff_ids` may use sha512).
+    public var diffIDAlgorithm: Digest.Algorithm = .sha256
 
     public init() {
         let root = geteuid() == 0
         let initialNamespace = inInitialUserNamespace()
         preserveOwnership = root
-        deviceNodes = root && initialNamespace ? .create : .skip
         overlayXattrPrefix = root && initialNamespace ? "trusted.overlay." : "user.overlay."
     }
 }
 
 /// What an unpack did.
 public struct UnpackReport: Sendable {
-    /// The SHA-256 of the uncompressed tar stream.
+    /// The digest of the uncompressed tar stream (`UnpackOptions.diffIDAlgorithm`).
     public let diffID: Digest
     /// The compression found by sniffing the blob.
     public let compression: LayerCompression

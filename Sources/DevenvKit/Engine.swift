@@ -78,11 +78,24 @@ public final class Engine: @unchecked Sendable {
 /// whiteouts in the xattr namespace the runtime mounts with: `trusted.` as root,
 /// `user.` (overlay's `userxattr`) in a rootless store.
 struct ArchiveLayerUnpacker: LayerUnpacking {
-    func unpack(layerAt path: String, declared: LayerCompression?, into directory: String) throws -> Digest {
-        try LayerUnpacker.unpack(layerAt: path, declared: declared, into: directory, options: UnpackOptions()).diffID
+    func unpack(layerAt path: String, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest {
+        try LayerUnpacker.unpack(layerAt: path, declared: declared, into: target.directory,
+                                 lowers: Self.lowers(target), options: Self.options(target)).diffID
     }
 
-    func unpack(growing layer: GrowingFile, declared: LayerCompression?, into directory: String) throws -> Digest {
-        try LayerUnpacker.unpack(growing: layer, declared: declared, into: directory, options: UnpackOptions()).diffID
+    func unpack(growing layer: GrowingFile, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest {
+        try LayerUnpacker.unpack(growing: layer, declared: declared, into: target.directory,
+                                 lowers: Self.lowers(target), options: Self.options(target)).diffID
+    }
+
+    private static func lowers(_ target: UnpackTarget) -> LowerLayers {
+        guard let lowers = target.lowers else { return .pending }
+        return lowers.isEmpty ? .none : .directories(lowers)
+    }
+
+    private static func options(_ target: UnpackTarget) -> UnpackOptions {
+        var options = UnpackOptions()
+        options.diffIDAlgorithm = target.diffIDAlgorithm
+        return options
     }
 }

@@ -62,7 +62,7 @@ struct FastLaunch {
 struct CoreOnlyUnpacker: LayerUnpacking {
     struct Unavailable: Error {}
 
-    func unpack(layerAt path: String, declared: LayerCompression?, into directory: String) throws -> Digest {
+    func unpack(layerAt path: String, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest {
         throw Unavailable()
     }
 }

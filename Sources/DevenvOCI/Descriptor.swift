@@ -32,7 +32,7 @@ public struct Descriptor: Codable, Hashable, Sendable {
             guard let bytes = Data(base64Encoded: data) else {
                 throw OCIError.invalidDocument(what: context, reason: "descriptor \(digest) has a 'data' field that is not base64")
             }
-            guard Int64(bytes.count) == size, Digest.sha256(bytes) == digest || digest.algorithm != .sha256 else {
+            guard Int64(bytes.count) == size, Digest.of(bytes, algorithm: digest.algorithm) == digest else {
                 throw OCIError.invalidDocument(what: context, reason: "descriptor \(digest) has a 'data' field that does not match its digest or size")
             }
         }

@@ -49,7 +49,12 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
 
     /// The SHA-256 digest of `data`.
     public static func sha256(_ data: some DataProtocol) -> Digest {
-        var hasher = DigestHasher(.sha256)
+        of(data, algorithm: .sha256)
+    }
+
+    /// The digest of `data` with `algorithm`.
+    public static func of(_ data: some DataProtocol, algorithm: Algorithm) -> Digest {
+        var hasher = DigestHasher(algorithm)
         hasher.update(data)
         return hasher.finalize()
     }

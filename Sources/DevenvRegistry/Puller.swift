@@ -98,14 +98,14 @@ struct Puller {
     private func fetchLayers(_ layers: [Descriptor], config: ImageConfig?) throws {
         var seen = Set<Digest>()
         var missing: [Descriptor] = []
-        var chain: [Digest: (diffID: Digest, chainID: Digest)] = [:]
+        var chain: [Digest: (diffID: Digest, chainID: Digest, parents: [Digest])] = [:]
         let chainIDs = config?.chainIDs ?? []
         for (index, layer) in layers.enumerated() where seen.insert(layer.digest).inserted {
             if store.content.contains(layer.digest) {
                 progress?(.skipped(layer, .present))
             } else {
                 missing.append(layer)
-                if let config { chain[layer.digest] = (config.rootfs.diffIDs[index], chainIDs[index]) }
+                if let config { chain[layer.digest] = (config.rootfs.diffIDs[index], chainIDs[index], Array(chainIDs[..<index])) }
             }
         }
         let cancellation = CancellationFlag()
@@ -117,7 +117,7 @@ struct Puller {
         defer { started.finishAll() }
         try Concurrently.forEach(missing, width: configuration.concurrency, cancellation: cancellation) { layer in
             let unpack = links[layer.digest].map { link in
-                { (growing: GrowingFile) in snapshots.startUnpack(layer, diffID: link.diffID, chainID: link.chainID, growing: growing) }
+                { (growing: GrowingFile) in snapshots.startUnpack(layer, diffID: link.diffID, chainID: link.chainID, parents: link.parents, growing: growing) }
             }
             if let handle = try downloader.download(layer, kind: "layer", unpack: unpack) { started.add(handle) }
         }

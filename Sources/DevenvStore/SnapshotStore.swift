@@ -5,24 +5,43 @@ import FoundationEssentials
 import Glibc
 #endif
 
+/// Where a layer is unpacked, over what, and how its DiffID is computed.
+public struct UnpackTarget: Sendable, Equatable {
+    /// An empty directory: the snapshot to be.
+    public var directory: String
+    /// The snapshots of the layers below, topmost first (overlayfs order), through which the
+    /// layer's parent paths resolve (a lower `lib -> usr/lib`). Nil when there are layers
+    /// below whose snapshots are not ready yet: the unpacker must then fail on an entry
+    /// that depends on them rather than guess.
+    public var lowers: [String]?
+    /// The algorithm of the config's diff_id for this layer.
+    public var diffIDAlgorithm: Digest.Algorithm
+
+    public init(directory: String, lowers: [String]?, diffIDAlgorithm: Digest.Algorithm = .sha256) {
+        self.directory = directory
+        self.lowers = lowers
+        self.diffIDAlgorithm = diffIDAlgorithm
+    }
+}
+
 /// Turns a layer blob into a directory usable as an overlayfs lower dir.
 public protocol LayerUnpacking: Sendable {
-    /// Unpacks the layer at `path` into the empty `directory` and returns the digest of the
-    /// uncompressed tar stream (the layer's DiffID).
-    func unpack(layerAt path: String, declared: LayerCompression?, into directory: String) throws -> Digest
+    /// Unpacks the layer at `path` into `target` and returns the digest of the uncompressed
+    /// tar stream (the layer's DiffID) with `target.diffIDAlgorithm`.
+    func unpack(layerAt path: String, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest
     /// The same for a blob still being downloaded into `layer`: reads follow the file until
     /// it is complete, and throw if the download is abandoned.
-    func unpack(growing layer: GrowingFile, declared: LayerCompression?, into directory: String) throws -> Digest
+    func unpack(growing layer: GrowingFile, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest
 }
 
 extension LayerUnpacking {
     /// Without a streaming unpacker: waits for the whole blob, then unpacks the file.
-    public func unpack(growing layer: GrowingFile, declared: LayerCompression?, into directory: String) throws -> Digest {
+    public func unpack(growing layer: GrowingFile, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest {
         let reader = try StoreError.wrap { try layer.reader() }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         while try StoreError.wrap({ try reader.read(into: buffer) }) > 0 {}
-        return try unpack(layerAt: layer.path, declared: declared, into: directory)
+        return try unpack(layerAt: layer.path, declared: declared, into: target)
     }
 }
 
@@ -57,12 +76,17 @@ public struct SnapshotStore: Sendable {
         let chain = config.chainIDs
         for (index, layer) in manifest.layers.enumerated() where !exists(chain[index]) {
             progress(index, manifest.layers.count, layer)
-            try unpack(layer, diffID: config.rootfs.diffIDs[index], chainID: chain[index])
+            try unpack(layer, diffID: config.rootfs.diffIDs[index], chainID: chain[index], lowers: lowers(chain[..<index]))
         }
-        return chain.reversed().map { path(for: $0) }
+        return lowers(chain[...])
     }
 
-    private func unpack(_ layer: Descriptor, diffID: Digest, chainID: Digest) throws {
+    /// The snapshot directories of a chain, topmost first (overlayfs `lowerdir` order).
+    private func lowers(_ chain: ArraySlice<Digest>) -> [String] {
+        chain.reversed().map { path(for: $0) }
+    }
+
+    private func unpack(_ layer: Descriptor, diffID: Digest, chainID: Digest, lowers: [String]) throws {
         let key = Self.key(chainID)
         // Serialise work on the same snapshot across processes (RELIABILITY H2): the second
         // process waits, then finds the snapshot done.
@@ -78,7 +102,8 @@ public struct SnapshotStore: Sendable {
         do {
             let actual: Digest
             do {
-                actual = try unpacker.unpack(layerAt: content.path(for: layer.digest), declared: MediaType.layerCompression(layer.mediaType), into: work)
+                let target = UnpackTarget(directory: work, lowers: lowers, diffIDAlgorithm: diffID.algorithm)
+                actual = try unpacker.unpack(layerAt: content.path(for: layer.digest), declared: MediaType.layerCompression(layer.mediaType), into: target)
             } catch {
                 throw StoreError.unpack(layer: layer.digest, underlying: "\(error)")
             }
@@ -122,8 +147,10 @@ public struct SnapshotStore: Sendable {
     /// Starts unpacking `layer` from its blob while the blob is still downloading into
     /// `growing`, on a thread of its own. Nil when the snapshot exists or another process
     /// is making it. The snapshot becomes visible only through `StreamingUnpack.finish`
-    /// after the blob was verified; otherwise the work is discarded.
-    public func startUnpack(_ layer: Descriptor, diffID: Digest, chainID: Digest, growing: GrowingFile) -> StreamingUnpack? {
+    /// after the blob was verified; otherwise the work is discarded. `parents` is the chain
+    /// below (bottom first); unless all of their snapshots exist, an entry that would resolve
+    /// through them ends the head start (`prepare` unpacks the layer later, over them).
+    public func startUnpack(_ layer: Descriptor, diffID: Digest, chainID: Digest, parents: [Digest], growing: GrowingFile) -> StreamingUnpack? {
         let key = Self.key(chainID)
         guard !exists(chainID),
               let lock = try? FileLock.attempt(path: "\(layout.locks)/snapshot-\(key).lock") else { return nil }
@@ -136,7 +163,9 @@ public struct SnapshotStore: Sendable {
             lock.unlock()
             return nil
         }
-        return StreamingUnpack(store: self, layer: layer, diffID: diffID, chainID: chainID, growing: growing, work: work, lock: lock)
+        let ready = parents.allSatisfy(exists)
+        let target = UnpackTarget(directory: work, lowers: ready ? lowers(parents[...]) : nil, diffIDAlgorithm: diffID.algorithm)
+        return StreamingUnpack(store: self, layer: layer, diffID: diffID, chainID: chainID, growing: growing, target: target, lock: lock)
     }
 
     fileprivate func publish(work: String, chainID: Digest) throws {
@@ -168,16 +197,16 @@ public final class StreamingUnpack: @unchecked Sendable {
     private var finished = false
 
     fileprivate init(store: SnapshotStore, layer: Descriptor, diffID: Digest, chainID: Digest,
-                     growing: GrowingFile, work: String, lock: FileLock) {
+                     growing: GrowingFile, target: UnpackTarget, lock: FileLock) {
         self.store = store
         self.chainID = chainID
         self.diffID = diffID
         self.growing = growing
-        self.work = work
+        self.work = target.directory
         self.lock = lock
         let declared = MediaType.layerCompression(layer.mediaType)
         thread = try? JoinableThread { [self] in
-            result = Result { try store.unpacker.unpack(growing: growing, declared: declared, into: work) }
+            result = Result { try store.unpacker.unpack(growing: growing, declared: declared, into: target) }
         }
     }
 

@@ -86,7 +86,9 @@ import Glibc
         var compare = TreeManifest.Options()
         compare.ownership = Privilege.isRoot
         compare.allXattrs = Privilege.isRoot
-        let expected = try TreeManifest(source, options: compare)
+        var expected = try TreeManifest(source, options: compare)
+        // Layers carry device nodes; unpack never creates them (docs/layers.md).
+        expected.records = expected.records.filter { $0.value.type != S_IFCHR && $0.value.type != S_IFBLK }
         let actual = try TreeManifest(sandbox.root, options: compare)
         #expect(expected.differences(actual) == [])
         #expect(expected.records.count > 25)

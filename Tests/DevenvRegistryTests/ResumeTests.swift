@@ -188,13 +188,13 @@ final class CopyUnpacker: LayerUnpacking, @unchecked Sendable {
         return count
     }
 
-    func unpack(layerAt path: String, declared: LayerCompression?, into directory: String) throws -> Digest {
+    func unpack(layerAt path: String, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        try data.write(to: URL(fileURLWithPath: directory + "/blob"))
+        try data.write(to: URL(fileURLWithPath: target.directory + "/blob"))
         return Digest.sha256(data)
     }
 
-    func unpack(growing layer: GrowingFile, declared: LayerCompression?, into directory: String) throws -> Digest {
+    func unpack(growing layer: GrowingFile, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest {
         lock.lock()
         count += 1
         lock.unlock()
@@ -206,7 +206,7 @@ final class CopyUnpacker: LayerUnpacking, @unchecked Sendable {
             if got == 0 { break }
             data.append(contentsOf: buffer[..<got])
         }
-        try data.write(to: URL(fileURLWithPath: directory + "/blob"))
+        try data.write(to: URL(fileURLWithPath: target.directory + "/blob"))
         return Digest.sha256(data)
     }
 }

@@ -34,9 +34,9 @@ struct FakeUnpacker: LayerUnpacking {
     var failWith: String?
     var reportedDiffID: Digest?
 
-    func unpack(layerAt path: String, declared: LayerCompression?, into directory: String) throws -> Digest {
+    func unpack(layerAt path: String, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest {
         let data = FileManager.default.contents(atPath: path) ?? Data()
-        try data.write(to: URL(fileURLWithPath: "\(directory)/content"))
+        try data.write(to: URL(fileURLWithPath: "\(target.directory)/content"))
         if let failWith { throw FakeFailure(message: failWith) }
         return reportedDiffID ?? Digest.sha256(data)
     }

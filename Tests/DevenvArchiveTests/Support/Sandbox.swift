@@ -47,16 +47,25 @@ final class Sandbox {
         }
     }
 
-    func unpack(_ layer: String, declared: LayerCompression? = nil, options: UnpackOptions = Sandbox.userOptions) throws -> UnpackReport {
-        try LayerUnpacker.unpack(layerAt: layer, declared: declared, into: root, options: options)
+    func unpack(_ layer: String, declared: LayerCompression? = nil, lowers: LowerLayers = .none,
+                options: UnpackOptions = Sandbox.userOptions) throws -> UnpackReport {
+        try LayerUnpacker.unpack(layerAt: layer, declared: declared, into: root, lowers: lowers, options: options)
     }
 
-    /// Options that work without privileges: ownership not preserved, devices skipped,
+    /// Unpacks `tar` as a lower layer into `<base>/<name>` (outside the root, so `outside()`
+    /// also proves that lower layers are never written) and returns its path.
+    func lowerLayer(_ tar: TarBuilder, name: String, lowers: LowerLayers = .none, options: UnpackOptions = Sandbox.userOptions) throws -> String {
+        let directory = "\(base)/\(name)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        _ = try LayerUnpacker.unpack(layerAt: try layer(tar, name: name), declared: nil, into: directory, lowers: lowers, options: options)
+        return directory
+    }
+
+    /// Options that work without privileges: ownership not preserved,
     /// `user.overlay.` xattrs.
     static var userOptions: UnpackOptions {
         var options = UnpackOptions()
         options.preserveOwnership = false
-        options.deviceNodes = .skip
         options.overlayXattrPrefix = "user.overlay."
         return options
     }
@@ -88,13 +97,13 @@ final class Sandbox {
     /// Unpacks a hostile layer and checks §0: the canaries and everything outside the root are
     /// unchanged, and nothing new appeared beside the root. Returns the error, if any.
     @discardableResult
-    func unpackConfined(_ layer: String, options: UnpackOptions = Sandbox.userOptions,
+    func unpackConfined(_ layer: String, lowers: LowerLayers = .none, options: UnpackOptions = Sandbox.userOptions,
                         sourceLocation: SourceLocation = #_sourceLocation) throws -> ArchiveError? {
         let before = try outside()
         let names = try baseNames()
         var failure: ArchiveError?
         do {
-            _ = try unpack(layer, options: options)
+            _ = try unpack(layer, lowers: lowers, options: options)
         } catch let error as ArchiveError {
             failure = error
         }

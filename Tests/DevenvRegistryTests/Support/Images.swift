@@ -6,7 +6,7 @@ import Foundation
 
 /// The registry tests never unpack: pulling stores blobs, `ImageStore.mount` unpacks later.
 struct NoUnpacker: LayerUnpacking {
-    func unpack(layerAt path: String, declared: LayerCompression?, into directory: String) throws -> Digest {
+    func unpack(layerAt path: String, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest {
         throw TestFailure("the registry tests do not unpack layers")
     }
 }
