@@ -185,3 +185,78 @@ import Glibc
         #expect(!sandbox.exists("lib"))
     }
 }
+
+/// The same rules through a real overlayfs mount of the snapshots (root: trusted.overlay.).
+@Suite struct LowerLayerOverlayTests {
+    static func rootOptions() -> UnpackOptions {
+        var options = Sandbox.userOptions
+        options.overlayXattrPrefix = "trusted.overlay."
+        return options
+    }
+
+    /// Item 12: the merged view keeps `lib -> usr/lib`, and the new file is visible through it.
+    @Test(.enabled(if: Privilege.rootOrCI && (OverlayCommitTests.overlayAvailable || Privilege.inCI), "needs root and overlayfs"))
+    func mergedViewKeepsTheLowerSymlink() throws {
+        try Privilege.requireRoot()
+        let sandbox = try Sandbox()
+        var lower = TarBuilder()
+        lower.directory("usr/")
+        lower.directory("usr/lib/")
+        lower.directory("usr/lib/x86_64-linux-gnu/")
+        lower.file("usr/lib/x86_64-linux-gnu/libc.so.6", Array("libc".utf8))
+        lower.symlink("lib", to: "usr/lib")
+        lower.finish()
+        let base = try sandbox.lowerLayer(lower, name: "base", options: Self.rootOptions())
+        var tar = TarBuilder()
+        tar.file("lib/x86_64-linux-gnu/libfoo.so", Array("foo".utf8))
+        tar.finish()
+        _ = try sandbox.unpack(try sandbox.layer(tar), lowers: .directories([base]), options: Self.rootOptions())
+        let merged = sandbox.base + "/merged"
+        try FileManager.default.createDirectory(atPath: merged, withIntermediateDirectories: false)
+        let mount = try OverlayCommitTests.Mount(lower: [sandbox.root, base], on: merged)
+        defer { withExtendedLifetime(mount) {} }
+        var info = stat()
+        #expect(lstat(merged + "/lib", &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
+        #expect(try String(contentsOfFile: merged + "/lib/x86_64-linux-gnu/libfoo.so", encoding: .utf8) == "foo")
+        #expect(try String(contentsOfFile: merged + "/lib/x86_64-linux-gnu/libc.so.6", encoding: .utf8) == "libc")
+    }
+
+    /// Item 13: `.wh.a` then a new `a/` in one layer: the lower `a/b/c/bar` must not show
+    /// through the new directory (it did: the directory was not opaque).
+    @Test(.enabled(if: Privilege.rootOrCI && (OverlayCommitTests.overlayAvailable || Privilege.inCI), "needs root and overlayfs"),
+          arguments: ["whiteout-first", "directory-first", "implicit-parent"])
+    func recreatedDirectoryHidesTheLowerContents(_ order: String) throws {
+        try Privilege.requireRoot()
+        let sandbox = try Sandbox()
+        var lower = TarBuilder()
+        lower.directory("a/")
+        lower.directory("a/b/")
+        lower.directory("a/b/c/")
+        lower.file("a/b/c/bar", Array("old".utf8))
+        lower.file("a/kept-before", Array("old".utf8))
+        lower.finish()
+        let base = try sandbox.lowerLayer(lower, name: "base", options: Self.rootOptions())
+        var tar = TarBuilder()
+        switch order {
+        case "whiteout-first":
+            tar.file(".wh.a")
+            tar.directory("a/")
+            tar.file("a/new", Array("new".utf8))
+        case "directory-first":
+            tar.directory("a/")
+            tar.file("a/new", Array("new".utf8))
+            tar.file(".wh.a")
+        default:
+            tar.file(".wh.a")
+            tar.file("a/new", Array("new".utf8))
+        }
+        tar.finish()
+        _ = try sandbox.unpack(try sandbox.layer(tar), lowers: .directories([base]), options: Self.rootOptions())
+        let merged = sandbox.base + "/merged"
+        try FileManager.default.createDirectory(atPath: merged, withIntermediateDirectories: false)
+        let mount = try OverlayCommitTests.Mount(lower: [sandbox.root, base], on: merged)
+        defer { withExtendedLifetime(mount) {} }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: merged + "/a") == ["new"])
+        #expect(!FileManager.default.fileExists(atPath: merged + "/a/b/c/bar"))
+    }
+}
