@@ -5,6 +5,8 @@
 /// departures, both documented in docs/seccomp.md:
 /// - `minKernel: 4.8` (ptrace, process_vm_*) is treated as met: devenv needs newer kernels.
 /// - socket()'s `family > 40` rule is narrowed to 32-bit values (see `uint32Range`).
+/// - i386 `socketcall(SYS_SOCKET, …)` is refused (`socketcallEntries`): Docker allows
+///   socketcall outright, which lets 32-bit code create the sockets the family rule refuses.
 /// Entries for s390, ppc64le, riscv64, mips and loongarch are left out: devenv runs on
 /// x86_64 and aarch64 only.
 enum DockerDefaultPolicy {
@@ -43,7 +45,7 @@ enum DockerDefaultPolicy {
         Entry(names: unconditional),
         // moby: `minKernel: 4.8`; earlier kernels let ptrace bypass seccomp.
         Entry(names: ["process_vm_readv", "process_vm_writev", "ptrace"]),
-    ] + socketEntries + personalityEntries + [
+    ] + socketEntries + socketcallEntries + personalityEntries + [
         Entry(names: ["arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2", "breakpoint", "cacheflush", "set_tls"],
               architectures: [.arm, .aarch64]),
         Entry(names: ["arch_prctl"], architectures: [.x86_64, .x32]),
@@ -81,11 +83,21 @@ enum DockerDefaultPolicy {
         Entry(names: ["socket"], conditions: [SeccompCondition(argument: 0, .equal, 39)]),
     ] + SeccompCondition.uint32Range(argument: 0, from: 41).map { Entry(names: ["socket"], conditions: [$0]) }
 
+    /// i386 socketcall(2) multiplexes the socket calls and keeps their arguments in memory,
+    /// where seccomp cannot read socket()'s family, so every argument rule on socket() could
+    /// be bypassed through it. Its SYS_SOCKET (1) is refused whatever the family: 32-bit code
+    /// creates sockets with the direct socket(2) (i386 #359), which the rules above check.
+    /// The other calls act on existing sockets or, for SYS_SOCKETPAIR, match socketpair(2),
+    /// which has no argument rule; they pass. SYS_* numbers are 1...20; 0 is invalid.
+    static let socketcallEntries: [Entry] = [
+        Entry(names: ["socketcall"], conditions: [SeccompCondition(argument: 0, .greaterOrEqual, 2)]),
+    ]
+
     static let personalityEntries: [Entry] = allowedPersonalities.map {
         Entry(names: ["personality"], conditions: [SeccompCondition(argument: 0, .equal, $0)])
     }
 
-    /// Allowed whatever the capabilities (361 names).
+    /// Allowed whatever the capabilities (360 names: Docker's 361 without socketcall).
     static let unconditional: [String] = """
         accept accept4 access adjtimex alarm bind brk cachestat capget capset chdir chmod chown
         chown32 clock_adjtime clock_adjtime64 clock_getres clock_getres_time64 clock_gettime
@@ -125,7 +137,7 @@ enum DockerDefaultPolicy {
         setregid setregid32 setresgid setresgid32 setresuid setresuid32 setreuid setreuid32
         setrlimit set_robust_list setsid setsockopt set_thread_area set_tid_address setuid
         setuid32 setxattr setxattrat shmat shmctl shmdt shmget shutdown sigaltstack signalfd
-        signalfd4 sigprocmask sigreturn socketcall socketpair splice stat stat64 statfs statfs64
+        signalfd4 sigprocmask sigreturn socketpair splice stat stat64 statfs statfs64
         statmount statx symlink symlinkat sync sync_file_range syncfs sysinfo tee tgkill time
         timer_create timer_delete timer_getoverrun timer_gettime timer_gettime64 timer_settime
         timer_settime64 timerfd_create timerfd_gettime timerfd_gettime64 timerfd_settime

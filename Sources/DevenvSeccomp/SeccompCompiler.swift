@@ -17,7 +17,7 @@ public enum SeccompCompiler {
         let body = try BPFInstruction.decode(try context.exportBPF())
         let ceilings = profile.newerSyscallErrno == nil ? [] : ceilings(for: profile)
         let stub = try profile.newerSyscallErrno.map { try NewerSyscallStub.instructions(ceilings: ceilings, errno: $0) } ?? []
-        let program = stub + body
+        let program = stub + (try SocketcallGuard.instructions(for: profile)) + body
         guard program.count <= BPFInstruction.maximumCount else {
             throw SeccompError("compile seccomp filter",
                                reason: "\(program.count) instructions exceed the kernel's limit of \(BPFInstruction.maximumCount)")
@@ -25,7 +25,7 @@ public enum SeccompCompiler {
         return try SeccompProgram(
             instructions: program, stubLength: stub.count, ceilings: ceilings,
             unknownSyscalls: unknown.sorted(),
-            pseudoCode: describe(ceilings, errno: profile.newerSyscallErrno) + context.exportPFC())
+            pseudoCode: describe(ceilings, errno: profile.newerSyscallErrno) + SocketcallGuard.describe(profile) + context.exportPFC())
     }
 
     /// The ABI's number for a syscall name, from libseccomp's tables (x32 numbers include

@@ -96,6 +96,15 @@ import Testing
                         "socket(0x\(String(high | family, radix: 16))) on \(architecture)")
             }
         }
+        // i386 socketcall: SYS_SOCKET refused whatever lies in memory; x86_64 and x32 have none.
+        if architecture == .x86 {
+            #expect(try program.action(for: "socketcall", on: architecture, arguments: [1, 0x1000]) == Self.eperm)
+            for call: UInt64 in 2...20 {
+                #expect(try program.action(for: "socketcall", on: architecture, arguments: [call, 0x1000]) == .allow, "socketcall(\(call))")
+            }
+        } else {
+            #expect(SeccompCompiler.number(of: "socketcall", on: architecture) == nil)
+        }
         for value: UInt64 in [0x0, 0x8, 0x20000, 0x20008, 0xffff_ffff] {
             #expect(try program.action(for: "personality", on: architecture, arguments: [value]) == .allow)
         }

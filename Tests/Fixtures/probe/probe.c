@@ -467,6 +467,18 @@ static int row_io_setup(void) {
     return result_of(syscall(SYS_io_setup, 1L, &context));
 }
 
+#if defined(__i386__)
+/* A 32-bit program's own socketcall(2) (what Debian's i386 glibc uses for socket()). */
+static int socketcall_row(int call, unsigned long *args) { return result_of(syscall(SYS_socketcall, call, args)); }
+static int row_socketcall_vsock(void) { unsigned long args[3] = { AF_VSOCK_FAMILY, SOCK_STREAM, 0 }; return socketcall_row(1, args); }
+static int row_socketcall_inet(void) { unsigned long args[3] = { AF_INET, SOCK_STREAM, 0 }; return socketcall_row(1, args); }
+static int row_socketcall_socketpair(void) {
+    int pair[2];
+    unsigned long args[4] = { AF_UNIX, SOCK_STREAM, 0, (unsigned long)pair };
+    return socketcall_row(8, args);
+}
+#endif
+
 #if defined(__x86_64__) && !defined(__ILP32__)
 /* The i386 entry from a 64-bit process: seccomp sees AUDIT_ARCH_I386 and i386 numbers. */
 static int int80(long nr, long a, long b, long c, long d, long e) {
@@ -487,9 +499,25 @@ static int row_i386_mount(void) { return int80(21, 0, 1, 0, 0, 0); }
 static int row_i386_clone3(void) { return int80(435, 0, 0, 0, 0, 0); }
 static int row_i386_unassigned(void) { return int80(NR_UNASSIGNED, 0, 0, 0, 0, 0); }
 static int row_i386_getpid(void) { return int80(20, 0, 0, 0, 0, 0); }
-/* socketcall(SYS_SOCKET, {AF_VSOCK, SOCK_STREAM, 0}): the family sits in memory, out of seccomp's reach. */
-static unsigned int socketcall_args[3] = { AF_VSOCK_FAMILY, SOCK_STREAM, 0 };
-static int row_i386_socketcall_vsock(void) { return int80(102, 1, (long)(uintptr_t)socketcall_args, 0, 0, 0); }
+/* socketcall(SYS_SOCKET, {family, type, 0}): the family sits in memory, out of seccomp's
+ * reach, so the filter refuses SYS_SOCKET whatever the family; other calls pass. */
+static unsigned int socketcall_vsock_args[3] = { AF_VSOCK_FAMILY, SOCK_STREAM, 0 };
+static unsigned int socketcall_inet_args[3] = { AF_INET, SOCK_STREAM, 0 };
+static int row_i386_socketcall_vsock(void) { return int80(102, 1, (long)(uintptr_t)socketcall_vsock_args, 0, 0, 0); }
+static int row_i386_socketcall_inet(void) { return int80(102, 1, (long)(uintptr_t)socketcall_inet_args, 0, 0, 0); }
+/* socketcall(SYS_SOCKETPAIR, {AF_UNIX, SOCK_STREAM, 0, sv}) */
+static int i386_pair[2];
+static unsigned int socketcall_pair_args[4];
+static int row_i386_socketcall_socketpair(void) {
+    socketcall_pair_args[0] = AF_UNIX;
+    socketcall_pair_args[1] = SOCK_STREAM;
+    socketcall_pair_args[3] = (unsigned int)(uintptr_t)i386_pair;
+    if ((uintptr_t)i386_pair > 0xffffffffu) return EFAULT;  /* not addressable from the i386 ABI */
+    return int80(102, 8, (long)(uintptr_t)socketcall_pair_args, 0, 0, 0);
+}
+/* The direct i386 socket(2), 359: the same family rules as x86_64's. */
+static int row_i386_socket_vsock(void) { return int80(359, AF_VSOCK_FAMILY, SOCK_STREAM, 0, 0, 0); }
+static int row_i386_socket_inet(void) { return int80(359, AF_INET, SOCK_STREAM, 0, 0, 0); }
 
 /* x32 numbers carry bit 30; seccomp sees AUDIT_ARCH_X86_64 with that bit set. */
 #define X32_BIT 0x40000000L
@@ -590,6 +618,11 @@ static const struct row rows[] = {
     { "close_range", row_close_range },
     { "name_to_handle_at", row_name_to_handle_at },
     { "io_setup", row_io_setup },
+#if defined(__i386__)
+    { "socketcall_vsock", row_socketcall_vsock },    /* 18, i386 build only */
+    { "socketcall_inet", row_socketcall_inet },
+    { "socketcall_socketpair", row_socketcall_socketpair },
+#endif
 #if defined(__x86_64__) && !defined(__ILP32__)
     { "i386.keyctl", row_i386_keyctl },              /* 28 */
     { "i386.unshare", row_i386_unshare },
@@ -598,6 +631,10 @@ static const struct row rows[] = {
     { "i386.nr470", row_i386_unassigned },
     { "i386.getpid", row_i386_getpid },
     { "i386.socketcall_vsock", row_i386_socketcall_vsock },
+    { "i386.socketcall_inet", row_i386_socketcall_inet },
+    { "i386.socketcall_socketpair", row_i386_socketcall_socketpair },
+    { "i386.socket_vsock", row_i386_socket_vsock },
+    { "i386.socket_inet", row_i386_socket_inet },
     { "x32.keyctl", row_x32_keyctl },
     { "x32.getpid", row_x32_getpid },
     { "x32.nr470", row_x32_unassigned },
