@@ -74,9 +74,10 @@ public enum LayerReader {
     /// Writes the uncompressed tar of a layer blob to `fd` (e.g. for a docker-archive export)
     /// and returns its diffID. The stream is checked to be a tar on the way.
     public static func copyUncompressed(layerAt path: String, declared: LayerCompression? = nil, to fd: Int32,
-                                        maxBytes: Int64 = UnpackOptions.defaultMaxUncompressedBytes) throws -> Digest {
+                                        maxBytes: Int64 = UnpackOptions.defaultMaxUncompressedBytes,
+                                        diffIDAlgorithm: Digest.Algorithm = .sha256) throws -> Digest {
         do {
-            let stream = try DecodedStream(path: path, declared: declared, maxBytes: maxBytes)
+            let stream = try DecodedStream(path: path, declared: declared, maxBytes: maxBytes, diffIDAlgorithm: diffIDAlgorithm)
             stream.start()
             defer { stream.cancel() }
             let output = FileDescriptor(adopting: fd)

@@ -64,7 +64,8 @@ public struct ImageExporter {
             let temp = "\(store.layout.tmp)/export-\(UUID().uuidString).tar"
             defer { unlink(temp) }
             let output = try FileDescriptor.open(temp, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-            let actual = try LayerReader.copyUncompressed(layerAt: store.content.path(for: layer.digest), to: output.raw)
+            let actual = try LayerReader.copyUncompressed(layerAt: store.content.path(for: layer.digest), to: output.raw,
+                                                          diffIDAlgorithm: diffID.algorithm)
             guard actual == diffID else {
                 throw KitError.exportFailed(image: image.name, reason: "layer \(layer.digest) decompresses to \(actual), not the DiffID \(diffID) its config names")
             }

@@ -30,6 +30,12 @@ extension ImageImporter {
 
     // MARK: docker save archives
 
+    /// The DiffID of a layer file with `algorithm`: its uncompressed stream's digest.
+    static func diffID(of layer: String, algorithm: Digest.Algorithm) throws -> Digest {
+        let sink = try FileDescriptor.open("/dev/null", O_WRONLY)
+        return try LayerReader.copyUncompressed(layerAt: layer, to: sink.raw, maxBytes: .max, diffIDAlgorithm: algorithm)
+    }
+
     func importDockerArchive(_ archive: String, manifest: Data, members: Set<String>, tag: Reference, ref: String?) throws -> StoredImage {
         let entries: [DockerArchiveManifest] = try OCIDocument.decode(manifest, as: "manifest.json of \(archive)")
         let entry = try pickDockerEntry(entries, archive: archive, ref: ref)
@@ -63,8 +69,11 @@ extension ImageImporter {
             let output = "\(store.layout.ingest)/\(UUID().uuidString).layer"
             defer { unlink(output) }
             let blob = try LayerWriter.recompress(tarAt: extracted[name]!, to: output, compression: compression)
-            guard blob.diffID == config.rootfs.diffIDs[number] else {
-                throw KitError.importFailed(source: archive, reason: "layer \(Printable.escape(name)) has DiffID \(blob.diffID) but the config says \(config.rootfs.diffIDs[number])")
+            let expected = config.rootfs.diffIDs[number]
+            // recompress hashes SHA-256; a config may name sha512 DiffIDs (image-spec allows it).
+            let actual = expected.algorithm == blob.diffID.algorithm ? blob.diffID : try Self.diffID(of: extracted[name]!, algorithm: expected.algorithm)
+            guard actual == expected else {
+                throw KitError.importFailed(source: archive, reason: "layer \(Printable.escape(name)) has DiffID \(actual) but the config says \(expected)")
             }
             try store.content.adoptVerified(file: output, digest: blob.digest)
             layers.append(Descriptor(mediaType: blob.mediaType, digest: blob.digest, size: blob.size))

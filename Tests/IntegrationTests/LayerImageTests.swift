@@ -104,6 +104,17 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: "\(store)/snapshots/\(upper)/bin"))
         #expect(!FileManager.default.fileExists(atPath: "\(store)/snapshots/\(upper)/lib"))
         if algorithm == .sha512 { #expect(snapshots.contains { $0.hasPrefix("sha512-") }, "\(snapshots)") }
+
+        // A docker-archive keeps the config's DiffIDs: exported and imported again, it runs.
+        let archive = scratch.file("docker-\(algorithm.rawValue).tar")
+        let exported = try DevenvProcess.devenv(["image", "export", "localhost/usrmerged:1", "--output", archive, "--format", "docker"], store: store)
+        #expect(exported.succeeded, "\(exported.stderr)")
+        let fresh = scratch.file("fresh-store")
+        let again = try DevenvProcess.devenv(["image", "import", archive, "--tag", "localhost/again:1"], store: fresh)
+        #expect(again.succeeded, "\(again.stderr)")
+        let rerun = try DevenvProcess.devenv(["run", "--image", "localhost/again:1", "--", "/bin/sh", "-c", Self.script],
+                                             store: fresh, directory: scratch.path)
+        #expect(rerun.stdout == Self.expected, "\(rerun.stderr)")
     }
 
     /// The same image, rootless, as the unprivileged test user.
