@@ -52,6 +52,7 @@ public final class ImageStore: @unchecked Sendable {
                               layout.ingest, layout.snapshots, layout.locks, layout.leases, layout.tmp, layout.containers] {
                 try makeDirectory(directory, mode: 0o700)
             }
+            for directory in [layout.snapshots, layout.containers, layout.tmp] { try restrict(directory) }
             if access(layout.ociLayoutFile, F_OK) != 0 {
                 try AtomicFile.write(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layout.ociLayoutFile)
             }
@@ -73,6 +74,18 @@ public final class ImageStore: @unchecked Sendable {
             if mkdir(path, mode) == 0 || errno == EEXIST { return }
         }
         throw SystemError.last("create store directory", path: path)
+    }
+
+    /// Unpacked trees are host files: an image's setuid binaries, its secrets, a container's
+    /// writes. Other host users must not reach them, whatever mode an older store or a
+    /// pre-created directory left (one stat when nothing is wrong).
+    private func restrict(_ path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw SystemError.last("stat store directory", path: path) }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw SystemError("open store directory", path: path, errno: ENOTDIR) }
+        if info.st_mode & 0o077 != 0 && chmod(path, info.st_mode & 0o700) != 0 {
+            throw SystemError.last("restrict store directory to its owner", path: path)
+        }
     }
 
     /// Runs `body` while holding the gc lock shared.

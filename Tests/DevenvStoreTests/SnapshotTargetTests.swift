@@ -65,3 +65,21 @@ import Testing
         #expect(throws: OCIError.self) { try descriptor.validate(context: "test") }
     }
 }
+
+/// Issue 11 item 2: snapshots are host trees (setuid binaries, device-free but still
+/// private); no other host user may reach them, in a new store or an older, laxer one.
+@Suite struct StorePermissionTests {
+    @Test func treeDirectoriesAreOwnerOnly() throws {
+        let root = NSTemporaryDirectory() + "devenv-store-perm-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/snapshots", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(atPath: root + "/containers", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o711])
+        _ = try ImageStore(root: root, unpacker: FakeUnpacker())
+        for name in ["snapshots", "containers", "tmp"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: "\(root)/\(name)")[.posixPermissions] as? Int
+            #expect(mode == 0o700, "\(name): \(String(mode ?? -1, radix: 8))")
+        }
+    }
+}
