@@ -65,10 +65,12 @@ final class MergedView {
             lowerRoots = []
             pending = true
         case let .directories(paths):
+            // Lower layers are read-only: which of them an opaque root hides is known now.
             var roots: [FileDescriptor] = []
             for path in paths {
                 let root = try FileDescriptor.open(path, Linux.O_PATH | O_DIRECTORY)
                 roots.append(root)
+                if try Self.isOpaque(root, opaqueXattr) { break }
             }
             lowerRoots = roots
             pending = false
@@ -125,19 +127,18 @@ final class MergedView {
     }
 
     func isOpaque(_ directory: FileDescriptor) throws -> Bool {
-        try XattrIO.value(.node(directory: directory.raw, name: []), name: opaqueXattr) == Self.yes
+        try Self.isOpaque(directory, opaqueXattr)
+    }
+
+    private static func isOpaque(_ directory: FileDescriptor, _ xattr: [UInt8]) throws -> Bool {
+        try XattrIO.value(.node(directory: directory.raw, name: []), name: xattr) == yes
     }
 
     // MARK: lookup
 
     private func rootDirectory(_ root: FileDescriptor) throws -> Directory {
         if try isOpaque(root) { return Directory(name: [], upper: root, lowers: [], lowersPending: false) }
-        var lowers: [FileDescriptor] = []
-        for lower in lowerRoots {
-            lowers.append(lower)
-            if try isOpaque(lower) { break }
-        }
-        return Directory(name: [], upper: root, lowers: lowers, lowersPending: pending)
+        return Directory(name: [], upper: root, lowers: lowerRoots, lowersPending: pending)
     }
 
     /// What `name` is in the merged directory `parent`, overlayfs's lookup rules.

@@ -1,8 +1,8 @@
 /// Docker's default seccomp policy (moby/profiles `seccomp/default.json` v0.2.3) as data.
 ///
 /// Entries keep the JSON's shape: names, an action, argument conditions, and the
-/// capability / architecture filters that decide whether the entry applies. Two deliberate
-/// departures, both documented in docs/seccomp.md:
+/// capability / architecture filters that decide whether the entry applies. Three deliberate
+/// departures, all documented in docs/seccomp.md:
 /// - `minKernel: 4.8` (ptrace, process_vm_*) is treated as met: devenv needs newer kernels.
 /// - socket()'s `family > 40` rule is narrowed to 32-bit values (see `uint32Range`).
 /// - i386 `socketcall(SYS_SOCKET, …)` is refused (`socketcallEntries`): Docker allows
