@@ -117,6 +117,29 @@ import Glibc
         #expect(rerun.stdout == Self.expected, "\(rerun.stderr)")
     }
 
+    /// Pulled from a registry (sha512 layer digests and DiffIDs): layers unpacked while they
+    /// download have no lower snapshots yet, so the upper one is unpacked again over them.
+    @Test(.enabled(if: Requirement.rootAndPrograms("tar", "docker-registry"), "needs root, tar and docker-registry"))
+    func pulledLayerOverLowerSymlinksRuns() throws {
+        try Requirement.require(root: true, programs: ["tar", "docker-registry"])
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let scratch = try Scratch("devenv-layers-pull")
+        let layout = try Self.layout(layers: [try Self.usrmergedBase(in: scratch), try Self.filesOnlyLayer(in: scratch)],
+                                     algorithm: .sha512, in: scratch)
+        let name = "\(registry.authority)/layers/usrmerged:1"
+        let source = scratch.file("source")
+        #expect(try DevenvProcess.devenv(["image", "import", layout, "--tag", name], store: source).succeeded)
+        let pushed = try DevenvProcess.devenv(["push", name], store: source)
+        #expect(pushed.succeeded, "\(pushed.stderr)")
+        let store = scratch.file("store")
+        let pulled = try DevenvProcess.devenv(["pull", name], store: store)
+        #expect(pulled.succeeded, "\(pulled.stderr)")
+        let run = try DevenvProcess.devenv(["run", "--image", name, "--", "/bin/sh", "-c", Self.script], store: store, directory: scratch.path)
+        #expect(run.succeeded, "\(run.stderr)")
+        #expect(run.stdout == Self.expected)
+    }
+
     /// The same image, rootless, as the unprivileged test user.
     @Test(.enabled(if: Requirement.rootAndPrograms("tar", "setpriv"), "needs root (to become devenv-test), tar and setpriv"))
     func layerOverLowerSymlinksRunsRootless() throws {
