@@ -5,7 +5,8 @@
 /// What is replaced by `Redaction.marker`:
 /// - every string in `secrets` (the exact values devenv sent or holds; callers register
 ///   each secret's derived forms too, see `forms(ofSecret:)`);
-/// - the credentials after `Basic` or `Bearer` (any case);
+/// - the credentials after `Basic` (base64 of `user:password`) or `Bearer` (a token of 12 or
+///   more characters with a digit or punctuation), in any case;
 /// - the value of a `token`, `access_token`, `refresh_token`, `id_token`, `identitytoken`,
 ///   `password`, `secret` or `auth` field, as JSON (`"token": "…"`) or form/query (`token=…`);
 /// - the user information of a URL (`https://user:password@host` → `https://<redacted>@host`).
@@ -114,7 +115,7 @@ public enum Redaction {
             // `Basic realm="…"` in a challenge is a parameter list, not credentials: a
             // token68's '=' is padding, never followed by a value.
             let isParameter = end > start + core && end < bytes.count && (bytes[end] == UInt8(ascii: "\"") || isToken68(bytes[end]))
-            if start > cursor, core >= minimumSecretLength, !isParameter {
+            if start > cursor, !isParameter, looksLikeCredentials(scheme: scheme, Array(bytes[start..<end])) {
                 out += bytes[index..<start]
                 out += markerBytes
                 cursor = end
@@ -124,6 +125,17 @@ public enum Redaction {
             index = cursor
         }
         return out
+    }
+
+    /// Whether the word after `Basic`/`Bearer` is credentials rather than prose ("Basic
+    /// authentication"): Basic's must decode to `user:password`; a bearer token is long and
+    /// has a digit or punctuation, as JWTs and random tokens do.
+    private static func looksLikeCredentials(scheme: String, _ value: [UInt8]) -> Bool {
+        guard value.count >= minimumSecretLength else { return false }
+        if scheme == "basic" {
+            return Base64.decode(String(decoding: value, as: UTF8.self))?.contains(UInt8(ascii: ":")) ?? false
+        }
+        return value.count >= 12 && value.contains { !(($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a)) }
     }
 
     /// `"token": "xxx"` and `token=xxx` → the value redacted.
