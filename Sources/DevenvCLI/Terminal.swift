@@ -8,9 +8,9 @@ import Glibc
 /// All printing goes through here: results to stdout, progress and errors to stderr.
 /// Progress is drawn only when stderr is a terminal, so logs and CI output stay clean.
 ///
-/// Every text is made `safe` on its way out: whatever a message quotes (a Dockerfile
-/// value, a reference, a registry's reply) cannot drive the terminal or show a credential,
-/// even where the code that built the message forgot to escape or redact it.
+/// Every message is made `safe` on its way out: whatever it quotes (a Dockerfile value, a
+/// reference, a registry's reply) cannot drive the terminal or show a credential, even
+/// where the code that built it forgot to escape or redact it.
 enum Terminal {
     static let stderrIsTerminal = isatty(STDERR_FILENO) == 1
 
@@ -20,8 +20,9 @@ enum Terminal {
         Printable.terminalSafe(RegistrySecrets.redact(text))
     }
 
+    /// Results are data (names, digests, an image's config): escaped, but not redacted.
     static func print(_ text: String) {
-        FileHandle.standardOutput.write(Data((safe(text) + "\n").utf8))
+        FileHandle.standardOutput.write(Data((Printable.terminalSafe(text) + "\n").utf8))
     }
 
     static func printJSON(_ value: some Encodable) {
