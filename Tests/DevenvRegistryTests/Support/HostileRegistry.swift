@@ -46,31 +46,27 @@ final class HostileRegistry: @unchecked Sendable {
     func stop() { server?.stop() }
 
     private func handle(_ connection: WireConnection) {
-        while let request = connection.readRequest() {
-            switch rule(request, self) ?? .normal {
-            case .normal:
-                if request.path.hasSuffix("/manifests/1") {
-                    connection.respond(status: 200, headers: ["Content-Type": MediaType.imageManifest, "Connection": "keep-alive"], body: manifest)
-                } else if request.path.hasSuffix("/blobs/\(Digest.sha256(config))") {
-                    connection.respond(status: 200, headers: [:], body: config)
-                } else if request.path.hasSuffix("/blobs/\(layerDigest)") {
-                    connection.respond(status: 200, headers: [:], body: layer)
-                } else {
-                    connection.respond(status: 200, headers: ["Content-Type": "application/json"], body: Data("{}".utf8))
-                }
-                return
-            case let .endless(status, headers):
-                var head = "HTTP/1.1 \(status) \(WireConnection.reason(status))\r\nTransfer-Encoding: chunked\r\n"
-                for (name, value) in headers { head += "\(name): \(value)\r\n" }
-                endless(connection, head: head + "\r\n")
-                return
-            case let .lying(status, length):
-                endless(connection, head: "HTTP/1.1 \(status) \(WireConnection.reason(status))\r\nContent-Length: \(length)\r\n\r\n", chunked: false)
-                return
-            case let .respond(status, headers, body):
-                connection.respond(status: status, headers: headers, body: body, head: request.method == "HEAD")
-                return
+        // One request per connection (every answer closes it).
+        guard let request = connection.readRequest() else { return }
+        switch rule(request, self) ?? .normal {
+        case .normal:
+            if request.path.hasSuffix("/manifests/1") {
+                connection.respond(status: 200, headers: ["Content-Type": MediaType.imageManifest], body: manifest)
+            } else if request.path.hasSuffix("/blobs/\(Digest.sha256(config))") {
+                connection.respond(status: 200, headers: [:], body: config)
+            } else if request.path.hasSuffix("/blobs/\(layerDigest)") {
+                connection.respond(status: 200, headers: [:], body: layer)
+            } else {
+                connection.respond(status: 200, headers: ["Content-Type": "application/json"], body: Data("{}".utf8))
             }
+        case let .endless(status, headers):
+            var head = "HTTP/1.1 \(status) \(WireConnection.reason(status))\r\nTransfer-Encoding: chunked\r\n"
+            for (name, value) in headers { head += "\(name): \(value)\r\n" }
+            endless(connection, head: head + "\r\n")
+        case let .lying(status, length):
+            endless(connection, head: "HTTP/1.1 \(status) \(WireConnection.reason(status))\r\nContent-Length: \(length)\r\n\r\n", chunked: false)
+        case let .respond(status, headers, body):
+            connection.respond(status: status, headers: headers, body: body, head: request.method == "HEAD")
         }
     }
 
