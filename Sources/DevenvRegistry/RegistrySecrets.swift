@@ -29,6 +29,6 @@ public enum RegistrySecrets {
         lock.lock()
         let secrets = known
         lock.unlock()
-        return Redaction.redact(text, secrets: secrets)
+        return Redaction.redact(text, secrets: Array(secrets))
     }
 }

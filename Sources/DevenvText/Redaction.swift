@@ -19,7 +19,7 @@ public enum Redaction {
 
     static let fields: Set<String> = ["token", "access_token", "refresh_token", "id_token", "identitytoken", "password", "secret", "auth"]
 
-    public static func redact(_ text: String, secrets: some Sequence<String> = [String]()) -> String {
+    public static func redact(_ text: String, secrets: [String] = []) -> String {
         var bytes = Array(text.utf8)
         for secret in secrets.sorted(by: { $0.utf8.count > $1.utf8.count }) where secret.utf8.count >= minimumSecretLength {
             bytes = replacing(Array(secret.utf8), in: bytes)
