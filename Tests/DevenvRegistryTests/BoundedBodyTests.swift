@@ -3,6 +3,9 @@ import DevenvOCI
 import DevenvRegistry
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Issue 11 item 9: a hostile registry cannot make `devenv pull` hold more than a bounded
 /// amount of memory. Each case runs the real binary against endless or lying bodies and
@@ -70,5 +73,29 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(store)/blobs/sha256/\(registry.layerDigest.encoded)"))
         let index = (try? String(contentsOfFile: "\(store)/index.json", encoding: .utf8)) ?? ""
         #expect(!index.contains("team/app"), "\(index)")
+    }
+
+    /// The same bound for an unprivileged user (`devenv-test`, made by .ci/prepare-host):
+    /// nothing here depends on privileges, and this shows it. Runs as root, as CI does.
+    @Test(.enabled(if: getuid() == 0)) func rootlessPullIsBoundedToo() throws {
+        guard let entry = getpwnam("devenv-test") else { throw TestFailure("no devenv-test user: run .ci/prepare-host") }
+        let (uid, gid) = (entry.pointee.pw_uid, entry.pointee.pw_gid)
+        let registry = try HostileRegistry { request, registry in
+            request.path.hasSuffix("/blobs/\(registry.layerDigest)") ? .endless(status: 200) : nil
+        }
+        defer { registry.stop() }
+        let scratch = try Scratch()
+        chmod(scratch.path, 0o755)
+        let home = scratch.file("home")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        chown(home, uid, gid)
+        let result = try MeasuredProcess.run("/usr/bin/setpriv", [
+            "--reuid=\(uid)", "--regid=\(gid)", "--init-groups", "/usr/bin/env", "-i", "HOME=\(home)", "PATH=/usr/bin:/bin",
+            try BuildProducts.executable("devenv-core"), "pull", "--no-unpack", "--store", "\(home)/store", registry.reference,
+        ])
+        #expect(result.status == 125, "\(result.stderr)")
+        #expect(result.stderr.contains("sent more than the 100 bytes blob \(registry.layerDigest) declares"), "\(result.stderr)")
+        #expect(result.peakResidentBytes < Self.peakLimit, "peak RSS \(result.peakResidentBytes >> 20) MiB")
+        #expect(!FileManager.default.fileExists(atPath: "\(home)/store/blobs/sha256/\(registry.layerDigest.encoded)"))
     }
 }
