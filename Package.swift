@@ -36,6 +36,7 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Our own C: only what Swift cannot do safely (clone -> exec window, raw syscalls).
         .target(name: "CDevenvShim"),
@@ -53,7 +54,7 @@ let package = Package(
         .target(name: "DevenvGit", dependencies: ["DevenvText", "CGit2"]),
         .target(name: "DevenvRuntime", dependencies: ["DevenvText", "DevenvSystem", "DevenvSeccomp", "CDevenvShim"]),
 
-        .target(name: "DevenvRegistry", dependencies: ["DevenvOCI", "DevenvStore", "DevenvSystem"]),
+        .target(name: "DevenvRegistry", dependencies: ["DevenvOCI", "DevenvStore", "DevenvSystem", "CCurl"]),
         .target(name: "DevenvBuild", dependencies: ["DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvSystem"]),
         // Pure: Dockerfile text -> instructions -> build steps (no I/O).
         .target(name: "DevenvDockerfile", dependencies: ["DevenvManifest", "DevenvBuild", "DevenvOCI"]),

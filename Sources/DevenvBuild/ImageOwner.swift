@@ -1,3 +1,5 @@
+import DevenvOCI
+
 /// A `--chown` value or a USER, resolved to numeric ids against the image's own
 /// /etc/passwd and /etc/group: `uid` (the gid is the uid), `name` (the account's primary
 /// group), `uid:gid`, `name:group`, `:group` (user root).
@@ -15,7 +17,7 @@ public struct ImageOwner: Hashable, Sendable {
     public struct Unknown: Error, CustomStringConvertible, Sendable {
         public let what: String
         public let name: String
-        public var description: String { "\(what) '\(name)' is not in the image's /etc/\(what == "user" ? "passwd" : "group")" }
+        public var description: String { "\(what) \(Printable.quoted(name)) is not in the image's /etc/\(what == "user" ? "passwd" : "group")" }
     }
 
     public static func resolve(_ text: String, in view: LayerView) throws -> ImageOwner {

@@ -1,3 +1,4 @@
+import DevenvOCI
 import DevenvSystem
 import Foundation
 #if canImport(Glibc)
@@ -38,7 +39,7 @@ public struct LayerView: Sendable {
 
         public var description: String {
             switch self {
-            case let .tooManySymlinks(path): return "too many levels of symbolic links resolving '\(path)' in the image"
+            case let .tooManySymlinks(path): return "too many levels of symbolic links resolving \(Printable.quoted(path)) in the image"
             }
         }
     }

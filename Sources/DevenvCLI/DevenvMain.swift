@@ -1,8 +1,21 @@
 import ArgumentParser
+import Foundation
 
 public enum DevenvMain {
+    /// `ParsableCommand.main()` without its own printing: ArgumentParser's messages quote the
+    /// command line (`Unknown option '…'`), so they go out through `Terminal` like every other.
     public static func main() {
-        Devenv.main()
+        do {
+            var command = try Devenv.parseAsRoot()
+            try command.run()
+        } catch {
+            let code = Devenv.exitCode(for: error)
+            let message = Devenv.fullMessage(for: error)
+            if !message.isEmpty {
+                if code == .success { Terminal.print(message) } else { Terminal.note(message) }
+            }
+            exit(code.rawValue)
+        }
     }
 }
 

@@ -16,12 +16,12 @@ struct DoctorCommand: ParsableCommand {
         if global.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            Terminal.print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             for check in report.checks {
                 let mark = check.status == .ok ? "ok  " : check.status == .warning ? "warn" : "FAIL"
-                print("\(mark)  \(check.name): \(check.detail)")
-                if let fix = check.fix, check.status != .ok { print("      fix: \(fix)") }
+                Terminal.print("\(mark)  \(check.name): \(check.detail)")
+                if let fix = check.fix, check.status != .ok { Terminal.print("      fix: \(fix)") }
             }
         }
         if !report.healthy { throw ExitCode(1) }

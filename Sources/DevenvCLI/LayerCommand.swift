@@ -22,7 +22,7 @@ private func parseCompression(_ text: String?) throws -> LayerCompression? {
 
 private func printJSON(_ object: [String: Any]) throws {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
+    Terminal.print(String(decoding: data, as: UTF8.self))
 }
 
 struct LayerUnpackCommand: ParsableCommand {
@@ -56,11 +56,11 @@ struct LayerUnpackCommand: ParsableCommand {
                            "entries": report.entries, "uncompressedBytes": report.uncompressedBytes, "warnings": report.warnings])
             return
         }
-        print("diffID       \(report.diffID)")
-        print("compression  \(report.compression.rawValue)")
-        print("entries      \(report.entries)")
-        print("bytes        \(report.uncompressedBytes)")
-        for warning in report.warnings { print("warning: \(warning)") }
+        Terminal.print("diffID       \(report.diffID)")
+        Terminal.print("compression  \(report.compression.rawValue)")
+        Terminal.print("entries      \(report.entries)")
+        Terminal.print("bytes        \(report.uncompressedBytes)")
+        for warning in report.warnings { Terminal.print("warning: \(warning)") }
     }
 }
 
@@ -98,10 +98,10 @@ struct LayerCreateCommand: ParsableCommand {
                            "uncompressedSize": blob.uncompressedSize, "mediaType": blob.mediaType, "warnings": blob.warnings])
             return
         }
-        print("digest     \(blob.digest)")
-        print("size       \(blob.size)")
-        print("diffID     \(blob.diffID)")
-        print("mediaType  \(blob.mediaType)")
-        for warning in blob.warnings { print("warning: \(warning)") }
+        Terminal.print("digest     \(blob.digest)")
+        Terminal.print("size       \(blob.size)")
+        Terminal.print("diffID     \(blob.diffID)")
+        Terminal.print("mediaType  \(blob.mediaType)")
+        for warning in blob.warnings { Terminal.print("warning: \(warning)") }
     }
 }

@@ -51,7 +51,7 @@ struct LoginCommand: ParsableCommand {
 
     static func prompt(_ text: String) throws -> String {
         guard isatty(STDIN_FILENO) == 1 else { throw ValidationError("no terminal to ask on: pass --username") }
-        FileHandle.standardError.write(Data(text.utf8))
+        Terminal.prompt(text)
         return readLine(strippingNewline: true) ?? ""
     }
 
@@ -60,7 +60,7 @@ struct LoginCommand: ParsableCommand {
         guard isatty(STDIN_FILENO) == 1 else {
             throw ValidationError("no terminal to ask for the password on: use --password-stdin")
         }
-        FileHandle.standardError.write(Data(text.utf8))
+        Terminal.prompt(text)
         var original = termios()
         tcgetattr(STDIN_FILENO, &original)
         var silent = original

@@ -1,4 +1,5 @@
 import DevenvOCI
+import DevenvRegistry
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -6,11 +7,22 @@ import Glibc
 
 /// All printing goes through here: results to stdout, progress and errors to stderr.
 /// Progress is drawn only when stderr is a terminal, so logs and CI output stay clean.
+///
+/// Every message is made `safe` on its way out: whatever it quotes (a Dockerfile value, a
+/// reference, a registry's reply) cannot drive the terminal or show a credential, even
+/// where the code that built it forgot to escape or redact it.
 enum Terminal {
     static let stderrIsTerminal = isatty(STDERR_FILENO) == 1
 
+    /// Credentials redacted, then control characters escaped (text `Printable.escape`d
+    /// already passes unchanged, so nothing is escaped twice).
+    static func safe(_ text: String) -> String {
+        Printable.terminalSafe(RegistrySecrets.redact(text))
+    }
+
+    /// Results are data (names, digests, an image's config): escaped, but not redacted.
     static func print(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        FileHandle.standardOutput.write(Data((Printable.terminalSafe(text) + "\n").utf8))
     }
 
     static func printJSON(_ value: some Encodable) {
@@ -22,13 +34,18 @@ enum Terminal {
     }
 
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((safe(text) + "\n").utf8))
+    }
+
+    /// Text for stderr without a newline (prompts).
+    static func prompt(_ text: String) {
+        FileHandle.standardError.write(Data(safe(text).utf8))
     }
 
     /// A one-line status that redraws itself on a terminal and is silent otherwise.
     static func progress(_ text: String) {
         guard stderrIsTerminal else { return }
-        FileHandle.standardError.write(Data("\r\u{1b}[2K\(Printable.escape(text, limit: 120))".utf8))
+        FileHandle.standardError.write(Data("\r\u{1b}[2K\(Printable.escape(RegistrySecrets.redact(text), limit: 120))".utf8))
     }
 
     static func endProgress() {

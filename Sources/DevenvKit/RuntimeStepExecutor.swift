@@ -1,3 +1,4 @@
+import DevenvOCI
 import DevenvBuild
 import DevenvRuntime
 import DevenvStore
@@ -43,12 +44,12 @@ enum ImageAccounts {
         let groups = entries(file: "etc/group", lowerDirs: lowerDirs)
         let account = passwd.first { $0[0] == parts[0] || $0[2] == parts[0] }
         guard let uid = UInt32(parts[0]) ?? account.flatMap({ UInt32($0[2]) }) else {
-            throw KitError.invalidArgument("user '\(parts[0])' is not in the image's /etc/passwd")
+            throw KitError.invalidArgument("user \(Printable.quoted(parts[0])) is not in the image's /etc/passwd")
         }
         var gid = account.flatMap { UInt32($0[3]) } ?? uid
         if parts.count == 2 {
             guard let group = UInt32(parts[1]) ?? groups.first(where: { $0[0] == parts[1] }).flatMap({ UInt32($0[2]) }) else {
-                throw KitError.invalidArgument("group '\(parts[1])' is not in the image's /etc/group")
+                throw KitError.invalidArgument("group \(Printable.quoted(parts[1])) is not in the image's /etc/group")
             }
             gid = group
         }

@@ -23,7 +23,7 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
         let name = String(text[..<colon])
         let hex = String(text[text.index(after: colon)...])
         guard let algorithm = Algorithm(rawValue: name) else {
-            throw OCIError.invalidDigest(text, reason: "unsupported algorithm '\(name)' (sha256 and sha512 are supported)")
+            throw OCIError.invalidDigest(text, reason: "unsupported algorithm \(Printable.quoted(name)) (sha256 and sha512 are supported)")
         }
         guard hex.utf8.count == algorithm.hexLength else {
             throw OCIError.invalidDigest(text, reason: "\(name) needs \(algorithm.hexLength) hex characters, got \(hex.utf8.count)")

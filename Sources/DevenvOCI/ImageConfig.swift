@@ -93,7 +93,7 @@ public struct ImageConfig: Codable, Hashable, Sendable {
 
     public func validate(layerCount: Int) throws {
         guard rootfs.type == "layers" else {
-            throw OCIError.invalidDocument(what: "image config", reason: "rootfs.type '\(rootfs.type)' is not 'layers'")
+            throw OCIError.invalidDocument(what: "image config", reason: "rootfs.type \(Printable.quoted(rootfs.type)) is not 'layers'")
         }
         guard rootfs.diffIDs.count == layerCount else {
             throw OCIError.invalidDocument(what: "image config", reason: "\(rootfs.diffIDs.count) diff_ids for \(layerCount) layers")

@@ -25,7 +25,7 @@ public enum OCIDocument {
         }
         let bodyType = probe.mediaType
         if let declared = declaredType, let bodyType, declared != bodyType {
-            throw OCIError.invalidDocument(what: "manifest", reason: "declared media type '\(declared)' differs from the document's mediaType '\(bodyType)'")
+            throw OCIError.invalidDocument(what: "manifest", reason: "declared media type \(Printable.quoted(declared)) differs from the document's mediaType \(Printable.quoted(bodyType))")
         }
         let type = bodyType ?? declaredType
         if type == MediaType.dockerSchema1 || type == MediaType.dockerSchema1Signed || probe.schemaVersion == 1 {

@@ -29,7 +29,7 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
         if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
             let candidate = String(rest[rest.index(after: colon)...])
             guard Self.isValidTag(candidate) else {
-                throw OCIError.invalidReference(text, reason: "tag '\(candidate)' must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+                throw OCIError.invalidReference(text, reason: "tag \(Printable.quoted(candidate)) must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
             }
             tag = candidate
             rest = rest[..<colon]
@@ -39,13 +39,13 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
         if components.count > 1, Self.looksLikeRegistry(components[0]) {
             registry = components.removeFirst()
             guard Self.isValidRegistry(registry) else {
-                throw OCIError.invalidReference(text, reason: "registry '\(registry)' is not a valid host[:port]")
+                throw OCIError.invalidReference(text, reason: "registry \(Printable.quoted(registry)) is not a valid host[:port]")
             }
         }
         for component in components where !Self.isValidPathComponent(component) {
             throw OCIError.invalidReference(text, reason: component.isEmpty
                 ? "empty path component"
-                : "repository component '\(component)' must be lowercase letters, digits and separators (. _ __ -)")
+                : "repository component \(Printable.quoted(component)) must be lowercase letters, digits and separators (. _ __ -)")
         }
         if registry == "index.docker.io" { registry = Self.defaultRegistry }
         if registry == Self.defaultRegistry && components.count == 1 { components.insert("library", at: 0) }

@@ -1,3 +1,4 @@
+import DevenvOCI
 /// One challenge from a `WWW-Authenticate` header (RFC 7235): a scheme and its
 /// parameters, e.g. `Bearer realm="https://auth.example/token",service="registry"`.
 struct AuthChallenge: Equatable, Sendable {
@@ -61,7 +62,7 @@ struct AuthChallenge: Equatable, Sendable {
                     continue
                 }
                 if scanner.atEnd { break }
-                throw ParseError.malformed("expected ',' after parameter '\(name)'")
+                throw ParseError.malformed("expected ',' after parameter \(Printable.quoted(name))")
             }
             challenges.append(challenge)
         }

@@ -98,6 +98,10 @@ final class Authenticator: @unchecked Sendable {
         }
         lock.unlock()
         let loaded = try credentialSource.credentials(for: authority)
+        if let loaded {
+            RegistrySecrets.remember(secret: loaded.secret)
+            RegistrySecrets.remember(authorization: loaded.basicAuthorization)
+        }
         lock.lock()
         credentialsLoaded = true
         cachedCredentials = loaded
@@ -184,6 +188,7 @@ final class Authenticator: @unchecked Sendable {
         guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
             throw RegistryError(.invalidContent, tokenOperation, "the token holds characters not allowed in an HTTP header")
         }
+        RegistrySecrets.remember(secret: value)
         let lifetime = TimeInterval(max(reply.expires_in ?? 60, 60))
         return Token(value: value, expires: Date().addingTimeInterval(lifetime - 10))
     }

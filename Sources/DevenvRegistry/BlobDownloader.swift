@@ -14,8 +14,10 @@ import Glibc
 /// them with a `Range` request; a concurrent pull of the same blob waits for this one. A
 /// resumed partial with wrong bytes fails the digest check at the end and is discarded.
 ///
-/// The blob is fetched in `Range` windows: URLSession on Linux cannot pause a transfer, so
-/// a window bounds how much can queue in memory when the disk is slower than the network.
+/// The body streams to the ingest file as it arrives (HTTPClient reads no faster than the
+/// file takes it) and may not exceed the descriptor's size: the byte after it ends the
+/// transfer with an error naming the blob, its declared size and the registry, as does a
+/// Content-Length or Content-Range that disagrees with it, before any byte is read (issue 11).
 /// After a dropped connection or timeout the next request resumes at the first missing
 /// byte with the same ingest file and hash state; a server that ignores `Range` (200)
 /// is read from zero into a fresh ingest file (A2). Failed attempts per blob are bounded.
@@ -33,8 +35,6 @@ struct BlobDownloader {
     private final class Ingest: @unchecked Sendable {
         var writer: BlobWriter
         var offset: Int64 = 0
-        /// The last byte the current request may deliver.
-        var windowEnd: Int64 = 0
         var lastReported: Int64 = 0
 
         init(writer: BlobWriter) { self.writer = writer }
@@ -81,11 +81,8 @@ struct BlobDownloader {
             if let stop = cancellation.error {
                 throw stop.kind == .cancelled ? stop : RegistryError(.cancelled, operation, "stopped because \(stop.description)")
             }
-            ingest.windowEnd = min(ingest.offset + configuration.limits.downloadWindow, size) - 1
             var request = HTTPRequest("GET", url, headers: ["Accept-Encoding": "identity"])
-            if size > 0 && !(ingest.offset == 0 && ingest.windowEnd == size - 1) {
-                request.headers["Range"] = "bytes=\(ingest.offset)-\(ingest.windowEnd)"
-            }
+            if ingest.offset > 0 { request.headers["Range"] = "bytes=\(ingest.offset)-\(size - 1)" }
             let sink = makeSink(ingest: ingest, descriptor: descriptor, operation: operation)
             let failure: RegistryError
             do {
@@ -93,7 +90,6 @@ struct BlobDownloader {
                                                retry: false, cancellation: cancellation, operation: operation)
                 if response.isSuccess {
                     if ingest.offset == size { break }
-                    if ingest.offset == ingest.windowEnd + 1 { continue }
                     failure = RegistryError(.transport, operation, "the response ended after \(ingest.offset) of \(size) bytes", retryable: true)
                 } else {
                     failure = try classify(response, operation: operation)
@@ -135,6 +131,7 @@ struct BlobDownloader {
     private func makeSink(ingest: Ingest, descriptor: Descriptor, operation: String) -> BodySink {
         let size = descriptor.size
         let progress = self.progress
+        let registry = client.endpoint.authority
         return BodySink(begin: { status, headers in
             if status == 206 {
                 let (start, total) = try Self.parseContentRange(headers["content-range"], operation: operation)
@@ -142,7 +139,7 @@ struct BlobDownloader {
                     throw RegistryError(.invalidContent, operation, "asked for bytes from \(ingest.offset), the registry sent from \(start)")
                 }
                 if let total, total != size {
-                    throw RegistryError(.digestMismatch, operation, "the registry's blob is \(total) bytes, the descriptor says \(size)")
+                    throw RegistryError(.digestMismatch, operation, "\(registry) says blob \(descriptor.digest) is \(total) bytes, its descriptor declares \(size); nothing was read")
                 }
             } else {
                 if ingest.offset > 0 {
@@ -150,14 +147,13 @@ struct BlobDownloader {
                     try RegistryError.wrap(operation) { try ingest.writer.restart() }
                     ingest.offset = 0
                 }
-                ingest.windowEnd = size - 1
                 if let length = headers["content-length"].flatMap({ Int64($0) }), length != size {
-                    throw RegistryError(.digestMismatch, operation, "the registry's blob is \(length) bytes, the descriptor says \(size)")
+                    throw RegistryError(.digestMismatch, operation, "\(registry) sends blob \(descriptor.digest) as \(length) bytes, its descriptor declares \(size); nothing was read")
                 }
             }
         }, consume: { data in
-            guard ingest.offset + Int64(data.count) <= ingest.windowEnd + 1 else {
-                throw RegistryError(.digestMismatch, operation, "the registry sent more bytes than the descriptor's size \(size)")
+            guard ingest.offset + Int64(data.count) <= size else {
+                throw RegistryError(.digestMismatch, operation, "\(registry) sent more than the \(size) bytes blob \(descriptor.digest) declares; stopped reading at byte \(size + 1)")
             }
             try RegistryError.wrap(operation) { try ingest.writer.write(data) }
             ingest.offset += Int64(data.count)

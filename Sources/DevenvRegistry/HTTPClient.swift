@@ -1,345 +1,325 @@
+import CCurl
 import Dispatch
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
-/// Synchronous HTTP over one URLSession (libcurl underneath on Linux). Each `send` blocks
-/// its calling thread until the transfer ends; bodies are buffered under a limit or
-/// streamed to a sink. Redirects are never followed here: the caller decides where
-/// credentials may go. A watchdog enforces the response, idle, low-speed and total
-/// timeouts, because URLSession's own timeout is whole seconds and resets on every byte.
+/// Synchronous HTTP through libcurl's easy interface: each `send` runs the transfer on its
+/// calling thread, and every body byte passes through `Transfer.received` before libcurl
+/// reads more from the socket. That is what bounds memory against a hostile server: a
+/// buffered body stops at its limit, a streamed one goes to its sink (the ingest file) at
+/// the speed the sink takes it, and returning 0 there ends the transfer at once.
+/// (URLSession on Linux queues every chunk for its delegate without back pressure: an
+/// endless body filled gigabytes before a cancel took effect.)
+///
+/// Redirects are never followed here: the caller decides where credentials may go.
+/// Timeouts (response, idle, low speed, total) and cancellation are checked in libcurl's
+/// progress callback, which runs during transfers and about once a second when idle.
 final class HTTPClient: @unchecked Sendable {
-    private let session: URLSession
-    private let router: TransferRouter
     let timeouts: RegistryConfiguration.Timeouts
     let errorBodyLimit: Int
     let userAgent: String
+
+    /// Idle easy handles; each keeps its connections open for the next request.
+    private let lock = NSLock()
+    private var idle: [UnsafeMutableRawPointer] = []
+    private static let maxIdle = 8
+    private static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
     init(timeouts: RegistryConfiguration.Timeouts, errorBodyLimit: Int, userAgent: String) {
         self.timeouts = timeouts
         self.errorBodyLimit = errorBodyLimit
         self.userAgent = userAgent
-        let configuration = URLSessionConfiguration.ephemeral
-        // A backstop only; the watchdog below fires first.
-        configuration.timeoutIntervalForRequest = (max(timeouts.response, timeouts.idle) + 5).rounded(.up)
-        configuration.timeoutIntervalForResource = 7 * 24 * 3600
-        configuration.httpCookieAcceptPolicy = .never
-        configuration.httpShouldSetCookies = false
-        configuration.urlCache = nil
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.httpMaximumConnectionsPerHost = 8
-        router = TransferRouter()
-        let queue = OperationQueue()
-        // Serial: a transfer's response and body chunks must arrive in order.
-        queue.maxConcurrentOperationCount = 1
-        queue.name = "devenv.registry.http"
-        session = URLSession(configuration: configuration, delegate: router, delegateQueue: queue)
+        _ = Self.initialized
     }
 
     deinit {
-        session.invalidateAndCancel()
+        for handle in idle { curl_easy_cleanup(handle) }
     }
 
     /// Performs `request`. Transport failures and timeouts throw a retryable
     /// `RegistryError`; any HTTP status is returned, not thrown.
     func send(_ request: HTTPRequest, handling: BodyHandling, deadline: TimeInterval? = nil,
               cancellation: CancellationFlag? = nil) throws -> HTTPResponse {
-        var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData,
-                                    timeoutInterval: (max(timeouts.response, timeouts.idle) + 5).rounded(.up))
-        urlRequest.httpMethod = request.method
-        urlRequest.setValue(userAgent, forHTTPHeaderField: "User-Agent")
-        for (name, value) in request.headers {
-            urlRequest.setValue(value, forHTTPHeaderField: name)
+        // Whatever a request carries, it is never printed; its secrets are redacted from
+        // anything the registry echoes back.
+        if let authorization = request.headers.first(where: { $0.key.lowercased() == "authorization" })?.value {
+            RegistrySecrets.remember(authorization: authorization)
         }
         let operation = "\(request.method) \(HTTPMessage.display(request.url))"
-        let transfer = Transfer(handling: handling, errorBodyLimit: errorBodyLimit, operation: operation)
-        let task: URLSessionDataTask
-        if let body = request.body {
-            task = session.uploadTask(with: urlRequest, from: body)
-        } else {
-            task = session.dataTask(with: urlRequest)
+        let transfer = Transfer(handling: handling, errorBodyLimit: errorBodyLimit, operation: operation, isHead: request.method == "HEAD",
+                                timeouts: timeouts, deadline: deadline, cancellation: cancellation)
+        guard let handle = takeHandle() else {
+            throw RegistryError(.transport, operation, "libcurl could not create a transfer", retryable: true)
         }
-        transfer.task = task
-        router.register(transfer, for: task)
-        let watchdog = Watchdog(transfer: transfer, timeouts: timeouts, deadline: deadline, cancellation: cancellation)
-        watchdog.start()
-        task.resume()
-        transfer.done.wait()
-        watchdog.stop()
-        return try transfer.result(task: task)
+        var headers: UnsafeMutablePointer<curl_slist>?
+        defer {
+            curl_slist_free_all(headers)
+            giveBack(handle)
+        }
+        for line in headerLines(request) { headers = curl_slist_append(headers, line) }
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        let body = request.body ?? Data()
+        let code: CURLcode = withExtendedLifetime(transfer) {
+            body.withUnsafeBytes { raw in
+                configure(handle, request: request, headers: headers, body: raw, context: context)
+                return curl_easy_perform(handle)
+            }
+        }
+        return try transfer.result(code: code, status: Int(devenv_curl_response_code(handle)), url: request.url)
     }
-}
 
-/// Routes session-level delegate callbacks to the transfer of each task.
-private final class TransferRouter: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    private let lock = NSLock()
-    private var transfers: [Int: Transfer] = [:]
+    private func headerLines(_ request: HTTPRequest) -> [String] {
+        var lines = ["User-Agent: \(userAgent)", "Expect:"]
+        var hasContentType = false
+        for (name, value) in request.headers {
+            let lower = name.lowercased()
+            // libcurl computes the length from the body it is given.
+            if lower == "content-length" || lower == "user-agent" { continue }
+            if lower == "content-type" { hasContentType = true }
+            lines.append("\(name): \(value)")
+        }
+        // Without this, libcurl labels every body as a form.
+        if !hasContentType && request.body != nil { lines.append("Content-Type:") }
+        return lines
+    }
 
-    func register(_ transfer: Transfer, for task: URLSessionTask) {
+    private func configure(_ handle: UnsafeMutableRawPointer, request: HTTPRequest, headers: UnsafeMutablePointer<curl_slist>?,
+                           body: UnsafeRawBufferPointer, context: UnsafeMutableRawPointer) {
+        _ = devenv_curl_set_pointer(handle, CURLOPT_URL, request.url.absoluteString)
+        _ = devenv_curl_set_pointer(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        _ = devenv_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = devenv_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+        _ = devenv_curl_set_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = devenv_curl_set_long(handle, CURLOPT_BUFFERSIZE, 256 << 10)
+        _ = devenv_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(timeouts.response * 1000)))
+        switch request.method {
+        case "GET":
+            _ = devenv_curl_set_long(handle, CURLOPT_HTTPGET, 1)
+        case "HEAD":
+            _ = devenv_curl_set_long(handle, CURLOPT_NOBODY, 1)
+        default:
+            _ = devenv_curl_set_pointer(handle, CURLOPT_CUSTOMREQUEST, request.method)
+        }
+        if request.body != nil || !["GET", "HEAD"].contains(request.method) {
+            _ = devenv_curl_set_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            // A zero-length body still needs a valid pointer.
+            _ = devenv_curl_set_pointer(handle, CURLOPT_POSTFIELDS, body.baseAddress ?? UnsafeRawPointer(context))
+        }
+        _ = devenv_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headers)
+        _ = devenv_curl_set_data_callback(handle, CURLOPT_HEADERFUNCTION, { data, size, count, context in
+            let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+            return Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue().receivedHeader(bytes) ? size * count : 0
+        })
+        _ = devenv_curl_set_pointer(handle, CURLOPT_HEADERDATA, context)
+        _ = devenv_curl_set_data_callback(handle, CURLOPT_WRITEFUNCTION, { data, size, count, context in
+            let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+            return Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue().received(bytes) ? size * count : 0
+        })
+        _ = devenv_curl_set_pointer(handle, CURLOPT_WRITEDATA, context)
+        _ = devenv_curl_set_long(handle, CURLOPT_NOPROGRESS, 0)
+        _ = devenv_curl_set_progress_callback(handle, { context, _, _, _, _ in
+            Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue().check() ? 0 : 1
+        })
+        _ = devenv_curl_set_pointer(handle, CURLOPT_XFERINFODATA, context)
+    }
+
+    private func takeHandle() -> UnsafeMutableRawPointer? {
         lock.lock()
-        transfers[task.taskIdentifier] = transfer
+        let reused = idle.popLast()
         lock.unlock()
+        if let reused {
+            curl_easy_reset(reused)
+            return reused
+        }
+        return curl_easy_init()
     }
 
-    private func transfer(for task: URLSessionTask, remove: Bool = false) -> Transfer? {
+    private func giveBack(_ handle: UnsafeMutableRawPointer) {
         lock.lock()
         defer { lock.unlock() }
-        return remove ? transfers.removeValue(forKey: task.taskIdentifier) : transfers[task.taskIdentifier]
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        transfer(for: dataTask)?.received(response: response)
-        completionHandler(.allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        transfer(for: dataTask)?.received(data: data)
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-        // Never follow: the copied request would carry Authorization to the new host.
-        completionHandler(nil)
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
-                    completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
-        // URLSession on Linux stalls a 401 under default handling; authentication is the
-        // caller's job (Authenticator), so decline and hand back the 401 as it is.
-        transfer(for: task)?.declinedChallenge()
-        completionHandler(.cancelAuthenticationChallenge, nil)
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        transfer(for: task, remove: true)?.completed(error: error)
+        if idle.count < Self.maxIdle { idle.append(handle) } else { curl_easy_cleanup(handle) }
     }
 }
 
-/// The state of one request while it runs. Delegate callbacks arrive on the session's
-/// serial queue; the watchdog reads the timestamps from its own queue, hence the lock.
-private final class Transfer: @unchecked Sendable {
+/// The state of one request while it runs. The callbacks run on the sending thread; only
+/// `cancellation` is shared with other threads.
+private final class Transfer {
     let handling: BodyHandling
     let errorBodyLimit: Int
     let operation: String
-    let done = DispatchSemaphore(value: 0)
-    weak var task: URLSessionTask?
+    let isHead: Bool
+    let timeouts: RegistryConfiguration.Timeouts
+    let deadline: TimeInterval?
+    let cancellation: CancellationFlag?
 
-    private let lock = NSLock()
-    private var response: HTTPURLResponse?
+    private var status = 0
+    private var headers: [String: String] = [:]
+    private var headersComplete = false
     private var body = Data()
     private var failure: RegistryError?
-    private var transportError: Error?
     private var truncated = false
     private var begun = false
-    private var challengeDeclined = false
-    private(set) var started = DispatchTime.now().uptimeNanoseconds
+    private let started = DispatchTime.now().uptimeNanoseconds
     private var lastActivity = DispatchTime.now().uptimeNanoseconds
     private var bytes: Int64 = 0
-
-    init(handling: BodyHandling, errorBodyLimit: Int, operation: String) {
-        self.handling = handling
-        self.errorBodyLimit = errorBodyLimit
-        self.operation = operation
-    }
-
-    struct Progress {
-        var hasResponse: Bool
-        var lastActivity: UInt64
-        var bytes: Int64
-        var finished: Bool
-    }
-
-    func progress() -> Progress {
-        lock.lock()
-        defer { lock.unlock() }
-        return Progress(hasResponse: response != nil, lastActivity: lastActivity, bytes: bytes, finished: failure != nil)
-    }
-
-    func received(response: URLResponse) {
-        lock.lock()
-        self.response = response as? HTTPURLResponse
-        lastActivity = DispatchTime.now().uptimeNanoseconds
-        lock.unlock()
-    }
-
-    func received(data: Data) {
-        lock.lock()
-        guard failure == nil, !truncated else { lock.unlock(); return }
-        lastActivity = DispatchTime.now().uptimeNanoseconds
-        bytes += Int64(data.count)
-        let status = response?.statusCode ?? 0
-        let success = (200..<300).contains(status)
-        // A successful streamed body goes to its sink; anything else is kept in memory, up to
-        // the buffer's limit, or (an error's body, for the message) up to errorBodyLimit.
-        let cap: Int
-        switch handling {
-        case let .stream(sink) where success:
-            let first = !begun
-            begun = true
-            let headers = first ? Self.headers(of: response) : [:]
-            lock.unlock()
-            do {
-                if first { try sink.begin(status, headers) }
-                try sink.consume(data)
-            } catch {
-                fail(error as? RegistryError ?? RegistryError(.store, operation, "\(error)"))
-            }
-            return
-        case let .buffer(limit):
-            cap = success ? limit : errorBodyLimit
-        case .stream:
-            cap = errorBodyLimit
-        }
-        guard body.count + data.count > cap else {
-            body.append(data)
-            lock.unlock()
-            return
-        }
-        if success {
-            failure = RegistryError(.tooLarge, operation, "the response body is larger than the limit of \(cap) bytes")
-        } else {
-            body.append(data.prefix(cap - body.count))
-            truncated = true
-        }
-        lock.unlock()
-        task?.cancel()
-    }
-
-    /// Records the first failure and stops the transfer.
-    func fail(_ error: RegistryError) {
-        lock.lock()
-        let first = failure == nil
-        if first { failure = error }
-        lock.unlock()
-        if first { task?.cancel() }
-    }
-
-    func declinedChallenge() {
-        lock.lock()
-        challengeDeclined = true
-        lock.unlock()
-    }
-
-    func completed(error: Error?) {
-        lock.lock()
-        if let error, failure == nil, !truncated, !(challengeDeclined && response != nil) {
-            transportError = error
-        }
-        lock.unlock()
-        done.signal()
-    }
-
-    func result(task: URLSessionTask) throws -> HTTPResponse {
-        lock.lock()
-        defer { lock.unlock() }
-        if let failure { throw failure }
-        if let transportError { throw Self.describe(transportError, operation: operation) }
-        guard let response = response ?? task.response as? HTTPURLResponse else {
-            throw RegistryError(.transport, operation, "the server sent no HTTP response", retryable: true)
-        }
-        return HTTPResponse(status: response.statusCode, headers: Self.headers(of: response), body: body,
-                            url: response.url ?? task.originalRequest?.url ?? URL(fileURLWithPath: "/"), truncated: truncated)
-    }
-
-    static func headers(of response: HTTPURLResponse?) -> [String: String] {
-        var headers: [String: String] = [:]
-        for (name, value) in response?.allHeaderFields ?? [:] {
-            if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
-        }
-        return headers
-    }
-
-    static func describe(_ error: Error, operation: String) -> RegistryError {
-        guard let urlError = error as? URLError else {
-            return RegistryError(.transport, operation, "\(error)", retryable: true)
-        }
-        switch urlError.code {
-        case .timedOut:
-            return RegistryError(.timeout, operation, "timed out", retryable: true)
-        case .cannotConnectToHost:
-            return RegistryError(.transport, operation, "connection refused", retryable: true)
-        case .networkConnectionLost:
-            return RegistryError(.transport, operation, "the connection was lost before the response was complete", retryable: true)
-        case .cannotFindHost, .dnsLookupFailed:
-            return RegistryError(.transport, operation, "cannot resolve the host name", retryable: true)
-        case .notConnectedToInternet:
-            return RegistryError(.transport, operation, "no network", retryable: true)
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
-            return RegistryError(.insecure, operation, "TLS failed (\(urlError.code.rawValue)): the registry's certificate is not trusted, or it does not speak HTTPS")
-        case .cancelled:
-            return RegistryError(.cancelled, operation, "cancelled")
-        default:
-            return RegistryError(.transport, operation, "network error \(urlError.code.rawValue): \(urlError.localizedDescription)", retryable: true)
-        }
-    }
-}
-
-/// Cancels a transfer that waits too long for its response, goes silent, crawls, or runs
-/// past its deadline (RELIABILITY A6a/b).
-private final class Watchdog: @unchecked Sendable {
-    private let transfer: Transfer
-    private let timeouts: RegistryConfiguration.Timeouts
-    private let deadline: TimeInterval?
-    private let cancellation: CancellationFlag?
-    private let timer: DispatchSourceTimer
     private var windowStart: UInt64
     private var windowBytes: Int64 = 0
 
-    init(transfer: Transfer, timeouts: RegistryConfiguration.Timeouts, deadline: TimeInterval?, cancellation: CancellationFlag?) {
-        self.transfer = transfer
+    init(handling: BodyHandling, errorBodyLimit: Int, operation: String, isHead: Bool,
+         timeouts: RegistryConfiguration.Timeouts, deadline: TimeInterval?, cancellation: CancellationFlag?) {
+        self.handling = handling
+        self.errorBodyLimit = errorBodyLimit
+        self.operation = operation
+        self.isHead = isHead
         self.timeouts = timeouts
         self.deadline = deadline
         self.cancellation = cancellation
-        windowStart = transfer.started
-        timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
+        windowStart = started
     }
 
-    func start() {
-        let shortest = [timeouts.response, timeouts.idle, timeouts.lowSpeedWindow, deadline ?? .infinity].min() ?? 1
-        let tick = max(0.02, min(0.5, shortest / 5))
-        timer.schedule(deadline: .now() + tick, repeating: tick)
-        timer.setEventHandler { [weak self] in self?.check() }
-        timer.resume()
+    private var isSuccess: Bool { (200..<300).contains(status) }
+
+    /// The most this response's body may hold in memory: a buffered success's limit, else
+    /// the error-body limit (an error body is cut there, not refused: its start is the message).
+    private var memoryCap: Int {
+        if case let .buffer(limit) = handling, isSuccess { return limit }
+        return errorBodyLimit
     }
 
-    func stop() {
-        timer.cancel()
+    /// One header line; the status line starts a new response (after 1xx ones), the empty
+    /// line ends the header block.
+    func receivedHeader(_ raw: UnsafeRawBufferPointer) -> Bool {
+        lastActivity = DispatchTime.now().uptimeNanoseconds
+        let line = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") {
+            let parts = line.split(separator: " ", maxSplits: 2)
+            status = parts.count >= 2 ? Int(parts[1]) ?? 0 : 0
+            headers = [:]
+            headersComplete = false
+            return true
+        }
+        if line.isEmpty {
+            guard status >= 200 else { return true }
+            headersComplete = true
+            return headersEnded()
+        }
+        guard let colon = line.firstIndex(of: ":") else { return true }
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        headers[name] = headers[name].map { "\($0), \(value)" } ?? value
+        return true
     }
 
-    private func check() {
-        let state = transfer.progress()
-        guard !state.finished else { return }
+    /// A buffered success that announces more than its limit is refused before its body is
+    /// read; a streamed success's sink sees the status and headers first.
+    private func headersEnded() -> Bool {
+        if case let .buffer(limit) = handling, isSuccess, !isHead,
+           let length = headers["content-length"].flatMap({ Int64($0) }), length > Int64(limit) {
+            return fail(RegistryError(.tooLarge, operation, "the response declares \(length) bytes, larger than the limit of \(limit) bytes; nothing was read"))
+        }
+        if case let .stream(sink) = handling, isSuccess, !isHead {
+            begun = true
+            do {
+                try sink.begin(status, headers)
+            } catch {
+                return fail(error as? RegistryError ?? RegistryError(.store, operation, "\(error)"))
+            }
+        }
+        return true
+    }
+
+    /// A body chunk. Returning false ends the transfer.
+    func received(_ raw: UnsafeRawBufferPointer) -> Bool {
+        guard failure == nil, !truncated else { return false }
+        lastActivity = DispatchTime.now().uptimeNanoseconds
+        bytes += Int64(raw.count)
+        if case let .stream(sink) = handling, isSuccess {
+            do {
+                try sink.consume(Data(raw))
+                return true
+            } catch {
+                return fail(error as? RegistryError ?? RegistryError(.store, operation, "\(error)"))
+            }
+        }
+        let cap = memoryCap
+        guard body.count + raw.count > cap else {
+            body.append(contentsOf: raw)
+            return true
+        }
+        if isSuccess {
+            return fail(RegistryError(.tooLarge, operation, "the response body is larger than the limit of \(cap) bytes; stopped reading there"))
+        }
+        body.append(contentsOf: raw.prefix(cap - body.count))
+        truncated = true
+        return false
+    }
+
+    @discardableResult
+    private func fail(_ error: RegistryError) -> Bool {
+        if failure == nil { failure = error }
+        return false
+    }
+
+    /// The watchdog: false stops the transfer because it waited too long for its response,
+    /// went silent, crawled, ran past its deadline or was cancelled (RELIABILITY A6a/b).
+    func check() -> Bool {
+        guard failure == nil else { return false }
         let now = DispatchTime.now().uptimeNanoseconds
         func seconds(_ since: UInt64) -> TimeInterval { TimeInterval(now &- since) / 1e9 }
         if let flag = cancellation?.error {
-            return transfer.fail(RegistryError(.cancelled, transfer.operation, "stopped because \(flag.description)"))
+            return fail(RegistryError(.cancelled, operation, "stopped because \(flag.description)"))
         }
-        if let deadline, seconds(transfer.started) > deadline {
-            return transfer.fail(timeout("not complete after \(format(deadline)) s"))
+        if let deadline, seconds(started) > deadline {
+            return fail(timeout("not complete after \(format(deadline)) s"))
         }
-        if !state.hasResponse {
-            if seconds(transfer.started) > timeouts.response {
-                transfer.fail(timeout("no response within \(format(timeouts.response)) s"))
-            }
-            return
+        if status == 0 {
+            return seconds(started) > timeouts.response ? fail(timeout("no response within \(format(timeouts.response)) s")) : true
         }
-        if seconds(state.lastActivity) > timeouts.idle {
-            return transfer.fail(timeout("no data for \(format(timeouts.idle)) s"))
+        if seconds(lastActivity) > timeouts.idle {
+            return fail(timeout("no data for \(format(timeouts.idle)) s"))
         }
         if seconds(windowStart) >= timeouts.lowSpeedWindow {
-            if state.bytes - windowBytes < timeouts.lowSpeedBytes {
-                return transfer.fail(timeout("less than \(timeouts.lowSpeedBytes) bytes in \(format(timeouts.lowSpeedWindow)) s"))
+            if bytes - windowBytes < timeouts.lowSpeedBytes {
+                return fail(timeout("less than \(timeouts.lowSpeedBytes) bytes in \(format(timeouts.lowSpeedWindow)) s"))
             }
             windowStart = now
-            windowBytes = state.bytes
+            windowBytes = bytes
+        }
+        return true
+    }
+
+    func result(code: CURLcode, status reported: Int, url: URL) throws -> HTTPResponse {
+        if let failure { throw failure }
+        // An error body cut at its limit ends the transfer on purpose.
+        if code != CURLE_OK && !(truncated && code == CURLE_WRITE_ERROR) { throw describe(code) }
+        let status = self.status > 0 ? self.status : reported
+        guard status > 0 else {
+            throw RegistryError(.transport, operation, "the server sent no HTTP response", retryable: true)
+        }
+        return HTTPResponse(status: status, headers: headers, body: body, url: url, truncated: truncated)
+    }
+
+    private func describe(_ code: CURLcode) -> RegistryError {
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT:
+            return timeout(status == 0 ? "no connection within \(format(timeouts.response)) s" : "libcurl's timeout")
+        case CURLE_COULDNT_CONNECT:
+            return RegistryError(.transport, operation, "connection refused", retryable: true)
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return RegistryError(.transport, operation, "cannot resolve the host name", retryable: true)
+        case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE:
+            return RegistryError(.transport, operation, status == 0 ? "the connection was lost before a response"
+                                     : "the connection was lost before the response was complete", retryable: true)
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
+            return RegistryError(.insecure, operation, "TLS failed (\(String(cString: curl_easy_strerror(code)))): the registry's certificate is not trusted, or it does not speak HTTPS")
+        case CURLE_ABORTED_BY_CALLBACK:
+            return RegistryError(.cancelled, operation, "cancelled")
+        default:
+            return RegistryError(.transport, operation, "network error \(code.rawValue): \(String(cString: curl_easy_strerror(code)))", retryable: true)
         }
     }
 
     private func timeout(_ reason: String) -> RegistryError {
-        RegistryError(.timeout, transfer.operation, "timed out: \(reason)", retryable: true)
+        RegistryError(.timeout, operation, "timed out: \(reason)", retryable: true)
     }
 
     private func format(_ value: TimeInterval) -> String {

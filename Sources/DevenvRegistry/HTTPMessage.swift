@@ -103,7 +103,8 @@ enum HTTPMessage {
     }
 
     /// A registry error body made printable: the OCI `errors` list when there is one,
-    /// else the escaped, truncated text.
+    /// else the text; credentials redacted before it is cut to `limit` (so no cut-off
+    /// secret escapes the patterns), then escaped.
     static func describeErrorBody(_ body: Data, limit: Int = 300) -> String {
         struct Envelope: Decodable {
             struct Entry: Decodable { var code: String?; var message: String? }
@@ -111,9 +112,9 @@ enum HTTPMessage {
         }
         if let envelope = try? JSONDecoder().decode(Envelope.self, from: body), let errors = envelope.errors, !errors.isEmpty {
             let text = errors.prefix(3).map { [$0.code, $0.message].compactMap { $0 }.joined(separator: ": ") }.joined(separator: "; ")
-            return Printable.escape(text, limit: limit)
+            return Printable.escape(RegistrySecrets.redact(text), limit: limit)
         }
-        let text = String(decoding: body.prefix(limit * 4), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return Printable.escape(text, limit: limit)
+        let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return Printable.escape(RegistrySecrets.redact(text), limit: limit)
     }
 }

@@ -42,13 +42,11 @@ public struct RegistryConfiguration: Sendable {
         public var document: Int = 4 << 20
         /// Token responses (containers/image: 1 MiB, A6d).
         public var token: Int = 1 << 20
-        /// Error bodies are read up to this much and truncated when printed.
+        /// Error bodies are read up to this much (the rest is not read) and truncated when
+        /// printed. Blob bodies are bounded by their descriptor's size instead (BlobDownloader).
         public var errorBody: Int = 64 << 10
         /// The largest layer devenv agrees to download (A5).
         public var blob: Int64 = 64 << 30
-        /// Layers are fetched in ranged requests of this many bytes: URLSession on Linux
-        /// cannot pause a transfer, so a window bounds what can queue up in memory.
-        public var downloadWindow: Int64 = 32 << 20
         /// Blobs up to this size are uploaded in one PUT; larger ones in PATCH chunks of it.
         public var uploadChunk: Int64 = 16 << 20
         public var redirects = 5

@@ -4,7 +4,9 @@ import Foundation
 
 /// The one error type of DevenvRegistry. `operation` names what was being done to which
 /// object (`pull 127.0.0.1:5000/x:1: GET layer sha256:…`), `reason` says why it failed.
-/// Registry-supplied text is escaped before it gets here; secrets never do.
+/// Registry-supplied text is escaped before it gets here; whatever it still holds of a
+/// credential is redacted when the error is rendered (`RegistrySecrets.redact`), so no path
+/// that builds a message can forget it.
 public struct RegistryError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable, Equatable {
         /// Connection refused, reset or dropped.
@@ -47,7 +49,7 @@ public struct RegistryError: Error, CustomStringConvertible, Sendable {
         self.retryAfter = retryAfter
     }
 
-    public var description: String { operation.isEmpty ? reason : "\(operation): \(reason)" }
+    public var description: String { RegistrySecrets.redact(operation.isEmpty ? reason : "\(operation): \(reason)") }
 
     /// The same error with an outer operation in front (`pull X: ` + inner).
     func within(_ outer: String) -> RegistryError {

@@ -1,12 +1,13 @@
+import DevenvText
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Messages for the user on stderr, written whole and unbuffered (nothing is lost when the
-/// process execs or exits right after).
+/// process execs or exits right after), with control characters escaped as the CLI's are.
 public enum StandardError {
     public static func line(_ text: String) {
-        var bytes = Array((text + "\n").utf8)
+        var bytes = Array((Printable.terminalSafe(text) + "\n").utf8)
         var offset = 0
         while offset < bytes.count {
             let count = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }

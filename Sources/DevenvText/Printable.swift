@@ -14,6 +14,27 @@ public enum Printable {
         return out
     }
 
+    /// `text` with every control character, C1 code and bidirectional override escaped, but
+    /// newlines, tabs and backslashes kept: what the CLI applies to each whole message it
+    /// prints, so a value some message forgot to escape cannot drive the terminal, while
+    /// text already escaped by `escape` passes through unchanged (no double escaping).
+    public static func terminalSafe(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: needsTerminalEscape) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if needsTerminalEscape(scalar) { appendEscaped(scalar, to: &out) } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    private static func needsTerminalEscape(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0a, 0x09: return false
+        case 0..<0x20, 0x7f, 0x80..<0xa0, 0x202a...0x202e, 0x2066...0x2069: return true
+        default: return false
+        }
+    }
+
     /// `text` escaped and between `mark`s, with the mark itself escaped too, so where the
     /// quoted text ends is never in doubt.
     public static func quoted(_ text: String, mark: Character = "'", limit: Int = 512) -> String {
