@@ -71,4 +71,50 @@ public struct BuildCache: Sendable {
     }
 
     public func remove(_ key: Digest) { unlink(path(key)) }
+
+    /// Removes the entries whose layer blob is gone (after gc), so that an entry exists only
+    /// while its layer does; returns their paths.
+    public func pruneMissingLayers() -> [String] {
+        all().compactMap { entry in
+            guard let layer = entry.layer, !content.contains(layer.digest) else { return nil }
+            remove(entry.key)
+            return path(entry.key)
+        }
+    }
+
+    /// `devenv check`: every file is a readable entry named after its key whose layer is
+    /// present and intact (`bad` lists blobs the store check found damaged). With `repair`,
+    /// bad entries are removed: the step runs again on the next build.
+    public func check(bad: Set<Digest>, repair: Bool, into report: inout StoreChecker.Report) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names.sorted() {
+            let file = "\(directory)/\(name)"
+            let problem: String?
+            var isDamage = true
+            if name.hasPrefix(".tmp-") {
+                (problem, isDamage) = ("left by an interrupted write", false)
+            } else {
+                report.records += 1
+                problem = Self.problem(file: file, name: name, bad: bad, content: content)
+            }
+            guard let problem else { continue }
+            var finding = StoreChecker.Finding(kind: isDamage ? .record : .leftover, object: file, problem: problem, isDamage: isDamage)
+            if repair, unlink(file) == 0 { finding.repaired = "removed" }
+            report.findings.append(finding)
+        }
+    }
+
+    private static func problem(file: String, name: String, bad: Set<Digest>, content: ContentStore) -> String? {
+        let entry: CacheEntry
+        do {
+            entry = try JSONDecoder().decode(CacheEntry.self, from: Data(try FileDescriptor.readRegularFile(file, limit: 16 << 20, flags: O_NOFOLLOW)))
+        } catch {
+            return "unreadable build-cache record: \(error)"
+        }
+        guard name == "\(entry.key.encoded).json" else { return "the record is for cache key \(entry.key)" }
+        guard let layer = entry.layer else { return nil }
+        if bad.contains(layer.digest) { return "its layer \(layer.digest) is damaged" }
+        if !content.contains(layer.digest) { return "its layer \(layer.digest) is missing" }
+        return nil
+    }
 }

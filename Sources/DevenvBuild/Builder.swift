@@ -176,8 +176,7 @@ public struct Builder {
         let layer = try commitLayer(from: upper, overlay: true, number: number, location: planned.location)
         // The upper directory already is the new layer in snapshot form; keep it instead of
         // unpacking the layer we just wrote.
-        let chain = ChainID.compute(state.diffIDs + [layer.1])
-        try store.snapshots.adopt(directory: upper, chainID: chain[chain.count - 1])
+        try store.snapshots.adopt(directory: upper, diffIDs: state.diffIDs + [layer.1])
         return layer
     }
 

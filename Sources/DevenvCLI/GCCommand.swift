@@ -15,12 +15,12 @@ struct GCCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let engine = try global.engine()
-            let report = try engine.garbageCollector().collect(dryRun: dryRun, extraRoots: engine.pinnedRoots()) {
+            let report = try engine.collectGarbage(dryRun: dryRun) {
                 Terminal.note("waiting for running imports and builds to finish…")
             }
             if global.json { return Terminal.printJSON(report) }
             let verb = dryRun ? "would remove" : "removed"
-            Terminal.print("\(verb) \(report.removedBlobs.count) blobs, \(report.removedSnapshots.count) snapshots, \(report.removedTemporary.count) temporary files: \(Terminal.bytes(report.bytesFreed)) \(dryRun ? "reclaimable" : "freed")")
+            Terminal.print("\(verb) \(report.removedBlobs.count) blobs, \(report.removedSnapshots.count) snapshots, \(report.removedTemporary.count) temporary files, \(report.removedRecords.count) build-cache records: \(Terminal.bytes(report.bytesFreed)) \(dryRun ? "reclaimable" : "freed")")
             if report.keptInUse > 0 {
                 Terminal.print("kept everything used by \(report.keptInUse) running environment(s)")
             }
