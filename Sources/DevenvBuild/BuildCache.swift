@@ -47,7 +47,7 @@ public struct BuildCache: Sendable {
     func path(_ key: Digest) -> String { "\(directory)/\(key.encoded).json" }
 
     public func lookup(_ key: Digest) -> CacheEntry? {
-        guard let data = FileManager.default.contents(atPath: path(key)),
+        guard let data = Self.read(path(key)),
               let entry = try? JSONDecoder().decode(CacheEntry.self, from: data),
               entry.key == key else { return nil }
         if let layer = entry.layer, !content.contains(layer.digest) {
@@ -65,12 +65,18 @@ public struct BuildCache: Sendable {
     public func all() -> [CacheEntry] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.compactMap { name in
-            guard name.hasSuffix(".json"), let data = FileManager.default.contents(atPath: "\(directory)/\(name)") else { return nil }
+            guard name.hasSuffix(".json"), !name.hasPrefix("."), let data = Self.read("\(directory)/\(name)") else { return nil }
             return try? JSONDecoder().decode(CacheEntry.self, from: data)
         }
     }
 
     public func remove(_ key: Digest) { unlink(path(key)) }
+
+    static let maxRecordSize = 16 << 20
+
+    private static func read(_ path: String) -> Data? {
+        (try? FileDescriptor.readRegularFile(path, limit: maxRecordSize, flags: O_NOFOLLOW)).map { Data($0) }
+    }
 
     /// Removes the entries whose layer blob is gone (after gc), so that an entry exists only
     /// while its layer does; returns their paths.
@@ -107,7 +113,7 @@ public struct BuildCache: Sendable {
     private static func problem(file: String, name: String, bad: Set<Digest>, content: ContentStore) -> String? {
         let entry: CacheEntry
         do {
-            entry = try JSONDecoder().decode(CacheEntry.self, from: Data(try FileDescriptor.readRegularFile(file, limit: 16 << 20, flags: O_NOFOLLOW)))
+            entry = try JSONDecoder().decode(CacheEntry.self, from: Data(try FileDescriptor.readRegularFile(file, limit: maxRecordSize, flags: O_NOFOLLOW)))
         } catch {
             return "unreadable build-cache record: \(error)"
         }

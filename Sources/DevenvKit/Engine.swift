@@ -84,8 +84,8 @@ public final class Engine: @unchecked Sendable {
         let projects = "\(store.layout.root)/projects"
         let ids = (try? FileManager.default.contentsOfDirectory(atPath: projects)) ?? []
         return ids.compactMap { id in
-            guard let data = FileManager.default.contents(atPath: "\(projects)/\(id)/record.json") else { return nil }
-            return (try? JSONDecoder().decode(BuildRecord.self, from: data))?.baseDigest
+            guard let bytes = try? FileDescriptor.readRegularFile("\(projects)/\(id)/record.json", limit: BuildRecord.maxSize, flags: O_NOFOLLOW) else { return nil }
+            return (try? JSONDecoder().decode(BuildRecord.self, from: Data(bytes)))?.baseDigest
         }
     }
 }

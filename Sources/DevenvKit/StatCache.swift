@@ -25,8 +25,8 @@ final class StatCache {
 
     init(path: String) {
         self.path = path
-        if let data = FileManager.default.contents(atPath: path),
-           let decoded = try? JSONDecoder().decode([String: Entry].self, from: data) {
+        if let bytes = try? FileDescriptor.readRegularFile(path, limit: 256 << 20, flags: O_NOFOLLOW),
+           let decoded = try? JSONDecoder().decode([String: Entry].self, from: Data(bytes)) {
             entries = decoded
         } else {
             entries = [:]
