@@ -19,14 +19,18 @@ enum DevenvProcess {
     static var binary: String { get throws { try BuildProducts.executable() } }
 
     /// Runs `devenv ARGS` against `store` (passed as `--store`, accepted by every command).
-    static func devenv(_ arguments: [String], store: String? = nil, environment: [String: String] = [:], stdin: Data? = nil, directory: String? = nil) throws -> Result {
+    /// `timeout`: SIGKILL the process after that many seconds (status 137), so a hang fails
+    /// the test instead of stalling the suite.
+    static func devenv(_ arguments: [String], store: String? = nil, environment: [String: String] = [:], stdin: Data? = nil, directory: String? = nil,
+                       timeout: TimeInterval? = nil) throws -> Result {
         var env = environment
         if let store { env["DEVENV_HOME"] = store }
-        return try run(try binary, arguments, environment: env, stdin: stdin, directory: directory)
+        return try run(try binary, arguments, environment: env, stdin: stdin, directory: directory, timeout: timeout)
     }
 
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, directory: String? = nil) throws -> Result {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, directory: String? = nil,
+                    timeout: TimeInterval? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try which(executable))
         process.arguments = arguments
@@ -41,6 +45,12 @@ enum DevenvProcess {
         process.standardError = err
         process.standardInput = input
         try process.run()
+        if let timeout {
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [process] in
+                if process.isRunning { kill(pid, SIGKILL) }
+            }
+        }
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
         // Drain both pipes concurrently so a chatty child cannot block on a full pipe.
