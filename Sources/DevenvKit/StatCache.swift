@@ -47,7 +47,7 @@ final class StatCache {
         case S_IFREG:
             return BuildInput(path: relative, kind: .file, digest: try digest(absolute, info), mode: mode)
         default:
-            throw SystemError("copy (not a regular file, directory or symlink)", path: absolute, errno: EINVAL)
+            throw SystemError("copy", path: absolute, errno: EINVAL, reason: "is \(FileDescriptor.kind(info.st_mode)), not a regular file, directory or symlink")
         }
     }
 
