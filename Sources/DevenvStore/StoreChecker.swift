@@ -76,11 +76,12 @@ public struct StoreChecker {
         }
         for (digest, _) in blobs {
             report.blobs += 1
-            let path = store.content.path(for: digest)
             let problem: String?
             do {
-                let actual = try Self.hash(path, algorithm: digest.algorithm)
-                problem = actual == digest ? nil : "its content hashes to \(actual)"
+                try store.content.verify(digest)
+                problem = nil
+            } catch StoreError.corrupt(_, let reason) {
+                problem = String(reason.prefix { $0 != "\n" })
             } catch {
                 problem = "\(error)"
             }
@@ -91,13 +92,6 @@ public struct StoreChecker {
             report.findings.append(finding)
         }
         return bad
-    }
-
-    static func hash(_ path: String, algorithm: Digest.Algorithm) throws -> Digest {
-        let file = try FileDescriptor.openRegularFile(path, flags: O_NOFOLLOW)
-        var hasher = DigestHasher(algorithm)
-        try file.readChunks(path: path, chunkSize: 1 << 20) { hasher.update($0) }
-        return hasher.finalize()
     }
 
     // MARK: Names
