@@ -82,7 +82,7 @@ public struct SnapshotStore: Sendable {
         let diffIDs = config.rootfs.diffIDs
         for (index, layer) in manifest.layers.enumerated() where !isComplete(chain[index], diffID: diffIDs[index]) {
             progress(index, manifest.layers.count, layer)
-            try unpack(layer, diffID: config.rootfs.diffIDs[index], chainID: chain[index])
+            try unpack(layer, diffID: diffIDs[index], chainID: chain[index])
         }
         return chain.reversed().map { path(for: $0) }
     }
@@ -119,7 +119,7 @@ public struct SnapshotStore: Sendable {
         }
     }
 
-    /// Leftovers of a killed unpack of `key`; safe to delete because we hold its lock.
+    /// Leftovers of a killed unpack or deletion of `key`; safe to delete because we hold its lock.
     private func removeStaleWork(for key: String) throws {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.snapshots)) ?? []
         for name in names where name.hasPrefix(".tmp-\(key)-") || name.hasPrefix("\(Self.trashPrefix)\(key)-") {
