@@ -85,6 +85,32 @@ import Glibc
         }
     }
 
+    /// Docker's auth config and devenv's registries.json are the user's files, read by path.
+    @Test(arguments: Impostor.allCases) func registryConfigurationThatIsNotAFile(_ impostor: Impostor) throws {
+        let scratch = try Scratch("devenv-input-config")
+        let docker = scratch.file("docker")
+        try impostor.place(at: "\(docker)/config.json")
+        let logout = try DevenvProcess.devenv(["logout", "127.0.0.1:5000"], store: scratch.file("store"), environment: ["DOCKER_CONFIG": docker], timeout: Self.timeout)
+        Self.expectRefused(logout, "config.json", impostor, "devenv logout")
+
+        let config = scratch.file("devenv")
+        try impostor.place(at: "\(config)/registries.json")
+        let pull = try DevenvProcess.devenv(["pull", "127.0.0.1:9/nothing:1"], store: scratch.file("store"), environment: ["DEVENV_CONFIG_DIR": config], timeout: Self.timeout)
+        Self.expectRefused(pull, "registries.json", impostor, "devenv pull")
+    }
+
+    /// The same refusal for an unprivileged user (a rootless store and project).
+    @Test func rootlessManifestThatIsAFIFO() throws {
+        guard let runner = DevenvRunner.testUser() else { return }
+        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n")
+        try Impostor.fifo.place(at: "\(project.root)/.devenv/devenv.toml")
+        try runner.own(project.scratch.path)
+        for command in [["build"], ["run", "--", "true"]] {
+            let result = try runner.devenv(command, store: project.store, directory: project.root, timeout: Self.timeout)
+            Self.expectRefused(result, ".devenv/devenv.toml", .fifo, "devenv \(command.joined(separator: " ")) as devenv-test")
+        }
+    }
+
     /// A FIFO among the files a `copy` step takes is named in a clear error; hashing it for
     /// the cache key would block forever.
     @Test func fifoInsideACopiedDirectory() throws {

@@ -12,7 +12,7 @@ import Glibc
 struct StoreIntegrityTests {
     /// A busybox root plus `files` small files, pushed to `registry` as `name`, and pulled
     /// (so unpacked) into `store`.
-    static func pushedImage(_ scratch: Scratch, registry: TestRegistry, store: String, repository: String, files: Int) throws -> String {
+    static func pushedImage(_ scratch: Scratch, registry: TestRegistry, store: String, repository: String, files: Int, as runner: DevenvRunner) throws -> String {
         let root = try Fixtures.busyboxRoot(in: scratch, name: repository)
         for directory in 0..<max(1, files / 500) {
             let path = "\(root)/many/d\(directory)"
@@ -27,8 +27,9 @@ struct StoreIntegrityTests {
         let tar = try DevenvProcess.run("tar", ["--sort=name", "--mtime=@1700000000", "--owner=0", "--group=0", "--numeric-owner", "-C", root, "-cf", tarball, "."])
         guard tar.succeeded else { throw DevenvProcess.Missing(what: "a working tar: \(tar.stderr)") }
         let name = "\(registry.authority)/\(repository)/image:1"
+        try runner.own(scratch.path)
         for step in [["image", "import", tarball, "--tag", name], ["push", name], ["pull", name]] {
-            let result = try DevenvProcess.devenv(step, store: store, timeout: 300)
+            let result = try runner.devenv(step, store: store, timeout: 300)
             guard result.succeeded else { throw DevenvProcess.Missing(what: "devenv \(step[0]) to work: \(result.stderr)") }
         }
         return name
@@ -55,13 +56,20 @@ struct StoreIntegrityTests {
         return count
     }
 
-    @Test func gcKilledMidDeletionNeverLeavesAPartialSnapshotInUse() throws {
+    /// The runner for a test argument: root, or the unprivileged test user (rootless store).
+    static func runner(_ label: String) -> DevenvRunner? {
+        label == "root" ? .root : DevenvRunner.testUser()
+    }
+
+    @Test(arguments: ["root", "devenv-test"])
+    func gcKilledMidDeletionNeverLeavesAPartialSnapshotInUse(_ user: String) throws {
         try Requirement.require(programs: ["docker-registry", "tar"])
+        guard let runner = Self.runner(user) else { return }
         let registry = try TestRegistry()
         defer { registry.stop() }
         let scratch = try Scratch("devenv-gc-kill")
         let store = scratch.file("store")
-        let name = try Self.pushedImage(scratch, registry: registry, store: store, repository: "big", files: 6000)
+        let name = try Self.pushedImage(scratch, registry: registry, store: store, repository: "big", files: 6000, as: runner)
         let keys = Self.snapshotKeys(store)
         try #require(keys.count == 1, "one layer, one snapshot: \(Self.snapshotNames(store))")
         let key = keys[0]
@@ -73,10 +81,11 @@ struct StoreIntegrityTests {
         // nil: kill as soon as the deletion has visibly begun; else after that many seconds.
         var caughtMidDeletion = false
         for delay in [nil, 0.0, 0.1] as [Double?] {
-            #expect(try DevenvProcess.devenv(["image", "rm", name], store: store).succeeded)
+            #expect(try runner.devenv(["image", "rm", name], store: store).succeeded)
             let gc = Process()
-            gc.executableURL = URL(fileURLWithPath: try DevenvProcess.binary)
-            gc.arguments = ["gc"]
+            let (program, arguments) = try runner.command(["gc"], environment: ["DEVENV_HOME": store])
+            gc.executableURL = URL(fileURLWithPath: program)
+            gc.arguments = arguments
             gc.environment = ProcessInfo.processInfo.environment.merging(["DEVENV_HOME": store]) { _, new in new }
             gc.standardOutput = FileHandle.nullDevice
             gc.standardError = FileHandle.nullDevice
@@ -105,28 +114,30 @@ struct StoreIntegrityTests {
                 #expect(Self.entryCount("\(store)/snapshots/\(present)") == complete, "delay \(String(describing: delay)): a marked snapshot lost files")
             }
 
-            let pulled = try DevenvProcess.devenv(["pull", name], store: store, timeout: 300)
+            let pulled = try runner.devenv(["pull", name], store: store, timeout: 300)
             #expect(pulled.succeeded, "\(pulled.stderr)")
             #expect(Self.hasMarker(store, key))
             #expect(Self.entryCount(snapshot) == complete, "delay \(String(describing: delay)): the pull reused a partial snapshot")
-            let check = try DevenvProcess.devenv(["check"], store: store, timeout: 300)
+            let check = try runner.devenv(["check"], store: store, timeout: 300)
             #expect(check.succeeded, "\(check.stdout)\(check.stderr)")
         }
         #expect(caughtMidDeletion, "no kill landed inside the deletion; the test proved nothing")
     }
 
-    @Test func checkFindsDamageAndRepairMakesTheStoreWhole() throws {
+    @Test(arguments: ["root", "devenv-test"])
+    func checkFindsDamageAndRepairMakesTheStoreWhole(_ user: String) throws {
         try Requirement.require(programs: ["docker-registry", "tar"])
+        guard let runner = Self.runner(user) else { return }
         let registry = try TestRegistry()
         defer { registry.stop() }
         let scratch = try Scratch("devenv-check")
         let store = scratch.file("store")
-        let name = try Self.pushedImage(scratch, registry: registry, store: store, repository: "small", files: 10)
-        let clean = try DevenvProcess.devenv(["check"], store: store)
+        let name = try Self.pushedImage(scratch, registry: registry, store: store, repository: "small", files: 10, as: runner)
+        let clean = try runner.devenv(["check"], store: store)
         #expect(clean.succeeded && clean.stdout.contains("no damage"), "\(clean.stdout)\(clean.stderr)")
 
         // A layer blob with one byte changed (same size).
-        let inspect = try DevenvProcess.devenv(["image", "inspect", name, "--json"], store: store)
+        let inspect = try runner.devenv(["image", "inspect", name, "--json"], store: store)
         let object = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]
         let layer = try #require(((object?["manifest"] as? [String: Any])?["layers"] as? [[String: Any]])?.first?["digest"] as? String)
         let blob = "\(store)/blobs/sha256/\(layer.dropFirst(7))"
@@ -151,7 +162,7 @@ struct StoreIntegrityTests {
         document["manifests"] = manifests
         try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: index))
 
-        let damaged = try DevenvProcess.devenv(["check"], store: store, timeout: 300)
+        let damaged = try runner.devenv(["check"], store: store, timeout: 300)
         #expect(damaged.status == 69, "\(damaged.stdout)\(damaged.stderr)")
         #expect(damaged.stdout.contains("damaged blob '\(layer)'"), "\(damaged.stdout)")
         #expect(damaged.stdout.contains("damaged snapshot '\(snapshot)': has no valid completion marker"), "\(damaged.stdout)")
@@ -159,21 +170,21 @@ struct StoreIntegrityTests {
         #expect(!damaged.stdout.contains("\u{1b}"), "untrusted names are escaped")
         #expect(damaged.stderr.contains("devenv check --repair"))
 
-        let json = try DevenvProcess.devenv(["check", "--json"], store: store, timeout: 300)
+        let json = try runner.devenv(["check", "--json"], store: store, timeout: 300)
         let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect((report?["findings"] as? [[String: Any]])?.filter { $0["isDamage"] as? Bool == true }.count == 4, "\(json.stdout)")
 
-        let repaired = try DevenvProcess.devenv(["check", "--repair"], store: store, timeout: 300)
+        let repaired = try runner.devenv(["check", "--repair"], store: store, timeout: 300)
         #expect(repaired.succeeded, "\(repaired.stdout)\(repaired.stderr)")
         #expect(repaired.stdout.contains("(removed the blob)"))
         #expect(repaired.stdout.contains("4 damaged, 4 repaired"), "\(repaired.stdout)")
-        let again = try DevenvProcess.devenv(["check"], store: store, timeout: 300)
+        let again = try runner.devenv(["check"], store: store, timeout: 300)
         #expect(again.succeeded && again.stdout.contains("no damage"), "\(again.stdout)")
 
         // The next pull makes everything again.
-        let pulled = try DevenvProcess.devenv(["pull", name], store: store, timeout: 300)
+        let pulled = try runner.devenv(["pull", name], store: store, timeout: 300)
         #expect(pulled.succeeded, "\(pulled.stderr)")
         #expect(FileManager.default.fileExists(atPath: "\(snapshot)/many/d0/f9"))
-        #expect(try DevenvProcess.devenv(["check"], store: store, timeout: 300).succeeded)
+        #expect(try runner.devenv(["check"], store: store, timeout: 300).succeeded)
     }
 }
