@@ -4,7 +4,13 @@ import DevenvKit
 struct GCCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
-        abstract: "Remove blobs and snapshots no image, build cache or running environment uses."
+        abstract: "Remove blobs and snapshots no image, build cache or running environment uses.",
+        discussion: """
+        A snapshot loses its completion marker first and is renamed out of the store before its \
+        files are removed, so an interrupted gc never leaves a partial snapshot that a later run \
+        or pull would use; the next gc removes what it left. Build-cache records of the layers \
+        it removes go too.
+        """
     )
 
     @OptionGroup var global: GlobalOptions

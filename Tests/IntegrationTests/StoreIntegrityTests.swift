@@ -188,3 +188,32 @@ struct StoreIntegrityTests {
         #expect(try runner.devenv(["check"], store: store, timeout: 300).succeeded)
     }
 }
+
+/// gc keeps the build cache honest: an entry exists only while its layer does, so after a
+/// gc `devenv check` finds no entry pointing at a removed layer.
+@Suite struct BuildCacheGCTests {
+    @Test func gcRemovesTheEntriesOfTheLayersItRemoves() throws {
+        let project = try ProjectFixture(manifest: """
+        [base]
+        image = "busybox:it"
+
+        [[step]]
+        copy = ["p.txt"]
+        to = "/p.txt"
+        """)
+        try project.write("p.txt", "one\n")
+        #expect(try project.devenv(["build"]).succeeded)
+        try project.write("p.txt", "two\n")
+        let second = try project.devenv(["build"])
+        #expect(second.succeeded, "\(second.stderr)")
+        let cache = "\(project.store)/buildcache"
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).count == 2)
+
+        let gc = try DevenvProcess.devenv(["gc"], store: project.store)
+        #expect(gc.succeeded, "\(gc.stderr)")
+        #expect(gc.stdout.contains(", 1 build-cache records:"), "\(gc.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).count == 1, "the first build's entry went with its layer")
+        let check = try DevenvProcess.devenv(["check"], store: project.store)
+        #expect(check.succeeded && check.stdout.contains("no damage"), "\(check.stdout)\(check.stderr)")
+    }
+}
