@@ -197,6 +197,8 @@ public struct StoreChecker {
         let snapshots = store.snapshots
         let layout = store.layout
         let (directories, markers, work) = snapshots.list()
+        // A running environment keeps its lower dirs mounted: never pull one from under it.
+        let inUse = Set(Lease.live(layout: layout).flatMap(\.snapshots))
         for name in work {
             var finding = Finding(kind: .leftover, object: "\(layout.snapshots)/\(name)", problem: "left by an interrupted unpack or deletion", isDamage: false)
             if repair, (try? DirectoryRemover.remove("\(layout.snapshots)/\(name)")) != nil { finding.repaired = "removed" }
@@ -206,7 +208,11 @@ public struct StoreChecker {
             report.snapshots += 1
             guard let problem = snapshotProblem(key, expected: expected[key]) else { continue }
             var finding = Finding(kind: .snapshot, object: "\(layout.snapshots)/\(key)", problem: problem)
-            if repair, (try? snapshots.discard(key: key)) != nil { finding.repaired = "removed; the next use unpacks the layer again" }
+            if repair, inUse.contains(key) {
+                finding.problem += "; not removed: a running environment uses it (run check --repair again after it exits)"
+            } else if repair, (try? snapshots.discard(key: key)) != nil {
+                finding.repaired = "removed; the next use unpacks the layer again"
+            }
             report.findings.append(finding)
         }
         for key in Set(markers).subtracting(directories) {

@@ -121,6 +121,20 @@ import Testing
         #expect(try String(contentsOfFile: dirs[0] + "/content", encoding: .utf8) == "t")
     }
 
+    @Test func repairLeavesASnapshotARunningEnvironmentUses() throws {
+        let fixture = try StoreFixture()
+        let image = try fixture.image("x", layers: ["a"])
+        let (dirs, lease) = try fixture.store.mount(image)
+        unlink(fixture.store.snapshots.markerPath(for: image.config.chainIDs[0]))
+        let report = try check(fixture.store, repair: true)
+        #expect(report.unrepaired.count == 1 && report.unrepaired[0].problem.contains("a running environment uses it"))
+        #expect(FileManager.default.fileExists(atPath: dirs[0] + "/content"))
+        withExtendedLifetime(lease) {}
+        _ = consume lease
+        #expect(try check(fixture.store, repair: true).unrepaired.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: dirs[0]))
+    }
+
     @Test func checkReportsAnUnreadableIndexAndRepairStartsOver() throws {
         let fixture = try StoreFixture()
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: fixture.store.layout.indexFile))
