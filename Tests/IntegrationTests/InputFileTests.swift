@@ -111,6 +111,21 @@ import Glibc
         }
     }
 
+    /// An image whose /etc/passwd is a FIFO: the container's setup (which adds the user to
+    /// it) refuses it instead of waiting for a writer forever.
+    @Test(.enabled(if: Requirement.root())) func imageWithAFIFOAsEtcPasswd() throws {
+        try Requirement.require(root: true)
+        let scratch = try Scratch("devenv-input-image")
+        let root = try Fixtures.busyboxRoot(in: scratch)
+        try Impostor.fifo.place(at: "\(root)/etc/passwd")
+        let tarball = scratch.file("fifo-passwd.tar")
+        #expect(try DevenvProcess.run("tar", ["--owner=0", "--group=0", "-C", root, "-cf", tarball, "."]).succeeded)
+        let store = scratch.file("store")
+        #expect(try DevenvProcess.devenv(["image", "import", tarball, "--tag", "localhost/fifo-passwd:1"], store: store).succeeded)
+        let result = try DevenvProcess.devenv(["run", "--image", "localhost/fifo-passwd:1", "--", "true"], store: store, timeout: Self.timeout)
+        Self.expectRefused(result, "/etc/passwd", .fifo, "devenv run on an image whose /etc/passwd is a FIFO")
+    }
+
     /// A FIFO among the files a `copy` step takes is named in a clear error; hashing it for
     /// the cache key would block forever.
     @Test func fifoInsideACopiedDirectory() throws {
