@@ -95,14 +95,9 @@ public struct BuildCache: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         for name in names.sorted() {
             let file = "\(directory)/\(name)"
-            let problem: String?
-            var isDamage = true
-            if name.hasPrefix(".tmp-") {
-                (problem, isDamage) = ("left by an interrupted write", false)
-            } else {
-                report.records += 1
-                problem = Self.problem(file: file, name: name, bad: bad, content: content)
-            }
+            let isDamage = !name.hasPrefix(".tmp-")
+            if isDamage { report.records += 1 }
+            let problem = isDamage ? Self.problem(file: file, name: name, bad: bad, content: content) : "left by an interrupted write"
             guard let problem else { continue }
             var finding = StoreChecker.Finding(kind: isDamage ? .record : .leftover, object: file, problem: problem, isDamage: isDamage)
             if repair, unlink(file) == 0 { finding.repaired = "removed" }

@@ -215,5 +215,21 @@ struct StoreIntegrityTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache).count == 1, "the first build's entry went with its layer")
         let check = try DevenvProcess.devenv(["check"], store: project.store)
         #expect(check.succeeded && check.stdout.contains("no damage"), "\(check.stdout)\(check.stderr)")
+
+        // A torn cache entry and a project's build record that does not decode.
+        let entry = "\(cache)/\(try #require(try FileManager.default.contentsOfDirectory(atPath: cache).first))"
+        try Data("{\"key\":".utf8).write(to: URL(fileURLWithPath: entry))
+        let projects = "\(project.store)/projects"
+        let record = "\(projects)/\(try #require(try FileManager.default.contentsOfDirectory(atPath: projects).first))/record.json"
+        try Data("[]".utf8).write(to: URL(fileURLWithPath: record))
+        let damaged = try DevenvProcess.devenv(["check"], store: project.store)
+        #expect(damaged.status == 69)
+        #expect(damaged.stdout.contains("damaged record '\(entry)': unreadable build-cache record"), "\(damaged.stdout)")
+        #expect(damaged.stdout.contains("damaged record '\(record)': does not decode"), "\(damaged.stdout)")
+        #expect(try DevenvProcess.devenv(["check", "--repair"], store: project.store).succeeded)
+        #expect(!FileManager.default.fileExists(atPath: entry) && !FileManager.default.fileExists(atPath: record))
+        #expect(try DevenvProcess.devenv(["check"], store: project.store).succeeded)
+        let rebuilt = try project.devenv(["build"])
+        #expect(rebuilt.succeeded, "\(rebuilt.stderr)")
     }
 }
