@@ -99,6 +99,14 @@ import Glibc
         Self.expectRefused(pull, "registries.json", impostor, "devenv pull")
     }
 
+    /// `devenv image import` reads an archive twice; a FIFO or a device is refused up front.
+    @Test(arguments: [Impostor.fifo, .device]) func importSourceThatIsNotAFile(_ impostor: Impostor) throws {
+        let scratch = try Scratch("devenv-input-import")
+        try impostor.place(at: scratch.file("image.tar"))
+        let result = try DevenvProcess.devenv(["image", "import", scratch.file("image.tar"), "--tag", "localhost/x:1"], store: scratch.file("store"), timeout: Self.timeout)
+        Self.expectRefused(result, "image.tar", impostor, "devenv image import")
+    }
+
     /// The same refusal for an unprivileged user (a rootless store and project).
     @Test func rootlessManifestThatIsAFIFO() throws {
         guard let runner = DevenvRunner.testUser() else { return }
