@@ -47,7 +47,7 @@ public struct BuildCache: Sendable {
     func path(_ key: Digest) -> String { "\(directory)/\(key.encoded).json" }
 
     public func lookup(_ key: Digest) -> CacheEntry? {
-        guard let data = FileManager.default.contents(atPath: path(key)),
+        guard let data = Self.read(path(key)),
               let entry = try? JSONDecoder().decode(CacheEntry.self, from: data),
               entry.key == key else { return nil }
         if let layer = entry.layer, !content.contains(layer.digest) {
@@ -65,10 +65,57 @@ public struct BuildCache: Sendable {
     public func all() -> [CacheEntry] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.compactMap { name in
-            guard name.hasSuffix(".json"), let data = FileManager.default.contents(atPath: "\(directory)/\(name)") else { return nil }
+            guard name.hasSuffix(".json"), !name.hasPrefix("."), let data = Self.read("\(directory)/\(name)") else { return nil }
             return try? JSONDecoder().decode(CacheEntry.self, from: data)
         }
     }
 
     public func remove(_ key: Digest) { unlink(path(key)) }
+
+    static let maxRecordSize = 16 << 20
+
+    private static func read(_ path: String) -> Data? {
+        (try? FileDescriptor.readRegularFile(path, limit: maxRecordSize, flags: O_NOFOLLOW)).map { Data($0) }
+    }
+
+    /// Removes the entries whose layer blob is gone (after gc), so that an entry exists only
+    /// while its layer does; returns their paths.
+    public func pruneMissingLayers() -> [String] {
+        all().compactMap { entry in
+            guard let layer = entry.layer, !content.contains(layer.digest) else { return nil }
+            remove(entry.key)
+            return path(entry.key)
+        }
+    }
+
+    /// `devenv check`: every file is a readable entry named after its key whose layer is
+    /// present and intact (`bad` lists blobs the store check found damaged). With `repair`,
+    /// bad entries are removed: the step runs again on the next build.
+    public func check(bad: Set<Digest>, repair: Bool, into report: inout StoreChecker.Report) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names.sorted() {
+            let file = "\(directory)/\(name)"
+            let isDamage = !name.hasPrefix(".tmp-")
+            if isDamage { report.records += 1 }
+            let problem = isDamage ? Self.problem(file: file, name: name, bad: bad, content: content) : "left by an interrupted write"
+            guard let problem else { continue }
+            var finding = StoreChecker.Finding(kind: isDamage ? .record : .leftover, object: file, problem: problem, isDamage: isDamage)
+            if repair, unlink(file) == 0 { finding.repaired = "removed" }
+            report.findings.append(finding)
+        }
+    }
+
+    private static func problem(file: String, name: String, bad: Set<Digest>, content: ContentStore) -> String? {
+        let entry: CacheEntry
+        do {
+            entry = try JSONDecoder().decode(CacheEntry.self, from: Data(try FileDescriptor.readRegularFile(file, limit: maxRecordSize, flags: O_NOFOLLOW)))
+        } catch {
+            return "unreadable build-cache record: \(error)"
+        }
+        guard name == "\(entry.key.encoded).json" else { return "the record is for cache key \(entry.key)" }
+        guard let layer = entry.layer else { return nil }
+        if bad.contains(layer.digest) { return "its layer \(layer.digest) is damaged" }
+        if !content.contains(layer.digest) { return "its layer \(layer.digest) is missing" }
+        return nil
+    }
 }

@@ -3,6 +3,9 @@ import DevenvOCI
 /// What one build of a project looked like, step by step. The next build compares itself
 /// with it to explain every cache miss.
 public struct BuildRecord: Codable, Sendable {
+    /// Larger files are not read (a record lists steps and their inputs).
+    public static let maxSize = 256 << 20
+
     public struct Step: Codable, Sendable {
         public var key: Digest
         public var parent: Digest

@@ -67,7 +67,7 @@ public struct Builder {
 
     private func run(_ request: BuildRequest, scratch: String, events: (BuildEvent) -> Void) throws -> BuildResult {
         let recordPath = "\(request.stateDirectory)/record.json"
-        let previousRecord = FileManager.default.contents(atPath: recordPath)
+        let previousRecord = (try? FileDescriptor.readRegularFile(recordPath, limit: BuildRecord.maxSize, flags: O_NOFOLLOW)).map { Data($0) }
         let previous = previousRecord.flatMap { try? JSONDecoder().decode(BuildRecord.self, from: $0) }
         let base = request.base
         var state = Progress(key: CacheKey.base(manifest: base.manifestDescriptor.digest), layers: base.manifest.layers,
@@ -176,8 +176,7 @@ public struct Builder {
         let layer = try commitLayer(from: upper, overlay: true, number: number, location: planned.location)
         // The upper directory already is the new layer in snapshot form; keep it instead of
         // unpacking the layer we just wrote.
-        let chain = ChainID.compute(state.diffIDs + [layer.1])
-        try store.snapshots.adopt(directory: upper, chainID: chain[chain.count - 1])
+        try store.snapshots.adopt(directory: upper, diffIDs: state.diffIDs + [layer.1])
         return layer
     }
 

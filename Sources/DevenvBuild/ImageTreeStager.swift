@@ -159,7 +159,7 @@ struct ImageTreeStager {
     /// Copies a file, hashing what it reads: a file that changed since its digest went
     /// into the cache key fails the step instead of poisoning the cache.
     private func copyContents(_ entry: CopyEntry, to target: String, mode: UInt32) throws {
-        let input = try FileDescriptor.open(entry.source, O_RDONLY | O_NOFOLLOW)
+        let input = try FileDescriptor.openRegularFile(entry.source, flags: O_NOFOLLOW, operation: "copy")
         let output = try FileDescriptor.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
         var hasher = DigestHasher()
         try input.readChunks(path: entry.source) { chunk in

@@ -118,9 +118,8 @@ public struct LayerView: Sendable {
 
     /// A small regular file's contents (such as /etc/passwd), following symlinks in the image.
     public func readFile(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
-        guard let node = try? resolve(path).node, node.isRegularFile, node.size <= Int64(limit),
-              let data = FileManager.default.contents(atPath: node.hostPath) else { return nil }
-        return Array(data)
+        guard let node = try? resolve(path).node, node.isRegularFile, node.size <= Int64(limit) else { return nil }
+        return try? FileDescriptor.readRegularFile(node.hostPath, limit: limit, flags: O_NOFOLLOW)
     }
 
     // MARK: Merging

@@ -17,6 +17,8 @@ enum DevenvExit {
     static let staleLock: Int32 = 67
     /// A build step's command failed.
     static let buildStepFailed: Int32 = 68
+    /// `devenv check` found damage in the store and did not repair it.
+    static let storeDamaged: Int32 = 69
     /// Anything else devenv could not do (store, archive, runtime setup).
     static let failure: Int32 = 125
 

@@ -2,6 +2,7 @@ import DevenvBuild
 import DevenvManifest
 import DevenvOCI
 import DevenvStore
+import DevenvSystem
 import Foundation
 
 /// A project adopted from its `.devcontainer/devcontainer.json` (or `.devcontainer.json`):
@@ -37,15 +38,7 @@ public struct DevContainerProject: Sendable {
         guard let relative = configPath(root: root) else {
             throw KitError.invalidArgument("no devcontainer.json in \(quoted(root))")
         }
-        let path = "\(root)/\(relative)"
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw KitError.invalidArgument("cannot read \(quoted(path)): \(String(cString: strerror(errno)))")
-        }
-        defer { try? handle.close() }
-        let bytes = Array((try? handle.read(upToCount: Manifest.maxFileSize + 1)) ?? Data())
-        guard bytes.count <= Manifest.maxFileSize else {
-            throw ManifestError(path: relative, diagnostics: [Diagnostic("the file is larger than \(Manifest.maxFileSize) bytes", at: .start)])
-        }
+        let bytes = try FileDescriptor.readRegularFile("\(root)/\(relative)", limit: Manifest.maxFileSize, operation: "read the devcontainer configuration")
         return try parse(bytes, root: root, displayPath: relative, environment: environment)
     }
 

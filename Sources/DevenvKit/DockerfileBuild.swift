@@ -3,6 +3,7 @@ import DevenvDockerfile
 import DevenvManifest
 import DevenvOCI
 import DevenvStore
+import DevenvSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -51,12 +52,8 @@ public struct DockerfileBuild {
 
     /// Reads and parses the Dockerfile (errors are `ManifestError`s naming its lines).
     public func parse() throws -> Dockerfile {
-        guard let handle = FileHandle(forReadingAtPath: source.dockerfile) else {
-            throw KitError.invalidArgument("cannot read \(quoted(source.dockerfile)): \(String(cString: strerror(errno)))")
-        }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: Dockerfile.maxFileSize + 1)) ?? Data()
-        return try Dockerfile.parse(Array(data), path: source.displayPath)
+        let bytes = try FileDescriptor.readRegularFile(source.dockerfile, limit: Dockerfile.maxFileSize, operation: "read the Dockerfile")
+        return try Dockerfile.parse(bytes, path: source.displayPath)
     }
 
     /// Plans the target: which stages, which steps (bases are resolved in the store).

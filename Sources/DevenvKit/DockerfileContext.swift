@@ -22,8 +22,13 @@ struct DockerfileContext {
         defer { free(resolved) }
         self.root = String(cString: resolved)
         let candidates = [dockerfile.map { "\($0).dockerignore" }, "\(self.root)/.dockerignore"].compactMap { $0 }
-        let text = candidates.lazy.compactMap { FileManager.default.contents(atPath: $0) }.first.map { String(decoding: $0, as: UTF8.self) }
-        ignore = DockerfileIgnore(text ?? "")
+        var text = ""
+        for candidate in candidates {
+            guard let bytes = try FileDescriptor.readRegularFileIfPresent(candidate, limit: Dockerfile.maxFileSize, operation: "read the ignore file") else { continue }
+            text = String(decoding: bytes, as: UTF8.self)
+            break
+        }
+        ignore = DockerfileIgnore(text)
         self.statCache = statCache
     }
 
@@ -142,9 +147,9 @@ struct DockerfileContext {
     /// Whether ADD unpacks the file: a tar archive, recognised by its header, or a gzip
     /// or zstd file named like a compressed tar.
     static func isArchive(_ path: String, location: String) throws -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 512)) ?? Data())
+        // ADD names it as a source, so it is a regular file (or a symlink to one) in the context.
+        let file = try FileDescriptor.openRegularFile(path, operation: "\(location): ADD source")
+        let head = try file.readAll(limit: 511, path: path)
         if head.count >= 262, Array(head[257..<262]) == Array("ustar".utf8) { return true }
         let name = (path as NSString).lastPathComponent.lowercased()
         let tarName = [".tar.gz", ".tgz", ".tar.zst", ".tzst", ".tar.zstd", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tbz"].first { name.hasSuffix($0) }

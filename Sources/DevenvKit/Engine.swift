@@ -20,7 +20,23 @@ public final class Engine: @unchecked Sendable {
 
     public func importer() -> ImageImporter { ImageImporter(store: store) }
     public func exporter() -> ImageExporter { ImageExporter(store: store) }
-    public func garbageCollector() -> GarbageCollector { GarbageCollector(store: store) }
+    public func storeCheck() -> StoreCheck { StoreCheck(engine: self) }
+
+    /// `devenv gc`: everything no name, lease or project pin reaches goes, and then the
+    /// build-cache entries whose layers went with it (an entry exists only while its layer does).
+    public func collectGarbage(dryRun: Bool, onWait: (() -> Void)? = nil) throws -> GarbageCollector.Report {
+        var report = try GarbageCollector(store: store).collect(dryRun: dryRun, extraRoots: pinnedRoots(), onWait: onWait)
+        let cache = BuildCache(layout: store.layout)
+        if dryRun {
+            let removed = Set(report.removedBlobs)
+            report.removedRecords = cache.all().compactMap { entry in
+                entry.layer.flatMap { removed.contains($0.digest.description) ? "\(cache.directory)/\(entry.key.encoded).json" : nil }
+            }
+        } else {
+            report.removedRecords = cache.pruneMissingLayers()
+        }
+        return report
+    }
 
     /// Reports registry transfers while `resolve` pulls; the CLI draws progress bars.
     public var transferProgress: TransferProgress?
@@ -68,8 +84,8 @@ public final class Engine: @unchecked Sendable {
         let projects = "\(store.layout.root)/projects"
         let ids = (try? FileManager.default.contentsOfDirectory(atPath: projects)) ?? []
         return ids.compactMap { id in
-            guard let data = FileManager.default.contents(atPath: "\(projects)/\(id)/record.json") else { return nil }
-            return (try? JSONDecoder().decode(BuildRecord.self, from: data))?.baseDigest
+            guard let bytes = try? FileDescriptor.readRegularFile("\(projects)/\(id)/record.json", limit: BuildRecord.maxSize, flags: O_NOFOLLOW) else { return nil }
+            return (try? JSONDecoder().decode(BuildRecord.self, from: Data(bytes)))?.baseDigest
         }
     }
 }

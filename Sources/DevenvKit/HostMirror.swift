@@ -1,4 +1,5 @@
 import DevenvManifest
+import DevenvSystem
 import Foundation
 
 /// The package mirror the host's apt is configured with, so a distro base is bootstrapped
@@ -89,7 +90,7 @@ public enum HostMirror {
     }
 
     private static func read(_ path: String) -> String? {
-        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+        (try? FileDescriptor.readRegularFile(path, limit: 1 << 20)).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

@@ -47,6 +47,8 @@ public struct ImageExporter {
         let digests = [image.manifestDescriptor.digest, image.manifest.config.digest] + image.manifest.layers.map(\.digest)
         var written = Set<Digest>()
         for digest in digests where written.insert(digest).inserted {
+            // The archive names each blob by its digest: what goes in must hash to it.
+            try store.content.verify(digest)
             try writer.add("blobs/\(digest.algorithm.rawValue)/\(digest.encoded)", contentsOf: store.content.path(for: digest))
         }
     }

@@ -49,13 +49,14 @@ public struct ImageImporter {
     // MARK: OCI layouts
 
     private func importLayoutDirectory(_ directory: String, ref: String?) throws -> Descriptor {
-        guard let indexData = FileManager.default.contents(atPath: "\(directory)/index.json") else {
+        guard let bytes = try FileDescriptor.readRegularFileIfPresent("\(directory)/index.json", limit: Int(OCIDocument.maxSize)) else {
             throw KitError.importFailed(source: directory, reason: "no index.json in the OCI layout")
         }
+        let indexData = Data(bytes)
         let copy = { (digest: Digest) throws in
             guard !store.content.contains(digest) else { return }
             let file = "\(directory)/blobs/\(digest.algorithm.rawValue)/\(digest.encoded)"
-            let input = try FileDescriptor.open(file, O_RDONLY)
+            let input = try FileDescriptor.openRegularFile(file, operation: "import")
             let writer = try store.content.writer(algorithm: digest.algorithm)
             try writer.write(contentsOf: input, path: file)
             try writer.commit(expected: digest, context: "import blob \(digest) from \(directory)")

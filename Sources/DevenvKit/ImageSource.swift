@@ -1,5 +1,6 @@
 import DevenvArchive
 import DevenvOCI
+import DevenvSystem
 import Foundation
 
 /// What `devenv image import` was handed, recognised by content rather than by file name.
@@ -20,6 +21,9 @@ enum ImageSource {
         if isDirectory.boolValue {
             return FileManager.default.fileExists(atPath: "\(path)/oci-layout") ? .ociLayoutDirectory(path) : .rootfsDirectory(path)
         }
+        // An archive is read twice (recognised, then imported): a FIFO or a device cannot be,
+        // and opening one for reading could block or never end.
+        _ = try FileDescriptor.openRegularFile(path, operation: "import")
         return try scanArchive(path)
     }
 

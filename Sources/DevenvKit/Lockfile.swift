@@ -1,5 +1,6 @@
 import DevenvManifest
 import DevenvOCI
+import DevenvSystem
 import Foundation
 
 /// `.devenv/devenv.lock`: what the manifest's moving parts resolved to, committed by users
@@ -21,8 +22,8 @@ public struct Lockfile: Equatable, Sendable {
     }
 
     public static func load(path: String) throws -> Lockfile? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        let root = try TOML.parse(Array(data), path: path)
+        guard let bytes = try FileDescriptor.readRegularFileIfPresent(path, limit: Manifest.maxFileSize, operation: "read the lock file") else { return nil }
+        let root = try TOML.parse(bytes, path: path)
         func string(_ table: TOMLTable?, _ key: String) throws -> (String, SourceLocation?) {
             guard let entry = table?[key], let value = entry.node.value.stringValue else {
                 throw KitError.invalidArgument("\(path): missing or invalid '\(key)'; run `devenv lock` to rewrite the lock file")

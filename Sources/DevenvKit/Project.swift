@@ -1,5 +1,6 @@
 import DevenvManifest
 import DevenvOCI
+import DevenvSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -27,13 +28,8 @@ public struct Project: Sendable {
 
     public static func load(root: String) throws -> Project {
         let path = "\(root)/\(ProjectLocator.manifestPath)"
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw KitError.invalidArgument("cannot read \(quoted(path)): \(String(cString: strerror(errno)))")
-        }
-        defer { try? handle.close() }
-        // One byte over the limit, so an oversized file is reported instead of cut short.
-        let data = (try? handle.read(upToCount: Manifest.maxFileSize + 1)) ?? Data()
-        let manifest = try Manifest.parse(Array(data), path: ProjectLocator.manifestPath)
+        let bytes = try FileDescriptor.readRegularFile(path, limit: Manifest.maxFileSize, operation: "read the manifest")
+        let manifest = try Manifest.parse(bytes, path: ProjectLocator.manifestPath)
         return Project(root: root, manifest: manifest)
     }
 

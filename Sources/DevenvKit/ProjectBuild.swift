@@ -107,8 +107,8 @@ public struct ProjectBuild {
         let request = try request(options: Options(), recordLock: false)
         let builder = Builder(store: engine.store, executor: NoExecutor())
         let keys = Builder.cacheKeys(request)
-        let previous = (try? Data(contentsOf: URL(fileURLWithPath: "\(stateDirectory)/record.json")))
-            .flatMap { try? JSONDecoder().decode(BuildRecord.self, from: $0) }
+        let previous = (try? FileDescriptor.readRegularFile("\(stateDirectory)/record.json", limit: BuildRecord.maxSize, flags: O_NOFOLLOW))
+            .flatMap { try? JSONDecoder().decode(BuildRecord.self, from: Data($0)) }
         var pending: [Status.PendingStep] = []
         var parent = CacheKey.base(manifest: request.base.manifestDescriptor.digest)
         for (index, planned) in request.steps.enumerated() {

@@ -1,6 +1,7 @@
 import DevenvManifest
 import DevenvRuntime
 import DevenvStore
+import DevenvSystem
 import Foundation
 
 /// How a project's environment is entered: the working tree at the manifest's mount point,
@@ -61,7 +62,7 @@ public struct ProjectSession {
         }
         guard diagnostics.isEmpty else {
             var error = ManifestError(path: project.displayPath, diagnostics: diagnostics)
-            if let source = FileManager.default.contents(atPath: project.manifestPath) { error.attachSource(Array(source)) }
+            if let source = try? FileDescriptor.readRegularFile(project.manifestPath, limit: Manifest.maxFileSize) { error.attachSource(source) }
             throw error
         }
         return limits

@@ -2,6 +2,7 @@ import DevenvOCI
 import DevenvBuild
 import DevenvRuntime
 import DevenvStore
+import DevenvSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -62,9 +63,7 @@ enum ImageAccounts {
     private static func entries(file: String, lowerDirs: [String]) -> [[String]] {
         for directory in lowerDirs {
             // Only a regular file: a symlink in an image must not make devenv read the host.
-            var info = stat()
-            guard lstat("\(directory)/\(file)", &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
-                  let data = FileManager.default.contents(atPath: "\(directory)/\(file)") else { continue }
+            guard let data = try? FileDescriptor.readRegularFile("\(directory)/\(file)", limit: 16 << 20, flags: O_NOFOLLOW) else { continue }
             return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
                 let fields = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
                 return fields.count >= (file.hasSuffix("passwd") ? 7 : 4) ? fields : nil

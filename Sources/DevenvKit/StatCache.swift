@@ -25,8 +25,8 @@ final class StatCache {
 
     init(path: String) {
         self.path = path
-        if let data = FileManager.default.contents(atPath: path),
-           let decoded = try? JSONDecoder().decode([String: Entry].self, from: data) {
+        if let bytes = try? FileDescriptor.readRegularFile(path, limit: 256 << 20, flags: O_NOFOLLOW),
+           let decoded = try? JSONDecoder().decode([String: Entry].self, from: Data(bytes)) {
             entries = decoded
         } else {
             entries = [:]
@@ -47,7 +47,7 @@ final class StatCache {
         case S_IFREG:
             return BuildInput(path: relative, kind: .file, digest: try digest(absolute, info), mode: mode)
         default:
-            throw SystemError("copy (not a regular file, directory or symlink)", path: absolute, errno: EINVAL)
+            throw SystemError("copy", path: absolute, errno: EINVAL, reason: "is \(FileDescriptor.kind(info.st_mode)), not a regular file, directory or symlink")
         }
     }
 

@@ -50,7 +50,7 @@ struct FastLaunch {
               let reference = try? Reference(parsing: name), reference.digest == nil,
               let store = try? ImageStore(root: line.store ?? StoreLayout.defaultRoot(), unpacker: CoreOnlyUnpacker()),
               let image = try? store.image(reference.description),
-              image.config.chainIDs.allSatisfy(store.snapshots.exists),
+              store.snapshots.isComplete(image.config),
               let mounted = try? store.mount(image)
         else { return nil }
         return (mounted.lowerDirs, image.config.config?.env ?? [], mounted.lease)
@@ -58,7 +58,7 @@ struct FastLaunch {
 }
 
 /// Unpacking needs libarchive, which the front end does not load: FastLaunch checks that every
-/// snapshot exists first, and if gc removes one in between, this sends the work to devenv-core.
+/// snapshot is complete first, and if gc removes one in between, this sends the work to devenv-core.
 struct CoreOnlyUnpacker: LayerUnpacking {
     struct Unavailable: Error {}
 

@@ -140,8 +140,7 @@ public struct DockerCredentialStore: CredentialSource {
     }
 
     func load() throws -> [String: Any] {
-        guard let data = FileManager.default.contents(atPath: configPath) else { return [:] }
-        guard data.count <= 4 << 20 else { throw RegistryError(.tooLarge, "read \(configPath)", "larger than 4 MiB") }
+        guard let data = try RegistryError.readFile(configPath, limit: 4 << 20, kind: .credentials) else { return [:] }
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { return [:] }
         guard let object = try? JSONSerialization.jsonObject(with: data), let config = object as? [String: Any] else {
             throw RegistryError(.credentials, "read \(configPath)", "not a JSON object")

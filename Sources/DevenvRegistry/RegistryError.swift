@@ -1,5 +1,6 @@
 import DevenvOCI
 import DevenvStore
+import DevenvSystem
 import Foundation
 
 /// The one error type of DevenvRegistry. `operation` names what was being done to which
@@ -56,6 +57,16 @@ public struct RegistryError: Error, CustomStringConvertible, Sendable {
         var copy = self
         copy.operation = operation.isEmpty ? outer : "\(outer): \(operation)"
         return copy
+    }
+
+    /// A configuration file the user controls (auth config, registries.json), through the one
+    /// reader for such files (no FIFO or device, bounded size); nil when it does not exist.
+    static func readFile(_ path: String, limit: Int, kind: Kind) throws -> Data? {
+        do {
+            return try FileDescriptor.readRegularFileIfPresent(path, limit: limit).map { Data($0) }
+        } catch let error as SystemError {
+            throw RegistryError(error.errno == EFBIG ? .tooLarge : kind, "read \(path)", error.reason ?? "\(Errno.message(error.errno)) (\(Errno.name(error.errno)))")
+        }
     }
 
     /// Wraps store and OCI model errors so callers handle one type.

@@ -107,7 +107,8 @@ public struct RegistryHosts: Sendable, Equatable {
     /// `DEVENV_INSECURE_REGISTRIES`. A missing file is an empty configuration.
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RegistryHosts {
         var hosts = RegistryHosts()
-        if let path = configurationFile(environment: environment), let data = FileManager.default.contents(atPath: path) {
+        if let path = configurationFile(environment: environment),
+           let data = try RegistryError.readFile(path, limit: 1 << 20, kind: .configuration) {
             hosts = try parse(data, source: path)
         }
         for entry in (environment["DEVENV_INSECURE_REGISTRIES"] ?? "").split(separator: ",") {

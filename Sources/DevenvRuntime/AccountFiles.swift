@@ -31,19 +31,37 @@ struct AccountFiles {
         }
     }
 
+    /// The image controls these names: a FIFO must not hang the start (O_NONBLOCK opens it
+    /// at once) and a device must not be read or written.
     private func read(_ path: String) throws -> String? {
-        guard let descriptor = try root.open(path, O_RDONLY | O_NOCTTY) else { return nil }
+        guard let descriptor = try root.open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK) else { return nil }
         defer { close(descriptor) }
+        try requireRegular(descriptor, path)
         return String(decoding: try Syscall.readAll(descriptor), as: UTF8.self)
     }
+
+    private func requireRegular(_ descriptor: Int32, _ path: String) throws {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw SystemError.last("fstat", path: root.display(path)) }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw SystemError("update", path: root.display(path), errno: EINVAL, reason: "is \(FileDescriptor.kind(info.st_mode)), not a regular file")
+        }
+        guard info.st_size <= Self.maxSize else {
+            throw SystemError("update", path: root.display(path), errno: EFBIG, reason: "is \(info.st_size) bytes, more than the \(Self.maxSize) bytes allowed for it")
+        }
+    }
+
+    static let maxSize = 16 << 20
 
     private func write(_ path: String, _ text: String) throws {
         let parent = try root.ensureDirectory("/etc")
         close(parent)
-        guard let descriptor = try root.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, mode: 0o644) else {
+        guard let descriptor = try root.open(path, O_WRONLY | O_CREAT | O_NOCTTY | O_NONBLOCK, mode: 0o644) else {
             throw SystemError("open", path: root.display(path), errno: ENOENT)
         }
         defer { close(descriptor) }
+        try requireRegular(descriptor, path)
+        guard ftruncate(descriptor, 0) == 0 else { throw SystemError.last("truncate", path: root.display(path)) }
         do {
             try Syscall.writeAll(descriptor, Array(text.utf8))
         } catch let error as SystemError {

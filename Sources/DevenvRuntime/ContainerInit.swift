@@ -79,7 +79,7 @@ struct Reporter {
 
     /// Hints are added by the parent, which knows more about the host (`SetupHint`).
     func failSetup(_ error: SystemError) -> Never {
-        failSetup(SystemError(error.operation, path: error.path, errno: error.errno).description)
+        failSetup(SystemError(error.operation, path: error.path, errno: error.errno, reason: error.reason).description)
     }
 
     func failSetup(_ text: String) -> Never {

@@ -31,7 +31,7 @@ public struct RuntimeError: Error, Equatable, CustomStringConvertible, Sendable 
     public static func invalid(_ message: String) -> RuntimeError { RuntimeError(.invalidSpec, message) }
 
     public static func setup(_ error: SystemError) -> RuntimeError {
-        RuntimeError(.setup, SystemError(error.operation, path: error.path, errno: error.errno).description,
+        RuntimeError(.setup, SystemError(error.operation, path: error.path, errno: error.errno, reason: error.reason).description,
                      errno: error.errno, hint: error.hint)
     }
 

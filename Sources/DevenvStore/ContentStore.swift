@@ -88,6 +88,25 @@ public struct ContentStore: Sendable {
         return data
     }
 
+    /// Hashes the blob file again and checks it against its name: for consumers that hand a
+    /// blob on by path (an export) and for `devenv check`. A truncated or altered file is
+    /// `corrupt`, never passed on as the blob.
+    public func verify(_ digest: Digest) throws {
+        let file = path(for: digest)
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.openRegularFile(file, flags: O_NOFOLLOW)
+        } catch let error as SystemError {
+            throw error.errno == ENOENT ? StoreError.blobNotFound(digest) : StoreError.system(error)
+        }
+        var hasher = DigestHasher(digest.algorithm)
+        try StoreError.wrap { try descriptor.readChunks(path: file, chunkSize: 1 << 20) { hasher.update($0) } }
+        let actual = hasher.finalize()
+        guard actual == digest else {
+            throw StoreError.corrupt(path: file, reason: "its content hashes to \(actual)\nhint: `devenv check --repair` removes it; the next pull or build fetches or makes it again")
+        }
+    }
+
     /// Moves a file written elsewhere in the store (e.g. a layer just created) into place
     /// after checking it hashes to `digest`.
     public func adopt(file source: String, digest: Digest, context: String) throws {

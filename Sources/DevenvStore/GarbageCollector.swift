@@ -12,6 +12,8 @@ public struct GarbageCollector {
         public var removedBlobs: [String] = []
         public var removedSnapshots: [String] = []
         public var removedTemporary: [String] = []
+        /// Records pointing at what was removed (the Kit fills it: build-cache entries).
+        public var removedRecords: [String] = []
         public var bytesFreed: Int64 = 0
         public var keptInUse: Int = 0
         public var dryRun: Bool
@@ -23,11 +25,12 @@ public struct GarbageCollector {
 
     /// `extraRoots` are manifest digests that must survive even without a name.
     public func collect(dryRun: Bool, extraRoots: [Digest] = [], onWait: (() -> Void)? = nil) throws -> Report {
-        let layout = store.layout
         // Exclusive: waits for imports, pulls and builds (they hold it shared) to finish.
-        let lock = try StoreError.wrap { try FileLock(path: "\(layout.locks)/gc.lock", onWait: onWait) }
-        defer { lock.unlock() }
+        try store.withExclusiveAccess(onWait: onWait) { try sweep(dryRun: dryRun, extraRoots: extraRoots) }
+    }
 
+    private func sweep(dryRun: Bool, extraRoots: [Digest]) throws -> Report {
+        let layout = store.layout
         var keepBlobs = Set<Digest>()
         var keepSnapshots = Set<String>()
         let leases = Lease.live(layout: layout)
@@ -50,15 +53,18 @@ public struct GarbageCollector {
             report.bytesFreed += size
             if !dryRun { try store.content.delete(digest) }
         }
-        let (complete, work) = store.snapshots.list()
-        for key in complete where !keepSnapshots.contains(key) {
-            let path = "\(layout.snapshots)/\(key)"
+        let (directories, markers, work) = store.snapshots.list()
+        for key in directories where !keepSnapshots.contains(key) {
             report.removedSnapshots.append(key)
-            report.bytesFreed += DiskUsage.bytes(path)
-            if !dryRun { try StoreError.wrap { try DirectoryRemover.remove(path) } }
+            report.bytesFreed += DiskUsage.bytes("\(layout.snapshots)/\(key)")
+            // Out of the namespace first, never deleted in place (SnapshotStore.discard).
+            if !dryRun { try store.snapshots.discard(key: key) }
         }
-        // With the exclusive lock held nobody is writing: every temporary file is a leftover.
-        var leftovers = strays + work.map { "\(layout.snapshots)/\($0)" }
+        // With the exclusive lock held nobody is writing: every temporary file is a leftover,
+        // and so is a marker without its directory (deletion removes the marker first, so only
+        // damage from outside leaves one).
+        let orphanMarkers = Set(markers).subtracting(directories).map { "\(layout.snapshots)/\($0)\(SnapshotMarker.suffix)" }
+        var leftovers = strays + orphanMarkers + work.map { "\(layout.snapshots)/\($0)" }
         for directory in [layout.ingest, layout.tmp] {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
             leftovers += names.map { "\(directory)/\($0)" }

@@ -95,6 +95,14 @@ public final class ImageStore: @unchecked Sendable {
         return try body()
     }
 
+    /// Runs `body` while holding the gc lock exclusively: no import, pull or build is
+    /// writing meanwhile (`onWait` is told when one has to finish first).
+    public func withExclusiveAccess<T>(onWait: (() -> Void)? = nil, _ body: () throws -> T) throws -> T {
+        let lock = try StoreError.wrap { try FileLock(path: "\(layout.locks)/gc.lock", onWait: onWait) }
+        defer { lock.unlock() }
+        return try body()
+    }
+
     // MARK: Images
 
     /// Finds an image by name (`busybox`, `busybox:1`, `localhost/x@sha256:…`), by

@@ -1,6 +1,9 @@
 import DevenvOCI
 import DevenvSystem
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Image names (`docker.io/library/busybox:latest`) mapped to manifest descriptors, kept in
 /// the layout's `index.json` with the `org.opencontainers.image.ref.name` annotation so
@@ -11,6 +14,8 @@ public struct ReferenceStore: Sendable {
     public static let createdAnnotation = "org.opencontainers.image.created"
 
     public let layout: StoreLayout
+    /// Tens of thousands of names; a larger index is damage, not a store.
+    static let maxIndexSize = 64 << 20
 
     public init(layout: StoreLayout) { self.layout = layout }
 
@@ -72,9 +77,14 @@ public struct ReferenceStore: Sendable {
     }
 
     func load() throws -> ImageIndex {
-        guard let data = FileManager.default.contents(atPath: layout.indexFile) else {
-            return ImageIndex(manifests: [])
+        let bytes: [UInt8]?
+        do {
+            bytes = try FileDescriptor.readRegularFileIfPresent(layout.indexFile, limit: Self.maxIndexSize, flags: O_NOFOLLOW)
+        } catch {
+            throw StoreError.corrupt(path: layout.indexFile, reason: "\(error)")
         }
+        guard let bytes else { return ImageIndex(manifests: []) }
+        let data = Data(bytes)
         do {
             return try OCIDocument.decode(data, as: "store index")
         } catch {

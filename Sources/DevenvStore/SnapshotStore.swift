@@ -46,9 +46,17 @@ extension LayerUnpacking {
 }
 
 /// Unpacked layers, one directory per layer keyed by chain id (`snapshots/sha256-<hex>`),
-/// so images sharing a prefix of layers share the snapshots. A snapshot directory appears
-/// only by an atomic rename after complete extraction and DiffID verification; work in
-/// progress lives in `snapshots/.tmp-<key>-<uuid>` and is removed by the next attempt or gc.
+/// so images sharing a prefix of layers share the snapshots.
+///
+/// A snapshot is usable only while its completion marker `snapshots/<key>.complete`
+/// (`SnapshotMarker`: chain id and DiffID) exists and matches. Publishing: unpack into
+/// `snapshots/.tmp-<key>-<uuid>`, verify the DiffID, rename the directory into place, then
+/// write the marker atomically and durably. Deleting is the reverse: remove the marker (and
+/// fsync), rename the directory out of the namespace to `snapshots/.trash-<key>-<uuid>`,
+/// then remove that. So at every instant a marker means a complete directory, whatever was
+/// killed where; a directory without a marker (an interrupted publish or deletion, or a
+/// snapshot from before markers) is never used but moved aside and unpacked again, and
+/// `.tmp-`/`.trash-` leftovers are removed by the next attempt on the key or by gc.
 public struct SnapshotStore: Sendable {
     public let layout: StoreLayout
     public let content: ContentStore
@@ -64,9 +72,25 @@ public struct SnapshotStore: Sendable {
 
     public func path(for chainID: Digest) -> String { "\(layout.snapshots)/\(Self.key(chainID))" }
 
-    public func exists(_ chainID: Digest) -> Bool {
+    public func markerPath(for chainID: Digest) -> String { "\(path(for: chainID))\(SnapshotMarker.suffix)" }
+
+    /// Whether the snapshot for `chainID` is complete: its marker names this chain id and
+    /// `diffID`, and its directory is there. Anything less is unusable.
+    public func isComplete(_ chainID: Digest, diffID: Digest) -> Bool {
+        guard let marker = marker(for: chainID), marker.chainID == chainID, marker.diffID == diffID else { return false }
         var info = stat()
         return lstat(path(for: chainID), &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Whether every layer of an image with `config` has a complete snapshot.
+    public func isComplete(_ config: ImageConfig) -> Bool {
+        zip(config.chainIDs, config.rootfs.diffIDs).allSatisfy { isComplete($0, diffID: $1) }
+    }
+
+    /// The marker of `chainID`'s snapshot, nil when it is missing or unreadable.
+    public func marker(for chainID: Digest) -> SnapshotMarker? {
+        guard let bytes = try? FileDescriptor.readRegularFile(markerPath(for: chainID), limit: SnapshotMarker.maxSize) else { return nil }
+        return try? JSONDecoder().decode(SnapshotMarker.self, from: Data(bytes))
     }
 
     /// Makes sure every layer of the image has a snapshot and returns the lower dirs in
@@ -74,9 +98,10 @@ public struct SnapshotStore: Sendable {
     public func prepare(manifest: ImageManifest, config: ImageConfig, progress: (Int, Int, Descriptor) -> Void = { _, _, _ in }) throws -> [String] {
         try config.validate(layerCount: manifest.layers.count)
         let chain = config.chainIDs
-        for (index, layer) in manifest.layers.enumerated() where !exists(chain[index]) {
+        let diffIDs = config.rootfs.diffIDs
+        for (index, layer) in manifest.layers.enumerated() where !isComplete(chain[index], diffID: diffIDs[index]) {
             progress(index, manifest.layers.count, layer)
-            try unpack(layer, diffID: config.rootfs.diffIDs[index], chainID: chain[index], lowers: lowers(chain[..<index]))
+            try unpack(layer, diffID: diffIDs[index], chainID: chain[index], lowers: lowers(chain[..<index]))
         }
         return lowers(chain[...])
     }
@@ -92,8 +117,10 @@ public struct SnapshotStore: Sendable {
         // process waits, then finds the snapshot done.
         let lock = try StoreError.wrap { try FileLock(path: "\(layout.locks)/snapshot-\(key).lock") }
         defer { lock.unlock() }
-        if exists(chainID) { return }
+        if isComplete(chainID, diffID: diffID) { return }
         try removeStaleWork(for: key)
+        // Whatever is left under the key without a valid marker is incomplete.
+        try discard(chainID)
         guard content.contains(layer.digest) else { throw StoreError.blobNotFound(layer.digest) }
         let work = "\(layout.snapshots)/.tmp-\(key)-\(UUID().uuidString)"
         try StoreError.wrap {
@@ -110,38 +137,62 @@ public struct SnapshotStore: Sendable {
             guard actual == diffID else {
                 throw StoreError.digestMismatch(expected: diffID, actual: actual, context: "unpack layer \(layer.digest) (DiffID from the image config)")
             }
-            try StoreError.wrap {
-                try AtomicFile.rename(work, to: path(for: chainID))
-                try AtomicFile.syncDirectory(layout.snapshots)
-            }
+            try publish(work: work, chainID: chainID, diffID: diffID)
         } catch {
             try? DirectoryRemover.remove(work)
             throw error
         }
     }
 
-    /// Leftovers of a killed unpack of `key`; safe to delete because we hold its lock.
+    /// Leftovers of a killed unpack or deletion of `key`; safe to delete because we hold its lock.
     private func removeStaleWork(for key: String) throws {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.snapshots)) ?? []
-        for name in names where name.hasPrefix(".tmp-\(key)-") {
+        for name in names where name.hasPrefix(".tmp-\(key)-") || name.hasPrefix("\(Self.trashPrefix)\(key)-") {
             try DirectoryRemover.remove("\(layout.snapshots)/\(name)")
+        }
+    }
+
+    static let trashPrefix = ".trash-"
+
+    /// Deletes the snapshot of `chainID`, marker first, so no moment shows a marker with a
+    /// partial directory: a kill mid-way leaves at most a `.trash-` directory for gc (or the
+    /// next unpack of the key) and, under the real name, nothing a consumer would use.
+    public func discard(_ chainID: Digest) throws {
+        try discard(key: Self.key(chainID))
+    }
+
+    /// `discard` by the directory name under `snapshots/` (gc lists names, not chain ids).
+    public func discard(key: String) throws {
+        let directory = "\(layout.snapshots)/\(key)"
+        try StoreError.wrap {
+            let markerGone = unlink(directory + SnapshotMarker.suffix) == 0
+            guard markerGone || errno == ENOENT else { throw SystemError.last("unlink", path: directory + SnapshotMarker.suffix) }
+            var info = stat()
+            guard lstat(directory, &info) == 0 else {
+                if errno == ENOENT { return }
+                throw SystemError.last("stat", path: directory)
+            }
+            if markerGone { try AtomicFile.syncDirectory(layout.snapshots) }
+            let trash = "\(layout.snapshots)/\(Self.trashPrefix)\(key)-\(UUID().uuidString)"
+            try AtomicFile.rename(directory, to: trash)
+            try DirectoryRemover.remove(trash)
         }
     }
 
     /// Makes `directory` (on the store's filesystem, already in snapshot form: overlay
     /// whiteouts and all, e.g. a build step's upper directory) the snapshot for `chainID`.
     /// If another process got there first, ours is discarded.
-    public func adopt(directory: String, chainID: Digest) throws {
+    /// `diffIDs` are the image's layers up to and including this one.
+    public func adopt(directory: String, diffIDs: [Digest]) throws {
+        guard let chainID = ChainID.compute(diffIDs).last, let diffID = diffIDs.last else { return }
         let lock = try StoreError.wrap { try FileLock(path: "\(layout.locks)/snapshot-\(Self.key(chainID)).lock") }
         defer { lock.unlock() }
-        if exists(chainID) {
+        if isComplete(chainID, diffID: diffID) {
             try StoreError.wrap { try DirectoryRemover.remove(directory) }
             return
         }
-        try StoreError.wrap {
-            try AtomicFile.rename(directory, to: path(for: chainID))
-            try AtomicFile.syncDirectory(layout.snapshots)
-        }
+        try discard(chainID)
+        try publish(work: directory, chainID: chainID, diffID: diffID)
     }
 
     /// Starts unpacking `layer` from its blob while the blob is still downloading into
@@ -152,9 +203,9 @@ public struct SnapshotStore: Sendable {
     /// through them ends the head start (`prepare` unpacks the layer later, over them).
     public func startUnpack(_ layer: Descriptor, diffID: Digest, chainID: Digest, parents: [Digest], growing: GrowingFile) -> StreamingUnpack? {
         let key = Self.key(chainID)
-        guard !exists(chainID),
+        guard !isComplete(chainID, diffID: diffID),
               let lock = try? FileLock.attempt(path: "\(layout.locks)/snapshot-\(key).lock") else { return nil }
-        guard !exists(chainID), (try? removeStaleWork(for: key)) != nil else {
+        guard !isComplete(chainID, diffID: diffID), (try? removeStaleWork(for: key)) != nil, (try? discard(chainID)) != nil else {
             lock.unlock()
             return nil
         }
@@ -163,22 +214,44 @@ public struct SnapshotStore: Sendable {
             lock.unlock()
             return nil
         }
-        let ready = parents.allSatisfy(exists)
+        let ready = parents.allSatisfy { marker(for: $0)?.chainID == $0 }
         let target = UnpackTarget(directory: work, lowers: ready ? lowers(parents[...]) : nil, diffIDAlgorithm: diffID.algorithm)
         return StreamingUnpack(store: self, layer: layer, diffID: diffID, chainID: chainID, growing: growing, target: target, lock: lock)
     }
 
-    fileprivate func publish(work: String, chainID: Digest) throws {
+    /// Renames the finished `work` directory into place, then writes its marker: the marker
+    /// is the last thing to appear, so its presence means the directory is complete.
+    fileprivate func publish(work: String, chainID: Digest, diffID: Digest) throws {
         try StoreError.wrap {
             try AtomicFile.rename(work, to: path(for: chainID))
-            try AtomicFile.syncDirectory(layout.snapshots)
+            try AtomicFile.write(OCIDocument.encode(SnapshotMarker(chainID: chainID, diffID: diffID)), to: markerPath(for: chainID), mode: 0o600)
         }
     }
 
-    /// Chain-id keys of every complete snapshot, and the in-progress directories.
-    public func list() -> (complete: [String], work: [String]) {
+    /// What `snapshots/` holds: snapshot directories by key, markers by the key they belong
+    /// to, and work in progress or deletions interrupted (`.tmp-`, `.trash-`).
+    public func list() -> (directories: [String], markers: [String], work: [String]) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.snapshots)) ?? []
-        return (names.filter { !$0.hasPrefix(".") }, names.filter { $0.hasPrefix(".tmp-") })
+        let markers = names.filter { !$0.hasPrefix(".") && $0.hasSuffix(SnapshotMarker.suffix) }
+        return (names.filter { !$0.hasPrefix(".") && !$0.hasSuffix(SnapshotMarker.suffix) },
+                markers.map { String($0.dropLast(SnapshotMarker.suffix.count)) },
+                names.filter { $0.hasPrefix(".tmp-") || $0.hasPrefix(Self.trashPrefix) })
+    }
+}
+
+/// `snapshots/<key>.complete`, written last when a snapshot is published and removed first
+/// when it is deleted: `{"chainID":"sha256:…","diffID":"sha256:…"}`, the chain id the
+/// directory is named after and the DiffID its layer was verified against.
+public struct SnapshotMarker: Codable, Equatable, Sendable {
+    public static let suffix = ".complete"
+    static let maxSize = 4096
+
+    public var chainID: Digest
+    public var diffID: Digest
+
+    public init(chainID: Digest, diffID: Digest) {
+        self.chainID = chainID
+        self.diffID = diffID
     }
 }
 
@@ -220,7 +293,7 @@ public final class StreamingUnpack: @unchecked Sendable {
         if !blobVerified { growing.finish(.abandoned("the blob was not verified")) }
         thread?.join()
         defer { lock.unlock() }
-        if blobVerified, case let .success(actual)? = result, actual == diffID, (try? store.publish(work: work, chainID: chainID)) != nil {
+        if blobVerified, case let .success(actual)? = result, actual == diffID, (try? store.publish(work: work, chainID: chainID, diffID: diffID)) != nil {
             return true
         }
         try? DirectoryRemover.remove(work)

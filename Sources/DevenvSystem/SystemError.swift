@@ -10,12 +10,16 @@ public struct SystemError: Error, Equatable, CustomStringConvertible, Sendable {
     public let path: String?
     public let errno: Int32
     public let hint: String?
+    /// Said instead of the errno's text when the call succeeded but what it found is wrong
+    /// (`is a FIFO, not a regular file`); `errno` is then the closest code, for callers.
+    public let reason: String?
 
-    public init(_ operation: String, path: String? = nil, errno: Int32, hint: String? = nil) {
+    public init(_ operation: String, path: String? = nil, errno: Int32, hint: String? = nil, reason: String? = nil) {
         self.operation = operation
         self.path = path
         self.errno = errno
         self.hint = hint
+        self.reason = reason
     }
 
     /// Captures the current `errno` for `operation`.
@@ -26,7 +30,11 @@ public struct SystemError: Error, Equatable, CustomStringConvertible, Sendable {
     public var description: String {
         var text = operation
         if let path { text += " \(Errno.quote(path))" }
-        text += ": \(Errno.message(errno)) (\(Errno.name(errno)))"
+        if let reason {
+            text += ": \(reason)"
+        } else {
+            text += ": \(Errno.message(errno)) (\(Errno.name(errno)))"
+        }
         if let hint { text += "\nhint: \(hint)" }
         return text
     }

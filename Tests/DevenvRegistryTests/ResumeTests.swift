@@ -152,7 +152,7 @@ import Testing
         let store = try Self.streamingStore(setup, unpacker)
         let pulled = try RegistryClient(configuration: .testing()).pull(reference, into: store, unpack: true)
         let chainID = pulled.config.chainIDs[0]
-        #expect(store.snapshots.exists(chainID), "the snapshot exists right after the pull")
+        #expect(store.snapshots.isComplete(chainID, diffID: pulled.config.rootfs.diffIDs[0]), "the snapshot is complete right after the pull")
         #expect(unpacker.streamed == 1)
         let copied = try Data(contentsOf: URL(fileURLWithPath: store.snapshots.path(for: chainID) + "/blob"))
         #expect(Digest.sha256(copied) == setup.layer.digest)
@@ -171,7 +171,7 @@ import Testing
         let error = expectError(RegistryError.self) { try RegistryClient(configuration: .testing()).pull(reference, into: store, unpack: true) }
         #expect(error?.kind == .digestMismatch)
         #expect(unpacker.streamed == 1, "the unpack started, and was thrown away")
-        #expect(store.snapshots.list().complete.isEmpty)
+        #expect(store.snapshots.list().directories.isEmpty)
         #expect(store.snapshots.list().work.isEmpty)
     }
 }

@@ -16,7 +16,7 @@ import Testing
         let gc = GarbageCollector(store: fixture.store)
         let dry = try gc.collect(dryRun: true)
         #expect(dry.removedSnapshots.count == 1)
-        #expect(fixture.store.snapshots.list().complete.count == 3, "dry run removes nothing")
+        #expect(fixture.store.snapshots.list().directories.count == 3, "dry run removes nothing")
 
         let report = try gc.collect(dryRun: false)
         // The dropped image's manifest, config and unique layer "c".

@@ -43,7 +43,7 @@ import Testing
         #expect(dirsOne.last == dirsTwo.last, "the shared base layer has one snapshot")
         #expect(dirsOne.first != dirsTwo.first)
         #expect(try String(contentsOfFile: dirsOne.first! + "/content", encoding: .utf8) == "top1")
-        #expect(fixture.store.snapshots.list().complete.count == 3)
+        #expect(fixture.store.snapshots.list().directories.count == 3)
     }
 
     /// RELIABILITY §0.3 and H1: a failed unpack leaves no snapshot and no work directory.
@@ -52,7 +52,7 @@ import Testing
         let image = try fixture.image("x", layers: ["a"])
         #expect(throws: StoreError.self) { try fixture.store.mount(image) }
         let listing = fixture.store.snapshots.list()
-        #expect(listing.complete.isEmpty)
+        #expect(listing.directories.isEmpty)
         #expect(listing.work.isEmpty)
     }
 
@@ -65,7 +65,7 @@ import Testing
         } catch {
             #expect("\(error)".contains("DiffID"))
         }
-        #expect(fixture.store.snapshots.list().complete.isEmpty)
+        #expect(fixture.store.snapshots.list().directories.isEmpty)
     }
 
     @Test func staleWorkFromAKilledUnpackIsRemoved() throws {

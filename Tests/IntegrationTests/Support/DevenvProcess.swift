@@ -1,5 +1,6 @@
 @testable import DevenvTestSupport
 import Foundation
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,14 +20,18 @@ enum DevenvProcess {
     static var binary: String { get throws { try BuildProducts.executable() } }
 
     /// Runs `devenv ARGS` against `store` (passed as `--store`, accepted by every command).
-    static func devenv(_ arguments: [String], store: String? = nil, environment: [String: String] = [:], stdin: Data? = nil, directory: String? = nil) throws -> Result {
+    /// `timeout`: SIGKILL the process after that many seconds (status 137), so a hang fails
+    /// the test instead of stalling the suite.
+    static func devenv(_ arguments: [String], store: String? = nil, environment: [String: String] = [:], stdin: Data? = nil, directory: String? = nil,
+                       timeout: TimeInterval? = nil) throws -> Result {
         var env = environment
         if let store { env["DEVENV_HOME"] = store }
-        return try run(try binary, arguments, environment: env, stdin: stdin, directory: directory)
+        return try run(try binary, arguments, environment: env, stdin: stdin, directory: directory, timeout: timeout)
     }
 
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, directory: String? = nil) throws -> Result {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, directory: String? = nil,
+                    timeout: TimeInterval? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try which(executable))
         process.arguments = arguments
@@ -41,6 +46,12 @@ enum DevenvProcess {
         process.standardError = err
         process.standardInput = input
         try process.run()
+        if let timeout {
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [process] in
+                if process.isRunning { kill(pid, SIGKILL) }
+            }
+        }
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
         // Drain both pipes concurrently so a chatty child cannot block on a full pipe.
@@ -74,5 +85,45 @@ enum DevenvProcess {
     struct Missing: Error, CustomStringConvertible {
         let what: String
         var description: String { "missing \(what)" }
+    }
+}
+
+/// Runs devenv as the unprivileged `devenv-test` user (.ci/prepare-host creates it), as the
+/// rootless tests do: a clean environment, and the files it needs handed over with `own`.
+struct DevenvRunner {
+    let uid: uid_t?
+    let gid: gid_t?
+
+    static let root = DevenvRunner(uid: nil, gid: nil)
+
+    /// `devenv-test`, or nil (recording an issue on CI, where the user must exist).
+    static func testUser() -> DevenvRunner? {
+        guard let user = getpwnam("devenv-test") else {
+            if Requirement.onCI { Issue.record("user devenv-test is missing (.ci/prepare-host creates it)") }
+            return nil
+        }
+        return DevenvRunner(uid: user.pointee.pw_uid, gid: user.pointee.pw_gid)
+    }
+
+    var label: String { uid == nil ? "root" : "devenv-test" }
+
+    /// Gives `path` and everything below it to the user.
+    func own(_ path: String) throws {
+        guard let uid, let gid else { return }
+        let result = try DevenvProcess.run("chown", ["-R", "\(uid):\(gid)", path])
+        guard result.succeeded else { throw DevenvProcess.Missing(what: "chown of \(path): \(result.stderr)") }
+    }
+
+    /// The program and arguments that run `devenv ARGS` as this user with `environment`.
+    func command(_ arguments: [String], environment: [String: String]) throws -> (String, [String]) {
+        guard let uid, let gid else { return (try DevenvProcess.binary, arguments) }
+        let env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/nonexistent"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return ("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(gid)", "--init-groups", "/usr/bin/env", "-i"] + env + [try DevenvProcess.binary] + arguments)
+    }
+
+    func devenv(_ arguments: [String], store: String, environment: [String: String] = [:], directory: String? = nil, timeout: TimeInterval? = nil) throws -> DevenvProcess.Result {
+        guard uid != nil else { return try DevenvProcess.devenv(arguments, store: store, environment: environment, directory: directory, timeout: timeout) }
+        let (program, full) = try command(arguments, environment: environment.merging(["DEVENV_HOME": store]) { _, new in new })
+        return try DevenvProcess.run(program, full, directory: directory, timeout: timeout)
     }
 }
