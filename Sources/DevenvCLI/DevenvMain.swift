@@ -1,7 +1,17 @@
 import ArgumentParser
+import DevenvKit
+import DevenvSystem
+import Foundation
 
 public enum DevenvMain {
     public static func main() {
+        let arguments = CommandLine.arguments
+        if arguments.count >= 2, arguments[1] == NamespaceHelper.argument {
+            NamespaceHelper.main(Array(arguments.dropFirst(2)))
+        }
+        // Rootless, trees written in the user namespace (build steps' upper and work
+        // directories, snapshots adopted from them) are removed from inside it.
+        if geteuid() != 0 { DirectoryRemover.permissionFallback = { try NamespaceHelper.remove($0) } }
         Devenv.main()
     }
 }

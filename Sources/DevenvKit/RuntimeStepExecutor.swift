@@ -1,3 +1,4 @@
+import DevenvArchive
 import DevenvBuild
 import DevenvRuntime
 import DevenvStore
@@ -11,25 +12,50 @@ import Glibc
 /// commit, no working tree mounted, output straight to the user's terminal.
 public struct RuntimeStepExecutor: StepExecutor {
     public let store: ImageStore
+    /// How long a step may take to stop after devenv is interrupted before it is killed.
+    public var interruptGrace = 0.5
 
     public init(store: ImageStore) { self.store = store }
 
     public func execute(_ execution: StepExecution) throws -> Int32 {
+        // stdin is not the step's: a build never waits on the terminal.
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(null) }
+        do {
+            let status = try ContainerRunner().run(try spec(for: execution), io: ContainerIO(input: null, output: 2, error: 2),
+                                                   interrupt: .stop(grace: interruptGrace))
+            return status.shellCode
+        } catch let error as RuntimeError where error.kind == .interrupted {
+            throw StepInterrupted(signal: error.signal ?? SIGINT)
+        }
+    }
+
+    public func mountPoints(for execution: StepExecution) throws -> [String] {
+        MountPlan.mountPoints(for: try spec(for: execution))
+    }
+
+    /// Rootless, the upper directory holds files of subordinate ids (mode 0600 ones
+    /// included) that only the user namespace's root can read, and whose owners only it sees
+    /// as the container did: the commit runs there (`NamespaceHelper`).
+    public func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
+        guard let mapping = HostIdentity.current().idMapping else {
+            try commit.removeStubs()
+            return try LayerWriter.write(directory: commit.upperDir, to: output, options: options)
+        }
+        return try NamespaceHelper.commit(commit, mapping: mapping, to: output, options: options)
+    }
+
+    private func spec(for execution: StepExecution) throws -> ContainerSpec {
         let host = HostIdentity.current()
         let user = try ImageAccounts.resolve(execution.user, lowerDirs: execution.lowerDirs)
         let process = ProcessSpec(args: execution.command, environment: execution.environment,
                                   workingDirectory: execution.workingDirectory, user: user, terminal: false)
         let mounts = execution.cacheMounts.map { BindMount(source: $0.hostPath, destination: $0.containerPath) }
-        let spec = ContainerSpec(
+        return ContainerSpec(
             rootfs: RootfsSpec(lowerDirs: execution.lowerDirs, upper: .directory(upper: execution.upperDir, work: execution.workDir)),
             mounts: mounts, process: process, hostname: "devenv-build",
             network: execution.network == .none ? .none : .host, idMapping: host.idMapping,
             seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
-        // stdin is not the step's: a build never waits on the terminal.
-        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        defer { close(null) }
-        let status = try ContainerRunner().run(spec, io: ContainerIO(input: null, output: 2, error: 2))
-        return status.shellCode
     }
 }
 
