@@ -24,8 +24,7 @@ extension StepExecutor {
 
     /// In this process: right for root, whose containers' files it can read as they are.
     public func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
-        try commit.removeStubs()
-        return try LayerWriter.write(directory: commit.upperDir, to: output, options: options)
+        try commit.write(to: output, options: options)
     }
 }
 

@@ -1,3 +1,4 @@
+import DevenvArchive
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
@@ -17,6 +18,12 @@ public struct UpperCommit: Codable, Sendable, Equatable {
         self.upperDir = upperDir
         self.lowerDirs = lowerDirs
         self.mountPoints = mountPoints
+    }
+
+    /// The layer, in this process: `removeStubs`, then the upper directory as a layer blob.
+    public func write(to output: String, options: LayerWriteOptions) throws -> LayerBlob {
+        try removeStubs()
+        return try LayerWriter.write(directory: upperDir, to: output, options: options)
     }
 
     /// Removes the runtime's stubs from the upper directory, as BuildKit does: for each mount

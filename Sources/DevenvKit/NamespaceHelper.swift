@@ -15,7 +15,7 @@ import Glibc
 public enum NamespaceHelper {
     public static let argument = "__namespace-helper"
     /// The devenv-core executable (the running one: only devenv-core builds).
-    nonisolated(unsafe) public static var executable = "/proc/self/exe"
+    static let executable = "/proc/self/exe"
 
     // MARK: The parent's side
 

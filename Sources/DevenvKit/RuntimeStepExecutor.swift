@@ -22,8 +22,9 @@ public struct RuntimeStepExecutor: StepExecutor {
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(null) }
         do {
-            let status = try ContainerRunner().run(try spec(for: execution), io: ContainerIO(input: null, output: 2, error: 2),
-                                                   interrupt: .stop(grace: interruptGrace))
+            var spec = try spec(for: execution)
+            spec.seccomp = try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
+            let status = try ContainerRunner().run(spec, io: ContainerIO(input: null, output: 2, error: 2), interrupt: .stop(grace: interruptGrace))
             return status.shellCode
         } catch let error as RuntimeError where error.kind == .interrupted {
             throw StepInterrupted(signal: error.signal ?? SIGINT)
@@ -38,13 +39,11 @@ public struct RuntimeStepExecutor: StepExecutor {
     /// included) that only the user namespace's root can read, and whose owners only it sees
     /// as the container did: the commit runs there (`NamespaceHelper`).
     public func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
-        guard let mapping = HostIdentity.current().idMapping else {
-            try commit.removeStubs()
-            return try LayerWriter.write(directory: commit.upperDir, to: output, options: options)
-        }
+        guard let mapping = HostIdentity.current().idMapping else { return try commit.write(to: output, options: options) }
         return try NamespaceHelper.commit(commit, mapping: mapping, to: output, options: options)
     }
 
+    /// The step's container, without its seccomp filter (only running it needs one).
     private func spec(for execution: StepExecution) throws -> ContainerSpec {
         let host = HostIdentity.current()
         let user = try ImageAccounts.resolve(execution.user, lowerDirs: execution.lowerDirs)
@@ -54,8 +53,7 @@ public struct RuntimeStepExecutor: StepExecutor {
         return ContainerSpec(
             rootfs: RootfsSpec(lowerDirs: execution.lowerDirs, upper: .directory(upper: execution.upperDir, work: execution.workDir)),
             mounts: mounts, process: process, hostname: "devenv-build",
-            network: execution.network == .none ? .none : .host, idMapping: host.idMapping,
-            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
+            network: execution.network == .none ? .none : .host, idMapping: host.idMapping)
     }
 }
 

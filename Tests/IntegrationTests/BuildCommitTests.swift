@@ -92,6 +92,15 @@ struct BuildCommitTests {
         let ran = try project.devenv(["run", "--", "true"])
         #expect(ran.succeeded, "\(ran.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "\(project.store)/projects/\(try project.projectID())/work"))
+
+        // The step's upper directory became a snapshot; once nothing uses it, gc removes it
+        // although the user cannot open its mode-0700 directory of a subordinate id.
+        try project.write(".devenv/devenv.toml", Self.manifest(run: "touch /other"))
+        #expect(try project.build().result.succeeded)
+        let collected = try project.devenv(["gc"])
+        #expect(collected.succeeded, "\(collected.stderr)")
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: "\(project.store)/snapshots")
+        #expect(!snapshots.contains { FileManager.default.fileExists(atPath: "\(project.store)/snapshots/\($0)/p") }, "\(collected.stdout)")
     }
 
     /// SIGINT (Ctrl-C) or SIGTERM during a step stops it at once, even when the step's shell
@@ -130,5 +139,23 @@ struct BuildCommitTests {
         #expect(rebuilt.steps.first?["cached"] as? Bool == false)
         #expect(rebuilt.steps.first?["reason"] as? String == "not built before")
         #expect(try project.topLayer() == ["-rw-r--r-- 0/0 result"])
+    }
+
+    /// Issue 12 item 2 as a user meets it: apt leaves /var/log/apt/term.log mode 0640
+    /// root:adm; the layer records it as the container saw it. The base (bootstrapped
+    /// rootless by mmdebstrap) has no /etc/resolv.conf or /etc/hostname, which the runtime
+    /// provides during the step: they stay out of the layer.
+    @Test(.enabled(if: Requirement.programs("mmdebstrap"), "needs mmdebstrap and Debian's archive"), .timeLimit(.minutes(10)))
+    func aPackagesStepCommitsRootless() throws {
+        try Requirement.require(root: true, programs: ["mmdebstrap"])
+        let project = try StepProject(as: .rootless, manifest: "[base]\ndistro = \"debian:bookworm\"\n\n[[step]]\npackages = [\"hello\"]\n")
+        let built = try project.build()
+        #expect(built.result.succeeded, "\(built.result.stderr)")
+        let layer = try project.topLayer()
+        #expect(layer.contains("-rw-r----- 0/4 var/log/apt/term.log"), "\(layer)")
+        #expect(layer.contains("-rwxr-xr-x 0/0 usr/bin/hello"), "\(layer)")
+        #expect(!layer.contains { $0.hasSuffix(" etc/resolv.conf") || $0.hasSuffix(" etc/hostname") }, "\(layer)")
+        let hello = try project.devenv(["run", "--", "hello"])
+        #expect(hello.stdout == "Hello, world!\n", "\(hello.stderr)")
     }
 }
