@@ -179,7 +179,7 @@ public struct Builder {
         guard status == 0 else {
             throw BuildError.stepFailed(number: number, location: planned.location, summary: planned.summary, status: status)
         }
-        let commit = UpperCommit(upperDir: upper, lowerDirs: lowerDirs, mountPoints: try executor.mountPoints(for: execution))
+        let commit = UpperCommit(upperDir: upper, lowerDirs: lowerDirs, runtimeFiles: try executor.runtimeFiles(for: execution))
         let layer = try commitLayer(number: number, location: planned.location) { output, options in
             try executor.commit(commit, to: output, options: options)
         }

@@ -10,9 +10,9 @@ public protocol StepExecutor {
     /// the step ran; the step's container is gone by then.
     func execute(_ execution: StepExecution) throws -> Int32
 
-    /// Container paths the runtime creates for `execution` where the image lacks them (mount
-    /// points, generated /etc files, the home directory): they are not the step's changes.
-    func mountPoints(for execution: StepExecution) throws -> [String]
+    /// What the runtime puts in the upper directory for `execution` (mount points where the
+    /// image lacks them, generated /etc files, the home directory): not the step's changes.
+    func runtimeFiles(for execution: StepExecution) throws -> RuntimeFiles
 
     /// Commits a run step's upper directory: `UpperCommit.removeStubs`, then the layer, read
     /// where the step's files are readable as its container's root sees them.
@@ -20,7 +20,7 @@ public protocol StepExecutor {
 }
 
 extension StepExecutor {
-    public func mountPoints(for execution: StepExecution) throws -> [String] { [] }
+    public func runtimeFiles(for execution: StepExecution) throws -> RuntimeFiles { RuntimeFiles() }
 
     /// In this process: right for root, whose containers' files it can read as they are.
     public func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {

@@ -31,8 +31,20 @@ public struct RuntimeStepExecutor: StepExecutor {
         }
     }
 
-    public func mountPoints(for execution: StepExecution) throws -> [String] {
-        MountPlan.mountPoints(for: try spec(for: execution))
+    /// The mount plan's mount points, and the accounts `AccountFiles.ensure` adds to the
+    /// image's /etc/passwd and /etc/group when the step's user is not in them.
+    public func runtimeFiles(for execution: StepExecution) throws -> RuntimeFiles {
+        let spec = try spec(for: execution)
+        let view = LayerView(lowerDirs: execution.lowerDirs)
+        let existing = { (path: String) in view.readFile(path).map { String(decoding: $0, as: UTF8.self) } }
+        var generated: [RuntimeFiles.Generated] = []
+        if let passwd = AccountDatabase.passwd(existing: existing("/etc/passwd"), user: spec.process.user) {
+            generated.append(RuntimeFiles.Generated(path: "/etc/passwd", contents: Array(passwd.utf8)))
+        }
+        if let group = AccountDatabase.group(existing: existing("/etc/group"), user: spec.process.user) {
+            generated.append(RuntimeFiles.Generated(path: "/etc/group", contents: Array(group.utf8)))
+        }
+        return RuntimeFiles(mountPoints: MountPlan.mountPoints(for: spec), generated: generated)
     }
 
     /// Rootless, the upper directory holds files of subordinate ids (mode 0600 ones

@@ -66,6 +66,23 @@ struct BuildCommitTests {
         #expect(shown.stdout == "x\n", "\(shown.stderr)")
     }
 
+    /// A step user the image does not list is added to /etc/passwd and /etc/group for the
+    /// step only; a step that edits them itself keeps its edit.
+    @Test(arguments: BuildUser.allCases)
+    func theRuntimesAccountsStayOutOfTheLayer(user: BuildUser) throws {
+        try Requirement.require(root: true)
+        let project = try StepProject(as: user, manifest: "[base]\nimage = \"base:it\"\n\n[[step]]\nuser = \"1500\"\n\n[[step]]\nrun = \"touch /tmp/x\"\n")
+        let built = try project.build()
+        #expect(built.result.succeeded, "\(built.result.stderr)")
+        let layer = try project.topLayer()
+        #expect(layer.contains("-rw-r--r-- 1500/1500 tmp/x"), "\(layer)")
+        #expect(!layer.contains { $0.hasSuffix(" etc/") || $0.hasSuffix(" etc/passwd") || $0.hasSuffix(" etc/group") }, "\(layer)")
+
+        try project.write(".devenv/devenv.toml", Self.manifest(run: "echo extra:x:7:7::/:/bin/sh >> /etc/passwd"))
+        #expect(try project.build().result.succeeded)
+        #expect(try project.topLayer().contains { $0.hasSuffix(" etc/passwd") })
+    }
+
     /// Container root leaves files only it can read (apt's logs, /etc/ssl/private); the
     /// commit reads them as it does and records the owners it saw.
     @Test(arguments: BuildUser.allCases)
