@@ -13,7 +13,7 @@ import Glibc
 public struct RuntimeStepExecutor: StepExecutor {
     public let store: ImageStore
     /// How long a step may take to stop after devenv is interrupted before it is killed.
-    public var interruptGrace = 0.5
+    public var interruptGrace: Duration = .milliseconds(500)
 
     public init(store: ImageStore) { self.store = store }
 

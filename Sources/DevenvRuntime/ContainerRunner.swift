@@ -160,7 +160,7 @@ public enum InterruptPolicy: Sendable, Equatable {
     /// `run` then throws `RuntimeError.interrupted`. For build steps: a shell waiting for its
     /// child does not stop on a forwarded SIGINT (only a terminal signals the whole process
     /// group), and an interrupted build must stop at once.
-    case stop(grace: Double)
+    case stop(grace: Duration)
 
     static let stopping: Set<Int32> = [SIGINT, SIGTERM, SIGHUP]
 }
@@ -176,7 +176,7 @@ struct ContainerSupervisor {
         var descriptors = [pollfd(fd: launched.pidfd.raw, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: relay.readEnd, events: Int16(POLLIN), revents: 0)]
         var interruption: Int32?
-        var deadline: timespec?
+        var deadline: ContinuousClock.Instant?
         while true {
             let timeout = deadline.map { Self.milliseconds(until: $0) } ?? -1
             if poll(&descriptors, 2, timeout) < 0 { continue }
@@ -184,7 +184,7 @@ struct ContainerSupervisor {
                 _ = devenv_pidfd_send_signal(launched.pidfd.raw, signal)
                 if case let .stop(grace) = policy, interruption == nil, InterruptPolicy.stopping.contains(signal) {
                     interruption = signal
-                    deadline = Self.now(plus: grace)
+                    deadline = .now + grace
                 }
             }
             if descriptors[0].revents != 0 { return interruption }
@@ -195,17 +195,11 @@ struct ContainerSupervisor {
         }
     }
 
-    private static func now(plus seconds: Double) -> timespec {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        let nanoseconds = Int(time.tv_nsec) + Int(seconds.truncatingRemainder(dividingBy: 1) * 1e9)
-        return timespec(tv_sec: time.tv_sec + Int(seconds) + nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
-    }
-
-    private static func milliseconds(until deadline: timespec) -> Int32 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        let left = (deadline.tv_sec - time.tv_sec) * 1000 + (deadline.tv_nsec - time.tv_nsec) / 1_000_000
-        return Int32(max(0, min(left, 60_000)))
+    /// poll's timeout: what is left until `deadline`, rounded up, 0 once it has passed.
+    private static func milliseconds(until deadline: ContinuousClock.Instant) -> Int32 {
+        let left = ContinuousClock.now.duration(to: deadline)
+        guard left > .zero else { return 0 }
+        let (seconds, attoseconds) = left.components
+        return Int32(min(seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1, 60_000))
     }
 }
