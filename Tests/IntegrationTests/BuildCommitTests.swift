@@ -122,14 +122,16 @@ struct BuildCommitTests {
 
     /// SIGINT (Ctrl-C) or SIGTERM during a step stops it at once, even when the step's shell
     /// waits for a child that the forwarded signal does not reach; nothing of the step stays.
-    @Test(arguments: [(BuildUser.root, SIGINT), (.rootless, SIGINT), (.root, SIGTERM), (.rootless, SIGTERM)])
-    func anInterruptedStepStopsAndLeavesNothing(user: BuildUser, signal: Int32) throws {
+    /// `devenv run` (and `shell`) build first, the same way.
+    @Test(arguments: [(BuildUser.root, SIGINT, "build"), (.rootless, SIGINT, "build"), (.root, SIGTERM, "build"),
+                      (.rootless, SIGTERM, "build"), (.rootless, SIGINT, "run")])
+    func anInterruptedStepStopsAndLeavesNothing(user: BuildUser, signal: Int32, command: String) throws {
         try Requirement.require(root: true)
         // The delay comes from the cache mount, so the same step (the same cache key) can
         // run quickly the second time.
         let project = try StepProject(as: user, manifest: Self.manifest(
             run: "echo step-started >&2; sleep $(cat /delay/seconds 2>/dev/null || echo 40); echo done > /result", cache: ["/delay"]))
-        let (process, stderr) = try project.start(["build"])
+        let (process, stderr) = try project.start(command == "run" ? ["run", "--", "true"] : [command])
         var seen = Data()
         while !String(decoding: seen, as: UTF8.self).contains("step-started") {
             let chunk = stderr.availableData
