@@ -81,11 +81,15 @@ public enum LayerWriter {
         } catch {
             readFailure = error.archiveError(stage: .create, object: object)
         }
-        // The producer's own error explains a short stream better than the read does.
+        // A producer that fails closes its end early, so a short stream is its error; a
+        // failure on this side (the disk is full) stops the producer instead, and is the cause.
         let warnings: [String]
         do {
+            if let readFailure {
+                _ = try? finish()
+                throw readFailure
+            }
             warnings = try finish()
-            if let readFailure { throw readFailure }
         } catch {
             sink.abandon()
             throw error
