@@ -57,7 +57,7 @@ final class TreeEncoder {
         }
         if !options.translateOverlayWhiteouts && visit.info.isWhiteout {
             throw Failure(entry: path(visit), .forbiddenEntry,
-                          "a 0:0 character device (an overlay whiteout) cannot be stored in a layer of a plain directory")
+                          "a 0:0 character device is an overlay whiteout (what an unpacked '.wh.' entry becomes): it cannot be stored in a layer of a plain directory")
         }
     }
 

@@ -203,7 +203,7 @@ import Glibc
         } catch let error as ArchiveError {
             #expect(error.kind == .forbiddenEntry)
             #expect(error.entry == Array("zero".utf8))
-            #expect(error.description.contains("a 0:0 character device (an overlay whiteout) cannot be stored"))
+            #expect(error.description.contains("entry 'zero': a 0:0 character device is an overlay whiteout"))
         }
         #expect(!FileManager.default.fileExists(atPath: sandbox.base + "/raw.tar"))
     }

@@ -34,6 +34,16 @@ struct BuildCommitTests {
         let copied = try project.build()
         #expect(copied.result.status == 125, "\(copied.result.stderr)")
         #expect(copied.result.stderr.contains("entry 'opt/.wh.x': a file named '.wh.*'"), "\(copied.result.stderr)")
+
+        // A Dockerfile ADD of an archive holding a whiteout: unpacked, it is an overlay
+        // whiteout in the staged tree, which no plain layer may carry.
+        try FileManager.default.createDirectory(atPath: project.scratch.file("archive"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: project.scratch.file("archive/.wh.bin"), contents: Data())
+        try DevenvProcess.run("tar", ["-C", project.scratch.file("archive"), "-cf", "\(project.root)/a.tar", "."])
+        try project.write("Dockerfile", "FROM base:it\nADD a.tar /opt/\n")
+        let added = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(added.status == 125, "\(added.stderr)")
+        #expect(added.stderr.contains("entry 'opt/bin': a 0:0 character device is an overlay whiteout"), "\(added.stderr)")
     }
 
     @Test(arguments: BuildUser.allCases)
