@@ -34,6 +34,73 @@ public enum LayerWriter {
         }
     }
 
+    /// Writes `directory` as an uncompressed layer tar to `fd` (a pipe to the process that
+    /// compresses it): what a helper inside a user namespace runs, so that it reads the tree
+    /// with the namespace's privileges and records ownership as the container sees it.
+    /// Returns the warnings (skipped sockets).
+    public static func writeTar(directory: String, to fd: Int32, options: LayerWriteOptions = LayerWriteOptions()) throws -> [String] {
+        do {
+            let root = try FileDescriptor.open(directory, O_RDONLY | O_DIRECTORY)
+            let output = FileDescriptor(adopting: fd)
+            defer { _ = output.release() }
+            return try withUTF8Locale {
+                let writer = try TarWriter { try output.writeAll($0) }
+                let encoder = TreeEncoder(options: options, writer: writer)
+                try encoder.encode(root)
+                try writer.close()
+                return encoder.warnings.all
+            }
+        } catch {
+            throw error.archiveError(stage: .create, object: directory)
+        }
+    }
+
+    /// Compresses a layer tar read from `fd` until end of file (the other end of
+    /// `writeTar`) into `output`, then calls `finish`, which says whether the producer
+    /// succeeded (it throws otherwise) and returns its warnings. The output is removed
+    /// when anything fails.
+    public static func write(tarFrom fd: Int32, object: String, to output: String, options: LayerWriteOptions = LayerWriteOptions(),
+                             finish: () throws -> [String]) throws -> LayerBlob {
+        let sink: CompressingSink
+        do {
+            sink = try CompressingSink(path: output, compression: options.compression, level: options.level, workers: options.zstdWorkers)
+        } catch {
+            throw error.archiveError(stage: .create, object: object)
+        }
+        var readFailure: Error?
+        do {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+            defer { buffer.deallocate() }
+            let input = FileDescriptor(adopting: fd)
+            defer { _ = input.release() }
+            while true {
+                let count = try input.read(into: buffer)
+                if count == 0 { break }
+                try sink.write(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            }
+        } catch {
+            readFailure = error.archiveError(stage: .create, object: object)
+        }
+        // A producer that fails closes its end early, so a short stream is its error; a
+        // failure on this side (the disk is full) stops the producer instead, and is the cause.
+        let warnings: [String]
+        do {
+            if let readFailure {
+                _ = try? finish()
+                throw readFailure
+            }
+            warnings = try finish()
+        } catch {
+            sink.abandon()
+            throw error
+        }
+        do {
+            return blob(try sink.finish(), options.compression, warnings)
+        } catch {
+            throw error.archiveError(stage: .create, object: object)
+        }
+    }
+
     /// Re-encodes a tar (plain, gzip or zstd, sniffed) as a layer blob. The input is read
     /// through libarchive so that anything that is not a tar fails clearly; its bytes are
     /// kept exactly, so the diffID is the input's uncompressed digest.

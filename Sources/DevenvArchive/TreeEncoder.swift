@@ -33,10 +33,31 @@ final class TreeEncoder {
     func encode(_ root: FileDescriptor) throws {
         try TreeWalker(root: root).walk { event in
             switch event {
-            case let .enter(visit, directory): try encodeDirectory(visit, directory)
-            case let .entry(visit): try encodeNode(visit)
+            case let .enter(visit, directory):
+                try refuseWhiteoutLookalike(visit)
+                try encodeDirectory(visit, directory)
+            case let .entry(visit):
+                try refuseWhiteoutLookalike(visit)
+                try encodeNode(visit)
             case .leave: break
             }
+        }
+    }
+
+    /// A node whose own name starts with `.wh.` would be read by every importer (podman,
+    /// docker, devenv) as a whiteout or an opaque marker and delete what the name points at
+    /// (`.wh.bin` deletes /bin), so no layer devenv writes may contain one, whatever its type
+    /// (BuildKit refuses them too). Deletions reach a layer only as overlay whiteouts, which
+    /// this encoder translates itself. For the same reason a 0:0 character device is only
+    /// stored as a whiteout, never as a device.
+    private func refuseWhiteoutLookalike(_ visit: TreeWalker.Visit) throws {
+        if visit.name.starts(with: WhiteoutName.prefix) {
+            throw Failure(entry: path(visit), .forbiddenEntry,
+                          "a file named '.wh.*' cannot be stored in a layer: image tools would read it as a whiteout (a deletion); rename or remove it")
+        }
+        if !options.translateOverlayWhiteouts && visit.info.isWhiteout {
+            throw Failure(entry: path(visit), .forbiddenEntry,
+                          "a 0:0 character device is an overlay whiteout (what an unpacked '.wh.' entry becomes): it cannot be stored in a layer of a plain directory")
         }
     }
 

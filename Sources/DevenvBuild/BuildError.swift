@@ -5,6 +5,8 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
     case stepFailed(number: Int, location: String, summary: String, status: Int32)
     case copyFailed(number: Int, location: String, path: String, reason: String)
     case layerFailed(number: Int, location: String, reason: String)
+    /// devenv was told to stop (`signal`) while the step ran; nothing of the step was kept.
+    case interrupted(number: Int, location: String, summary: String, signal: Int32)
 
     public var description: String {
         switch self {
@@ -14,6 +16,8 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
             return "\(location): build step \(number): copy '\(Printable.escape(path))': \(reason)"
         case let .layerFailed(number, location, reason):
             return "\(location): build step \(number): commit layer: \(reason)"
+        case let .interrupted(number, location, summary, signal):
+            return "\(location): build step \(number) interrupted by signal \(signal) (nothing of it was kept): \(Printable.escape(summary, limit: 200))"
         }
     }
 }

@@ -20,7 +20,7 @@ extension Builder {
         } catch {
             throw BuildError.copyFailed(number: number, location: planned.location, path: copy.sources.joined(separator: " "), reason: "\(error)")
         }
-        return try commitLayer(from: root, overlay: false, number: number, location: planned.location)
+        return try commitLayer(from: root, number: number, location: planned.location)
     }
 
     /// Creates the working directory, owned by the current user, when the image lacks it;
@@ -37,7 +37,7 @@ extension Builder {
         } catch {
             throw BuildError.copyFailed(number: number, location: planned.location, path: path, reason: "\(error)")
         }
-        return try commitLayer(from: root, overlay: false, number: number, location: planned.location)
+        return try commitLayer(from: root, number: number, location: planned.location)
     }
 
     /// overlayfs needs a lower directory even when the image has no layer yet (FROM scratch).

@@ -166,30 +166,48 @@ public struct Builder {
         if !environment.contains(where: { $0.hasPrefix("PATH=") }) {
             environment.append("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         }
-        let status = try executor.execute(StepExecution(
+        let execution = StepExecution(
             command: command, environment: environment, workingDirectory: state.run.workingDir ?? "/",
             user: state.run.user, lowerDirs: lowerDirs, upperDir: upper, workDir: work,
-            cacheMounts: planned.cacheMounts, network: network))
+            cacheMounts: planned.cacheMounts, network: network)
+        let status: Int32
+        do {
+            status = try executor.execute(execution)
+        } catch let interruption as StepInterrupted {
+            throw BuildError.interrupted(number: number, location: planned.location, summary: planned.summary, signal: interruption.signal)
+        }
         guard status == 0 else {
             throw BuildError.stepFailed(number: number, location: planned.location, summary: planned.summary, status: status)
         }
-        let layer = try commitLayer(from: upper, overlay: true, number: number, location: planned.location)
+        let commit = UpperCommit(upperDir: upper, lowerDirs: lowerDirs, runtimeFiles: try executor.runtimeFiles(for: execution))
+        let layer = try commitLayer(number: number, location: planned.location) { output, options in
+            try executor.commit(commit, to: output, options: options)
+        }
         // The upper directory already is the new layer in snapshot form; keep it instead of
         // unpacking the layer we just wrote.
         try store.snapshots.adopt(directory: upper, diffIDs: state.diffIDs + [layer.1])
         return layer
     }
 
-    /// `overlay`: the directory is an overlay upper dir whose whiteouts become OCI whiteouts.
-    func commitLayer(from directory: String, overlay: Bool, number: Int, location: String) throws -> (Descriptor, Digest) {
+    /// Commits a directory the builder staged itself (copies, workdirs): plain files, no
+    /// overlay whiteouts.
+    func commitLayer(from directory: String, number: Int, location: String) throws -> (Descriptor, Digest) {
+        try commitLayer(number: number, location: location) { output, options in
+            var options = options
+            options.translateOverlayWhiteouts = false
+            return try LayerWriter.write(directory: directory, to: output, options: options)
+        }
+    }
+
+    /// Stores the layer `write` makes (into the given file, with the build's options).
+    func commitLayer(number: Int, location: String, _ write: (String, LayerWriteOptions) throws -> LayerBlob) throws -> (Descriptor, Digest) {
         let output = "\(store.layout.ingest)/\(UUID().uuidString).layer"
         defer { unlink(output) }
         do {
             var options = LayerWriteOptions()
             options.compression = compression
             options.clampMTime = layerMTime
-            options.translateOverlayWhiteouts = overlay
-            let blob = try LayerWriter.write(directory: directory, to: output, options: options)
+            let blob = try write(output, options)
             try store.content.adoptVerified(file: output, digest: blob.digest)
             return (Descriptor(mediaType: blob.mediaType, digest: blob.digest, size: blob.size), blob.diffID)
         } catch {

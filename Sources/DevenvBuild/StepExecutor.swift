@@ -1,3 +1,4 @@
+import DevenvArchive
 import DevenvOCI
 
 /// Runs a `run` step's command in a container whose root is an overlay of `lowerDirs`
@@ -5,7 +6,33 @@ import DevenvOCI
 /// builder only sees this seam; the runtime adapter lives in DevenvKit.
 public protocol StepExecutor {
     /// Returns the command's shell-style exit status (0 is success, 128+N for signal N).
+    /// Throws `StepInterrupted` when devenv was told to stop (SIGINT, SIGTERM, SIGHUP) while
+    /// the step ran; the step's container is gone by then.
     func execute(_ execution: StepExecution) throws -> Int32
+
+    /// What the runtime puts in the upper directory for `execution` (mount points where the
+    /// image lacks them, generated /etc files, the home directory): not the step's changes.
+    func runtimeFiles(for execution: StepExecution) throws -> RuntimeFiles
+
+    /// Commits a run step's upper directory: `UpperCommit.removeStubs`, then the layer, read
+    /// where the step's files are readable as its container's root sees them.
+    func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob
+}
+
+extension StepExecutor {
+    public func runtimeFiles(for execution: StepExecution) throws -> RuntimeFiles { RuntimeFiles() }
+
+    /// In this process: right for root, whose containers' files it can read as they are.
+    public func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
+        try commit.write(to: output, options: options)
+    }
+}
+
+/// devenv was told to stop while a step ran.
+public struct StepInterrupted: Error, Sendable {
+    public let signal: Int32
+
+    public init(signal: Int32) { self.signal = signal }
 }
 
 public struct StepExecution: Sendable {

@@ -1,10 +1,19 @@
 import ArgumentParser
+import DevenvKit
+import DevenvSystem
 import Foundation
 
 public enum DevenvMain {
     /// `ParsableCommand.main()` without its own printing: ArgumentParser's messages quote the
     /// command line (`Unknown option '…'`), so they go out through `Terminal` like every other.
     public static func main() {
+        let arguments = CommandLine.arguments
+        if arguments.count >= 2, arguments[1] == NamespaceHelper.argument {
+            NamespaceHelper.main(Array(arguments.dropFirst(2)))
+        }
+        // Rootless, trees written in the user namespace (build steps' upper and work
+        // directories, snapshots adopted from them) are removed from inside it.
+        if geteuid() != 0 { DirectoryRemover.permissionFallback = { try NamespaceHelper.remove($0) } }
         do {
             var command = try Devenv.parseAsRoot()
             try command.run()

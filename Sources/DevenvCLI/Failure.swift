@@ -28,6 +28,8 @@ enum DevenvExit {
         case is ManifestError: return invalidManifest
         case is LockError: return staleLock
         case BuildError.stepFailed: return buildStepFailed
+        // As a shell reports a command that a signal stopped.
+        case let BuildError.interrupted(_, _, _, signal): return 128 + signal
         case KitError.projectNotFound, StoreError.imageNotFound: return notFound
         default: return failure
         }

@@ -6,6 +6,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable {
     case exportFailed(image: String, reason: String)
     case invalidArgument(String)
     case projectNotFound(String)
+    /// devenv's helper in the user namespace failed; its own message (already escaped).
+    case helperFailed(String)
 
     public var description: String {
         switch self {
@@ -13,7 +15,7 @@ public enum KitError: Error, CustomStringConvertible, Sendable {
             return "import '\(Printable.escape(source))': \(reason)"
         case let .exportFailed(image, reason):
             return "export '\(Printable.escape(image))': \(reason)"
-        case let .invalidArgument(message):
+        case let .invalidArgument(message), let .helperFailed(message):
             return message
         case let .projectNotFound(directory):
             return "no .devenv/devenv.toml in '\(Printable.escape(directory))' or any parent directory\nhint: `devenv init` creates one"

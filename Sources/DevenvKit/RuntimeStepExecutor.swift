@@ -1,3 +1,4 @@
+import DevenvArchive
 import DevenvOCI
 import DevenvBuild
 import DevenvRuntime
@@ -13,25 +14,60 @@ import Glibc
 /// commit, no working tree mounted, output straight to the user's terminal.
 public struct RuntimeStepExecutor: StepExecutor {
     public let store: ImageStore
+    /// How long a step may take to stop after devenv is interrupted before it is killed.
+    public var interruptGrace: Duration = .milliseconds(500)
 
     public init(store: ImageStore) { self.store = store }
 
     public func execute(_ execution: StepExecution) throws -> Int32 {
+        // stdin is not the step's: a build never waits on the terminal.
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(null) }
+        do {
+            var spec = try spec(for: execution)
+            spec.seccomp = try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
+            let status = try ContainerRunner().run(spec, io: ContainerIO(input: null, output: 2, error: 2), interrupt: .stop(grace: interruptGrace))
+            return status.shellCode
+        } catch let error as RuntimeError where error.kind == .interrupted {
+            throw StepInterrupted(signal: error.signal ?? SIGINT)
+        }
+    }
+
+    /// The mount plan's mount points, and the accounts `AccountFiles.ensure` adds to the
+    /// image's /etc/passwd and /etc/group when the step's user is not in them.
+    public func runtimeFiles(for execution: StepExecution) throws -> RuntimeFiles {
+        let spec = try spec(for: execution)
+        let view = LayerView(lowerDirs: execution.lowerDirs)
+        let existing = { (path: String) in view.readFile(path).map { String(decoding: $0, as: UTF8.self) } }
+        var generated: [RuntimeFiles.Generated] = []
+        if let passwd = AccountDatabase.passwd(existing: existing("/etc/passwd"), user: spec.process.user) {
+            generated.append(RuntimeFiles.Generated(path: "/etc/passwd", contents: Array(passwd.utf8)))
+        }
+        if let group = AccountDatabase.group(existing: existing("/etc/group"), user: spec.process.user) {
+            generated.append(RuntimeFiles.Generated(path: "/etc/group", contents: Array(group.utf8)))
+        }
+        return RuntimeFiles(mountPoints: MountPlan.mountPoints(for: spec), generated: generated)
+    }
+
+    /// Rootless, the upper directory holds files of subordinate ids (mode 0600 ones
+    /// included) that only the user namespace's root can read, and whose owners only it sees
+    /// as the container did: the commit runs there (`NamespaceHelper`).
+    public func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
+        guard let mapping = HostIdentity.current().idMapping else { return try commit.write(to: output, options: options) }
+        return try NamespaceHelper.commit(commit, mapping: mapping, to: output, options: options)
+    }
+
+    /// The step's container, without its seccomp filter (only running it needs one).
+    private func spec(for execution: StepExecution) throws -> ContainerSpec {
         let host = HostIdentity.current()
         let user = try ImageAccounts.resolve(execution.user, lowerDirs: execution.lowerDirs)
         let process = ProcessSpec(args: execution.command, environment: execution.environment,
                                   workingDirectory: execution.workingDirectory, user: user, terminal: false)
         let mounts = execution.cacheMounts.map { BindMount(source: $0.hostPath, destination: $0.containerPath) }
-        let spec = ContainerSpec(
+        return ContainerSpec(
             rootfs: RootfsSpec(lowerDirs: execution.lowerDirs, upper: .directory(upper: execution.upperDir, work: execution.workDir)),
             mounts: mounts, process: process, hostname: "devenv-build",
-            network: execution.network == .none ? .none : .host, idMapping: host.idMapping,
-            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
-        // stdin is not the step's: a build never waits on the terminal.
-        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        defer { close(null) }
-        let status = try ContainerRunner().run(spec, io: ContainerIO(input: null, output: 2, error: 2))
-        return status.shellCode
+            network: execution.network == .none ? .none : .host, idMapping: host.idMapping)
     }
 }
 

@@ -61,7 +61,9 @@ public final class ContainerRunner: Sendable {
 
     /// Runs the spec's command to completion and returns how it ended. Throws `RuntimeError`
     /// when the container cannot be set up or the command cannot be executed.
-    public func run(_ spec: ContainerSpec, io: ContainerIO = .standard) throws -> ExitStatus {
+    ///
+    /// `interrupt` says what SIGINT, SIGTERM and SIGHUP sent to devenv do (see `InterruptPolicy`).
+    public func run(_ spec: ContainerSpec, io: ContainerIO = .standard, interrupt: InterruptPolicy = .forward) throws -> ExitStatus {
         guard spec.idMapping != nil || geteuid() == 0 else {
             throw RuntimeError.invalid("running without a user namespace needs root; give the spec an id mapping")
         }
@@ -85,13 +87,15 @@ public final class ContainerRunner: Sendable {
         let launched = try launcher.launch(plan, cgroup: limits.cgroup)
         defer { launched.kill() }
 
+        var interruption: Int32?
         if spec.process.terminal, let master = try? receiveTerminal(launched) {
             let session = TerminalSession(master: master, io: io)
             session.relay(until: launched, signals: relay)
         } else {
-            ContainerSupervisor(launched: launched, relay: relay).forwardSignalsUntilExit()
+            interruption = ContainerSupervisor(launched: launched, relay: relay, policy: interrupt).forwardSignalsUntilExit()
         }
         let status = try launched.wait()
+        if let interruption { throw RuntimeError.interrupted(interruption) }
         return try Self.outcome(waitStatus: status, reports: launched.reports())
     }
 
@@ -148,18 +152,54 @@ public final class ContainerRunner: Sendable {
     }
 }
 
+/// What SIGINT, SIGTERM or SIGHUP sent to devenv do while a container runs without a terminal.
+public enum InterruptPolicy: Sendable, Equatable {
+    /// Forwarded to the command like every other signal; the command decides (`devenv run`).
+    case forward
+    /// Forwarded, and the whole container is killed if it still runs `grace` seconds later;
+    /// `run` then throws `RuntimeError.interrupted`. For build steps: a shell waiting for its
+    /// child does not stop on a forwarded SIGINT (only a terminal signals the whole process
+    /// group), and an interrupted build must stop at once.
+    case stop(grace: Duration)
+
+    static let stopping: Set<Int32> = [SIGINT, SIGTERM, SIGHUP]
+}
+
 /// Without a terminal devenv only waits, forwarding the signals it receives to init.
 struct ContainerSupervisor {
     let launched: LaunchedInit
     let relay: SignalRelay
+    var policy: InterruptPolicy = .forward
 
-    func forwardSignalsUntilExit() {
+    /// Returns the signal that made devenv stop the container, if any (`.stop` only).
+    func forwardSignalsUntilExit() -> Int32? {
         var descriptors = [pollfd(fd: launched.pidfd.raw, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: relay.readEnd, events: Int16(POLLIN), revents: 0)]
+        var interruption: Int32?
+        var deadline: ContinuousClock.Instant?
         while true {
-            if poll(&descriptors, 2, -1) < 0 { continue }
-            for signal in relay.drain() { _ = devenv_pidfd_send_signal(launched.pidfd.raw, signal) }
-            if descriptors[0].revents != 0 { return }
+            let timeout = deadline.map { Self.milliseconds(until: $0) } ?? -1
+            if poll(&descriptors, 2, timeout) < 0 { continue }
+            for signal in relay.drain() {
+                _ = devenv_pidfd_send_signal(launched.pidfd.raw, signal)
+                if case let .stop(grace) = policy, interruption == nil, InterruptPolicy.stopping.contains(signal) {
+                    interruption = signal
+                    deadline = .now + grace
+                }
+            }
+            if descriptors[0].revents != 0 { return interruption }
+            if let deadline, Self.milliseconds(until: deadline) == 0 {
+                launched.kill()
+                return interruption
+            }
         }
+    }
+
+    /// poll's timeout: what is left until `deadline`, rounded up, 0 once it has passed.
+    private static func milliseconds(until deadline: ContinuousClock.Instant) -> Int32 {
+        let left = ContinuousClock.now.duration(to: deadline)
+        guard left > .zero else { return 0 }
+        let (seconds, attoseconds) = left.components
+        return Int32(min(seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1, 60_000))
     }
 }

@@ -66,11 +66,12 @@ public struct MountPlan: Hashable, Codable, Sendable {
 
     /// Container paths setup may create, empty, in the upper layer when the image lacks them
     /// (mount points and generated files), so a build that commits the upper directory can
-    /// leave them out of the layer. Also the home directory of a non-root user.
+    /// leave them out of the layer. Also the user's home directory (`.home` creates it, for
+    /// root too).
     public static func mountPoints(for spec: ContainerSpec) -> [String] {
         var paths = ["/proc", "/dev", "/sys", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"]
         paths += spec.mounts.compactMap { try? ContainerPath.normalize($0.destination, what: "mount destination") }
-        if spec.process.user.uid != 0 { paths.append(spec.process.user.home) }
+        paths.append(spec.process.user.home)
         return paths
     }
 

@@ -13,6 +13,8 @@ public struct RuntimeError: Error, Equatable, CustomStringConvertible, Sendable 
         case commandNotFound
         /// The command was found but could not be executed.
         case commandNotExecutable
+        /// devenv was told to stop (`signal`) and stopped the container (`InterruptPolicy.stop`).
+        case interrupted
     }
 
     public var kind: Kind
@@ -20,6 +22,8 @@ public struct RuntimeError: Error, Equatable, CustomStringConvertible, Sendable 
     public var message: String
     public var errno: Int32?
     public var hint: String?
+    /// For `.interrupted`: the signal devenv received.
+    public var signal: Int32?
 
     public init(_ kind: Kind, _ message: String, errno: Int32? = nil, hint: String? = nil) {
         self.kind = kind
@@ -29,6 +33,12 @@ public struct RuntimeError: Error, Equatable, CustomStringConvertible, Sendable 
     }
 
     public static func invalid(_ message: String) -> RuntimeError { RuntimeError(.invalidSpec, message) }
+
+    public static func interrupted(_ signal: Int32) -> RuntimeError {
+        var error = RuntimeError(.interrupted, "interrupted by signal \(signal); the container was stopped")
+        error.signal = signal
+        return error
+    }
 
     public static func setup(_ error: SystemError) -> RuntimeError {
         RuntimeError(.setup, SystemError(error.operation, path: error.path, errno: error.errno, reason: error.reason).description,
@@ -41,6 +51,7 @@ public struct RuntimeError: Error, Equatable, CustomStringConvertible, Sendable 
         case .invalidSpec, .setup: return RuntimeExitCode.setupFailed
         case .commandNotFound: return RuntimeExitCode.notFound
         case .commandNotExecutable: return RuntimeExitCode.notExecutable
+        case .interrupted: return 128 + (signal ?? 2)
         }
     }
 

@@ -301,16 +301,63 @@ import Glibc
         }
     }
 
-    @Test func withoutTranslationAZeroZeroDeviceIsKeptAndThenRefusedOnUnpack() throws {
+    /// A 0:0 character device in a plain directory (a staged copy, an ADD of an archive with
+    /// whiteouts, `image import DIR`) would act as a whiteout wherever the layer is unpacked.
+    @Test func withoutTranslationAZeroZeroDeviceIsRefused() throws {
         let sandbox = try Sandbox()
         let tree = sandbox.base + "/tree"
         try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: false)
         #expect(mknod(tree + "/zero", S_IFCHR, 0) == 0)
         var options = LayerWriteOptions()
         options.translateOverlayWhiteouts = false
-        _ = try LayerWriter.write(directory: tree, to: sandbox.base + "/raw.tar", options: options)
-        let entries = try Self.entries(ofLayer: sandbox.base + "/raw.tar")
-        #expect(entries.map(\.kind) == [.characterDevice])
-        #expect(try sandbox.unpackConfined(sandbox.base + "/raw.tar")?.kind == .forbiddenEntry)
+        do {
+            _ = try LayerWriter.write(directory: tree, to: sandbox.base + "/raw.tar", options: options)
+            Issue.record("a 0:0 device was committed")
+        } catch let error as ArchiveError {
+            #expect(error.kind == .forbiddenEntry)
+            #expect(error.entry == Array("zero".utf8))
+            #expect(error.description.contains("entry 'zero': a 0:0 character device is an overlay whiteout"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: sandbox.base + "/raw.tar"))
+    }
+
+    /// Issue 11 item 6: whatever its type, a node named `.wh.*` would be a whiteout or an
+    /// opaque marker to every importer; a commit refuses it, naming the path, with or
+    /// without overlay translation.
+    @Test(arguments: [("file", ".wh.bin"), ("directory", ".wh.usr"), ("symlink", ".wh.etc"), ("file", "tmp/.wh..wh..opq"),
+                      ("directory", "deep/er/.wh.x")])
+    func whiteoutLookalikeNamesAreRefused(kind: String, path: String) throws {
+        for translate in [true, false] {
+            let sandbox = try Sandbox()
+            let tree = sandbox.base + "/tree"
+            let target = tree + "/" + path
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            switch kind {
+            case "file": try Data("x".utf8).write(to: URL(fileURLWithPath: target))
+            case "directory": try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+            default: #expect(symlink("x", target) == 0)
+            }
+            var options = LayerWriteOptions()
+            options.translateOverlayWhiteouts = translate
+            do {
+                _ = try LayerWriter.write(directory: tree, to: sandbox.base + "/out.tar", options: options)
+                Issue.record("\(path) was committed")
+            } catch let error as ArchiveError {
+                #expect(error.kind == .forbiddenEntry)
+                #expect(error.entry == Array(path.utf8))
+                #expect(error.description.contains("entry '\(path)': a file named '.wh.*' cannot be stored in a layer"), "\(error)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: sandbox.base + "/out.tar"))
+        }
+    }
+
+    /// Only a node's own name counts: a directory named `x.wh.` or a file `a.wh.b` is fine.
+    @Test func namesThatMerelyContainWhiteoutPrefixAreKept() throws {
+        let sandbox = try Sandbox()
+        let tree = sandbox.base + "/tree"
+        try FileManager.default.createDirectory(atPath: tree + "/x.wh.", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: tree + "/x.wh./a.wh.b"))
+        _ = try LayerWriter.write(directory: tree, to: sandbox.base + "/out.tar")
+        #expect(try Self.entries(ofLayer: sandbox.base + "/out.tar").map { String(decoding: $0.path, as: UTF8.self) } == ["x.wh./", "x.wh./a.wh.b"])
     }
 }

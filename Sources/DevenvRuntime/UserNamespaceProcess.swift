@@ -1,0 +1,108 @@
+import CDevenvShim
+import DevenvSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A helper program run as root of a new user namespace with devenv's id mapping (and no
+/// other namespace), the way rootless buildah and podman reach what their containers wrote:
+/// a rootless build's upper directory holds files of subordinate ids, modes 0600/0700 and
+/// all, that the user cannot read or remove, but the namespace's root can, and it sees their
+/// owners as the container did. It has no more power on the host than the user: only files
+/// owned by ids of the mapping are its own.
+public struct UserNamespaceProcess {
+    public struct Result: Sendable {
+        public var status: ExitStatus
+        /// The helper's stderr (at most 64 KiB).
+        public var errorOutput: String
+    }
+
+    let pid: pid_t
+    let pidfd: FileDescriptor
+    let errorOutput: FileDescriptor
+    /// The read end of a pipe from the helper's stdout (`captureOutput`); the caller reads
+    /// it to its end (or closes it) before `wait`.
+    public let output: FileDescriptor?
+
+    /// Starts `executable` with `arguments` (argv[1...]) and an empty environment; its stdin
+    /// is /dev/null, its stdout a pipe to `output` with `captureOutput`, else /dev/null.
+    public static func start(executable: String, arguments: [String], mapping: IDMapping, captureOutput: Bool = false) throws -> UserNamespaceProcess {
+        var channel: [Int32] = [-1, -1]
+        guard devenv_socketpair_cloexec(&channel) == 0 else { throw RuntimeError.setup(SystemError.last("socketpair")) }
+        let parentChannel = FileDescriptor(adopting: channel[0])
+        let childChannel = FileDescriptor(adopting: channel[1])
+        var errors: [Int32] = [-1, -1]
+        guard devenv_pipe_cloexec(&errors) == 0 else { throw RuntimeError.setup(SystemError.last("pipe")) }
+        let errorRead = FileDescriptor(adopting: errors[0])
+        let errorWrite = FileDescriptor(adopting: errors[1])
+        let null = try FileDescriptor.open("/dev/null", O_RDWR | O_CLOEXEC)
+        var outputEnds: [Int32] = [-1, -1]
+        if captureOutput {
+            guard devenv_pipe_cloexec(&outputEnds) == 0 else { throw RuntimeError.setup(SystemError.last("pipe")) }
+        }
+        let outputRead = captureOutput ? FileDescriptor(adopting: outputEnds[0]) : nil
+        let outputWrite = captureOutput ? FileDescriptor(adopting: outputEnds[1]) : null
+
+        let argv = CStringArray([executable] + arguments)
+        let envp = CStringArray([])
+        var pidfd: Int32 = -1
+        let pid: pid_t = executable.withCString { path in
+            var spawn = devenv_spawn()
+            spawn.clone_flags = UInt(CLONE_NEWUSER)
+            spawn.path = path
+            spawn.argv = argv.pointers
+            spawn.envp = envp.pointers
+            spawn.sync_fd = childChannel.raw
+            spawn.error_fd = errorWrite.raw
+            spawn.error_fd_after_exec = 2
+            spawn.stdio = (null.raw, outputWrite.raw, errorWrite.raw)
+            spawn.fds = nil
+            spawn.nfds = 0
+            spawn.become_root = 1
+            return devenv_spawn_container(&spawn, &pidfd)
+        }
+        guard pid > 0 else {
+            let code = errno
+            throw RuntimeError(.setup, InitReport.describe("clone a user namespace", errno: code), errno: code,
+                               hint: SetupHint.forClone(errno: code, userNamespace: true))
+        }
+        let process = UserNamespaceProcess(pid: pid, pidfd: FileDescriptor(adopting: pidfd), errorOutput: errorRead, output: outputRead)
+        close(childChannel.release())
+        close(errorWrite.release())
+        do {
+            try IDMapWriter.current(mapping).write(pid: pid)
+        } catch {
+            process.kill()
+            _ = try? process.wait()
+            throw error
+        }
+        // The helper waits for this byte: it must not start before its ids are mapped.
+        var go: UInt8 = 1
+        _ = Glibc.send(parentChannel.raw, &go, 1, Int32(MSG_NOSIGNAL))
+        return process
+    }
+
+    /// Runs the helper to completion (stdout to /dev/null).
+    public static func run(executable: String, arguments: [String], mapping: IDMapping) throws -> Result {
+        try start(executable: executable, arguments: arguments, mapping: mapping).wait()
+    }
+
+    /// Reads the helper's stderr to its end and waits for it.
+    public func wait() throws -> Result {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(errorOutput.raw, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            if bytes.count < 65536 { bytes += buffer[0..<count] }
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw RuntimeError.setup(SystemError.last("waitpid \(pid)")) }
+        }
+        return Result(status: ExitStatus(waitStatus: status), errorOutput: String(decoding: bytes, as: UTF8.self))
+    }
+
+    public func kill() { _ = devenv_pidfd_send_signal(pidfd.raw, SIGKILL) }
+}
