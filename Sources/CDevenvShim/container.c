@@ -44,6 +44,25 @@
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#define DEVENV_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* struct clone_args of Linux 5.7 (CLONE_INTO_CGROUP), spelled out for older headers. */
+struct devenv_clone_args {
+    uint64_t flags;
+    uint64_t pidfd;
+    uint64_t child_tid;
+    uint64_t parent_tid;
+    uint64_t exit_signal;
+    uint64_t stack;
+    uint64_t stack_size;
+    uint64_t tls;
+    uint64_t set_tid;
+    uint64_t set_tid_size;
+    uint64_t cgroup;
+};
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT 47
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
@@ -117,6 +136,10 @@ static int place_fds(const int stdio[3], const int *fds, int count) {
 /* Returns only without a path (init continues in this process); otherwise execs or exits. */
 static void run_child(const struct devenv_spawn *spawn) {
     reset_signals();
+    /* Before anything else, so every process of the container starts inside its cgroup. */
+    for (int index = 0; index < spawn->ncgroup_task_fds; index++) {
+        if (write(spawn->cgroup_task_fds[index], "0", 1) != 1) child_fail(spawn->error_fd, "join", "cgroup", errno);
+    }
     if (spawn->sync_fd >= 0) {
         char go = 0;
         ssize_t count;
@@ -150,9 +173,26 @@ static void run_child(const struct devenv_spawn *spawn) {
     child_fail(spawn->error_fd_after_exec, "exec init", spawn->path, errno);
 }
 
-pid_t devenv_spawn_container(const struct devenv_spawn *spawn, int *pidfd) {
+static long clone_into_cgroup(unsigned long flags, int cgroup_fd, int *pidfd) {
+    struct devenv_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = (uint64_t)flags | CLONE_PIDFD | DEVENV_CLONE_INTO_CGROUP;
+    args.pidfd = (uint64_t)(uintptr_t)pidfd;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroup_fd;
+    return syscall(SYS_clone3, &args, sizeof args);
+}
+
+pid_t devenv_spawn_container(struct devenv_spawn *spawn, int *pidfd) {
     int descriptor = -1;
-    long pid = syscall(SYS_clone, (unsigned long)(spawn->clone_flags | CLONE_PIDFD | SIGCHLD), NULL, &descriptor, NULL, 0);
+    long pid = -1;
+    spawn->cgroup_joined = spawn->cgroup_dir_fd < 0;
+    if (spawn->cgroup_dir_fd >= 0) {
+        pid = clone_into_cgroup(spawn->clone_flags, spawn->cgroup_dir_fd, &descriptor);
+        if (pid >= 0) spawn->cgroup_joined = 1;
+        else if (errno != ENOSYS && errno != E2BIG) return -1;
+    }
+    if (pid < 0) pid = syscall(SYS_clone, (unsigned long)(spawn->clone_flags | CLONE_PIDFD | SIGCHLD), NULL, &descriptor, NULL, 0);
     if (pid < 0) return -1;
     if (pid == 0) {
         run_child(spawn);

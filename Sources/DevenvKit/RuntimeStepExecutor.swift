@@ -24,7 +24,7 @@ public struct RuntimeStepExecutor: StepExecutor {
             rootfs: RootfsSpec(lowerDirs: execution.lowerDirs, upper: .directory(upper: execution.upperDir, work: execution.workDir)),
             mounts: mounts, process: process, hostname: "devenv-build",
             network: execution.network == .none ? .none : .host, idMapping: host.idMapping,
-            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
+            seccomp: try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
         // stdin is not the step's: a build never waits on the terminal.
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(null) }

@@ -69,10 +69,20 @@ struct devenv_spawn {
     const int *fds;
     int nfds;
     int become_root;
+    /* cgroup v1: `tasks` files (opened for writing) the child writes "0" to, first thing. A
+       single thread moving itself takes no global lock, where moving another process waits
+       for an RCU grace period (10-40 ms). */
+    const int *cgroup_task_fds;
+    int ncgroup_task_fds;
+    /* cgroup v2: the cgroup directory to clone into (clone3 CLONE_INTO_CGROUP), or -1. */
+    int cgroup_dir_fd;
+    /* Out: 1 when the child started in its cgroup(s); 0 when clone3 is missing and the
+       caller must move it. */
+    int cgroup_joined;
 };
 /* Clones init into new namespaces. With a path, the child execs it; without one (only for a
    single-threaded caller), it returns 0 in the child, which continues as init. */
-pid_t devenv_spawn_container(const struct devenv_spawn *spawn, int *pidfd);
+pid_t devenv_spawn_container(struct devenv_spawn *spawn, int *pidfd);
 /* Threads in this process (from /proc/self/status), or -1. */
 int devenv_thread_count(void);
 
