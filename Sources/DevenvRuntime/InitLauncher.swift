@@ -53,6 +53,8 @@ struct InitLauncher {
     let idMapWriter: IDMapWriter?
     /// Descriptors to become the container's stdin, stdout, stderr; nil keeps devenv's.
     let stdio: (Int32, Int32, Int32)?
+    /// Descriptors init gets from `InitPlan.firstPassedFD` on.
+    var passedFDs: [Int32] = []
 
     static func cloneFlags(network: NetworkMode, userNamespace: Bool) -> UInt {
         var flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP
@@ -76,7 +78,7 @@ struct InitLauncher {
 
         let argv = CStringArray(["devenv", ContainerInit.argument])
         let envp = CStringArray([])
-        let placed = [childChannel.raw, reportWrite.raw]
+        let placed = [childChannel.raw, reportWrite.raw] + passedFDs
         let entry = try cgroup.map { cgroup in
             do { return try cgroup.openEntry() } catch let error as SystemError { throw RuntimeError.setup(error) }
         }

@@ -10,10 +10,15 @@ struct MountExecutor {
     /// Host objects opened (O_PATH) before anything is mounted, so a later mount cannot hide or
     /// swap them: bind sources, device nodes, /sys, /dev/null.
     private var sources: [String: Int32] = [:]
+    /// Bind sources to idmap, with the user namespace descriptor for each.
+    let idmappedSources: [String: Int32]
     private var root: RootDirectory?
     private var scratch = ""
 
-    init(plan: MountPlan) { self.plan = plan }
+    init(plan: MountPlan, idmappedSources: [String: Int32] = [:]) {
+        self.plan = plan
+        self.idmappedSources = idmappedSources
+    }
 
     mutating func run() throws {
         try openSources()
@@ -83,7 +88,12 @@ struct MountExecutor {
         case .sysfs(let destination):
             try mountSysfs(destination)
         case .bind(let source, let destination, let readOnly):
-            try bind(sources[source]!, sourcePath: source, to: destination, flags: readOnly ? MountPlan.bindFlags.union(.readOnly) : MountPlan.bindFlags)
+            let flags = readOnly ? MountPlan.bindFlags.union(.readOnly) : MountPlan.bindFlags
+            if let userNamespace = idmappedSources[source] {
+                try bindIdmapped(sources[source]!, sourcePath: source, to: destination, flags: flags, userNamespace: userNamespace)
+            } else {
+                try bind(sources[source]!, sourcePath: source, to: destination, flags: flags)
+            }
         case .generatedFile(let name, let contents, let destination):
             let path = scratch + "/files/" + name
             try writeScratchFile(path, contents)
@@ -166,6 +176,19 @@ struct MountExecutor {
         guard let mounted = try root.open(destination, O_PATH) else { throw SystemError("open", path: root.display(destination), errno: ENOENT) }
         defer { close(mounted) }
         try Syscall.restrict(mounted, flags, describe: "make \(Errno.quote(root.display(destination))) \(flags.optionNames)")
+    }
+
+    /// The same bind, cloned (open_tree), idmapped and given `flags` before it is attached, so
+    /// the container never sees it unmapped. Fails closed where the file system cannot idmap.
+    private func bindIdmapped(_ source: Int32, sourcePath: String, to destination: String, flags: MountFlags, userNamespace: Int32) throws {
+        let root = try rootfs()
+        var info = stat()
+        guard fstat(source, &info) == 0 else { throw SystemError.last("stat", path: sourcePath) }
+        let target = (info.st_mode & S_IFMT) == S_IFDIR ? try root.ensureDirectory(destination) : try root.ensureFile(destination)
+        defer { close(target) }
+        guard devenv_bind_idmapped(source, target, UInt64(flags.systemFlags), userNamespace) == 0 else {
+            throw SystemError.last("bind \(Errno.quote(sourcePath)) on \(Errno.quote(root.display(destination))) \(OwnerMappedMounts.stage)")
+        }
     }
 
     private func mask(_ path: String) throws {

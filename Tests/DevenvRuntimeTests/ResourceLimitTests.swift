@@ -98,6 +98,7 @@ struct ResourceLimitTests {
                 bomb() { bomb | bomb & }
                 bomb 2>/dev/null
                 while [ ! -e /workspace/go ]; do read -t 0.1 x <&3; done
+                echo stopped
                 """], directory: workspace)
         let deadline = Date().addingTimeInterval(60)
         var cgroup: String?
@@ -118,6 +119,7 @@ struct ResourceLimitTests {
         FileManager.default.createFile(atPath: workspace + "/go", contents: nil)
         let result = running.wait(seconds: 60)
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "stopped\n")
         #expect(result.stderr.isEmpty)
         #expect(try cgroups(in: "/sys/fs/cgroup/pids", prefix: "devenv-\(running.pid)-").isEmpty)
     }

@@ -97,6 +97,14 @@ int devenv_fsconfig_create(int fd);
 int devenv_fsmount(int fd, unsigned int flags, unsigned int attrs);
 int devenv_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags);
 
+/* open_tree(OPEN_TREE_CLONE | AT_RECURSIVE) of fd, idmapped through userns_fd with
+   `attr_set` added, then moved onto target_fd: a recursive bind mount whose files container
+   root creates belong to the id the user namespace maps its uid 0 to. */
+int devenv_bind_idmapped(int fd, int target_fd, uint64_t attr_set, int userns_fd);
+/* A user namespace with the given uid_map/gid_map text, held by a descriptor (its short-lived
+   process is gone on return); -1 with errno. Only async-signal-safe calls in the child. */
+int devenv_userns_with_maps(const char *uid_map, const char *gid_map);
+
 #define DEVENV_MOUNT_ATTR_RDONLY 0x00000001
 #define DEVENV_MOUNT_ATTR_NOSUID 0x00000002
 #define DEVENV_MOUNT_ATTR_NODEV 0x00000004
