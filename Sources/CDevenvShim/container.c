@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -44,6 +46,25 @@
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#define DEVENV_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* struct clone_args of Linux 5.7 (CLONE_INTO_CGROUP), spelled out for older headers. */
+struct devenv_clone_args {
+    uint64_t flags;
+    uint64_t pidfd;
+    uint64_t child_tid;
+    uint64_t parent_tid;
+    uint64_t exit_signal;
+    uint64_t stack;
+    uint64_t stack_size;
+    uint64_t tls;
+    uint64_t set_tid;
+    uint64_t set_tid_size;
+    uint64_t cgroup;
+};
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT 47
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
@@ -117,6 +138,10 @@ static int place_fds(const int stdio[3], const int *fds, int count) {
 /* Returns only without a path (init continues in this process); otherwise execs or exits. */
 static void run_child(const struct devenv_spawn *spawn) {
     reset_signals();
+    /* Before anything else, so every process of the container starts inside its cgroup. */
+    for (int index = 0; index < spawn->ncgroup_task_fds; index++) {
+        if (write(spawn->cgroup_task_fds[index], "0", 1) != 1) child_fail(spawn->error_fd, "join", "cgroup", errno);
+    }
     if (spawn->sync_fd >= 0) {
         char go = 0;
         ssize_t count;
@@ -150,9 +175,26 @@ static void run_child(const struct devenv_spawn *spawn) {
     child_fail(spawn->error_fd_after_exec, "exec init", spawn->path, errno);
 }
 
-pid_t devenv_spawn_container(const struct devenv_spawn *spawn, int *pidfd) {
+static long clone_into_cgroup(unsigned long flags, int cgroup_fd, int *pidfd) {
+    struct devenv_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = (uint64_t)flags | CLONE_PIDFD | DEVENV_CLONE_INTO_CGROUP;
+    args.pidfd = (uint64_t)(uintptr_t)pidfd;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroup_fd;
+    return syscall(SYS_clone3, &args, sizeof args);
+}
+
+pid_t devenv_spawn_container(struct devenv_spawn *spawn, int *pidfd) {
     int descriptor = -1;
-    long pid = syscall(SYS_clone, (unsigned long)(spawn->clone_flags | CLONE_PIDFD | SIGCHLD), NULL, &descriptor, NULL, 0);
+    long pid = -1;
+    spawn->cgroup_joined = spawn->cgroup_dir_fd < 0;
+    if (spawn->cgroup_dir_fd >= 0) {
+        pid = clone_into_cgroup(spawn->clone_flags, spawn->cgroup_dir_fd, &descriptor);
+        if (pid >= 0) spawn->cgroup_joined = 1;
+        else if (errno != ENOSYS && errno != E2BIG) return -1;
+    }
+    if (pid < 0) pid = syscall(SYS_clone, (unsigned long)(spawn->clone_flags | CLONE_PIDFD | SIGCHLD), NULL, &descriptor, NULL, 0);
     if (pid < 0) return -1;
     if (pid == 0) {
         run_child(spawn);
@@ -188,6 +230,91 @@ int devenv_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64
     attr.attr_set = attr_set;
     attr.attr_clr = attr_clr;
     return (int)syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof attr);
+}
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#define DEVENV_OPEN_TREE_CLONE 1
+#define DEVENV_MOUNT_ATTR_IDMAP 0x00100000
+#define DEVENV_MOVE_MOUNT_F_EMPTY_PATH_ 0x00000004
+#define DEVENV_MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+
+int devenv_bind_idmapped(int fd, int target_fd, uint64_t attr_set, int userns_fd) {
+    int tree = (int)syscall(SYS_open_tree, fd, "", DEVENV_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    if (tree < 0) return -1;
+    struct devenv_mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = attr_set | DEVENV_MOUNT_ATTR_IDMAP;
+    attr.userns_fd = (uint64_t)userns_fd;
+    int result = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+    if (result == 0) {
+        result = (int)syscall(SYS_move_mount, tree, "", target_fd, "", DEVENV_MOVE_MOUNT_F_EMPTY_PATH_ | DEVENV_MOVE_MOUNT_T_EMPTY_PATH);
+    }
+    int saved = errno;
+    close(tree);
+    errno = saved;
+    return result;
+}
+
+/* "/proc/<pid><suffix>" into path (size >= 64). */
+static void proc_path(char *path, size_t size, long pid, const char *suffix) {
+    char digits[24];
+    int count = 0;
+    for (long rest = pid; rest > 0 && count < 20; rest /= 10) digits[count++] = (char)('0' + rest % 10);
+    size_t used = append(path, 0, size, "/proc/");
+    while (count > 0 && used + 1 < size) path[used++] = digits[--count];
+    used = append(path, used, size, suffix);
+    path[used] = 0;
+}
+
+static int write_map(long pid, const char *file, const char *map) {
+    char path[64];
+    proc_path(path, sizeof path, pid, file);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t length = strlen(map);
+    ssize_t written = write(fd, map, length);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return written == (ssize_t)length ? 0 : -1;
+}
+
+/* The namespace's holder shares devenv's memory and descriptor table (CLONE_VM | CLONE_FILES:
+   no page tables to copy, which for a large executable is most of a fork) and runs on its
+   own small stack. It only blocks in read(2) until the parent closes the pipe's write end,
+   through raw syscalls that leave errno alone. */
+static int hold_namespace(void *argument) {
+    int fd = *(const int *)argument;
+    char byte;
+    (void)syscall(SYS_read, fd, &byte, 1);
+    syscall(SYS_exit, 0);
+    return 0;
+}
+
+int devenv_userns_with_maps(const char *uid_map, const char *gid_map) {
+    int hold[2];
+    if (pipe2(hold, O_CLOEXEC) != 0) return -1;
+    static _Thread_local char stack[16384] __attribute__((aligned(16)));
+    int pid = clone(hold_namespace, stack + sizeof stack, CLONE_NEWUSER | CLONE_VM | CLONE_FILES | SIGCHLD, &hold[0]);
+    int saved = errno;
+    int result = -1;
+    if (pid > 0) {
+        char path[64];
+        proc_path(path, sizeof path, pid, "/ns/user");
+        if (write_map(pid, "/uid_map", uid_map) == 0 && write_map(pid, "/gid_map", gid_map) == 0) {
+            result = open(path, O_RDONLY | O_CLOEXEC);
+        }
+        saved = errno;
+    }
+    close(hold[1]); /* the shared table's only write end: the holder's read sees EOF */
+    close(hold[0]);
+    if (pid > 0) {
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+    }
+    errno = saved;
+    return result;
 }
 
 int devenv_fsopen(const char *fsname, unsigned int flags) { return (int)syscall(SYS_fsopen, fsname, flags); }

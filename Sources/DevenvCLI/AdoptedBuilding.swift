@@ -2,6 +2,7 @@ import ArgumentParser
 import DevenvBuild
 import DevenvKit
 import DevenvOCI
+import DevenvSystem
 import Foundation
 
 /// `devenv build --file Dockerfile [--target STAGE] [--build-arg NAME=VALUE] [--context DIR]`.
@@ -45,7 +46,7 @@ struct DockerfileOptions: ParsableArguments {
 /// `--file`, or a `.devcontainer/devcontainer.json`. Returns nil for a devenv.toml project.
 enum AdoptedBuilding {
     static func build(engine: Engine, options: DockerfileOptions, noCache: Bool, frozen: Bool, explain: Bool) throws -> BuildResult? {
-        let directory = FileManager.default.currentDirectoryPath
+        let directory = try HostPath.currentDirectory()
         let executor = RuntimeStepExecutor(store: engine.store)
         if let file = options.file {
             if frozen { throw LockError.notLocked("a Dockerfile build") }

@@ -2,6 +2,7 @@ import ArgumentParser
 import DevenvBuild
 import DevenvKit
 import DevenvOCI
+import DevenvSystem
 import Foundation
 
 struct BuildCommand: ParsableCommand {
@@ -36,7 +37,7 @@ struct BuildCommand: ParsableCommand {
                 if global.json { return Terminal.printJSON(BuildSummary(.built(adopted))) }
                 return Terminal.print("\(adopted.image.familiarName) \(adopted.image.manifestDescriptor.digest)")
             }
-            let project = try Project.load(from: FileManager.default.currentDirectoryPath)
+            let project = try Project.load(from: try HostPath.currentDirectory())
             let outcome = try ProjectBuilding.build(engine: engine, project: project,
                                                     options: ProjectBuild.Options(frozen: frozen, noCache: noCache), explain: explain)
             if push {
@@ -138,7 +139,7 @@ struct LockCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let project = try Project.load(from: FileManager.default.currentDirectoryPath)
+            let project = try Project.load(from: try HostPath.currentDirectory())
             var build = ProjectBuild(engine: try global.engine(), project: project)
             DistroProgress.configure(&build)
             let lock = try build.lock()

@@ -12,7 +12,7 @@ struct DoctorCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let report = Doctor(storeRoot: global.store ?? StoreLayout.defaultRoot()).run()
+        let report = try Doctor(storeRoot: global.store ?? StoreLayout.defaultRoot()).run()
         if global.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

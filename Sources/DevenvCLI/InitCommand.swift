@@ -1,6 +1,7 @@
 import ArgumentParser
 import DevenvKit
 import DevenvOCI
+import DevenvSystem
 import Foundation
 
 struct InitCommand: ParsableCommand {
@@ -37,7 +38,7 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             if list { return printList() }
-            let target = directory ?? FileManager.default.currentDirectoryPath
+            let target = try directory ?? HostPath.currentDirectory()
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw KitError.invalidArgument("'\(Printable.escape(target))' is not a directory")

@@ -5,6 +5,7 @@ import DevenvManifest
 import DevenvOCI
 import DevenvRuntime
 import DevenvStore
+import DevenvSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -39,7 +40,7 @@ struct SessionLauncher {
         var lowerDirs: [String]
         var imageEnvironment: [String] = []
         if let rootfs = options.rootfs {
-            lowerDirs = [SessionOptions.absolute(rootfs)]
+            lowerDirs = [try SessionOptions.absolute(rootfs, what: "--rootfs")]
         } else {
             let engine = try global.engine()
             let image = try engine.resolve(try Reference(parsing: options.image ?? ""))
@@ -55,7 +56,7 @@ struct SessionLauncher {
     /// manifest's shell settings and the current subdirectory as working directory.
     func projectSpec(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> ContainerSpec {
         let engine = try global.engine()
-        let current = FileManager.default.currentDirectoryPath
+        let current = try HostPath.currentDirectory()
         let project: Project
         let image: StoredImage
         var command = command
@@ -94,8 +95,8 @@ struct SessionLauncher {
         request.network = options.network
         request.workdir = options.workdir
         request.terminalType = ProcessInfo.processInfo.environment["TERM"]
-        request.seccomp = try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
-        let (session, mounts) = ProjectSession.make(request)
+        request.seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
+        let (session, mounts) = try ProjectSession.make(request)
         var spec = session.spec(for: HostIdentity.current())
         spec.mounts += mounts
         spec.limits = try options.limits(over: ProjectSession.limits(project))

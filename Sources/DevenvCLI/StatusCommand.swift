@@ -1,5 +1,6 @@
 import ArgumentParser
 import DevenvKit
+import DevenvSystem
 import Foundation
 
 struct StatusCommand: ParsableCommand {
@@ -12,7 +13,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let project = try Project.load(from: FileManager.default.currentDirectoryPath)
+            let project = try Project.load(from: try HostPath.currentDirectory())
             let status = try ProjectBuild(engine: try global.engine(), project: project).status()
             if global.json { return Terminal.printJSON(status) }
             let lock: String

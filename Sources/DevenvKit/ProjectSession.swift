@@ -1,6 +1,7 @@
 import DevenvManifest
 import DevenvRuntime
 import DevenvStore
+import DevenvText
 import DevenvSystem
 import Foundation
 
@@ -26,10 +27,12 @@ public struct ProjectSession {
         public var terminal: Bool
         public var terminalType: String?
         public var seccomp: SeccompFilter?
-        public var home: String
+        /// The host home directory `~` mounts start from; nil when none is known, which is an
+        /// error only for a manifest that mounts from `~`.
+        public var home: String?
 
         public init(project: Project, image: StoredImage, lowerDirs: [String], currentDirectory: String, command: [String]?,
-                    terminal: Bool, home: String = NSHomeDirectory()) {
+                    terminal: Bool, home: String? = try? HostPath.home(environment: ProcessInfo.processInfo.environment)) {
             self.project = project
             self.image = image
             self.lowerDirs = lowerDirs
@@ -69,7 +72,7 @@ public struct ProjectSession {
     }
 
     /// The workspace session and the extra bind mounts from `[shell] mounts`.
-    public static func make(_ request: Request) -> (session: WorkspaceSession, mounts: [BindMount]) {
+    public static func make(_ request: Request) throws -> (session: WorkspaceSession, mounts: [BindMount]) {
         let shell = request.project.manifest.shell
         let mountPoint = shell.mountPoint
         var command = request.command
@@ -90,11 +93,15 @@ public struct ProjectSession {
             mountDirectory: request.project.root, mountTarget: mountPoint, workingDirectory: workdir,
             environment: environment, network: network, terminal: request.terminal, terminalType: request.terminalType,
             hostname: hostname(request.project.name), seccomp: request.seccomp)
-        let mounts = shell.mounts.map { mount -> BindMount in
+        let mounts = try shell.mounts.map { mount -> BindMount in
             let source: String
             switch mount.source {
             case let .absolute(path): source = path
-            case let .home(rest): source = rest.isEmpty ? request.home : "\(request.home)/\(rest)"
+            case let .home(rest):
+                guard let home = request.home else {
+                    throw KitError.invalidArgument("[shell] mounts: \(Printable.escape(mount.target)) is mounted from ~, but HOME is not an absolute path and the account database has no home directory for this user")
+                }
+                source = rest.isEmpty ? home : "\(home)/\(rest)"
             }
             return BindMount(source: source, destination: mount.target, readOnly: mount.readOnly)
         }

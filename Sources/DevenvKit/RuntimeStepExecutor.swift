@@ -25,7 +25,7 @@ public struct RuntimeStepExecutor: StepExecutor {
         defer { close(null) }
         do {
             var spec = try spec(for: execution)
-            spec.seccomp = try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
+            spec.seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
             let status = try ContainerRunner().run(spec, io: ContainerIO(input: null, output: 2, error: 2), interrupt: .stop(grace: interruptGrace))
             return status.shellCode
         } catch let error as RuntimeError where error.kind == .interrupted {

@@ -45,7 +45,10 @@ struct FastLaunch {
 
     /// The lower directories and image environment, when they are ready without the full CLI.
     private static func layers(_ line: QuickCommandLine) -> ([String], [String], Lease?)? {
-        if let rootfs = line.options.rootfs { return ([SessionOptions.absolute(rootfs)], [], nil) }
+        if let rootfs = line.options.rootfs {
+            guard let path = try? SessionOptions.absolute(rootfs, what: "--rootfs") else { return nil }
+            return ([path], [], nil)
+        }
         guard let name = line.options.image,
               let reference = try? Reference(parsing: name), reference.digest == nil,
               let store = try? ImageStore(root: line.store ?? StoreLayout.defaultRoot(), unpacker: CoreOnlyUnpacker()),

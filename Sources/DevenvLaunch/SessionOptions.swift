@@ -1,4 +1,5 @@
 import DevenvRuntime
+import DevenvSystem
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -47,16 +48,22 @@ public struct SessionOptions: Equatable, Sendable {
     public func workspaceSession(lowerDirs: [String], imageEnvironment: [String], command: [String]?, defaultTerminal: Bool) throws -> WorkspaceSession {
         WorkspaceSession(
             lowerDirs: lowerDirs, imageEnvironment: imageEnvironment, command: command,
-            mountDirectory: Self.absolute(mountDirectory ?? FileManager.default.currentDirectoryPath),
+            mountDirectory: try mountDirectory.map { try Self.absolute($0, what: "--mount-dir") } ?? HostPath.currentDirectory(),
             mountTarget: mountTarget ?? WorkspaceSession.defaultMountTarget, workingDirectory: workdir, environment: resolvedEnvironment(),
             network: network ?? .host, terminal: tty ?? defaultTerminal,
             terminalType: ProcessInfo.processInfo.environment["TERM"], hostname: hostname,
-            seccomp: try SeccompFilter.dockerDefault(capabilities: .dockerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()),
+            seccomp: try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()),
             limits: try limits())
     }
 
-    public static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    /// A host path from the command line made absolute; an empty one, or a relative one when
+    /// the current directory cannot be resolved, is an error (never `/`).
+    public static func absolute(_ path: String, what: String) throws -> String {
+        do {
+            return try HostPath.absolute(path, what: what)
+        } catch let error as SystemError {
+            throw RuntimeError.invalid("\(what) \(Errno.quote(path)): \(error)")
+        }
     }
 
     public static var stdioIsTerminal: Bool { isatty(0) == 1 && isatty(1) == 1 }

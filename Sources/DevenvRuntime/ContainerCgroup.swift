@@ -50,7 +50,41 @@ final class ContainerCgroup: @unchecked Sendable {
         return cgroup
     }
 
-    /// Moves `pid` (init, still waiting for its go byte) into every cgroup of the plan.
+    /// What the spawn needs to start init inside the cgroup without moving it afterwards:
+    /// v1 `tasks` files (init writes "0" to each, a self-move that takes no global lock),
+    /// or the v2 directory for clone3(CLONE_INTO_CGROUP).
+    struct Entry {
+        var taskFiles: [Int32] = []
+        var directory: Int32 = -1
+
+        func close() {
+            for descriptor in taskFiles + [directory] where descriptor >= 0 { _ = Glibc.close(descriptor) }
+        }
+    }
+
+    func openEntry() throws -> Entry {
+        var entry = Entry()
+        do {
+            switch plan.version {
+            case .v1:
+                for directory in plan.directories {
+                    let descriptor = devenv_open(directory + "/tasks", O_WRONLY | O_CLOEXEC, 0)
+                    guard descriptor >= 0 else { throw SystemError.last("open", path: directory + "/tasks") }
+                    entry.taskFiles.append(descriptor)
+                }
+            case .v2:
+                entry.directory = devenv_open(plan.primary, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
+                guard entry.directory >= 0 else { throw SystemError.last("open", path: plan.primary) }
+            }
+        } catch {
+            entry.close()
+            throw error
+        }
+        return entry
+    }
+
+    /// Moves `pid` (init, still waiting for end of input) into every cgroup of the plan: only
+    /// where the spawn could not start it inside (v2 without clone3).
     func add(_ pid: pid_t) throws {
         for directory in plan.directories {
             try Self.write(CgroupWrite(path: directory + "/cgroup.procs", value: "\(pid)"))

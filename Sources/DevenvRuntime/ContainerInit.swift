@@ -33,7 +33,7 @@ public enum ContainerInit {
         if reporter.parentGone { _exit(RuntimeExitCode.setupFailed) }
         umask(0o022)
         do {
-            var executor = MountExecutor(plan: plan.mounts)
+            var executor = MountExecutor(plan: plan.mounts, idmappedSources: plan.idmappedSources)
             try executor.run()
             if let hostname = plan.hostname {
                 guard devenv_sethostname(hostname, hostname.utf8.count) == 0 else { throw SystemError.last("sethostname", path: hostname) }

@@ -23,13 +23,14 @@ struct ContainerLimits {
     /// (old Python subprocess, rpm, many daemons) crawl; it is also the kernel's default nr_open.
     static let maximumOpenFiles: UInt64 = 1 << 20
 
-    /// Creates the cgroup when one is usable and the limits ask for one (`asksForCgroup`);
-    /// the defaults alone get rlimits, silently. `nprocBinds` is false when the command runs
-    /// as real root, which RLIMIT_NPROC does not restrain.
+    /// Creates the cgroup when one is usable and the limits ask for one (`asksForCgroup`), or
+    /// when a pids limit must bind real root (`nprocBinds` false: RLIMIT_NPROC does not
+    /// restrain uid 0 outside a user namespace). A rootless run with the defaults gets
+    /// rlimits, silently.
     static func prepare(_ limits: ResourceLimits, nprocBinds: Bool, facts: CgroupHostFacts = LiveCgroupHost()) -> ContainerLimits {
         var noFile = (soft: UInt64.max, hard: UInt64.max)
         _ = devenv_getrlimit(DEVENV_RLIMIT_NOFILE, &noFile.soft, &noFile.hard)
-        guard limits.asksForCgroup else {
+        guard limits.asksForCgroup || (!nprocBinds && limits.pids != nil) else {
             return ContainerLimits(cgroup: nil, rlimits: rlimits(limits, cgroup: false, openFiles: noFile), warning: nil)
         }
         switch CgroupPlanner.place(limits, name: ContainerCgroup.uniqueName(), facts: facts) {

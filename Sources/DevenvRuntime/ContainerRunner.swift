@@ -79,11 +79,17 @@ public final class ContainerRunner: Sendable {
         if let warning = limits.warning { try? Syscall.writeAll(io.error, Array((warning + "\n").utf8)) }
         plan.process?.rlimits = limits.rlimits
         plan.newCgroupNamespace = limits.cgroup != nil
+        // Without a user namespace container root is host root; in one, the id map already
+        // makes the user's files the user's.
+        let owners = writer == nil ? try OwnerMappedMounts.make(for: spec.mounts, firstDescriptor: InitPlan.firstPassedFD) : OwnerMappedMounts()
+        defer { owners.close() }
+        plan.idmappedSources = owners.bySource
 
         let relay = try SignalRelay()
         let launcher = InitLauncher(initExecutable: initExecutable, inProcess: devenv_thread_count() == 1,
                                     cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil),
-                                    idMapWriter: writer, stdio: spec.process.terminal ? nil : (io.input, io.output, io.error))
+                                    idMapWriter: writer, stdio: spec.process.terminal ? nil : (io.input, io.output, io.error),
+                                    passedFDs: owners.descriptors)
         let launched = try launcher.launch(plan, cgroup: limits.cgroup)
         defer { launched.kill() }
 

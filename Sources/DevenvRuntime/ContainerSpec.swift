@@ -13,7 +13,8 @@ public struct ContainerSpec: Hashable, Codable, Sendable {
     public var idMapping: IDMapping?
     /// Raw classic-BPF seccomp program, loaded last, right before execve; nil loads none.
     public var seccomp: SeccompFilter?
-    /// The bounding set, and the effective/permitted set when the command runs as uid 0.
+    /// The bounding set, and the effective/permitted set when the command runs as uid 0
+    /// (default `CapabilitySet.containerDefault`).
     public var capabilities: CapabilitySet
     /// Contents for `/etc/resolv.conf` and `/etc/hosts`; nil derives them from the host
     /// (host network) or writes minimal ones (no network).
@@ -24,7 +25,7 @@ public struct ContainerSpec: Hashable, Codable, Sendable {
 
     public init(rootfs: RootfsSpec, mounts: [BindMount] = [], process: ProcessSpec, hostname: String = "devenv",
                 network: NetworkMode = .host, idMapping: IDMapping? = nil, seccomp: SeccompFilter? = nil,
-                capabilities: CapabilitySet = .dockerDefault, resolvConf: String? = nil, hosts: String? = nil,
+                capabilities: CapabilitySet = .containerDefault, resolvConf: String? = nil, hosts: String? = nil,
                 limits: ResourceLimits = .default) {
         self.rootfs = rootfs
         self.mounts = mounts
@@ -38,6 +39,14 @@ public struct ContainerSpec: Hashable, Codable, Sendable {
         self.hosts = hosts
         self.limits = limits
     }
+}
+
+extension CapabilitySet {
+    /// Docker's default set without CAP_MKNOD, as podman's: a device node container root
+    /// made in the working tree (or a build step in a layer) would be a usable device on the
+    /// host, outside every nodev mount. Rootless containers never could make one. Mask
+    /// 0x00000000a00425fb.
+    public static let containerDefault = CapabilitySet.dockerDefault.subtracting([.mknod])
 }
 
 /// The overlay root filesystem: image snapshot directories plus a writable upper layer.

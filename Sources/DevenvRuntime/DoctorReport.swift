@@ -113,7 +113,7 @@ public enum DoctorRules {
     /// What limits a container will get: `all` places memory, pids and cpu limits together,
     /// `pidsOnly` the default pids limit alone.
     static func cgroups(all: CgroupPlacement, pidsOnly: CgroupPlacement) -> DoctorCheck {
-        let defaults = "defaults: \(ResourceLimits.default.summary), with no cgroup (processes by RLIMIT_NPROC, which does not bind root; --memory, --pids and --cpus get one)"
+        let defaults = "defaults: \(ResourceLimits.default.summary); processes by RLIMIT_NPROC rootless, by a pids cgroup as root (RLIMIT_NPROC does not bind root); --memory, --pids and --cpus get a cgroup"
         switch (all, pidsOnly) {
         case (.cgroup(let plan), _):
             return DoctorCheck("cgroups", .ok, "\(plan.version.rawValue): memory, pids and cpus limits in \(parents(plan)); \(defaults)")

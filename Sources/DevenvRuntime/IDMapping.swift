@@ -88,6 +88,18 @@ public struct IDMapping: Hashable, Codable, Sendable {
             && gids.count == 1 && gids[0].hostID == hostGID && gids[0].count == 1)
     }
 
+    /// The map of an idmapped bind mount through which real root acts as `owner` (a uid or a
+    /// gid): what root creates is `owner`'s on disk and `owner`'s files look root's, other ids
+    /// are unchanged, and on-disk root (like `owner` itself, seen from inside) is unmapped, so
+    /// nothing the container does there makes a file the host's root owns.
+    public static func rootActsAs(_ owner: UInt32) -> [IDMapEntry] {
+        var entries = [IDMapEntry(containerID: owner, hostID: 0, count: 1)]
+        if owner > 1 { entries.append(IDMapEntry(containerID: 1, hostID: 1, count: owner - 1)) }
+        // Up to 4294967294: (uid_t)-1 is not an id.
+        if owner < UInt32.max - 1 { entries.append(IDMapEntry(containerID: owner + 1, hostID: owner + 1, count: UInt32.max - owner - 1)) }
+        return entries
+    }
+
     /// The text written to `/proc/PID/uid_map` or `gid_map`.
     public static func procText(_ entries: [IDMapEntry]) -> String {
         entries.map { "\($0.containerID) \($0.hostID) \($0.count)\n" }.joined()

@@ -53,6 +53,8 @@ struct InitLauncher {
     let idMapWriter: IDMapWriter?
     /// Descriptors to become the container's stdin, stdout, stderr; nil keeps devenv's.
     let stdio: (Int32, Int32, Int32)?
+    /// Descriptors init gets from `InitPlan.firstPassedFD` on.
+    var passedFDs: [Int32] = []
 
     static func cloneFlags(network: NetworkMode, userNamespace: Bool) -> UInt {
         var flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP
@@ -61,8 +63,8 @@ struct InitLauncher {
         return flags
     }
 
-    /// `cgroup`: init is moved into it before it starts the command, so nothing of the
-    /// container ever runs outside.
+    /// `cgroup`: init starts inside it (or is moved in before it starts the command), so
+    /// nothing of the container ever runs outside.
     func launch(_ plan: InitPlan, cgroup: ContainerCgroup? = nil) throws -> LaunchedInit {
         let payload = inProcess ? Data() : try JSONEncoder().encode(plan)
         var channel: [Int32] = [-1, -1]
@@ -76,24 +78,35 @@ struct InitLauncher {
 
         let argv = CStringArray(["devenv", ContainerInit.argument])
         let envp = CStringArray([])
-        let placed = [childChannel.raw, reportWrite.raw]
+        let placed = [childChannel.raw, reportWrite.raw] + passedFDs
+        let entry = try cgroup.map { cgroup in
+            do { return try cgroup.openEntry() } catch let error as SystemError { throw RuntimeError.setup(error) }
+        }
+        defer { entry?.close() }
+        let taskFiles = entry?.taskFiles ?? []
         var pidfd: Int32 = -1
-        let pid: pid_t = placed.withUnsafeBufferPointer { fds in
-            initExecutable.withCString { path in
-                var spawn = devenv_spawn()
-                spawn.clone_flags = cloneFlags
-                spawn.path = inProcess ? nil : path
-                spawn.argv = argv.pointers
-                spawn.envp = envp.pointers
-                // Only id maps are worth waiting for; without a user namespace init starts at once.
-                spawn.sync_fd = idMapWriter == nil ? -1 : childChannel.raw
-                spawn.error_fd = reportWrite.raw
-                spawn.error_fd_after_exec = InitPlan.reportFD
-                spawn.stdio = stdio.map { ($0.0, $0.1, $0.2) } ?? (-1, -1, -1)
-                spawn.fds = fds.baseAddress
-                spawn.nfds = Int32(fds.count)
-                spawn.become_root = idMapWriter == nil ? 0 : 1
-                return devenv_spawn_container(&spawn, &pidfd)
+        let (pid, joined): (pid_t, Bool) = placed.withUnsafeBufferPointer { fds in
+            taskFiles.withUnsafeBufferPointer { tasks in
+                initExecutable.withCString { path in
+                    var spawn = devenv_spawn()
+                    spawn.clone_flags = cloneFlags
+                    spawn.path = inProcess ? nil : path
+                    spawn.argv = argv.pointers
+                    spawn.envp = envp.pointers
+                    // Only id maps are worth waiting for; without a user namespace init starts at once.
+                    spawn.sync_fd = idMapWriter == nil ? -1 : childChannel.raw
+                    spawn.error_fd = reportWrite.raw
+                    spawn.error_fd_after_exec = InitPlan.reportFD
+                    spawn.stdio = stdio.map { ($0.0, $0.1, $0.2) } ?? (-1, -1, -1)
+                    spawn.fds = fds.baseAddress
+                    spawn.nfds = Int32(fds.count)
+                    spawn.become_root = idMapWriter == nil ? 0 : 1
+                    spawn.cgroup_task_fds = tasks.baseAddress
+                    spawn.ncgroup_task_fds = Int32(tasks.count)
+                    spawn.cgroup_dir_fd = entry?.directory ?? -1
+                    let pid = devenv_spawn_container(&spawn, &pidfd)
+                    return (pid, spawn.cgroup_joined != 0)
+                }
             }
         }
         if pid == 0 { ContainerInit.run(plan) }
@@ -117,11 +130,11 @@ struct InitLauncher {
         // A send failure means init already died; its report explains why.
         if idMapWriter != nil { _ = send(bytes: [1], on: parentChannel.raw) }
         if !payload.isEmpty { _ = send(bytes: InitPlan.frame(payload.count) + [UInt8](payload), on: parentChannel.raw) }
-        // Moving a process between cgroups waits for an RCU grace period (1-15 ms), so it
-        // overlaps init's exec and mounts. It is still race-free: init starts the command
-        // only at end of input, which follows the move.
+        // Only without clone3 (v2 before Linux 5.7) is init moved from here. That waits for an
+        // RCU grace period (10-40 ms), so it overlaps init's exec and mounts; it is still
+        // race-free: init starts the command only at end of input, which follows the move.
         do {
-            try cgroup?.add(pid)
+            if !joined { try cgroup?.add(pid) }
         } catch let error as SystemError {
             launched.kill()
             _ = try? launched.wait()

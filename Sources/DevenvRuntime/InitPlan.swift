@@ -13,10 +13,15 @@ struct InitPlan: Codable, Equatable {
     /// init was moved into the container's cgroup after clone and enters a new cgroup
     /// namespace rooted there, so the container sees its cgroup as `/`.
     var newCgroupNamespace = false
+    /// Bind mount sources that are idmapped, and the descriptor of the user namespace for
+    /// each (see `OwnerMappedMounts`).
+    var idmappedSources: [String: Int32] = [:]
 
-    /// Descriptor numbers inside init, placed there by the spawn shim.
+    /// Descriptor numbers inside init, placed there by the spawn shim; passed descriptors
+    /// (`InitLauncher.passedFDs`) follow from `firstPassedFD`.
     static let channelFD: Int32 = 3
     static let reportFD: Int32 = 4
+    static let firstPassedFD: Int32 = 5
 
     /// The plan travels as a 4-byte little-endian length and the JSON; end of input comes
     /// later, once init sits in its cgroup.

@@ -10,10 +10,15 @@ struct MountExecutor {
     /// Host objects opened (O_PATH) before anything is mounted, so a later mount cannot hide or
     /// swap them: bind sources, device nodes, /sys, /dev/null.
     private var sources: [String: Int32] = [:]
+    /// Bind sources to idmap, with the user namespace descriptor for each.
+    let idmappedSources: [String: Int32]
     private var root: RootDirectory?
     private var scratch = ""
 
-    init(plan: MountPlan) { self.plan = plan }
+    init(plan: MountPlan, idmappedSources: [String: Int32] = [:]) {
+        self.plan = plan
+        self.idmappedSources = idmappedSources
+    }
 
     mutating func run() throws {
         try openSources()
@@ -26,11 +31,23 @@ struct MountExecutor {
         for operation in plan.operations {
             switch operation {
             case .bind(let source, _, _): try openSource(source)
-            case .device(let destination, _, _, let bindFromHost) where bindFromHost: try openSource(destination)
+            case .device(let destination, let major, let minor):
+                try openSource(destination)
+                try Self.requireCharacterDevice(sources[destination]!, path: destination, major: major, minor: minor)
             case .sysfs: try openSource("/sys")
             case .mask: try openSource("/dev/null")
             default: break
             }
+        }
+    }
+
+    /// The host's /dev entry must be the allowed device itself, not whatever a host (or a
+    /// container devenv runs in) put at that name.
+    static func requireCharacterDevice(_ descriptor: Int32, path: String, major: UInt32, minor: UInt32) throws {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw SystemError.last("stat", path: path) }
+        guard (info.st_mode & S_IFMT) == S_IFCHR, info.st_rdev == devenv_makedev(major, minor) else {
+            throw SystemError("bind device \(path): the host's node is not the character device \(major):\(minor)", errno: ENODEV)
         }
     }
 
@@ -51,7 +68,7 @@ struct MountExecutor {
         case .makeScratchDirectory(let path):
             guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw SystemError.last("mkdir", path: path) }
         case .overlay(let lowerDirs, let upperDir, let workDir, let target, let userXattr):
-            try OverlayMount(lowerDirs: lowerDirs, upperDir: upperDir, workDir: workDir, userXattr: userXattr).mount(on: target)
+            try OverlayMount(lowerDirs: lowerDirs, upperDir: upperDir, workDir: workDir, userXattr: userXattr).mount(on: target, flags: [.noDev])
             let descriptor = devenv_open(target, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
             guard descriptor >= 0 else { throw SystemError.last("open", path: target) }
             root = RootDirectory(descriptor: descriptor, hostPath: target)
@@ -59,8 +76,8 @@ struct MountExecutor {
             try mountFresh("proc", type: "proc", at: destination, flags: 2 | 4 | 8, data: nil)
         case .tmpfs(let destination, let options, let flags):
             try mountFresh("tmpfs", type: "tmpfs", at: destination, flags: flags.systemFlags, data: options)
-        case .device(let destination, let major, let minor, let bindFromHost):
-            try makeDevice(destination, major: major, minor: minor, bindFromHost: bindFromHost)
+        case .device(let destination, _, _):
+            try bindDevice(destination)
         case .devpts(let destination, let options):
             try mountDevpts(destination, options: options)
         case .symlink(let destination, let target):
@@ -71,12 +88,18 @@ struct MountExecutor {
         case .sysfs(let destination):
             try mountSysfs(destination)
         case .bind(let source, let destination, let readOnly):
-            try bind(sources[source]!, sourcePath: source, to: destination, readOnly: readOnly)
+            let flags = readOnly ? MountPlan.bindFlags.union(.readOnly) : MountPlan.bindFlags
+            if let userNamespace = idmappedSources[source] {
+                try bindIdmapped(sources[source]!, sourcePath: source, to: destination, flags: flags, userNamespace: userNamespace)
+            } else {
+                try bind(sources[source]!, sourcePath: source, to: destination, flags: flags)
+            }
         case .generatedFile(let name, let contents, let destination):
             let path = scratch + "/files/" + name
             try writeScratchFile(path, contents)
             try openSource(path)
-            try bind(sources[path]!, sourcePath: path, to: destination, readOnly: false)
+            // The scratch tmpfs is nosuid and nodev already, and a bind keeps its flags.
+            try bind(sources[path]!, sourcePath: path, to: destination, flags: [])
         case .accounts(let user):
             try AccountFiles(root: rootfs()).ensure(user)
         case .home(let user):
@@ -108,21 +131,14 @@ struct MountExecutor {
                           describe: "mount \(type) on \(Errno.quote(root.display(destination)))")
     }
 
-    private func makeDevice(_ destination: String, major: UInt32, minor: UInt32, bindFromHost: Bool) throws {
+    /// A bind mount keeps the flags of the host's /dev (not nodev), so the node works inside the
+    /// nodev /dev tmpfs, as root and in a user namespace alike.
+    private func bindDevice(_ destination: String) throws {
         let root = try rootfs()
-        if bindFromHost {
-            let target = try root.ensureFile(destination)
-            defer { close(target) }
-            try Syscall.mount(Syscall.fdPath(sources[destination]!), Syscall.fdPath(target), type: nil, flags: Syscall.msBind, data: nil,
-                              describe: "bind \(destination) on \(Errno.quote(root.display(destination)))")
-            return
-        }
-        let (parent, name) = try root.parent(of: destination)
-        defer { close(parent) }
-        guard mknodat(parent, name, S_IFCHR | 0o666, devenv_makedev(major, minor)) == 0 else {
-            throw SystemError.last("mknod", path: root.display(destination))
-        }
-        guard fchmodat(parent, name, 0o666, 0) == 0 else { throw SystemError.last("chmod", path: root.display(destination)) }
+        let target = try root.ensureFile(destination)
+        defer { close(target) }
+        try Syscall.mount(Syscall.fdPath(sources[destination]!), Syscall.fdPath(target), type: nil, flags: Syscall.msBind, data: nil,
+                          describe: "bind \(destination) on \(Errno.quote(root.display(destination)))")
     }
 
     private func mountDevpts(_ destination: String, options: String) throws {
@@ -141,11 +157,12 @@ struct MountExecutor {
         } catch let error as SystemError where error.errno == EPERM {
             // A user namespace may only mount sysfs with its own network namespace; share the
             // host's, read-only.
-            try bind(sources["/sys"]!, sourcePath: "/sys", to: destination, readOnly: true)
+            try bind(sources["/sys"]!, sourcePath: "/sys", to: destination, flags: [.readOnly, .noSuid, .noDev, .noExec])
         }
     }
 
-    private func bind(_ source: Int32, sourcePath: String, to destination: String, readOnly: Bool) throws {
+    /// A recursive bind, then `flags` on it and every mount below it.
+    private func bind(_ source: Int32, sourcePath: String, to destination: String, flags: MountFlags) throws {
         let root = try rootfs()
         var info = stat()
         guard fstat(source, &info) == 0 else { throw SystemError.last("stat", path: sourcePath) }
@@ -154,11 +171,23 @@ struct MountExecutor {
         defer { close(target) }
         let describe = "bind \(Errno.quote(sourcePath)) on \(Errno.quote(root.display(destination)))"
         try Syscall.mount(Syscall.fdPath(source), Syscall.fdPath(target), type: nil, flags: Syscall.msBind | Syscall.msRec, data: nil, describe: describe)
-        if readOnly {
-            // The old descriptor names the covered directory; reopen to reach the new mount.
-            guard let mounted = try root.open(destination, O_PATH) else { throw SystemError("open", path: root.display(destination), errno: ENOENT) }
-            defer { close(mounted) }
-            try Syscall.makeReadOnly(mounted, describe: "make \(Errno.quote(root.display(destination))) read-only")
+        guard !flags.isEmpty else { return }
+        // The old descriptor names the covered directory; reopen to reach the new mount.
+        guard let mounted = try root.open(destination, O_PATH) else { throw SystemError("open", path: root.display(destination), errno: ENOENT) }
+        defer { close(mounted) }
+        try Syscall.restrict(mounted, flags, describe: "make \(Errno.quote(root.display(destination))) \(flags.optionNames)")
+    }
+
+    /// The same bind, cloned (open_tree), idmapped and given `flags` before it is attached, so
+    /// the container never sees it unmapped. Fails closed where the file system cannot idmap.
+    private func bindIdmapped(_ source: Int32, sourcePath: String, to destination: String, flags: MountFlags, userNamespace: Int32) throws {
+        let root = try rootfs()
+        var info = stat()
+        guard fstat(source, &info) == 0 else { throw SystemError.last("stat", path: sourcePath) }
+        let target = (info.st_mode & S_IFMT) == S_IFDIR ? try root.ensureDirectory(destination) : try root.ensureFile(destination)
+        defer { close(target) }
+        guard devenv_bind_idmapped(source, target, UInt64(flags.systemFlags), userNamespace) == 0 else {
+            throw SystemError.last("bind \(Errno.quote(sourcePath)) on \(Errno.quote(root.display(destination))) \(OwnerMappedMounts.stage)")
         }
     }
 
@@ -187,7 +216,7 @@ struct MountExecutor {
         }
         guard let mounted = try root.open(path, O_PATH | O_NOFOLLOW) else { throw SystemError("open", path: root.display(path), errno: ENOENT) }
         defer { close(mounted) }
-        try Syscall.makeReadOnly(mounted, describe: describe)
+        try Syscall.restrict(mounted, .readOnly, describe: describe)
     }
 
     private func pivot() throws {

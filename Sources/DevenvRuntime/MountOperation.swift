@@ -13,13 +13,15 @@ public enum MountOperation: Hashable, Codable, Sendable {
     case overlay(lowerDirs: [String], upperDir: String, workDir: String, target: String, userXattr: Bool)
     case proc(destination: String)
     case tmpfs(destination: String, options: String, flags: MountFlags)
-    /// A device node: mknod when running as real root, else a bind of the host's node.
-    case device(destination: String, major: UInt32, minor: UInt32, bindFromHost: Bool)
+    /// One allowed device: a bind of the host's `/dev/<name>` onto an empty file in the nodev
+    /// /dev, after checking that the host's node is the character device `major:minor`.
+    case device(destination: String, major: UInt32, minor: UInt32)
     case devpts(destination: String, options: String)
     case symlink(destination: String, target: String)
     /// sysfs read-only; where the kernel refuses (user namespace without its own network
     /// namespace) a recursive read-only bind of the host's /sys.
     case sysfs(destination: String)
+    /// Recursive, and always nosuid and nodev (see `MountPlan.bindFlags`).
     case bind(source: String, destination: String, readOnly: Bool)
     /// Writes `contents` into the scratch `files` directory and binds it onto `destination`.
     case generatedFile(name: String, contents: String, destination: String)
@@ -43,7 +45,7 @@ public struct MountFlags: OptionSet, Hashable, Codable, Sendable {
     public static let noDev = MountFlags(rawValue: 4)
     public static let noExec = MountFlags(rawValue: 8)
 
-    /// The `mount(2)` flag word.
+    /// The `mount(2)` flag word; `mount_setattr(2)`'s MOUNT_ATTR_* bits are the same four.
     public var systemFlags: UInt {
         var flags: UInt = 0
         if contains(.readOnly) { flags |= 1 }      // MS_RDONLY
@@ -51,5 +53,11 @@ public struct MountFlags: OptionSet, Hashable, Codable, Sendable {
         if contains(.noDev) { flags |= 4 }         // MS_NODEV
         if contains(.noExec) { flags |= 8 }        // MS_NOEXEC
         return flags
+    }
+
+    /// `ro,nosuid,nodev,noexec` (the set ones), for messages.
+    public var optionNames: String {
+        [(MountFlags.readOnly, "ro"), (.noSuid, "nosuid"), (.noDev, "nodev"), (.noExec, "noexec")]
+            .filter { contains($0.0) }.map(\.1).joined(separator: ",")
     }
 }

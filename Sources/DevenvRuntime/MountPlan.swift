@@ -13,10 +13,18 @@ public struct MountPlan: Hashable, Codable, Sendable {
     /// Paths Docker makes read-only.
     public static let readOnlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
 
-    /// Character devices every container gets: name, major, minor.
+    /// The device allowlist: the character devices every container gets (name, major,
+    /// minor), bound from the host's /dev. Everything else a container can write to is
+    /// mounted nodev (the root overlay, /dev, /dev/shm, every bind mount), so a device node
+    /// made there or shipped in a layer cannot be opened; terminals come from the
+    /// container's own devpts (`/dev/pts`, `/dev/ptmx -> pts/ptmx`).
     public static let devices: [(String, UInt32, UInt32)] = [
         ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0),
     ]
+
+    /// Every bind mount from the host (working tree, `--mount`, cache mounts) is nosuid and
+    /// nodev: a setuid binary or device node in a host directory gives nothing inside.
+    public static let bindFlags: MountFlags = [.noSuid, .noDev]
 
     /// The tty group devpts gives new terminals when that gid is mapped.
     public static let ttyGID: UInt32 = 5
@@ -24,7 +32,7 @@ public struct MountPlan: Hashable, Codable, Sendable {
     /// - Parameters:
     ///   - scratch: the runtime directory init mounts its private tmpfs on.
     ///   - resolvConf, hosts: contents for the generated /etc files (see `NetworkFiles`).
-    /// With a user namespace devices are bound from the host and overlay uses `userxattr`.
+    /// With a user namespace overlay uses `userxattr`.
     public static func compute(_ spec: ContainerSpec, scratch: String, resolvConf: String, hosts: String) throws -> MountPlan {
         try SpecValidator.validate(spec)
         let userNamespace = spec.idMapping != nil
@@ -45,7 +53,7 @@ public struct MountPlan: Hashable, Codable, Sendable {
         operations.append(.makeScratchDirectory(path: scratch + "/files"))
 
         operations.append(.proc(destination: "/proc"))
-        operations += devOperations(spec: spec, userNamespace: userNamespace)
+        operations += devOperations(spec: spec)
         operations.append(.sysfs(destination: "/sys"))
         for mount in spec.mounts {
             let destination = try ContainerPath.normalize(mount.destination, what: "mount destination")
@@ -75,10 +83,10 @@ public struct MountPlan: Hashable, Codable, Sendable {
         return paths
     }
 
-    static func devOperations(spec: ContainerSpec, userNamespace: Bool) -> [MountOperation] {
-        var operations: [MountOperation] = [.tmpfs(destination: "/dev", options: "mode=755,size=65536k", flags: [.noSuid])]
+    static func devOperations(spec: ContainerSpec) -> [MountOperation] {
+        var operations: [MountOperation] = [.tmpfs(destination: "/dev", options: "mode=755,size=65536k", flags: [.noSuid, .noDev])]
         for (name, major, minor) in devices {
-            operations.append(.device(destination: "/dev/" + name, major: major, minor: minor, bindFromHost: userNamespace))
+            operations.append(.device(destination: "/dev/" + name, major: major, minor: minor))
         }
         var ptsOptions = "newinstance,ptmxmode=0666,mode=0620"
         if spec.idMapping?.mapsContainerGID(ttyGID) ?? true { ptsOptions += ",gid=\(ttyGID)" }

@@ -17,45 +17,67 @@ public enum OverlayXattrPrefix: String, Sendable {
     public static var current: OverlayXattrPrefix { geteuid() == 0 ? .trusted : .user }
 }
 
-/// An overlay mount, through the new mount API when the kernel has `lowerdir+` (Linux 6.8:
-/// no option-string escaping, no one-page limit on the layer list), else through mount(2).
+/// An overlay mount, through the new mount API when the kernel has `lowerdir+` (Linux 6.8),
+/// else through mount(2). Every directory is opened first and handed to the kernel as
+/// `/proc/self/fd/N`: store paths may hold any byte overlayfs would parse (`\`, `,`, `:`),
+/// fsconfig takes at most 256 bytes per value, and mount(2)'s options one page, so real paths
+/// would break long or odd store locations. Short descriptor paths fit ~200 layers in a page
+/// even on the old road.
 struct OverlayMount {
     let lowerDirs: [String]
     let upperDir: String
     let workDir: String
     let userXattr: Bool
 
-    func mount(on target: String) throws {
+    /// `flags`: mount flags for the new mount (devenv's root is nodev).
+    func mount(on target: String, flags: MountFlags = []) throws {
         let describe = "mount overlay on \(Errno.quote(target))"
-        if try mountWithFilesystemContext(on: target, describe: describe) { return }
-        try Syscall.mount("overlay", target, type: "overlay", flags: 0, data: legacyOptions, describe: describe)
+        var opened: [Int32] = []
+        defer { for descriptor in opened { close(descriptor) } }
+        for (what, directory) in lowerDirs.map({ ("lower directory", $0) }) + [("upper directory", upperDir), ("work directory", workDir)] {
+            let descriptor = devenv_open(directory, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
+            guard descriptor >= 0 else { throw SystemError.last("\(describe) (\(what) \(Errno.quote(directory)))") }
+            opened.append(descriptor)
+        }
+        let paths = opened.map(Syscall.fdPath)
+        let layers = Layers(lower: Array(paths.dropLast(2)), upper: paths[paths.count - 2], work: paths[paths.count - 1])
+        if try mountWithFilesystemContext(layers, on: target, flags: flags, describe: describe) { return }
+        try Syscall.mount("overlay", target, type: "overlay", flags: flags.systemFlags, data: legacyOptions(layers), describe: describe)
+    }
+
+    /// The paths the kernel is given, in the order of `lowerDirs`.
+    struct Layers {
+        var lower: [String]
+        var upper: String
+        var work: String
     }
 
     /// False when this kernel lacks the new API or `lowerdir+`, so the caller falls back.
-    private func mountWithFilesystemContext(on target: String, describe: String) throws -> Bool {
+    private func mountWithFilesystemContext(_ layers: Layers, on target: String, flags: MountFlags, describe: String) throws -> Bool {
         let context = devenv_fsopen("overlay", UInt32(DEVENV_FSOPEN_CLOEXEC))
         if context < 0 {
             if errno == ENOSYS { return false }
             throw SystemError.last(describe)
         }
         defer { close(context) }
-        for directory in lowerDirs {
+        for (index, directory) in layers.lower.enumerated() {
             if devenv_fsconfig_string(context, "lowerdir+", directory) != 0 {
-                if errno == EINVAL && directory == lowerDirs.first { return false }
-                throw failure(describe, context: context, object: "lower directory \(Errno.quote(directory))")
+                if errno == EINVAL && index == 0 { return false }
+                throw failure(describe, context: context, object: "lower directory \(Errno.quote(lowerDirs[index]))")
             }
         }
-        guard devenv_fsconfig_string(context, "upperdir", upperDir) == 0 else {
+        guard devenv_fsconfig_string(context, "upperdir", layers.upper) == 0 else {
             throw failure(describe, context: context, object: "upper directory \(Errno.quote(upperDir))")
         }
-        guard devenv_fsconfig_string(context, "workdir", workDir) == 0 else {
+        guard devenv_fsconfig_string(context, "workdir", layers.work) == 0 else {
             throw failure(describe, context: context, object: "work directory \(Errno.quote(workDir))")
         }
         if userXattr {
             guard devenv_fsconfig_flag(context, "userxattr") == 0 else { throw failure(describe, context: context, object: "userxattr") }
         }
         guard devenv_fsconfig_create(context) == 0 else { throw failure(describe, context: context, object: nil) }
-        let mounted = devenv_fsmount(context, UInt32(DEVENV_FSMOUNT_CLOEXEC), 0)
+        // MOUNT_ATTR_RDONLY/NOSUID/NODEV/NOEXEC have the values of the MS_ flags.
+        let mounted = devenv_fsmount(context, UInt32(DEVENV_FSMOUNT_CLOEXEC), UInt32(flags.systemFlags))
         guard mounted >= 0 else { throw failure(describe, context: context, object: nil) }
         defer { close(mounted) }
         guard devenv_move_mount(mounted, "", AT_FDCWD, target, UInt32(DEVENV_MOVE_MOUNT_F_EMPTY_PATH)) == 0 else {
@@ -88,10 +110,11 @@ struct OverlayMount {
         return messages.joined(separator: "; ")
     }
 
-    /// `lowerdir=a:b,upperdir=...` with `\`, `:` and `,` escaped the way overlayfs parses them.
-    var legacyOptions: String {
-        var options = "lowerdir=" + lowerDirs.map { Self.escape($0, separators: ":,") }.joined(separator: ":")
-        options += ",upperdir=" + Self.escape(upperDir, separators: ",") + ",workdir=" + Self.escape(workDir, separators: ",")
+    /// `lowerdir=a:b,upperdir=...,workdir=...` with `\`, `:` and `,` escaped the way overlayfs
+    /// parses them (descriptor paths need none; the escaping keeps any path correct).
+    func legacyOptions(_ layers: Layers) -> String {
+        var options = "lowerdir=" + layers.lower.map { Self.escape($0, separators: ":,") }.joined(separator: ":")
+        options += ",upperdir=" + Self.escape(layers.upper, separators: ",") + ",workdir=" + Self.escape(layers.work, separators: ",")
         if userXattr { options += ",userxattr" }
         return options
     }

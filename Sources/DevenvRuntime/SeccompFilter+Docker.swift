@@ -16,7 +16,7 @@ extension SeccompFilter {
     /// Compiling takes libseccomp tens of milliseconds, more than the rest of a container
     /// start, so the result is kept per process and, with `cacheDirectory`, on disk (see
     /// `SeccompFilterCache`).
-    public static func dockerDefault(capabilities: CapabilitySet = .dockerDefault, cacheDirectory: String? = nil) throws -> SeccompFilter {
+    public static func dockerDefault(capabilities: CapabilitySet = .containerDefault, cacheDirectory: String? = nil) throws -> SeccompFilter {
         cache.lock()
         defer { cache.unlock() }
         if let filter = compiled[capabilities.bitmask] { return filter }

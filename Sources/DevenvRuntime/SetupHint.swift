@@ -32,6 +32,9 @@ public enum SetupHint {
         if message.hasPrefix("setresuid") || message.hasPrefix("setresgid") {
             return "the container user is not mapped; check /etc/subuid and /etc/subgid (devenv doctor)"
         }
+        if message.hasPrefix("bind") && message.contains(OwnerMappedMounts.stage) {
+            return "the file system of this directory does not support idmapped mounts (Linux 5.12+: ext4, xfs, btrfs, tmpfs, ...), which running as root needs so that files the container makes there are the owner's; run devenv as that user instead (rootless)"
+        }
         if message.hasPrefix("chdir") && code == ENOENT {
             return "the working directory does not exist in the image"
         }

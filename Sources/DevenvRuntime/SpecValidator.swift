@@ -21,6 +21,9 @@ public enum SpecValidator {
         if spec.capabilities.contains(.sysAdmin) {
             throw RuntimeError.invalid("capabilities: CAP_SYS_ADMIN is never granted (it disables most seccomp protections)")
         }
+        if spec.capabilities.contains(.mknod) {
+            throw RuntimeError.invalid("capabilities: CAP_MKNOD is never granted (a device node made in the working tree or a build layer is a device on the host)")
+        }
         if let mapping = spec.idMapping {
             guard !mapping.uids.isEmpty, !mapping.gids.isEmpty else { throw RuntimeError.invalid("id mapping: empty uid or gid map") }
         }
@@ -80,9 +83,16 @@ public enum SpecValidator {
         guard valid else { throw RuntimeError.invalid("hostname \(quote(name)): use 1-64 letters, digits, '-' or '.'") }
     }
 
+    /// PATH_MAX: the kernel refuses longer path arguments (ENAMETOOLONG).
+    public static let maxHostPathBytes = 4095
+
     static func requireHostPath(_ path: String, what: String) throws {
         guard path.hasPrefix("/"), !path.utf8.contains(0) else {
             throw RuntimeError.invalid("\(what) \(quote(path)) must be an absolute path")
+        }
+        guard path.utf8.count <= maxHostPathBytes else {
+            throw RuntimeError(.invalidSpec, "\(what) \(quote(String(path.prefix(80))))… is \(path.utf8.count) bytes long, over the kernel's limit of \(maxHostPathBytes)",
+                               hint: "use a shorter path (for the working tree: run from a shallower directory or pass --mount-dir)")
         }
     }
 

@@ -20,15 +20,16 @@ enum Syscall {
     /// A path naming an open descriptor, so mount(2) acts on exactly what was resolved.
     static func fdPath(_ descriptor: Int32) -> String { "/proc/self/fd/\(descriptor)" }
 
-    /// Makes the mount at `descriptor` read-only (recursively), preferring mount_setattr(2).
-    static func makeReadOnly(_ descriptor: Int32, describe: String) throws {
-        if devenv_mount_setattr(descriptor, "", UInt32(atEmptyPath) | UInt32(DEVENV_AT_RECURSIVE), UInt64(DEVENV_MOUNT_ATTR_RDONLY), 0) == 0 { return }
+    /// Adds `flags` to the mount at `descriptor` and every mount below it, with
+    /// mount_setattr(2). Before Linux 5.12 only the top mount can be remounted (keeping the
+    /// flags a user namespace locks).
+    static func restrict(_ descriptor: Int32, _ flags: MountFlags, describe: String) throws {
+        if devenv_mount_setattr(descriptor, "", UInt32(atEmptyPath) | UInt32(DEVENV_AT_RECURSIVE), UInt64(flags.systemFlags), 0) == 0 { return }
         guard errno == ENOSYS else { throw SystemError.last(describe) }
-        // Before Linux 5.12: remount the top mount, keeping the flags a user namespace locks.
         var info = statvfs()
         guard fstatvfs(descriptor, &info) == 0 else { throw SystemError.last(describe) }
-        let kept = UInt(info.f_flag) & (2 | 4 | 8 | 1024 | 2048) // nosuid nodev noexec noatime nodiratime
-        try mount(nil, fdPath(descriptor), type: nil, flags: msBind | msRemount | 1 | kept, data: nil, describe: describe)
+        let kept = UInt(info.f_flag) & (1 | 2 | 4 | 8 | 1024 | 2048) // ro nosuid nodev noexec noatime nodiratime
+        try mount(nil, fdPath(descriptor), type: nil, flags: msBind | msRemount | flags.systemFlags | kept, data: nil, describe: describe)
     }
 
     static func readAll(_ descriptor: Int32) throws -> [UInt8] {

@@ -31,7 +31,7 @@ public struct WorkspaceSession: Hashable, Sendable {
     public init(lowerDirs: [String], imageEnvironment: [String] = [], command: [String]?, mountDirectory: String,
                 mountTarget: String = WorkspaceSession.defaultMountTarget, workingDirectory: String? = nil, environment: [String] = [],
                 network: NetworkMode = .host, terminal: Bool = false, terminalType: String? = nil, hostname: String = "devenv",
-                seccomp: SeccompFilter? = nil, capabilities: CapabilitySet = .dockerDefault, limits: ResourceLimits = .default) {
+                seccomp: SeccompFilter? = nil, capabilities: CapabilitySet = .containerDefault, limits: ResourceLimits = .default) {
         self.lowerDirs = lowerDirs
         self.imageEnvironment = imageEnvironment
         self.command = command

@@ -38,7 +38,7 @@ public final class ImageStore: @unchecked Sendable {
     public let snapshots: SnapshotStore
 
     public init(root: String, unpacker: any LayerUnpacking) throws {
-        layout = StoreLayout(root: root)
+        layout = try StoreLayout(root: root)
         content = ContentStore(layout: layout)
         references = ReferenceStore(layout: layout)
         snapshots = SnapshotStore(layout: layout, unpacker: unpacker)

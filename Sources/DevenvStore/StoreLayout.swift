@@ -1,3 +1,4 @@
+import DevenvSystem
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -10,19 +11,20 @@ public struct StoreLayout: Sendable {
     public let root: String
 
     /// A relative `root` is taken from the current directory: every path handed out (snapshot
-    /// directories become overlay lower dirs) must be absolute.
-    public init(root: String) {
-        let absolute = root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root
+    /// directories become overlay lower dirs) must be absolute. An empty root, or a relative
+    /// one when the current directory cannot be resolved, is an error.
+    public init(root: String) throws {
+        let absolute = try StoreError.wrap { try HostPath.absolute(root, what: "store directory") }
         self.root = absolute.count > 1 && absolute.hasSuffix("/") ? String(absolute.dropLast()) : absolute
     }
 
     /// `$DEVENV_HOME`, else `/var/lib/devenv` for root, else `$XDG_DATA_HOME/devenv`
-    /// (default `~/.local/share/devenv`).
-    public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment, uid: uid_t = geteuid()) -> String {
+    /// (default `~/.local/share/devenv`). Throws when no home directory is known (never `/`).
+    public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment, uid: uid_t = geteuid()) throws -> String {
         if let home = environment["DEVENV_HOME"], !home.isEmpty { return home }
         if uid == 0 { return "/var/lib/devenv" }
         if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") { return "\(data)/devenv" }
-        let home = environment["HOME"] ?? getpwuid(uid).map { String(cString: $0.pointee.pw_dir) } ?? "/"
+        let home = try StoreError.wrap { try HostPath.home(environment: environment, uid: uid) }
         return "\(home)/.local/share/devenv"
     }
 

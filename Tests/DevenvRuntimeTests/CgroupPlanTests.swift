@@ -136,8 +136,21 @@ struct CgroupPlanTests {
         #expect(ContainerCgroup.uniqueName().hasPrefix("devenv-\(getpid())-"))
     }
 
-    /// The defaults alone never pay for a cgroup (moving init into one waits for an RCU grace
-    /// period): the pids limit is RLIMIT_NPROC, and nothing is said.
+    /// Real root is not bound by RLIMIT_NPROC: its defaults get a pids cgroup, and where none
+    /// can be made, a warning that says nothing is limited.
+    @Test func rootsDefaultsAskForACgroup() {
+        let placed = ContainerLimits.prepare(.default, nprocBinds: false, facts: LiveCgroupHost())
+        defer { placed.cgroup?.destroy() }
+        #expect(placed.cgroup?.plan.limits == [CgroupWrite(path: (placed.cgroup?.plan.primary ?? "") + "/pids.max", value: "16384")]
+                || placed.warning != nil)
+        let nowhere = ContainerLimits.prepare(.default, nprocBinds: false, facts: DescribedHost(files: [:], writable: [], uid: 0))
+        #expect(nowhere.cgroup == nil)
+        #expect(nowhere.warning?.contains("RLIMIT_NPROC does not bind root, so nothing is limited") == true, "\(nowhere.warning ?? "")")
+        #expect(!nowhere.rlimits.isEmpty)
+    }
+
+    /// Rootless, the defaults alone never pay for a cgroup: the pids limit is RLIMIT_NPROC
+    /// (per user namespace), and nothing is said.
     @Test func defaultsGetRlimitsWithoutACgroupOrWarning() {
         for host in [DescribedHost.hybrid(uid: 0), DescribedHost.hybrid(uid: 1000), DescribedHost.systemdUser()] {
             let limits = ContainerLimits.prepare(.default, nprocBinds: true, facts: host)
@@ -152,7 +165,7 @@ struct CgroupPlanTests {
                                      pidsOnly: CgroupPlanner.place(.default, name: "n", facts: DescribedHost.hybrid(uid: 0)))
         #expect(v1.status == .ok)
         #expect(v1.detail.hasPrefix("v1: memory, pids and cpus limits in /sys/fs/cgroup/pids, /sys/fs/cgroup/memory/session/7"))
-        #expect(v1.detail.hasSuffix("defaults: memory max, pids 16384, cpus max, shm 1g, with no cgroup (processes by RLIMIT_NPROC, which does not bind root; --memory, --pids and --cpus get one)"))
+        #expect(v1.detail.hasSuffix("defaults: memory max, pids 16384, cpus max, shm 1g; processes by RLIMIT_NPROC rootless, by a pids cgroup as root (RLIMIT_NPROC does not bind root); --memory, --pids and --cpus get a cgroup"))
         let rootless = DescribedHost.hybrid(uid: 1000)
         let none = DoctorRules.cgroups(all: CgroupPlanner.place(all, name: "n", facts: rootless),
                                        pidsOnly: CgroupPlanner.place(.default, name: "n", facts: rootless))

@@ -26,7 +26,7 @@ import Testing
                      target: "/run/devenv/rootfs", userXattr: false),
         ])
         #expect(operations.last == .pivotRoot)
-        #expect(operations.contains(.device(destination: "/dev/null", major: 1, minor: 3, bindFromHost: false)))
+        #expect(operations.contains(.device(destination: "/dev/null", major: 1, minor: 3)))
         #expect(operations.contains(.devpts(destination: "/dev/pts", options: "newinstance,ptmxmode=0666,mode=0620,gid=5")))
         #expect(operations.contains(.symlink(destination: "/dev/ptmx", target: "pts/ptmx")))
         #expect(operations.contains(.bind(source: "/home/u/project", destination: "/workspace", readOnly: false)))
@@ -47,7 +47,7 @@ import Testing
 
     @Test func rootlessPlanBindsDevicesAndUsesUserXattrs() throws {
         let operations = try plan(Self.spec(mapping: Self.keepID)).operations
-        #expect(operations.contains(.device(destination: "/dev/tty", major: 5, minor: 0, bindFromHost: true)))
+        #expect(operations.contains(.device(destination: "/dev/tty", major: 5, minor: 0)))
         #expect(operations.contains { if case .overlay(_, _, _, _, true) = $0 { return true } else { return false } })
         #expect(operations.contains(.devpts(destination: "/dev/pts", options: "newinstance,ptmxmode=0666,mode=0620,gid=5")))
     }
@@ -77,12 +77,12 @@ import Testing
         spec.network = .none
         let plan = try InitPlan.make(spec, scratch: "/run/devenv", resolvConf: "", hosts: "", setgroupsAllowed: true)
         let process = try #require(plan.process)
-        #expect(process.bounding == 0xa80425fb)
+        #expect(process.bounding == 0xa00425fb)
         #expect(process.effective == 0)
         #expect(process.terminalGID == 5)
         #expect(plan.loopbackUp)
         spec.process.user = .root
-        #expect(try InitPlan.make(spec, scratch: "/r", resolvConf: "", hosts: "", setgroupsAllowed: true).process?.effective == 0xa80425fb)
+        #expect(try InitPlan.make(spec, scratch: "/r", resolvConf: "", hosts: "", setgroupsAllowed: true).process?.effective == 0xa00425fb)
     }
 
     @Test func mountPointsABuildMayFindInItsUpperLayer() {
@@ -93,8 +93,40 @@ import Testing
     }
 
     @Test func legacyOverlayOptionsEscapeSeparators() {
-        let mount = OverlayMount(lowerDirs: ["/s/a:b", "/s/c,d"], upperDir: "/u,1", workDir: "/w\\x", userXattr: true)
-        #expect(mount.legacyOptions == "lowerdir=/s/a\\:b:/s/c\\,d,upperdir=/u\\,1,workdir=/w\\\\x,userxattr")
+        let mount = OverlayMount(lowerDirs: [], upperDir: "", workDir: "", userXattr: true)
+        let layers = OverlayMount.Layers(lower: ["/s/a:b", "/s/c,d"], upper: "/u,1", work: "/w\\x")
+        #expect(mount.legacyOptions(layers) == "lowerdir=/s/a\\:b:/s/c\\,d,upperdir=/u\\,1,workdir=/w\\\\x,userxattr")
+    }
+
+    /// Docker's set without CAP_MKNOD: a device node made in a bind mount is a device on the host.
+    @Test func containersNeverGetMknod() {
+        #expect(CapabilitySet.containerDefault.bitmask == 0x0000_0000_a004_25fb)
+        #expect(!CapabilitySet.containerDefault.contains(.mknod))
+        var spec = Self.spec()
+        #expect(spec.capabilities == .containerDefault)
+        spec.capabilities = .dockerDefault
+        #expect(throws: RuntimeError.self) { try SpecValidator.validate(spec) }
+    }
+
+    /// Every writable place is nodev, and the allowed devices are binds of the host's nodes.
+    @Test func devicePolicyInThePlan() throws {
+        let operations = try MountPlan.compute(Self.spec(mounts: [BindMount(source: "/cache", destination: "/c", readOnly: true)]),
+                                               scratch: "/run/devenv", resolvConf: "", hosts: "").operations
+        #expect(operations.contains(.tmpfs(destination: "/dev", options: "mode=755,size=65536k", flags: [.noSuid, .noDev])))
+        let devices = operations.compactMap { operation -> String? in
+            if case .device(let destination, _, _) = operation { return destination }
+            return nil
+        }
+        #expect(devices == ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"])
+        #expect(MountPlan.bindFlags == [.noSuid, .noDev])
+        #expect(MountFlags([.readOnly, .noSuid, .noDev]).optionNames == "ro,nosuid,nodev")
+    }
+
+    @Test func hostPathsLongerThanTheKernelTakesAreRefused() {
+        let deep = "/" + Array(repeating: String(repeating: "d", count: 200), count: 21).joined(separator: "/")
+        let error = caught(RuntimeError.self) { try SpecValidator.validate(Self.spec(mounts: [BindMount(source: deep, destination: "/w")])) }
+        #expect(error?.message.contains("is \(deep.utf8.count) bytes long, over the kernel's limit of 4095") == true, "\(String(describing: error))")
+        #expect(error?.hint?.contains("--mount-dir") == true)
     }
 
     @Test func capabilityMaskIsDockers() {

@@ -48,7 +48,7 @@ struct ProbeTests {
         let values = Self.values(result.stdout)
         #expect(values["hostname"] == "devenv")
         #expect(values["pid"] == "2" && values["ppid"] == "1")
-        #expect(values["CapBnd"] == "00000000a80425fb" && values["CapEff"] == "00000000a80425fb")
+        #expect(values["CapBnd"] == "00000000a00425fb" && values["CapEff"] == "00000000a00425fb")
         #expect(values["CapInh"] == "0000000000000000" && values["CapAmb"] == "0000000000000000")
         #expect(values["NoNewPrivs"] == "1" && values["Seccomp"] == "2")
         #expect(values["fds"] == "0,1,2")
@@ -71,7 +71,7 @@ struct ProbeTests {
         let values = Self.values(result.stdout)
         #expect(values["uid"] == "\(user.uid)" && values["euid"] == "\(user.uid)")
         #expect(values["uid_map"]?.hasPrefix("0 \(user.subordinateUID) ") == true, "\(values["uid_map"] ?? "")")
-        #expect(values["CapEff"] == "0000000000000000" && values["CapBnd"] == "00000000a80425fb")
+        #expect(values["CapEff"] == "0000000000000000" && values["CapBnd"] == "00000000a00425fb")
         #expect(values["NoNewPrivs"] == "1" && values["Seccomp"] == "2")
         #expect(values["fds"] == "0,1,2")
         for row in Self.blocked { #expect(values[row] == "EPERM", "\(row)=\(values[row] ?? "missing")") }

@@ -84,6 +84,47 @@ struct ResourceLimitTests {
         #expect(hostProcesses(withArgument: marker).isEmpty)
     }
 
+    /// Real root is exempt from RLIMIT_NPROC, so root's default pids limit is a cgroup: a fork
+    /// bomb with the defaults stops at 16384 (pids.events counts the refused forks) and the
+    /// host can still start processes. The container waits on a FIFO, not `sleep`, because at
+    /// the limit it cannot fork; the bomb stops spreading once the test says go, so the
+    /// container ends quickly even on a busy host.
+    @Test func aForkBombAsRootStopsAtTheDefaultLimit() throws {
+        try Fixture.requireRoot()
+        let workspace = try Fixture.temporaryDirectory()
+        defer { Fixture.remove(workspace) }
+        let running = try Command.start(try Fixture.devenvBinary(), [
+            "run", "--rootfs", try Fixture.busyboxRootfs(), "--no-tty", "--", "sh", "-c", """
+                mkfifo /tmp/never && exec 3<>/tmp/never
+                bomb() { [ -e /workspace/go ] || { bomb | bomb & }; }
+                bomb 2>/dev/null
+                while [ ! -e /workspace/go ]; do read -t 0.1 x <&3; done
+                echo stopped
+                """], directory: workspace)
+        let deadline = Date().addingTimeInterval(60)
+        var cgroup: String?
+        var refused = 0
+        while Date() < deadline && refused == 0 {
+            usleep(100_000)
+            cgroup = try cgroups(in: "/sys/fs/cgroup/pids", prefix: "devenv-\(running.pid)-").first
+            guard let cgroup else { continue }
+            refused = Int((Syscall.readText(cgroup + "/pids.events") ?? "").split(separator: " ").last?.split(separator: "\n").first ?? "") ?? 0
+        }
+        if let cgroup {
+            #expect(Syscall.readText(cgroup + "/pids.max") == "\(ResourceLimits.defaultPids)\n")
+            #expect((Int((Syscall.readText(cgroup + "/pids.current") ?? "").split(separator: "\n").first ?? "") ?? .max) <= ResourceLimits.defaultPids)
+        }
+        #expect(cgroup != nil && refused > 0, "the bomb never reached the limit")
+        // The host still has pids to spare.
+        #expect(try Command.run("/bin/true", []).status == 0)
+        FileManager.default.createFile(atPath: workspace + "/go", contents: nil)
+        let result = running.wait(seconds: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "stopped\n")
+        #expect(result.stderr.isEmpty)
+        #expect(try cgroups(in: "/sys/fs/cgroup/pids", prefix: "devenv-\(running.pid)-").isEmpty)
+    }
+
     /// The test user's devenv has no writable cgroup on a hybrid host: it warns once and the
     /// pids limit holds as RLIMIT_NPROC. Where the user does have a delegated cgroup (v2 with
     /// systemd), the same bomb is stopped by it and no warning appears.

@@ -18,7 +18,7 @@ import Testing
         #expect(spec.process.workingDirectory == "/workspace")
         #expect(spec.process.environment.contains("HOME=/home/alice"))
         #expect(spec.process.environment.contains("TERM=xterm-256color"))
-        #expect(spec.capabilities == .dockerDefault)
+        #expect(spec.capabilities == .containerDefault)
     }
 
     @Test func withoutRangesTheUserIsContainerRoot() {

@@ -13,8 +13,8 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o700)
     }
 
-    @Test func relativeRootsBecomeAbsolute() {
-        let layout = StoreLayout(root: "relative/store/")
+    @Test func relativeRootsBecomeAbsolute() throws {
+        let layout = try StoreLayout(root: "relative/store/")
         #expect(layout.root == FileManager.default.currentDirectoryPath + "/relative/store")
         #expect(layout.snapshots.hasPrefix("/"))
     }

@@ -69,10 +69,20 @@ struct devenv_spawn {
     const int *fds;
     int nfds;
     int become_root;
+    /* cgroup v1: `tasks` files (opened for writing) the child writes "0" to, first thing. A
+       single thread moving itself takes no global lock, where moving another process waits
+       for an RCU grace period (10-40 ms). */
+    const int *cgroup_task_fds;
+    int ncgroup_task_fds;
+    /* cgroup v2: the cgroup directory to clone into (clone3 CLONE_INTO_CGROUP), or -1. */
+    int cgroup_dir_fd;
+    /* Out: 1 when the child started in its cgroup(s); 0 when clone3 is missing and the
+       caller must move it. */
+    int cgroup_joined;
 };
 /* Clones init into new namespaces. With a path, the child execs it; without one (only for a
    single-threaded caller), it returns 0 in the child, which continues as init. */
-pid_t devenv_spawn_container(const struct devenv_spawn *spawn, int *pidfd);
+pid_t devenv_spawn_container(struct devenv_spawn *spawn, int *pidfd);
 /* Threads in this process (from /proc/self/status), or -1. */
 int devenv_thread_count(void);
 
@@ -86,6 +96,14 @@ int devenv_fsconfig_flag(int fd, const char *key);
 int devenv_fsconfig_create(int fd);
 int devenv_fsmount(int fd, unsigned int flags, unsigned int attrs);
 int devenv_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags);
+
+/* open_tree(OPEN_TREE_CLONE | AT_RECURSIVE) of fd, idmapped through userns_fd with
+   `attr_set` added, then moved onto target_fd: a recursive bind mount whose files container
+   root creates belong to the id the user namespace maps its uid 0 to. */
+int devenv_bind_idmapped(int fd, int target_fd, uint64_t attr_set, int userns_fd);
+/* A user namespace with the given uid_map/gid_map text, held by a descriptor (its short-lived
+   process is gone on return); -1 with errno. Only async-signal-safe calls in the child. */
+int devenv_userns_with_maps(const char *uid_map, const char *gid_map);
 
 #define DEVENV_MOUNT_ATTR_RDONLY 0x00000001
 #define DEVENV_MOUNT_ATTR_NOSUID 0x00000002

@@ -77,9 +77,10 @@ enum Fixture {
 
     static func remove(_ path: String) { Doctor.removeTree(path) }
 
+    /// Runs `script` with `sh -c`; `arguments` become `$0`, `$1`, … (for paths no quoting survives).
     @discardableResult
-    static func shell(_ script: String) throws -> String {
-        let result = try Command.run("/bin/sh", ["-c", script])
+    static func shell(_ script: String, arguments: [String] = []) throws -> String {
+        let result = try Command.run("/bin/sh", ["-c", script] + arguments)
         guard result.status == 0 else { throw FixtureError("fixture command failed (\(result.status)): \(script)\n\(result.stderr)") }
         return result.stdout
     }

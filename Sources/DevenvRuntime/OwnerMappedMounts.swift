@@ -1,0 +1,61 @@
+import CDevenvShim
+import DevenvSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Rootful containers have no user namespace, so container root is host root: a setuid-root
+/// binary it leaves in the working tree would give its unprivileged owner root on the host.
+/// Every bind mount of a source a non-root user owns is therefore idmapped (Linux 5.12) so
+/// that root acts as that owner there (`IDMapping.rootActsAs`): what it creates is the owner's
+/// on disk, setuid bits included. Init gets one user namespace per distinct owner, passed as
+/// descriptors from `firstDescriptor` on.
+struct OwnerMappedMounts {
+    /// In the message of a failed idmapped bind, so `SetupHint` can explain it.
+    static let stage = "with container root as its owner"
+    /// place_fds in the shim moves at most 16 descriptors.
+    static let maximumOwners = 8
+
+    /// The user namespaces, open in devenv.
+    private(set) var descriptors: [Int32] = []
+    /// Mount source -> descriptor number inside init.
+    private(set) var bySource: [String: Int32] = [:]
+
+    /// Stats each source (following symlinks, as setup's open does); a source that cannot be
+    /// stat'ed is left to setup, which names the error.
+    static func make(for mounts: [BindMount], firstDescriptor: Int32) throws -> OwnerMappedMounts {
+        var result = OwnerMappedMounts()
+        var owners: [String: Int32] = [:]
+        do {
+            for mount in mounts {
+                var info = stat()
+                guard stat(mount.source, &info) == 0, info.st_uid != 0 else { continue }
+                let key = "\(info.st_uid):\(info.st_gid)"
+                if owners[key] == nil {
+                    guard result.descriptors.count < maximumOwners else {
+                        throw RuntimeError.invalid("mounts: sources with more than \(maximumOwners) different owners")
+                    }
+                    result.descriptors.append(try userNamespace(uid: info.st_uid, gid: info.st_gid))
+                    owners[key] = firstDescriptor + Int32(result.descriptors.count - 1)
+                }
+                result.bySource[mount.source] = owners[key]
+            }
+        } catch {
+            result.close()
+            throw error
+        }
+        return result
+    }
+
+    private static func userNamespace(uid: UInt32, gid: UInt32) throws -> Int32 {
+        let descriptor = devenv_userns_with_maps(IDMapping.procText(IDMapping.rootActsAs(uid)), IDMapping.procText(IDMapping.rootActsAs(gid)))
+        guard descriptor >= 0 else {
+            throw RuntimeError.setup(SystemError.last("create the user namespace mapping container root to owner \(uid):\(gid)"))
+        }
+        return descriptor
+    }
+
+    func close() {
+        for descriptor in descriptors { _ = Glibc.close(descriptor) }
+    }
+}
