@@ -52,7 +52,7 @@ import Testing
         let config = ImageConfig(platform: .host, diffIDs: [Digest.of(Data("other".utf8), algorithm: .sha512)])
         let image = try fixture.store.commitImage(name: "localhost/wrong:1", config: config, layers: [layer])
         #expect(throws: StoreError.self) { try fixture.store.mount(image) }
-        #expect(fixture.store.snapshots.list().complete.isEmpty)
+        #expect(fixture.store.snapshots.list().markers.isEmpty)
     }
 
     /// An embedded `data` field of a sha512 descriptor is verified too (it was skipped).
