@@ -22,13 +22,14 @@ public struct DockerCredentialStore: CredentialSource {
     }
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let directory: String
+        // Without DOCKER_CONFIG or a resolvable home there is no config file (never `/.docker`).
+        let directory: String?
         if let configured = environment["DOCKER_CONFIG"], !configured.isEmpty {
             directory = configured
         } else {
-            directory = "\(environment["HOME"] ?? NSHomeDirectory())/.docker"
+            directory = (try? HostPath.home(environment: environment)).map { "\($0)/.docker" }
         }
-        self.init(configPath: "\(directory)/config.json", searchPath: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+        self.init(configPath: directory.map { "\($0)/config.json" } ?? "", searchPath: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
     }
 
     public func credentials(for registry: String) throws -> Credentials? {
@@ -140,6 +141,7 @@ public struct DockerCredentialStore: CredentialSource {
     }
 
     func load() throws -> [String: Any] {
+        guard !configPath.isEmpty else { return [:] }
         guard let data = try RegistryError.readFile(configPath, limit: 4 << 20, kind: .credentials) else { return [:] }
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { return [:] }
         guard let object = try? JSONSerialization.jsonObject(with: data), let config = object as? [String: Any] else {
@@ -149,6 +151,9 @@ public struct DockerCredentialStore: CredentialSource {
     }
 
     private func save(_ config: [String: Any]) throws {
+        guard !configPath.isEmpty else {
+            throw RegistryError(.credentials, "save credentials", "no home directory is known (HOME is unset or not absolute, and the user has no passwd entry); hint: set DOCKER_CONFIG")
+        }
         let directory = (configPath as NSString).deletingLastPathComponent
         if !directory.isEmpty, access(directory, F_OK) != 0 {
             guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {

@@ -121,7 +121,7 @@ public struct RegistryHosts: Sendable, Equatable {
     public static func configurationFile(environment: [String: String]) -> String? {
         if let directory = environment["DEVENV_CONFIG_DIR"], !directory.isEmpty { return "\(directory)/registries.json" }
         if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") { return "\(xdg)/devenv/registries.json" }
-        guard let home = environment["HOME"], !home.isEmpty else { return nil }
+        guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
         return "\(home)/.config/devenv/registries.json"
     }
 

@@ -59,6 +59,8 @@ public struct UserNamespaceProcess {
             spawn.fds = nil
             spawn.nfds = 0
             spawn.become_root = 1
+            // No cgroup: a zeroed struct would name fd 0 as the cgroup to clone into.
+            spawn.cgroup_dir_fd = -1
             return devenv_spawn_container(&spawn, &pidfd)
         }
         guard pid > 0 else {

@@ -10,6 +10,16 @@ import Glibc
 /// Pure pieces: challenge parsing, Retry-After, the plain-HTTP rule, mirrors,
 /// registries.json and docker's credential configuration.
 @Suite struct ConfigurationTests {
+    /// Issue 11 item 1's class: an empty or relative HOME never puts docker's config at
+    /// `/.docker` or under the current directory; the passwd entry's home is used instead.
+    @Test(arguments: ["", "relative/home"])
+    func anUnusableHomeFallsBackToThePasswdEntry(home: String) throws {
+        let store = DockerCredentialStore(environment: ["HOME": home])
+        let passwdHome = String(cString: getpwuid(geteuid()).pointee.pw_dir)
+        #expect(store.configPath == "\(passwdHome)/.docker/config.json")
+        #expect(RegistryHosts.configurationFile(environment: ["HOME": home]) == nil)
+    }
+
     @Test func challengesAreParsed() throws {
         let bearer = try AuthChallenge.parse(#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/debian:pull""#)
         #expect(bearer == [AuthChallenge(scheme: "bearer", parameters: ["realm": "https://auth.docker.io/token", "service": "registry.docker.io",

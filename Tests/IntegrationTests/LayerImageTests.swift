@@ -98,7 +98,7 @@ import Glibc
         #expect(run.succeeded, "\(run.stderr)")
         #expect(run.stdout == Self.expected)
         // The snapshot of the upper layer has no `bin` or `lib` of its own.
-        let snapshots = try FileManager.default.contentsOfDirectory(atPath: "\(store)/snapshots").filter { !$0.hasPrefix(".") }
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: "\(store)/snapshots").filter { !$0.hasPrefix(".") && !$0.hasSuffix(".complete") }
         #expect(snapshots.count == 2)
         let upper = try #require(snapshots.first { FileManager.default.fileExists(atPath: "\(store)/snapshots/\($0)/usr/bin/hello") })
         #expect(!FileManager.default.fileExists(atPath: "\(store)/snapshots/\(upper)/bin"))
