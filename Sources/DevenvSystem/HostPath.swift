@@ -17,7 +17,8 @@ public enum HostPath {
         while true {
             var buffer = [CChar](repeating: 0, count: size)
             if getcwd(&buffer, size) != nil {
-                let path = String(cString: buffer)
+                let length = buffer.firstIndex(of: 0) ?? buffer.count
+                let path = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 guard path.hasPrefix("/") else {
                     throw SystemError("resolve the current directory", path: path, errno: ENOENT,
                                       hint: "cd into a directory that exists inside this mount namespace")
