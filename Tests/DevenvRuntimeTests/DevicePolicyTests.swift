@@ -9,7 +9,8 @@ import Glibc
 
 /// Container root must not reach the host's disks (issue 11, items 2 and 3): no CAP_MKNOD,
 /// nodev on everything writable, setuid ignored in bind mounts, and only the allowlisted
-/// devices usable. Real containers as root, with a real host block device.
+/// devices usable. Real containers as root and as the unprivileged test user, with a real
+/// host block device.
 @Suite(.enabled(if: Fixture.privilegedTestsEnabled, "needs root (set CI=true to make this a failure instead of a skip)"),
        .timeLimit(.minutes(2)))
 struct DevicePolicyTests {
@@ -25,6 +26,40 @@ struct DevicePolicyTests {
         throw FixtureError("no host block device to test with")
     }
 
+    /// Who starts the container: root through the runtime, or the unprivileged test user
+    /// through the real `devenv run --rootfs` (user namespace, devices bound from the host).
+    enum Starter: String, CaseIterable, CustomTestStringConvertible {
+        case root, rootless
+        var testDescription: String { rawValue }
+    }
+
+    struct Output {
+        var succeeded: Bool
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `script` with a fresh working tree at /workspace as `starter`; `check` sees the
+    /// tree's host path before it is removed.
+    func run(_ script: String, as starter: Starter, check: (String) -> Void = { _ in }) throws -> Output {
+        switch starter {
+        case .root:
+            let workspace = try Fixture.temporaryDirectory()
+            defer { Fixture.remove(workspace) }
+            let result = try run(script, workspace: workspace)
+            check(workspace)
+            return Output(succeeded: result.status == .exited(0), stdout: result.stdout, stderr: result.stderr)
+        case .rootless:
+            let user = try TestUser.ensure()
+            let workspace = try Fixture.temporaryDirectory(owner: user.uid, group: user.gid)
+            defer { Fixture.remove(workspace) }
+            let rootfs = try Fixture.busyboxRootfs(owner: user.subordinateUID)
+            let result = try user.devenv(["run", "--rootfs", rootfs, "--no-tty", "--", "sh", "-c", script], directory: workspace).wait()
+            check(workspace)
+            return Output(succeeded: result.status == 0, stdout: result.stdout, stderr: result.stderr)
+        }
+    }
+
     func run(_ script: String, workspace: String, extraLower: String? = nil) throws -> Captured {
         try Fixture.requireRoot()
         var spec = Fixture.spec(["sh", "-c", script], workspace: workspace, rootfs: try Fixture.busyboxRootfs())
@@ -32,19 +67,19 @@ struct DevicePolicyTests {
         return try Fixture.runner().capture(spec)
     }
 
-    @Test func containerRootCannotMakeDeviceNodes() throws {
-        let workspace = try Fixture.temporaryDirectory()
-        defer { Fixture.remove(workspace) }
+    @Test(arguments: Starter.allCases)
+    func containerRootCannotMakeDeviceNodes(_ starter: Starter) throws {
         let (major, minor) = try Self.hostBlockDevice()
         let result = try run("""
             for path in /tmp/disk /dev/disk /dev/shm/disk /workspace/disk; do
                 mknod $path b \(major) \(minor) 2>/dev/null && echo "$path=made" || echo "$path=refused"
             done
-            """, workspace: workspace)
-        #expect(result.status == .exited(0), "\(result.stderr)")
+            """, as: starter) { workspace in
+            // Nothing reached the host's working tree that the host user could open.
+            #expect(access(workspace + "/disk", F_OK) != 0)
+        }
+        #expect(result.succeeded, "\(result.stderr)")
         #expect(result.stdout == "/tmp/disk=refused\n/dev/disk=refused\n/dev/shm/disk=refused\n/workspace/disk=refused\n")
-        // Nothing reached the host's working tree that the host user could open.
-        #expect(access(workspace + "/disk", F_OK) != 0)
     }
 
     /// A device node that exists anyway (an image layer's, or one the host put in the working
@@ -74,17 +109,16 @@ struct DevicePolicyTests {
         #expect(result.stdout == "/disk=Permission denied\n/mem=Permission denied\n/workspace/disk=Permission denied\nnobody=denied\n")
     }
 
-    @Test func theAllowedDevicesWork() throws {
-        let workspace = try Fixture.temporaryDirectory()
-        defer { Fixture.remove(workspace) }
+    @Test(arguments: Starter.allCases)
+    func theAllowedDevicesWork(_ starter: Starter) throws {
         let result = try run("""
             echo discarded > /dev/null && echo null=ok
             echo zero=$(head -c 4 /dev/zero | od -An -tx1 | tr -d ' ')
             echo urandom=$(head -c 16 /dev/urandom | wc -c) random=$(head -c 16 /dev/random | wc -c)
             echo x 2>/dev/null > /dev/full && echo full=written || echo full=ENOSPC
             ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | awk '{print $1, $5, $6}'
-            """, workspace: workspace)
-        #expect(result.status == .exited(0), "\(result.stderr)")
+            """, as: starter)
+        #expect(result.succeeded, "\(result.stderr)")
         #expect(result.stdout == """
             null=ok
             zero=00000000
@@ -101,11 +135,10 @@ struct DevicePolicyTests {
     }
 
     /// Every mount a container can write to carries nodev; bind mounts also nosuid.
-    @Test func mountFlagsInside() throws {
-        let workspace = try Fixture.temporaryDirectory()
-        defer { Fixture.remove(workspace) }
-        let result = try run("cat /proc/self/mountinfo", workspace: workspace)
-        #expect(result.status == .exited(0), "\(result.stderr)")
+    @Test(arguments: Starter.allCases)
+    func mountFlagsInside(_ starter: Starter) throws {
+        let result = try run("cat /proc/self/mountinfo", as: starter)
+        #expect(result.succeeded, "\(result.stderr)")
         var options: [String: Set<String>] = [:]
         for line in result.stdout.split(separator: "\n") {
             let fields = line.split(separator: " ")
