@@ -238,21 +238,7 @@ import Glibc
         lower.file("a/kept-before", Array("old".utf8))
         lower.finish()
         let base = try sandbox.lowerLayer(lower, name: "base", options: Self.rootOptions())
-        var tar = TarBuilder()
-        switch order {
-        case "whiteout-first":
-            tar.file(".wh.a")
-            tar.directory("a/")
-            tar.file("a/new", Array("new".utf8))
-        case "directory-first":
-            tar.directory("a/")
-            tar.file("a/new", Array("new".utf8))
-            tar.file(".wh.a")
-        default:
-            tar.file(".wh.a")
-            tar.file("a/new", Array("new".utf8))
-        }
-        tar.finish()
+        let tar = WhiteoutTests.recreatedDirectory(order)
         _ = try sandbox.unpack(try sandbox.layer(tar), lowers: .directories([base]), options: Self.rootOptions())
         let merged = sandbox.base + "/merged"
         try FileManager.default.createDirectory(atPath: merged, withIntermediateDirectories: false)

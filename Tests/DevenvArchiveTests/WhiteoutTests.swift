@@ -134,9 +134,9 @@ import Glibc
     /// Issue 11 item 13: `.wh.a` then a new `a/` in the same layer deletes the lower `a` and
     /// creates another: the new directory must be opaque (umoci, containerd), in either
     /// order, and also when `a` is created implicitly as a parent.
-    @Test(arguments: ["whiteout-first", "directory-first", "implicit-parent"])
-    func whiteoutThenRecreateMakesTheDirectoryOpaque(_ order: String) throws {
-        let sandbox = try Sandbox()
+    /// A layer that whites out `a` and creates it again, in the given order (or with `a`
+    /// only implied as a parent): shared by the plain and the real-overlay tests.
+    static func recreatedDirectory(_ order: String) -> TarBuilder {
         var tar = TarBuilder()
         switch order {
         case "whiteout-first":
@@ -152,6 +152,13 @@ import Glibc
             tar.file("a/new", Array("new".utf8))
         }
         tar.finish()
+        return tar
+    }
+
+    @Test(arguments: ["whiteout-first", "directory-first", "implicit-parent"])
+    func whiteoutThenRecreateMakesTheDirectoryOpaque(_ order: String) throws {
+        let sandbox = try Sandbox()
+        let tar = WhiteoutTests.recreatedDirectory(order)
         #expect(try sandbox.unpackConfined(try sandbox.layer(tar)) == nil)
         #expect(sandbox.lstatInRoot("a")?.isDirectory == true)
         #expect(try Self.xattr(sandbox.root + "/a", "user.overlay.opaque") == "y")
