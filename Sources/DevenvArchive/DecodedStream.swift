@@ -26,7 +26,7 @@ final class DecodedStream: @unchecked Sendable {
     private var current: Int?
 
     /// Opens and sniffs the blob. A declared compression that disagrees with the bytes is an
-    /// error (RELIABILITY A7).
+    /// error.
     convenience init(path: String, declared: LayerCompression?, maxBytes: Int64, diffIDAlgorithm: Digest.Algorithm = .sha256) throws {
         let file = try FileDescriptor.open(path, O_RDONLY)
         try self.init(source: FileByteSource(file: file, path: path), path: path, declared: declared, maxBytes: maxBytes,

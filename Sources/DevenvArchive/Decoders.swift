@@ -31,7 +31,7 @@ final class PlainDecoder: StreamDecoder {
     func finish() throws {}
 }
 
-/// Where a multi-member stream stands between members (RELIABILITY B2): all concatenated
+/// Where a multi-member stream stands between members: all concatenated
 /// members are decoded (RFC 1952), and NUL bytes after the last member are accepted as
 /// padding (umoci >= 0.4.7 does the same). Any other trailing byte starts a new member and
 /// must then be valid.
@@ -136,7 +136,7 @@ final class ZstdDecoder: StreamDecoder {
     init() throws {
         guard let context = ZSTD_createDCtx() else { throw Failure(.corrupt, "ZSTD_createDCtx: out of memory") }
         self.context = context
-        // The default already is 27; setting it says the bound is deliberate (RELIABILITY B1c).
+        // The default already is 27; setting it says the bound is deliberate.
         ZSTD_DCtx_setParameter(context, ZSTD_d_windowLogMax, Linux.zstdWindowLogLimit)
     }
 

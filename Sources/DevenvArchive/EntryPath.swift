@@ -2,7 +2,7 @@ import DevenvOCI
 
 /// A tar entry name normalised for extraction below a root directory.
 ///
-/// Policy (docs/layers.md, RELIABILITY C1): names are byte strings; a leading `/` is ignored
+/// Policy: names are byte strings; a leading `/` is ignored
 /// (absolute names are relative to the root, as in every OCI implementation); empty and `.`
 /// components are dropped; `..` removes the previous component, and a `..` that would climb
 /// above the root is an error (fail closed). The result has no `.`, `..` or empty component,
@@ -63,7 +63,7 @@ enum WhiteoutName: Equatable {
     static let opaqueMarker = Array(".wh..wh..opq".utf8)
 
     /// Classifies a base name. `.wh.`, `.wh..` and `.wh...` would hide the directory itself
-    /// or its parent: they are errors (RELIABILITY D1).
+    /// or its parent: they are errors.
     static func classify(_ name: [UInt8]) throws -> WhiteoutName {
         guard name.starts(with: prefix) else { return .none }
         if name == opaqueMarker { return .opaque }

@@ -1,6 +1,6 @@
 import DevenvOCI
 
-/// Recognises a layer stream from its first bytes (RELIABILITY A7).
+/// Recognises a layer stream from its first bytes.
 ///
 /// Policy: gzip (`1f 8b`) and zstd (`28 b5 2f fd`, or a skippable frame `5? 2a 4d 18`) are
 /// detected by magic; anything else must look like a tar header (`ustar` at offset 257, a

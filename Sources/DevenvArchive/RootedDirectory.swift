@@ -8,7 +8,7 @@ import Glibc
 /// openat2(RESOLVE_IN_ROOT), or component by component in the merged view over the lower
 /// layers (MergedView) when the directory alone cannot resolve them: symlinks, absolute or
 /// relative, resolve as if the root were `/` (a chroot), so `localetc -> /etc` then
-/// `localetc/x` lands in `<root>/etc/x` (RELIABILITY C2). Final components are then created
+/// `localetc/x` lands in `<root>/etc/x`. Final components are then created
 /// with *at() calls that never follow a symlink. Recently resolved parent directories are
 /// cached by path.
 final class RootedDirectory {

@@ -20,7 +20,7 @@ enum Linux {
 func devenvErrno() -> Int32 { Glibc.errno }
 
 /// Runs `body` with `bytes` as a NUL-terminated C string. File names are bytes on Linux;
-/// they never go through String, so non-UTF-8 names survive exactly (RELIABILITY C7).
+/// they never go through String, so non-UTF-8 names survive exactly.
 @inline(__always)
 func withCString<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
     var terminated = bytes

@@ -20,7 +20,7 @@ public struct Descriptor: Codable, Hashable, Sendable {
     }
 
     /// Checks the parts that can be checked without the blob: a non-negative size within
-    /// `maxSize`, and an embedded `data` field that matches the digest (RELIABILITY A5).
+    /// `maxSize`, and an embedded `data` field that matches the digest.
     public func validate(maxSize: Int64 = .max, context: String) throws {
         guard size >= 0 else {
             throw OCIError.invalidDocument(what: context, reason: "descriptor \(digest) has negative size \(size)")

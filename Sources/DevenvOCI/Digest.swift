@@ -4,7 +4,7 @@ import FoundationEssentials
 ///
 /// Only `sha256` and `sha512` with lowercase hex of the exact length are accepted, so a
 /// `Digest` can always be used as a path component: `..`, `/`, uppercase and short forms
-/// never get past `init(parsing:)` (RELIABILITY B3).
+/// never get past `init(parsing:)`.
 public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
     public enum Algorithm: String, Sendable, Codable, CaseIterable {
         case sha256, sha512

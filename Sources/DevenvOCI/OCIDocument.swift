@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 /// Decoding and encoding of OCI JSON documents with the checks a hostile registry or
-/// archive makes necessary (RELIABILITY A3, A5): bounded size, no guessing of types.
+/// archive makes necessary: bounded size, no guessing of types.
 public enum OCIDocument {
     /// The largest manifest, index or config devenv reads (containers/image uses 4 MiB).
     public static let maxSize: Int64 = 4 << 20

@@ -15,7 +15,7 @@ struct AuthChallenge: Equatable, Sendable {
     }
 
     /// Parses every challenge in `header`. Hostile input (unterminated quotes, missing
-    /// scheme, absurd length) is a `ParseError`, never a guess (RELIABILITY A6e).
+    /// scheme, absurd length) is a `ParseError`, never a guess.
     static func parse(_ header: String) throws -> [AuthChallenge] {
         guard header.utf8.count <= maxHeaderLength else { throw ParseError.malformed("header longer than \(maxHeaderLength) bytes") }
         var scanner = Scanner(Array(header.utf8))

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// Downloads one blob into the store's ingest area and commits it only when its size and
-/// digest match the descriptor (RELIABILITY A1).
+/// digest match the descriptor.
 ///
 /// The ingest is keyed by digest and survives the process (ContentStore.resumableWriter):
 /// bytes an interrupted pull left behind are re-hashed and the download continues after

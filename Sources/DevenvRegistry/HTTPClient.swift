@@ -260,7 +260,7 @@ private final class Transfer {
     }
 
     /// The watchdog: false stops the transfer because it waited too long for its response,
-    /// went silent, crawled, ran past its deadline or was cancelled (RELIABILITY A6a/b).
+    /// went silent, crawled, ran past its deadline or was cancelled.
     func check() -> Bool {
         guard failure == nil else { return false }
         let now = DispatchTime.now().uptimeNanoseconds

@@ -9,7 +9,7 @@ struct FetchedManifest {
     var document: OCIDocument.Parsed
 }
 
-/// Fetches and verifies manifests (RELIABILITY A3, A5, A7d/e).
+/// Fetches and verifies manifests.
 struct ManifestFetcher {
     let client: EndpointClient
     let repository: String

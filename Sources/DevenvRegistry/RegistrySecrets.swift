@@ -2,7 +2,7 @@ import DevenvOCI
 import Foundation
 
 /// The credentials this process has sent or loaded, so that none of them reaches a message
-/// even when a registry echoes a request back (RELIABILITY, issue 11 item 10). Every
+/// even when a registry echoes a request back. Every
 /// Authorization header `HTTPClient` sends and every secret `Authenticator` loads or obtains
 /// is remembered in all its forms (`Redaction.forms`); `redact` applies them and
 /// `Redaction`'s patterns. `RegistryError.description` and the CLI's printing call it.

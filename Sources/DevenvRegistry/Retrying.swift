@@ -1,6 +1,6 @@
 import Foundation
 
-/// Bounded retries with backoff for idempotent requests (RELIABILITY A2, A6f).
+/// Bounded retries with backoff for idempotent requests.
 enum Retrying {
     /// Runs `body` up to `attempts` times while it throws a retryable `RegistryError` or
     /// returns a retryable status (429, 5xx other than 501), sleeping between attempts.

@@ -28,7 +28,7 @@ struct CommandLauncher {
         } catch {
             reporter.failSetup("\(error)")
         }
-        // Every inherited descriptor but stdio closes on exec (RELIABILITY F4); the report
+        // Every inherited descriptor but stdio closes on exec; the report
         // pipe stays open until then, so an exec failure can still be described.
         _ = devenv_close_range(3, UInt32.max, CLOSE_RANGE_CLOEXEC)
         execute()

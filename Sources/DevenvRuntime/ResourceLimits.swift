@@ -1,6 +1,6 @@
 import DevenvSystem
 
-/// How much of the machine one container may use (RELIABILITY F6). Pure data with the parsing
+/// How much of the machine one container may use. Pure data with the parsing
 /// of the human forms `--memory 2g`, `--pids 4096`, `--cpus 1.5`, `--shm-size 256m`.
 ///
 /// Enforced by a cgroup (v2, or v1 as root) when one is writable; otherwise only `pids`

@@ -7,7 +7,7 @@ import Glibc
 
 /// Streams bytes into a private ingest file while hashing them. Nothing becomes
 /// addressable until `commit` has checked size and digest, fsynced and renamed the file
-/// into `blobs/` (RELIABILITY §0.3, A1, E2).
+/// into `blobs/`.
 ///
 /// An anonymous writer (`ContentStore.writer`) uses a fresh file that is removed unless
 /// committed. A resumable writer (`ContentStore.resumableWriter`) is keyed by the expected

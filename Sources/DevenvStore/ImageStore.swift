@@ -49,10 +49,10 @@ public final class ImageStore: @unchecked Sendable {
         try StoreError.wrap {
             try makeDirectory(layout.root, mode: 0o700)
             for directory in [layout.blobsRoot, layout.blobDirectory("sha256"), layout.blobDirectory("sha512"),
-                              layout.ingest, layout.snapshots, layout.locks, layout.leases, layout.tmp, layout.containers] {
+                              layout.ingest, layout.snapshots, layout.locks, layout.leases, layout.tmp] {
                 try makeDirectory(directory, mode: 0o700)
             }
-            for directory in [layout.snapshots, layout.containers, layout.tmp] { try restrict(directory) }
+            for directory in [layout.snapshots, layout.tmp] { try restrict(directory) }
             if access(layout.ociLayoutFile, F_OK) != 0 {
                 try AtomicFile.write(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layout.ociLayoutFile)
             }

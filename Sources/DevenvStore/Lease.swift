@@ -5,8 +5,8 @@ import FoundationEssentials
 import Glibc
 #endif
 
-/// A claim on blobs and snapshots that gc must keep while a shell or build uses them
-/// (RELIABILITY H3). The lease file stays locked by its holder; a lease whose lock is free
+/// A claim on blobs and snapshots that gc must keep while a shell or build uses them.
+/// The lease file stays locked by its holder; a lease whose lock is free
 /// belongs to a process that died, and gc removes it.
 public final class Lease: @unchecked Sendable {
     public struct Claims: Codable, Sendable {

@@ -113,7 +113,7 @@ public struct SnapshotStore: Sendable {
 
     private func unpack(_ layer: Descriptor, diffID: Digest, chainID: Digest, lowers: [String]) throws {
         let key = Self.key(chainID)
-        // Serialise work on the same snapshot across processes (RELIABILITY H2): the second
+        // Serialise work on the same snapshot across processes: the second
         // process waits, then finds the snapshot done.
         let lock = try StoreError.wrap { try FileLock(path: "\(layout.locks)/snapshot-\(key).lock") }
         defer { lock.unlock() }

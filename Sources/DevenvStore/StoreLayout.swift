@@ -36,7 +36,6 @@ public struct StoreLayout: Sendable {
     public var locks: String { "\(root)/locks" }
     public var leases: String { "\(root)/leases" }
     public var tmp: String { "\(root)/tmp" }
-    public var containers: String { "\(root)/containers" }
 
     public func blobDirectory(_ algorithm: String) -> String { "\(blobsRoot)/\(algorithm)" }
     public func indexLock() -> String { "\(locks)/index.lock" }

@@ -5,7 +5,7 @@ import Glibc
 
 /// Crash-safe file replacement: write a temp file in the same directory, fsync it,
 /// rename it over the target and fsync the directory. Readers see the old or the new
-/// content, never a truncated file (RELIABILITY E2, H1).
+/// content, never a truncated file.
 public enum AtomicFile {
     /// `durable: false` skips the fsyncs, for files that matter only while their writer
     /// lives (a lease): still never torn, but not guaranteed to survive a power cut.

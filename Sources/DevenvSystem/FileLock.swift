@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// An advisory `flock(2)` lock on a file. Locks die with their holder (RELIABILITY H2):
+/// An advisory `flock(2)` lock on a file. Locks die with their holder:
 /// a SIGKILLed process never leaves a stale lock behind, unlike pid files.
 public final class FileLock: @unchecked Sendable {
     public enum Mode { case shared, exclusive }

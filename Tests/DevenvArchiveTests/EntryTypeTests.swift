@@ -6,8 +6,8 @@ import Testing
 import Glibc
 #endif
 
-/// RELIABILITY C4 (devices, FIFOs), C5 (setuid, capabilities), C6 (type changes and
-/// duplicates) and C7 (hostile names), plus PAX global headers and unknown typeflags.
+/// Entry types: devices and FIFOs, setuid bits and capabilities, type changes and
+/// duplicates, hostile names, plus PAX global headers and unknown typeflags.
 @Suite struct EntryTypeTests {
     static func type(_ info: stat?) -> mode_t? { info.map { $0.st_mode & S_IFMT } }
 

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-/// RELIABILITY E3: a step's changes made through a real overlayfs mount, committed from the
+/// A step's changes made through a real overlayfs mount, committed from the
 /// upper dir, then applied on a clean lower stack, give the same view as the step saw.
 @Suite struct OverlayCommitTests {
     static let overlayAvailable = (try? String(contentsOfFile: "/proc/filesystems", encoding: .utf8))?.contains("\toverlay\n") ?? false

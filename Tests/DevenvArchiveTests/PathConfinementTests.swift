@@ -5,8 +5,8 @@ import Testing
 import Glibc
 #endif
 
-/// RELIABILITY C1 (`..` and absolute names), C2 (writing through symlinks) and C3 (hardlink
-/// escapes). Every case checks the canaries beside the root (Sandbox.unpackConfined).
+/// Confinement: `..` and absolute names, writing through symlinks, and hardlink
+/// escapes. Every case checks the canaries beside the root (Sandbox.unpackConfined).
 @Suite struct PathConfinementTests {
     static let unique = UUID().uuidString
 

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-/// RELIABILITY D1 (whiteouts in layers) and the overlay -> OCI translation of commits.
+/// Whiteouts in layers and the overlay -> OCI translation of commits.
 @Suite struct WhiteoutTests {
     static func isWhiteout(_ info: stat?) -> Bool { info.map { $0.st_mode & S_IFMT == S_IFCHR && $0.st_rdev == 0 } ?? false }
 

@@ -51,7 +51,7 @@ struct ShellExpanderTests {
     }
 }
 
-/// RELIABILITY I3 for Dockerfiles: nesting and size give clean errors, not crashes.
+/// Parser limits for Dockerfiles: nesting and size give clean errors, not crashes.
 struct DockerfileExhaustionTests {
     @Test func deeplyNestedSubstitutionsAreAnError() throws {
         let deep = String(repeating: "${A:-", count: 100_000) + "x" + String(repeating: "}", count: 100_000)

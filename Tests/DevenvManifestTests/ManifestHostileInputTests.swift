@@ -1,7 +1,7 @@
 import Testing
 @testable import DevenvManifest
 
-/// RELIABILITY I1 (invalid TOML, unknown keys, wrong types) and I2 (hostile values): each
+/// Invalid TOML, unknown keys, wrong types and hostile values: each
 /// input gives one exact message with file, line:column and key path.
 struct RejectedCase: Sendable, CustomTestStringConvertible {
     let name: String

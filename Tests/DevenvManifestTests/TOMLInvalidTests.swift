@@ -143,7 +143,7 @@ func invalidTOML(_ testCase: InvalidCase) {
     }
 }
 
-// MARK: - Resource limits (RELIABILITY I3)
+// MARK: - Resource limits
 
 private func firstError(_ source: [UInt8], limits: TOMLLimits = .default) -> Diagnostic? {
     do {

@@ -14,7 +14,7 @@ import Testing
         #expect(long.algorithm == .sha512)
     }
 
-    /// RELIABILITY B3: malformed digests are rejected before any filesystem use.
+    /// Malformed digests are rejected before any filesystem use.
     @Test(arguments: [
         "sha256:../../../../tmp/pwn",
         "sha256:" + String(repeating: "A", count: 64),

@@ -19,32 +19,32 @@ import Testing
         #expect(manifest.config.size == 10)
     }
 
-    /// RELIABILITY A3 (b): the transport's type and the body's type disagree.
+    /// The transport's type and the body's type disagree.
     @Test func rejectsDeclaredTypeMismatch() {
         #expect(throws: OCIError.self) {
             try OCIDocument.parse(Data(Self.manifestJSON.utf8), declaredType: MediaType.imageIndex)
         }
     }
 
-    /// RELIABILITY A3 (c): both manifests and layers, no mediaType (CVE-2021-41190).
+    /// A document with both manifests and layers, no mediaType (CVE-2021-41190).
     @Test func rejectsAmbiguousDocument() {
         let json = #"{"schemaVersion":2,"manifests":[],"layers":[],"config":{"mediaType":"a","digest":"\#(Self.digest)","size":1}}"#
         #expect(throws: OCIError.self) { try OCIDocument.parse(Data(json.utf8), declaredType: nil) }
     }
 
-    /// RELIABILITY A3 (d).
+    /// Schema 1 manifests are refused, never converted.
     @Test func rejectsSchema1() {
         let json = #"{"schemaVersion":1,"name":"x","tag":"y","fsLayers":[]}"#
         #expect(throws: OCIError.self) { try OCIDocument.parse(Data(json.utf8), declaredType: nil) }
     }
 
-    /// RELIABILITY A7 (d): unknown layer media types are not parsed.
+    /// Unknown layer media types are not parsed.
     @Test func rejectsUnknownLayerType() {
         let json = Self.manifestJSON.replacingOccurrences(of: "application/vnd.oci.image.layer.v1.tar+gzip", with: "application/x-foo")
         #expect(throws: OCIError.self) { try OCIDocument.parse(Data(json.utf8), declaredType: nil) }
     }
 
-    /// RELIABILITY A5 (c) and A4.
+    /// Negative sizes and absurd layer counts are refused.
     @Test func rejectsNegativeSizesAndTooManyLayers() {
         let negative = Self.manifestJSON.replacingOccurrences(of: "\"size\":20", with: "\"size\":-1")
         #expect(throws: OCIError.self) { try OCIDocument.parse(Data(negative.utf8), declaredType: nil) }
@@ -58,14 +58,14 @@ import Testing
         }
     }
 
-    /// RELIABILITY A5 (a): oversized documents are refused before decoding.
+    /// Oversized documents are refused before decoding.
     @Test func rejectsOversizedDocument() {
         let padding = String(repeating: "x", count: Int(OCIDocument.maxSize))
         let json = Self.manifestJSON.replacingOccurrences(of: "\"schemaVersion\":2", with: "\"schemaVersion\":2,\"annotations\":{\"p\":\"\(padding)\"}")
         #expect(throws: OCIError.self) { try OCIDocument.parse(Data(json.utf8), declaredType: nil) }
     }
 
-    /// RELIABILITY A5 (f): an embedded `data` field must match the digest.
+    /// An embedded `data` field must match the digest.
     @Test func rejectsMismatchedDataField() throws {
         let data = Data("hello".utf8)
         var descriptor = Descriptor(mediaType: "x", digest: Digest.sha256(Data("other".utf8)), size: 5)

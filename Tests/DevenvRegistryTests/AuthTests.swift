@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// Basic (htpasswd) and Bearer (token service) authentication against the real registry,
-/// and the bounded failure modes of RELIABILITY A6c-e.
+/// and the bounded failure modes of hostile challenges (malformed, oversized, looping).
 @Suite struct AuthTests {
     let alice = Credentials(username: "alice", secret: "s3cret-pass")
 

@@ -5,7 +5,8 @@ import DevenvStore
 import Foundation
 import Testing
 
-/// RELIABILITY A1-A7 through a fault-injecting proxy in front of the real registry. Each
+/// Transport faults (corrupt bytes, lying headers, drops, stalls) through a fault-injecting proxy
+/// in front of the real registry. Each
 /// case ends in a clear error or a correct resume, with nothing unverified in the store.
 @Suite struct FaultTests {
     /// A registry holding one image, a proxy in front of it, and a fresh target store.

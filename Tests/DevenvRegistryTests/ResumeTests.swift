@@ -6,9 +6,8 @@ import DevenvSystem
 import Foundation
 import Testing
 
-/// Partial downloads survive a failed pull and the next pull resumes them (RELIABILITY A2,
-/// H1), through the fault proxy in front of the real registry; and layers are unpacked while
-/// they download, published only for verified blobs.
+/// Partial downloads survive a failed pull and the next pull resumes them, through the fault proxy in
+/// front of the real registry; and layers are unpacked while they download, published only for verified blobs.
 @Suite struct ResumeTests {
     /// One failed attempt per pull: the pull gives up where the connection dropped.
     static func oneAttempt() -> RegistryConfiguration {

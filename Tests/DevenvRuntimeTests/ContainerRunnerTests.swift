@@ -113,7 +113,7 @@ struct ContainerRunnerTests {
     }
 
     @Test func noHostDescriptorsLeakIn() throws {
-        // Inheritable descriptors in devenv's own process (RELIABILITY F4): O_PATH of /, a file, a directory.
+        // Inheritable descriptors in devenv's own process: O_PATH of /, a file, a directory.
         let leaked = [open("/", O_PATH), open("/etc/hostname", O_RDONLY), open("/tmp", O_RDONLY | O_DIRECTORY)]
         defer { for descriptor in leaked { close(descriptor) } }
         #expect(leaked.allSatisfy { $0 > 2 })

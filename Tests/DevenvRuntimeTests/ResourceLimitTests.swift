@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-/// RELIABILITY F6 with real containers and small limits: a fork bomb, a memory hog, leftovers,
+/// Resource limits with real containers and small limits: a fork bomb, a memory hog, leftovers,
 /// a full /dev/shm, and the rootless fallback to rlimits.
 @Suite(.enabled(if: Fixture.privilegedTestsEnabled, "needs root (set CI=true to make this a failure instead of a skip)"),
        .timeLimit(.minutes(2)))

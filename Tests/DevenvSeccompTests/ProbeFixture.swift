@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Builds and runs Tests/Fixtures/probe/probe.c, the static C probe the verification plan
-/// (RELIABILITY.md 4.4) runs inside and outside the filter.
+/// runs inside and outside the filter.
 struct ProbeFixture {
     let directory: URL
     let binary: URL

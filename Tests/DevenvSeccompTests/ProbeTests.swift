@@ -2,7 +2,7 @@ import DevenvSeccomp
 import Foundation
 import Testing
 
-/// The verification plan (RELIABILITY.md 4.4) with a real kernel: the probe loads the
+/// The verification plan with a real kernel: the probe loads the
 /// compiled filter into itself and calls each syscall of the table; the control column is
 /// the same binary with the same capabilities and no filter.
 @Suite(.serialized) struct ProbeTests {

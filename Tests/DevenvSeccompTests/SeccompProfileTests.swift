@@ -1,14 +1,14 @@
 import DevenvSeccomp
 import Testing
 
-/// The policy as data: what Docker's default profile allows, blocks and gates
-/// (RELIABILITY.md 4.1 and 4.2), checked on the rules without compiling them.
+/// The policy as data: what Docker's default profile allows, blocks and gates,
+/// checked on the rules without compiling them.
 @Suite struct SeccompProfileTests {
     let profile = SeccompProfile.dockerDefault(capabilities: .dockerDefault, architecture: .x86_64)
 
     static let eperm = SeccompAction.errno(1)
 
-    /// RELIABILITY 4.2: blocked whatever the capabilities, or for lack of a capability.
+    /// Blocked whatever the capabilities, or for lack of a capability.
     static let blocked = [
         "add_key", "keyctl", "request_key", "io_uring_setup", "io_uring_enter", "io_uring_register",
         "userfaultfd", "kexec_load", "kexec_file_load", "pivot_root", "swapon", "swapoff", "move_pages",

@@ -30,7 +30,7 @@ import Testing
         #expect(try fixture.store.content.read(Digest.sha256(data)) == data)
     }
 
-    /// RELIABILITY A1: bytes that do not match the digest are never stored.
+    /// Bytes that do not match the digest are never stored.
     @Test func mismatchedBlobIsDiscarded() throws {
         let fixture = try StoreFixture()
         let expected = Digest.sha256(Data("hellO".utf8))

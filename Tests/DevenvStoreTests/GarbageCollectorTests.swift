@@ -30,7 +30,7 @@ import Testing
         #expect(try gc.collect(dryRun: false).removedBlobs.isEmpty, "a second gc finds nothing")
     }
 
-    /// RELIABILITY H3: what a running environment uses survives gc even after `image rm`.
+    /// What a running environment uses survives gc even after `image rm`.
     @Test func leasedContentSurvives() throws {
         let fixture = try StoreFixture()
         let image = try fixture.image("busy", layers: ["a"])

@@ -46,7 +46,7 @@ import Testing
         #expect(fixture.store.snapshots.list().directories.count == 3)
     }
 
-    /// RELIABILITY §0.3 and H1: a failed unpack leaves no snapshot and no work directory.
+    /// A failed unpack leaves no snapshot and no work directory.
     @Test func failedUnpackLeavesNothingVisible() throws {
         let fixture = try StoreFixture(unpacker: FakeUnpacker(failWith: "boom"))
         let image = try fixture.image("x", layers: ["a"])

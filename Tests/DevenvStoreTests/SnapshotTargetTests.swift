@@ -74,10 +74,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/snapshots", withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
-        try FileManager.default.createDirectory(atPath: root + "/containers", withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o711])
         _ = try ImageStore(root: root, unpacker: FakeUnpacker())
-        for name in ["snapshots", "containers", "tmp"] {
+        for name in ["snapshots", "tmp"] {
             let mode = try FileManager.default.attributesOfItem(atPath: "\(root)/\(name)")[.posixPermissions] as? Int
             #expect(mode == 0o700, "\(name): \(String(mode ?? -1, radix: 8))")
         }

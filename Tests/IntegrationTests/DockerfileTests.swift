@@ -150,7 +150,7 @@ struct DockerfileTests {
         #expect(source.stderr.contains("Dockerfile:2: COPY source 'missing.txt' is not in the build context"), "\(source.stderr)")
     }
 
-    /// RELIABILITY F7 and friends: cache ids, stage symlinks, context symlinks and image
+    /// Hostile build inputs: cache ids, stage symlinks, context symlinks and image
     /// symlinks in destinations never reach the host.
     @Test func hostileInputsStayInside() throws {
         try Requirement.require(root: true, programs: ["buildah", "podman"])

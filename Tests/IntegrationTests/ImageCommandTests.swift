@@ -152,7 +152,7 @@ import Testing
         #expect(try DevenvProcess.devenv(["image", "ls"], store: fresh).stdout.contains("from-skopeo"))
     }
 
-    /// RELIABILITY A1 through an archive: a blob whose bytes do not match its name.
+    /// Content integrity through an archive: a blob whose bytes do not match its name.
     @Test func tamperedOCIArchiveIsRejected() throws {
         let scratch = try Scratch()
         let store = scratch.file("store")

@@ -1,4 +1,4 @@
-/// Checks of individual values (RELIABILITY I2). Each returns nil when the value is
+/// Checks of individual values. Each returns nil when the value is
 /// acceptable, or the reason it is not, phrased to follow `key.path: `.
 enum ValueRules {
     /// Linux `PATH_MAX` minus the terminating NUL.

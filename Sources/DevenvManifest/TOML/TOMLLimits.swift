@@ -1,4 +1,4 @@
-/// Resource limits of the TOML parser (RELIABILITY I3). Every limit gives a clean error at
+/// Resource limits of the TOML parser. Every limit gives a clean error at
 /// the place it is crossed; none of them is reached by a reasonable manifest.
 public struct TOMLLimits: Sendable {
     /// Largest accepted file. The caller should read at most `maxFileSize + 1` bytes.

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-/// A temp directory with an empty unpack root and host canaries beside it (RELIABILITY §0):
+/// A temp directory with an empty unpack root and host canaries beside it:
 /// `<base>/victim/hello` and `<base>/dest-evil/secret`. `outside()` fingerprints everything
 /// in `<base>` except the root, so a test can prove an unpack touched nothing else.
 final class Sandbox {

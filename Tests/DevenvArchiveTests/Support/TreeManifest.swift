@@ -5,7 +5,7 @@ import Foundation
 import Glibc
 #endif
 
-/// An mtree-like listing of a directory tree (RELIABILITY §0 harness notes): type, mode,
+/// An mtree-like listing of a directory tree: type, mode,
 /// owner, mtime, size, content digest, link target, device number, xattrs and hardlink
 /// groups of every path, for comparing a round trip with its source. Walks with plain
 /// opendir/readdir on byte paths (independent of the code under test); keys are escaped.

@@ -2,7 +2,7 @@
 import Foundation
 
 /// An HTTP proxy on loopback in front of a real registry that injects faults into chosen
-/// responses (RELIABILITY A1, A2, A6): flipped bytes, lying headers, connections dropped
+/// responses: flipped bytes, lying headers, connections dropped
 /// after N body bytes (RST, FIN, or an early end of a chunked body), stalls, drips, and
 /// canned responses. One request per connection; upstream is read whole, then replayed.
 final class FaultProxy: @unchecked Sendable {

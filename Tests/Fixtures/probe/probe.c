@@ -1,6 +1,6 @@
 /*
  * devenv probe: reports what a process sees from the inside (identity, capabilities,
- * seccomp state, fds) and, with --syscalls, the result of the RELIABILITY.md section 4.4
+ * seccomp state, fds) and, with --syscalls, the result of the seccomp verification
  * syscall table. Output is one `key=value` per line; values are escaped to one line
  * (backslash, \n, \t, \xHH for other bytes outside printable ASCII).
  *

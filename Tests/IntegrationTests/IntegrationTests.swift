@@ -1,4 +1,0 @@
-@testable import DevenvTestSupport
-import XCTest
-
-final class IntegrationTestsPlaceholder: XCTestCase {}
