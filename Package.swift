@@ -88,6 +88,8 @@ let package = Package(
         .testTarget(name: "DevenvDockerfileTests", dependencies: ["DevenvDockerfile", "DevenvBuild", "DevenvManifest", "DevenvOCI", "DevenvKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem", "DevenvTestSupport"]),
         .testTarget(name: "DevenvLaunchTests", dependencies: ["DevenvLaunch", "DevenvCLI", "DevenvRuntime", "DevenvTestSupport"]),
+        // Checks the module layering table of docs/architecture.md against the sources.
+        .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvManifest", "DevenvOCI", "DevenvRuntime"]),
     ]
 )
