@@ -1,5 +1,6 @@
 import DevenvOCI
 import DevenvRegistry
+import DevenvRuntime
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -133,8 +134,7 @@ final class ProgressDisplay: @unchecked Sendable {
     }
 
     static func terminalWidth() -> Int? {
-        var size = winsize()
-        guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        guard let size = TerminalMode.size(of: STDERR_FILENO), size.ws_col > 0 else { return nil }
         return Int(size.ws_col)
     }
 }

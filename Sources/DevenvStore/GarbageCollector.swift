@@ -57,6 +57,8 @@ public struct GarbageCollector {
         public var blobs: [Digest]
         public var path: String?
         public var bytes: Int64
+        /// The names removed when it is evicted (an image's, all at once).
+        public var names: [String] = []
 
         public init(kind: Kind, id: String, lastUsed: Double, manifests: [Digest] = [], blobs: [Digest] = [], path: String? = nil, bytes: Int64 = 0) {
             self.kind = kind
@@ -129,11 +131,22 @@ public struct GarbageCollector {
         if let budget = plan.budget {
             var size = marking.size(evicting: evicted)
             report.sizeBefore = size
-            for index in marking.evictionOrder() where size > budget {
-                evicted.insert(index)
-                size = marking.size(evicting: evicted)
-                let candidate = marking.candidates[index]
-                report.evicted.append(Eviction(kind: candidate.kind, id: candidate.id, lastUsed: candidate.lastUsed))
+            // Oldest first, and only what frees something: a build-cache entry whose layer an
+            // image still holds stays, unless a later pass finds the image gone.
+            var remaining = marking.evictionOrder()
+            var progressed = true
+            while size > budget, progressed {
+                progressed = false
+                for index in remaining where size > budget {
+                    let smaller = marking.size(evicting: evicted.union([index]))
+                    guard smaller < size else { continue }
+                    evicted.insert(index)
+                    size = smaller
+                    progressed = true
+                    let candidate = marking.candidates[index]
+                    report.evicted.append(Eviction(kind: candidate.kind, id: candidate.id, lastUsed: candidate.lastUsed))
+                }
+                remaining.removeAll(where: evicted.contains)
             }
             report.sizeAfter = size
         }
@@ -148,7 +161,7 @@ public struct GarbageCollector {
             let candidate = marking.candidates[index]
             report.bytesFreed += candidate.bytes
             guard !dryRun else { continue }
-            if candidate.kind == .image { try store.references.remove(candidate.id) }
+            for name in candidate.names { try store.references.remove(name) }
             if let path = candidate.path { try StoreError.wrap { try DirectoryRemover.remove(path) } }
         }
         for path in plan.dropPaths where access(path, F_OK) == 0 {
@@ -241,11 +254,15 @@ struct Marking {
         names = Dictionary(entries.map { ($0.name, $0.descriptor.digest) }, uniquingKeysWith: { first, _ in first })
         let dropped = Set(plan.dropNames)
         let access = AccessTimes(layout: store.layout)
-        let images = entries.filter { !dropped.contains($0.name) }.map { entry in
-            let digest = entry.descriptor.digest
+        // One candidate per image, with all its names: evicting one of two names frees nothing.
+        var byManifest: [Digest: [String]] = [:]
+        for entry in entries where !dropped.contains(entry.name) { byManifest[entry.descriptor.digest, default: []].append(entry.name) }
+        let images = byManifest.map { digest, names in
             let used = access.lastUsed(digest) ?? AccessTimes.modified(store.content.path(for: digest)) ?? 0
-            return GarbageCollector.Candidate(kind: .image, id: entry.name, lastUsed: used, manifests: [digest])
-        }
+            var candidate = GarbageCollector.Candidate(kind: .image, id: names.sorted()[0], lastUsed: used, manifests: [digest])
+            candidate.names = names.sorted()
+            return candidate
+        }.sorted { $0.id < $1.id }
         candidates = images + plan.candidates
         sizesFile = "\(store.layout.root)/snapshot-sizes.json"
         sizes = (try? FileDescriptor.readRegularFile(sizesFile, limit: 16 << 20, flags: O_NOFOLLOW))

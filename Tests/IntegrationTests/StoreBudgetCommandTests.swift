@@ -79,7 +79,7 @@ import Glibc
         let trimmed = try DevenvProcess.devenv(["gc", "--max-size", "1"], store: project.store)
         #expect(trimmed.succeeded, "\(trimmed.stderr)")
         #expect(trimmed.stdout.contains("evicted 2 images, 1 build-cache entry (least recently used)"), "\(trimmed.stdout)")
-        #expect(try Self.names(project.store) == ["docker.io/library/busybox:it"], "the base the project's lock pins stays")
+        #expect(try Self.names(project.store) == ["busybox:it"], "the base the project's lock pins stays")
         #expect(try DevenvProcess.devenv(["check"], store: project.store).succeeded)
         let rebuilt = try project.devenv(["build"])
         #expect(rebuilt.succeeded && rebuilt.stderr.contains("rebuilt"), "\(rebuilt.stderr)")

@@ -15,13 +15,19 @@ enum PseudoTerminal {
     }
 
     static func run(_ program: String, _ arguments: [String], columns: Int, environment: [String: String] = [:], directory: String? = nil) throws -> Result {
-        let master = posix_openpt(O_RDWR | O_NOCTTY)
-        guard master >= 0, grantpt(master) == 0, unlockpt(master) == 0, let name = ptsname(master) else {
-            throw DevenvProcess.Missing(what: "a pseudo-terminal (posix_openpt)")
+        // posix_openpt and friends are not in Swift's Glibc module: /dev/ptmx and its ioctls.
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        var unlock: Int32 = 0
+        var number: UInt32 = 0
+        guard master >= 0,
+              withUnsafeMutablePointer(to: &unlock, { ioctl(master, 0x4004_5431 /* TIOCSPTLCK */, $0) }) == 0,
+              withUnsafeMutablePointer(to: &number, { ioctl(master, 0x8004_5430 /* TIOCGPTN */, $0) }) == 0 else {
+            throw DevenvProcess.Missing(what: "a pseudo-terminal (/dev/ptmx)")
         }
+        let name = "/dev/pts/\(number)"
         defer { close(master) }
         var size = winsize(ws_row: 24, ws_col: UInt16(columns), ws_xpixel: 0, ws_ypixel: 0)
-        _ = ioctl(master, UInt(TIOCSWINSZ), &size)
+        _ = withUnsafeMutablePointer(to: &size) { ioctl(master, 0x5414 /* TIOCSWINSZ */, $0) }
         let slave = open(name, O_RDWR | O_NOCTTY)
         guard slave >= 0 else { throw DevenvProcess.Missing(what: "the pseudo-terminal's other end") }
         let process = Process()
