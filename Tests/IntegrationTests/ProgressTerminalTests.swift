@@ -43,7 +43,7 @@ import Testing
         run = "echo step-output"
         """)
         let built = try PseudoTerminal.run(try DevenvProcess.binary, ["build"], columns: 45,
-                                           environment: ["DEVENV_HOME": project.store], directory: project.root)
+                                           environment: ["DEVENV_HOME": project.store, "TERM": "xterm", "NO_COLOR": ""], directory: project.root)
         #expect(built.status == 0, "\(built.raw)")
         let screen = built.screen
         let header = try #require(screen.firstIndex(of: "[1/1] run echo step-output"), "\(screen)")

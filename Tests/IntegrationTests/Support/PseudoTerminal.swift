@@ -68,7 +68,8 @@ enum PseudoTerminal {
         var rows: [[Character]] = [[]]
         var row = 0
         var column = 0
-        var characters = Array(text)[...]
+        // Scalars, not Characters: "\r\n" is one Character.
+        var characters = Array(text.unicodeScalars)[...]
         func ensure() { while rows.count <= row { rows.append([]) } }
         while let character = characters.popFirst() {
             switch character {
@@ -80,7 +81,7 @@ enum PseudoTerminal {
                 guard characters.first == "[" else { continue }
                 characters.removeFirst()
                 var parameter = ""
-                while let next = characters.first, next.isNumber || next == ";" { parameter.append(characters.removeFirst()) }
+                while let next = characters.first, ("0"..."9").contains(next) || next == ";" { parameter.append(Character(characters.removeFirst())) }
                 guard let command = characters.popFirst() else { break }
                 switch command {
                 case "A": row = max(0, row - (Int(parameter) ?? 1))
@@ -98,7 +99,7 @@ enum PseudoTerminal {
                     ensure()
                 }
                 while rows[row].count < column { rows[row].append(" ") }
-                if column < rows[row].count { rows[row][column] = character } else { rows[row].append(character) }
+                if column < rows[row].count { rows[row][column] = Character(character) } else { rows[row].append(Character(character)) }
                 column += 1
             }
         }
