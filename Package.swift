@@ -90,6 +90,7 @@ let package = Package(
         .testTarget(name: "DevenvLaunchTests", dependencies: ["DevenvLaunch", "DevenvCLI", "DevenvRuntime", "DevenvTestSupport"]),
         // Checks the module layering table of docs/architecture.md against the sources.
         .testTarget(name: "ArchitectureTests"),
+        .testTarget(name: "DevenvCLITests", dependencies: ["DevenvCLI", "DevenvBuild", "DevenvOCI", "DevenvRegistry"]),
         .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvManifest", "DevenvOCI", "DevenvRuntime"]),
     ]
 )

@@ -72,6 +72,12 @@ public struct BuildCache: Sendable {
 
     public func remove(_ key: Digest) { unlink(path(key)) }
 
+    /// Records a hit for the store budget's least-recently-used order (the entry's mtime).
+    public func touch(_ key: Digest) { AccessTimes.touch(path(key)) }
+
+    /// The entry file of `key`, for gc.
+    public func file(_ key: Digest) -> String { path(key) }
+
     static let maxRecordSize = 16 << 20
 
     private static func read(_ path: String) -> Data? {

@@ -88,6 +88,7 @@ public struct Builder {
             let entry: CacheEntry
             if !request.noCache, let hit = cache.lookup(state.key) {
                 entry = hit
+                cache.touch(state.key)
             } else {
                 reason = Explainer.reason(index: index, current: current, base: (request.baseName, base.manifestDescriptor.digest),
                                           previous: previous, rebuiltBefore: rebuiltBefore, noCache: request.noCache)

@@ -47,7 +47,8 @@ struct DockerfileOptions: ParsableArguments {
 enum AdoptedBuilding {
     static func build(engine: Engine, options: DockerfileOptions, noCache: Bool, frozen: Bool, explain: Bool) throws -> BuildResult? {
         let directory = try HostPath.currentDirectory()
-        let executor = RuntimeStepExecutor(store: engine.store)
+        let progress = BuildProgress(explain: explain)
+        let executor = progress.executor(RuntimeStepExecutor(store: engine.store))
         if let file = options.file {
             if frozen { throw LockError.notLocked("a Dockerfile build") }
             let context = absolute(options.context ?? directory, in: directory)
@@ -56,8 +57,8 @@ enum AdoptedBuilding {
             let build = DockerfileBuild(engine: engine, source: source, stateDirectory: "\(engine.store.layout.root)/projects/\(Project.id(root: context))",
                                         tag: Project.imageTag(root: context),
                                         labels: ["org.opencontainers.image.title": Project.name(root: context), "dev.devenv.project": context])
-            return try build.build(noCache: noCache, executor: executor, onWait: waiting,
-                                   events: ProjectBuilding.display(explain: explain), warn: warning)
+            return afterBuild(engine, try build.build(noCache: noCache, executor: executor, onWait: waiting,
+                                                      events: progress.events, warn: warning))
         }
         guard case let .devContainer(root)? = ProjectSource.locate(from: directory) else { return nil }
         let adopted = try DevContainerProject.load(root: root)
@@ -69,9 +70,15 @@ enum AdoptedBuilding {
     static func build(engine: Engine, adopted: DevContainerProject, noCache: Bool, explain: Bool) throws -> BuildResult {
         for message in adopted.warnings { warning(message) }
         for message in adopted.notes { Terminal.note("devenv: note: \(message)") }
-        let executor = RuntimeStepExecutor(store: engine.store)
-        return try adopted.build(engine: engine, noCache: noCache, executor: executor, onWait: waiting,
-                                 events: ProjectBuilding.display(explain: explain), warn: warning)
+        let progress = BuildProgress(explain: explain)
+        let executor = progress.executor(RuntimeStepExecutor(store: engine.store))
+        return afterBuild(engine, try adopted.build(engine: engine, noCache: noCache, executor: executor, onWait: waiting,
+                                                    events: progress.events, warn: warning))
+    }
+
+    private static func afterBuild(_ engine: Engine, _ result: BuildResult) -> BuildResult {
+        if result.rebuiltSteps > 0 { StoreMaintenance.afterWrite(engine, keeping: [result.image.manifestDescriptor.digest]) }
+        return result
     }
 
     private static func waiting() {
@@ -79,7 +86,6 @@ enum AdoptedBuilding {
     }
 
     private static func warning(_ message: String) {
-        Terminal.endProgress()
         Terminal.note("devenv: warning: \(message)")
     }
 

@@ -27,9 +27,12 @@ struct BuildCommand: ParsableCommand {
 
     @OptionGroup var dockerfile: DockerfileOptions
 
+    @OptionGroup var display: ProgressOptions
+
     func validate() throws { try dockerfile.validate() }
 
     func run() throws {
+        display.apply()
         try reportingErrors {
             let engine = try global.engine()
             if let adopted = try AdoptedBuilding.build(engine: engine, options: dockerfile, noCache: noCache, frozen: frozen, explain: explain) {
@@ -44,7 +47,7 @@ struct BuildCommand: ParsableCommand {
                 guard project.manifest.cache != nil else {
                     throw KitError.invalidArgument("--push needs a [cache] registry in \(project.displayPath)")
                 }
-                let view = TransferView(verb: "push")
+                let view = TransferView(direction: .push)
                 if let reference = try ProjectBuild(engine: engine, project: project).push(outcome.image, progress: view.handle) {
                     view.finish()
                     Terminal.note("pushed \(reference.familiar)")
@@ -56,43 +59,33 @@ struct BuildCommand: ParsableCommand {
     }
 }
 
-/// Shared by build, shell and run: builds with progress on a terminal and an explanation
-/// of every miss when asked for (and always for steps that ran, in one line each).
+/// Shared by build, shell and run: builds with progress and an explanation of every miss
+/// when asked for (and always for steps that ran, in one line each); then, if the build
+/// wrote anything, the store budget.
 enum ProjectBuilding {
     static func build(engine: Engine, project: Project, options: ProjectBuild.Options, explain: Bool) throws -> ProjectBuild.Outcome {
         var build = ProjectBuild(engine: engine, project: project)
         DistroProgress.configure(&build)
-        let executor = RuntimeStepExecutor(store: engine.store)
-        let transfers = TransferView(verb: "pull")
+        let progress = BuildProgress(explain: explain)
+        let executor = progress.executor(RuntimeStepExecutor(store: engine.store))
+        let transfers = TransferView(direction: .pull)
         engine.transferProgress = transfers.handle
-        defer { transfers.finish() }
-        let result = try build.build(options: options, executor: executor, onWait: {
-            Terminal.note("waiting for another build of this project to finish…")
-        }, note: { Terminal.note($0) }, events: display(explain: explain, steps: project.manifest.steps.count))
-        return result
-    }
-
-    /// Progress on a terminal, and a line per rebuilt step (every step with --explain).
-    static func display(explain: Bool, steps: Int = 0) -> (BuildEvent) -> Void {
-        var total = steps
-        return { event in
-            switch event {
-            case let .stepStarted(number, steps, summary):
-                total = steps
-                Terminal.progress("[\(number)/\(steps)] \(summary)")
-            case let .stepFinished(outcome):
-                Terminal.endProgress()
-                if explain || outcome.missReason != nil {
-                    Terminal.note(line(outcome, total: total))
-                }
-            }
+        let result: ProjectBuild.Outcome
+        do {
+            defer { transfers.finish() }
+            result = try build.build(options: options, executor: executor, onWait: {
+                Terminal.note("waiting for another build of this project to finish…")
+            }, note: { Terminal.note($0) }, events: progress.events)
         }
-    }
-
-    static func line(_ outcome: StepOutcome, total: Int) -> String {
-        let status = outcome.missReason.map { "rebuilt (\($0))" } ?? "cached"
-        let time = outcome.missReason == nil ? "" : String(format: " %.2fs", outcome.seconds)
-        return "step \(outcome.number)/\(total) \(outcome.location): \(Printable.escape(outcome.summary, limit: 80)): \(status)\(time)"
+        switch result {
+        case let .built(built) where built.rebuiltSteps > 0:
+            StoreMaintenance.afterWrite(engine, keeping: [result.image.manifestDescriptor.digest])
+        case .fetched:
+            StoreMaintenance.afterWrite(engine, keeping: [result.image.manifestDescriptor.digest])
+        default:
+            break
+        }
+        return result
     }
 }
 

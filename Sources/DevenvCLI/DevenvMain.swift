@@ -21,7 +21,7 @@ public enum DevenvMain {
             let code = Devenv.exitCode(for: error)
             let message = Devenv.fullMessage(for: error)
             if !message.isEmpty {
-                if code == .success { Terminal.print(message) } else { Terminal.note(message) }
+                if code == .success { Terminal.print(message) } else { Terminal.error(message) }
             }
             exit(code.rawValue)
         }
@@ -34,7 +34,7 @@ struct Devenv: ParsableCommand {
         abstract: "Reproducible development environments: OCI images, layer cache, daemonless containers.",
         version: "0.1.0",
         subcommands: [
-            BuildCommand.self, RunCommand.self, ShellCommand.self, StatusCommand.self, LockCommand.self, ImageCommand.self, GCCommand.self, CheckCommand.self, DoctorCommand.self, LayerCommand.self,
+            BuildCommand.self, RunCommand.self, ShellCommand.self, StatusCommand.self, LockCommand.self, ImageCommand.self, GCCommand.self, DFCommand.self, SystemCommand.self, CheckCommand.self, DoctorCommand.self, LayerCommand.self,
             PullCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self,
             InitCommand.self,
         ]

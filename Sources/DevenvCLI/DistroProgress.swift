@@ -7,7 +7,7 @@ import Foundation
 /// when it is done, so logs stay short. A cached base prints nothing.
 enum DistroProgress {
     static func configure(_ build: inout ProjectBuild) {
-        build.bootstrapOutput = Terminal.stderrIsTerminal ? .passthrough : .log
+        build.bootstrapOutput = ProgressDisplay.shared.showsLiveOutput ? .passthrough : .log
         build.bootstrapEvents = report
     }
 

@@ -44,12 +44,10 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let exit as ExitCode {
         throw exit
     } catch let error as ManifestError {
-        Terminal.endProgress()
-        Terminal.note(error.render())
+        Terminal.error(error.render())
         throw ExitCode(DevenvExit.invalidManifest)
     } catch {
-        Terminal.endProgress()
-        Terminal.note("devenv: error: \(error)")
+        Terminal.error("devenv: error: \(error)")
         throw ExitCode(DevenvExit.code(for: error))
     }
 }

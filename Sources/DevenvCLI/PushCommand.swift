@@ -18,13 +18,16 @@ struct PushCommand: ParsableCommand {
     @Argument(help: "Where to push it (REGISTRY/REPOSITORY[:TAG]); defaults to the image's name.")
     var destination: String?
 
+    @OptionGroup var display: ProgressOptions
+
     func run() throws {
+        display.apply()
         try reportingErrors {
             let engine = try global.engine()
             let stored = try engine.store.image(image)
             let reference = try Reference(parsing: destination ?? stored.name)
             let client = RegistryClient(configuration: try .standard())
-            let view = TransferView(verb: "push")
+            let view = TransferView(direction: .push)
             let digest = try client.push(stored, from: engine.store, to: reference, progress: view.handle)
             view.finish()
             Terminal.print("\(reference.familiar) \(digest)")

@@ -82,10 +82,9 @@ struct SessionLauncher {
             }
             selectedTask = found
         }
-        let mounted = try engine.store.mount(image) { index, count, layer in
-            Terminal.progress("unpacking layer \(index + 1)/\(count) \(layer.digest.short)")
-        }
+        let mounted = try engine.store.mount(image, progress: Unpacking.report)
         Terminal.endProgress()
+        ProgressDisplay.shared.clear()
         lease = mounted.lease
         var request = ProjectSession.Request(project: project, image: image, lowerDirs: mounted.lowerDirs, currentDirectory: current,
                                              command: command, terminal: options.tty ?? defaultTerminal)
@@ -121,6 +120,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        arguments.display.apply()
         var launcher = SessionLauncher(options: arguments.options.values, global: arguments.global)
         let command = arguments.command
         if arguments.namesTask {

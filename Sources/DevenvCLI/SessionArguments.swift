@@ -5,6 +5,7 @@ import ArgumentParser
 struct RunArguments: ParsableArguments {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: ContainerOptions
+    @OptionGroup var display: ProgressOptions
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("-- CMD [ARGS…] runs a command; in a project, TASK [ARGS…] runs a task from [tasks].", valueName: "CMD"))
     var command: [String] = []
@@ -32,6 +33,7 @@ struct RunArguments: ParsableArguments {
 struct ShellArguments: ParsableArguments {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: ContainerOptions
+    @OptionGroup var display: ProgressOptions
 
     init() {}
 }

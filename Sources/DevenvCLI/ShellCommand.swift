@@ -10,6 +10,7 @@ struct ShellCommand: ParsableCommand {
     @OptionGroup var arguments: ShellArguments
 
     func run() throws {
+        arguments.display.apply()
         try SessionLauncher(options: arguments.options.values, global: arguments.global).run(command: nil, defaultTerminal: SessionOptions.stdioIsTerminal)
     }
 }

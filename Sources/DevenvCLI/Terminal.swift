@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// All printing goes through here: results to stdout, progress and errors to stderr.
-/// Progress is drawn only when stderr is a terminal, so logs and CI output stay clean.
+/// Progress goes through `ProgressDisplay` in the mode `--progress` chose (redrawn on a
+/// terminal, plain lines in logs, JSON for tools).
 ///
 /// Every message is made `safe` on its way out: whatever it quotes (a Dockerfile value, a
 /// reference, a registry's reply) cannot drive the terminal or show a credential, even
@@ -33,24 +34,35 @@ enum Terminal {
         }
     }
 
+    /// A message for the user, printed above any progress being drawn (an event in
+    /// `--progress json`, nothing with `--quiet` unless it is a warning).
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data((safe(text) + "\n").utf8))
+        ProgressDisplay.shared.printLine(safe(text))
+    }
+
+    /// An error, always as text: `error:` in red on a terminal unless NO_COLOR is set.
+    static func error(_ text: String) {
+        ProgressDisplay.shared.clear()
+        var message = safe(text)
+        if stderrIsTerminal, ProgressDisplay.colorAllowed, let range = message.range(of: "error:") {
+            message.replaceSubrange(range, with: "\u{1b}[31merror:\u{1b}[0m")
+        }
+        FileHandle.standardError.write(Data((message + "\n").utf8))
     }
 
     /// Text for stderr without a newline (prompts).
     static func prompt(_ text: String) {
+        ProgressDisplay.shared.clear()
         FileHandle.standardError.write(Data(safe(text).utf8))
     }
 
-    /// A one-line status that redraws itself on a terminal and is silent otherwise.
+    /// A transient status line (drawn on a terminal, silent in logs), replaced by the next.
     static func progress(_ text: String) {
-        guard stderrIsTerminal else { return }
-        FileHandle.standardError.write(Data("\r\u{1b}[2K\(Printable.escape(RegistrySecrets.redact(text), limit: 120))".utf8))
+        ProgressDisplay.shared.emit(.status(Printable.escape(RegistrySecrets.redact(text), limit: 120)))
     }
 
     static func endProgress() {
-        guard stderrIsTerminal else { return }
-        FileHandle.standardError.write(Data("\r\u{1b}[2K".utf8))
+        ProgressDisplay.shared.emit(.statusEnded)
     }
 
     static func bytes(_ count: Int64) -> String {

@@ -68,6 +68,7 @@ public struct DevContainerProject: Sendable {
                       events: (BuildEvent) -> Void = { _ in }, warn: (String) -> Void = { _ in }) throws -> BuildResult {
         let state = stateDirectory(engine)
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        ProjectStates.record(root: root, in: state)
         switch config.base {
         case let .image(image):
             let base: StoredImage

@@ -22,20 +22,11 @@ public final class Engine: @unchecked Sendable {
     public func exporter() -> ImageExporter { ImageExporter(store: store) }
     public func storeCheck() -> StoreCheck { StoreCheck(engine: self) }
 
-    /// `devenv gc`: everything no name, lease or project pin reaches goes, and then the
-    /// build-cache entries whose layers went with it (an entry exists only while its layer does).
-    public func collectGarbage(dryRun: Bool, onWait: (() -> Void)? = nil) throws -> GarbageCollector.Report {
-        var report = try GarbageCollector(store: store).collect(dryRun: dryRun, extraRoots: pinnedRoots(), onWait: onWait)
-        let cache = BuildCache(layout: store.layout)
-        if dryRun {
-            let removed = Set(report.removedBlobs)
-            report.removedRecords = cache.all().compactMap { entry in
-                entry.layer.flatMap { removed.contains($0.digest.description) ? "\(cache.directory)/\(entry.key.encoded).json" : nil }
-            }
-        } else {
-            report.removedRecords = cache.pruneMissingLayers()
-        }
-        return report
+    /// `devenv gc` (`StoreBudget`): everything no name, lease or present project's lock
+    /// reaches goes, with the build-cache entries of the layers that went; `maxSize` also
+    /// evicts the least recently used images, build-cache entries and cache mounts.
+    public func collectGarbage(dryRun: Bool, maxSize: Int64? = nil, onWait: (() -> Void)? = nil) throws -> GarbageCollector.Report {
+        try StoreBudget(engine: self).collect(dryRun: dryRun, maxSize: maxSize, onWait: onWait)
     }
 
     /// Reports registry transfers while `resolve` pulls; the CLI draws progress bars.
@@ -76,17 +67,6 @@ public final class Engine: @unchecked Sendable {
         }
         let descriptor = Descriptor(mediaType: manifest.mediaType ?? MediaType.imageManifest, digest: digest, size: Int64(data.count))
         return try store.load(name: name.description, descriptor: descriptor)
-    }
-
-    /// Manifest digests gc must keep although no name points at them: the bases that
-    /// projects' lock files pinned when they last built.
-    public func pinnedRoots() -> [Digest] {
-        let projects = "\(store.layout.root)/projects"
-        let ids = (try? FileManager.default.contentsOfDirectory(atPath: projects)) ?? []
-        return ids.compactMap { id in
-            guard let bytes = try? FileDescriptor.readRegularFile("\(projects)/\(id)/record.json", limit: BuildRecord.maxSize, flags: O_NOFOLLOW) else { return nil }
-            return (try? JSONDecoder().decode(BuildRecord.self, from: Data(bytes)))?.baseDigest
-        }
     }
 }
 

@@ -173,6 +173,7 @@ public struct ProjectBuild {
         // Builds do not use [limits], but a mistake there is reported as early as any other.
         _ = try ProjectSession.limits(project)
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        ProjectStates.record(root: project.root, in: stateDirectory)
         let (base, baseName) = try prebuilt ?? resolveBase(frozen: options.frozen, rebuild: options.noCache, recordLock: recordLock)
         let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory).plan()
         var labels = [

@@ -23,6 +23,8 @@ public struct RuntimeStepExecutor: StepExecutor {
         // stdin is not the step's: a build never waits on the terminal.
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(null) }
+        // The store budget evicts the cache mounts used least recently.
+        for mount in execution.cacheMounts { AccessTimes.touch(mount.hostPath) }
         do {
             var spec = try spec(for: execution)
             spec.seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())

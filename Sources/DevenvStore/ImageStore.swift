@@ -103,6 +103,16 @@ public final class ImageStore: @unchecked Sendable {
         return try body()
     }
 
+    /// `withExclusiveAccess` without waiting: nil when an import, pull or build holds the lock.
+    public func withExclusiveAccessIfIdle<T>(_ body: () throws -> T) throws -> T? {
+        guard let lock = try StoreError.wrap({ try FileLock.attempt(path: "\(layout.locks)/gc.lock") }) else { return nil }
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// When each image was last used (the budget evicts the least recently used first).
+    public var accessTimes: AccessTimes { AccessTimes(layout: layout) }
+
     // MARK: Images
 
     /// Finds an image by name (`busybox`, `busybox:1`, `localhost/x@sha256:…`), by
@@ -157,6 +167,7 @@ public final class ImageStore: @unchecked Sendable {
         if try references.lookup(name)?.digest != manifestDescriptor.digest {
             try references.set(name, to: manifestDescriptor)
         }
+        accessTimes.touch(manifestDescriptor.digest)
         return StoredImage(name: name, manifestDescriptor: manifestDescriptor, manifest: manifest, config: config)
     }
 
@@ -167,6 +178,7 @@ public final class ImageStore: @unchecked Sendable {
             let dirs = try snapshots.prepare(manifest: image.manifest, config: image.config, progress: progress)
             let digests = [image.manifestDescriptor.digest, image.manifest.config.digest] + image.manifest.layers.map(\.digest)
             let lease = try Lease(layout: layout, digests: digests, snapshots: image.config.chainIDs.map(SnapshotStore.key))
+            accessTimes.touch(image.manifestDescriptor.digest)
             return (dirs, lease)
         }
     }
