@@ -43,26 +43,20 @@ struct DockerfileOptions: ParsableArguments {
 }
 
 /// Builds what a project adopts instead of a devenv.toml: a Dockerfile named with
-/// `--file`, or a `.devcontainer/devcontainer.json`. Returns nil for a devenv.toml project.
+/// `--file`, or a `.devcontainer/devcontainer.json`.
 enum AdoptedBuilding {
-    static func build(engine: Engine, options: DockerfileOptions, noCache: Bool, frozen: Bool, explain: Bool) throws -> BuildResult? {
+    /// `devenv build --file Dockerfile`: the context (default: the current directory) is the project.
+    static func build(engine: Engine, dockerfile options: DockerfileOptions, file: String, noCache: Bool, frozen: Bool, explain: Bool) throws -> BuildResult {
         let directory = try HostPath.currentDirectory()
-        let executor = RuntimeStepExecutor(store: engine.store)
-        if let file = options.file {
-            if frozen { throw LockError.notLocked("a Dockerfile build") }
-            let context = absolute(options.context ?? directory, in: directory)
-            let source = DockerfileBuild.Source(dockerfile: absolute(file, in: directory), displayPath: file, context: context,
-                                                target: options.target, arguments: options.arguments())
-            let build = DockerfileBuild(engine: engine, source: source, stateDirectory: "\(engine.store.layout.root)/projects/\(Project.id(root: context))",
-                                        tag: Project.imageTag(root: context),
-                                        labels: ["org.opencontainers.image.title": Project.name(root: context), "dev.devenv.project": context])
-            return try build.build(noCache: noCache, executor: executor, onWait: waiting,
-                                   events: ProjectBuilding.display(explain: explain), warn: warning)
-        }
-        guard case let .devContainer(root)? = ProjectSource.locate(from: directory) else { return nil }
-        let adopted = try DevContainerProject.load(root: root)
-        if frozen { throw LockError.notLocked("a devcontainer.json project") }
-        return try build(engine: engine, adopted: adopted, noCache: noCache, explain: explain)
+        if frozen { throw LockError.notLocked("a Dockerfile build") }
+        let context = absolute(options.context ?? directory, in: directory)
+        let source = DockerfileBuild.Source(dockerfile: absolute(file, in: directory), displayPath: file, context: context,
+                                            target: options.target, arguments: options.arguments())
+        let build = DockerfileBuild(engine: engine, source: source, stateDirectory: ProjectState(layout: engine.store.layout, root: context).directory,
+                                    tag: Project.imageTag(root: context),
+                                    labels: ["org.opencontainers.image.title": Project.name(root: context), "dev.devenv.project": context])
+        return try build.build(noCache: noCache, executor: RuntimeStepExecutor(store: engine.store), onWait: waiting,
+                               events: ProjectBuilding.display(explain: explain), warn: warning)
     }
 
     /// Builds a devcontainer.json project's image, saying what devenv does not adopt.

@@ -55,9 +55,22 @@ public final class Engine: @unchecked Sendable {
     }
 
     public func pull(_ reference: Reference) throws -> StoredImage {
-        let client = RegistryClient(configuration: try .standard())
-        return try client.pull(reference, into: store, unpack: true, progress: transferProgress)
+        try registry().pull(reference, into: store, unpack: true, progress: transferProgress)
     }
+
+    /// The command's one registry client, made on first use from the standard configuration:
+    /// every pull, push and existence check of one invocation shares its tokens and connections.
+    public func registry() throws -> RegistryClient {
+        registryLock.lock()
+        defer { registryLock.unlock() }
+        if let registryClient { return registryClient }
+        let client = RegistryClient(configuration: try .standard())
+        registryClient = client
+        return client
+    }
+
+    private let registryLock = Lock()
+    private var registryClient: RegistryClient?
 
     /// An image by manifest digest, named or not (a lock file pins a digest that the tag
     /// may no longer point at); pulled by digest when it is not in the store.
@@ -81,12 +94,7 @@ public final class Engine: @unchecked Sendable {
     /// Manifest digests gc must keep although no name points at them: the bases that
     /// projects' lock files pinned when they last built.
     public func pinnedRoots() -> [Digest] {
-        let projects = "\(store.layout.root)/projects"
-        let ids = (try? FileManager.default.contentsOfDirectory(atPath: projects)) ?? []
-        return ids.compactMap { id in
-            guard let bytes = try? FileDescriptor.readRegularFile("\(projects)/\(id)/record.json", limit: BuildRecord.maxSize, flags: O_NOFOLLOW) else { return nil }
-            return (try? JSONDecoder().decode(BuildRecord.self, from: Data(bytes)))?.baseDigest
-        }
+        ProjectState.all(in: store.layout).compactMap { $0.record()?.baseDigest }
     }
 }
 
