@@ -24,7 +24,6 @@ public struct DevContainerProject: Sendable {
 
     public var warnings: [String] { config.warnings }
     public var notes: [String] { config.notes }
-    public var id: String { ProjectState.id(root: root) }
     public var name: String { Project.name(root: root) }
     public var imageTag: String { Project.imageTag(root: root) }
 

@@ -25,9 +25,6 @@ public struct Project: Sendable {
         return Project(root: root, manifest: manifest)
     }
 
-    /// A stable id for this checkout: two clones of one repository are two projects.
-    public var id: String { ProjectState.id(root: root) }
-
     /// The directory name, reduced to what an image name allows.
     public var name: String { Self.name(root: root) }
 

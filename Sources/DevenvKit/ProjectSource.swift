@@ -18,6 +18,4 @@ public enum ProjectSource: Sendable {
         case let .devContainer(project): return project.displayPath
         }
     }
-
-    public var imageTag: String { Project.imageTag(root: root) }
 }
