@@ -90,6 +90,6 @@ let package = Package(
         .testTarget(name: "DevenvDockerfileTests", dependencies: ["DevenvDockerfile", "DevenvBuild", "DevenvManifest", "DevenvOCI", "DevenvKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem", "DevenvTestSupport"]),
         .testTarget(name: "DevenvLaunchTests", dependencies: ["DevenvLaunch", "DevenvSession", "DevenvCLI", "DevenvRuntime", "DevenvTestSupport"]),
-        .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvManifest", "DevenvOCI", "DevenvRuntime", "DevenvSession", "DevenvStore"]),
+        .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvManifest", "DevenvOCI", "DevenvRuntime", "DevenvSession", "DevenvStore", "DevenvTestSupport"]),
     ]
 )

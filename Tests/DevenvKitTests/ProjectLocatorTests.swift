@@ -1,30 +1,21 @@
+@testable import DevenvTestSupport
 import DevenvStore
 import Foundation
 import Testing
 @testable import DevenvKit
 
-/// Scratch directories under the system temporary directory, removed at the end.
-final class ScratchTree {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "devenv-kit-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
+extension Scratch {
     func write(_ relative: String, _ text: String) throws {
-        let file = "\(path)/\(relative)"
-        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let path = file(relative)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }
 
 /// Every project command asks `ProjectLocator` which project and which kind this is.
 @Suite struct ProjectLocatorTests {
     @Test func theNearestProjectWinsAndAManifestBeatsADevContainer() throws {
-        let tree = try ScratchTree()
+        let tree = try Scratch("devenv-kit")
         try tree.write("outer/.devenv/devenv.toml", "[base]\nimage = \"busybox\"\n")
         try tree.write("outer/inner/.devcontainer/devcontainer.json", "{ \"image\": \"busybox\" }")
         try FileManager.default.createDirectory(atPath: "\(tree.path)/outer/inner/src", withIntermediateDirectories: true)
@@ -37,7 +28,7 @@ final class ScratchTree {
     }
 
     @Test func loadGivesTheKind() throws {
-        let tree = try ScratchTree()
+        let tree = try Scratch("devenv-kit")
         try tree.write(".devcontainer.json", "{ \"image\": \"busybox\", \"workspaceFolder\": \"/w\" }")
         let project = try ProjectLocator.load(from: tree.path, environment: [:])
         guard case let .devContainer(adopted) = project else {
@@ -47,7 +38,7 @@ final class ScratchTree {
         #expect(adopted.displayPath == ".devcontainer.json" && project.displayPath == ".devcontainer.json")
         #expect(project.kind == .devContainer && project.root == tree.path)
 
-        let empty = try ScratchTree()
+        let empty = try Scratch("devenv-kit")
         let error = try #require(throws: KitError.self) { try ProjectLocator.load(from: empty.path) }
         #expect(error == .projectNotFound(empty.path))
     }
@@ -56,7 +47,7 @@ final class ScratchTree {
 /// `projects/<id>/` paths come from `ProjectState` alone.
 @Suite struct ProjectStateTests {
     @Test func pathsAndIds() throws {
-        let tree = try ScratchTree()
+        let tree = try Scratch("devenv-kit")
         let layout = try StoreLayout(root: "\(tree.path)/store")
         let state = ProjectState(layout: layout, root: "/home/alice/app")
         #expect(state.id.count == 12 && state.id.allSatisfy(\.isHexDigit))
@@ -76,7 +67,7 @@ final class ScratchTree {
     }
 
     @Test func oneRegistryClientPerEngine() throws {
-        let tree = try ScratchTree()
+        let tree = try Scratch("devenv-kit")
         let engine = try Engine(storeRoot: "\(tree.path)/store")
         #expect(try engine.registry() === engine.registry())
     }
