@@ -178,7 +178,7 @@ public struct ProjectBuild {
     /// `base`: an already built base (a Dockerfile's target) instead of `[base] image`.
     public func request(options: Options, recordLock: Bool = true, base prebuilt: (StoredImage, String)? = nil) throws -> BuildRequest {
         // Builds do not use [limits], but a mistake there is reported as early as any other.
-        _ = try SessionPlanner.limits(project)
+        _ = try project.limits()
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         let (base, baseName) = try prebuilt ?? resolveBase(frozen: options.frozen, rebuild: options.noCache, recordLock: recordLock)
         let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory).plan()

@@ -31,7 +31,7 @@ struct ProjectShell: Equatable {
             let shell = project.manifest.shell
             self.init(root: project.root, mountPoint: shell.mountPoint, workingDirectory: shell.workingDirectory, imageEnvironment: imageEnvironment,
                       environment: shell.env.map { "\($0.name)=\($0.value)" }, network: shell.network, mounts: shell.mounts,
-                      shell: shell.shell?.value, startCommands: [], limits: try SessionPlanner.limits(project))
+                      shell: shell.shell?.value, startCommands: [], limits: try project.limits())
         case let .devContainer(project):
             let shell = project.shell(imageEnvironment: imageEnvironment)
             self.init(root: project.root, mountPoint: shell.mountPoint, workingDirectory: shell.workingDirectory, imageEnvironment: imageEnvironment,

@@ -2,7 +2,6 @@ import DevenvManifest
 import DevenvRuntime
 import DevenvSession
 import DevenvStore
-import DevenvSystem
 import Foundation
 
 /// What a `devenv run`/`devenv shell` means, decided in one place from data: the project
@@ -75,34 +74,6 @@ public enum SessionPlanner {
             throw KitError.noSuchTask(name: name, project: manifestProject.displayPath, available: manifestProject.manifest.tasks.map(\.name))
         }
         return SessionTask(task: found, arguments: arguments)
-    }
-
-    /// `[limits]` over the defaults. The runtime parses the values; a bad one is a manifest
-    /// error at its location, like any other (exit 65).
-    public static func limits(_ project: Project) throws -> ResourceLimits {
-        let written = project.manifest.limits
-        var limits = ResourceLimits.default
-        var diagnostics: [Diagnostic] = []
-        let entries: [(Located<String>?, String, (ResourceLimits, String) throws -> ResourceLimits)] = [
-            (written.memory, "memory", { try $0.overriding(memory: $1) }),
-            (written.pids, "pids", { try $0.overriding(pids: $1) }),
-            (written.cpus, "cpus", { try $0.overriding(cpus: $1) }),
-            (written.shmSize, "shm-size", { try $0.overriding(shmSize: $1) }),
-        ]
-        for (value, key, apply) in entries {
-            guard let value else { continue }
-            do {
-                limits = try apply(limits, value.value)
-            } catch {
-                diagnostics.append(Diagnostic("[limits] \(key): \(error)", at: value.location, width: value.width))
-            }
-        }
-        guard diagnostics.isEmpty else {
-            var error = ManifestError(path: project.displayPath, diagnostics: diagnostics)
-            if let source = try? FileDescriptor.readRegularFile(project.manifestPath, limit: Manifest.maxFileSize) { error.attachSource(source) }
-            throw error
-        }
-        return limits
     }
 
     // MARK: Projects
