@@ -1,7 +1,5 @@
 import DevenvManifest
 import DevenvRuntime
-import DevenvSession
-import DevenvStore
 import DevenvSystem
 import Foundation
 
