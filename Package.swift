@@ -53,6 +53,8 @@ let package = Package(
         .target(name: "DevenvSeccomp", dependencies: ["CSeccomp", "DevenvSystem"]),
         .target(name: "DevenvGit", dependencies: ["DevenvText", "CGit2"]),
         .target(name: "DevenvRuntime", dependencies: ["DevenvText", "DevenvSystem", "DevenvSeccomp", "CDevenvShim"]),
+        // Pure: what run/shell options ask for and the developer's container that means (user, env, shell, working tree).
+        .target(name: "DevenvSession", dependencies: ["DevenvRuntime", "DevenvSeccomp", "DevenvSystem"]),
 
         .target(name: "DevenvRegistry", dependencies: ["DevenvOCI", "DevenvStore", "DevenvSystem", "CCurl"]),
         .target(name: "DevenvBuild", dependencies: ["DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvSystem"]),
@@ -60,11 +62,11 @@ let package = Package(
         .target(name: "DevenvDockerfile", dependencies: ["DevenvManifest", "DevenvBuild", "DevenvOCI"]),
 
         // Use cases and the command line.
-        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvDockerfile", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSystem"]),
+        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvDockerfile", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSession", "DevenvSystem"]),
         // Warm starts of `run`/`shell` in the front end: no registry, git, archive or ArgumentParser.
-        .target(name: "DevenvLaunch", dependencies: ["DevenvRuntime", "DevenvStore", "DevenvOCI", "DevenvSystem"]),
+        .target(name: "DevenvLaunch", dependencies: ["DevenvRuntime", "DevenvSession", "DevenvStore", "DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvCLI", dependencies: [
-            "DevenvKit", "DevenvLaunch", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
+            "DevenvKit", "DevenvLaunch", "DevenvSession", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What users start: warm starts itself, everything else through devenv-core.
@@ -82,15 +84,15 @@ let package = Package(
         .testTarget(name: "DevenvRegistryTests", dependencies: ["DevenvRegistry", "DevenvOCI", "DevenvStore", "DevenvTestSupport"]),
         .testTarget(name: "DevenvBuildTests", dependencies: ["DevenvBuild", "DevenvOCI", "DevenvStore"]),
         .testTarget(name: "DevenvSeccompTests", dependencies: ["DevenvSeccomp"]),
-        .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSystem", "DevenvTestSupport"]),
+        .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSession", "DevenvSystem", "DevenvTestSupport"]),
         .testTarget(name: "DevenvManifestTests", dependencies: ["DevenvManifest"]),
         .testTarget(name: "DevenvGitTests", dependencies: ["DevenvGit"]),
         .testTarget(name: "DevenvDockerfileTests", dependencies: ["DevenvDockerfile", "DevenvBuild", "DevenvManifest", "DevenvOCI", "DevenvKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem", "DevenvTestSupport"]),
-        .testTarget(name: "DevenvLaunchTests", dependencies: ["DevenvLaunch", "DevenvCLI", "DevenvRuntime", "DevenvTestSupport"]),
+        .testTarget(name: "DevenvLaunchTests", dependencies: ["DevenvLaunch", "DevenvSession", "DevenvCLI", "DevenvRuntime", "DevenvTestSupport"]),
         // Checks the module layering table of docs/architecture.md against the sources.
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "DevenvCLITests", dependencies: ["DevenvCLI", "DevenvBuild", "DevenvOCI", "DevenvRegistry"]),
-        .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvManifest", "DevenvOCI", "DevenvRuntime"]),
+        .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvManifest", "DevenvOCI", "DevenvRuntime", "DevenvSession", "DevenvStore", "DevenvTestSupport"]),
     ]
 )

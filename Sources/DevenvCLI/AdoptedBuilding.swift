@@ -43,27 +43,22 @@ struct DockerfileOptions: ParsableArguments {
 }
 
 /// Builds what a project adopts instead of a devenv.toml: a Dockerfile named with
-/// `--file`, or a `.devcontainer/devcontainer.json`. Returns nil for a devenv.toml project.
+/// `--file`, or a `.devcontainer/devcontainer.json`.
 enum AdoptedBuilding {
-    static func build(engine: Engine, options: DockerfileOptions, noCache: Bool, frozen: Bool, explain: Bool) throws -> BuildResult? {
+    /// `devenv build --file Dockerfile`: the context (default: the current directory) is the project.
+    static func build(engine: Engine, dockerfile options: DockerfileOptions, file: String, noCache: Bool, frozen: Bool, explain: Bool) throws -> BuildResult {
         let directory = try HostPath.currentDirectory()
+        if frozen { throw LockError.notLocked("a Dockerfile build") }
+        let context = absolute(options.context ?? directory, in: directory)
+        let source = DockerfileBuild.Source(dockerfile: absolute(file, in: directory), displayPath: file, context: context,
+                                            target: options.target, arguments: options.arguments())
+        let build = DockerfileBuild(engine: engine, source: source, stateDirectory: ProjectState(layout: engine.store.layout, root: context).directory,
+                                    tag: Project.imageTag(root: context),
+                                    labels: ["org.opencontainers.image.title": Project.name(root: context), "dev.devenv.project": context])
         let progress = BuildProgress(explain: explain)
         let executor = progress.executor(RuntimeStepExecutor(store: engine.store))
-        if let file = options.file {
-            if frozen { throw LockError.notLocked("a Dockerfile build") }
-            let context = absolute(options.context ?? directory, in: directory)
-            let source = DockerfileBuild.Source(dockerfile: absolute(file, in: directory), displayPath: file, context: context,
-                                                target: options.target, arguments: options.arguments())
-            let build = DockerfileBuild(engine: engine, source: source, stateDirectory: "\(engine.store.layout.root)/projects/\(Project.id(root: context))",
-                                        tag: Project.imageTag(root: context),
-                                        labels: ["org.opencontainers.image.title": Project.name(root: context), "dev.devenv.project": context])
-            return afterBuild(engine, try build.build(noCache: noCache, executor: executor, onWait: waiting,
-                                                      events: progress.events, warn: warning))
-        }
-        guard case let .devContainer(root)? = ProjectSource.locate(from: directory) else { return nil }
-        let adopted = try DevContainerProject.load(root: root)
-        if frozen { throw LockError.notLocked("a devcontainer.json project") }
-        return try build(engine: engine, adopted: adopted, noCache: noCache, explain: explain)
+        return afterBuild(engine, try build.build(noCache: noCache, executor: executor, onWait: waiting,
+                                                  events: progress.events, warn: warning))
     }
 
     /// Builds a devcontainer.json project's image, saying what devenv does not adopt.

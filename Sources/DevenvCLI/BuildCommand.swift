@@ -35,17 +35,22 @@ struct BuildCommand: ParsableCommand {
         display.apply()
         try reportingErrors {
             let engine = try global.engine()
-            if let adopted = try AdoptedBuilding.build(engine: engine, options: dockerfile, noCache: noCache, frozen: frozen, explain: explain) {
-                if push { throw KitError.invalidArgument("--push needs a [cache] registry in a .devenv/devenv.toml") }
-                if global.json { return Terminal.printJSON(BuildSummary(.built(adopted))) }
-                return Terminal.print("\(adopted.image.familiarName) \(adopted.image.manifestDescriptor.digest)")
+            let project: Project
+            if let file = dockerfile.file {
+                return try render(adopted: AdoptedBuilding.build(engine: engine, dockerfile: dockerfile, file: file, noCache: noCache, frozen: frozen, explain: explain))
             }
-            let project = try Project.load(from: try HostPath.currentDirectory())
+            switch try ProjectLocator.load(from: try HostPath.currentDirectory()) {
+            case let .devContainer(adopted):
+                if frozen { throw LockError.notLocked("a devcontainer.json project") }
+                return try render(adopted: AdoptedBuilding.build(engine: engine, adopted: adopted, noCache: noCache, explain: explain))
+            case let .manifest(manifestProject):
+                project = manifestProject
+            }
             let outcome = try ProjectBuilding.build(engine: engine, project: project,
                                                     options: ProjectBuild.Options(frozen: frozen, noCache: noCache), explain: explain)
             if push {
                 guard project.manifest.cache != nil else {
-                    throw KitError.invalidArgument("--push needs a [cache] registry in \(project.displayPath)")
+                    throw KitError.noCacheRegistry(manifest: project.displayPath)
                 }
                 let view = TransferView(direction: .push)
                 if let reference = try ProjectBuild(engine: engine, project: project).push(outcome.image, progress: view.handle) {
@@ -56,6 +61,13 @@ struct BuildCommand: ParsableCommand {
             if global.json { return Terminal.printJSON(BuildSummary(outcome)) }
             Terminal.print("\(outcome.image.familiarName) \(outcome.image.manifestDescriptor.digest)")
         }
+    }
+
+    /// A Dockerfile or devcontainer.json build, which has no `[cache] registry` to push to.
+    private func render(adopted: BuildResult) throws {
+        if push { throw KitError.noCacheRegistry(manifest: "a .devenv/devenv.toml") }
+        if global.json { return Terminal.printJSON(BuildSummary(.built(adopted))) }
+        Terminal.print("\(adopted.image.familiarName) \(adopted.image.manifestDescriptor.digest)")
     }
 }
 
@@ -132,11 +144,16 @@ struct LockCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let project = try Project.load(from: try HostPath.currentDirectory())
-            var build = ProjectBuild(engine: try global.engine(), project: project)
-            DistroProgress.configure(&build)
-            let lock = try build.lock()
-            Terminal.print("locked \(lock.base) at \(lock.baseDigest)")
+            let engine = try global.engine()
+            switch try ProjectLocator.load(from: try HostPath.currentDirectory()) {
+            case let .devContainer(project):
+                throw try project.lockRefusal(engine: engine)
+            case let .manifest(project):
+                var build = ProjectBuild(engine: engine, project: project)
+                DistroProgress.configure(&build)
+                let lock = try build.lock()
+                Terminal.print("locked \(lock.base) at \(lock.baseDigest)")
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DevenvLaunch
 import DevenvRuntime
+import DevenvSession
 
 extension NetworkMode: ExpressibleByArgument {}
 

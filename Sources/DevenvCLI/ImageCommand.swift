@@ -35,7 +35,7 @@ struct ImageImportCommand: ParsableCommand {
         try reportingErrors {
             let reference = try Reference(parsing: tag)
             guard let layerCompression = LayerCompression(rawValue: compression) else {
-                throw KitError.invalidArgument("--compression must be zstd, gzip or none, not '\(Printable.escape(compression))'")
+                throw KitError.invalidOption(option: "--compression", value: compression, allowed: ["zstd", "gzip", "none"])
             }
             var importer = try global.engine().importer()
             importer.compression = layerCompression
@@ -67,7 +67,7 @@ struct ImageExportCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             guard let archiveFormat = ImageExporter.Format(rawValue: format) else {
-                throw KitError.invalidArgument("--format must be oci or docker, not '\(Printable.escape(format))'")
+                throw KitError.invalidOption(option: "--format", value: format, allowed: ["oci", "docker"])
             }
             let engine = try global.engine()
             let stored = try engine.store.image(image)

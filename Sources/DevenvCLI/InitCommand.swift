@@ -41,7 +41,7 @@ struct InitCommand: ParsableCommand {
             let target = try directory ?? HostPath.currentDirectory()
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw KitError.invalidArgument("'\(Printable.escape(target))' is not a directory")
+                throw KitError.notADirectory(path: target, purpose: nil)
             }
             if fromDevcontainer {
                 let path = try DevContainerConverter.write(root: target, force: force)

@@ -30,7 +30,7 @@ struct PullCommand: ParsableCommand {
             let reference = try Reference(parsing: reference)
             let selected = try platform.map(Self.parsePlatform) ?? .host
             let engine = try global.engine()
-            let client = RegistryClient(configuration: try .standard())
+            let client = try engine.registry()
             let view = TransferView(direction: .pull)
             let image = try client.pull(reference, into: engine.store, platform: selected, unpack: !noUnpack, progress: view.handle)
             view.finish()

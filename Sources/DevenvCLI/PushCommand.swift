@@ -26,7 +26,7 @@ struct PushCommand: ParsableCommand {
             let engine = try global.engine()
             let stored = try engine.store.image(image)
             let reference = try Reference(parsing: destination ?? stored.name)
-            let client = RegistryClient(configuration: try .standard())
+            let client = try engine.registry()
             let view = TransferView(direction: .push)
             let digest = try client.push(stored, from: engine.store, to: reference, progress: view.handle)
             view.finish()

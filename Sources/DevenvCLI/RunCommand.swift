@@ -4,6 +4,7 @@ import DevenvLaunch
 import DevenvManifest
 import DevenvOCI
 import DevenvRuntime
+import DevenvSession
 import DevenvStore
 import DevenvSystem
 import Foundation
@@ -11,7 +12,9 @@ import Foundation
 import Glibc
 #endif
 
-/// Resolves the image and starts a `WorkspaceSession` with the runtime; shared by run and shell.
+/// `devenv run` and `devenv shell`: prepares what the session needs (the project's image,
+/// built as needed, or the named image; its snapshots, leased), asks `SessionPlanner` what
+/// the session is, and runs it.
 struct SessionLauncher {
     let options: SessionOptions
     let global: GlobalOptions
@@ -24,84 +27,52 @@ struct SessionLauncher {
     func run(command: [String]?, defaultTerminal: Bool) throws {
         try reportingErrors {
             var lease: Lease?
-            var spec: ContainerSpec
-            if options.image == nil && options.rootfs == nil {
-                spec = try projectSpec(command: command, defaultTerminal: defaultTerminal, lease: &lease)
-            } else {
-                spec = try makeSession(command: command, defaultTerminal: defaultTerminal, lease: &lease).spec(for: HostIdentity.current())
-            }
-            throw ExitCode(SessionExecution.run(spec, keeping: lease))
+            let plan = try plan(command: command, defaultTerminal: defaultTerminal, lease: &lease)
+            throw ExitCode(SessionExecution.run(plan.spec, keeping: lease))
         }
     }
 
     /// The image's snapshot directories come with a lease that keeps gc away from them while
     /// the container runs.
-    func makeSession(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> WorkspaceSession {
-        var lowerDirs: [String]
-        var imageEnvironment: [String] = []
+    func plan(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> SessionPlan {
+        var host = SessionHost.current()
         if let rootfs = options.rootfs {
-            lowerDirs = [try SessionOptions.absolute(rootfs, what: "--rootfs")]
-        } else {
-            let engine = try global.engine()
-            let image = try engine.resolve(try Reference(parsing: options.image ?? ""))
-            let mounted = try engine.store.mount(image)
-            lowerDirs = mounted.lowerDirs
-            lease = mounted.lease
-            imageEnvironment = image.config.config?.env ?? []
+            let lowerDirs = [try SessionOptions.absolute(rootfs, what: "--rootfs")]
+            return try SessionPlanner.plan(.init(target: .rootfs, lowerDirs: lowerDirs, options: options, command: command,
+                                                 defaultTerminal: defaultTerminal, host: host))
         }
-        return try options.workspaceSession(lowerDirs: lowerDirs, imageEnvironment: imageEnvironment, command: command, defaultTerminal: defaultTerminal)
-    }
-
-    /// The project's environment: built (or fetched) as needed, then entered with the
-    /// manifest's shell settings and the current subdirectory as working directory.
-    func projectSpec(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> ContainerSpec {
         let engine = try global.engine()
+        if let name = options.image {
+            let image = try engine.resolve(try Reference(parsing: name))
+            let mounted = try engine.store.mount(image)
+            lease = mounted.lease
+            return try SessionPlanner.plan(.init(target: .image(name: image.name, environment: image.config.config?.env ?? []),
+                                                 lowerDirs: mounted.lowerDirs, options: options, command: command,
+                                                 defaultTerminal: defaultTerminal, host: host))
+        }
         let current = try HostPath.currentDirectory()
-        let project: Project
-        let image: StoredImage
-        var command = command
-        switch try ProjectSource.load(from: current) {
-        case let .manifest(manifestProject):
-            project = manifestProject
-            image = try ProjectBuilding.build(engine: engine, project: project, options: ProjectBuild.Options(), explain: false).image
-        case let .devContainer(adopted):
-            guard task == nil else {
-                throw KitError.invalidArgument("devcontainer.json projects have no [tasks]; run a command with: devenv run -- CMD")
-            }
-            image = try AdoptedBuilding.build(engine: engine, adopted: adopted, noCache: false, explain: false).image
-            project = DevContainerSession.project(for: adopted, image: image)
-            command = DevContainerSession.command(command, startCommands: adopted.shell(imageEnvironment: image.config.config?.env ?? []).startCommands)
-        }
-        var selectedTask: DevenvManifest.Manifest.Task?
-        if let task {
-            guard let found = project.manifest.task(named: task.name) else {
-                let names = project.manifest.tasks.map(\.name)
-                throw KitError.invalidArgument("no task '\(Printable.escape(task.name))' in \(project.displayPath)"
-                    + (names.isEmpty ? "; it defines no [tasks]" : "; tasks: \(names.joined(separator: ", "))")
-                    + "\nhint: to run a command, put it after --: devenv run -- \(Printable.escape(task.name))")
-            }
-            selectedTask = found
-        }
+        host.currentDirectory = current
+        let project = try ProjectLocator.load(from: current)
+        let chosen = try SessionPlanner.task(named: task?.name, arguments: task?.arguments ?? [], in: project)
+        let image = try build(project, engine: engine)
         let mounted = try engine.store.mount(image, progress: Unpacking.report)
         Terminal.endProgress()
         ProgressDisplay.shared.clear()
         lease = mounted.lease
-        var request = ProjectSession.Request(project: project, image: image, lowerDirs: mounted.lowerDirs, currentDirectory: current,
-                                             command: command, terminal: options.tty ?? defaultTerminal)
-        request.task = selectedTask
-        request.taskArguments = task?.arguments ?? []
-        request.environment = options.resolvedEnvironment()
-        request.network = options.network
-        request.workdir = options.workdir
-        request.terminalType = ProcessInfo.processInfo.environment["TERM"]
-        request.seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
-        let (session, mounts) = try ProjectSession.make(request)
-        var spec = session.spec(for: HostIdentity.current())
-        spec.mounts += mounts
-        spec.limits = try options.limits(over: ProjectSession.limits(project))
-        return spec
+        let seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
+        return try SessionPlanner.plan(.init(target: .project(project, image: image), lowerDirs: mounted.lowerDirs, options: options,
+                                             command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp))
     }
 
+    /// The project's environment, built (or fetched) as needed, with the build's progress.
+    private func build(_ project: ProjectSource, engine: Engine) throws -> StoredImage {
+        switch project {
+        case let .manifest(manifestProject):
+            return try ProjectBuilding.build(engine: engine, project: manifestProject, options: ProjectBuild.Options(), explain: false).image
+        case let .devContainer(adopted):
+            return try AdoptedBuilding.build(engine: engine, adopted: adopted, noCache: false, explain: false).image
+        }
+    }
 }
 
 struct RunCommand: ParsableCommand {

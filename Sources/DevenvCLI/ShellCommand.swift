@@ -1,5 +1,6 @@
 import ArgumentParser
 import DevenvLaunch
+import DevenvSession
 
 struct ShellCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

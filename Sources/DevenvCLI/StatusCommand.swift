@@ -13,14 +13,15 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let project = try Project.load(from: try HostPath.currentDirectory())
-            let status = try ProjectBuild(engine: try global.engine(), project: project).status()
+            let engine = try global.engine()
+            let status = try ProjectLocator.load(from: try HostPath.currentDirectory()).status(engine: engine)
             if global.json { return Terminal.printJSON(status) }
             let lock: String
             switch status.lock {
             case .current: lock = "current (.devenv/devenv.lock)"
             case .stale: lock = "stale: the manifest's base changed; `devenv lock` or a build updates it"
             case .missing: lock = "none yet; `devenv lock` or a build writes .devenv/devenv.lock"
+            case .notApplicable: lock = "none: a devcontainer.json is built as written (pin \"image\" by digest to make it reproducible)"
             }
             var lines = [
                 "project:  \(status.project)",

@@ -19,7 +19,7 @@ struct BuildPlanner {
     init(project: Project, stateDirectory: String) {
         self.project = project
         self.stateDirectory = stateDirectory
-        statCache = StatCache(path: "\(stateDirectory)/statcache.json")
+        statCache = StatCache(path: "\(stateDirectory)/\(ProjectState.statCacheFile)")
         repository = try? GitRepository.discover(from: project.root)
     }
 
@@ -95,7 +95,7 @@ struct BuildPlanner {
             try confine(absolute, source: source.value, location: location)
             var info = stat()
             guard lstat(absolute, &info) == 0 else {
-                throw KitError.invalidArgument("\(location): copy source '\(Printable.escape(source.value))' does not exist in the project")
+                throw KitError.copySource(location: location, instruction: "copy", source: source.value, problem: .missing(scope: .project, excludedBy: nil))
             }
             let name = relative.isEmpty ? (project.root as NSString).lastPathComponent : (relative as NSString).lastPathComponent
             guard (info.st_mode & S_IFMT) == S_IFDIR else {
@@ -160,7 +160,7 @@ struct BuildPlanner {
         let parentPath = String(cString: resolvedParent)
         let rootPath = String(cString: resolvedRoot)
         guard absolute == project.root || parentPath == rootPath || parentPath.hasPrefix(rootPath + "/") else {
-            throw KitError.invalidArgument("\(location): copy source '\(Printable.escape(source))' leads outside the project through a symlink")
+            throw KitError.copySource(location: location, instruction: "copy", source: source, problem: .escapes(scope: .project))
         }
     }
 }

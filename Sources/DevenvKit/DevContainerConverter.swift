@@ -65,7 +65,7 @@ public enum DevContainerConverter {
     public static func write(root: String, force: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         let path = "\(root)/\(ProjectLocator.manifestPath)"
         if !force && FileManager.default.fileExists(atPath: path) {
-            throw KitError.invalidArgument("\(ProjectLocator.manifestPath) already exists; remove it first or pass --force")
+            throw KitError.wouldOverwrite(path: ProjectLocator.manifestPath, hint: "remove it first or pass --force")
         }
         let project = try DevContainerProject.load(root: root, environment: environment)
         let text = convert(project)

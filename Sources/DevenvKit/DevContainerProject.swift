@@ -24,7 +24,6 @@ public struct DevContainerProject: Sendable {
 
     public var warnings: [String] { config.warnings }
     public var notes: [String] { config.notes }
-    public var id: String { Project.id(root: root) }
     public var name: String { Project.name(root: root) }
     public var imageTag: String { Project.imageTag(root: root) }
 
@@ -36,7 +35,7 @@ public struct DevContainerProject: Sendable {
     /// Reads and interprets the configuration; `environment` supplies `${localEnv:…}`.
     public static func load(root: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DevContainerProject {
         guard let relative = configPath(root: root) else {
-            throw KitError.invalidArgument("no devcontainer.json in \(quoted(root))")
+            throw KitError.devContainerNotFound(root: root)
         }
         let bytes = try FileDescriptor.readRegularFile("\(root)/\(relative)", limit: Manifest.maxFileSize, operation: "read the devcontainer configuration")
         return try parse(bytes, root: root, displayPath: relative, environment: environment)
@@ -58,7 +57,7 @@ public struct DevContainerProject: Sendable {
 
     // MARK: Building
 
-    public func stateDirectory(_ engine: Engine) -> String { "\(engine.store.layout.root)/projects/\(id)" }
+    public func stateDirectory(_ engine: Engine) -> String { ProjectState(layout: engine.store.layout, root: root).directory }
 
     public var labels: [String: String] {
         ["org.opencontainers.image.title": name, "dev.devenv.project": root]
@@ -66,17 +65,12 @@ public struct DevContainerProject: Sendable {
 
     public func build(engine: Engine, noCache: Bool, executor: any StepExecutor, onWait: (() -> Void)? = nil,
                       events: (BuildEvent) -> Void = { _ in }, warn: (String) -> Void = { _ in }) throws -> BuildResult {
-        let state = stateDirectory(engine)
-        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        ProjectStates.record(root: root, in: state)
+        let projectState = ProjectState(layout: engine.store.layout, root: root)
+        try projectState.claim(root: root)
+        let state = projectState.directory
         switch config.base {
         case let .image(image):
-            let base: StoredImage
-            do {
-                base = try engine.resolve(try Reference(parsing: image.value))
-            } catch {
-                throw LocatedError(location: "\(displayPath):\(image.location.line):\(image.location.column)", underlying: error)
-            }
+            let base = try baseImage(image, engine: engine)
             let request = self.request(base: base, baseName: image.value, noCache: noCache, stateDirectory: state)
             return try Builder(store: engine.store, executor: executor).build(request, onWait: onWait, events: events)
         case let .dockerfile(dockerfile):
@@ -86,6 +80,15 @@ public struct DevContainerProject: Sendable {
                                                       events: events, warn: warn, topSteps: plannedSteps(baseUser: nil).count) { image in
                 request(base: image, baseName: dockerfile.path.value, noCache: noCache, stateDirectory: state)
             }
+        }
+    }
+
+    /// The `image` the project builds on, from the store or pulled; errors point at the line.
+    func baseImage(_ image: Located<String>, engine: Engine) throws -> StoredImage {
+        do {
+            return try engine.resolve(try Reference(parsing: image.value))
+        } catch {
+            throw LocatedError(location: "\(displayPath):\(image.location.line):\(image.location.column)", underlying: error)
         }
     }
 

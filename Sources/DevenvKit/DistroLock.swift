@@ -80,7 +80,7 @@ public struct DistroLock: Equatable, Sendable {
     }
 
     private static func invalid(_ path: String, _ problem: String) -> KitError {
-        KitError.invalidArgument("\(path): [base] \(problem); run `devenv lock` to rewrite the lock file")
+        KitError.invalidLockFile(path: path, line: nil, problem: "[base] \(problem)")
     }
 
     func render(digest: Digest) -> String {

@@ -74,7 +74,7 @@ public struct DockerfileBuild {
             warn("\(source.displayPath): build arguments not used by any ARG: \(plan.unusedArguments.map { Printable.escape($0) }.joined(separator: ", "))")
         }
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let statCache = StatCache(path: "\(stateDirectory)/statcache.json")
+        let statCache = StatCache(path: "\(stateDirectory)/\(ProjectState.statCacheFile)")
         defer { statCache.save() }
         let context = try DockerfileContext(root: source.context, dockerfile: source.dockerfile, statCache: statCache)
         var planner = StepPlanner(engine: engine, source: source, stateDirectory: stateDirectory, context: context,
@@ -104,7 +104,7 @@ public struct DockerfileBuild {
             planner.built[stage.index] = (result.image, stage.displayName)
             image = result.image
         }
-        guard let image else { throw KitError.invalidArgument("\(source.displayPath): nothing to build") }
+        guard let image else { throw KitError.nothingToBuild(dockerfile: source.displayPath) }
         return BuildResult(image: image, steps: outcomes)
     }
 }
@@ -180,7 +180,7 @@ struct StepPlanner {
         case .scratch:
             return (Self.scratch, "scratch")
         case let .stage(index):
-            guard let (image, name) = built[index] else { throw KitError.invalidArgument("stage \(index) was not built") }
+            guard let (image, name) = built[index] else { throw KitError.stageNotBuilt(location: nil, stage: index) }
             return (image, "stage \(name)")
         }
     }
@@ -197,7 +197,7 @@ struct StepPlanner {
             case .context:
                 items = try context.items(copySource, location: location, keyword: copy.instruction)
             case let .stage(index):
-                guard let (image, name) = built[index] else { throw KitError.invalidArgument("\(location): stage \(index) was not built") }
+                guard let (image, name) = built[index] else { throw KitError.stageNotBuilt(location: location, stage: index) }
                 items = try stageFiles(image, label: name).items(copySource, location: location, keyword: copy.instruction)
             case let .image(word):
                 let image = try resolver.image(word)
@@ -205,10 +205,10 @@ struct StepPlanner {
             }
             items += try DockerfileContext.inlineItems(copySource.inline, directory: "\(stateDirectory)/inline")
             if items.isEmpty {
-                throw KitError.invalidArgument("\(location): \(copy.instruction): no source files matched \(copy.sources.map { "'\(Printable.escape($0))'" }.joined(separator: ", "))")
+                throw KitError.noSourceMatched(location: location, instruction: copy.instruction, patterns: copy.sources)
             }
             if items.count > 1 && !copy.destination.hasSuffix("/") {
-                throw KitError.invalidArgument("\(location): \(copy.instruction): the sources match \(items.count) files, so the destination must be a directory ending in '/'")
+                throw KitError.destinationNotDirectory(location: location, instruction: copy.instruction, sources: items.count)
             }
             return PlannedStep(step: step.step, inputs: items.flatMap { $0.entries.map(\.input) }, location: location, copyItems: items)
         default:

@@ -52,8 +52,8 @@ struct DockerfileContext {
         guard Glob.hasWildcards(pattern) else {
             var info = stat()
             guard !ignore.excludes(pattern), lstat("\(root)/\(pattern)", &info) == 0 else {
-                let reason = ignore.excludes(pattern) ? " (.dockerignore excludes it)" : ""
-                throw KitError.invalidArgument("\(location): \(keyword) source '\(Printable.escape(pattern))' is not in the build context\(reason)")
+                let excludedBy = ignore.excludes(pattern) ? ".dockerignore" : nil
+                throw KitError.copySource(location: location, instruction: keyword, source: pattern, problem: .missing(scope: .buildContext, excludedBy: excludedBy))
             }
             return [pattern]
         }
@@ -96,7 +96,7 @@ struct DockerfileContext {
             let kind: CopyItem.Kind = archive ? .archive : .file
             return CopyItem(name: name, kind: kind, entries: [CopyEntry(source: absolute, relative: "", input: input)])
         default:
-            throw KitError.invalidArgument("\(location): \(keyword) source '\(Printable.escape(path))' is not a file or a directory")
+            throw KitError.copySource(location: location, instruction: keyword, source: path, problem: .notFileOrDirectory(scope: .buildContext))
         }
     }
 
@@ -107,7 +107,7 @@ struct DockerfileContext {
         defer { free(resolved) }
         let target = String(cString: resolved)
         guard target == root || target.hasPrefix(root + "/") else {
-            throw KitError.invalidArgument("\(location): \(keyword) source '\(Printable.escape(path))' leads outside the build context through a symlink")
+            throw KitError.copySource(location: location, instruction: keyword, source: path, problem: .escapes(scope: .buildContext))
         }
         return target
     }
@@ -156,7 +156,7 @@ struct DockerfileContext {
         guard let tarName else { return false }
         if head.starts(with: [0x1F, 0x8B]) || head.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { return true }
         if head.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) || head.starts(with: Array("BZh".utf8)) {
-            throw KitError.invalidArgument("\(location): ADD of '\(Printable.escape(name))': \(tarName) archives are not supported (gzip and zstd are); unpack it in a RUN step")
+            throw KitError.unsupportedArchive(location: location, name: name, format: tarName)
         }
         return false
     }

@@ -9,11 +9,12 @@ import Foundation
 /// project's own steps run on top of it as one more cached build.
 enum DockerfileProjectBuild {
     static func notLockable(_ project: Project) -> KitError {
-        KitError.invalidArgument("\(project.displayPath): [base] is built from a Dockerfile, which has no lock yet; pin its FROM images by digest (FROM image@sha256:…) to make the base reproducible")
+        KitError.notLockable(project: project.displayPath, reason: "[base] is built from a Dockerfile, which has no lock yet",
+                           hint: "pin its FROM images by digest (FROM image@sha256:…) to make the base reproducible")
     }
 
     static func unsupported(_ command: String, _ project: Project) -> KitError {
-        KitError.invalidArgument("\(project.displayPath): `\(command)` does not support a [base] built from a Dockerfile yet; `devenv build --explain` says what would run")
+        KitError.unsupported(command: command, project: project.displayPath, what: "a [base] built from a Dockerfile", hint: "`devenv build --explain` says what would run")
     }
 
     static func source(_ base: Manifest.DockerfileBase, root: String) -> DockerfileBuild.Source {

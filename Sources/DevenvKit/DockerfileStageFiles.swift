@@ -26,7 +26,7 @@ struct DockerfileStageFiles {
     private func expand(_ pattern: String, location: String, keyword: String) throws -> [(path: String, node: LayerView.Node)] {
         guard Glob.hasWildcards(pattern) else {
             guard let node = try view.resolve(pattern).node else {
-                throw KitError.invalidArgument("\(location): \(keyword) --from=\(Printable.escape(label)): '\(Printable.escape(pattern))' does not exist there")
+                throw KitError.notInStage(location: location, instruction: keyword, stage: label, path: pattern)
             }
             return [(pattern, node)]
         }

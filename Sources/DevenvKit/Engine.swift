@@ -46,9 +46,22 @@ public final class Engine: @unchecked Sendable {
     }
 
     public func pull(_ reference: Reference) throws -> StoredImage {
-        let client = RegistryClient(configuration: try .standard())
-        return try client.pull(reference, into: store, unpack: true, progress: transferProgress)
+        try registry().pull(reference, into: store, unpack: true, progress: transferProgress)
     }
+
+    /// The command's one registry client, made on first use from the standard configuration:
+    /// every pull, push and existence check of one invocation shares its tokens and connections.
+    public func registry() throws -> RegistryClient {
+        registryLock.lock()
+        defer { registryLock.unlock() }
+        if let registryClient { return registryClient }
+        let client = RegistryClient(configuration: try .standard())
+        registryClient = client
+        return client
+    }
+
+    private let registryLock = Lock()
+    private var registryClient: RegistryClient?
 
     /// An image by manifest digest, named or not (a lock file pins a digest that the tag
     /// may no longer point at); pulled by digest when it is not in the store.

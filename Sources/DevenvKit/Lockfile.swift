@@ -26,14 +26,14 @@ public struct Lockfile: Equatable, Sendable {
         let root = try TOML.parse(bytes, path: path)
         func string(_ table: TOMLTable?, _ key: String) throws -> (String, SourceLocation?) {
             guard let entry = table?[key], let value = entry.node.value.stringValue else {
-                throw KitError.invalidArgument("\(path): missing or invalid '\(key)'; run `devenv lock` to rewrite the lock file")
+                throw KitError.invalidLockFile(path: path, line: nil, problem: "missing or invalid '\(key)'")
             }
             return (value, entry.node.location)
         }
         let base = root["base"]?.node.value.tableValue
         let (digestText, location) = try string(base, "digest")
         guard let digest = try? Digest(parsing: digestText) else {
-            throw KitError.invalidArgument("\(path):\(location?.line ?? 0): invalid digest '\(Printable.escape(digestText))'; run `devenv lock` to rewrite the lock file")
+            throw KitError.invalidLockFile(path: path, line: location?.line ?? 0, problem: "invalid digest '\(Printable.escape(digestText))'")
         }
         if let base, base["distro"] != nil {
             let distro = try DistroLock.load(base, path: path)

@@ -18,23 +18,12 @@ public struct Project: Sendable {
     public var manifestPath: String { "\(root)/\(ProjectLocator.manifestPath)" }
     public var lockPath: String { "\(root)/.devenv/devenv.lock" }
 
-    /// Finds and loads the project containing `directory`.
-    public static func load(from directory: String) throws -> Project {
-        guard let root = ProjectLocator.find(from: directory) else {
-            throw KitError.projectNotFound(directory)
-        }
-        return try load(root: root)
-    }
-
     public static func load(root: String) throws -> Project {
         let path = "\(root)/\(ProjectLocator.manifestPath)"
         let bytes = try FileDescriptor.readRegularFile(path, limit: Manifest.maxFileSize, operation: "read the manifest")
         let manifest = try Manifest.parse(bytes, path: ProjectLocator.manifestPath)
         return Project(root: root, manifest: manifest)
     }
-
-    /// A stable id for this checkout: two clones of one repository are two projects.
-    public var id: String { Self.id(root: root) }
 
     /// The directory name, reduced to what an image name allows.
     public var name: String { Self.name(root: root) }
@@ -43,9 +32,7 @@ public struct Project: Sendable {
     public var imageTag: String { Self.imageTag(root: root) }
 
     /// The same names for a directory without a manifest (a Dockerfile or devcontainer.json project).
-    public static func id(root: String) -> String { String(Digest.sha256(Data(root.utf8)).encoded.prefix(12)) }
-
-    public static func imageTag(root: String) -> String { "localhost/devenv/\(name(root: root)):\(id(root: root))" }
+    public static func imageTag(root: String) -> String { "localhost/devenv/\(name(root: root)):\(ProjectState.id(root: root))" }
 
     public static func name(root: String) -> String {
         let base = (root as NSString).lastPathComponent.lowercased()

@@ -35,7 +35,8 @@ public struct ProjectBuild {
     }
 
     /// Per-project state in the store: build record, stat cache, cache mounts, lock.
-    public var stateDirectory: String { "\(engine.store.layout.root)/projects/\(project.id)" }
+    public var stateDirectory: String { state.directory }
+    var state: ProjectState { ProjectState(layout: engine.store.layout, root: project.root) }
 
     /// The label naming the cache key of the environment an image holds.
     public static let cacheKeyLabel = "dev.devenv.cache-key"
@@ -79,6 +80,8 @@ public struct ProjectBuild {
     public struct Status: Sendable, Encodable {
         public enum LockState: String, Sendable, Encodable {
             case current, stale, missing
+            /// The project kind has no lock file (devcontainer.json).
+            case notApplicable = "not-applicable"
         }
 
         public struct PendingStep: Sendable, Encodable {
@@ -105,10 +108,16 @@ public struct ProjectBuild {
         let lock = try Lockfile.load(path: project.lockPath)
         let lockState: Status.LockState = lock == nil ? .missing : (lock.map(lockIsCurrent) == true ? .current : .stale)
         let request = try request(options: Options(), recordLock: false)
-        let builder = Builder(store: engine.store, executor: NoExecutor())
+        let built = (try? engine.store.image(project.imageTag)) != nil
+        return Status(project: project.root, manifest: project.displayPath, image: project.imageTag, base: request.baseName,
+                      baseDigest: request.base.manifestDescriptor.digest.description, lock: lockState,
+                      pending: Self.pending(request, store: engine.store, previous: state.record()), built: built)
+    }
+
+    /// The steps a build of `request` would run now, each with why; `previous` is the last build's record.
+    static func pending(_ request: BuildRequest, store: ImageStore, previous: BuildRecord?) -> [Status.PendingStep] {
+        let builder = Builder(store: store, executor: NoExecutor())
         let keys = Builder.cacheKeys(request)
-        let previous = (try? FileDescriptor.readRegularFile("\(stateDirectory)/record.json", limit: BuildRecord.maxSize, flags: O_NOFOLLOW))
-            .flatMap { try? JSONDecoder().decode(BuildRecord.self, from: Data($0)) }
         var pending: [Status.PendingStep] = []
         var parent = CacheKey.base(manifest: request.base.manifestDescriptor.digest)
         for (index, planned) in request.steps.enumerated() {
@@ -119,9 +128,7 @@ public struct ProjectBuild {
                                           previous: previous, rebuiltBefore: pending.last?.number, noCache: false)
             pending.append(Status.PendingStep(number: index + 1, location: planned.location, summary: planned.summary, reason: reason.description))
         }
-        let built = (try? engine.store.image(project.imageTag)) != nil
-        return Status(project: project.root, manifest: project.displayPath, image: project.imageTag, base: request.baseName,
-                      baseDigest: request.base.manifestDescriptor.digest.description, lock: lockState, pending: pending, built: built)
+        return pending
     }
 
     /// `status` never runs a step.
@@ -137,14 +144,14 @@ public struct ProjectBuild {
         do {
             return try Reference(parsing: cache.registry.value).withTag("key-\(key.encoded)")
         } catch {
-            throw KitError.invalidArgument("\(project.displayPath):\(cache.registry.location): error: [cache] registry: \(error)")
+            throw KitError.invalidManifestValue(location: "\(project.displayPath):\(cache.registry.location)", key: "[cache] registry", reason: "\(error)")
         }
     }
 
     /// Pulls the prebuilt environment if the registry has it and names it as this project's
     /// image; nil (and a note saying why) when it has to be built here instead.
     private func fetchPrebuilt(_ reference: Reference, note: (String) -> Void) throws -> StoredImage? {
-        let client = RegistryClient(configuration: try .standard())
+        let client = try engine.registry()
         do {
             guard try client.exists(reference) != nil else {
                 note("no prebuilt environment at \(reference.familiar); building it here")
@@ -164,16 +171,15 @@ public struct ProjectBuild {
     public func push(_ image: StoredImage, progress: TransferProgress? = nil) throws -> Reference? {
         guard let key = image.config.config?.labels?[Self.cacheKeyLabel].flatMap({ try? Digest(parsing: $0) }),
               let reference = try prebuiltReference(key: key) else { return nil }
-        _ = try RegistryClient(configuration: try .standard()).push(image, from: engine.store, to: reference, progress: progress)
+        _ = try engine.registry().push(image, from: engine.store, to: reference, progress: progress)
         return reference
     }
 
     /// `base`: an already built base (a Dockerfile's target) instead of `[base] image`.
     public func request(options: Options, recordLock: Bool = true, base prebuilt: (StoredImage, String)? = nil) throws -> BuildRequest {
         // Builds do not use [limits], but a mistake there is reported as early as any other.
-        _ = try ProjectSession.limits(project)
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        ProjectStates.record(root: project.root, in: stateDirectory)
+        _ = try project.limits()
+        try state.claim(root: project.root)
         let (base, baseName) = try prebuilt ?? resolveBase(frozen: options.frozen, rebuild: options.noCache, recordLock: recordLock)
         let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory).plan()
         var labels = [
@@ -196,7 +202,7 @@ public struct ProjectBuild {
         do {
             return try Reference(parsing: baseText.value)
         } catch {
-            throw KitError.invalidArgument("\(project.displayPath):\(baseText.location): error: [base] image: \(error)")
+            throw KitError.invalidManifestValue(location: "\(project.displayPath):\(baseText.location)", key: "[base] image", reason: "\(error)")
         }
     }
 

@@ -42,7 +42,7 @@ public enum ProjectInitializer {
         var info = stat()
         if lstat(devenv, &info) == 0 {
             guard (info.st_mode & S_IFMT) == S_IFDIR else {
-                throw KitError.invalidArgument("\(quoted(devenv)) exists and is not a directory; devenv init writes .devenv/devenv.toml into a directory")
+                throw KitError.notADirectory(path: devenv, purpose: "devenv init writes .devenv/devenv.toml into a directory")
             }
         } else if errno == ENOENT {
             guard mkdir(devenv, 0o755) == 0 else { throw SystemError.last("mkdir", path: devenv) }
@@ -50,7 +50,7 @@ public enum ProjectInitializer {
             throw SystemError.last("lstat", path: devenv)
         }
         if lstat(path, &info) == 0 && !force {
-            throw KitError.invalidArgument("\(quoted(path)) already exists; `devenv init --force` replaces it")
+            throw KitError.wouldOverwrite(path: path, hint: "`devenv init --force` replaces it")
         }
         try AtomicFile.write(Data(template.manifest.utf8), to: path, mode: 0o644)
         return path

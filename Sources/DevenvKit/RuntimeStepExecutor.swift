@@ -83,12 +83,12 @@ enum ImageAccounts {
         let groups = entries(file: "etc/group", lowerDirs: lowerDirs)
         let account = passwd.first { $0[0] == parts[0] || $0[2] == parts[0] }
         guard let uid = UInt32(parts[0]) ?? account.flatMap({ UInt32($0[2]) }) else {
-            throw KitError.invalidArgument("user \(Printable.quoted(parts[0])) is not in the image's /etc/passwd")
+            throw KitError.unknownAccount(kind: .user, name: parts[0])
         }
         var gid = account.flatMap { UInt32($0[3]) } ?? uid
         if parts.count == 2 {
             guard let group = UInt32(parts[1]) ?? groups.first(where: { $0[0] == parts[1] }).flatMap({ UInt32($0[2]) }) else {
-                throw KitError.invalidArgument("group \(Printable.quoted(parts[1])) is not in the image's /etc/group")
+                throw KitError.unknownAccount(kind: .group, name: parts[1])
             }
             gid = group
         }

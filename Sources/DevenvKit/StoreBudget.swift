@@ -73,12 +73,12 @@ public struct StoreBudget {
     }
 
     func plan(budget: Int64?) throws -> GarbageCollector.Plan {
-        let projects = ProjectStates(storeRoot: engine.store.layout.root, store: engine.store)
+        let projects = ProjectStates(layout: engine.store.layout, store: engine.store)
         var plan = GarbageCollector.Plan(budget: budget)
         let names = try engine.store.references.list().map(\.name)
         for project in projects.all {
             if project.isGone {
-                plan.dropNames += names.filter { ProjectStates.owner(ofImage: $0) == project.id }
+                plan.dropNames += names.filter { ProjectState.owner(ofImage: $0) == project.id }
                 plan.dropPaths += project.directories
                 continue
             }
@@ -104,8 +104,8 @@ public struct StoreBudget {
     }
 }
 
-/// The per-project state directories in the store (`projects/<id>`, and `<id>-stage-<n>` for
-/// a Dockerfile's stages), grouped by project, with the directory each belongs to.
+/// gc's view of the per-project state (ProjectState), grouped by project (a Dockerfile's
+/// stages have their own directories), with the directory each belongs to.
 struct ProjectStates {
     struct State {
         var id: String
@@ -131,44 +131,24 @@ struct ProjectStates {
         }
     }
 
-    static let rootFile = "project.json"
-
     let all: [State]
 
-    init(storeRoot: String, store: ImageStore) {
-        let projects = "\(storeRoot)/projects"
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: projects)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
-        var grouped: [String: [String]] = [:]
-        for name in names {
-            let id = String(name.prefix { $0 != "-" })
-            grouped[id, default: []].append("\(projects)/\(name)")
-        }
+    init(layout: StoreLayout, store: ImageStore) {
+        var grouped: [String: [ProjectState]] = [:]
+        for state in ProjectState.all(in: layout) { grouped[state.projectID, default: []].append(state) }
         let labelled = Self.rootsFromImages(store)
         all = grouped.keys.sorted().map { id in
-            State(id: id, directories: grouped[id] ?? [], root: Self.recordedRoot("\(projects)/\(id)") ?? labelled[id])
+            let states = grouped[id] ?? []
+            return State(id: id, directories: states.map(\.directory),
+                         root: ProjectState(layout: layout, id: id).recordedRoot ?? labelled[id])
         }
-    }
-
-    /// Remembers which directory the state belongs to, so gc can tell when it is gone.
-    /// Written once per project (one `access` on later builds).
-    static func record(root: String, in stateDirectory: String) {
-        let path = "\(stateDirectory)/\(rootFile)"
-        guard access(path, F_OK) != 0 else { return }
-        try? AtomicFile.write(OCIDocument.encode(["root": root]), to: path, mode: 0o600)
-    }
-
-    private static func recordedRoot(_ directory: String) -> String? {
-        guard let bytes = try? FileDescriptor.readRegularFile("\(directory)/\(rootFile)", limit: 1 << 16, flags: O_NOFOLLOW),
-              let fields = try? JSONDecoder().decode([String: String].self, from: Data(bytes)),
-              let root = fields["root"], root.hasPrefix("/") else { return nil }
-        return root
     }
 
     /// For state from before `project.json`: the project label of the project's image.
     private static func rootsFromImages(_ store: ImageStore) -> [String: String] {
         var roots: [String: String] = [:]
         for entry in (try? store.references.list()) ?? [] {
-            guard let id = owner(ofImage: entry.name), roots[id] == nil,
+            guard let id = ProjectState.owner(ofImage: entry.name), roots[id] == nil,
                   let image = try? store.load(name: entry.name, descriptor: entry.descriptor),
                   let root = image.config.config?.labels?["dev.devenv.project"], root.hasPrefix("/") else { continue }
             roots[id] = root
@@ -176,12 +156,4 @@ struct ProjectStates {
         return roots
     }
 
-    /// The project id in a project image's name (`localhost/devenv/NAME:ID`, `…:ID-stage-1`,
-    /// `…:ID-dockerfile`), or nil for any other image.
-    static func owner(ofImage name: String) -> String? {
-        guard let reference = try? Reference(parsing: name), reference.registry == "localhost",
-              reference.repository.hasPrefix("devenv/"), let tag = reference.tag else { return nil }
-        let id = String(tag.prefix { $0 != "-" })
-        return id.count == 12 && id.allSatisfy(\.isHexDigit) ? id : nil
-    }
 }

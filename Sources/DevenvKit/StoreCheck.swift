@@ -26,11 +26,8 @@ public struct StoreCheck {
     /// Project state is a cache of the last build (explanations, file digests): a file that
     /// does not decode is damage, and removing it costs only re-hashing or a lost explanation.
     private func checkProjectState(repair: Bool, into report: inout StoreChecker.Report) {
-        let projects = "\(engine.store.layout.root)/projects"
-        let ids = ((try? FileManager.default.contentsOfDirectory(atPath: projects)) ?? []).sorted()
-        for id in ids {
-            for (file, decodes) in [("record.json", Self.decodes(BuildRecord.self)), ("statcache.json", Self.decodes([String: StatCache.Entry].self))] {
-                let path = "\(projects)/\(id)/\(file)"
+        for state in ProjectState.all(in: engine.store.layout) {
+            for (path, decodes) in [(state.recordPath, Self.decodes(BuildRecord.self)), (state.statCachePath, Self.decodes([String: StatCache.Entry].self))] {
                 let problem: String?
                 do {
                     guard let bytes = try FileDescriptor.readRegularFileIfPresent(path, limit: 256 << 20, flags: O_NOFOLLOW) else { continue }

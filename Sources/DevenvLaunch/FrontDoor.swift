@@ -1,5 +1,6 @@
 import DevenvOCI
 import DevenvRuntime
+import DevenvSession
 import DevenvStore
 import FoundationEssentials
 #if canImport(Glibc)

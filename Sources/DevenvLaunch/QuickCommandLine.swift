@@ -1,4 +1,5 @@
 import DevenvRuntime
+import DevenvSession
 
 /// A strict, reflection-free reading of the common `devenv run`/`devenv shell` command lines,
 /// for the front end's warm starts: ArgumentParser spends more time building its view of the

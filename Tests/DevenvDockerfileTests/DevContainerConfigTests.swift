@@ -200,15 +200,3 @@ struct DevContainerConfigTests {
         #expect(manifest.shell.mounts.count == 1 && manifest.shell.network == Manifest.Network.none)
     }
 }
-
-/// Entering an adopted project through the manifest machinery.
-struct DevContainerSessionTests {
-    @Test func startCommandsRunFirstThenTheCommandOrAShell() throws {
-        #expect(DevContainerSession.command(["make"], startCommands: []) == ["make"])
-        let wrapped = try #require(DevContainerSession.command(["make", "test"], startCommands: [.shell("echo a"), .argv(["touch", "it's"])]))
-        #expect(wrapped.prefix(2) == ["/bin/sh", "-c"])
-        #expect(wrapped.suffix(3) == ["devenv-start", "make", "test"])
-        #expect(wrapped[2].hasPrefix("{ echo a\n} || exit $?\n'touch' 'it'\\''s' || exit $?\nif [ $# -gt 0 ]; then exec \"$@\"; fi\n"))
-        #expect(DevContainerSession.command(nil, startCommands: [.shell("x")])?.last == "devenv-start")
-    }
-}

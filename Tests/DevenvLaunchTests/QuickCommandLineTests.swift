@@ -2,6 +2,7 @@ import ArgumentParser
 @testable import DevenvCLI
 import DevenvLaunch
 import DevenvRuntime
+import DevenvSession
 import Testing
 
 /// The front end reads common run/shell lines without ArgumentParser; every line it accepts

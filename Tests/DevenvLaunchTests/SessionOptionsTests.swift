@@ -1,5 +1,6 @@
 import DevenvLaunch
 import DevenvRuntime
+import DevenvSession
 import Testing
 
 /// Paths from the command line fail closed: `--mount-dir ""` used to mount the host's `/`.

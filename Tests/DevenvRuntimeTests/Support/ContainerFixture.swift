@@ -1,3 +1,4 @@
+import DevenvSession
 import DevenvTestSupport
 @testable import DevenvRuntime
 import DevenvSystem

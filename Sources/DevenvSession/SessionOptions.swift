@@ -31,8 +31,7 @@ public struct SessionOptions: Equatable, Sendable {
     public var projectMode: Bool { image == nil && rootfs == nil }
 
     /// `-e KEY` passes the host's value (and is dropped when the host has none), like docker.
-    public func resolvedEnvironment() -> [String] {
-        let host = ProcessInfo.processInfo.environment
+    public func resolvedEnvironment(host: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
         return environment.compactMap { entry in
             if entry.contains("=") { return entry }
             return host[entry].map { "\(entry)=\($0)" }

@@ -1,4 +1,5 @@
-@testable import DevenvRuntime
+import DevenvRuntime
+@testable import DevenvSession
 import Testing
 
 @Suite struct WorkspaceSessionTests {

@@ -1,7 +1,11 @@
+import DevenvRuntime
 import DevenvSeccomp
 
-/// What `devenv run`, `devenv shell` (and later the project manifest) ask for; `spec(for:)`
-/// turns it into a `ContainerSpec`. Pure.
+/// A developer's container: the working tree mounted read-write, the host user's ids with a
+/// name and home, the image's environment with devenv's own on top, the image's shell when
+/// no command is given. `spec(for:)` turns it into the `ContainerSpec` the runtime runs. Pure.
+/// `devenv run`/`shell` on an image (`SessionOptions.workspaceSession`) and on a project
+/// (DevenvKit's `SessionPlanner`) both end here, so they get the same container.
 public struct WorkspaceSession: Hashable, Sendable {
     /// Image snapshot directories, topmost first.
     public var lowerDirs: [String]
@@ -12,6 +16,8 @@ public struct WorkspaceSession: Hashable, Sendable {
     /// Host directory bind-mounted read-write at `mountTarget` (the working tree).
     public var mountDirectory: String
     public var mountTarget: String
+    /// Further bind mounts (a project's `[shell] mounts`), after the working tree.
+    public var mounts: [BindMount]
     /// Container working directory; nil uses `mountTarget`.
     public var workingDirectory: String?
     /// `-e KEY=VALUE` overrides.
@@ -29,7 +35,7 @@ public struct WorkspaceSession: Hashable, Sendable {
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     public init(lowerDirs: [String], imageEnvironment: [String] = [], command: [String]?, mountDirectory: String,
-                mountTarget: String = WorkspaceSession.defaultMountTarget, workingDirectory: String? = nil, environment: [String] = [],
+                mountTarget: String = WorkspaceSession.defaultMountTarget, mounts: [BindMount] = [], workingDirectory: String? = nil, environment: [String] = [],
                 network: NetworkMode = .host, terminal: Bool = false, terminalType: String? = nil, hostname: String = "devenv",
                 seccomp: SeccompFilter? = nil, capabilities: CapabilitySet = .containerDefault, limits: ResourceLimits = .default) {
         self.lowerDirs = lowerDirs
@@ -37,6 +43,7 @@ public struct WorkspaceSession: Hashable, Sendable {
         self.command = command
         self.mountDirectory = mountDirectory
         self.mountTarget = mountTarget
+        self.mounts = mounts
         self.workingDirectory = workingDirectory
         self.environment = environment
         self.network = network
@@ -57,7 +64,7 @@ public struct WorkspaceSession: Hashable, Sendable {
         let process = ProcessSpec(args: args, fallbackExecutables: fallbacks, environment: environment(for: user),
                                   workingDirectory: workingDirectory ?? mountTarget, user: user, terminal: terminal)
         return ContainerSpec(rootfs: RootfsSpec(lowerDirs: lowerDirs),
-                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)],
+                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)] + mounts,
                              process: process, hostname: hostname, network: network, idMapping: mapping,
                              seccomp: seccomp, capabilities: capabilities, limits: limits)
     }

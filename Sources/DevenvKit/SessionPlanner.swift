@@ -1,0 +1,170 @@
+import DevenvManifest
+import DevenvRuntime
+import DevenvSession
+import DevenvStore
+import Foundation
+
+/// What a `devenv run`/`devenv shell` means, decided in one place from data: the project
+/// kind (manifest, devcontainer.json, `--image`, `--rootfs`), the image, the working tree's
+/// mount point and the extra mounts, the environment, the limits, the hostname, the working
+/// directory, the command or task. Pure: the caller builds the image and mounts its
+/// snapshots, and `plan(_:)` returns the container to start.
+public enum SessionPlanner {
+    /// Everything a plan depends on.
+    public struct Input: Sendable {
+        public enum Target: Sendable {
+            /// A project and its built environment image.
+            case project(ProjectSource, image: StoredImage)
+            /// `--image`: the image's config environment.
+            case image(name: String, environment: [String])
+            /// `--rootfs DIR`.
+            case rootfs
+        }
+
+        public var target: Target
+        /// The image's snapshot directories (or the `--rootfs` directory), topmost first.
+        public var lowerDirs: [String]
+        /// `devenv run`/`shell` options as given.
+        public var options: SessionOptions
+        /// The command; nil starts a shell.
+        public var command: [String]?
+        /// `devenv run TASK`: from `task(named:arguments:in:)`.
+        public var task: SessionTask?
+        /// Whether a terminal is used when `--tty`/`--no-tty` is not given.
+        public var defaultTerminal: Bool
+        public var host: SessionHost
+        /// For projects; `--image`/`--rootfs` sessions compile their own (`SessionOptions`).
+        public var seccomp: SeccompFilter?
+
+        public init(target: Target, lowerDirs: [String], options: SessionOptions, command: [String]?, task: SessionTask? = nil,
+                    defaultTerminal: Bool, host: SessionHost, seccomp: SeccompFilter? = nil) {
+            self.target = target
+            self.lowerDirs = lowerDirs
+            self.options = options
+            self.command = command
+            self.task = task
+            self.defaultTerminal = defaultTerminal
+            self.host = host
+            self.seccomp = seccomp
+        }
+    }
+
+    /// The session `input` describes.
+    public static func plan(_ input: Input) throws -> SessionPlan {
+        switch input.target {
+        case let .project(project, image):
+            let session = try workspace(ProjectShell(project, image: image), input: input)
+            return SessionPlan(kind: project.kind, image: image.name, spec: session.spec(for: input.host.identity))
+        case let .image(name, environment):
+            let session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: environment, command: input.command,
+                                                             defaultTerminal: input.defaultTerminal)
+            return SessionPlan(kind: .image, image: name, spec: session.spec(for: input.host.identity))
+        case .rootfs:
+            let session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: [], command: input.command,
+                                                             defaultTerminal: input.defaultTerminal)
+            return SessionPlan(kind: .rootfs, image: "", spec: session.spec(for: input.host.identity))
+        }
+    }
+
+    /// The task `devenv run NAME` names, checked before anything is built; nil without a name.
+    public static func task(named name: String?, arguments: [String], in project: ProjectSource) throws -> SessionTask? {
+        guard let name else { return nil }
+        guard case let .manifest(manifestProject) = project else { throw KitError.noTasks(project: "devcontainer.json") }
+        guard let found = manifestProject.manifest.task(named: name) else {
+            throw KitError.noSuchTask(name: name, project: manifestProject.displayPath, available: manifestProject.manifest.tasks.map(\.name))
+        }
+        return SessionTask(task: found, arguments: arguments)
+    }
+
+    // MARK: Projects
+
+    /// A project session: the working tree at the project's mount point, the current
+    /// subdirectory (or the project's directory) to start in, the project's environment,
+    /// then the task's, then `-e`; the task's or the given command, else the project's shell.
+    static func workspace(_ shell: ProjectShell, input: Input) throws -> WorkspaceSession {
+        let options = input.options
+        var command = input.command
+        var workdir = options.workdir ?? workingDirectory(shell, currentDirectory: input.host.currentDirectory)
+        var environment = shell.environment
+        if let chosen = input.task {
+            command = taskCommand(chosen.task.command.value, arguments: chosen.arguments)
+            // The manifest admits only absolute task directories.
+            if let taskDirectory = chosen.task.workdir?.value, options.workdir == nil { workdir = taskDirectory }
+            environment += chosen.task.env.map { "\($0.name)=\($0.value)" }
+        }
+        command = startCommands(shell.startCommands, then: command)
+        if command == nil, let preferred = shell.shell { command = [preferred] }
+        environment += options.resolvedEnvironment(host: input.host.environment)
+        let terminal = options.tty ?? input.defaultTerminal
+        return WorkspaceSession(
+            lowerDirs: input.lowerDirs, imageEnvironment: shell.imageEnvironment, command: command,
+            mountDirectory: shell.root, mountTarget: shell.mountPoint, mounts: try mounts(shell.mounts, home: input.host.home),
+            workingDirectory: workdir, environment: environment,
+            network: options.network ?? (shell.network == Manifest.Network.none ? .none : .host),
+            terminal: terminal, terminalType: input.host.environment["TERM"], hostname: hostname(Project.name(root: shell.root)),
+            seccomp: input.seccomp, limits: try options.limits(over: shell.limits))
+    }
+
+    /// `[shell] mounts` (or devcontainer.json `mounts`) with `~` expanded.
+    static func mounts(_ mounts: [Manifest.Mount], home: String?) throws -> [BindMount] {
+        try mounts.map { mount in
+            let source: String
+            switch mount.source {
+            case let .absolute(path): source = path
+            case let .home(rest):
+                guard let home else { throw KitError.noHomeForMount(target: mount.target) }
+                source = rest.isEmpty ? home : "\(home)/\(rest)"
+            }
+            return BindMount(source: source, destination: mount.target, readOnly: mount.readOnly)
+        }
+    }
+
+    /// The subdirectory of the project the user is in, at the same place under the mount
+    /// point; else the project's working directory.
+    static func workingDirectory(_ shell: ProjectShell, currentDirectory: String?) -> String {
+        if let currentDirectory, case let current = URL(fileURLWithPath: currentDirectory).standardizedFileURL.path,
+           current.hasPrefix(shell.root + "/") {
+            return shell.mountPoint + String(current.dropFirst(shell.root.count))
+        }
+        return shell.workingDirectory
+    }
+
+    /// A task's argv; extra arguments become `$1…` of a shell task, or extend an argv task.
+    static func taskCommand(_ command: Manifest.Command, arguments: [String]) -> [String] {
+        switch command {
+        case let .shell(script): return ["/bin/sh", "-c", script] + (arguments.isEmpty ? [] : ["sh"] + arguments)
+        case let .argv(argv): return argv + arguments
+        }
+    }
+
+    /// `command` (nil: an interactive shell) preceded by the start commands; unchanged when
+    /// there are none. A failing start command ends the session with its status.
+    static func startCommands(_ startCommands: [Manifest.Command], then command: [String]?) -> [String]? {
+        guard !startCommands.isEmpty else { return command }
+        var script = startCommands.map { start -> String in
+            switch start {
+            case let .shell(text): return "{ \(text)\n} || exit $?"
+            case let .argv(arguments): return arguments.map(PackageInstaller.shellQuote).joined(separator: " ") + " || exit $?"
+            }
+        }.joined(separator: "\n")
+        script += "\nif [ $# -gt 0 ]; then exec \"$@\"; fi\n"
+        script += "for candidate in \"$SHELL\" /bin/bash /bin/sh; do [ -n \"$candidate\" ] && [ -x \"$candidate\" ] && exec \"$candidate\"; done\n"
+        script += "echo 'devenv: no shell in the image' >&2; exit 127"
+        return ["/bin/sh", "-c", script, "devenv-start"] + (command ?? [])
+    }
+
+    /// The project name as a hostname label (at most 63 characters).
+    static func hostname(_ name: String) -> String {
+        let label = String(name.prefix(63)).trimmingCharacters(in: CharacterSet(charactersIn: "-."))
+        return label.isEmpty ? "devenv" : label
+    }
+}
+
+extension ProjectSource {
+    var kind: SessionPlan.Kind {
+        switch self {
+        case .manifest: return .manifest
+        case .devContainer: return .devContainer
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import DevenvManifest
+import DevenvOCI
+import DevenvRuntime
+import DevenvSession
+import DevenvStore
+import Foundation
+import Testing
+@testable import DevenvKit
+
+/// `SessionPlanner.plan` decides what a project session is from data alone: these read the
+/// plan (and its ContainerSpec) for each project kind, without building or starting anything.
+@Suite struct SessionPlannerTests {
+    static let root = "/home/alice/My Project"
+    static let host = SessionHost(identity: HostIdentity(uid: 0, gid: 0, name: "root"), currentDirectory: root + "/src/lib",
+                                  home: "/home/alice", environment: ["TERM": "screen", "FROM_HOST": "yes"])
+
+    static func image(_ environment: [String] = ["PATH=/usr/bin:/bin", "SHELL=/bin/zsh"]) -> StoredImage {
+        let config = Descriptor(mediaType: MediaType.imageConfig, digest: Digest.sha256(Data("config".utf8)), size: 6)
+        return StoredImage(name: "localhost/devenv/my-project:abc", manifestDescriptor: Descriptor(mediaType: MediaType.imageManifest, digest: Digest.sha256(Data("m".utf8)), size: 1),
+                           manifest: ImageManifest(config: config, layers: []), config: ImageConfig(config: .init(env: environment)))
+    }
+
+    static func manifestProject(_ text: String) throws -> ProjectSource {
+        .manifest(Project(root: root, manifest: try Manifest.parse(Array(text.utf8), path: ".devenv/devenv.toml")))
+    }
+
+    static func devContainer(_ json: String) throws -> ProjectSource {
+        .devContainer(try DevContainerProject.parse(Array(json.utf8), root: root, displayPath: ".devcontainer/devcontainer.json", environment: [:]))
+    }
+
+    static func plan(_ project: ProjectSource, command: [String]? = ["make"], task: String? = nil, arguments: [String] = [],
+                     options: SessionOptions = SessionOptions(), host: SessionHost = host) throws -> SessionPlan {
+        let chosen = try SessionPlanner.task(named: task, arguments: arguments, in: project)
+        return try SessionPlanner.plan(.init(target: .project(project, image: image()), lowerDirs: ["/store/snapshots/a", "/store/snapshots/b"],
+                                             options: options, command: task == nil ? command : nil, task: chosen, defaultTerminal: false, host: host))
+    }
+
+    static let manifest = """
+        [base]
+        image = "busybox:latest"
+
+        [shell]
+        mount = "/src"
+        workdir = "/src/start"
+        env = { EDITOR = "vim" }
+        network = "none"
+        mounts = ["~/.cache/pip:/cache/pip", "/data:/data:ro"]
+
+        [tasks]
+        test = "make test"
+        build = ["make", "-j4"]
+        serve = { run = "python3 -m http.server", workdir = "/srv/site", env = { PORT = "8000" } }
+
+        [limits]
+        memory = "1g"
+        pids = 100
+        """
+
+    @Test func manifestProject() throws {
+        let plan = try Self.plan(try Self.manifestProject(Self.manifest))
+        #expect(plan.kind == .manifest && plan.image == "localhost/devenv/my-project:abc")
+        let spec = plan.spec
+        #expect(spec.rootfs.lowerDirs == ["/store/snapshots/a", "/store/snapshots/b"])
+        #expect(spec.mounts == [BindMount(source: Self.root, destination: "/src"),
+                                BindMount(source: "/home/alice/.cache/pip", destination: "/cache/pip"),
+                                BindMount(source: "/data", destination: "/data", readOnly: true)])
+        #expect(spec.process.args == ["make"])
+        // The subdirectory devenv started in, at the same place under the mount point.
+        #expect(spec.process.workingDirectory == "/src/src/lib")
+        #expect(spec.hostname == "my-project")
+        #expect(spec.network == .none)
+        #expect(spec.limits.memory == 1 << 30 && spec.limits.pids == 100 && spec.limits.cpus == ResourceLimits.default.cpus)
+        #expect(spec.process.environment.contains("EDITOR=vim") && spec.process.environment.contains("PATH=/usr/bin:/bin"))
+        #expect(spec.process.environment.contains("HOSTNAME=my-project"))
+    }
+
+    @Test func optionsOverTheProject() throws {
+        var options = SessionOptions()
+        options.workdir = "/elsewhere"
+        options.network = .host
+        options.memory = "2g"
+        options.tty = true
+        options.environment = ["EDITOR=nano", "FROM_HOST", "MISSING"]
+        let spec = try Self.plan(try Self.manifestProject(Self.manifest), options: options).spec
+        #expect(spec.process.workingDirectory == "/elsewhere")
+        #expect(spec.network == .host)
+        #expect(spec.limits.memory == 2 << 30 && spec.limits.pids == 100)
+        #expect(spec.process.terminal && spec.process.environment.contains("TERM=screen"))
+        let environment = spec.process.environment
+        #expect(environment.contains("EDITOR=nano") && !environment.contains("EDITOR=vim"))
+        #expect(environment.contains("FROM_HOST=yes") && !environment.contains { $0.hasPrefix("MISSING") })
+    }
+
+    @Test func outsideTheProjectTheShellStartsInItsWorkdir() throws {
+        var host = Self.host
+        host.currentDirectory = "/tmp"
+        let spec = try Self.plan(try Self.manifestProject(Self.manifest), command: nil, host: host).spec
+        #expect(spec.process.workingDirectory == "/src/start")
+        // No command: the image's $SHELL, with the usual fallbacks.
+        #expect(spec.process.args == ["/bin/zsh"] && spec.process.fallbackExecutables == ["/bin/bash", "/bin/sh"])
+
+        let withShell = try Self.plan(try Self.manifestProject("[base]\nimage = \"busybox\"\n[shell]\nshell = \"/bin/ash\"\n"), command: nil, host: host).spec
+        #expect(withShell.process.args == ["/bin/ash"])
+        #expect(withShell.mounts == [BindMount(source: Self.root, destination: "/workspace")])
+        #expect(withShell.process.workingDirectory == "/workspace" && withShell.network == .host && withShell.limits == .default)
+    }
+
+    @Test func tasks() throws {
+        let project = try Self.manifestProject(Self.manifest)
+        let shellTask = try Self.plan(project, task: "test", arguments: ["unit", "it's"]).spec
+        #expect(shellTask.process.args == ["/bin/sh", "-c", "make test", "sh", "unit", "it's"])
+        #expect(try Self.plan(project, task: "test").spec.process.args == ["/bin/sh", "-c", "make test"])
+        #expect(try Self.plan(project, task: "build", arguments: ["all"]).spec.process.args == ["make", "-j4", "all"])
+
+        let serve = try Self.plan(project, task: "serve").spec
+        #expect(serve.process.workingDirectory == "/srv/site")
+        #expect(serve.process.environment.contains("PORT=8000") && serve.process.environment.contains("EDITOR=vim"))
+        var options = SessionOptions()
+        options.workdir = "/w"
+        #expect(try Self.plan(project, task: "serve", options: options).spec.process.workingDirectory == "/w")
+
+        let missing = try #require(throws: KitError.self) { try SessionPlanner.task(named: "tset", arguments: [], in: project) }
+        #expect(missing == .noSuchTask(name: "tset", project: ".devenv/devenv.toml", available: ["test", "build", "serve"]))
+        #expect("\(missing)" == "no task 'tset' in .devenv/devenv.toml; tasks: test, build, serve\nhint: to run a command, put it after --: devenv run -- tset")
+    }
+
+    @Test func aHomeMountNeedsAHome() throws {
+        var host = Self.host
+        host.home = nil
+        let error = try #require(throws: KitError.self) { try Self.plan(try Self.manifestProject(Self.manifest), host: host) }
+        #expect(error == .noHomeForMount(target: "/cache/pip"))
+    }
+
+    @Test func devContainerProject() throws {
+        let project = try Self.devContainer("""
+            {
+              "image": "busybox:latest",
+              "workspaceFolder": "/code",
+              "remoteEnv": { "EDITOR": "vi", "FROM_IMAGE": "${containerEnv:PATH}" },
+              "mounts": ["source=/data,target=/data,type=bind,readonly"],
+              "runArgs": ["--network=none"],
+              "postStartCommand": "echo started",
+            }
+            """)
+        let plan = try Self.plan(project)
+        #expect(plan.kind == .devContainer)
+        let spec = plan.spec
+        #expect(spec.mounts == [BindMount(source: Self.root, destination: "/code"), BindMount(source: "/data", destination: "/data", readOnly: true)])
+        #expect(spec.process.workingDirectory == "/code/src/lib")
+        #expect(spec.network == .none && spec.hostname == "my-project" && spec.limits == .default)
+        #expect(spec.process.environment.contains("EDITOR=vi") && spec.process.environment.contains("FROM_IMAGE=/usr/bin:/bin"))
+        // The start command runs first, then the command.
+        #expect(spec.process.args.prefix(2) == ["/bin/sh", "-c"] && spec.process.args.suffix(2) == ["devenv-start", "make"])
+        #expect(spec.process.args[2].hasPrefix("{ echo started\n} || exit $?\n"))
+
+        var host = Self.host
+        host.currentDirectory = "/tmp"
+        #expect(try Self.plan(project, host: host).spec.process.workingDirectory == "/code")
+
+        let noTasks = try #require(throws: KitError.self) { try SessionPlanner.task(named: "test", arguments: [], in: project) }
+        #expect("\(noTasks)" == "devcontainer.json projects have no [tasks]; run a command with: devenv run -- CMD")
+    }
+
+    @Test func startCommandsRunFirstThenTheCommandOrAShell() throws {
+        #expect(SessionPlanner.startCommands([], then: ["make"]) == ["make"])
+        let wrapped = try #require(SessionPlanner.startCommands([.shell("echo a"), .argv(["touch", "it's"])], then: ["make", "test"]))
+        #expect(wrapped.prefix(2) == ["/bin/sh", "-c"])
+        #expect(wrapped.suffix(3) == ["devenv-start", "make", "test"])
+        #expect(wrapped[2].hasPrefix("{ echo a\n} || exit $?\n'touch' 'it'\\''s' || exit $?\nif [ $# -gt 0 ]; then exec \"$@\"; fi\n"))
+        #expect(SessionPlanner.startCommands([.shell("x")], then: nil)?.last == "devenv-start")
+    }
+
+    @Test func rootfsAndImageSessionsUseTheSameContainerPolicy() throws {
+        var options = SessionOptions()
+        options.mountDirectory = "/home/alice/work"
+        options.hostname = "box"
+        let rootfs = try SessionPlanner.plan(.init(target: .rootfs, lowerDirs: ["/srv/rootfs"], options: options, command: ["true"],
+                                                   defaultTerminal: false, host: Self.host))
+        #expect(rootfs.kind == .rootfs && rootfs.image.isEmpty)
+        #expect(rootfs.spec.mounts == [BindMount(source: "/home/alice/work", destination: WorkspaceSession.defaultMountTarget)])
+        #expect(rootfs.spec.hostname == "box" && rootfs.spec.rootfs.lowerDirs == ["/srv/rootfs"])
+
+        let image = try SessionPlanner.plan(.init(target: .image(name: "docker.io/library/busybox:latest", environment: ["SHELL=/bin/ash"]),
+                                                  lowerDirs: ["/s/1"], options: options, command: nil, defaultTerminal: false, host: Self.host))
+        #expect(image.kind == .image && image.image == "docker.io/library/busybox:latest" && image.spec.process.args == ["/bin/ash"])
+        // The same spec the front end's fast path makes from the same options.
+        let direct = try options.workspaceSession(lowerDirs: ["/s/1"], imageEnvironment: ["SHELL=/bin/ash"], command: nil, defaultTerminal: false)
+        #expect(image.spec == direct.spec(for: Self.host.identity))
+    }
+
+    @Test func hostnames() {
+        #expect(SessionPlanner.hostname("my-project") == "my-project")
+        #expect(SessionPlanner.hostname("-.") == "devenv")
+        #expect(SessionPlanner.hostname(String(repeating: "a", count: 80)).count == 63)
+    }
+}
