@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "DevenvStore", dependencies: ["DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvSeccomp", dependencies: ["CSeccomp", "DevenvSystem"]),
         .target(name: "DevenvGit", dependencies: ["DevenvText", "CGit2"]),
-        .target(name: "DevenvRuntime", dependencies: ["DevenvText", "DevenvSystem", "DevenvSeccomp", "CDevenvShim"]),
+        .target(name: "DevenvRuntime", dependencies: ["DevenvText", "DevenvSystem", "DevenvSeccomp"]),
 
         .target(name: "DevenvRegistry", dependencies: ["DevenvOCI", "DevenvStore", "DevenvSystem", "CCurl"]),
         .target(name: "DevenvBuild", dependencies: ["DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvSystem"]),
@@ -75,6 +75,7 @@ let package = Package(
         .executableTarget(name: "devenv-init", dependencies: ["DevenvRuntime"]),
 
         .testTarget(name: "DevenvOCITests", dependencies: ["DevenvOCI"]),
+        .testTarget(name: "DevenvSystemTests", dependencies: ["DevenvSystem", "DevenvTestSupport"]),
         .testTarget(name: "DevenvArchiveTests", dependencies: ["DevenvArchive", "DevenvOCI", "DevenvSystem", "CArchive"]),
         .testTarget(name: "DevenvStoreTests", dependencies: ["DevenvStore", "DevenvOCI", "DevenvArchive"]),
         // Shared by the test targets: scratch directories, a real registry on a free port.

@@ -1,4 +1,3 @@
-import CDevenvShim
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -6,7 +5,6 @@ import Glibc
 
 /// Linux constants Swift's Glibc module hides behind _GNU_SOURCE.
 enum Linux {
-    static let O_PATH: Int32 = 0o10000000
     static let pathMax = 4096
     /// Longest path handed to one openat2 call; longer paths are resolved in pieces.
     static let resolveChunk = 3072

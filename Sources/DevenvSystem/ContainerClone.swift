@@ -1,0 +1,142 @@
+import CDevenvShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// clone(2) of a child in new namespaces, the window up to its exec done in C (only
+/// async-signal-safe calls: the parent may have other threads): the child waits for one byte
+/// on `syncDescriptor` unless it is -1 (the parent writes the id maps first), optionally
+/// becomes uid/gid 0 of its user namespace, arms PDEATHSIG, starts a session, moves `stdio`
+/// to 0-2 (-1 keeps one) and `passed` to 3, 4, ... (closing everything else) and execs
+/// `path`. Failures before the exec are written to `errorDescriptor` as
+/// "setup stage: message (ERRNO)".
+public struct ContainerClone {
+    public var flags: UInt
+    /// nil: the child returns from `spawn` (pid 0) and continues; only for a single-threaded caller.
+    public var path: String?
+    public var arguments: [String]
+    public var environment: [String] = []
+    public var syncDescriptor: Int32 = -1
+    public var errorDescriptor: Int32
+    /// Where the exec'd program finds `errorDescriptor`.
+    public var errorDescriptorAfterExec: Int32
+    public var stdio: (Int32, Int32, Int32) = (-1, -1, -1)
+    public var passed: [Int32] = []
+    public var becomeRoot: Bool
+    /// cgroup v1: `tasks` files (open for writing) the child writes "0" to, first thing.
+    public var cgroupTaskFiles: [Int32] = []
+    /// cgroup v2: the directory to clone into (clone3 CLONE_INTO_CGROUP), or -1.
+    public var cgroupDirectory: Int32 = -1
+
+    public init(flags: UInt, path: String?, arguments: [String], errorDescriptor: Int32, errorDescriptorAfterExec: Int32, becomeRoot: Bool) {
+        self.flags = flags
+        self.path = path
+        self.arguments = arguments
+        self.errorDescriptor = errorDescriptor
+        self.errorDescriptorAfterExec = errorDescriptorAfterExec
+        self.becomeRoot = becomeRoot
+    }
+
+    public struct Child {
+        /// 0 in the child (without `path`), else the child's pid; -1 with errno.
+        public let pid: pid_t
+        public let pidfd: Int32
+        /// The child started in its cgroup(s); false when clone3 is missing and the caller must move it.
+        public let joinedCgroup: Bool
+    }
+
+    public func spawn() -> Child {
+        let argv = CStringArray(arguments)
+        let envp = CStringArray(environment)
+        var pidfd: Int32 = -1
+        return passed.withUnsafeBufferPointer { fds in
+            cgroupTaskFiles.withUnsafeBufferPointer { tasks in
+                withOptionalCString(path) { path in
+                    var spawn = devenv_spawn()
+                    spawn.clone_flags = flags
+                    spawn.path = path
+                    spawn.argv = argv.pointers
+                    spawn.envp = envp.pointers
+                    spawn.sync_fd = syncDescriptor
+                    spawn.error_fd = errorDescriptor
+                    spawn.error_fd_after_exec = errorDescriptorAfterExec
+                    spawn.stdio = stdio
+                    spawn.fds = fds.isEmpty ? nil : fds.baseAddress
+                    spawn.nfds = Int32(fds.count)
+                    spawn.become_root = becomeRoot ? 1 : 0
+                    spawn.cgroup_task_fds = tasks.isEmpty ? nil : tasks.baseAddress
+                    spawn.ncgroup_task_fds = Int32(tasks.count)
+                    spawn.cgroup_dir_fd = cgroupDirectory
+                    let pid = devenv_spawn_container(&spawn, &pidfd)
+                    return Child(pid: pid, pidfd: pidfd, joinedCgroup: spawn.cgroup_joined != 0)
+                }
+            }
+        }
+    }
+
+    private func withOptionalCString<R>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+        guard let string else { return body(nil) }
+        return string.withCString(body)
+    }
+}
+
+/// The process-wide signal relay of the C shim: its handlers write each signal number to
+/// every registered pipe (signals land on any thread).
+public enum SignalHandlers {
+    /// A slot for `writeEnd`; -1 with errno.
+    public static func register(_ writeEnd: Int32) -> Int32 { devenv_relay_register(writeEnd) }
+    public static func unregister(_ slot: Int32) { devenv_relay_unregister(slot) }
+
+    /// Installs the relay handler; the previous disposition, or nil.
+    public static func relay(_ signal: Int32) -> sigaction? {
+        var previous = sigaction()
+        return devenv_relay_install(signal, &previous) == 0 ? previous : nil
+    }
+
+    public static func ignore(_ signal: Int32) -> sigaction? {
+        var previous = sigaction()
+        return devenv_signal_ignore(signal, &previous) == 0 ? previous : nil
+    }
+
+    public static func restore(_ signal: Int32, _ previous: sigaction) {
+        var previous = previous
+        _ = devenv_signal_restore(signal, &previous)
+    }
+}
+
+/// Terminal ioctls.
+public enum TerminalControl {
+    /// Makes `descriptor` the controlling terminal of this (new session's) process (TIOCSCTTY).
+    public static func makeControlling(_ descriptor: Int32) throws {
+        guard devenv_ioctl_int(descriptor, 0x540E, 0) == 0 else { throw SystemError.last("set controlling terminal") }
+    }
+
+    public static func windowSize(of descriptor: Int32) -> winsize? {
+        var size = winsize()
+        return devenv_ioctl_ptr(descriptor, 0x5413, &size) == 0 ? size : nil  // TIOCGWINSZ
+    }
+
+    public static func setWindowSize(_ size: winsize, on descriptor: Int32) {
+        var copy = size
+        _ = devenv_ioctl_ptr(descriptor, 0x5414, &copy)  // TIOCSWINSZ
+    }
+
+    /// A new pty from the devpts mounted at `multiplexer`'s directory: the master, unlocked,
+    /// and its peer (TIOCGPTPEER, so the slave is surely this master's), both close-on-exec.
+    public static func openPseudoterminal(_ multiplexer: String) throws -> (master: Int32, slave: Int32) {
+        let master = try FileDescriptor.openRaw(multiplexer, O_RDWR | O_NOCTTY)
+        var unlock: Int32 = 0
+        guard devenv_ioctl_ptr(master, 0x4004_5431, &unlock) == 0 else {  // TIOCSPTLCK
+            let error = SystemError.last("unlock pty")
+            close(master)
+            throw error
+        }
+        let slave = devenv_ioctl_int(master, 0x5441, O_RDWR | O_NOCTTY | O_CLOEXEC)  // TIOCGPTPEER
+        guard slave >= 0 else {
+            let error = SystemError.last("open pty peer")
+            close(master)
+            throw error
+        }
+        return (master, slave)
+    }
+}
