@@ -51,8 +51,8 @@ public enum AccountFile {
     }
 
     private static func lines(_ text: String) -> [[Substring]] {
-        text.split(separator: "\n").compactMap { line in
-            let line = line.hasSuffix("\r") ? line.dropLast() : line
+        // "\r\n" is one Character in Swift; runc's line scanner drops the "\r" too.
+        text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).compactMap { line in
             guard !line.hasPrefix("#") else { return nil }
             return line.split(separator: ":", omittingEmptySubsequences: false)
         }

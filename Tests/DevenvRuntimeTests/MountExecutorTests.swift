@@ -24,7 +24,10 @@ import Glibc
         }
 
         init() throws {
-            base = try Fixture.temporaryDirectory()
+            // Not under Fixture.base: the suite needs no privilege and runs as any user.
+            var template = Array("/tmp/devenv-mount-executor-XXXXXX".utf8CString)
+            guard let made = mkdtemp(&template) else { throw SystemError.last("mkdtemp", path: "/tmp") }
+            base = String(cString: made)
             for directory in [base + "/lower", scratch, rootfs, project, cache, rootfs + "/proc", rootfs + "/proc/acpi", rootfs + "/proc/sys"] {
                 guard mkdir(directory, 0o755) == 0 else { throw SystemError.last("mkdir", path: directory) }
             }
