@@ -29,7 +29,7 @@ extension Builder {
         let view = LayerView(lowerDirs: try snapshots(layers: state.layers, diffIDs: state.diffIDs))
         let root = "\(scratch)/workdir-\(number)"
         do {
-            let owner = try state.run.user.flatMap { $0.isEmpty ? nil : try ImageOwner.resolveUser($0, in: view) } ?? .root
+            let owner = try state.run.user.flatMap { $0.isEmpty ? nil : try ImageOwner.resolve($0, in: view) } ?? .root
             var stager = try ImageTreeStager(view: view, root: root)
             guard try stager.workdir(path, owner: owner) else { return nil }
         } catch let error as BuildError {

@@ -1,9 +1,10 @@
 import DevenvOCI
 import DevenvSystem
 
-/// A `--chown` value or a USER, resolved to numeric ids against the image's own
-/// /etc/passwd and /etc/group (`UserSpec`): for `--chown` a bare uid is also the gid (Docker's
-/// rule for it), for a USER a bare uid gets its account's primary group, else 0 (runc's).
+/// The owner of files a step creates without running anything: a `--chown` value, or the
+/// USER for WORKDIR. Resolved against the image's own /etc/passwd and /etc/group by
+/// `UserSpec`'s file-owner rule (BuildKit's and buildah's): a bare uid is also the gid,
+/// a name takes its primary group.
 public struct ImageOwner: Hashable, Sendable {
     public var uid: UInt32
     public var gid: UInt32
@@ -21,14 +22,8 @@ public struct ImageOwner: Hashable, Sendable {
         public var description: String { "\(what) \(Printable.quoted(name)) is not in the image's /etc/\(what == "user" ? "passwd" : "group")" }
     }
 
-    /// `--chown` values: a bare uid is also the gid.
     public static func resolve(_ text: String, in view: LayerView) throws -> ImageOwner {
         try resolve(text, in: view, numericUser: .sameAsUID)
-    }
-
-    /// The owner of what a USER creates (WORKDIR): the same ids its processes run as.
-    public static func resolveUser(_ text: String, in view: LayerView) throws -> ImageOwner {
-        try resolve(text, in: view, numericUser: .primaryGroup)
     }
 
     private static func resolve(_ text: String, in view: LayerView, numericUser: UserSpec.NumericUser) throws -> ImageOwner {

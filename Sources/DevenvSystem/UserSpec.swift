@@ -1,13 +1,15 @@
 /// A user as Dockerfiles and devcontainer.json name one (`USER`, `--chown`, `remoteUser`):
-/// `user`, `uid`, `user:group`, `uid:gid`, `user:gid`, `uid:group` or `:group`. Resolved
-/// against an image's own account files (`AccountFile`), the way runc resolves a container's
-/// user (libcontainer/user `GetExecUser`, with Docker's defaults of uid 0, gid 0, home `/`):
+/// `user`, `uid`, `user:group`, `uid:gid`, `user:gid`, `uid:group` or `:group`, resolved
+/// against an image's own account files (`AccountFile`). The user a process runs as follows
+/// runc (libcontainer/user `GetExecUser`, with Docker's defaults of uid 0, gid 0, home `/`):
 /// - a numeric user is always a uid; when passwd has it, its account gives the primary gid,
 ///   the name and home; when it has none the gid is 0 unless a group is given;
 /// - any other user must be an account name in passwd;
 /// - a numeric group is always a gid; any other group must be a name in /etc/group;
 /// - no user (`:group`) is uid 0, looked up the same way.
-/// Pure.
+/// The owner of files created without running anything (`COPY --chown`, WORKDIR under a
+/// USER) differs only for a bare uid, as in BuildKit and buildah: its gid is the uid
+/// (`USER 1000` + `WORKDIR` gives 1000:1000 even when passwd says 1000:100). Pure.
 public struct UserSpec: Hashable, Sendable {
     /// Empty for `:group`.
     public var user: String
@@ -22,11 +24,11 @@ public struct UserSpec: Hashable, Sendable {
 
     /// Where a bare numeric user's gid comes from.
     public enum NumericUser: Sendable {
-        /// runc: the primary group of the passwd account with that uid, else 0. The user a
-        /// process runs as (`USER`, a step's user, the session's user).
+        /// A process's user (runc): the primary group of the passwd account with that uid,
+        /// else 0.
         case primaryGroup
-        /// BuildKit's file owners (`COPY --chown=1000`): the gid is the uid and passwd is not
-        /// read (Docker documents this for --chown); no user (`:group`) is 0:0.
+        /// A file owner (BuildKit's and buildah's `--chown` and WORKDIR): the gid is the uid and
+        /// passwd is not read (Docker documents this for --chown); no user (`:group`) is 0:0.
         case sameAsUID
     }
 

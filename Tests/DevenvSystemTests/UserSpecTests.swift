@@ -35,13 +35,13 @@ import Testing
         #expect(AccountFile.group("").isEmpty && AccountFile.passwd("garbage\n::::\n").isEmpty)
     }
 
-    /// `USER 1000` used to give 1000:1000 to WORKDIR owners and the passwd group to RUN steps.
     @Test func numericUserInPasswdGetsItsPrimaryGroup() throws {
         #expect(ids("1000") == [1000, 100])
         guard case let .resolved(user) = resolve("1000") else { Issue.record("not resolved"); return }
         #expect(user.account?.name == "app" && user.account?.home == "/home/app")
     }
 
+    /// A RUN step as `USER 4242` used to run as 4242:4242; runc (and buildah) give 4242:0.
     @Test func numericUserMissingFromPasswdGetsGroupZero() {
         #expect(ids("4242") == [4242, 0])
         guard case let .resolved(user) = resolve("4242") else { Issue.record("not resolved"); return }
@@ -77,7 +77,7 @@ import Testing
         #expect(ids("app:") == [1000, 100])
     }
 
-    /// Docker's --chown rule: a bare uid is also the gid, whatever passwd says.
+    /// File owners (--chown, WORKDIR): a bare uid is also the gid, whatever passwd says.
     @Test func chownUsesTheUIDAsGID() {
         #expect(ids("1000", .sameAsUID) == [1000, 1000])
         #expect(ids("4242", .sameAsUID) == [4242, 4242])
