@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Dependencies point down: CLI -> Kit -> Runtime/Store/Archive -> OCI/System.
 /// Only DevenvArchive imports libarchive, only DevenvSeccomp imports libseccomp,
-/// only DevenvOCI imports libcrypto. See docs/architecture.md.
+/// only DevenvOCI imports libcrypto, only DevenvSystem imports CDevenvShim. See docs/architecture.md.
 /// The front end is a static executable, so no dynamic loader runs at each container start
 /// (docs/architecture.md). The static FoundationEssentials archive must be followed by the
 /// archives it uses. Swift 6.0's needs ICU's static libraries too, which Debian's swiftlang
