@@ -54,22 +54,3 @@ extension FileDescriptor {
         guard devenv_syncfs(raw) == 0 else { throw SystemError.last("syncfs") }
     }
 }
-
-/// Device numbers (macros in glibc).
-public enum DeviceNumber {
-    public static func make(major: UInt32, minor: UInt32) -> dev_t { devenv_makedev(major, minor) }
-    public static func major(_ device: dev_t) -> UInt32 { devenv_major(device) }
-    public static func minor(_ device: dev_t) -> UInt32 { devenv_minor(device) }
-}
-
-/// statfs(2) and the xattr size probe, for `devenv doctor` and cgroup detection.
-public enum FileSystemInfo {
-    /// The filesystem magic (`f_type`) of the filesystem holding `path`, or nil.
-    public static func type(of path: String) -> Int64? {
-        let type = devenv_statfs_type(path)
-        return type < 0 ? nil : type
-    }
-
-    /// Whether `path` has the extended attribute `name` with a non-empty value (following symlinks).
-    public static func hasAttribute(_ name: String, at path: String) -> Bool { devenv_getxattr_size(path, name) > 0 }
-}
