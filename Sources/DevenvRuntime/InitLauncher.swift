@@ -85,7 +85,7 @@ struct InitLauncher {
         let (pid, pidfd, joined) = (child.pid, child.pidfd, child.joinedCgroup)
         if pid == 0 { ContainerInit.run(plan) }
         guard pid > 0 else {
-            let code = errno
+            let code = child.errno
             throw RuntimeError(.setup, InitReport.describe("clone container namespaces", errno: code), errno: code,
                                hint: SetupHint.forClone(errno: code, userNamespace: idMapWriter != nil))
         }

@@ -41,7 +41,7 @@ public struct UserNamespaceProcess {
         let child = clone.spawn()
         let (pid, pidfd) = (child.pid, child.pidfd)
         guard pid > 0 else {
-            let code = errno
+            let code = child.errno
             throw RuntimeError(.setup, InitReport.describe("clone a user namespace", errno: code), errno: code,
                                hint: SetupHint.forClone(errno: code, userNamespace: true))
         }

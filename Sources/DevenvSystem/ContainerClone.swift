@@ -38,11 +38,13 @@ public struct ContainerClone {
     }
 
     public struct Child {
-        /// 0 in the child (without `path`), else the child's pid; -1 with errno.
+        /// 0 in the child (without `path`), else the child's pid; -1 on failure (`errno`).
         public let pid: pid_t
         public let pidfd: Int32
         /// The child started in its cgroup(s); false when clone3 is missing and the caller must move it.
         public let joinedCgroup: Bool
+        /// Why the clone failed, captured before anything else can change errno.
+        public let errno: Int32
     }
 
     public func spawn() -> Child {
@@ -68,7 +70,7 @@ public struct ContainerClone {
                     spawn.ncgroup_task_fds = Int32(tasks.count)
                     spawn.cgroup_dir_fd = cgroupDirectory
                     let pid = devenv_spawn_container(&spawn, &pidfd)
-                    return Child(pid: pid, pidfd: pidfd, joinedCgroup: spawn.cgroup_joined != 0)
+                    return Child(pid: pid, pidfd: pidfd, joinedCgroup: spawn.cgroup_joined != 0, errno: pid < 0 ? Glibc.errno : 0)
                 }
             }
         }
