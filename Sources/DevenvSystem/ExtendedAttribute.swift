@@ -29,7 +29,7 @@ public enum ExtendedAttribute {
             switch self {
             case let .descriptor(fd): return byDescriptor(fd)
             case let .node(directory, name):
-                return withNulTerminated(Array("/proc/self/fd/\(directory)/".utf8) + name) { byPath($0) }
+                return withCString(Array("/proc/self/fd/\(directory)/".utf8) + name) { byPath($0) }
             }
         }
     }
@@ -59,7 +59,7 @@ public enum ExtendedAttribute {
 
     /// The value of `name`, or nil when the attribute does not exist.
     public static func value(_ target: Target, name: [UInt8]) throws -> [UInt8]? {
-        try withNulTerminated(name) { cName in
+        try withCString(name) { cName in
             while true {
                 let size = target.call({ devenv_fgetxattr($0, cName, nil, 0) }, { devenv_lgetxattr($0, cName, nil, 0) })
                 if size < 0 {
@@ -83,21 +83,12 @@ public enum ExtendedAttribute {
 
     /// Sets an attribute; returns 0 or the errno (callers decide which refusals matter).
     public static func set(_ target: Target, name: [UInt8], value: [UInt8]) -> Int32 {
-        let status = withNulTerminated(name) { cName in
+        let status = withCString(name) { cName in
             value.withUnsafeBytes { pointer in
                 target.call({ Int(devenv_fsetxattr($0, cName, pointer.baseAddress, value.count, 0)) },
                             { Int(devenv_lsetxattr($0, cName, pointer.baseAddress, value.count, 0)) })
             }
         }
         return status == 0 ? 0 : errno
-    }
-}
-
-/// Runs `body` with `bytes` as a NUL-terminated C string.
-func withNulTerminated<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
-    var terminated = bytes
-    terminated.append(0)
-    return try terminated.withUnsafeBufferPointer { buffer in
-        try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
     }
 }
