@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Dependencies point down: CLI -> Kit -> Runtime/Store/Archive -> OCI/System.
 /// Only DevenvArchive imports libarchive, only DevenvSeccomp imports libseccomp,
-/// only DevenvOCI imports libcrypto. See docs/architecture.md.
+/// only DevenvOCI imports libcrypto, only DevenvSystem imports CDevenvShim. See docs/architecture.md.
 /// The front end is a static executable, so no dynamic loader runs at each container start
 /// (docs/architecture.md). The static FoundationEssentials archive must be followed by the
 /// archives it uses. Swift 6.0's needs ICU's static libraries too, which Debian's swiftlang
@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "DevenvStore", dependencies: ["DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvSeccomp", dependencies: ["CSeccomp", "DevenvSystem"]),
         .target(name: "DevenvGit", dependencies: ["DevenvText", "CGit2"]),
-        .target(name: "DevenvRuntime", dependencies: ["DevenvText", "DevenvSystem", "DevenvSeccomp", "CDevenvShim"]),
+        .target(name: "DevenvRuntime", dependencies: ["DevenvText", "DevenvSystem", "DevenvSeccomp"]),
         // Pure: what run/shell options ask for and the developer's container that means (user, env, shell, working tree).
         .target(name: "DevenvSession", dependencies: ["DevenvRuntime", "DevenvSeccomp", "DevenvSystem"]),
 
@@ -77,6 +77,7 @@ let package = Package(
         .executableTarget(name: "devenv-init", dependencies: ["DevenvRuntime"]),
 
         .testTarget(name: "DevenvOCITests", dependencies: ["DevenvOCI"]),
+        .testTarget(name: "DevenvSystemTests", dependencies: ["DevenvSystem", "DevenvTestSupport"]),
         .testTarget(name: "DevenvArchiveTests", dependencies: ["DevenvArchive", "DevenvOCI", "DevenvSystem", "CArchive"]),
         .testTarget(name: "DevenvStoreTests", dependencies: ["DevenvStore", "DevenvOCI", "DevenvArchive"]),
         // Shared by the test targets: scratch directories, a real registry on a free port.
@@ -93,6 +94,6 @@ let package = Package(
         // Checks the module layering table of docs/architecture.md against the sources.
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "DevenvCLITests", dependencies: ["DevenvCLI", "DevenvBuild", "DevenvOCI", "DevenvRegistry"]),
-        .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvManifest", "DevenvOCI", "DevenvRuntime", "DevenvSession", "DevenvStore", "DevenvTestSupport"]),
+        .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvBuild", "DevenvManifest", "DevenvOCI", "DevenvRuntime", "DevenvSession", "DevenvStore", "DevenvTestSupport"]),
     ]
 )

@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvOCI
 import DevenvSystem
 #if canImport(Glibc)
@@ -86,7 +85,7 @@ final class Extractor {
             guard fchmod(directory.raw, metadata.permissions) == 0 else { throw Failure.system("fchmod", entry: path.bytes) }
             guard futimens(directory.raw, metadata.times) == 0 else { throw Failure.system("futimens", entry: path.bytes) }
         }
-        if options.syncFilesystem && devenv_syncfs(rooted.root.raw) != 0 { throw Failure.system("syncfs") }
+        if options.syncFilesystem { try rooted.root.syncFilesystem() }
     }
 
     // MARK: entry kinds
@@ -133,7 +132,7 @@ final class Extractor {
         let parent = try rooted.directory(path.parent, create: true)
         let permissions = entry.permissions & 0o777
         let fd = try create(parent, path.name, "openat") {
-            withCString(path.name) { devenv_openat(parent.raw, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, permissions) }
+            withCString(path.name) { FileDescriptor.openRaw(in: parent.raw, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: permissions) }
         }
         let file = FileDescriptor(adopting: fd)
         var end: Int64 = 0
@@ -249,7 +248,7 @@ final class Extractor {
         let parent = try rooted.directory(directory, create: true)
         if let existing = try RootedDirectory.status(parent, name) {
             if existing.isDirectory {
-                let fd = withCString(name) { openat(parent.raw, $0, Linux.O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+                let fd = withCString(name) { openat(parent.raw, $0, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
                 guard fd >= 0 else { throw Failure.system("openat") }
                 try rooted.merged.setOpaque(FileDescriptor(adopting: fd))
             }

@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvOCI
 import DevenvSystem
 #if canImport(Glibc)
@@ -68,7 +67,7 @@ final class MergedView {
             // Lower layers are read-only: which of them an opaque root hides is known now.
             var roots: [FileDescriptor] = []
             for path in paths {
-                let root = try FileDescriptor.open(path, Linux.O_PATH | O_DIRECTORY)
+                let root = try FileDescriptor.open(path, O_PATH | O_DIRECTORY)
                 roots.append(root)
                 if try Self.isOpaque(root, opaqueXattr) { break }
             }
@@ -201,7 +200,7 @@ final class MergedView {
     }
 
     private static func open(_ directory: FileDescriptor, _ name: [UInt8]) throws -> FileDescriptor {
-        let fd = withCString(name) { openat(directory.raw, $0, Linux.O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        let fd = withCString(name) { openat(directory.raw, $0, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         guard fd >= 0 else { throw RootedDirectory.resolveFailure(errno) }
         return FileDescriptor(adopting: fd)
     }

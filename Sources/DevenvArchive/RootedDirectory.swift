@@ -1,33 +1,32 @@
-import CDevenvShim
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A directory that everything is confined to. Paths are resolved with
-/// openat2(RESOLVE_IN_ROOT), or component by component in the merged view over the lower
+/// A snapshot being unpacked, confined to its directory (`RootDirectory`, which never crosses
+/// a mount point here). Paths are resolved with openat2(RESOLVE_IN_ROOT), or component by component in the merged view over the lower
 /// layers (MergedView) when the directory alone cannot resolve them: symlinks, absolute or
 /// relative, resolve as if the root were `/` (a chroot), so `localetc -> /etc` then
 /// `localetc/x` lands in `<root>/etc/x`. Final components are then created
 /// with *at() calls that never follow a symlink. Recently resolved parent directories are
 /// cached by path.
 final class RootedDirectory {
-    static let resolveFlags = UInt64(DEVENV_RESOLVE_IN_ROOT | DEVENV_RESOLVE_NO_MAGICLINKS | DEVENV_RESOLVE_NO_XDEV)
     static let cacheLimit = 16
 
-    let root: FileDescriptor
+    let confined: RootDirectory
+    var root: FileDescriptor { confined.descriptor }
     let merged: MergedView
     // Most recently used last. Entries are FileDescriptor objects, so an fd handed out stays
     // open while its user holds it, even if it is evicted meanwhile.
     private var cache: [(key: [UInt8], directory: FileDescriptor)] = []
 
     init(path: String, lowers: LowerLayers, opaqueXattr: [UInt8]) throws {
-        root = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
+        confined = try RootDirectory(opening: path, crossesMounts: false)
         merged = try MergedView(lowers: lowers, opaqueXattr: opaqueXattr)
     }
 
-    static func openInRoot(_ base: Int32, _ path: [UInt8], flags: Int32) -> Int32 {
-        withCString(path) { devenv_openat2(base, $0, UInt64(flags | O_CLOEXEC), 0, resolveFlags) }
+    func openInRoot(_ path: [UInt8], flags: Int32) -> Int32 {
+        withCString(path) { confined.openRaw($0, flags) }
     }
 
     /// Forgets every cached directory. Called whenever something is removed or replaced, so a
@@ -66,7 +65,7 @@ final class RootedDirectory {
         // Every component found in this snapshot: the merged view resolves the same way
         // (the snapshot's nodes hide the lower layers'), in one call.
         if key.count <= Linux.resolveChunk {
-            let fd = Self.openInRoot(root.raw, key, flags: Linux.O_PATH | O_DIRECTORY)
+            let fd = openInRoot(key, flags: O_PATH | O_DIRECTORY)
             if fd >= 0 {
                 let directory = FileDescriptor(adopting: fd)
                 remember(key, directory)

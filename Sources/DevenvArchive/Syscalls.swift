@@ -1,4 +1,3 @@
-import CDevenvShim
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -6,7 +5,6 @@ import Glibc
 
 /// Linux constants Swift's Glibc module hides behind _GNU_SOURCE.
 enum Linux {
-    static let O_PATH: Int32 = 0o10000000
     static let pathMax = 4096
     /// Longest path handed to one openat2 call; longer paths are resolved in pieces.
     static let resolveChunk = 3072
@@ -18,17 +16,6 @@ enum Linux {
 }
 
 func devenvErrno() -> Int32 { Glibc.errno }
-
-/// Runs `body` with `bytes` as a NUL-terminated C string. File names are bytes on Linux;
-/// they never go through String, so non-UTF-8 names survive exactly.
-@inline(__always)
-func withCString<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
-    var terminated = bytes
-    terminated.append(0)
-    return try terminated.withUnsafeBufferPointer { buffer in
-        try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
-    }
-}
 
 /// Copies a NUL-terminated C string into bytes.
 func bytes(of cString: UnsafePointer<CChar>) -> [UInt8] {

@@ -1,4 +1,5 @@
 import CArchive
+import DevenvSystem
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvOCI
 import DevenvSystem
 #if canImport(Glibc)
@@ -111,8 +110,8 @@ final class TreeEncoder {
         case S_IFCHR, S_IFBLK, S_IFIFO:
             let kind: TarEntry.Kind = type == S_IFCHR ? .characterDevice : type == S_IFBLK ? .blockDevice : .fifo
             var entry = header(visit, kind, path: name, xattrs: Self.portable(try readXattrs(.node(directory: visit.parent, name: visit.name), visit)))
-            entry.deviceMajor = UInt64(devenv_major(info.st_rdev))
-            entry.deviceMinor = UInt64(devenv_minor(info.st_rdev))
+            entry.deviceMajor = UInt64(DeviceNumber.major(info.st_rdev))
+            entry.deviceMinor = UInt64(DeviceNumber.minor(info.st_rdev))
             try writer.header(entry)
         default:
             throw Failure(entry: name, .unsupportedInput, "unknown file type \(String(type, radix: 8))")

@@ -1,80 +1,30 @@
-import CDevenvShim
-#if canImport(Glibc)
-import Glibc
-#endif
+import DevenvSystem
 
-/// Extended attributes by file descriptor, or by a `/proc/self/fd/<dir>/<name>` path for
-/// nodes that cannot be opened for reading (symlinks, devices, FIFOs): the l* calls on that
-/// path act on the node itself, found through the directory fd, never following a symlink.
+/// Extended attributes of the entries a pass reads or writes (`ExtendedAttribute`), with
+/// failures as the pass's `Failure`, so the pass can add the entry they happened on.
 enum XattrIO {
-    enum Target {
-        case descriptor(Int32)
-        case node(directory: Int32, name: [UInt8])
-
-        /// Runs the fd variant or the path variant of a call.
-        func call(_ byDescriptor: (Int32) -> Int, _ byPath: (UnsafePointer<CChar>) -> Int) -> Int {
-            switch self {
-            case let .descriptor(fd): return byDescriptor(fd)
-            case let .node(directory, name):
-                return withCString(Array("/proc/self/fd/\(directory)/".utf8) + name) { byPath($0) }
-            }
-        }
-    }
+    typealias Target = ExtendedAttribute.Target
 
     /// All attribute names, in the order the filesystem returns them.
     static func names(_ target: Target) throws -> [[UInt8]] {
-        while true {
-            let size = target.call({ devenv_flistxattr($0, nil, 0) }, { devenv_llistxattr($0, nil, 0) })
-            if size < 0 {
-                if errno == ENOTSUP { return [] }
-                throw Failure.system("listxattr")
-            }
-            if size == 0 { return [] }
-            var buffer = [CChar](repeating: 0, count: size)
-            let count = buffer.withUnsafeMutableBufferPointer { pointer in
-                target.call({ devenv_flistxattr($0, pointer.baseAddress, size) },
-                            { devenv_llistxattr($0, pointer.baseAddress, size) })
-            }
-            if count < 0 {
-                if errno == ERANGE { continue }
-                throw Failure.system("listxattr")
-            }
-            return buffer.prefix(count).split(separator: 0).map { $0.map { UInt8(bitPattern: $0) } }
-        }
+        try asFailure { try ExtendedAttribute.names(target) }
     }
 
     /// The value of `name`, or nil when the attribute does not exist.
     static func value(_ target: Target, name: [UInt8]) throws -> [UInt8]? {
-        try withCString(name) { cName in
-            while true {
-                let size = target.call({ devenv_fgetxattr($0, cName, nil, 0) }, { devenv_lgetxattr($0, cName, nil, 0) })
-                if size < 0 {
-                    if errno == ENODATA || errno == ENOTSUP { return nil }
-                    throw Failure.system("getxattr \(String(decoding: name, as: UTF8.self))")
-                }
-                var buffer = [UInt8](repeating: 0, count: size)
-                let count = buffer.withUnsafeMutableBytes { pointer in
-                    target.call({ devenv_fgetxattr($0, cName, pointer.baseAddress, size) },
-                                { devenv_lgetxattr($0, cName, pointer.baseAddress, size) })
-                }
-                if count < 0 {
-                    if errno == ERANGE { continue }
-                    if errno == ENODATA { return nil }
-                    throw Failure.system("getxattr \(String(decoding: name, as: UTF8.self))")
-                }
-                return Array(buffer.prefix(count))
-            }
-        }
+        try asFailure { try ExtendedAttribute.value(target, name: name) }
     }
 
     /// Sets an attribute; returns 0 or the errno.
     static func set(_ target: Target, name: [UInt8], value: [UInt8]) -> Int32 {
-        let status = withCString(name) { cName in
-            value.withUnsafeBytes { pointer in
-                target.call({ Int(devenv_fsetxattr($0, cName, pointer.baseAddress, value.count, 0)) },
-                            { Int(devenv_lsetxattr($0, cName, pointer.baseAddress, value.count, 0)) })
-            }
+        ExtendedAttribute.set(target, name: name, value: value)
+    }
+
+    private static func asFailure<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SystemError {
+            throw Failure.system(error.operation, errno: error.errno)
         }
-        return status == 0 ? 0 : errno
     }
 }

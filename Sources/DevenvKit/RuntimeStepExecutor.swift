@@ -73,40 +73,33 @@ public struct RuntimeStepExecutor: StepExecutor {
     }
 }
 
-/// Resolves a step's `user` (`uid`, `uid:gid`, `name` or `name:group`) against the image's
-/// own /etc/passwd and /etc/group, read from the topmost layer that has them.
+/// Resolves a step's `user` (`UserSpec`: `uid`, `uid:gid`, `name`, `name:group`, `:group`)
+/// against the image's own /etc/passwd and /etc/group, read from the topmost layer that has
+/// them, as runc resolves a container's user.
 enum ImageAccounts {
     static func resolve(_ text: String?, lowerDirs: [String]) throws -> ContainerUser {
         guard let text, !text.isEmpty else { return .root }
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        let passwd = entries(file: "etc/passwd", lowerDirs: lowerDirs)
-        let groups = entries(file: "etc/group", lowerDirs: lowerDirs)
-        let account = passwd.first { $0[0] == parts[0] || $0[2] == parts[0] }
-        guard let uid = UInt32(parts[0]) ?? account.flatMap({ UInt32($0[2]) }) else {
-            throw KitError.unknownAccount(kind: .user, name: parts[0])
+        let spec = UserSpec(text)
+        let passwd = AccountFile.passwd(contents(of: "etc/passwd", lowerDirs: lowerDirs))
+        let groups = AccountFile.group(contents(of: "etc/group", lowerDirs: lowerDirs))
+        switch spec.resolve(passwd: passwd, groups: groups) {
+        case let .resolved(user):
+            let name = user.account?.name ?? (spec.user.isEmpty ? "root" : spec.user)
+            let home = user.account?.home ?? "/"
+            return ContainerUser(uid: user.uid, gid: user.gid, name: name, home: home.isEmpty ? "/" : home)
+        case let .unknownUser(name):
+            throw KitError.unknownAccount(kind: .user, name: name)
+        case let .unknownGroup(name):
+            throw KitError.unknownAccount(kind: .group, name: name)
         }
-        var gid = account.flatMap { UInt32($0[3]) } ?? uid
-        if parts.count == 2 {
-            guard let group = UInt32(parts[1]) ?? groups.first(where: { $0[0] == parts[1] }).flatMap({ UInt32($0[2]) }) else {
-                throw KitError.unknownAccount(kind: .group, name: parts[1])
-            }
-            gid = group
-        }
-        let name = account?[0] ?? parts[0]
-        let home = account.map { $0[5] } ?? "/"
-        return ContainerUser(uid: uid, gid: gid, name: name, home: home.isEmpty ? "/" : home)
     }
 
-    /// Colon-separated records with at least 7 fields for passwd (4 for group); others ignored.
-    private static func entries(file: String, lowerDirs: [String]) -> [[String]] {
+    private static func contents(of file: String, lowerDirs: [String]) -> String {
         for directory in lowerDirs {
             // Only a regular file: a symlink in an image must not make devenv read the host.
             guard let data = try? FileDescriptor.readRegularFile("\(directory)/\(file)", limit: 16 << 20, flags: O_NOFOLLOW) else { continue }
-            return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
-                let fields = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                return fields.count >= (file.hasSuffix("passwd") ? 7 : 4) ? fields : nil
-            }
+            return String(decoding: data, as: UTF8.self)
         }
-        return []
+        return ""
     }
 }

@@ -37,7 +37,7 @@ struct AccountFiles {
         guard let descriptor = try root.open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK) else { return nil }
         defer { close(descriptor) }
         try requireRegular(descriptor, path)
-        return String(decoding: try Syscall.readAll(descriptor), as: UTF8.self)
+        return String(decoding: try FileDescriptor.readAll(descriptor), as: UTF8.self)
     }
 
     private func requireRegular(_ descriptor: Int32, _ path: String) throws {
@@ -63,7 +63,7 @@ struct AccountFiles {
         try requireRegular(descriptor, path)
         guard ftruncate(descriptor, 0) == 0 else { throw SystemError.last("truncate", path: root.display(path)) }
         do {
-            try Syscall.writeAll(descriptor, Array(text.utf8))
+            try FileDescriptor.writeAll(descriptor, Array(text.utf8))
         } catch let error as SystemError {
             throw SystemError(error.operation, path: root.display(path), errno: error.errno)
         }

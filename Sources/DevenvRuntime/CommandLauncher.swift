@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSeccomp
 import DevenvSystem
 #if canImport(Glibc)
@@ -17,7 +16,7 @@ struct CommandLauncher {
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     func exec() -> Never {
-        devenv_signal_defaults()
+        ProcessControl.resetSignals()
         do {
             try attachTerminal()
             try applyResourceLimits()
@@ -30,14 +29,14 @@ struct CommandLauncher {
         }
         // Every inherited descriptor but stdio closes on exec; the report
         // pipe stays open until then, so an exec failure can still be described.
-        _ = devenv_close_range(3, UInt32.max, CLOSE_RANGE_CLOEXEC)
+        FileDescriptor.closeOnExec(from: 3)
         execute()
     }
 
     private func attachTerminal() throws {
         guard setsid() >= 0 else { throw SystemError.last("setsid") }
         guard terminal >= 0 else { return }
-        guard devenv_ioctl_int(terminal, TIOCSCTTY, 0) == 0 else { throw SystemError.last("set controlling terminal") }
+        try TerminalControl.makeControlling(terminal)
         for target: Int32 in 0...2 {
             guard dup2(terminal, target) == target else { throw SystemError.last("dup2 terminal") }
         }
@@ -47,31 +46,24 @@ struct CommandLauncher {
     /// Only ever lowers limits, so the order against dropping privileges does not matter.
     private func applyResourceLimits() throws {
         for limit in process.rlimits {
-            guard devenv_setrlimit(limit.resource, limit.soft, limit.hard) == 0 else {
-                throw SystemError.last("setrlimit \(limit.resource == DEVENV_RLIMIT_NPROC ? "RLIMIT_NPROC" : "RLIMIT_NOFILE") \(limit.soft)")
-            }
+            try ResourceLimit.set(limit.resource, soft: limit.soft, hard: limit.hard)
         }
     }
 
     private func dropPrivileges() throws {
-        let lastCapability = Int(Syscall.readText("/proc/sys/kernel/cap_last_cap")?.split(separator: "\n").first ?? "") ?? 40
+        let lastCapability = Int(FileDescriptor.readSystemText("/proc/sys/kernel/cap_last_cap")?.split(separator: "\n").first ?? "") ?? 40
         let bounding = process.bounding
         for number in 0...lastCapability where bounding & (1 << UInt64(number)) == 0 {
-            guard devenv_prctl(PR_CAPBSET_DROP, UInt(number), 0, 0, 0) == 0 else {
-                throw SystemError.last("drop capability \(Capability(rawValue: number)?.name ?? "\(number)") from the bounding set")
-            }
+            try ProcessControl.dropBoundingCapability(number, name: Capability(rawValue: number)?.name ?? "\(number)")
         }
-        guard devenv_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 else { throw SystemError.last("prctl PR_SET_NO_NEW_PRIVS") }
+        try ProcessControl.setNoNewPrivileges()
         if setgroupsAllowed {
-            let groups = process.additionalGIDs.map { gid_t($0) }
-            guard groups.withUnsafeBufferPointer({ devenv_setgroups($0.count, $0.baseAddress) }) == 0 else {
-                throw SystemError.last("setgroups \(groups)")
-            }
+            try ProcessControl.setGroups(process.additionalGIDs.map { gid_t($0) })
         }
-        guard devenv_setresgid(process.gid) == 0 else { throw SystemError.last("setresgid \(process.gid)") }
-        guard devenv_setresuid(process.uid) == 0 else { throw SystemError.last("setresuid \(process.uid)") }
-        guard devenv_capset(process.effective, process.effective, 0) == 0 else { throw SystemError.last("capset") }
-        guard devenv_clear_ambient_capabilities() == 0 || errno == EINVAL else { throw SystemError.last("clear ambient capabilities") }
+        try ProcessControl.setGroupID(process.gid)
+        try ProcessControl.setUserID(process.uid)
+        try ProcessControl.setCapabilities(effective: process.effective, permitted: process.effective, inheritable: 0)
+        try ProcessControl.clearAmbientCapabilities()
     }
 
     /// chdir as the user, then check the kernel agrees we are inside the new root: a cwd
@@ -114,11 +106,7 @@ struct CommandLauncher {
         let argv = CStringArray(arguments)
         let envp = CStringArray(environment)
         let filter = process.seccomp.map { [UInt8]($0) } ?? []
-        let result: Int32 = filter.withUnsafeBytes { bytes in
-            devenv_exec_sealed(path, argv.pointers, envp.pointers, filter.isEmpty ? nil : bytes.baseAddress, UInt16(filter.count / 8))
-        }
-        _ = result
-        return errno
+        return ProcessControl.execSealed(path: path, arguments: argv, environment: envp, filter: filter)
     }
 }
 
@@ -135,25 +123,5 @@ enum ExecutableSearch {
             sawDenied = true
         }
         return (nil, sawDenied ? EACCES : ENOENT)
-    }
-}
-
-/// A NULL-terminated `char *[]` that lives as long as the value.
-final class CStringArray {
-    private let storage: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
-    private let count: Int
-
-    init(_ strings: [String]) {
-        count = strings.count + 1
-        storage = .allocate(capacity: count)
-        for (index, string) in strings.enumerated() { storage[index] = strdup(string) }
-        storage[strings.count] = nil
-    }
-
-    var pointers: UnsafePointer<UnsafeMutablePointer<CChar>?> { UnsafePointer(storage) }
-
-    deinit {
-        for index in 0..<count { free(storage[index]) }
-        storage.deallocate()
     }
 }

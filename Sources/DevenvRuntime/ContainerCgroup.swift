@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
@@ -9,10 +8,10 @@ struct LiveCgroupHost: CgroupHostFacts {
     static let cgroup2Magic: Int64 = 0x6367_7270
     static let cgroup1Magic: Int64 = 0x0027_e0eb
 
-    func read(_ path: String) -> String? { Syscall.readText(path) }
+    func read(_ path: String) -> String? { FileDescriptor.readSystemText(path) }
     func isWritable(_ path: String) -> Bool { access(path, W_OK) == 0 }
     func isMounted(_ path: String, version: CgroupVersion) -> Bool {
-        devenv_statfs_type(path) == (version == .v2 ? Self.cgroup2Magic : Self.cgroup1Magic)
+        FileSystemInfo.type(of: path) == (version == .v2 ? Self.cgroup2Magic : Self.cgroup1Magic)
     }
     var uid: UInt32 { geteuid() }
 }
@@ -68,13 +67,10 @@ final class ContainerCgroup: @unchecked Sendable {
             switch plan.version {
             case .v1:
                 for directory in plan.directories {
-                    let descriptor = devenv_open(directory + "/tasks", O_WRONLY | O_CLOEXEC, 0)
-                    guard descriptor >= 0 else { throw SystemError.last("open", path: directory + "/tasks") }
-                    entry.taskFiles.append(descriptor)
+                    entry.taskFiles.append(try FileDescriptor.openRaw(directory + "/tasks", O_WRONLY))
                 }
             case .v2:
-                entry.directory = devenv_open(plan.primary, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
-                guard entry.directory >= 0 else { throw SystemError.last("open", path: plan.primary) }
+                entry.directory = try FileDescriptor.openRaw(plan.primary, O_PATH | O_DIRECTORY)
             }
         } catch {
             entry.close()
@@ -111,15 +107,18 @@ final class ContainerCgroup: @unchecked Sendable {
 
     private func killEverything(in directory: String) {
         if plan.version == .v2, (try? Self.write(CgroupWrite(path: directory + "/cgroup.kill", value: "1"))) != nil { return }
-        for line in (Syscall.readText(directory + "/cgroup.procs") ?? "").split(separator: "\n") {
+        for line in (FileDescriptor.readSystemText(directory + "/cgroup.procs") ?? "").split(separator: "\n") {
             if let pid = pid_t(line), pid > 0 { kill(pid, SIGKILL) }
         }
     }
 
     static func write(_ write: CgroupWrite) throws {
-        let descriptor = devenv_open(write.path, O_WRONLY | O_CLOEXEC, 0)
-        if descriptor < 0 && write.optional && errno == ENOENT { return }
-        guard descriptor >= 0 else { throw SystemError.last("open", path: write.path) }
+        let descriptor: Int32
+        do {
+            descriptor = try FileDescriptor.openRaw(write.path, O_WRONLY)
+        } catch let error as SystemError where write.optional && error.errno == ENOENT {
+            return
+        }
         defer { close(descriptor) }
         let bytes = Array(write.value.utf8)
         let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }

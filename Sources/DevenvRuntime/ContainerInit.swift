@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 import FoundationEssentials
 #if canImport(Glibc)
@@ -29,22 +28,28 @@ public enum ContainerInit {
     /// cloned copy of a single-threaded devenv that already holds it (`InitLauncher`).
     static func run(_ plan: InitPlan) -> Never {
         let reporter = Reporter(descriptor: InitPlan.reportFD)
-        guard devenv_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0) == 0 else { reporter.fail("prctl PR_SET_PDEATHSIG", errno: errno) }
+        do {
+            try ProcessControl.setParentDeathSignal(SIGKILL)
+        } catch let error as SystemError {
+            reporter.fail(error.operation, errno: error.errno)
+        } catch {
+            reporter.failSetup("\(error)")
+        }
         if reporter.parentGone { _exit(RuntimeExitCode.setupFailed) }
         umask(0o022)
         do {
-            var executor = MountExecutor(plan: plan.mounts, idmappedSources: plan.idmappedSources)
+            var executor = MountExecutor(plan: plan.mounts, idmappedSources: plan.idmappedSources, calls: LinuxMountCalls())
             try executor.run()
             if let hostname = plan.hostname {
-                guard devenv_sethostname(hostname, hostname.utf8.count) == 0 else { throw SystemError.last("sethostname", path: hostname) }
+                try ProcessControl.setHostname(hostname)
             }
             if plan.loopbackUp {
-                guard devenv_loopback_up() == 0 else { throw SystemError.last("bring up loopback interface lo") }
+                try ProcessControl.bringUpLoopback()
             }
             // End of input: the parent has moved init into the container's cgroup.
-            _ = try Syscall.readAll(InitPlan.channelFD)
+            _ = try FileDescriptor.readAll(InitPlan.channelFD)
             if plan.newCgroupNamespace {
-                guard devenv_unshare(Int32(CLONE_NEWCGROUP)) == 0 else { throw SystemError.last("unshare cgroup namespace") }
+                try ProcessControl.unshare(CLONE_NEWCGROUP, what: "cgroup namespace")
             }
         } catch let error as SystemError {
             reporter.failSetup(error)
@@ -56,7 +61,7 @@ public enum ContainerInit {
             _exit(0)
         }
         // Container processes must not reach this binary through /proc/1/exe (CVE-2019-5736).
-        _ = devenv_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        ProcessControl.setNotDumpable()
         let supervisor = InitSupervisor(process: process, setgroupsAllowed: plan.setgroupsAllowed, reporter: reporter)
         supervisor.run()
     }
@@ -74,7 +79,7 @@ struct Reporter {
     }
 
     func send(_ report: InitReport) {
-        try? Syscall.writeAll(descriptor, Array(report.line.utf8))
+        try? FileDescriptor.writeAll(descriptor, Array(report.line.utf8))
     }
 
     /// Hints are added by the parent, which knows more about the host (`SetupHint`).
@@ -84,7 +89,7 @@ struct Reporter {
 
     func failSetup(_ text: String) -> Never {
         send(.setup(text))
-        _exit(DEVENV_INIT_SETUP_FAILED)
+        _exit(ProcessControl.setupFailedStatus)
     }
 
     func fail(_ stage: String, errno code: Int32) -> Never {

@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
@@ -28,8 +27,7 @@ struct ContainerLimits {
     /// restrain uid 0 outside a user namespace). A rootless run with the defaults gets
     /// rlimits, silently.
     static func prepare(_ limits: ResourceLimits, nprocBinds: Bool, facts: CgroupHostFacts = LiveCgroupHost()) -> ContainerLimits {
-        var noFile = (soft: UInt64.max, hard: UInt64.max)
-        _ = devenv_getrlimit(DEVENV_RLIMIT_NOFILE, &noFile.soft, &noFile.hard)
+        let noFile = ResourceLimit.current(ResourceLimit.openFiles)
         guard limits.asksForCgroup || (!nprocBinds && limits.pids != nil) else {
             return ContainerLimits(cgroup: nil, rlimits: rlimits(limits, cgroup: false, openFiles: noFile), warning: nil)
         }
@@ -62,10 +60,10 @@ struct ContainerLimits {
     static func rlimits(_ limits: ResourceLimits, cgroup: Bool, openFiles: (soft: UInt64, hard: UInt64)) -> [RLimitSetting] {
         var settings: [RLimitSetting] = []
         if !cgroup, let pids = limits.pids {
-            settings.append(RLimitSetting(resource: DEVENV_RLIMIT_NPROC, soft: UInt64(pids), hard: UInt64(pids)))
+            settings.append(RLimitSetting(resource: ResourceLimit.processes, soft: UInt64(pids), hard: UInt64(pids)))
         }
         if openFiles.hard > maximumOpenFiles {
-            settings.append(RLimitSetting(resource: DEVENV_RLIMIT_NOFILE, soft: min(openFiles.soft, maximumOpenFiles), hard: maximumOpenFiles))
+            settings.append(RLimitSetting(resource: ResourceLimit.openFiles, soft: min(openFiles.soft, maximumOpenFiles), hard: maximumOpenFiles))
         }
         return settings
     }

@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 import FoundationEssentials
 #if canImport(Glibc)
@@ -68,15 +67,15 @@ public final class ContainerRunner: Sendable {
             throw RuntimeError.invalid("running without a user namespace needs root; give the spec an id mapping")
         }
         let writer = spec.idMapping.map(IDMapWriter.current)
-        let hosts = spec.hosts ?? NetworkFiles.hosts(hostname: spec.hostname, network: spec.network, hostHosts: Syscall.readText("/etc/hosts"))
-        let resolvConf = spec.resolvConf ?? NetworkFiles.resolvConf(network: spec.network, hostResolvConf: Syscall.readText("/etc/resolv.conf"))
+        let hosts = spec.hosts ?? NetworkFiles.hosts(hostname: spec.hostname, network: spec.network, hostHosts: FileDescriptor.readSystemText("/etc/hosts"))
+        let resolvConf = spec.resolvConf ?? NetworkFiles.resolvConf(network: spec.network, hostResolvConf: FileDescriptor.readSystemText("/etc/resolv.conf"))
         var plan = try InitPlan.make(spec, scratch: runtimeDirectory, resolvConf: resolvConf, hosts: hosts,
                                      setgroupsAllowed: writer?.setgroupsAllowed ?? true)
         try prepareRuntimeDirectory()
         // Declared before init's kill so that it runs after it: the cgroup goes last.
         let limits = ContainerLimits.prepare(spec.limits, nprocBinds: writer != nil || geteuid() != 0)
         defer { limits.cgroup?.destroy() }
-        if let warning = limits.warning { try? Syscall.writeAll(io.error, Array((warning + "\n").utf8)) }
+        if let warning = limits.warning { try? FileDescriptor.writeAll(io.error, Array((warning + "\n").utf8)) }
         plan.process?.rlimits = limits.rlimits
         plan.newCgroupNamespace = limits.cgroup != nil
         // Without a user namespace container root is host root; in one, the id map already
@@ -86,7 +85,7 @@ public final class ContainerRunner: Sendable {
         plan.idmappedSources = owners.bySource
 
         let relay = try SignalRelay()
-        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: devenv_thread_count() == 1,
+        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: ProcessControl.threadCount == 1,
                                     cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil),
                                     idMapWriter: writer, stdio: spec.process.terminal ? nil : (io.input, io.output, io.error),
                                     passedFDs: owners.descriptors)
@@ -112,7 +111,7 @@ public final class ContainerRunner: Sendable {
         let plan = InitPlan(mounts: MountPlan(operations: operations, rootfs: runtimeDirectory), hostname: nil, loopbackUp: false,
                             process: nil, setgroupsAllowed: writer?.setgroupsAllowed ?? true)
         try prepareRuntimeDirectory()
-        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: devenv_thread_count() == 1,
+        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: ProcessControl.threadCount == 1,
                                     cloneFlags: InitLauncher.cloneFlags(network: .host, userNamespace: userNamespace),
                                     idMapWriter: writer, stdio: nil)
         let launched = try launcher.launch(plan)
@@ -121,7 +120,7 @@ public final class ContainerRunner: Sendable {
     }
 
     private func receiveTerminal(_ launched: LaunchedInit) throws -> FileDescriptor {
-        let master = devenv_recv_fd(launched.channel.raw)
+        let master = FileDescriptor.receive(over: launched.channel.raw)
         guard master >= 0 else { throw SystemError.last("receive pty") }
         return FileDescriptor(adopting: master)
     }
@@ -187,7 +186,7 @@ struct ContainerSupervisor {
             let timeout = deadline.map { Self.milliseconds(until: $0) } ?? -1
             if poll(&descriptors, 2, timeout) < 0 { continue }
             for signal in relay.drain() {
-                _ = devenv_pidfd_send_signal(launched.pidfd.raw, signal)
+                ProcessControl.signal(pidfd: launched.pidfd.raw, signal)
                 if case let .stop(grace) = policy, interruption == nil, InterruptPolicy.stopping.contains(signal) {
                     interruption = signal
                     deadline = .now + grace

@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 import FoundationEssentials
 #if canImport(Glibc)
@@ -32,8 +31,8 @@ public struct Doctor {
             overlayCheck(rootless: rootless),
             DoctorRules.subordinateIDs(identity: identity),
             DoctorRules.mappingHelpers(["newuidmap", "newgidmap"].map(helper), identity: identity),
-            DoctorRules.seccomp(statusHasSeccomp: Syscall.readText("/proc/self/status")?.contains("\nSeccomp:") ?? false,
-                                actionsAvailable: Syscall.readText("/proc/sys/kernel/seccomp/actions_avail")),
+            DoctorRules.seccomp(statusHasSeccomp: FileDescriptor.readSystemText("/proc/self/status")?.contains("\nSeccomp:") ?? false,
+                                actionsAvailable: FileDescriptor.readSystemText("/proc/sys/kernel/seccomp/actions_avail")),
         ]
         let cgroupHost = LiveCgroupHost()
         let everything = ResourceLimits(memory: ResourceLimits.minimumMemory, cpus: 1)
@@ -43,14 +42,14 @@ public struct Doctor {
     }
 
     private func sysctl(_ name: String) -> Int? {
-        Syscall.readText("/proc/sys/" + name).flatMap { Int($0.split(separator: "\n").first ?? "") }
+        FileDescriptor.readSystemText("/proc/sys/" + name).flatMap { Int($0.split(separator: "\n").first ?? "") }
     }
 
     private func helper(_ name: String) -> DoctorRules.Helper {
         guard let path = Subprocess.find(name) else { return DoctorRules.Helper(name: name, path: nil, setuidRoot: false, hasFileCapabilities: false) }
         var info = stat()
         let setuid = stat(path, &info) == 0 && info.st_uid == 0 && (info.st_mode & S_ISUID) != 0
-        let capabilities = devenv_getxattr_size(path, "security.capability") > 0
+        let capabilities = FileSystemInfo.hasAttribute("security.capability", at: path)
         return DoctorRules.Helper(name: name, path: path, setuidRoot: setuid, hasFileCapabilities: capabilities)
     }
 

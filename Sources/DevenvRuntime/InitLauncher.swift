@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 import FoundationEssentials
 #if canImport(Glibc)
@@ -22,11 +21,11 @@ struct LaunchedInit {
         return status
     }
 
-    func kill() { _ = devenv_pidfd_send_signal(pidfd.raw, SIGKILL) }
+    func kill() { ProcessControl.signal(pidfd: pidfd.raw, SIGKILL) }
 
     /// Everything init wrote to the report pipe (it has exited, so nothing more will come).
     func reports() -> [InitReport] {
-        _ = devenv_fcntl_int(report.raw, F_SETFL, O_NONBLOCK)
+        FileDescriptor.setNonBlocking(report.raw)
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while bytes.count < 65536 {
@@ -67,51 +66,26 @@ struct InitLauncher {
     /// nothing of the container ever runs outside.
     func launch(_ plan: InitPlan, cgroup: ContainerCgroup? = nil) throws -> LaunchedInit {
         let payload = inProcess ? Data() : try JSONEncoder().encode(plan)
-        var channel: [Int32] = [-1, -1]
-        guard devenv_socketpair_cloexec(&channel) == 0 else { throw RuntimeError.setup(SystemError.last("socketpair")) }
-        let parentChannel = FileDescriptor(adopting: channel[0])
-        let childChannel = FileDescriptor(adopting: channel[1])
-        var report: [Int32] = [-1, -1]
-        guard devenv_pipe_cloexec(&report) == 0 else { throw RuntimeError.setup(SystemError.last("pipe")) }
-        let reportRead = FileDescriptor(adopting: report[0])
-        let reportWrite = FileDescriptor(adopting: report[1])
-
-        let argv = CStringArray(["devenv", ContainerInit.argument])
-        let envp = CStringArray([])
+        let (parentChannel, childChannel) = try RuntimeError.wrapSetup { try FileDescriptor.socketPair() }
+        let (reportRead, reportWrite) = try RuntimeError.wrapSetup { try FileDescriptor.pipe() }
         let placed = [childChannel.raw, reportWrite.raw] + passedFDs
         let entry = try cgroup.map { cgroup in
             do { return try cgroup.openEntry() } catch let error as SystemError { throw RuntimeError.setup(error) }
         }
         defer { entry?.close() }
-        let taskFiles = entry?.taskFiles ?? []
-        var pidfd: Int32 = -1
-        let (pid, joined): (pid_t, Bool) = placed.withUnsafeBufferPointer { fds in
-            taskFiles.withUnsafeBufferPointer { tasks in
-                initExecutable.withCString { path in
-                    var spawn = devenv_spawn()
-                    spawn.clone_flags = cloneFlags
-                    spawn.path = inProcess ? nil : path
-                    spawn.argv = argv.pointers
-                    spawn.envp = envp.pointers
-                    // Only id maps are worth waiting for; without a user namespace init starts at once.
-                    spawn.sync_fd = idMapWriter == nil ? -1 : childChannel.raw
-                    spawn.error_fd = reportWrite.raw
-                    spawn.error_fd_after_exec = InitPlan.reportFD
-                    spawn.stdio = stdio.map { ($0.0, $0.1, $0.2) } ?? (-1, -1, -1)
-                    spawn.fds = fds.baseAddress
-                    spawn.nfds = Int32(fds.count)
-                    spawn.become_root = idMapWriter == nil ? 0 : 1
-                    spawn.cgroup_task_fds = tasks.baseAddress
-                    spawn.ncgroup_task_fds = Int32(tasks.count)
-                    spawn.cgroup_dir_fd = entry?.directory ?? -1
-                    let pid = devenv_spawn_container(&spawn, &pidfd)
-                    return (pid, spawn.cgroup_joined != 0)
-                }
-            }
-        }
+        var clone = ContainerClone(flags: cloneFlags, path: inProcess ? nil : initExecutable, arguments: ["devenv", ContainerInit.argument],
+                                   errorDescriptor: reportWrite.raw, errorDescriptorAfterExec: InitPlan.reportFD, becomeRoot: idMapWriter != nil)
+        // Only id maps are worth waiting for; without a user namespace init starts at once.
+        clone.syncDescriptor = idMapWriter == nil ? -1 : childChannel.raw
+        clone.stdio = stdio.map { ($0.0, $0.1, $0.2) } ?? (-1, -1, -1)
+        clone.passed = placed
+        clone.cgroupTaskFiles = entry?.taskFiles ?? []
+        clone.cgroupDirectory = entry?.directory ?? -1
+        let child = clone.spawn()
+        let (pid, pidfd, joined) = (child.pid, child.pidfd, child.joinedCgroup)
         if pid == 0 { ContainerInit.run(plan) }
         guard pid > 0 else {
-            let code = errno
+            let code = child.errno
             throw RuntimeError(.setup, InitReport.describe("clone container namespaces", errno: code), errno: code,
                                hint: SetupHint.forClone(errno: code, userNamespace: idMapWriter != nil))
         }

@@ -1,3 +1,4 @@
+import DevenvSystem
 import FoundationEssentials
 
 /// What the parent sends `devenv __init` (as JSON on fd 3): the mount operations, namespace
@@ -30,9 +31,9 @@ struct InitPlan: Codable, Equatable {
     }
 
     static func receive(from descriptor: Int32) throws -> InitPlan {
-        let header = try Syscall.readExactly(descriptor, count: 4)
+        let header = try FileDescriptor.readExactly(descriptor, count: 4)
         let length = header.enumerated().reduce(0) { $0 | Int($1.element) << ($1.offset * 8) }
-        return try JSONDecoder().decode(InitPlan.self, from: Data(try Syscall.readExactly(descriptor, count: length)))
+        return try JSONDecoder().decode(InitPlan.self, from: Data(try FileDescriptor.readExactly(descriptor, count: length)))
     }
 
     static func make(_ spec: ContainerSpec, scratch: String, resolvConf: String, hosts: String, setgroupsAllowed: Bool) throws -> InitPlan {

@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
@@ -50,24 +49,18 @@ struct InitSupervisor {
     /// A pty from the container's own devpts: the master goes to the parent over fd 3, the
     /// slave (owned by the user, like a login terminal) becomes the command's stdio.
     private func openTerminal() throws -> Int32 {
-        let master = devenv_open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0)
-        guard master >= 0 else { throw SystemError.last("open", path: "/dev/pts/ptmx") }
+        let (master, slave) = try TerminalControl.openPseudoterminal("/dev/pts/ptmx")
         defer { close(master) }
-        var unlock: Int32 = 0
-        guard devenv_ioctl_ptr(master, TIOCSPTLCK, &unlock) == 0 else { throw SystemError.last("unlock pty") }
-        let slave = devenv_ioctl_int(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)
-        guard slave >= 0 else { throw SystemError.last("open pty peer") }
         guard fchown(slave, process.uid, process.terminalGID) == 0 else { throw SystemError.last("chown pty") }
         guard fchmod(slave, 0o620) == 0 else { throw SystemError.last("chmod pty") }
-        guard devenv_send_fd(InitPlan.channelFD, master) == 0 else { throw SystemError.last("send pty to devenv") }
+        try FileDescriptor.send(master, over: InitPlan.channelFD, operation: "send pty to devenv")
         return slave
     }
 
     /// With a pty the command never needs devenv's own stdio (the user's terminal); init lets
     /// go of it so nothing in the container can reach it through PID 1.
     private func detachFromHostTerminal() {
-        let null = devenv_open("/dev/null", O_RDWR, 0)
-        guard null >= 0 else { return }
+        guard let null = try? FileDescriptor.openRaw("/dev/null", O_RDWR) else { return }
         for target: Int32 in 0...2 { dup2(null, target) }
         if null > 2 { close(null) }
     }

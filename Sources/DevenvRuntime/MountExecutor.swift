@@ -1,12 +1,13 @@
-import CDevenvShim
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Interprets a `MountPlan` inside the container's fresh mount namespace (in `devenv __init`).
-struct MountExecutor {
+/// Interprets a `MountPlan` inside the container's fresh mount namespace (in `devenv __init`),
+/// making its mount calls through `calls` (`LinuxMountCalls`; tests record them).
+struct MountExecutor<Calls: MountCalls> {
     let plan: MountPlan
+    let calls: Calls
     /// Host objects opened (O_PATH) before anything is mounted, so a later mount cannot hide or
     /// swap them: bind sources, device nodes, /sys, /dev/null.
     private var sources: [String: Int32] = [:]
@@ -15,16 +16,17 @@ struct MountExecutor {
     private var root: RootDirectory?
     private var scratch = ""
 
-    init(plan: MountPlan, idmappedSources: [String: Int32] = [:]) {
+    init(plan: MountPlan, idmappedSources: [String: Int32] = [:], calls: Calls) {
         self.plan = plan
         self.idmappedSources = idmappedSources
+        self.calls = calls
     }
 
     mutating func run() throws {
         try openSources()
         defer { for descriptor in sources.values { close(descriptor) } }
+        defer { root = nil }
         for operation in plan.operations { try apply(operation) }
-        if let root { close(root.descriptor) }
     }
 
     private mutating func openSources() throws {
@@ -46,36 +48,33 @@ struct MountExecutor {
     static func requireCharacterDevice(_ descriptor: Int32, path: String, major: UInt32, minor: UInt32) throws {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw SystemError.last("stat", path: path) }
-        guard (info.st_mode & S_IFMT) == S_IFCHR, info.st_rdev == devenv_makedev(major, minor) else {
+        guard (info.st_mode & S_IFMT) == S_IFCHR, info.st_rdev == DeviceNumber.make(major: major, minor: minor) else {
             throw SystemError("bind device \(path): the host's node is not the character device \(major):\(minor)", errno: ENODEV)
         }
     }
 
     private mutating func openSource(_ path: String) throws {
         guard sources[path] == nil else { return }
-        let descriptor = devenv_open(path, O_PATH | O_CLOEXEC, 0)
-        guard descriptor >= 0 else { throw SystemError.last("open mount source", path: path) }
-        sources[path] = descriptor
+        sources[path] = try FileDescriptor.openRaw(path, O_PATH, operation: "open mount source")
     }
 
     private mutating func apply(_ operation: MountOperation) throws {
         switch operation {
         case .makeRootPrivate:
-            try Syscall.mount(nil, "/", type: nil, flags: Syscall.msRec | Syscall.msPrivate, data: nil, describe: "make / private")
+            try calls.mount(nil, on: "/", type: nil, flags: [.recursive, .private], data: nil, describe: "make / private")
         case .scratchTmpfs(let path):
             scratch = path
-            try Syscall.mount("tmpfs", path, type: "tmpfs", flags: 2 | 4, data: "mode=0700", describe: "mount tmpfs on \(Errno.quote(path))")
+            try calls.mount("tmpfs", on: path, type: "tmpfs", flags: [.noSuid, .noDev], data: "mode=0700", describe: "mount tmpfs on \(Errno.quote(path))")
         case .makeScratchDirectory(let path):
             guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw SystemError.last("mkdir", path: path) }
         case .overlay(let lowerDirs, let upperDir, let workDir, let target, let userXattr):
-            try OverlayMount(lowerDirs: lowerDirs, upperDir: upperDir, workDir: workDir, userXattr: userXattr).mount(on: target, flags: [.noDev])
-            let descriptor = devenv_open(target, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
-            guard descriptor >= 0 else { throw SystemError.last("open", path: target) }
-            root = RootDirectory(descriptor: descriptor, hostPath: target)
+            try calls.mountOverlay(OverlayMount(lowerDirs: lowerDirs, upperDir: upperDir, workDir: workDir, userXattr: userXattr), on: target, flags: [.noDev])
+            let descriptor = try FileDescriptor.openRaw(target, O_PATH | O_DIRECTORY)
+            root = RootDirectory(FileDescriptor(adopting: descriptor), hostPath: target, crossesMounts: true)
         case .proc(let destination):
-            try mountFresh("proc", type: "proc", at: destination, flags: 2 | 4 | 8, data: nil)
+            try mountFresh("proc", type: "proc", at: destination, flags: [.noSuid, .noDev, .noExec], data: nil)
         case .tmpfs(let destination, let options, let flags):
-            try mountFresh("tmpfs", type: "tmpfs", at: destination, flags: flags.systemFlags, data: options)
+            try mountFresh("tmpfs", type: "tmpfs", at: destination, flags: flags, data: options)
         case .device(let destination, _, _):
             try bindDevice(destination)
         case .devpts(let destination, let options):
@@ -123,11 +122,11 @@ struct MountExecutor {
         return root
     }
 
-    private func mountFresh(_ source: String, type: String, at destination: String, flags: UInt, data: String?) throws {
+    private func mountFresh(_ source: String, type: String, at destination: String, flags: MountFlags, data: String?) throws {
         let root = try rootfs()
         let target = try root.ensureDirectory(destination)
         defer { close(target) }
-        try Syscall.mount(source, Syscall.fdPath(target), type: type, flags: flags, data: data,
+        try calls.mount(source, on: descriptorPath(target), type: type, flags: flags, data: data,
                           describe: "mount \(type) on \(Errno.quote(root.display(destination)))")
     }
 
@@ -137,23 +136,23 @@ struct MountExecutor {
         let root = try rootfs()
         let target = try root.ensureFile(destination)
         defer { close(target) }
-        try Syscall.mount(Syscall.fdPath(sources[destination]!), Syscall.fdPath(target), type: nil, flags: Syscall.msBind, data: nil,
-                          describe: "bind \(destination) on \(Errno.quote(root.display(destination)))")
+        try calls.mount(descriptorPath(sources[destination]!), on: descriptorPath(target), type: nil, flags: .bind, data: nil,
+                        describe: "bind \(destination) on \(Errno.quote(root.display(destination)))")
     }
 
     private func mountDevpts(_ destination: String, options: String) throws {
         do {
-            try mountFresh("devpts", type: "devpts", at: destination, flags: 2 | 8, data: options)
+            try mountFresh("devpts", type: "devpts", at: destination, flags: [.noSuid, .noExec], data: options)
         } catch let error as SystemError where error.errno == EINVAL && options.contains(",gid=") {
             // Kernels that reject gid= for an unmapped group: terminals then keep the user's group.
             let withoutGID = options.split(separator: ",").filter { !$0.hasPrefix("gid=") }.joined(separator: ",")
-            try mountFresh("devpts", type: "devpts", at: destination, flags: 2 | 8, data: withoutGID)
+            try mountFresh("devpts", type: "devpts", at: destination, flags: [.noSuid, .noExec], data: withoutGID)
         }
     }
 
     private func mountSysfs(_ destination: String) throws {
         do {
-            try mountFresh("sysfs", type: "sysfs", at: destination, flags: 1 | 2 | 4 | 8, data: nil)
+            try mountFresh("sysfs", type: "sysfs", at: destination, flags: [.readOnly, .noSuid, .noDev, .noExec], data: nil)
         } catch let error as SystemError where error.errno == EPERM {
             // A user namespace may only mount sysfs with its own network namespace; share the
             // host's, read-only.
@@ -170,12 +169,12 @@ struct MountExecutor {
         let target = isDirectory ? try root.ensureDirectory(destination) : try root.ensureFile(destination)
         defer { close(target) }
         let describe = "bind \(Errno.quote(sourcePath)) on \(Errno.quote(root.display(destination)))"
-        try Syscall.mount(Syscall.fdPath(source), Syscall.fdPath(target), type: nil, flags: Syscall.msBind | Syscall.msRec, data: nil, describe: describe)
+        try calls.mount(descriptorPath(source), on: descriptorPath(target), type: nil, flags: [.bind, .recursive], data: nil, describe: describe)
         guard !flags.isEmpty else { return }
         // The old descriptor names the covered directory; reopen to reach the new mount.
         guard let mounted = try root.open(destination, O_PATH) else { throw SystemError("open", path: root.display(destination), errno: ENOENT) }
         defer { close(mounted) }
-        try Syscall.restrict(mounted, flags, describe: "make \(Errno.quote(root.display(destination))) \(flags.optionNames)")
+        try calls.restrict(mounted, flags, describe: "make \(Errno.quote(root.display(destination))) \(flags.optionNames)")
     }
 
     /// The same bind, cloned (open_tree), idmapped and given `flags` before it is attached, so
@@ -186,9 +185,8 @@ struct MountExecutor {
         guard fstat(source, &info) == 0 else { throw SystemError.last("stat", path: sourcePath) }
         let target = (info.st_mode & S_IFMT) == S_IFDIR ? try root.ensureDirectory(destination) : try root.ensureFile(destination)
         defer { close(target) }
-        guard devenv_bind_idmapped(source, target, UInt64(flags.systemFlags), userNamespace) == 0 else {
-            throw SystemError.last("bind \(Errno.quote(sourcePath)) on \(Errno.quote(root.display(destination))) \(OwnerMappedMounts.stage)")
-        }
+        try calls.bindIdmapped(source, onto: target, flags: flags, userNamespace: userNamespace,
+                               describe: "bind \(Errno.quote(sourcePath)) on \(Errno.quote(root.display(destination))) \(OwnerMappedMounts.stage)")
     }
 
     private func mask(_ path: String) throws {
@@ -198,11 +196,11 @@ struct MountExecutor {
         var info = stat()
         guard fstat(target, &info) == 0 else { throw SystemError.last("stat", path: root.display(path)) }
         if (info.st_mode & S_IFMT) == S_IFDIR {
-            try Syscall.mount("tmpfs", Syscall.fdPath(target), type: "tmpfs", flags: 1 | 2 | 4 | 8, data: "size=0",
-                              describe: "mask \(Errno.quote(root.display(path)))")
+            try calls.mount("tmpfs", on: descriptorPath(target), type: "tmpfs", flags: [.readOnly, .noSuid, .noDev, .noExec], data: "size=0",
+                            describe: "mask \(Errno.quote(root.display(path)))")
         } else {
-            try Syscall.mount(Syscall.fdPath(sources["/dev/null"]!), Syscall.fdPath(target), type: nil, flags: Syscall.msBind, data: nil,
-                              describe: "mask \(Errno.quote(root.display(path)))")
+            try calls.mount(descriptorPath(sources["/dev/null"]!), on: descriptorPath(target), type: nil, flags: .bind, data: nil,
+                            describe: "mask \(Errno.quote(root.display(path)))")
         }
     }
 
@@ -212,20 +210,14 @@ struct MountExecutor {
         let describe = "make \(Errno.quote(root.display(path))) read-only"
         do {
             defer { close(target) }
-            try Syscall.mount(Syscall.fdPath(target), Syscall.fdPath(target), type: nil, flags: Syscall.msBind | Syscall.msRec, data: nil, describe: describe)
+            try calls.mount(descriptorPath(target), on: descriptorPath(target), type: nil, flags: [.bind, .recursive], data: nil, describe: describe)
         }
         guard let mounted = try root.open(path, O_PATH | O_NOFOLLOW) else { throw SystemError("open", path: root.display(path), errno: ENOENT) }
         defer { close(mounted) }
-        try Syscall.restrict(mounted, .readOnly, describe: describe)
+        try calls.restrict(mounted, .readOnly, describe: describe)
     }
 
     private func pivot() throws {
-        let root = try rootfs()
-        guard fchdir(root.descriptor) == 0 else { throw SystemError.last("chdir", path: root.hostPath) }
-        // pivot_root(".", "."): the old root ends up stacked on the new one and is detached
-        // right away, without needing a directory for it inside the image.
-        guard devenv_pivot_root(".", ".") == 0 else { throw SystemError.last("pivot_root", path: root.hostPath) }
-        guard devenv_umount2(".", Syscall.mntDetach) == 0 else { throw SystemError.last("detach old root") }
-        guard chdir("/") == 0 else { throw SystemError.last("chdir", path: "/") }
+        try calls.pivotRoot(into: try rootfs())
     }
 }

@@ -1,3 +1,5 @@
+import DevenvSystem
+
 /// One step of container setup, bubblewrap style: the whole list is computed up front (pure,
 /// unit-tested without privileges) and interpreted in order by `devenv __init`.
 ///
@@ -34,30 +36,4 @@ public enum MountOperation: Hashable, Codable, Sendable {
     case readOnly(path: String)
     /// pivot_root into the new root and detach the old one.
     case pivotRoot
-}
-
-public struct MountFlags: OptionSet, Hashable, Codable, Sendable {
-    public let rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
-
-    public static let readOnly = MountFlags(rawValue: 1)
-    public static let noSuid = MountFlags(rawValue: 2)
-    public static let noDev = MountFlags(rawValue: 4)
-    public static let noExec = MountFlags(rawValue: 8)
-
-    /// The `mount(2)` flag word; `mount_setattr(2)`'s MOUNT_ATTR_* bits are the same four.
-    public var systemFlags: UInt {
-        var flags: UInt = 0
-        if contains(.readOnly) { flags |= 1 }      // MS_RDONLY
-        if contains(.noSuid) { flags |= 2 }        // MS_NOSUID
-        if contains(.noDev) { flags |= 4 }         // MS_NODEV
-        if contains(.noExec) { flags |= 8 }        // MS_NOEXEC
-        return flags
-    }
-
-    /// `ro,nosuid,nodev,noexec` (the set ones), for messages.
-    public var optionNames: String {
-        [(MountFlags.readOnly, "ro"), (.noSuid, "nosuid"), (.noDev, "nodev"), (.noExec, "noexec")]
-            .filter { contains($0.0) }.map(\.1).joined(separator: ",")
-    }
 }

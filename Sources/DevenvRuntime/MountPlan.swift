@@ -1,3 +1,5 @@
+import DevenvSystem
+
 /// Computes the list of setup operations for a spec. Pure: no file system access.
 public struct MountPlan: Hashable, Codable, Sendable {
     public var operations: [MountOperation]

@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
@@ -35,14 +34,12 @@ struct OverlayMount {
         var opened: [Int32] = []
         defer { for descriptor in opened { close(descriptor) } }
         for (what, directory) in lowerDirs.map({ ("lower directory", $0) }) + [("upper directory", upperDir), ("work directory", workDir)] {
-            let descriptor = devenv_open(directory, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
-            guard descriptor >= 0 else { throw SystemError.last("\(describe) (\(what) \(Errno.quote(directory)))") }
-            opened.append(descriptor)
+            opened.append(try FileDescriptor.openRaw(directory, O_PATH | O_DIRECTORY, operation: "\(describe) (\(what) \(Errno.quote(directory)))"))
         }
-        let paths = opened.map(Syscall.fdPath)
+        let paths = opened.map(descriptorPath)
         let layers = Layers(lower: Array(paths.dropLast(2)), upper: paths[paths.count - 2], work: paths[paths.count - 1])
         if try mountWithFilesystemContext(layers, on: target, flags: flags, describe: describe) { return }
-        try Syscall.mount("overlay", target, type: "overlay", flags: flags.systemFlags, data: legacyOptions(layers), describe: describe)
+        try Mount.mount("overlay", on: target, type: "overlay", flags: flags, data: legacyOptions(layers), describe: describe)
     }
 
     /// The paths the kernel is given, in the order of `lowerDirs`.
@@ -54,60 +51,43 @@ struct OverlayMount {
 
     /// False when this kernel lacks the new API or `lowerdir+`, so the caller falls back.
     private func mountWithFilesystemContext(_ layers: Layers, on target: String, flags: MountFlags, describe: String) throws -> Bool {
-        let context = devenv_fsopen("overlay", UInt32(DEVENV_FSOPEN_CLOEXEC))
-        if context < 0 {
-            if errno == ENOSYS { return false }
-            throw SystemError.last(describe)
+        let context: FilesystemContext
+        do {
+            context = try FilesystemContext("overlay", describe: describe)
+        } catch let error as SystemError where error.errno == ENOSYS {
+            return false
         }
-        defer { close(context) }
         for (index, directory) in layers.lower.enumerated() {
-            if devenv_fsconfig_string(context, "lowerdir+", directory) != 0 {
-                if errno == EINVAL && index == 0 { return false }
-                throw failure(describe, context: context, object: "lower directory \(Errno.quote(lowerDirs[index]))")
+            let code = context.set("lowerdir+", directory)
+            if code != 0 {
+                if code == EINVAL && index == 0 { return false }
+                throw failure(describe, code, context: context, object: "lower directory \(Errno.quote(lowerDirs[index]))")
             }
         }
-        guard devenv_fsconfig_string(context, "upperdir", layers.upper) == 0 else {
-            throw failure(describe, context: context, object: "upper directory \(Errno.quote(upperDir))")
-        }
-        guard devenv_fsconfig_string(context, "workdir", layers.work) == 0 else {
-            throw failure(describe, context: context, object: "work directory \(Errno.quote(workDir))")
-        }
+        var code = context.set("upperdir", layers.upper)
+        guard code == 0 else { throw failure(describe, code, context: context, object: "upper directory \(Errno.quote(upperDir))") }
+        code = context.set("workdir", layers.work)
+        guard code == 0 else { throw failure(describe, code, context: context, object: "work directory \(Errno.quote(workDir))") }
         if userXattr {
-            guard devenv_fsconfig_flag(context, "userxattr") == 0 else { throw failure(describe, context: context, object: "userxattr") }
+            code = context.set(flag: "userxattr")
+            guard code == 0 else { throw failure(describe, code, context: context, object: "userxattr") }
         }
-        guard devenv_fsconfig_create(context) == 0 else { throw failure(describe, context: context, object: nil) }
-        // MOUNT_ATTR_RDONLY/NOSUID/NODEV/NOEXEC have the values of the MS_ flags.
-        let mounted = devenv_fsmount(context, UInt32(DEVENV_FSMOUNT_CLOEXEC), UInt32(flags.systemFlags))
-        guard mounted >= 0 else { throw failure(describe, context: context, object: nil) }
+        code = context.create()
+        guard code == 0 else { throw failure(describe, code, context: context, object: nil) }
+        let mounted = context.mount(flags: flags)
+        guard mounted >= 0 else { throw failure(describe, errno, context: context, object: nil) }
         defer { close(mounted) }
-        guard devenv_move_mount(mounted, "", AT_FDCWD, target, UInt32(DEVENV_MOVE_MOUNT_F_EMPTY_PATH)) == 0 else {
-            throw SystemError.last(describe)
-        }
+        try FilesystemContext.move(mounted, to: target, describe: describe)
         return true
     }
 
     /// The error plus what the kernel logged into the filesystem context (`overlay: ...`).
-    private func failure(_ describe: String, context: Int32, object: String?) -> SystemError {
-        let code = errno
+    private func failure(_ describe: String, _ code: Int32, context: FilesystemContext, object: String?) -> SystemError {
         var operation = describe
         if let object { operation += " (\(object))" }
-        let kernel = Self.contextMessages(context)
+        let kernel = context.messages()
         if !kernel.isEmpty { operation += " [kernel: \(kernel)]" }
         return SystemError(operation, errno: code)
-    }
-
-    static func contextMessages(_ context: Int32) -> String {
-        var messages: [String] = []
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        while messages.count < 8 {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(context, $0.baseAddress, $0.count) }
-            guard count > 0 else { break }
-            var text = String(decoding: buffer[0..<count], as: UTF8.self)
-            if text.hasPrefix("e ") || text.hasPrefix("w ") || text.hasPrefix("i ") { text.removeFirst(2) }
-            while text.hasSuffix("\n") { text.removeLast() }
-            messages.append(text)
-        }
-        return messages.joined(separator: "; ")
     }
 
     /// `lowerdir=a:b,upperdir=...,workdir=...` with `\`, `:` and `,` escaped the way overlayfs

@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
@@ -48,11 +47,12 @@ struct OwnerMappedMounts {
     }
 
     private static func userNamespace(uid: UInt32, gid: UInt32) throws -> Int32 {
-        let descriptor = devenv_userns_with_maps(IDMapping.procText(IDMapping.rootActsAs(uid)), IDMapping.procText(IDMapping.rootActsAs(gid)))
-        guard descriptor >= 0 else {
-            throw RuntimeError.setup(SystemError.last("create the user namespace mapping container root to owner \(uid):\(gid)"))
+        do {
+            return try Mount.userNamespace(uidMap: IDMapping.procText(IDMapping.rootActsAs(uid)), gidMap: IDMapping.procText(IDMapping.rootActsAs(gid)),
+                                           describe: "create the user namespace mapping container root to owner \(uid):\(gid)").release()
+        } catch let error as SystemError {
+            throw RuntimeError.setup(error)
         }
-        return descriptor
     }
 
     func close() {

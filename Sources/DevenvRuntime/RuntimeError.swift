@@ -40,6 +40,15 @@ public struct RuntimeError: Error, Equatable, CustomStringConvertible, Sendable 
         return error
     }
 
+    /// `body`, with a `SystemError` it throws as a setup error.
+    static func wrapSetup<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SystemError {
+            throw RuntimeError.setup(error)
+        }
+    }
+
     public static func setup(_ error: SystemError) -> RuntimeError {
         RuntimeError(.setup, SystemError(error.operation, path: error.path, errno: error.errno, reason: error.reason).description,
                      errno: error.errno, hint: error.hint)

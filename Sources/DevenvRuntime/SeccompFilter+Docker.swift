@@ -67,7 +67,7 @@ struct SeccompFilterCache {
         var info = stat()
         guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid(),
               info.st_mode & 0o022 == 0, info.st_size > 8, info.st_size <= 8 * 4097,
-              let bytes = try? Syscall.readAll(descriptor), bytes.count == Int(info.st_size) else { return nil }
+              let bytes = try? FileDescriptor.readAll(descriptor), bytes.count == Int(info.st_size) else { return nil }
         let program = Array(bytes.dropLast(8))
         let stored = bytes.suffix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard program.count % 8 == 0, Self.checksum(program) == stored,

@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 import FoundationEssentials
 #if canImport(Glibc)
@@ -21,12 +20,12 @@ final class SignalRelay {
     nonisolated(unsafe) private static var saved: [Int32: sigaction] = [:]
 
     init() throws {
-        var ends: [Int32] = [-1, -1]
-        guard devenv_pipe_cloexec(&ends) == 0 else { throw SystemError.last("pipe") }
-        for end in ends { _ = devenv_fcntl_int(end, F_SETFL, O_NONBLOCK) }
-        readEnd = ends[0]
-        writeEnd = ends[1]
-        slot = devenv_relay_register(writeEnd)
+        let ends = try FileDescriptor.pipe()
+        readEnd = ends.read.release()
+        writeEnd = ends.write.release()
+        FileDescriptor.setNonBlocking(readEnd)
+        FileDescriptor.setNonBlocking(writeEnd)
+        slot = SignalHandlers.register(writeEnd)
         guard slot >= 0 else {
             close(readEnd)
             close(writeEnd)
@@ -42,11 +41,9 @@ final class SignalRelay {
         Self.active += 1
         if Self.active == 1 {
             for signal in Self.signals {
-                var previous = sigaction()
-                if devenv_relay_install(signal, &previous) == 0 { Self.saved[signal] = previous }
+                if let previous = SignalHandlers.relay(signal) { Self.saved[signal] = previous }
             }
-            var previous = sigaction()
-            if devenv_signal_ignore(SIGPIPE, &previous) == 0 { Self.saved[SIGPIPE] = previous }
+            if let previous = SignalHandlers.ignore(SIGPIPE) { Self.saved[SIGPIPE] = previous }
         }
     }
 
@@ -62,11 +59,11 @@ final class SignalRelay {
     }
 
     deinit {
-        devenv_relay_unregister(slot)
+        SignalHandlers.unregister(slot)
         Self.lock.lock()
         Self.active -= 1
         if Self.active == 0 {
-            for (signal, var previous) in Self.saved { _ = devenv_signal_restore(signal, &previous) }
+            for (signal, previous) in Self.saved { SignalHandlers.restore(signal, previous) }
             Self.saved = [:]
         }
         Self.lock.unlock()

@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
@@ -12,8 +11,8 @@ enum Subprocess {
     }
 
     static func run(_ path: String, _ arguments: [String]) throws -> Result {
-        var pipeFDs: [Int32] = [-1, -1]
-        guard devenv_pipe_cloexec(&pipeFDs) == 0 else { throw SystemError.last("pipe") }
+        let ends = try FileDescriptor.pipe()
+        let pipeFDs = [ends.read.release(), ends.write.release()]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -27,7 +26,7 @@ enum Subprocess {
         close(pipeFDs[1])
         defer { close(pipeFDs[0]) }
         guard spawned == 0 else { throw SystemError("spawn", path: path, errno: spawned) }
-        let output = (try? Syscall.readAll(pipeFDs[0])) ?? []
+        let output = (try? FileDescriptor.readAll(pipeFDs[0])) ?? []
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else { throw SystemError.last("waitpid", path: path) }

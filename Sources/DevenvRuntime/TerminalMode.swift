@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
@@ -34,13 +33,11 @@ public enum TerminalMode {
     }
 
     public static func size(of descriptor: Int32) -> winsize? {
-        var size = winsize()
-        return devenv_ioctl_ptr(descriptor, TIOCGWINSZ, &size) == 0 ? size : nil
+        TerminalControl.windowSize(of: descriptor)
     }
 
     public static func setSize(_ size: winsize, on descriptor: Int32) {
-        var copy = size
-        _ = devenv_ioctl_ptr(descriptor, TIOCSWINSZ, &copy)
+        TerminalControl.setWindowSize(size, on: descriptor)
     }
 }
 

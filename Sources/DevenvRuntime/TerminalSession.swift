@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +20,7 @@ final class TerminalSession {
         let raw = RawTerminal(io.input)
         defer { raw?.restore() }
         copyWindowSize()
-        _ = devenv_fcntl_int(master.raw, F_SETFL, O_NONBLOCK)
+        FileDescriptor.setNonBlocking(master.raw)
 
         var pending: [UInt8] = []
         var inputOpen = true
@@ -34,7 +33,7 @@ final class TerminalSession {
                                pollfd(fd: inputOpen && pending.count < 65536 ? io.input : -1, events: Int16(POLLIN), revents: 0)]
             if poll(&descriptors, 4, -1) < 0 { continue }
             for signal in signals.drain() {
-                if signal == SIGWINCH { copyWindowSize() } else { _ = devenv_pidfd_send_signal(launched.pidfd.raw, signal) }
+                if signal == SIGWINCH { copyWindowSize() } else { ProcessControl.signal(pidfd: launched.pidfd.raw, signal) }
             }
             if descriptors[2].revents & Int16(POLLOUT) != 0 { flush(&pending) }
             if descriptors[2].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
@@ -74,7 +73,7 @@ final class TerminalSession {
         if count == 0 { return false }
         if outputOpen {
             // A closed stdout (`| head -1`) stops the copying, not the session.
-            outputOpen = (try? Syscall.writeAll(io.output, Array(buffer[0..<count]))) != nil
+            outputOpen = (try? FileDescriptor.writeAll(io.output, Array(buffer[0..<count]))) != nil
         }
         return true
     }

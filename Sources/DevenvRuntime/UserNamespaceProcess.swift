@@ -1,4 +1,3 @@
-import CDevenvShim
 import DevenvSystem
 #if canImport(Glibc)
 import Glibc
@@ -27,44 +26,22 @@ public struct UserNamespaceProcess {
     /// Starts `executable` with `arguments` (argv[1...]) and an empty environment; its stdin
     /// is /dev/null, its stdout a pipe to `output` with `captureOutput`, else /dev/null.
     public static func start(executable: String, arguments: [String], mapping: IDMapping, captureOutput: Bool = false) throws -> UserNamespaceProcess {
-        var channel: [Int32] = [-1, -1]
-        guard devenv_socketpair_cloexec(&channel) == 0 else { throw RuntimeError.setup(SystemError.last("socketpair")) }
-        let parentChannel = FileDescriptor(adopting: channel[0])
-        let childChannel = FileDescriptor(adopting: channel[1])
-        var errors: [Int32] = [-1, -1]
-        guard devenv_pipe_cloexec(&errors) == 0 else { throw RuntimeError.setup(SystemError.last("pipe")) }
-        let errorRead = FileDescriptor(adopting: errors[0])
-        let errorWrite = FileDescriptor(adopting: errors[1])
+        let (parentChannel, childChannel) = try RuntimeError.wrapSetup { try FileDescriptor.socketPair() }
+        let (errorRead, errorWrite) = try RuntimeError.wrapSetup { try FileDescriptor.pipe() }
         let null = try FileDescriptor.open("/dev/null", O_RDWR | O_CLOEXEC)
-        var outputEnds: [Int32] = [-1, -1]
-        if captureOutput {
-            guard devenv_pipe_cloexec(&outputEnds) == 0 else { throw RuntimeError.setup(SystemError.last("pipe")) }
-        }
-        let outputRead = captureOutput ? FileDescriptor(adopting: outputEnds[0]) : nil
-        let outputWrite = captureOutput ? FileDescriptor(adopting: outputEnds[1]) : null
+        var outputEnds: (read: FileDescriptor, write: FileDescriptor)?
+        if captureOutput { outputEnds = try RuntimeError.wrapSetup { try FileDescriptor.pipe() } }
+        let outputRead = outputEnds?.read
+        let outputWrite = outputEnds?.write ?? null
 
-        let argv = CStringArray([executable] + arguments)
-        let envp = CStringArray([])
-        var pidfd: Int32 = -1
-        let pid: pid_t = executable.withCString { path in
-            var spawn = devenv_spawn()
-            spawn.clone_flags = UInt(CLONE_NEWUSER)
-            spawn.path = path
-            spawn.argv = argv.pointers
-            spawn.envp = envp.pointers
-            spawn.sync_fd = childChannel.raw
-            spawn.error_fd = errorWrite.raw
-            spawn.error_fd_after_exec = 2
-            spawn.stdio = (null.raw, outputWrite.raw, errorWrite.raw)
-            spawn.fds = nil
-            spawn.nfds = 0
-            spawn.become_root = 1
-            // No cgroup: a zeroed struct would name fd 0 as the cgroup to clone into.
-            spawn.cgroup_dir_fd = -1
-            return devenv_spawn_container(&spawn, &pidfd)
-        }
+        var clone = ContainerClone(flags: CLONE_NEWUSER, path: executable, arguments: [executable] + arguments,
+                                   errorDescriptor: errorWrite.raw, errorDescriptorAfterExec: 2, becomeRoot: true)
+        clone.syncDescriptor = childChannel.raw
+        clone.stdio = (null.raw, outputWrite.raw, errorWrite.raw)
+        let child = clone.spawn()
+        let (pid, pidfd) = (child.pid, child.pidfd)
         guard pid > 0 else {
-            let code = errno
+            let code = child.errno
             throw RuntimeError(.setup, InitReport.describe("clone a user namespace", errno: code), errno: code,
                                hint: SetupHint.forClone(errno: code, userNamespace: true))
         }
@@ -106,5 +83,5 @@ public struct UserNamespaceProcess {
         return Result(status: ExitStatus(waitStatus: status), errorOutput: String(decoding: bytes, as: UTF8.self))
     }
 
-    public func kill() { _ = devenv_pidfd_send_signal(pidfd.raw, SIGKILL) }
+    public func kill() { ProcessControl.signal(pidfd: pidfd.raw, SIGKILL) }
 }

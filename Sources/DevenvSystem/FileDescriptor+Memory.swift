@@ -15,12 +15,6 @@ extension FileDescriptor {
     /// Reads from the start of the file to its end.
     public func readAllFromStart(path: String? = nil) throws -> [UInt8] {
         guard lseek(raw, 0, SEEK_SET) == 0 else { throw SystemError.last("lseek", path: path) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = try chunk.withUnsafeMutableBytes { try read(into: $0, path: path) }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
+        return try Self.readAll(raw, path: path)
     }
 }

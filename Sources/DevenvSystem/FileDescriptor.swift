@@ -36,31 +36,16 @@ public final class FileDescriptor: @unchecked Sendable {
 
     /// Writes all of `buffer`, retrying on short writes and EINTR.
     public func writeAll(_ buffer: UnsafeRawBufferPointer, path: String? = nil) throws {
-        guard var pointer = buffer.baseAddress else { return }
-        var remaining = buffer.count
-        while remaining > 0 {
-            let written = Glibc.write(raw, pointer, remaining)
-            if written < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw SystemError.last("write", path: path)
-            }
-            pointer += written
-            remaining -= written
-        }
+        try Self.writeAll(raw, buffer, path: path)
     }
 
     public func writeAll(_ bytes: [UInt8], path: String? = nil) throws {
-        try bytes.withUnsafeBytes { (buffer) throws in try writeAll(buffer, path: path) }
+        try Self.writeAll(raw, bytes, path: path)
     }
 
     /// Reads up to `buffer.count` bytes; 0 means end of file.
     public func read(into buffer: UnsafeMutableRawBufferPointer, path: String? = nil) throws -> Int {
-        while true {
-            let count = Glibc.read(raw, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
-            if Glibc.errno == EINTR { continue }
-            throw SystemError.last("read", path: path)
-        }
+        try Self.read(raw, into: buffer, path: path)
     }
 
     /// Reads from the current position to end of file, handing each chunk to `body` (the
@@ -78,15 +63,7 @@ public final class FileDescriptor: @unchecked Sendable {
     /// Reads until end of file or until more than `limit` bytes were read (then returns
     /// `limit + 1` bytes, so the caller can tell the file was too large).
     public func readAll(limit: Int, path: String? = nil) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while bytes.count <= limit {
-            let wanted = min(chunk.count, limit + 1 - bytes.count)
-            let count = try chunk.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<wanted]), path: path) }
-            if count == 0 { break }
-            bytes += chunk[0..<count]
-        }
-        return bytes
+        try Self.readAll(raw, limit: limit, path: path)
     }
 
     public func stat() throws -> stat {

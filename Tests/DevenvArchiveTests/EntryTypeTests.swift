@@ -1,5 +1,5 @@
 @testable import DevenvArchive
-import CDevenvShim
+import DevenvSystem
 import Foundation
 import Testing
 #if canImport(Glibc)

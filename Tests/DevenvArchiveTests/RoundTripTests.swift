@@ -1,5 +1,5 @@
 @testable import DevenvArchive
-import CDevenvShim
+import DevenvSystem
 import DevenvOCI
 import Foundation
 import Testing
@@ -45,8 +45,8 @@ import Glibc
         if root {
             chown(path + "/private", 1234, 5678)
             lchown(path + "/dangling", 42, 43)
-            mknod(path + "/tmp/null", S_IFCHR | 0o666, devenv_makedev(1, 3))
-            mknod(path + "/tmp/loop", S_IFBLK | 0o600, devenv_makedev(7, 0))
+            mknod(path + "/tmp/null", S_IFCHR | 0o666, DeviceNumber.make(major: 1, minor: 3))
+            mknod(path + "/tmp/loop", S_IFBLK | 0o600, DeviceNumber.make(major: 7, minor: 0))
             let capability: [UInt8] = [0x01, 0x00, 0x00, 0x02, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
             let fd = open(path + "/bin/tool", O_RDONLY)
             #expect(XattrIO.set(.descriptor(fd), name: Array("security.capability".utf8), value: capability) == 0)

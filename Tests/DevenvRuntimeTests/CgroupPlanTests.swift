@@ -1,4 +1,4 @@
-import CDevenvShim
+import DevenvSystem
 @testable import DevenvRuntime
 import Testing
 #if canImport(Glibc)
@@ -156,7 +156,7 @@ struct CgroupPlanTests {
             let limits = ContainerLimits.prepare(.default, nprocBinds: true, facts: host)
             #expect(limits.cgroup == nil)
             #expect(limits.warning == nil)
-            #expect(limits.rlimits.contains(RLimitSetting(resource: DEVENV_RLIMIT_NPROC, soft: 16384, hard: 16384)))
+            #expect(limits.rlimits.contains(RLimitSetting(resource: ResourceLimit.processes, soft: 16384, hard: 16384)))
         }
     }
 

@@ -1,5 +1,4 @@
 @testable import DevenvRuntime
-import CDevenvShim
 import DevenvSystem
 import Foundation
 import Testing
@@ -20,7 +19,7 @@ struct DevicePolicyTests {
         for candidate in ["/dev/loop0", "/dev/vda", "/dev/sda", "/dev/nvme0n1"] {
             var info = stat()
             if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFBLK {
-                return (devenv_major(info.st_rdev), devenv_minor(info.st_rdev))
+                return (DeviceNumber.major(info.st_rdev), DeviceNumber.minor(info.st_rdev))
             }
         }
         throw FixtureError("no host block device to test with")
@@ -92,9 +91,9 @@ struct DevicePolicyTests {
             Fixture.remove(layer)
         }
         let (major, minor) = try Self.hostBlockDevice()
-        let device = devenv_makedev(major, minor)
+        let device = DeviceNumber.make(major: major, minor: minor)
         #expect(mknod(layer + "/disk", S_IFBLK | 0o666, device) == 0)
-        #expect(mknod(layer + "/mem", S_IFCHR | 0o666, devenv_makedev(1, 1)) == 0)
+        #expect(mknod(layer + "/mem", S_IFCHR | 0o666, DeviceNumber.make(major: 1, minor: 1)) == 0)
         #expect(mknod(workspace + "/disk", S_IFBLK | 0o666, device) == 0)
         chmod(layer + "/disk", 0o666)
         chmod(layer + "/mem", 0o666)

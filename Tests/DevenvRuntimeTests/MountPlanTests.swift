@@ -1,5 +1,6 @@
 @testable import DevenvRuntime
 import DevenvSeccomp
+import DevenvSystem
 import Testing
 
 @Suite struct MountPlanTests {

@@ -70,12 +70,12 @@ struct ResourceLimitTests {
         let pids = try cgroups(in: "/sys/fs/cgroup/pids", prefix: prefix)
         #expect(pids.count == 1)
         if let pids = pids.first {
-            #expect(Syscall.readText(pids + "/pids.max") == "100\n")
-            #expect((Syscall.readText(pids + "/cgroup.procs") ?? "").split(separator: "\n").count >= 4) // init, sh, 2 × sleep
+            #expect(FileDescriptor.readSystemText(pids + "/pids.max") == "100\n")
+            #expect((FileDescriptor.readSystemText(pids + "/cgroup.procs") ?? "").split(separator: "\n").count >= 4) // init, sh, 2 × sleep
         }
-        #expect(try cgroups(in: "/sys/fs/cgroup/cpu", prefix: prefix).map { Syscall.readText($0 + "/cpu.cfs_quota_us") } == ["50000\n"])
-        let memoryParent = "/sys/fs/cgroup/memory" + (ProcCgroup.parse(Syscall.readText("/proc/self/cgroup") ?? "").v1["memory"] ?? "/")
-        #expect(try cgroups(in: memoryParent, prefix: prefix).map { Syscall.readText($0 + "/memory.limit_in_bytes") } == ["67108864\n"])
+        #expect(try cgroups(in: "/sys/fs/cgroup/cpu", prefix: prefix).map { FileDescriptor.readSystemText($0 + "/cpu.cfs_quota_us") } == ["50000\n"])
+        let memoryParent = "/sys/fs/cgroup/memory" + (ProcCgroup.parse(FileDescriptor.readSystemText("/proc/self/cgroup") ?? "").v1["memory"] ?? "/")
+        #expect(try cgroups(in: memoryParent, prefix: prefix).map { FileDescriptor.readSystemText($0 + "/memory.limit_in_bytes") } == ["67108864\n"])
         FileManager.default.createFile(atPath: workspace + "/go", contents: nil)
         let result = running.wait()
         #expect(result.status == 0, "\(result.stderr)")
@@ -108,11 +108,11 @@ struct ResourceLimitTests {
             usleep(100_000)
             cgroup = try cgroups(in: "/sys/fs/cgroup/pids", prefix: "devenv-\(running.pid)-").first
             guard let cgroup else { continue }
-            refused = Int((Syscall.readText(cgroup + "/pids.events") ?? "").split(separator: " ").last?.split(separator: "\n").first ?? "") ?? 0
+            refused = Int((FileDescriptor.readSystemText(cgroup + "/pids.events") ?? "").split(separator: " ").last?.split(separator: "\n").first ?? "") ?? 0
         }
         if let cgroup {
-            #expect(Syscall.readText(cgroup + "/pids.max") == "\(ResourceLimits.defaultPids)\n")
-            #expect((Int((Syscall.readText(cgroup + "/pids.current") ?? "").split(separator: "\n").first ?? "") ?? .max) <= ResourceLimits.defaultPids)
+            #expect(FileDescriptor.readSystemText(cgroup + "/pids.max") == "\(ResourceLimits.defaultPids)\n")
+            #expect((Int((FileDescriptor.readSystemText(cgroup + "/pids.current") ?? "").split(separator: "\n").first ?? "") ?? .max) <= ResourceLimits.defaultPids)
         }
         #expect(cgroup != nil && refused > 0, "the bomb never reached the limit")
         // The host still has pids to spare.

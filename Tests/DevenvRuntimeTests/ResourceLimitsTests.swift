@@ -1,4 +1,4 @@
-import CDevenvShim
+import DevenvSystem
 @testable import DevenvRuntime
 import Testing
 
@@ -49,11 +49,11 @@ struct ResourceLimitsTests {
         let modest = (soft: UInt64(1024), hard: UInt64(524_288))
         #expect(ContainerLimits.rlimits(.default, cgroup: true, openFiles: modest).isEmpty)
         #expect(ContainerLimits.rlimits(.default, cgroup: false, openFiles: modest)
-            == [RLimitSetting(resource: DEVENV_RLIMIT_NPROC, soft: 16384, hard: 16384)])
+            == [RLimitSetting(resource: ResourceLimit.processes, soft: 16384, hard: 16384)])
         #expect(ContainerLimits.rlimits(ResourceLimits(pids: nil), cgroup: false, openFiles: modest).isEmpty)
         let huge = (soft: UInt64(1 << 30), hard: UInt64.max)
         #expect(ContainerLimits.rlimits(.default, cgroup: true, openFiles: huge)
-            == [RLimitSetting(resource: DEVENV_RLIMIT_NOFILE, soft: 1 << 20, hard: 1 << 20)])
+            == [RLimitSetting(resource: ResourceLimit.openFiles, soft: 1 << 20, hard: 1 << 20)])
     }
 
     @Test func theWarningIsOneLineThatSaysWhatHolds() {

@@ -1,4 +1,5 @@
 @testable import DevenvArchive
+import DevenvSystem
 import DevenvOCI
 import Foundation
 #if canImport(Glibc)
