@@ -271,11 +271,18 @@ final class Extractor {
     /// A directory created in the snapshot because a lower layer has it: it takes that
     /// directory's owner now, and its mode and times at the end (`finish`), as overlayfs's
     /// copy-up would, so writing below it does not change how it looks.
-    private func copiedUp(_ path: EntryPath, _ parent: FileDescriptor, _ name: [UInt8], _ lower: stat) throws {
+    private func copiedUp(_ path: EntryPath, _ parent: FileDescriptor, _ name: [UInt8], _ lowerDirectory: FileDescriptor) throws {
+        let lower = try lowerDirectory.stat()
         if options.preserveOwnership && (creator?.uid != lower.st_uid || creator?.gid != lower.st_gid) {
             guard withCString(name, { fchownat(parent.raw, $0, lower.st_uid, lower.st_gid, AT_SYMLINK_NOFOLLOW) }) == 0 else {
                 throw Failure.system("chown to \(lower.st_uid):\(lower.st_gid)")
             }
+        } else if !options.preserveOwnership {
+            // The lower directory's image owner, which this one must keep.
+            let recorded = XattrIO.recordedOwner(.node(directory: lowerDirectory.raw, name: []))
+            let owner = options.ownership?.imageOwner(uid: lower.st_uid, gid: lower.st_gid, recorded: recorded)
+                ?? recorded ?? RecordedOwner(uid: lower.st_uid, gid: lower.st_gid)
+            try record(owner, .node(directory: parent.raw, name: name), fresh: true)
         }
         guard let created = try RootedDirectory.status(parent, name) else { throw Failure.system("fstatat", errno: ENOENT) }
         deferred[path] = DeferredDirectory(permissions: lower.st_mode & 0o7777, times: [lower.st_atim, lower.st_mtim], inode: created.st_ino)
@@ -292,9 +299,11 @@ final class Extractor {
 
     /// `fresh`: the node was just created by this process, so its owner is `creator`.
     private func chown(_ target: XattrIO.Target, _ entry: TarEntry, fresh: Bool) throws {
-        guard options.preserveOwnership else { return }
         let uid = uid_t(entry.uid)
         let gid = gid_t(entry.gid)
+        guard options.preserveOwnership else {
+            return try record(RecordedOwner(uid: uid, gid: gid), target, fresh: fresh)
+        }
         if fresh, let creator, creator.uid == uid, creator.gid == gid { return }
         let status: Int32
         switch target {
@@ -302,6 +311,21 @@ final class Extractor {
         case let .node(directory, name): status = withCString(name) { fchownat(directory, $0, uid, gid, AT_SYMLINK_NOFOLLOW) }
         }
         guard status == 0 else { throw Failure.system("chown to \(uid):\(gid)") }
+    }
+
+    /// Without the right to chown, the owner goes into `user.devenv.owner` (`ImageOwnership`)
+    /// unless the node already shows it. Symlinks cannot carry user attributes (EPERM): they
+    /// keep the caller's ids, as do nodes on filesystems without them.
+    private func record(_ owner: RecordedOwner, _ target: XattrIO.Target, fresh: Bool) throws {
+        let name = Array(RecordedOwner.xattrName.utf8)
+        if let creator, creator.uid == owner.uid, creator.gid == owner.gid {
+            if !fresh { XattrIO.remove(target, name: name) }
+            return
+        }
+        let code = XattrIO.set(target, name: name, value: owner.xattrValue)
+        guard code == 0 || code == EPERM || code == ENOTSUP else {
+            throw Failure(.system(operation: "setxattr", errno: code), "record the owner \(owner.uid):\(owner.gid) in \(RecordedOwner.xattrName)")
+        }
     }
 
     private func needsChmod(_ permissions: mode_t) -> Bool {
@@ -317,6 +341,10 @@ final class Extractor {
                 warnings.add(entry.path, "xattr \(Printable.escape(bytes: xattr.name)) dropped (overlayfs namespace)")
                 continue
             }
+            if xattr.name == Self.ownerXattr {
+                warnings.add(entry.path, "xattr \(Printable.escape(bytes: xattr.name)) dropped (devenv's own owner record)")
+                continue
+            }
             let code = XattrIO.set(target, name: xattr.name, value: xattr.value)
             if code == 0 { continue }
             if code == ENOTSUP || code == EPERM || code == EACCES {
@@ -326,6 +354,8 @@ final class Extractor {
             throw Failure(.system(operation: "setxattr", errno: code), "setxattr \(Printable.escape(bytes: xattr.name))")
         }
     }
+
+    static let ownerXattr = Array(RecordedOwner.xattrName.utf8)
 
     static let overlayPrefixes = [Array("trusted.overlay.".utf8), Array("user.overlay.".utf8)]
 

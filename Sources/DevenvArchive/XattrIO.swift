@@ -77,4 +77,11 @@ enum XattrIO {
         }
         return status == 0 ? 0 : errno
     }
+
+    /// Removes an attribute; a missing one is no error.
+    static func remove(_ target: Target, name: [UInt8]) {
+        _ = withCString(name) { cName in
+            target.call({ Int(devenv_fremovexattr($0, cName)) }, { Int(devenv_lremovexattr($0, cName)) })
+        }
+    }
 }

@@ -17,6 +17,9 @@ public struct Builder {
     /// Mtime written into layers devenv creates, so equal trees give equal digests.
     public var layerMTime: Int64 = 0
     public var compression: LayerCompression = .zstd
+    /// How the store's snapshots' owners read as the image's (rootless: `ImageOwnership`,
+    /// as seen from this process); nil as root.
+    public var ownership: ImageOwnership?
 
     public init(store: ImageStore, executor: any StepExecutor) {
         self.store = store
@@ -181,7 +184,7 @@ public struct Builder {
         }
         let commit = UpperCommit(upperDir: upper, lowerDirs: lowerDirs, runtimeFiles: try executor.runtimeFiles(for: execution))
         let layer = try commitLayer(number: number, location: planned.location) { output, options in
-            try executor.commit(commit, to: output, options: options)
+            try executor.commit(commit, of: execution, to: output, options: options)
         }
         // The upper directory already is the new layer in snapshot form; keep it instead of
         // unpacking the layer we just wrote.
@@ -190,11 +193,13 @@ public struct Builder {
     }
 
     /// Commits a directory the builder staged itself (copies, workdirs): plain files, no
-    /// overlay whiteouts.
-    func commitLayer(from directory: String, number: Int, location: String) throws -> (Descriptor, Digest) {
+    /// overlay whiteouts, with the staged `owners` where it could not chown.
+    func commitLayer(from directory: String, owners: [[UInt8]: RecordedOwner], number: Int, location: String) throws -> (Descriptor, Digest) {
         try commitLayer(number: number, location: location) { output, options in
             var options = options
             options.translateOverlayWhiteouts = false
+            options.owners = owners
+            options.ownership = ownership
             return try LayerWriter.write(directory: directory, to: output, options: options)
         }
     }

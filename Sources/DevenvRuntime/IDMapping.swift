@@ -34,13 +34,21 @@ public struct IDMapping: Hashable, Codable, Sendable {
     /// The user's own id maps to itself; container ids 0, 1, 2, ... (skipping the user's) map
     /// to the subordinate ranges in order. Falls back to `single` when a side has no range.
     public static func keepID(uid: UInt32, gid: UInt32, subordinateUIDs: [SubordinateRange], subordinateGIDs: [SubordinateRange]) -> IDMapping {
-        let uids = keepIDEntries(id: uid, ranges: subordinateUIDs)
-        let gids = keepIDEntries(id: gid, ranges: subordinateGIDs)
+        keepID(uid: uid, gid: gid, asUID: uid, asGID: gid, subordinateUIDs: subordinateUIDs, subordinateGIDs: subordinateGIDs)
+    }
+
+    /// podman's `--userns=keep-id:uid=…,gid=…`: the user's own ids appear as container ids
+    /// `asUID`/`asGID`, and every other container id (0, 1, 2, …, skipping those) maps to
+    /// the subordinate ranges in order. Falls back to `single` when a side has no range.
+    public static func keepID(uid: UInt32, gid: UInt32, asUID: UInt32, asGID: UInt32,
+                              subordinateUIDs: [SubordinateRange], subordinateGIDs: [SubordinateRange]) -> IDMapping {
+        let uids = keepIDEntries(id: uid, as: asUID, ranges: subordinateUIDs)
+        let gids = keepIDEntries(id: gid, as: asGID, ranges: subordinateGIDs)
         guard let uids, let gids else { return .single(uid: uid, gid: gid) }
         return IDMapping(uids: uids, gids: gids)
     }
 
-    static func keepIDEntries(id: UInt32, ranges: [SubordinateRange]) -> [IDMapEntry]? {
+    static func keepIDEntries(id: UInt32, as containerID: UInt32, ranges: [SubordinateRange]) -> [IDMapEntry]? {
         var entries: [IDMapEntry] = []
         var nextContainerID: UInt64 = 0
         for range in ranges where range.count > 0 {
@@ -49,9 +57,9 @@ public struct IDMapping: Hashable, Codable, Sendable {
             var hostID = UInt64(range.start)
             var remaining = UInt64(range.count)
             while remaining > 0 {
-                if nextContainerID == UInt64(id) { nextContainerID += 1 }
+                if nextContainerID == UInt64(containerID) { nextContainerID += 1 }
                 // Stop a segment just before the user's own container id.
-                let room = nextContainerID < UInt64(id) ? UInt64(id) - nextContainerID : UInt64(UInt32.max) - nextContainerID
+                let room = nextContainerID < UInt64(containerID) ? UInt64(containerID) - nextContainerID : UInt64(UInt32.max) - nextContainerID
                 let length = min(remaining, room)
                 guard length > 0 else { break }
                 entries.append(IDMapEntry(containerID: UInt32(nextContainerID), hostID: UInt32(hostID), count: UInt32(length)))
@@ -61,7 +69,7 @@ public struct IDMapping: Hashable, Codable, Sendable {
             }
         }
         guard !entries.isEmpty else { return nil }
-        entries.append(IDMapEntry(containerID: id, hostID: id, count: 1))
+        entries.append(IDMapEntry(containerID: containerID, hostID: id, count: 1))
         return entries.sorted { $0.containerID < $1.containerID }
     }
 
@@ -93,10 +101,22 @@ public struct IDMapping: Hashable, Codable, Sendable {
     /// are unchanged, and on-disk root (like `owner` itself, seen from inside) is unmapped, so
     /// nothing the container does there makes a file the host's root owns.
     public static func rootActsAs(_ owner: UInt32) -> [IDMapEntry] {
-        var entries = [IDMapEntry(containerID: owner, hostID: 0, count: 1)]
-        if owner > 1 { entries.append(IDMapEntry(containerID: 1, hostID: 1, count: owner - 1)) }
+        idActsAs(0, owner: owner)
+    }
+
+    /// The same with container id `id` (a devcontainer's `remoteUser`) acting as `owner`:
+    /// what `id` creates is `owner`'s on disk and `owner`'s files look `id`'s. On-disk root
+    /// and `id`, and container root, are unmapped (root's creations there fail with
+    /// EOVERFLOW rather than make the host root's files).
+    public static func idActsAs(_ id: UInt32, owner: UInt32) -> [IDMapEntry] {
+        // Identity everywhere except 0, `owner` (on disk) and `id` (in the container).
+        var entries = [IDMapEntry(containerID: owner, hostID: id, count: 1)]
+        var start: UInt64 = 1
         // Up to 4294967294: (uid_t)-1 is not an id.
-        if owner < UInt32.max - 1 { entries.append(IDMapEntry(containerID: owner + 1, hostID: owner + 1, count: UInt32.max - owner - 1)) }
+        for end in (Set([UInt64(owner), UInt64(id)]).subtracting([0]).sorted() + [UInt64(UInt32.max)]) {
+            if end > start { entries.append(IDMapEntry(containerID: UInt32(start), hostID: UInt32(start), count: UInt32(end - start))) }
+            start = end + 1
+        }
         return entries
     }
 
