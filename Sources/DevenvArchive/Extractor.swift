@@ -28,12 +28,18 @@ final class Extractor {
     /// effective ids, unless the root is setgid (new nodes would inherit its group). Nodes we
     /// just made with these ids need no chown; a Debian layer is almost all root:root.
     private let creator: (uid: UInt32, gid: UInt32)?
+    /// The image owner a node the creator made shows without a record (`ImageOwnership`).
+    private let creatorShows: RecordedOwner?
 
     init(directory: String, lowers: LowerLayers, options: UnpackOptions) throws {
         rooted = try RootedDirectory(path: directory, lowers: lowers, opaqueXattr: Array((options.overlayXattrPrefix + "opaque").utf8))
         self.options = options
         let info = try rooted.root.stat()
-        creator = info.st_mode & S_ISGID == 0 ? (geteuid(), getegid()) : nil
+        let creator = info.st_mode & S_ISGID == 0 ? (uid: geteuid(), gid: getegid()) : nil
+        self.creator = creator
+        creatorShows = creator.map { creator in
+            options.ownership?.imageOwner(uid: creator.uid, gid: creator.gid, recorded: nil) ?? RecordedOwner(uid: creator.uid, gid: creator.gid)
+        }
         rooted.merged.copiedUp = { [unowned self] in try copiedUp($0, $1, $2, $3) }
     }
 
@@ -318,7 +324,7 @@ final class Extractor {
     /// keep the caller's ids, as do nodes on filesystems without them.
     private func record(_ owner: RecordedOwner, _ target: XattrIO.Target, fresh: Bool) throws {
         let name = Array(RecordedOwner.xattrName.utf8)
-        if let creator, creator.uid == owner.uid, creator.gid == owner.gid {
+        if creatorShows == owner {
             if !fresh { XattrIO.remove(target, name: name) }
             return
         }

@@ -184,7 +184,7 @@ public struct Builder {
         }
         let commit = UpperCommit(upperDir: upper, lowerDirs: lowerDirs, runtimeFiles: try executor.runtimeFiles(for: execution))
         let layer = try commitLayer(number: number, location: planned.location) { output, options in
-            try executor.commit(commit, of: execution, to: output, options: options)
+            try executor.commit(commit, to: output, options: options)
         }
         // The upper directory already is the new layer in snapshot form; keep it instead of
         // unpacking the layer we just wrote.

@@ -15,16 +15,15 @@ public protocol StepExecutor {
     func runtimeFiles(for execution: StepExecution) throws -> RuntimeFiles
 
     /// Commits a run step's upper directory: `UpperCommit.removeStubs`, then the layer, read
-    /// where the step's files are readable as its container's root sees them, with the
-    /// owners `execution`'s container saw.
-    func commit(_ commit: UpperCommit, of execution: StepExecution, to output: String, options: LayerWriteOptions) throws -> LayerBlob
+    /// where the step's files are readable as its container's root sees them.
+    func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob
 }
 
 extension StepExecutor {
     public func runtimeFiles(for execution: StepExecution) throws -> RuntimeFiles { RuntimeFiles() }
 
     /// In this process: right for root, whose containers' files it can read as they are.
-    public func commit(_ commit: UpperCommit, of execution: StepExecution, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
+    public func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
         try commit.write(to: output, options: options)
     }
 }
@@ -52,9 +51,9 @@ public struct StepExecution: Sendable {
     public struct CacheMount: Sendable, Hashable {
         public var hostPath: String
         public var containerPath: String
-        /// The working tree of a devcontainer create command: its owner on the host is the
-        /// step's user inside, so a `remoteUser` can write it and what it makes stays the
-        /// owner's (docs/dockerfile.md).
+        /// The working tree of a devcontainer create command: as root its owner appears as the
+        /// step's user, so a `remoteUser` can write it and what it makes stays the owner's
+        /// (docs/dockerfile.md).
         public var ownedByStepUser: Bool
 
         public init(hostPath: String, containerPath: String, ownedByStepUser: Bool = false) {

@@ -107,8 +107,8 @@ public struct DevContainerProject: Sendable {
         if let user, switchUser {
             steps.append(PlannedStep(step: .user(user), location: location(config.createCommands[0].location)))
         }
-        // The remote user writes the working tree as its owner would (idmapped as root,
-        // keep-id rootless), and what it makes there is the owner's.
+        // As root the remote user writes the working tree as its owner would (idmapped), and
+        // what it makes there is the owner's. Rootless it cannot yet (docs/dockerfile.md).
         let workspace = StepExecution.CacheMount(hostPath: root, containerPath: config.workspaceMountTarget, ownedByStepUser: true)
         for command in config.createCommands {
             let argv = Self.inDirectory(config.workspaceFolder, command.command)

@@ -51,18 +51,17 @@ public struct RuntimeStepExecutor: StepExecutor {
 
     /// Rootless, the upper directory holds files of subordinate ids (mode 0600 ones
     /// included) that only the user namespace's root can read, and whose owners only it sees
-    /// as the container did: the commit runs there (`NamespaceHelper`), with the step's own
-    /// mapping.
-    public func commit(_ commit: UpperCommit, of execution: StepExecution, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
+    /// as the container did: the commit runs there (`NamespaceHelper`).
+    public func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
         let host = HostIdentity.current()
-        guard let mapping = try spec(for: execution, host: host).idMapping else { return try commit.write(to: output, options: options) }
+        guard let mapping = host.idMapping else { return try commit.write(to: output, options: options) }
         var commit = commit
         commit.ownership = .inNamespace(mapping: mapping, host: host)
         return try NamespaceHelper.commit(commit, mapping: mapping, to: output, options: options)
     }
 
     /// The step's container, without its seccomp filter (only running it needs one).
-    private func spec(for execution: StepExecution, host: HostIdentity = HostIdentity.current()) throws -> ContainerSpec {
+    private func spec(for execution: StepExecution) throws -> ContainerSpec {
         let user = try ImageAccounts.resolve(execution.user, lowerDirs: execution.lowerDirs)
         let process = ProcessSpec(args: execution.command, environment: execution.environment,
                                   workingDirectory: execution.workingDirectory, user: user, terminal: false)
@@ -73,17 +72,7 @@ public struct RuntimeStepExecutor: StepExecutor {
         return ContainerSpec(
             rootfs: RootfsSpec(lowerDirs: execution.lowerDirs, upper: .directory(upper: execution.upperDir, work: execution.workDir)),
             mounts: mounts, process: process, hostname: "devenv-build",
-            network: execution.network == .none ? .none : .host, idMapping: Self.mapping(host: host, user: user, mounts: execution.cacheMounts))
-    }
-
-    /// devenv's fixed mapping, except for a step whose user must own the working tree it
-    /// mounts (`CacheMount.ownedByStepUser`): rootless, there the user's own ids appear as
-    /// the step user's (podman's keep-id with uid and gid), as an idmapped mount does as root.
-    static func mapping(host: HostIdentity, user: ContainerUser, mounts: [StepExecution.CacheMount]) -> IDMapping? {
-        guard let mapping = host.idMapping else { return nil }
-        guard user.uid != 0, mounts.contains(where: \.ownedByStepUser), mapping.needsHelpers(hostUID: host.uid, hostGID: host.gid) else { return mapping }
-        return IDMapping.keepID(uid: host.uid, gid: host.gid, asUID: user.uid, asGID: user.gid,
-                                subordinateUIDs: host.subordinateUIDs, subordinateGIDs: host.subordinateGIDs)
+            network: execution.network == .none ? .none : .host, idMapping: HostIdentity.current().idMapping)
     }
 }
 

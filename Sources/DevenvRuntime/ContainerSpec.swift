@@ -81,7 +81,7 @@ public struct BindMount: Hashable, Codable, Sendable {
     public var readOnly: Bool
     /// The container user the source's owner appears as (a devcontainer's `remoteUser`
     /// writing the working tree); nil: container root acts as the owner (docs/runtime.md,
-    /// "Device policy and mount flags"). Rootless, the id mapping does it instead.
+    /// "Device policy and mount flags"). Only as root: rootless there is no idmapped mount.
     public var ownerAppearsAs: MountOwner?
 
     public init(source: String, destination: String, readOnly: Bool = false, ownerAppearsAs: MountOwner? = nil) {

@@ -34,21 +34,13 @@ public struct IDMapping: Hashable, Codable, Sendable {
     /// The user's own id maps to itself; container ids 0, 1, 2, ... (skipping the user's) map
     /// to the subordinate ranges in order. Falls back to `single` when a side has no range.
     public static func keepID(uid: UInt32, gid: UInt32, subordinateUIDs: [SubordinateRange], subordinateGIDs: [SubordinateRange]) -> IDMapping {
-        keepID(uid: uid, gid: gid, asUID: uid, asGID: gid, subordinateUIDs: subordinateUIDs, subordinateGIDs: subordinateGIDs)
-    }
-
-    /// podman's `--userns=keep-id:uid=…,gid=…`: the user's own ids appear as container ids
-    /// `asUID`/`asGID`, and every other container id (0, 1, 2, …, skipping those) maps to
-    /// the subordinate ranges in order. Falls back to `single` when a side has no range.
-    public static func keepID(uid: UInt32, gid: UInt32, asUID: UInt32, asGID: UInt32,
-                              subordinateUIDs: [SubordinateRange], subordinateGIDs: [SubordinateRange]) -> IDMapping {
-        let uids = keepIDEntries(id: uid, as: asUID, ranges: subordinateUIDs)
-        let gids = keepIDEntries(id: gid, as: asGID, ranges: subordinateGIDs)
+        let uids = keepIDEntries(id: uid, ranges: subordinateUIDs)
+        let gids = keepIDEntries(id: gid, ranges: subordinateGIDs)
         guard let uids, let gids else { return .single(uid: uid, gid: gid) }
         return IDMapping(uids: uids, gids: gids)
     }
 
-    static func keepIDEntries(id: UInt32, as containerID: UInt32, ranges: [SubordinateRange]) -> [IDMapEntry]? {
+    static func keepIDEntries(id: UInt32, ranges: [SubordinateRange]) -> [IDMapEntry]? {
         var entries: [IDMapEntry] = []
         var nextContainerID: UInt64 = 0
         for range in ranges where range.count > 0 {
@@ -57,9 +49,9 @@ public struct IDMapping: Hashable, Codable, Sendable {
             var hostID = UInt64(range.start)
             var remaining = UInt64(range.count)
             while remaining > 0 {
-                if nextContainerID == UInt64(containerID) { nextContainerID += 1 }
+                if nextContainerID == UInt64(id) { nextContainerID += 1 }
                 // Stop a segment just before the user's own container id.
-                let room = nextContainerID < UInt64(containerID) ? UInt64(containerID) - nextContainerID : UInt64(UInt32.max) - nextContainerID
+                let room = nextContainerID < UInt64(id) ? UInt64(id) - nextContainerID : UInt64(UInt32.max) - nextContainerID
                 let length = min(remaining, room)
                 guard length > 0 else { break }
                 entries.append(IDMapEntry(containerID: UInt32(nextContainerID), hostID: UInt32(hostID), count: UInt32(length)))
@@ -69,7 +61,7 @@ public struct IDMapping: Hashable, Codable, Sendable {
             }
         }
         guard !entries.isEmpty else { return nil }
-        entries.append(IDMapEntry(containerID: containerID, hostID: id, count: 1))
+        entries.append(IDMapEntry(containerID: id, hostID: id, count: 1))
         return entries.sorted { $0.containerID < $1.containerID }
     }
 
