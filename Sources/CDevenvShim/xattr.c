@@ -19,4 +19,6 @@ ssize_t devenv_lgetxattr(const char *path, const char *name, void *value, size_t
 int devenv_lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags) {
     return lsetxattr(path, name, value, size, flags);
 }
+int devenv_fremovexattr(int fd, const char *name) { return fremovexattr(fd, name); }
+int devenv_lremovexattr(const char *path, const char *name) { return lremovexattr(path, name); }
 int devenv_syncfs(int fd) { return syncfs(fd); }

@@ -27,12 +27,18 @@ final class Extractor {
     /// effective ids, unless the root is setgid (new nodes would inherit its group). Nodes we
     /// just made with these ids need no chown; a Debian layer is almost all root:root.
     private let creator: (uid: UInt32, gid: UInt32)?
+    /// The image owner a node the creator made shows without a record (`ImageOwnership`).
+    private let creatorShows: RecordedOwner?
 
     init(directory: String, lowers: LowerLayers, options: UnpackOptions) throws {
         rooted = try RootedDirectory(path: directory, lowers: lowers, opaqueXattr: Array((options.overlayXattrPrefix + "opaque").utf8))
         self.options = options
         let info = try rooted.root.stat()
-        creator = info.st_mode & S_ISGID == 0 ? (geteuid(), getegid()) : nil
+        let creator = info.st_mode & S_ISGID == 0 ? (uid: geteuid(), gid: getegid()) : nil
+        self.creator = creator
+        creatorShows = creator.map { creator in
+            options.ownership?.imageOwner(uid: creator.uid, gid: creator.gid, recorded: nil) ?? RecordedOwner(uid: creator.uid, gid: creator.gid)
+        }
         rooted.merged.copiedUp = { [unowned self] in try copiedUp($0, $1, $2, $3) }
     }
 
@@ -270,11 +276,18 @@ final class Extractor {
     /// A directory created in the snapshot because a lower layer has it: it takes that
     /// directory's owner now, and its mode and times at the end (`finish`), as overlayfs's
     /// copy-up would, so writing below it does not change how it looks.
-    private func copiedUp(_ path: EntryPath, _ parent: FileDescriptor, _ name: [UInt8], _ lower: stat) throws {
+    private func copiedUp(_ path: EntryPath, _ parent: FileDescriptor, _ name: [UInt8], _ lowerDirectory: FileDescriptor) throws {
+        let lower = try lowerDirectory.stat()
         if options.preserveOwnership && (creator?.uid != lower.st_uid || creator?.gid != lower.st_gid) {
             guard withCString(name, { fchownat(parent.raw, $0, lower.st_uid, lower.st_gid, AT_SYMLINK_NOFOLLOW) }) == 0 else {
                 throw Failure.system("chown to \(lower.st_uid):\(lower.st_gid)")
             }
+        } else if !options.preserveOwnership {
+            // The lower directory's image owner, which this one must keep.
+            let recorded = XattrIO.recordedOwner(.node(directory: lowerDirectory.raw, name: []))
+            let owner = options.ownership?.imageOwner(uid: lower.st_uid, gid: lower.st_gid, recorded: recorded)
+                ?? recorded ?? RecordedOwner(uid: lower.st_uid, gid: lower.st_gid)
+            try record(owner, .node(directory: parent.raw, name: name), fresh: true)
         }
         guard let created = try RootedDirectory.status(parent, name) else { throw Failure.system("fstatat", errno: ENOENT) }
         deferred[path] = DeferredDirectory(permissions: lower.st_mode & 0o7777, times: [lower.st_atim, lower.st_mtim], inode: created.st_ino)
@@ -291,9 +304,11 @@ final class Extractor {
 
     /// `fresh`: the node was just created by this process, so its owner is `creator`.
     private func chown(_ target: XattrIO.Target, _ entry: TarEntry, fresh: Bool) throws {
-        guard options.preserveOwnership else { return }
         let uid = uid_t(entry.uid)
         let gid = gid_t(entry.gid)
+        guard options.preserveOwnership else {
+            return try record(RecordedOwner(uid: uid, gid: gid), target, fresh: fresh)
+        }
         if fresh, let creator, creator.uid == uid, creator.gid == gid { return }
         let status: Int32
         switch target {
@@ -301,6 +316,21 @@ final class Extractor {
         case let .node(directory, name): status = withCString(name) { fchownat(directory, $0, uid, gid, AT_SYMLINK_NOFOLLOW) }
         }
         guard status == 0 else { throw Failure.system("chown to \(uid):\(gid)") }
+    }
+
+    /// Without the right to chown, the owner goes into `user.devenv.owner` (`ImageOwnership`)
+    /// unless the node already shows it. Symlinks cannot carry user attributes (EPERM): they
+    /// keep the caller's ids, as do nodes on filesystems without them.
+    private func record(_ owner: RecordedOwner, _ target: XattrIO.Target, fresh: Bool) throws {
+        let name = Array(RecordedOwner.xattrName.utf8)
+        if creatorShows == owner {
+            if !fresh { XattrIO.remove(target, name: name) }
+            return
+        }
+        let code = XattrIO.set(target, name: name, value: owner.xattrValue)
+        guard code == 0 || code == EPERM || code == ENOTSUP else {
+            throw Failure(.system(operation: "setxattr", errno: code), "record the owner \(owner.uid):\(owner.gid) in \(RecordedOwner.xattrName)")
+        }
     }
 
     private func needsChmod(_ permissions: mode_t) -> Bool {
@@ -316,6 +346,10 @@ final class Extractor {
                 warnings.add(entry.path, "xattr \(Printable.escape(bytes: xattr.name)) dropped (overlayfs namespace)")
                 continue
             }
+            if xattr.name == Self.ownerXattr {
+                warnings.add(entry.path, "xattr \(Printable.escape(bytes: xattr.name)) dropped (devenv's own owner record)")
+                continue
+            }
             let code = XattrIO.set(target, name: xattr.name, value: xattr.value)
             if code == 0 { continue }
             if code == ENOTSUP || code == EPERM || code == EACCES {
@@ -325,6 +359,8 @@ final class Extractor {
             throw Failure(.system(operation: "setxattr", errno: code), "setxattr \(Printable.escape(bytes: xattr.name))")
         }
     }
+
+    static let ownerXattr = Array(RecordedOwner.xattrName.utf8)
 
     static let overlayPrefixes = [Array("trusted.overlay.".utf8), Array("user.overlay.".utf8)]
 

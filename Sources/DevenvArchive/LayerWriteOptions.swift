@@ -11,6 +11,12 @@ public struct LayerWriteOptions: Sendable {
     /// Turn overlayfs whiteouts (0:0 character devices, opaque xattrs) into OCI whiteouts.
     /// Off for a plain directory that is not an overlay upper dir.
     public var translateOverlayWhiteouts = true
+    /// How the tree's owners read as the image's (a rootless store's trees: `ImageOwnership`);
+    /// nil records the owners on disk.
+    public var ownership: ImageOwnership?
+    /// Owners by entry path (`dir/file`, no leading slash), ahead of everything else: a tree
+    /// staged without the right to chown (`ImageTreeStager` rootless).
+    public var owners: [[UInt8]: RecordedOwner] = [:]
     /// libzstd worker threads (at least 1; the output is identical for any count >= 1).
     public var zstdWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
 

@@ -24,8 +24,8 @@ public enum LowerLayers: Sendable, Equatable {
 /// a parent directory that only a lower layer has is created in the snapshot (copy-up).
 final class MergedView {
     /// Called for a directory created in the snapshot because a lower layer has it (`path`
-    /// is its symlink-free path, `lower` the topmost lower directory's metadata).
-    typealias CopyUp = (_ path: EntryPath, _ parent: FileDescriptor, _ name: [UInt8], _ lower: stat) throws -> Void
+    /// is its symlink-free path, `lower` the topmost lower directory, opened with O_PATH).
+    typealias CopyUp = (_ path: EntryPath, _ parent: FileDescriptor, _ name: [UInt8], _ lower: FileDescriptor) throws -> Void
 
     static let maxSymlinks = 40
 
@@ -194,7 +194,7 @@ final class MergedView {
         if directory.overWhiteout {
             try setOpaque(fd)
         } else if let lower = directory.lowers.first, let copiedUp {
-            try copiedUp(path, parent, name, try lower.stat())
+            try copiedUp(path, parent, name, lower)
         }
         return fd
     }

@@ -19,7 +19,7 @@ final class TreeEncoder {
     let options: LayerWriteOptions
     let writer: TarWriter
     private(set) var warnings = Warnings()
-    private var firstPaths: [HardlinkKey: [UInt8]] = [:]
+    private var firstPaths: [HardlinkKey: (path: [UInt8], owner: RecordedOwner)] = [:]
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
 
     init(options: LayerWriteOptions, writer: TarWriter) {
@@ -62,19 +62,34 @@ final class TreeEncoder {
 
     private func path(_ visit: TreeWalker.Visit) -> [UInt8] { EntryPath.join(visit.path[...]) }
 
-    private func header(_ visit: TreeWalker.Visit, _ kind: TarEntry.Kind, path: [UInt8], xattrs: [Xattr]) -> TarEntry {
+    /// `all`: the node's xattrs (before `portable`), where its recorded owner may be.
+    private func header(_ visit: TreeWalker.Visit, _ kind: TarEntry.Kind, path: [UInt8], all: [Xattr]) -> TarEntry {
+        header(visit, kind, path: path, xattrs: Self.portable(all),
+               owner: owner(visit, path: path, recorded: all.first { $0.name == Extractor.ownerXattr }.flatMap { RecordedOwner(xattrValue: $0.value) }))
+    }
+
+    private func header(_ visit: TreeWalker.Visit, _ kind: TarEntry.Kind, path: [UInt8], xattrs: [Xattr], owner: RecordedOwner) -> TarEntry {
         let info = visit.info
         var mtime = info.st_mtim.tv_sec
         if let clamp = options.clampMTime, Int64(mtime) > clamp { mtime = Int(clamp) }
-        return TarEntry(path: path, kind: kind, permissions: info.st_mode & 0o7777, uid: Int64(info.st_uid),
-                        gid: Int64(info.st_gid), size: 0, mtime: timespec(tv_sec: mtime, tv_nsec: 0), atime: nil,
+        return TarEntry(path: path, kind: kind, permissions: info.st_mode & 0o7777, uid: Int64(owner.uid),
+                        gid: Int64(owner.gid), size: 0, mtime: timespec(tv_sec: mtime, tv_nsec: 0), atime: nil,
                         linkTarget: [], deviceMajor: 0, deviceMinor: 0, xattrs: xattrs)
+    }
+
+    /// The owner the layer records: the staged owner of `path`, else the image's owner of
+    /// what is on disk (`ImageOwnership`), else the ids on disk.
+    private func owner(_ visit: TreeWalker.Visit, path: [UInt8], recorded: RecordedOwner?) -> RecordedOwner {
+        let trimmed = path.last == UInt8(ascii: "/") ? Array(path.dropLast()) : path
+        if let staged = options.owners[trimmed] { return staged }
+        guard let ownership = options.ownership else { return RecordedOwner(uid: visit.info.st_uid, gid: visit.info.st_gid) }
+        return ownership.imageOwner(uid: visit.info.st_uid, gid: visit.info.st_gid, recorded: recorded)
     }
 
     private func encodeDirectory(_ visit: TreeWalker.Visit, _ directory: Int32) throws {
         let all = try readXattrs(.descriptor(directory), visit)
         let name = path(visit)
-        try writer.header(header(visit, .directory, path: name + [UInt8(ascii: "/")], xattrs: Self.portable(all)))
+        try writer.header(header(visit, .directory, path: name + [UInt8(ascii: "/")], all: all))
         if options.translateOverlayWhiteouts && Self.overlayFlag(all, "opaque") == Array("y".utf8) {
             try writer.header(whiteoutHeader(visit, path: name + [UInt8(ascii: "/")] + WhiteoutName.opaqueMarker))
         }
@@ -92,33 +107,37 @@ final class TreeEncoder {
             warnings.add(name, "socket skipped")
             return
         }
-        if info.st_nlink > 1 {
-            let key = HardlinkKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
-            if let first = firstPaths[key] {
-                var link = header(visit, .hardlink, path: name, xattrs: [])
-                link.linkTarget = first
-                return try writer.header(link)
-            }
-            firstPaths[key] = name
+        let key = HardlinkKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        if info.st_nlink > 1, let first = firstPaths[key] {
+            var link = header(visit, .hardlink, path: name, xattrs: [], owner: first.owner)
+            link.linkTarget = first.path
+            return try writer.header(link)
         }
+        let entry: TarEntry
         switch type {
-        case S_IFREG: try encodeFile(visit, name)
+        case S_IFREG:
+            guard let file = try encodeFile(visit, name) else { return }
+            entry = file
         case S_IFLNK:
-            var entry = header(visit, .symlink, path: name, xattrs: Self.portable(try readXattrs(.node(directory: visit.parent, name: visit.name), visit)))
-            entry.linkTarget = try readLink(visit)
-            try writer.header(entry)
+            var link = header(visit, .symlink, path: name, all: try readXattrs(.node(directory: visit.parent, name: visit.name), visit))
+            link.linkTarget = try readLink(visit)
+            try writer.header(link)
+            entry = link
         case S_IFCHR, S_IFBLK, S_IFIFO:
             let kind: TarEntry.Kind = type == S_IFCHR ? .characterDevice : type == S_IFBLK ? .blockDevice : .fifo
-            var entry = header(visit, kind, path: name, xattrs: Self.portable(try readXattrs(.node(directory: visit.parent, name: visit.name), visit)))
-            entry.deviceMajor = UInt64(DeviceNumber.major(info.st_rdev))
-            entry.deviceMinor = UInt64(DeviceNumber.minor(info.st_rdev))
-            try writer.header(entry)
+            var node = header(visit, kind, path: name, all: try readXattrs(.node(directory: visit.parent, name: visit.name), visit))
+            node.deviceMajor = UInt64(DeviceNumber.major(info.st_rdev))
+            node.deviceMinor = UInt64(DeviceNumber.minor(info.st_rdev))
+            try writer.header(node)
+            entry = node
         default:
             throw Failure(entry: name, .unsupportedInput, "unknown file type \(String(type, radix: 8))")
         }
+        if info.st_nlink > 1 { firstPaths[key] = (name, RecordedOwner(uid: UInt32(entry.uid), gid: UInt32(entry.gid))) }
     }
 
-    private func encodeFile(_ visit: TreeWalker.Visit, _ name: [UInt8]) throws {
+    /// The file's header, nil when it was an overlay whiteout (written as one).
+    private func encodeFile(_ visit: TreeWalker.Visit, _ name: [UInt8]) throws -> TarEntry? {
         let fd = withCString(visit.name) { openat(visit.parent, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
         guard fd >= 0 else { throw Failure.system("openat", entry: name) }
         let file = FileDescriptor(adopting: fd)
@@ -129,9 +148,10 @@ final class TreeEncoder {
         let all = try readXattrs(.descriptor(fd), visit)
         if options.translateOverlayWhiteouts && Self.overlayFlag(all, "whiteout") != nil {
             // An overlay "xwhiteout" (Linux 6.7+): a regular file carrying the whiteout xattr.
-            return try writer.header(whiteoutHeader(visit, path: whiteoutPath(visit)))
+            try writer.header(whiteoutHeader(visit, path: whiteoutPath(visit)))
+            return nil
         }
-        var entry = header(visit, .file, path: name, xattrs: Self.portable(all))
+        var entry = header(visit, .file, path: name, all: all)
         entry.size = Int64(visit.info.st_size)
         try writer.header(entry)
         var remaining = entry.size
@@ -143,6 +163,7 @@ final class TreeEncoder {
             try writer.data(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
             remaining -= Int64(count)
         }
+        return entry
     }
 
     private func readLink(_ visit: TreeWalker.Visit) throws -> [UInt8] {
@@ -159,10 +180,8 @@ final class TreeEncoder {
     }
 
     private func whiteoutHeader(_ visit: TreeWalker.Visit, path: [UInt8]) -> TarEntry {
-        var entry = header(visit, .file, path: path, xattrs: [])
+        var entry = header(visit, .file, path: path, xattrs: [], owner: RecordedOwner(uid: 0, gid: 0))
         entry.permissions = 0
-        entry.uid = 0
-        entry.gid = 0
         return entry
     }
 
@@ -198,12 +217,13 @@ final class TreeEncoder {
         }
     }
 
-    /// The xattrs a layer carries: user.* and trusted.* (overlay's own namespaces excluded)
-    /// and security.capability. Host-specific labels (security.selinux, IMA/EVM) are left out
-    /// so a layer does not depend on the machine that built it.
+    /// The xattrs a layer carries: user.* and trusted.* (overlay's own namespaces and
+    /// devenv's owner record excluded) and security.capability. Host-specific labels
+    /// (security.selinux, IMA/EVM) are left out so a layer does not depend on the machine
+    /// that built it.
     static func portable(_ xattrs: [Xattr]) -> [Xattr] {
         xattrs.filter { xattr in
-            if Extractor.isOverlayXattr(xattr.name) { return false }
+            if Extractor.isOverlayXattr(xattr.name) || xattr.name == Extractor.ownerXattr { return false }
             return xattr.name.starts(with: Array("user.".utf8)) || xattr.name.starts(with: Array("trusted.".utf8))
                 || xattr.name == Array("security.capability".utf8)
         }.sorted { $0.name.lexicographicallyPrecedes($1.name) }

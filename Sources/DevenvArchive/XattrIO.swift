@@ -27,4 +27,9 @@ enum XattrIO {
             throw Failure.system(error.operation, errno: error.errno)
         }
     }
+
+    /// Removes an attribute; a missing one is no error.
+    static func remove(_ target: Target, name: [UInt8]) {
+        ExtendedAttribute.remove(target, name: name)
+    }
 }

@@ -1,3 +1,4 @@
+import DevenvArchive
 import DevenvOCI
 import DevenvSystem
 import Foundation
@@ -9,35 +10,39 @@ import Glibc
 /// at the image built so far through a `LayerView` and stage only what changes.
 extension Builder {
     func copyFiles(_ planned: PlannedStep, copy: FileCopy, number: Int, state: Progress, scratch: String) throws -> (Descriptor, Digest) {
-        let view = LayerView(lowerDirs: try snapshots(layers: state.layers, diffIDs: state.diffIDs))
+        let view = LayerView(lowerDirs: try snapshots(layers: state.layers, diffIDs: state.diffIDs), ownership: ownership)
         let root = "\(scratch)/copy-\(number)"
+        let owners: [[UInt8]: RecordedOwner]
         do {
             let owner = try copy.owner.map { try ImageOwner.resolve($0, in: view) }
             var stager = try ImageTreeStager(view: view, root: root)
             try stager.copy(copy, items: planned.copyItems, owner: owner)
+            owners = stager.owners
         } catch let error as BuildError {
             throw error
         } catch {
             throw BuildError.copyFailed(number: number, location: planned.location, path: copy.sources.joined(separator: " "), reason: "\(error)")
         }
-        return try commitLayer(from: root, number: number, location: planned.location)
+        return try commitLayer(from: root, owners: owners, number: number, location: planned.location)
     }
 
     /// Creates the working directory, owned by the current user, when the image lacks it;
     /// nil (no layer) when it exists.
     func makeWorkdir(_ planned: PlannedStep, path: String, number: Int, state: Progress, scratch: String) throws -> (Descriptor, Digest)? {
-        let view = LayerView(lowerDirs: try snapshots(layers: state.layers, diffIDs: state.diffIDs))
+        let view = LayerView(lowerDirs: try snapshots(layers: state.layers, diffIDs: state.diffIDs), ownership: ownership)
         let root = "\(scratch)/workdir-\(number)"
+        let owners: [[UInt8]: RecordedOwner]
         do {
             let owner = try state.run.user.flatMap { $0.isEmpty ? nil : try ImageOwner.resolve($0, in: view) } ?? .root
             var stager = try ImageTreeStager(view: view, root: root)
             guard try stager.workdir(path, owner: owner) else { return nil }
+            owners = stager.owners
         } catch let error as BuildError {
             throw error
         } catch {
             throw BuildError.copyFailed(number: number, location: planned.location, path: path, reason: "\(error)")
         }
-        return try commitLayer(from: root, number: number, location: planned.location)
+        return try commitLayer(from: root, owners: owners, number: number, location: planned.location)
     }
 
     /// overlayfs needs a lower directory even when the image has no layer yet (FROM scratch).

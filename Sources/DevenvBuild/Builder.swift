@@ -17,6 +17,9 @@ public struct Builder {
     /// Mtime written into layers devenv creates, so equal trees give equal digests.
     public var layerMTime: Int64 = 0
     public var compression: LayerCompression = .zstd
+    /// How the store's snapshots' owners read as the image's (rootless: `ImageOwnership`,
+    /// as seen from this process); nil as root.
+    public var ownership: ImageOwnership?
 
     public init(store: ImageStore, executor: any StepExecutor) {
         self.store = store
@@ -191,11 +194,13 @@ public struct Builder {
     }
 
     /// Commits a directory the builder staged itself (copies, workdirs): plain files, no
-    /// overlay whiteouts.
-    func commitLayer(from directory: String, number: Int, location: String) throws -> (Descriptor, Digest) {
+    /// overlay whiteouts, with the staged `owners` where it could not chown.
+    func commitLayer(from directory: String, owners: [[UInt8]: RecordedOwner], number: Int, location: String) throws -> (Descriptor, Digest) {
         try commitLayer(number: number, location: location) { output, options in
             var options = options
             options.translateOverlayWhiteouts = false
+            options.owners = owners
+            options.ownership = ownership
             return try LayerWriter.write(directory: directory, to: output, options: options)
         }
     }

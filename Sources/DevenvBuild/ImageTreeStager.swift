@@ -18,6 +18,9 @@ struct ImageTreeStager {
     private var staged = Set<String>()
     /// Copied directories' metadata, applied last so a read-only directory can still be filled.
     private var pendingDirectories: [(path: String, mode: UInt32, owner: ImageOwner)] = []
+    /// Without root the staged nodes are the caller's: their owners, by entry path, for the
+    /// layer writer (`LayerWriteOptions.owners`).
+    private(set) var owners: [[UInt8]: RecordedOwner] = [:]
 
     init(view: LayerView, root: String) throws {
         self.view = view
@@ -143,16 +146,17 @@ struct ImageTreeStager {
 
     // MARK: File system
 
-    private func makeDirectory(_ path: String, mode: UInt32, owner: ImageOwner) throws {
+    private mutating func makeDirectory(_ path: String, mode: UInt32, owner: ImageOwner) throws {
         guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw SystemError.last("mkdir", path: path) }
         guard chmod(path, mode_t(mode & 0o7777)) == 0 else { throw SystemError.last("chmod", path: path) }
         try setOwner(path, owner)
     }
 
-    private func setOwner(_ path: String, _ owner: ImageOwner) throws {
-        // Without root the staged files belong to the caller; the layer then records them
-        // as the caller's (a rootless store maps them back when it unpacks).
-        guard geteuid() == 0 else { return }
+    private mutating func setOwner(_ path: String, _ owner: ImageOwner) throws {
+        guard geteuid() == 0 else {
+            owners[Array(path.utf8.dropFirst(root.utf8.count + 1))] = RecordedOwner(uid: owner.uid, gid: owner.gid)
+            return
+        }
         guard lchown(path, owner.uid, owner.gid) == 0 else { throw SystemError.last("lchown", path: path) }
     }
 

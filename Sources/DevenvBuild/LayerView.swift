@@ -1,3 +1,4 @@
+import DevenvArchive
 import DevenvOCI
 import DevenvSystem
 import Foundation
@@ -13,9 +14,12 @@ import Glibc
 public struct LayerView: Sendable {
     /// Snapshot directories, topmost first (overlayfs' lowerdir order).
     public let lowerDirs: [String]
+    /// How the snapshots' owners read as the image's (a rootless store); nil: as on disk.
+    public let ownership: ImageOwnership?
 
-    public init(lowerDirs: [String]) {
+    public init(lowerDirs: [String], ownership: ImageOwnership? = nil) {
         self.lowerDirs = lowerDirs
+        self.ownership = ownership
     }
 
     /// One visible object: where its topmost copy lives on the host and what it is.
@@ -46,7 +50,7 @@ public struct LayerView: Sendable {
 
     /// The root directory (always present, even with no layers).
     public var root: Node {
-        let top = lowerDirs.first.flatMap { Self.stat("\($0)/") }
+        let top = lowerDirs.first.flatMap { stat("\($0)/") }
         return Node(hostPath: lowerDirs.first ?? "/nonexistent", mode: top?.mode ?? UInt32(S_IFDIR) | 0o755,
                     uid: top?.uid ?? 0, gid: top?.gid ?? 0, size: 0, layers: Array(lowerDirs.indices))
     }
@@ -130,7 +134,7 @@ public struct LayerView: Sendable {
         var found: Node?
         for layer in directory.layers {
             let path = "\(lowerDirs[layer])\(prefix)/\(name)"
-            guard let info = Self.stat(path) else { continue }
+            guard let info = stat(path) else { continue }
             let isDirectory = info.mode & UInt32(S_IFMT) == UInt32(S_IFDIR)
             if Self.isWhiteout(info) { break }
             if var current = found {
@@ -155,10 +159,19 @@ public struct LayerView: Sendable {
         var rdev: UInt64
     }
 
-    private static func stat(_ path: String) -> Info? {
+    /// With the image's owner (`ownership`) rather than the ids on disk.
+    private func stat(_ path: String) -> Info? {
         var info = Glibc.stat()
         guard lstat(path, &info) == 0 else { return nil }
-        return Info(mode: UInt32(info.st_mode), uid: info.st_uid, gid: info.st_gid, size: Int64(info.st_size), rdev: UInt64(info.st_rdev))
+        var result = Info(mode: UInt32(info.st_mode), uid: info.st_uid, gid: info.st_gid, size: Int64(info.st_size), rdev: UInt64(info.st_rdev))
+        if let ownership {
+            let recorded = info.st_uid == ownership.unpacker.uid || info.st_gid == ownership.unpacker.gid
+                ? ExtendedAttribute.get(RecordedOwner.xattrName, of: path, limit: 32).flatMap(RecordedOwner.init(xattrValue:)) : nil
+            let owner = ownership.imageOwner(uid: info.st_uid, gid: info.st_gid, recorded: recorded)
+            result.uid = owner.uid
+            result.gid = owner.gid
+        }
+        return result
     }
 
     private static func isWhiteout(_ info: Info) -> Bool {

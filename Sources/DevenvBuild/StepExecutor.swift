@@ -51,10 +51,15 @@ public struct StepExecution: Sendable {
     public struct CacheMount: Sendable, Hashable {
         public var hostPath: String
         public var containerPath: String
+        /// The working tree of a devcontainer create command: as root its owner appears as the
+        /// step's user, so a `remoteUser` can write it and what it makes stays the owner's
+        /// (docs/dockerfile.md).
+        public var ownedByStepUser: Bool
 
-        public init(hostPath: String, containerPath: String) {
+        public init(hostPath: String, containerPath: String, ownedByStepUser: Bool = false) {
             self.hostPath = hostPath
             self.containerPath = containerPath
+            self.ownedByStepUser = ownedByStepUser
         }
     }
 }

@@ -72,7 +72,7 @@ public struct DevContainerProject: Sendable {
         case let .image(image):
             let base = try baseImage(image, engine: engine)
             let request = self.request(base: base, baseName: image.value, noCache: noCache, stateDirectory: state)
-            return try Builder(store: engine.store, executor: executor).build(request, onWait: onWait, events: events)
+            return try engine.builder(executor: executor).build(request, onWait: onWait, events: events)
         case let .dockerfile(dockerfile):
             let build = DockerfileBuild(engine: engine, source: DockerfileProjectBuild.source(dockerfile, root: root),
                                         stateDirectory: state, tag: "\(imageTag)-dockerfile")
@@ -111,7 +111,9 @@ public struct DevContainerProject: Sendable {
         if let user, switchUser {
             steps.append(PlannedStep(step: .user(user), location: location(config.createCommands[0].location)))
         }
-        let workspace = StepExecution.CacheMount(hostPath: root, containerPath: config.workspaceMountTarget)
+        // As root the remote user writes the working tree as its owner would (idmapped), and
+        // what it makes there is the owner's. Rootless it cannot yet (docs/dockerfile.md).
+        let workspace = StepExecution.CacheMount(hostPath: root, containerPath: config.workspaceMountTarget, ownedByStepUser: true)
         for command in config.createCommands {
             let argv = Self.inDirectory(config.workspaceFolder, command.command)
             steps.append(PlannedStep(step: .runWithArguments(command: argv, arguments: [], cacheMounts: [config.workspaceMountTarget], network: .host),

@@ -92,7 +92,7 @@ public struct DockerfileBuild {
             try FileManager.default.createDirectory(atPath: request.stateDirectory, withIntermediateDirectories: true)
             let offset = outcomes.count
             let prefix = plan.stages.count > 1 ? "[\(stage.displayName)] " : ""
-            let result = try Builder(store: engine.store, executor: executor).build(request, onWait: onWait) { event in
+            let result = try engine.builder(executor: executor).build(request, onWait: onWait) { event in
                 switch event {
                 case let .stepStarted(number, _, summary):
                     events(.stepStarted(number: number + offset, total: total, summary: prefix + summary))
@@ -219,7 +219,7 @@ struct StepPlanner {
     private mutating func stageFiles(_ image: StoredImage, label: String) throws -> DockerfileStageFiles {
         let (lowerDirs, lease) = try engine.store.mount(image)
         leases.append(lease)
-        return DockerfileStageFiles(view: LayerView(lowerDirs: lowerDirs), label: label, statCache: statCache)
+        return DockerfileStageFiles(view: LayerView(lowerDirs: lowerDirs, ownership: engine.ownership), label: label, statCache: statCache)
     }
 
     /// A project-private host directory per cache id, shared by all stages.

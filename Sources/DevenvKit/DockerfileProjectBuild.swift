@@ -40,7 +40,7 @@ enum DockerfileProjectBuild {
         }, warn: warn)
         let request = try top(base.image)
         let offset = base.steps.count
-        let result = try Builder(store: engine.store, executor: executor).build(request, onWait: onWait) { event in
+        let result = try engine.builder(executor: executor).build(request, onWait: onWait) { event in
             switch event {
             case let .stepStarted(number, total, summary):
                 events(.stepStarted(number: number + offset, total: total + offset, summary: summary))

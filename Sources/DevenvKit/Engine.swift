@@ -2,6 +2,7 @@ import DevenvArchive
 import DevenvBuild
 import DevenvOCI
 import DevenvRegistry
+import DevenvRuntime
 import DevenvStore
 import DevenvSystem
 import Foundation
@@ -12,10 +13,20 @@ import Glibc
 /// The entry point of devenv's use cases: one store, opened once per command.
 public final class Engine: @unchecked Sendable {
     public let store: ImageStore
+    /// How the store's snapshots' owners read as the images' (rootless: `ImageOwnership`).
+    public let ownership: ImageOwnership?
 
     /// Opens (creating if needed) the store at `root`, or at the default location.
     public init(storeRoot: String? = nil) throws {
-        store = try ImageStore(root: storeRoot ?? StoreLayout.defaultRoot(), unpacker: ArchiveLayerUnpacker())
+        ownership = .onHost(HostIdentity.current())
+        store = try ImageStore(root: storeRoot ?? StoreLayout.defaultRoot(), unpacker: ArchiveLayerUnpacker(ownership: ownership))
+    }
+
+    /// A builder over this store that reads its snapshots' owners right.
+    public func builder(executor: any StepExecutor) -> Builder {
+        var builder = Builder(store: store, executor: executor)
+        builder.ownership = ownership
+        return builder
     }
 
     public func importer() -> ImageImporter { ImageImporter(store: store) }
@@ -87,14 +98,16 @@ public final class Engine: @unchecked Sendable {
 /// whiteouts in the xattr namespace the runtime mounts with: `trusted.` as root,
 /// `user.` (overlay's `userxattr`) in a rootless store.
 struct ArchiveLayerUnpacker: LayerUnpacking {
+    let ownership: ImageOwnership?
+
     func unpack(layerAt path: String, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest {
         try LayerUnpacker.unpack(layerAt: path, declared: declared, into: target.directory,
-                                 lowers: Self.lowers(target), options: Self.options(target)).diffID
+                                 lowers: Self.lowers(target), options: options(target)).diffID
     }
 
     func unpack(growing layer: GrowingFile, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest {
         try LayerUnpacker.unpack(growing: layer, declared: declared, into: target.directory,
-                                 lowers: Self.lowers(target), options: Self.options(target)).diffID
+                                 lowers: Self.lowers(target), options: options(target)).diffID
     }
 
     private static func lowers(_ target: UnpackTarget) -> LowerLayers {
@@ -102,9 +115,10 @@ struct ArchiveLayerUnpacker: LayerUnpacking {
         return lowers.isEmpty ? .none : .directories(lowers)
     }
 
-    private static func options(_ target: UnpackTarget) -> UnpackOptions {
+    private func options(_ target: UnpackTarget) -> UnpackOptions {
         var options = UnpackOptions()
         options.diffIDAlgorithm = target.diffIDAlgorithm
+        options.ownership = ownership
         return options
     }
 }

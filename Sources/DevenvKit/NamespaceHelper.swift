@@ -85,10 +85,7 @@ public enum NamespaceHelper {
             switch request.operation {
             case .commit:
                 guard let commit = request.commit else { throw KitError.helperFailed("no commit in the request") }
-                try commit.removeStubs()
-                var options = LayerWriteOptions()
-                options.clampMTime = request.clampMTime
-                for warning in try LayerWriter.writeTar(directory: commit.upperDir, to: 1, options: options) {
+                for warning in try commit.writeTar(to: 1, clampMTime: request.clampMTime) {
                     FileHandle.standardError.write(Data((warningPrefix + warning + "\n").utf8))
                 }
             case .remove:

@@ -65,7 +65,7 @@ public struct ProjectBuild {
         var request = try request(options: options)
         let key = Builder.environmentKey(request)
         request.labels[Self.cacheKeyLabel] = key.description
-        let builder = Builder(store: engine.store, executor: executor)
+        let builder = engine.builder(executor: executor)
         if !options.noCache, !builder.isFullyCached(request), let prebuilt = try prebuiltReference(key: key) {
             if let local = try? engine.store.image(project.imageTag), local.config.config?.labels?[Self.cacheKeyLabel] == key.description {
                 return .upToDate(local)

@@ -55,21 +55,26 @@ public struct RuntimeStepExecutor: StepExecutor {
     /// included) that only the user namespace's root can read, and whose owners only it sees
     /// as the container did: the commit runs there (`NamespaceHelper`).
     public func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
-        guard let mapping = HostIdentity.current().idMapping else { return try commit.write(to: output, options: options) }
+        let host = HostIdentity.current()
+        guard let mapping = host.idMapping else { return try commit.write(to: output, options: options) }
+        var commit = commit
+        commit.ownership = .inNamespace(mapping: mapping, host: host)
         return try NamespaceHelper.commit(commit, mapping: mapping, to: output, options: options)
     }
 
     /// The step's container, without its seccomp filter (only running it needs one).
     private func spec(for execution: StepExecution) throws -> ContainerSpec {
-        let host = HostIdentity.current()
         let user = try ImageAccounts.resolve(execution.user, lowerDirs: execution.lowerDirs)
         let process = ProcessSpec(args: execution.command, environment: execution.environment,
                                   workingDirectory: execution.workingDirectory, user: user, terminal: false)
-        let mounts = execution.cacheMounts.map { BindMount(source: $0.hostPath, destination: $0.containerPath) }
+        let stepUser = MountOwner(uid: user.uid, gid: user.gid)
+        let mounts = execution.cacheMounts.map { mount in
+            BindMount(source: mount.hostPath, destination: mount.containerPath, ownerAppearsAs: mount.ownedByStepUser ? stepUser : nil)
+        }
         return ContainerSpec(
             rootfs: RootfsSpec(lowerDirs: execution.lowerDirs, upper: .directory(upper: execution.upperDir, work: execution.workDir)),
             mounts: mounts, process: process, hostname: "devenv-build",
-            network: execution.network == .none ? .none : .host, idMapping: host.idMapping)
+            network: execution.network == .none ? .none : .host, idMapping: HostIdentity.current().idMapping)
     }
 }
 

@@ -79,11 +79,27 @@ public struct BindMount: Hashable, Codable, Sendable {
     public var source: String
     public var destination: String
     public var readOnly: Bool
+    /// The container user the source's owner appears as (a devcontainer's `remoteUser`
+    /// writing the working tree); nil: container root acts as the owner (docs/runtime.md,
+    /// "Device policy and mount flags"). Only as root: rootless there is no idmapped mount.
+    public var ownerAppearsAs: MountOwner?
 
-    public init(source: String, destination: String, readOnly: Bool = false) {
+    public init(source: String, destination: String, readOnly: Bool = false, ownerAppearsAs: MountOwner? = nil) {
         self.source = source
         self.destination = destination
         self.readOnly = readOnly
+        self.ownerAppearsAs = ownerAppearsAs
+    }
+}
+
+/// Container ids a bind source's owner appears as.
+public struct MountOwner: Hashable, Codable, Sendable {
+    public var uid: UInt32
+    public var gid: UInt32
+
+    public init(uid: UInt32, gid: UInt32) {
+        self.uid = uid
+        self.gid = gid
     }
 }
 

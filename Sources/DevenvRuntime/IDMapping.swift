@@ -93,10 +93,22 @@ public struct IDMapping: Hashable, Codable, Sendable {
     /// are unchanged, and on-disk root (like `owner` itself, seen from inside) is unmapped, so
     /// nothing the container does there makes a file the host's root owns.
     public static func rootActsAs(_ owner: UInt32) -> [IDMapEntry] {
-        var entries = [IDMapEntry(containerID: owner, hostID: 0, count: 1)]
-        if owner > 1 { entries.append(IDMapEntry(containerID: 1, hostID: 1, count: owner - 1)) }
+        idActsAs(0, owner: owner)
+    }
+
+    /// The same with container id `id` (a devcontainer's `remoteUser`) acting as `owner`:
+    /// what `id` creates is `owner`'s on disk and `owner`'s files look `id`'s. On-disk root
+    /// and `id`, and container root, are unmapped (root's creations there fail with
+    /// EOVERFLOW rather than make the host root's files).
+    public static func idActsAs(_ id: UInt32, owner: UInt32) -> [IDMapEntry] {
+        // Identity everywhere except 0, `owner` (on disk) and `id` (in the container).
+        var entries = [IDMapEntry(containerID: owner, hostID: id, count: 1)]
+        var start: UInt64 = 1
         // Up to 4294967294: (uid_t)-1 is not an id.
-        if owner < UInt32.max - 1 { entries.append(IDMapEntry(containerID: owner + 1, hostID: owner + 1, count: UInt32.max - owner - 1)) }
+        for end in (Set([UInt64(owner), UInt64(id)]).subtracting([0]).sorted() + [UInt64(UInt32.max)]) {
+            if end > start { entries.append(IDMapEntry(containerID: UInt32(start), hostID: UInt32(start), count: UInt32(end - start))) }
+            start = end + 1
+        }
         return entries
     }
 

@@ -91,4 +91,11 @@ public enum ExtendedAttribute {
         }
         return status == 0 ? 0 : errno
     }
+
+    /// Removes an attribute; a missing one is no error.
+    public static func remove(_ target: Target, name: [UInt8]) {
+        _ = withCString(name) { cName in
+            target.call({ Int(devenv_fremovexattr($0, cName)) }, { Int(devenv_lremovexattr($0, cName)) })
+        }
+    }
 }

@@ -42,6 +42,8 @@ int devenv_fsetxattr(int fd, const char *name, const void *value, size_t size, i
 ssize_t devenv_llistxattr(const char *path, char *list, size_t size);
 ssize_t devenv_lgetxattr(const char *path, const char *name, void *value, size_t size);
 int devenv_lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags);
+int devenv_fremovexattr(int fd, const char *name);
+int devenv_lremovexattr(const char *path, const char *name);
 int devenv_syncfs(int fd);
 
 /* ---- Container runtime (container.c) ---- */

@@ -1,0 +1,186 @@
+@testable import DevenvTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 12, ownership: a rootless build commits the owners the image expects, the same
+/// layers byte for byte as the build done as root (copies, `COPY --chown`, run steps that
+/// touch a lower layer's directory or give files to other users); a devcontainer's
+/// `remoteUser` writes the working tree as its owner; sessions leave the owner's files there.
+@Suite(.enabled(if: Requirement.root(), "needs root to run containers and to act as the rootless test user"), .timeLimit(.minutes(5)))
+struct RootlessOwnershipTests {
+    /// The layers a build added on top of the base: their diff_ids and `tar -tv` listings
+    /// ("MODE UID/GID PATH").
+    struct Layers: Equatable, CustomStringConvertible {
+        var diffIDs: [String]
+        var listings: [[String]]
+
+        var description: String { zip(diffIDs, listings).map { "\($0)\n  " + $1.joined(separator: "\n  ") }.joined(separator: "\n") }
+    }
+
+    static func layers(of project: StepProject, image: String) throws -> Layers {
+        let inspected = try project.devenv(["image", "inspect", "--json", image])
+        guard inspected.succeeded, let object = try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [String: Any],
+              let manifest = object["manifest"] as? [String: Any], let layers = manifest["layers"] as? [[String: Any]],
+              let config = object["config"] as? [String: Any], let rootfs = config["rootfs"] as? [String: Any],
+              let diffIDs = rootfs["diff_ids"] as? [String] else {
+            throw DevenvProcess.Missing(what: "the built image \(image): \(inspected.stderr)")
+        }
+        // The first layer is the imported base.
+        let listings = try layers.dropFirst().map { layer -> [String] in
+            let digest = try #require(layer["digest"] as? String)
+            let blob = "\(project.store)/blobs/sha256/\(digest.dropFirst("sha256:".count))"
+            let listing = try DevenvProcess.run("/bin/sh", ["-c", "zstd -dcf '\(blob)' | tar -tv --numeric-owner"])
+            return listing.stdout.split(separator: "\n").map { line in
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                return "\(fields[0]) \(fields[1]) \(fields[5...].joined(separator: " "))"
+            }
+        }
+        return Layers(diffIDs: Array(diffIDs.dropFirst()), listings: listings)
+    }
+
+    /// Builds the same project (manifest, files) as `user`: the image's added layers.
+    static func build(as user: BuildUser, manifest: String, files: [String: String], arguments: [String] = []) throws -> Layers {
+        let project = try StepProject(as: user, manifest: manifest)
+        for (path, contents) in files.sorted(by: { $0.key < $1.key }) {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: "\(project.root)/\(directory)", withIntermediateDirectories: true)
+                if user == .rootless { try DevenvRunner.testUser()?.own("\(project.root)/\(directory)") }
+            }
+            try project.write(path, contents)
+        }
+        let built = try project.devenv(["build", "--json"] + arguments)
+        #expect(built.succeeded, "\(user): \(built.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(built.stdout.utf8)) as? [String: Any]
+        let image = try #require(object?["image"] as? String, "\(user): \(built.stdout)")
+        return try layers(of: project, image: image)
+    }
+
+    static func bothWays(manifest: String, files: [String: String], arguments: [String] = []) throws -> (root: Layers, rootless: Layers) {
+        (try build(as: .root, manifest: manifest, files: files, arguments: arguments),
+         try build(as: .rootless, manifest: manifest, files: files, arguments: arguments))
+    }
+
+    /// Item 1: a manifest `copy` step's files and the image directories it fills (/etc)
+    /// are root's, not the user's.
+    @Test func copyStepsRecordRootAsRootDoes() throws {
+        try Requirement.require(root: true, programs: ["zstd"])
+        let manifest = """
+            [base]
+            image = "base:it"
+
+            [[step]]
+            copy = ["tool.sh", "conf"]
+            to = "/opt/app/"
+
+            [[step]]
+            copy = ["x.conf"]
+            to = "/etc/"
+            """
+        let files = ["tool.sh": "#!/bin/sh\necho tool\n", "conf/a.txt": "a\n", "x.conf": "x\n"]
+        let (root, rootless) = try Self.bothWays(manifest: manifest, files: files)
+        #expect(root.listings == [["drwxr-xr-x 0/0 opt/", "drwxr-xr-x 0/0 opt/app/", "-rw-r--r-- 0/0 opt/app/a.txt", "-rw-r--r-- 0/0 opt/app/tool.sh"],
+                                  ["drwxr-xr-x 0/0 etc/", "-rw-r--r-- 0/0 etc/x.conf"]], "\(root)")
+        #expect(rootless == root, "rootless:\n\(rootless)\nroot:\n\(root)")
+    }
+
+    /// Items 1 and 2: a Dockerfile whose RUN adds accounts to /etc (overlay copies the base's
+    /// /etc up), makes a home owned by uid 1500 and a file of 1500:1600, then COPY --chown
+    /// by name, by number and without: every layer is what the rootful build makes.
+    @Test func dockerfileOwnersAreTheImagesRootless() throws {
+        try Requirement.require(root: true, programs: ["zstd"])
+        let dockerfile = """
+            FROM base:it
+            RUN echo 'app:x:1500:1600::/home/app:/bin/sh' >> /etc/passwd && echo 'staff:x:1600:' >> /etc/group && touch /etc/x && mkdir /home && mkdir /home/app && chown 1500 /home/app && touch /home/app/f && chown 1500:1600 /home/app/f
+            COPY --chown=app:staff tool.sh /home/app/tool.sh
+            COPY --chown=1700 conf /srv/conf/
+            COPY tool.sh /etc/tool.sh
+            """
+        let files = ["Dockerfile": dockerfile, "tool.sh": "#!/bin/sh\necho tool\n", "conf/a.txt": "a\n"]
+        let (root, rootless) = try Self.bothWays(manifest: "[base]\nimage = \"base:it\"\n", files: files, arguments: ["--file", "Dockerfile"])
+        #expect(root.listings.count == 4, "\(root)")
+        #expect(root.listings.first?.contains("drwxr-xr-x 0/0 etc/") == true, "\(root)")
+        #expect(root.listings.first?.contains("-rw-r--r-- 1500/1600 home/app/f") == true, "\(root)")
+        #expect(root.listings.dropFirst().first == ["drwxr-xr-x 0/0 home/", "drwxr-xr-x 1500/0 home/app/", "-rw-r--r-- 1500/1600 home/app/tool.sh"], "\(root)")
+        // Directories the copy creates are the --chown owner's too (as BuildKit makes them).
+        #expect(root.listings.dropFirst(2).first == ["drwxr-xr-x 1700/1700 srv/", "drwxr-xr-x 1700/1700 srv/conf/", "-rw-r--r-- 1700/1700 srv/conf/a.txt"], "\(root)")
+        #expect(rootless == root, "rootless:\n\(rootless)\nroot:\n\(root)")
+    }
+
+    /// Item 2 in a manifest: run steps on top of each other (the second modifies what the
+    /// first made, as subordinate ids, and the base's /etc again).
+    @Test func runStepsOverRunStepsKeepTheOwners() throws {
+        try Requirement.require(root: true, programs: ["zstd"])
+        let manifest = """
+            [base]
+            image = "base:it"
+
+            [[step]]
+            run = "mkdir -p /srv/data && chown 1500:1600 /srv/data && touch /etc/first"
+
+            [[step]]
+            run = "touch /srv/data/f /etc/second && chown 1500 /srv/data/f && chmod 750 /srv"
+            """
+        let (root, rootless) = try Self.bothWays(manifest: manifest, files: [:])
+        #expect(root.listings.last == ["drwxr-xr-x 0/0 etc/", "-rw-r--r-- 0/0 etc/second", "drwxr-x--- 0/0 srv/",
+                                       "drwxr-xr-x 1500/1600 srv/data/", "-rw-r--r-- 1500/0 srv/data/f"], "\(root)")
+        #expect(rootless == root, "rootless:\n\(rootless)\nroot:\n\(root)")
+    }
+
+    /// Item 3: a devcontainer whose `remoteUser` (uid 1500, made by its Dockerfile) is not
+    /// the owner of the working tree: its postCreateCommand writes there, and what it makes
+    /// belongs to the owner on the host. The tree belongs to the test user (sudo on a user's
+    /// checkout). Root only: rootless, devenv's one id mapping gives uid 1500 a subordinate
+    /// id, and mapping the user's own uid to it instead would shift the owners of the
+    /// files earlier steps made (docs/dockerfile.md).
+    @Test func asRootARemoteUserWritesTheWorkingTree() throws {
+        try Requirement.require(root: true)
+        let user = BuildUser.root
+        let project = try StepProject(as: user, manifest: "[base]\nimage = \"base:it\"\n")
+        try FileManager.default.removeItem(atPath: "\(project.root)/.devenv")
+        try FileManager.default.createDirectory(atPath: "\(project.root)/.devcontainer", withIntermediateDirectories: true)
+        try project.write(".devcontainer/Dockerfile", """
+            FROM base:it
+            RUN echo 'dev:x:1500:1500::/home/dev:/bin/sh' >> /etc/passwd && echo 'dev:x:1500:' >> /etc/group && mkdir -p /home/dev && chown 1500:1500 /home/dev
+            """)
+        try project.write(".devcontainer/devcontainer.json", """
+            { "build": { "dockerfile": "Dockerfile" }, "remoteUser": "dev",
+              "postCreateCommand": "id -u > created-by && mkdir made && echo x > made/f && ls -ln created-by | { read mode links uid rest; echo $uid > seen-as; } && touch /home/dev/img" }
+            """)
+        let owner = try #require(DevenvRunner.testUser())
+        try owner.own(project.root)
+        let built = try project.devenv(["build"])
+        #expect(built.succeeded, "\(built.stderr)")
+        #expect(try String(contentsOfFile: "\(project.root)/created-by", encoding: .utf8) == "1500\n")
+        #expect(try String(contentsOfFile: "\(project.root)/seen-as", encoding: .utf8) == "1500\n")
+        for path in ["created-by", "made", "made/f"] {
+            var info = stat()
+            #expect(lstat("\(project.root)/\(path)", &info) == 0, "\(path)")
+            #expect(info.st_uid == owner.uid! && info.st_gid == owner.gid!, "\(path): \(info.st_uid):\(info.st_gid)")
+        }
+        // The remote user still writes its own home in the image.
+        #expect(try project.devenv(["run", "--", "stat", "-c", "%u:%g", "/home/dev/img"]).stdout == "1500:1500\n")
+    }
+
+    /// Item 4: a session (root's, or the rootless user's own) leaves files in the working
+    /// tree that belong to the tree's owner on the host. devenv has no `--user` flag: as
+    /// root the session is container root acting as the owner; rootless it is the user.
+    @Test(arguments: BuildUser.allCases)
+    func filesASessionMakesInTheTreeAreTheOwners(user: BuildUser) throws {
+        try Requirement.require(root: true)
+        let project = try StepProject(as: user, manifest: "[base]\nimage = \"base:it\"\n")
+        let owner = try #require(DevenvRunner.testUser())
+        try owner.own(project.root)
+        let ran = try project.devenv(["run", "--", "sh", "-c", "mkdir /workspace/out && touch /workspace/out/f && id -u"])
+        #expect(ran.succeeded, "\(ran.stderr)")
+        #expect(ran.stdout == (user == .root ? "0\n" : "\(owner.uid!)\n"))
+        for path in ["out", "out/f"] {
+            var info = stat()
+            #expect(lstat("\(project.root)/\(path)", &info) == 0, "\(path)")
+            #expect(info.st_uid == owner.uid! && info.st_gid == owner.gid!, "\(path): \(info.st_uid):\(info.st_gid)")
+        }
+    }
+}
