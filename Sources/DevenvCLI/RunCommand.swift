@@ -60,10 +60,13 @@ struct SessionLauncher {
         let project: Project
         let image: StoredImage
         var command = command
+        var manifestOutcome: ProjectBuild.Outcome?
         switch try ProjectSource.load(from: current) {
         case let .manifest(manifestProject):
             project = manifestProject
-            image = try ProjectBuilding.build(engine: engine, project: project, options: ProjectBuild.Options(), explain: false).image
+            let outcome = try ProjectBuilding.build(engine: engine, project: project, options: ProjectBuild.Options(), explain: false)
+            manifestOutcome = outcome
+            image = outcome.image
         case let .devContainer(adopted):
             guard task == nil else {
                 throw KitError.invalidArgument("devcontainer.json projects have no [tasks]; run a command with: devenv run -- CMD")
@@ -100,6 +103,7 @@ struct SessionLauncher {
         var spec = session.spec(for: HostIdentity.current())
         spec.mounts += mounts
         spec.limits = try options.limits(over: ProjectSession.limits(project))
+        if let manifestOutcome { WarmRecording.session(project: project, engine: engine, outcome: manifestOutcome, spec: spec) }
         return spec
     }
 
