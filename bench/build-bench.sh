@@ -98,13 +98,15 @@ if [[ ${ROOTLESS:-1} == 1 ]]; then
   ROOTLESS_WORK=$WORK/rootless
   mkdir -p "$ROOTLESS_WORK"
   cp -a "$PROJECT" "$ROOTLESS_WORK/project"
+  # The peers' layout is root's (mode 0600 files): the user imports its own copy.
+  cp -a "$PEERS_HOME/oci/bookworm" "$ROOTLESS_WORK/bookworm"
   chmod 755 "$WORK"
   chown -R "$uid:$gid" "$ROOTLESS_WORK"
   as() { # as UID GID STORE -- COMMAND…: the same wrapper for both sides
     local u=$1 g=$2 store=$3; shift 4
     setpriv --reuid="$u" --regid="$g" --init-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent DEVENV_HOME="$store" "$@"
   }
-  (cd "$ROOTLESS_WORK/project" && as "$uid" "$gid" "$ROOTLESS_WORK/store" -- "$DEVENV" image import "$PEERS_HOME/oci/bookworm" --ref 12 --tag localhost/base/bookworm:12 >/dev/null \
+  (cd "$ROOTLESS_WORK/project" && as "$uid" "$gid" "$ROOTLESS_WORK/store" -- "$DEVENV" image import "$ROOTLESS_WORK/bookworm" --ref 12 --tag localhost/base/bookworm:12 >/dev/null \
     && as "$uid" "$gid" "$ROOTLESS_WORK/store" -- "$DEVENV" build >/dev/null)
   export -f as
   sleep 1.2 # inputs younger than a second are not trusted by the warm record

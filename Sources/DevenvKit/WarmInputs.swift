@@ -78,7 +78,7 @@ public enum WarmInputs {
     /// ref it names, the index, excludes and configuration, and each `.gitignore` from the
     /// work tree's root down to the copied directories. Outside a repository: the `.git`
     /// of every directory above, one of which `git init` would create. nil for the forms
-    /// that read further files (`.git` files of worktrees and submodules, `core.excludesFile`).
+    /// that read further files (`.git` files of worktrees and submodules, config includes).
     static func gitPaths(from physicalRoot: String, sources: [String], environment: [String: String]) -> [String]? {
         var paths: [String] = []
         var current = physicalRoot
@@ -111,7 +111,9 @@ public enum WarmInputs {
         for config in configs {
             let bytes: [UInt8]?
             do { bytes = try FileDescriptor.readRegularFileIfPresent(config, limit: 1 << 20) } catch { return nil }
-            if let bytes, String(decoding: bytes, as: UTF8.self).lowercased().contains("excludesfile") { return nil }
+            guard let bytes else { continue }
+            guard let excludes = excludesFiles(in: String(decoding: bytes, as: UTF8.self), home: home) else { return nil }
+            paths += excludes
         }
         paths += configs
         if let configHome { paths.append("\(configHome)/git/ignore") }
@@ -121,6 +123,33 @@ public enum WarmInputs {
                 paths.append("\(directory)/.gitignore")
                 guard directory != workdir, directory != "/" else { break }
                 directory = (directory as NSString).deletingLastPathComponent
+            }
+        }
+        return paths
+    }
+
+    /// The `core.excludesFile` paths a git configuration names (`~/` from HOME); nil when
+    /// it includes other files or names one this reading cannot resolve exactly.
+    static func excludesFiles(in config: String, home: String?) -> [String]? {
+        var section = ""
+        var paths: [String] = []
+        for raw in config.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") {
+                section = line.lowercased()
+                if section.hasPrefix("[include") { return nil }
+                continue
+            }
+            guard section.hasPrefix("[core"), let equals = line.firstIndex(of: "=") else { continue }
+            guard line[..<equals].trimmingCharacters(in: .whitespaces).lowercased() == "excludesfile" else { continue }
+            let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            guard !value.contains(where: { "\"\\;#".contains($0) }) else { return nil }
+            if value.hasPrefix("/") {
+                paths.append(value)
+            } else if value.hasPrefix("~/"), let home {
+                paths.append(home + value.dropFirst())
+            } else {
+                return nil
             }
         }
         return paths
