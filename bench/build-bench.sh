@@ -5,11 +5,15 @@
 #   (a) first build (no cache)          devenv build --no-cache   vs  buildah bud --no-cache
 #   (b) no-op rebuild (all cached)      devenv build              vs  buildah bud --layers
 #   (c) rebuild after payload changes   devenv build              vs  podman build --layers
-# Targets: (b) <= 0.15x buildah, (c) <= 0.5x podman, (a) <= 0.7x buildah.
+#   (d) no-op rebuild rootless          devenv build as the test user  vs  the same as root
+# Targets: (b) <= 0.05x buildah, (c) <= 0.5x podman, (a) <= 0.7x buildah, (d) <= 1.2x root.
+# (d) starts both sides through the same `setpriv … env -i` so they pay the same wrapper.
 #
 # The base comes from peers-setup.sh (podman storage and an OCI layout of one image), so
 # both sides start from identical bytes. The machine should be otherwise idle.
-# Env: RUNS (default 10), PEERS_HOME (default /var/lib/devenv-peers), KEEP=1 keeps the work dir.
+# With BENCH_RESULTS=FILE, appends `name value target` lines for bench/all.sh.
+# Env: DEVENV (default: a release build of this checkout, built first), RUNS (default 10), PEERS_HOME (default /var/lib/devenv-peers), BENCH_USER (default
+#      devenv-test; ROOTLESS=0 skips (d)), KEEP=1 keeps the work dir.
 set -euo pipefail
 
 RUNS=${RUNS:-10}
@@ -24,9 +28,11 @@ if ! podman image exists localhost/base/bookworm:12 || [[ ! -d $PEERS_HOME/oci/b
   bash "$REPO/../shared/tools/peers-setup.sh"
 fi
 
-echo "== building devenv (release)"
-(cd "$REPO" && swift build -c release --product devenv 2>&1 | tail -n 1)
-DEVENV=$(cd "$REPO" && swift build -c release --show-bin-path)/devenv
+if [[ -z ${DEVENV:-} ]]; then
+  echo "== building devenv (release)"
+  (cd "$REPO" && swift build -c release 2>&1 | tail -n 1)
+  DEVENV=$(cd "$REPO" && swift build -c release --show-bin-path)/devenv
+fi
 
 WORK=$(mktemp -d /var/tmp/devenv-build-bench.XXXXXX)
 cleanup() { [[ ${KEEP:-0} == 1 ]] || rm -rf "$WORK"; }
@@ -83,14 +89,47 @@ hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/changed.j
   -n "devenv build (payload changed)" "'$DEVENV' build >/dev/null" \
   -n "podman build --layers (payload changed)" "podman build --layers -q -t devenv-bench -f Containerfile . >/dev/null"
 
+noop_cases="first:buildah:0.70 noop:buildah:0.05 changed:podman:0.50"
+if [[ ${ROOTLESS:-1} == 1 ]]; then
+  echo "== (d) no-op rebuild, rootless against root"
+  BENCH_USER=${BENCH_USER:-devenv-test}
+  uid=$(id -u "$BENCH_USER") gid=$(id -g "$BENCH_USER")
+  # The user's own copy of the project and store, built once (its steps run rootless).
+  ROOTLESS_WORK=$WORK/rootless
+  mkdir -p "$ROOTLESS_WORK"
+  cp -a "$PROJECT" "$ROOTLESS_WORK/project"
+  # The peers' layout is root's (mode 0600 files): the user imports its own copy.
+  cp -a "$PEERS_HOME/oci/bookworm" "$ROOTLESS_WORK/bookworm"
+  chmod 755 "$WORK"
+  chown -R "$uid:$gid" "$ROOTLESS_WORK"
+  as() { # as UID GID STORE -- COMMAND…: the same wrapper for both sides
+    local u=$1 g=$2 store=$3; shift 4
+    setpriv --reuid="$u" --regid="$g" --init-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent DEVENV_HOME="$store" "$@"
+  }
+  (cd "$ROOTLESS_WORK/project" && as "$uid" "$gid" "$ROOTLESS_WORK/store" -- "$DEVENV" image import "$ROOTLESS_WORK/bookworm" --ref 12 --tag localhost/base/bookworm:12 >/dev/null \
+    && as "$uid" "$gid" "$ROOTLESS_WORK/store" -- "$DEVENV" build >/dev/null)
+  export -f as
+  sleep 1.2 # inputs younger than a second are not trusted by the warm record
+  hyperfine --shell bash --style basic --warmup 3 --runs "$RUNS" --export-json "$WORK/rootless.json" \
+    -n "devenv build (no-op, root)" "cd '$PROJECT' && as 0 0 '$DEVENV_HOME' -- '$DEVENV' build >/dev/null" \
+    -n "devenv build (no-op, rootless)" "cd '$ROOTLESS_WORK/project' && as $uid $gid '$ROOTLESS_WORK/store' -- '$DEVENV' build >/dev/null"
+fi
+
 podman rmi -f devenv-bench >/dev/null 2>&1 || true
 median() { jq -r ".results[$2].median" "$WORK/$1.json"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 echo
 echo "== results (median seconds)"
 printf '%-28s %10s %10s %8s %s\n' case devenv peer ratio target
-for spec in "first:buildah:0.70" "noop:buildah:0.15" "changed:podman:0.50"; do
+result() { [[ -z ${BENCH_RESULTS:-} ]] || printf '%s\n' "$*" >> "$BENCH_RESULTS"; }
+for spec in $noop_cases; do
   IFS=: read -r name peer target <<<"$spec"
   d=$(median "$name" 0); p=$(median "$name" 1)
   printf '%-28s %10.4f %10.4f %8s <= %s (vs %s)\n' "$name" "$d" "$p" "$(ratio "$d" "$p")" "$target" "$peer"
+  result "build.$name/$peer $(ratio "$d" "$p") <=$target"
 done
+if [[ -f $WORK/rootless.json ]]; then
+  r=$(median rootless 0); u=$(median rootless 1)
+  printf '%-28s %10.4f %10.4f %8s <= 1.2 (rootless vs root)\n' "noop-rootless" "$u" "$r" "$(ratio "$u" "$r")"
+  result "build.noop.rootless/root $(ratio "$u" "$r") <=1.2"
+fi

@@ -14,7 +14,7 @@
 # The machine should be otherwise idle; other builds on the same cores make the numbers
 # meaningless (check `uptime` first).
 #
-# Env: RUNS (default 7), BENCH_DIR (work dir, default a fresh dir under /var/tmp),
+# Env: DEVENV (default: a release build of this checkout, built first), RUNS (default 7), BENCH_DIR (work dir, default a fresh dir under /var/tmp),
 #      PEERS_HOME (default /var/lib/devenv-peers), KEEP=1 keeps the work dir.
 set -euo pipefail
 
@@ -29,12 +29,14 @@ done
 
 if [[ ! -f $ROOTFS_TAR ]]; then
   echo "layer-bench: $ROOTFS_TAR missing, running peers-setup.sh" >&2
-  /work/shared/tools/peers-setup.sh
+  bash "$REPO/../shared/tools/peers-setup.sh"
 fi
 
-echo "== building devenv (release)"
-(cd "$REPO" && swift build -c release --product devenv 2>&1 | tail -n 1)
-DEVENV=$(cd "$REPO" && swift build -c release --show-bin-path)/devenv
+if [[ -z ${DEVENV:-} ]]; then
+  echo "== building devenv (release)"
+  (cd "$REPO" && swift build -c release 2>&1 | tail -n 1)
+  DEVENV=$(cd "$REPO" && swift build -c release --show-bin-path)/devenv
+fi
 
 WORK=${BENCH_DIR:-$(mktemp -d /var/tmp/devenv-layer-bench.XXXXXX)}
 mkdir -p "$WORK"
@@ -68,14 +70,28 @@ hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/create.js
   "tar -c -C '$WORK/tree' . | zstd -3 -T0 -q > '$WORK/tar-sync.tar.zst' && sync '$WORK/tar-sync.tar.zst'"
 
 unpack_devenv=$(median "$WORK/unpack.json" 0); unpack_tar=$(median "$WORK/unpack.json" 1)
+# Spread: the range (slowest - fastest run) of each tool; user and system CPU means.
+spread() { jq -r ".results[$2].times | (max - min)" "$1"; }
+cpu() { jq -r ".results[$2] | \"user \(.user * 1000 | floor) ms, system \(.system * 1000 | floor) ms\"" "$1"; }
+spread_devenv=$(spread "$WORK/unpack.json" 0); spread_tar=$(spread "$WORK/unpack.json" 1)
 create_devenv=$(median "$WORK/create.json" 0); create_tar=$(median "$WORK/create.json" 1)
 create_tar_sync=$(median "$WORK/create.json" 2)
 echo
 echo "== medians (seconds)"
-awk -v a="$unpack_devenv" -v b="$unpack_tar" -v c="$create_devenv" -v d="$create_tar" -v e="$create_tar_sync" 'BEGIN {
+awk -v a="$unpack_devenv" -v b="$unpack_tar" -v c="$create_devenv" -v d="$create_tar" -v e="$create_tar_sync" -v f="$spread_devenv" -v g="$spread_tar" 'BEGIN {
   printf "unpack  devenv %.3f   tar -xzf %.3f        ratio %.2f  (target <= 1.00) %s\n", a, b, a / b, (a <= b ? "OK" : "MISSED")
+  printf "unpack spread (max - min) devenv %.3f   tar -xzf %.3f  ratio %.2f  (target <= 1.50) %s\n", f, g, (g > 0 ? f / g : 0), (f <= 1.5 * g ? "OK" : "MISSED")
   printf "create  devenv %.3f   tar|zstd -3 -T0 %.3f ratio %.2f  (target <= 1.20) %s\n", c, d, c / d, (c <= 1.2 * d ? "OK" : "MISSED")
   printf "        (devenv fsyncs its output; tar|zstd followed by sync FILE: %.3f, ratio %.2f)\n", e, c / e
 }'
 printf 'sizes   devenv.tar.zst %s bytes, tar.tar.zst %s bytes\n' \
   "$(stat -c %s "$WORK/devenv.tar.zst" 2>/dev/null || echo -)" "$(stat -c %s "$WORK/tar.tar.zst" 2>/dev/null || echo -)"
+printf 'cpu     unpack devenv: %s; tar -xzf: %s\n' "$(cpu "$WORK/unpack.json" 0)" "$(cpu "$WORK/unpack.json" 1)"
+printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ -n ${BENCH_RESULTS:-} ]]; then
+  awk -v a="$unpack_devenv" -v b="$unpack_tar" -v c="$create_devenv" -v d="$create_tar" -v f="$spread_devenv" -v g="$spread_tar" 'BEGIN {
+    printf "layer.unpack/tar %.2f <=1.0\n", a / b
+    printf "layer.unpack.spread/tar %.2f <=1.5\n", (g > 0 ? f / g : 0)
+    printf "layer.create/tar-zstd %.2f <=1.2\n", c / d
+  }' >> "$BENCH_RESULTS"
+fi

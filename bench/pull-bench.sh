@@ -29,9 +29,9 @@ REGISTRY=${IMAGE%%/*}
 die() { printf 'pull-bench: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (podman's rootful store is the reference)"
 [ -x "$DEVENV" ] || die "no $DEVENV; run: swift build -c release"
-command -v podman >/dev/null || die "podman missing (shared/tools/peers-setup.sh installs it)"
+command -v podman >/dev/null || die "podman missing (../shared/tools/peers-setup.sh, from the repository root, installs it)"
 if ! curl -fs -o /dev/null --max-time 2 "http://$REGISTRY/v2/"; then
-  peers=${PEERS_SETUP:-/work/shared/tools/peers-setup.sh}
+  peers=${PEERS_SETUP:-$(cd "$(dirname "$0")/.." && pwd)/../shared/tools/peers-setup.sh}
   [ -x "$peers" ] || die "registry $REGISTRY is down and $peers is missing"
   "$peers" >&2
 fi
@@ -80,3 +80,4 @@ printf 'median devenv pull --no-unpack: %.3f s\n' "$fm"
 dm=$(printf '%s\n' "${devenv_times[@]}" | median)
 pm=$(printf '%s\n' "${podman_times[@]}" | median)
 printf 'median: devenv %.3f s  podman %.3f s  ratio %.2f (target <= 0.60)\n' "$dm" "$pm" "$(awk -v a="$dm" -v b="$pm" 'BEGIN {print a / b}')"
+[ -z "${BENCH_RESULTS:-}" ] || printf 'pull/podman %.2f <=0.60\n' "$(awk -v a="$dm" -v b="$pm" 'BEGIN {print a / b}')" >> "$BENCH_RESULTS"

@@ -59,7 +59,9 @@ struct BuildCommand: ParsableCommand {
                 }
             }
             if global.json { return Terminal.printJSON(BuildSummary(outcome)) }
-            Terminal.print("\(outcome.image.familiarName) \(outcome.image.manifestDescriptor.digest)")
+            let line = "\(outcome.image.familiarName) \(outcome.image.manifestDescriptor.digest)"
+            Terminal.print(line)
+            WarmRecording.build(project: project, engine: engine, outcome: outcome, printed: line)
         }
     }
 

@@ -54,23 +54,29 @@ struct SessionLauncher {
         host.currentDirectory = current
         let project = try ProjectLocator.load(from: current)
         let chosen = try SessionPlanner.task(named: task?.name, arguments: task?.arguments ?? [], in: project)
-        let image = try build(project, engine: engine)
-        let mounted = try engine.store.mount(image, progress: Unpacking.report)
+        let built = try build(project, engine: engine)
+        let mounted = try engine.store.mount(built.image, progress: Unpacking.report)
         Terminal.endProgress()
         ProgressDisplay.shared.clear()
         lease = mounted.lease
         let seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
-        return try SessionPlanner.plan(.init(target: .project(project, image: image), lowerDirs: mounted.lowerDirs, options: options,
-                                             command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp))
+        let plan = try SessionPlanner.plan(.init(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
+                                                 command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp))
+        if case let .manifest(manifestProject) = project, let outcome = built.outcome {
+            WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec)
+        }
+        return plan
     }
 
     /// The project's environment, built (or fetched) as needed, with the build's progress.
-    private func build(_ project: ProjectSource, engine: Engine) throws -> StoredImage {
+    /// A manifest build's outcome also feeds the warm record.
+    private func build(_ project: ProjectSource, engine: Engine) throws -> (image: StoredImage, outcome: ProjectBuild.Outcome?) {
         switch project {
         case let .manifest(manifestProject):
-            return try ProjectBuilding.build(engine: engine, project: manifestProject, options: ProjectBuild.Options(), explain: false).image
+            let outcome = try ProjectBuilding.build(engine: engine, project: manifestProject, options: ProjectBuild.Options(), explain: false)
+            return (outcome.image, outcome)
         case let .devContainer(adopted):
-            return try AdoptedBuilding.build(engine: engine, adopted: adopted, noCache: false, explain: false).image
+            return (try AdoptedBuilding.build(engine: engine, adopted: adopted, noCache: false, explain: false).image, nil)
         }
     }
 }

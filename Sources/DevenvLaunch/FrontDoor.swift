@@ -10,11 +10,15 @@ import Glibc
 /// The `devenv` executable users start: a static binary with only the runtime and the store,
 /// so it starts without a dynamic loader and the ~50 libraries that registry, git and archive
 /// support bring (docs/architecture.md, "Two executables"). It starts `run`/`shell` on an
-/// image that is already unpacked by itself; everything else, and anything it cannot finish
+/// image that is already unpacked, and project commands a current warm record answers, by
+/// itself; everything else, and anything it cannot finish
 /// preparing, goes to `devenv-core` (the whole CLI) with the same arguments.
 public enum FrontDoor {
     public static func main() -> Never {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        if let warm = WarmStart(arguments: arguments) {
+            warm.run()
+        }
         if let verb = arguments.first,
            let line = QuickCommandLine.parse(verb: verb, arguments: Array(arguments.dropFirst())),
            let launch = FastLaunch(line) {

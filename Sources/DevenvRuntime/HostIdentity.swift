@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Who runs devenv on the host: ids, login name and subordinate ranges.
-public struct HostIdentity: Hashable, Sendable {
+public struct HostIdentity: Hashable, Codable, Sendable {
     public var uid: UInt32
     public var gid: UInt32
     public var name: String

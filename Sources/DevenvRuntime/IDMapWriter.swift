@@ -23,8 +23,18 @@ struct IDMapWriter {
 
     func write(pid: pid_t) throws {
         if usesHelpers {
-            try runHelper("newuidmap", pid: pid, entries: mapping.uids, file: "/etc/subuid")
-            try runHelper("newgidmap", pid: pid, entries: mapping.gids, file: "/etc/subgid")
+            // Both at once: each is a setuid exec, a good part of a rootless start.
+            let uids = try startHelper("newuidmap", pid: pid, entries: mapping.uids, file: "/etc/subuid")
+            let gids: Helper
+            do {
+                gids = try startHelper("newgidmap", pid: pid, entries: mapping.gids, file: "/etc/subgid")
+            } catch {
+                _ = try? uids.running.wait()
+                throw error
+            }
+            let uidResult = Result { try uids.finish() }
+            try gids.finish()
+            try uidResult.get()
             return
         }
         if !privileged { try writeFile("/proc/\(pid)/setgroups", "deny") }
@@ -32,17 +42,30 @@ struct IDMapWriter {
         try writeFile("/proc/\(pid)/gid_map", IDMapping.procText(mapping.gids))
     }
 
-    private func runHelper(_ name: String, pid: pid_t, entries: [IDMapEntry], file: String) throws {
+    /// newuidmap or newgidmap, running.
+    private struct Helper {
+        let name: String
+        let file: String
+        let arguments: [String]
+        let running: Subprocess.Running
+
+        func finish() throws {
+            let result = try running.wait()
+            guard result.status == .exited(0) else {
+                let detail = result.errorOutput.split(separator: "\n").first.map { ": " + ContainerPath.quote(String($0)) } ?? ""
+                throw RuntimeError(.setup, "\(name) \(arguments.joined(separator: " ")) \(result.status)\(detail)",
+                                   hint: "check that \(file) grants these ranges to your user and that \(running.path) is setuid root or has cap_set\(name == "newuidmap" ? "uid" : "gid")")
+            }
+        }
+    }
+
+    private func startHelper(_ name: String, pid: pid_t, entries: [IDMapEntry], file: String) throws -> Helper {
         guard let path = Subprocess.find(name) else {
             throw RuntimeError(.setup, "\(name): not found", errno: ENOENT,
                                hint: "install the uidmap package, or remove your \(file) range to run with a single-uid mapping")
         }
-        let result = try Subprocess.run(path, ["\(pid)"] + IDMapping.helperArguments(entries))
-        guard result.status == .exited(0) else {
-            let detail = result.errorOutput.split(separator: "\n").first.map { ": " + ContainerPath.quote(String($0)) } ?? ""
-            throw RuntimeError(.setup, "\(name) \(pid) \(IDMapping.helperArguments(entries).joined(separator: " ")) \(result.status)\(detail)",
-                               hint: "check that \(file) grants these ranges to your user and that \(path) is setuid root or has cap_set\(name == "newuidmap" ? "uid" : "gid")")
-        }
+        let arguments = ["\(pid)"] + IDMapping.helperArguments(entries)
+        return Helper(name: name, file: file, arguments: arguments, running: try Subprocess.start(path, arguments))
     }
 
     private func writeFile(_ path: String, _ text: String) throws {

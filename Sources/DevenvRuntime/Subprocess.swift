@@ -3,14 +3,32 @@ import DevenvSystem
 import Glibc
 #endif
 
-/// Runs a helper (newuidmap, newgidmap) with posix_spawn and collects its stderr.
+/// Starts a helper (newuidmap, newgidmap) with posix_spawn; waiting collects its stderr and status.
 enum Subprocess {
     struct Result {
         var status: ExitStatus
         var errorOutput: String
     }
 
-    static func run(_ path: String, _ arguments: [String]) throws -> Result {
+    /// A helper started and not yet waited for, so two can run at once.
+    struct Running {
+        let path: String
+        let pid: pid_t
+        let errorPipe: Int32
+
+        /// Its stderr to the end, then its status.
+        func wait() throws -> Result {
+            defer { close(errorPipe) }
+            let output = (try? FileDescriptor.readAll(errorPipe)) ?? []
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 {
+                guard errno == EINTR else { throw SystemError.last("waitpid", path: path) }
+            }
+            return Result(status: ExitStatus(waitStatus: status), errorOutput: String(decoding: output, as: UTF8.self))
+        }
+    }
+
+    static func start(_ path: String, _ arguments: [String]) throws -> Running {
         let ends = try FileDescriptor.pipe()
         let pipeFDs = [ends.read.release(), ends.write.release()]
         var actions = posix_spawn_file_actions_t()
@@ -24,14 +42,11 @@ enum Subprocess {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, path, &actions, nil, UnsafeMutablePointer(mutating: argv.pointers), UnsafeMutablePointer(mutating: envp.pointers))
         close(pipeFDs[1])
-        defer { close(pipeFDs[0]) }
-        guard spawned == 0 else { throw SystemError("spawn", path: path, errno: spawned) }
-        let output = (try? FileDescriptor.readAll(pipeFDs[0])) ?? []
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw SystemError.last("waitpid", path: path) }
+        guard spawned == 0 else {
+            close(pipeFDs[0])
+            throw SystemError("spawn", path: path, errno: spawned)
         }
-        return Result(status: ExitStatus(waitStatus: status), errorOutput: String(decoding: output, as: UTF8.self))
+        return Running(path: path, pid: pid, errorPipe: pipeFDs[0])
     }
 
     /// The first executable `name` in the usual system directories.

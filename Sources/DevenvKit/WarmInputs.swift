@@ -1,0 +1,167 @@
+import DevenvManifest
+import DevenvSystem
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every path whose state decides what a project build produces and how its session is
+/// entered, for the warm records the front end checks (docs/architecture.md, "Warm
+/// records"): a superset of what the build reads, so a change to any input changes one of
+/// them. nil when the inputs cannot be watched that way; those projects always take the full CLI.
+public enum WarmInputs {
+    /// More entries than this under the copied directories are not worth watching.
+    static let maxEntries = 20_000
+
+    public static func paths(project: Project, directory: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String]? {
+        guard project.manifest.base.dockerfile == nil, let physicalRoot = realpath(project.root) else { return nil }
+        var paths = [project.manifestPath, project.lockPath]
+        paths += locatorProbes(from: directory, root: project.root)
+        var sources: [String] = []
+        for step in project.manifest.steps {
+            guard case let .copy(copy) = step.action else { continue }
+            sources += copy.sources.map { normalize($0.value) }
+        }
+        var entries = 0
+        for source in sources {
+            paths += components(of: source, in: project.root)
+            guard walk(source.isEmpty ? project.root : "\(project.root)/\(source)", into: &paths, entries: &entries) else { return nil }
+        }
+        guard let git = gitPaths(from: physicalRoot, sources: sources.map { $0.isEmpty ? physicalRoot : "\(physicalRoot)/\($0)" }, environment: environment)
+        else { return nil }
+        return paths + git
+    }
+
+    /// The files `ProjectSource.locate` looks for between the current directory and the
+    /// project root: one appearing there would make that directory the project.
+    static func locatorProbes(from directory: String, root: String) -> [String] {
+        var probes: [String] = []
+        var current = URL(fileURLWithPath: directory).standardizedFileURL.path
+        while current != root, current.hasPrefix(root + "/") {
+            probes += ([ProjectLocator.manifestPath] + DevContainerProject.candidates).map { "\(current)/\($0)" }
+            current = (current as NSString).deletingLastPathComponent
+        }
+        return probes
+    }
+
+    /// Each directory from the root down to a copy source, and the source: one replaced by a
+    /// symlink changes where the copy reads from.
+    static func components(of source: String, in root: String) -> [String] {
+        var paths: [String] = []
+        var current = root
+        for part in source.split(separator: "/") {
+            current += "/\(part)"
+            paths.append(current)
+        }
+        return paths
+    }
+
+    /// Every entry below a copied directory (directories too: their mtime moves when an
+    /// entry is added, removed or renamed). `.git` is skipped, as the build skips it.
+    static func walk(_ path: String, into paths: inout [String], entries: inout Int) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return true }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return false }
+        for name in names where name != ".git" {
+            entries += 1
+            guard entries <= maxEntries else { return false }
+            let child = "\(path)/\(name)"
+            paths.append(child)
+            guard walk(child, into: &paths, entries: &entries) else { return false }
+        }
+        return true
+    }
+
+    // MARK: git
+
+    /// What decides the files git lists and the revision label: the repository's HEAD, the
+    /// ref it names, the index, excludes and configuration, and each `.gitignore` from the
+    /// work tree's root down to the copied directories. Outside a repository: the `.git`
+    /// of every directory above, one of which `git init` would create. nil for the forms
+    /// that read further files (`.git` files of worktrees and submodules, config includes).
+    static func gitPaths(from physicalRoot: String, sources: [String], environment: [String: String]) -> [String]? {
+        var paths: [String] = []
+        var current = physicalRoot
+        while true {
+            let candidate = (current == "/" ? "" : current) + "/.git"
+            paths.append(candidate)
+            var info = stat()
+            if lstat(candidate, &info) == 0 {
+                guard (info.st_mode & S_IFMT) == S_IFDIR else { return nil }
+                return repositoryPaths(gitDirectory: candidate, workdir: current, sources: sources, environment: environment).map { paths + $0 }
+            }
+            guard current != "/" else { return paths }
+            current = (current as NSString).deletingLastPathComponent
+        }
+    }
+
+    static func repositoryPaths(gitDirectory: String, workdir: String, sources: [String], environment: [String: String]) -> [String]? {
+        guard access("\(gitDirectory)/commondir", F_OK) != 0 else { return nil }
+        var paths = ["HEAD", "index", "packed-refs", "config", "info/exclude", "commondir"].map { "\(gitDirectory)/\($0)" }
+        guard let head = try? FileDescriptor.readRegularFile("\(gitDirectory)/HEAD", limit: 4096, flags: O_NOFOLLOW) else { return nil }
+        let text = String(decoding: head, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasPrefix("ref: ") {
+            let ref = String(text.dropFirst(5))
+            guard ref.hasPrefix("refs/"), !ref.split(separator: "/").contains("..") else { return nil }
+            paths.append("\(gitDirectory)/\(ref)")
+        }
+        let home = environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+        let configHome = environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home.map { "\($0)/.config" }
+        let configs = ["/etc/gitconfig", "\(gitDirectory)/config"] + [home.map { "\($0)/.gitconfig" }, configHome.map { "\($0)/git/config" }].compactMap { $0 }
+        for config in configs {
+            let bytes: [UInt8]?
+            do { bytes = try FileDescriptor.readRegularFileIfPresent(config, limit: 1 << 20) } catch { return nil }
+            guard let bytes else { continue }
+            guard let excludes = excludesFiles(in: String(decoding: bytes, as: UTF8.self), home: home) else { return nil }
+            paths += excludes
+        }
+        paths += configs
+        if let configHome { paths.append("\(configHome)/git/ignore") }
+        for source in sources {
+            var directory = source
+            while directory.hasPrefix(workdir) {
+                paths.append("\(directory)/.gitignore")
+                guard directory != workdir, directory != "/" else { break }
+                directory = (directory as NSString).deletingLastPathComponent
+            }
+        }
+        return paths
+    }
+
+    /// The `core.excludesFile` paths a git configuration names (`~/` from HOME); nil when
+    /// it includes other files or names one this reading cannot resolve exactly.
+    static func excludesFiles(in config: String, home: String?) -> [String]? {
+        var section = ""
+        var paths: [String] = []
+        for raw in config.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") {
+                section = line.lowercased()
+                if section.hasPrefix("[include") { return nil }
+                continue
+            }
+            guard section.hasPrefix("[core"), let equals = line.firstIndex(of: "=") else { continue }
+            guard line[..<equals].trimmingCharacters(in: .whitespaces).lowercased() == "excludesfile" else { continue }
+            let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            guard !value.contains(where: { "\"\\;#".contains($0) }) else { return nil }
+            if value.hasPrefix("/") {
+                paths.append(value)
+            } else if value.hasPrefix("~/"), let home {
+                paths.append(home + value.dropFirst())
+            } else {
+                return nil
+            }
+        }
+        return paths
+    }
+
+    private static func normalize(_ path: String) -> String {
+        path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }.joined(separator: "/")
+    }
+
+    private static func realpath(_ path: String) -> String? {
+        guard let resolved = Glibc.realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

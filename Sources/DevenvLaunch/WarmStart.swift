@@ -1,0 +1,57 @@
+import DevenvRuntime
+import DevenvStore
+import DevenvSystem
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A project `run`/`shell`/`build` that a current warm record answers: the same container
+/// the full CLI would start, or the same line a build with nothing to do prints. Its
+/// initializer fails, having started nothing, whenever the record is missing or anything it
+/// depends on moved; devenv-core then runs and writes a new one.
+struct WarmStart {
+    enum Action {
+        case session(ContainerSpec, Lease)
+        case print(String)
+    }
+
+    let action: Action
+
+    init?(arguments: [String]) {
+        guard let invocation = WarmInvocation.current(arguments: arguments),
+              let record = WarmRecord.load(root: invocation.storeRoot, key: invocation.key), record.isCurrent,
+              let store = try? ImageStore(root: invocation.storeRoot, unpacker: CoreOnlyUnpacker()),
+              let image = try? store.image(record.image), image.manifestDescriptor.digest.description == record.manifestDigest
+        else { return nil }
+        switch record.outcome {
+        case let .build(output):
+            guard invocation.verb == .build else { return nil }
+            action = .print(output)
+        case let .session(recorded, host, defaultSeccomp):
+            guard invocation.verb != .build, store.snapshots.isComplete(image.config), HostIdentity.current() == host,
+                  let mounted = try? store.mount(image), mounted.lowerDirs == recorded.rootfs.lowerDirs
+            else { return nil }
+            var spec = recorded
+            if defaultSeccomp {
+                guard let filter = try? SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
+                else { return nil }
+                spec.seccomp = filter
+            }
+            action = .session(spec, mounted.lease)
+        }
+    }
+
+    func run() -> Never {
+        switch action {
+        case let .session(spec, lease):
+            exit(SessionExecution.run(spec, keeping: lease))
+        case let .print(output):
+            // As the full CLI's print: a closed stdout loses the line, not the status.
+            let standardOutput = FileDescriptor(adopting: 1)
+            try? standardOutput.writeAll(Array(output.utf8))
+            _ = standardOutput.release()
+            exit(0)
+        }
+    }
+}

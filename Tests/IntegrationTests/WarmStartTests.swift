@@ -1,0 +1,205 @@
+@testable import DevenvTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The front end answers a project's `run` and no-op `build` from the warm record devenv-core
+/// left, and never once anything it depends on changed: a copied file, the manifest, the
+/// lock (a new base), a flag, a project appearing nearer the current directory. As root
+/// and as the unprivileged test user.
+///
+/// To see which road answered, a test marks the records in the store (an extra variable in
+/// the recorded session, a different line for a build): the mark shows only when the front
+/// end used the record, and a full start writes a fresh, unmarked one.
+@Suite(.serialized, .enabled(if: Requirement.root())) struct WarmStartTests {
+    static let manifest = """
+    [base]
+    image = "busybox:it"
+
+    [[step]]
+    run = "echo a > /a"
+
+    [[step]]
+    copy = ["payload.txt"]
+    to = "/payload.txt"
+
+    [tasks]
+    show = "cat /payload.txt"
+    """
+
+    static let timeout: TimeInterval = 120
+
+    enum Mode: String, CaseIterable, CustomTestStringConvertible {
+        case root, rootless
+        var testDescription: String { rawValue }
+    }
+
+    struct Setup {
+        let project: ProjectFixture
+        let runner: DevenvRunner
+
+        func devenv(_ arguments: [String], in subdirectory: String = "") throws -> DevenvProcess.Result {
+            let directory = subdirectory.isEmpty ? project.root : "\(project.root)/\(subdirectory)"
+            return try runner.devenv(arguments, store: project.store, directory: directory, timeout: WarmStartTests.timeout)
+        }
+
+        /// Writes a project file as its owner would (content changes keep the file's owner).
+        func write(_ relative: String, _ contents: String) throws {
+            try project.write(relative, contents)
+            try runner.own(project.root)
+        }
+
+        /// Runs `arguments` until a record is written: inputs changed less than a second
+        /// before a start are not trusted (coarse timestamps), so wait that out first.
+        func record(_ arguments: [String], in subdirectory: String = "") throws -> DevenvProcess.Result {
+            Thread.sleep(forTimeInterval: 1.2)
+            return try devenv(arguments, in: subdirectory)
+        }
+
+        var recordFiles: [String] {
+            let directory = "\(project.store)/warm"
+            return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+                .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.map { "\(directory)/\($0)" }
+        }
+
+        /// Marks every record: sessions get WARM_MARK=1, builds print "marked".
+        func markRecords() throws {
+            let files = recordFiles
+            #expect(!files.isEmpty, "no warm record was written")
+            for file in files {
+                var record = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+                var outcome = try #require(record["outcome"] as? [String: Any])
+                if var session = outcome["session"] as? [String: Any] {
+                    var spec = try #require(session["spec"] as? [String: Any])
+                    var process = try #require(spec["process"] as? [String: Any])
+                    process["environment"] = ((process["environment"] as? [String]) ?? []) + ["WARM_MARK=1"]
+                    spec["process"] = process
+                    session["spec"] = spec
+                    outcome["session"] = session
+                } else if outcome["build"] != nil {
+                    outcome["build"] = ["output": "marked\n"]
+                }
+                record["outcome"] = outcome
+                // In place, so the file keeps its owner.
+                try JSONSerialization.data(withJSONObject: record).write(to: URL(fileURLWithPath: file))
+            }
+        }
+    }
+
+    func setup(_ mode: Mode) throws -> Setup? {
+        let runner: DevenvRunner
+        switch mode {
+        case .root: runner = .root
+        case .rootless:
+            guard let user = DevenvRunner.testUser() else { return nil }
+            runner = user
+        }
+        let project = try ProjectFixture(manifest: Self.manifest)
+        try project.write("payload.txt", "v1\n")
+        try runner.own(project.scratch.path)
+        return Setup(project: project, runner: runner)
+    }
+
+    static let showMark = ["run", "--", "sh", "-c", "echo ${WARM_MARK:-full} $(cat /payload.txt)"]
+
+    @Test(arguments: Mode.allCases) func aChangedCopiedFileNeverStartsTheOldImage(_ mode: Mode) throws {
+        guard let setup = try setup(mode) else { return }
+        #expect(try setup.devenv(Self.showMark).stdout == "full v1\n")
+        #expect(try setup.record(Self.showMark).stdout == "full v1\n")
+        try setup.markRecords()
+        let warm = try setup.devenv(Self.showMark)
+        #expect(warm.stdout == "1 v1\n", "the front end did not answer from the record: \(warm.stderr)")
+
+        // Same size, same second: only the content and the stat differ.
+        try setup.write("payload.txt", "v2\n")
+        let changed = try setup.devenv(Self.showMark)
+        #expect(changed.stdout == "full v2\n", "\(changed.stderr)")
+        // And once recorded again, the new record serves the new image.
+        #expect(try setup.record(Self.showMark).stdout == "full v2\n")
+        try setup.markRecords()
+        #expect(try setup.devenv(Self.showMark).stdout == "1 v2\n")
+    }
+
+    @Test(arguments: Mode.allCases) func aChangedManifestOrFlagTakesTheFullRoad(_ mode: Mode) throws {
+        guard let setup = try setup(mode) else { return }
+        _ = try setup.devenv(Self.showMark)
+        _ = try setup.record(Self.showMark)
+        _ = try setup.devenv(["run", "show"])
+        try setup.markRecords()
+        #expect(try setup.devenv(Self.showMark).stdout == "1 v1\n")
+
+        // A flag is another invocation, with its own record.
+        let flagged = try setup.devenv(["run", "-e", "WARM_MARK=flag", "--", "sh", "-c", "echo $WARM_MARK"])
+        #expect(flagged.stdout == "flag\n", "\(flagged.stderr)")
+
+        // The manifest: a task edited, a step added.
+        let edited = Self.manifest.replacingOccurrences(of: "show = \"cat /payload.txt\"", with: "show = \"cat /a /payload.txt\"")
+            + "\n\n[[step]]\nrun = \"echo c > /c\"\n"
+        try setup.write(".devenv/devenv.toml", edited)
+        let task = try setup.devenv(["run", "show"])
+        #expect(task.stdout == "a\nv1\n", "\(task.stderr)")
+        let stepped = try setup.devenv(["run", "--", "sh", "-c", "echo ${WARM_MARK:-full} $(cat /c)"])
+        #expect(stepped.stdout == "full c\n", "\(stepped.stderr)")
+        #expect(try setup.devenv(Self.showMark).stdout == "full v1\n")
+    }
+
+    /// The lock pins the base: retagging the base changes nothing, `devenv lock` does.
+    @Test(arguments: Mode.allCases) func aNewBaseThroughTheLockTakesTheFullRoad(_ mode: Mode) throws {
+        guard let setup = try setup(mode) else { return }
+        let other = try Fixtures.busyboxRoot(in: setup.project.scratch, name: "other")
+        try "other\n".write(toFile: "\(other)/etc/flavour", atomically: false, encoding: .utf8)
+        let tarball = setup.project.scratch.file("other.tar")
+        #expect(try DevenvProcess.run("tar", ["--owner=0", "--group=0", "--numeric-owner", "-C", other, "-cf", tarball, "."]).succeeded)
+        try setup.runner.own(setup.project.scratch.path)
+        let flavour = ["run", "--", "sh", "-c", "echo ${WARM_MARK:-full} $(cat /etc/flavour 2>/dev/null || echo plain)"]
+        _ = try setup.devenv(flavour)
+        #expect(try setup.record(flavour).stdout == "full plain\n")
+        #expect(try setup.devenv(["image", "import", tarball, "--tag", "busybox:it"]).succeeded)
+        try setup.markRecords()
+        #expect(try setup.devenv(flavour).stdout == "1 plain\n")
+
+        let locked = try setup.devenv(["lock"])
+        #expect(locked.succeeded, "\(locked.stderr)")
+        let rebased = try setup.devenv(flavour)
+        #expect(rebased.stdout == "full other\n", "\(rebased.stderr)")
+    }
+
+    /// A project made in a subdirectory is the project from there on.
+    @Test(arguments: Mode.allCases) func aNearerProjectTakesTheFullRoad(_ mode: Mode) throws {
+        guard let setup = try setup(mode) else { return }
+        try setup.write("sub/keep", "")
+        _ = try setup.devenv(Self.showMark, in: "sub")
+        _ = try setup.record(Self.showMark, in: "sub")
+        try setup.markRecords()
+        #expect(try setup.devenv(Self.showMark, in: "sub").stdout == "1 v1\n")
+
+        try setup.write("sub/.devenv/devenv.toml", "[base]\nimage = \"busybox:it\"\n\n[[step]]\nrun = \"echo inner > /payload.txt\"\n")
+        let inner = try setup.devenv(Self.showMark, in: "sub")
+        #expect(inner.stdout == "full inner\n", "\(inner.stderr)")
+    }
+
+    @Test(arguments: Mode.allCases) func aNoOpBuildIsAnsweredAndAChangeIsBuilt(_ mode: Mode) throws {
+        guard let setup = try setup(mode) else { return }
+        let first = try setup.devenv(["build"])
+        #expect(first.succeeded, "\(first.stderr)")
+        let recorded = try setup.record(["build"])
+        #expect(recorded.stdout == first.stdout)
+        try setup.markRecords()
+        #expect(try setup.devenv(["build"]).stdout == "marked\n")
+
+        try setup.write("payload.txt", "v2\n")
+        let rebuilt = try setup.devenv(["build"])
+        #expect(rebuilt.succeeded, "\(rebuilt.stderr)")
+        #expect(rebuilt.stdout != first.stdout && rebuilt.stdout.hasPrefix("localhost/devenv/project:"))
+        #expect(rebuilt.stderr.contains("payload.txt changed"), "\(rebuilt.stderr)")
+
+        // Removing the image takes the record's image away: the build runs again.
+        _ = try setup.record(["build"])
+        try setup.markRecords()
+        #expect(try setup.devenv(["image", "rm", String(first.stdout.split(separator: " ")[0])]).succeeded)
+        let again = try setup.devenv(["build"])
+        #expect(again.stdout == rebuilt.stdout, "\(again.stderr)")
+    }
+}
