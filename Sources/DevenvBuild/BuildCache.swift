@@ -1,4 +1,5 @@
 import DevenvOCI
+import DevenvPlan
 import DevenvStore
 import DevenvSystem
 import Foundation
@@ -10,7 +11,7 @@ import Glibc
 public struct CacheEntry: Codable, Sendable {
     public var key: Digest
     public var parent: Digest
-    public var step: BuildStep
+    public var step: Step
     public var inputs: [BuildInput]
     /// The layer the step produced; nil for steps that only change the config.
     public var layer: Descriptor?
@@ -19,7 +20,7 @@ public struct CacheEntry: Codable, Sendable {
     public var config: ImageConfig.RunConfig
     public var created: String
 
-    public init(key: Digest, parent: Digest, step: BuildStep, inputs: [BuildInput], layer: Descriptor?, diffID: Digest?, config: ImageConfig.RunConfig, created: String) {
+    public init(key: Digest, parent: Digest, step: Step, inputs: [BuildInput], layer: Descriptor?, diffID: Digest?, config: ImageConfig.RunConfig, created: String) {
         self.key = key
         self.parent = parent
         self.step = step

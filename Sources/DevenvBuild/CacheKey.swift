@@ -1,4 +1,5 @@
 import DevenvOCI
+import DevenvPlan
 import Foundation
 
 /// Cache keys chain like BuildKit's: a step's key hashes its parent's key, the step's
@@ -7,7 +8,8 @@ import Foundation
 /// after it.
 public enum CacheKey {
     /// Bump when the encoding or the meaning of a step changes, so old cache entries miss.
-    static let version = 1
+    /// 2: one `Step` vocabulary for every front end (was a `BuildStep` per front end).
+    static let version = 2
 
     private struct BaseMaterial: Encodable {
         var v = CacheKey.version
@@ -17,7 +19,7 @@ public enum CacheKey {
     private struct StepMaterial: Encodable {
         var v = CacheKey.version
         var parent: Digest
-        var step: BuildStep
+        var step: Step
         var inputs: [BuildInput]
     }
 
@@ -26,7 +28,7 @@ public enum CacheKey {
         Digest.sha256(OCIDocument.encode(BaseMaterial(base: manifest)))
     }
 
-    public static func step(parent: Digest, step: BuildStep, inputs: [BuildInput]) -> Digest {
+    public static func step(parent: Digest, step: Step, inputs: [BuildInput]) -> Digest {
         Digest.sha256(OCIDocument.encode(StepMaterial(parent: parent, step: step, inputs: inputs.sorted())))
     }
 }

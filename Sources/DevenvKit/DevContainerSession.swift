@@ -1,4 +1,6 @@
+import DevenvAdopt
 import DevenvManifest
+import DevenvPlan
 import DevenvStore
 
 /// Entering an adopted devcontainer project with the same machinery as a manifest project:
@@ -33,7 +35,7 @@ public enum DevContainerSession {
         var script = startCommands.map { start -> String in
             switch start {
             case let .shell(text): return "{ \(text)\n} || exit $?"
-            case let .argv(arguments): return arguments.map(PackageInstaller.shellQuote).joined(separator: " ") + " || exit $?"
+            case let .argv(arguments): return arguments.map(RunStep.shellQuote).joined(separator: " ") + " || exit $?"
             }
         }.joined(separator: "\n")
         script += "\nif [ $# -gt 0 ]; then exec \"$@\"; fi\n"
