@@ -7,6 +7,9 @@ public struct BuildRecord: Codable, Sendable {
     /// Larger files are not read (a record lists steps and their inputs).
     public static let maxSize = 256 << 20
 
+    /// The `CacheKey.version` of the record's keys.
+    public var version = CacheKey.version
+
     public struct Step: Codable, Sendable {
         public var key: Digest
         public var parent: Digest

@@ -9,7 +9,7 @@ import Foundation
 public enum CacheKey {
     /// Bump when the encoding or the meaning of a step changes, so old cache entries miss.
     /// 2: one `Step` vocabulary for every front end (was a `BuildStep` per front end).
-    static let version = 2
+    public static let version = 2
 
     private struct BaseMaterial: Encodable {
         var v = CacheKey.version
@@ -30,5 +30,18 @@ public enum CacheKey {
 
     public static func step(parent: Digest, step: Step, inputs: [BuildInput]) -> Digest {
         Digest.sha256(OCIDocument.encode(StepMaterial(parent: parent, step: step, inputs: inputs.sorted())))
+    }
+
+    /// Whether `data` is a build-cache entry or a build record written for an older
+    /// `version` (version 1 wrote none): it no longer decodes, but it is out of date, not
+    /// damaged. Its keys are never looked up again, so gc removes it.
+    public static func isOutdatedRecord(_ data: Data) -> Bool {
+        struct Stamp: Decodable {
+            var version: Int?
+            var key: Digest?
+            var baseDigest: Digest?
+        }
+        guard let stamp = try? JSONDecoder().decode(Stamp.self, from: data), stamp.key != nil || stamp.baseDigest != nil else { return false }
+        return (stamp.version ?? 1) < version
     }
 }

@@ -25,6 +25,7 @@ public struct StoreCheck {
 
     /// Project state is a cache of the last build (explanations, file digests): a file that
     /// does not decode is damage, and removing it costs only re-hashing or a lost explanation.
+    /// A build record of an older cache-key version is not: the next build replaces it.
     private func checkProjectState(repair: Bool, into report: inout StoreChecker.Report) {
         let projects = "\(engine.store.layout.root)/projects"
         let ids = ((try? FileManager.default.contentsOfDirectory(atPath: projects)) ?? []).sorted()
@@ -54,7 +55,7 @@ public struct StoreCheck {
                 _ = try JSONDecoder().decode(type, from: data)
                 return nil
             } catch {
-                return "does not decode: \(error)"
+                return CacheKey.isOutdatedRecord(data) ? nil : "does not decode: \(error)"
             }
         }
     }

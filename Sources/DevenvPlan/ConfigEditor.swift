@@ -31,7 +31,7 @@ public enum ConfigEditor {
         return normalize((current ?? "/") + "/" + path)
     }
 
-    public static func normalize(_ path: String) -> String {
+    static func normalize(_ path: String) -> String {
         var parts: [Substring] = []
         for part in path.split(separator: "/") {
             if part == "." { continue }

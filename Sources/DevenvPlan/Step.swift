@@ -1,6 +1,6 @@
 /// One step of an environment build, in the one vocabulary every front end lowers to (a
 /// manifest's `[[step]]`s, a Dockerfile's instructions, a devcontainer.json's create
-/// commands, the distro base): what the step does to the image, and nothing about how it
+/// commands; a distro base is bootstrapped, not built by steps): what the step does to the image, and nothing about how it
 /// was written. Its canonical encoding is part of the build cache key, so every field that
 /// can change the result is here and nothing else is; changing the encoding or the meaning
 /// of a field needs a new `CacheKey.version`.
@@ -13,15 +13,6 @@ public enum Step: Hashable, Sendable, Codable {
     case workdir(WorkdirStep)
     /// Edits the run configuration (environment, user, labels, command, ...); no layer.
     case config([ConfigChange])
-
-    /// Whether the step can change the filesystem (and so produce a layer).
-    public var changesFilesystem: Bool {
-        switch self {
-        case .run, .copy: return true
-        case let .workdir(workdir): return workdir.createsDirectory
-        case .config: return false
-        }
-    }
 }
 
 /// A working directory, relative to the current one (absolute paths replace it).
