@@ -47,9 +47,9 @@ let package = Package(
         .target(name: "DevenvSystem", dependencies: ["DevenvText", "CDevenvShim"]),
         .target(name: "DevenvManifest", dependencies: ["DevenvText"]),
         // The step vocabulary every front end lowers to and the builder runs.
-        .target(name: "DevenvPlan", dependencies: ["DevenvOCI"]),
+        .target(name: "DevenvPlan", dependencies: ["DevenvOCI", "DevenvText"]),
         // Project files devenv adopts as they are: Dockerfile and devcontainer.json -> steps (no I/O).
-        .target(name: "DevenvAdopt", dependencies: ["DevenvPlan", "DevenvManifest", "DevenvOCI"]),
+        .target(name: "DevenvAdopt", dependencies: ["DevenvPlan", "DevenvManifest", "DevenvOCI", "DevenvText"]),
 
         // Mechanisms.
         .target(name: "DevenvArchive", dependencies: ["DevenvOCI", "DevenvSystem", "CArchive", "CZlib", "CZstd"]),
