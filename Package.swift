@@ -46,6 +46,10 @@ let package = Package(
         .target(name: "DevenvOCI", dependencies: ["DevenvText", "CCrypto"]),
         .target(name: "DevenvSystem", dependencies: ["DevenvText", "CDevenvShim"]),
         .target(name: "DevenvManifest", dependencies: ["DevenvText"]),
+        // The step vocabulary every front end lowers to and the builder runs.
+        .target(name: "DevenvPlan", dependencies: ["DevenvOCI", "DevenvText"]),
+        // Project files devenv adopts as they are: Dockerfile and devcontainer.json -> steps (no I/O).
+        .target(name: "DevenvAdopt", dependencies: ["DevenvPlan", "DevenvManifest", "DevenvOCI", "DevenvText"]),
 
         // Mechanisms.
         .target(name: "DevenvArchive", dependencies: ["DevenvOCI", "DevenvSystem", "CArchive", "CZlib", "CZstd"]),
@@ -57,16 +61,14 @@ let package = Package(
         .target(name: "DevenvSession", dependencies: ["DevenvRuntime", "DevenvSeccomp", "DevenvSystem"]),
 
         .target(name: "DevenvRegistry", dependencies: ["DevenvOCI", "DevenvStore", "DevenvSystem", "CCurl"]),
-        .target(name: "DevenvBuild", dependencies: ["DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvSystem"]),
-        // Pure: Dockerfile text -> instructions -> build steps (no I/O).
-        .target(name: "DevenvDockerfile", dependencies: ["DevenvManifest", "DevenvBuild", "DevenvOCI"]),
+        .target(name: "DevenvBuild", dependencies: ["DevenvPlan", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvSystem"]),
 
         // Use cases and the command line.
-        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvDockerfile", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSession", "DevenvSystem"]),
+        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvPlan", "DevenvAdopt", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSession", "DevenvSystem"]),
         // Warm starts of `run`/`shell` in the front end: no registry, git, archive or ArgumentParser.
         .target(name: "DevenvLaunch", dependencies: ["DevenvRuntime", "DevenvSession", "DevenvStore", "DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvCLI", dependencies: [
-            "DevenvKit", "DevenvLaunch", "DevenvSession", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
+            "DevenvKit", "DevenvAdopt", "DevenvLaunch", "DevenvSession", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What users start: warm starts itself, everything else through devenv-core.
@@ -83,17 +85,17 @@ let package = Package(
         // Shared by the test targets: scratch directories, a real registry on a free port.
         .target(name: "DevenvTestSupport", path: "Tests/DevenvTestSupport"),
         .testTarget(name: "DevenvRegistryTests", dependencies: ["DevenvRegistry", "DevenvOCI", "DevenvStore", "DevenvTestSupport"]),
-        .testTarget(name: "DevenvBuildTests", dependencies: ["DevenvBuild", "DevenvOCI", "DevenvStore"]),
+        .testTarget(name: "DevenvBuildTests", dependencies: ["DevenvBuild", "DevenvPlan", "DevenvOCI", "DevenvStore"]),
         .testTarget(name: "DevenvSeccompTests", dependencies: ["DevenvSeccomp"]),
         .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSession", "DevenvSystem", "DevenvTestSupport"]),
         .testTarget(name: "DevenvManifestTests", dependencies: ["DevenvManifest"]),
         .testTarget(name: "DevenvGitTests", dependencies: ["DevenvGit"]),
-        .testTarget(name: "DevenvDockerfileTests", dependencies: ["DevenvDockerfile", "DevenvBuild", "DevenvManifest", "DevenvOCI", "DevenvKit"]),
+        .testTarget(name: "DevenvAdoptTests", dependencies: ["DevenvAdopt", "DevenvPlan", "DevenvManifest", "DevenvOCI"]),
         .testTarget(name: "IntegrationTests", dependencies: ["DevenvOCI", "DevenvSystem", "DevenvTestSupport"]),
         .testTarget(name: "DevenvLaunchTests", dependencies: ["DevenvLaunch", "DevenvSession", "DevenvCLI", "DevenvRuntime", "DevenvTestSupport"]),
         // Checks the module layering table of docs/architecture.md against the sources.
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "DevenvCLITests", dependencies: ["DevenvCLI", "DevenvBuild", "DevenvOCI", "DevenvRegistry"]),
-        .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvBuild", "DevenvManifest", "DevenvOCI", "DevenvRuntime", "DevenvSession", "DevenvStore", "DevenvTestSupport"]),
+        .testTarget(name: "DevenvKitTests", dependencies: ["DevenvKit", "DevenvAdopt", "DevenvPlan", "DevenvBuild", "DevenvManifest", "DevenvOCI", "DevenvRuntime", "DevenvSession", "DevenvStore", "DevenvTestSupport"]),
     ]
 )

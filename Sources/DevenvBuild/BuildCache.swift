@@ -1,4 +1,5 @@
 import DevenvOCI
+import DevenvPlan
 import DevenvStore
 import DevenvSystem
 import Foundation
@@ -8,9 +9,11 @@ import Glibc
 
 /// What a completed step left behind, stored under its cache key.
 public struct CacheEntry: Codable, Sendable {
+    /// The `CacheKey.version` the entry was made with.
+    public var version = CacheKey.version
     public var key: Digest
     public var parent: Digest
-    public var step: BuildStep
+    public var step: Step
     public var inputs: [BuildInput]
     /// The layer the step produced; nil for steps that only change the config.
     public var layer: Descriptor?
@@ -19,7 +22,7 @@ public struct CacheEntry: Codable, Sendable {
     public var config: ImageConfig.RunConfig
     public var created: String
 
-    public init(key: Digest, parent: Digest, step: BuildStep, inputs: [BuildInput], layer: Descriptor?, diffID: Digest?, config: ImageConfig.RunConfig, created: String) {
+    public init(key: Digest, parent: Digest, step: Step, inputs: [BuildInput], layer: Descriptor?, diffID: Digest?, config: ImageConfig.RunConfig, created: String) {
         self.key = key
         self.parent = parent
         self.step = step
@@ -85,12 +88,23 @@ public struct BuildCache: Sendable {
     }
 
     /// Removes the entries whose layer blob is gone (after gc), so that an entry exists only
-    /// while its layer does; returns their paths.
+    /// while its layer does, and the entries of older cache-key versions; returns their paths.
     public func pruneMissingLayers() -> [String] {
-        all().compactMap { entry in
+        let missing = all().compactMap { entry -> String? in
             guard let layer = entry.layer, !content.contains(layer.digest) else { return nil }
             remove(entry.key)
             return path(entry.key)
+        }
+        return missing + outdated().filter { unlink($0) == 0 }
+    }
+
+    /// Entries an older devenv wrote (`CacheKey.isOutdatedRecord`).
+    func outdated() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.sorted().compactMap { name in
+            guard name.hasSuffix(".json"), !name.hasPrefix("."), let data = Self.read("\(directory)/\(name)"),
+                  CacheKey.isOutdatedRecord(data) else { return nil }
+            return "\(directory)/\(name)"
         }
     }
 
@@ -101,9 +115,11 @@ public struct BuildCache: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         for name in names.sorted() {
             let file = "\(directory)/\(name)"
-            let isDamage = !name.hasPrefix(".tmp-")
+            let outdated = !name.hasPrefix(".tmp-") && (Self.read(file).map(CacheKey.isOutdatedRecord) ?? false)
+            let isDamage = !name.hasPrefix(".tmp-") && !outdated
             if isDamage { report.records += 1 }
-            let problem = isDamage ? Self.problem(file: file, name: name, bad: bad, content: content) : "left by an interrupted write"
+            let problem = outdated ? "made for an older cache-key version, never used again (gc removes it)"
+                : isDamage ? Self.problem(file: file, name: name, bad: bad, content: content) : "left by an interrupted write"
             guard let problem else { continue }
             var finding = StoreChecker.Finding(kind: isDamage ? .record : .leftover, object: file, problem: problem, isDamage: isDamage)
             if repair, unlink(file) == 0 { finding.repaired = "removed" }

@@ -1,4 +1,5 @@
 import DevenvOCI
+import DevenvPlan
 
 /// What one build of a project looked like, step by step. The next build compares itself
 /// with it to explain every cache miss.
@@ -6,18 +7,24 @@ public struct BuildRecord: Codable, Sendable {
     /// Larger files are not read (a record lists steps and their inputs).
     public static let maxSize = 256 << 20
 
+    /// The `CacheKey.version` of the record's keys.
+    public var version = CacheKey.version
+
     public struct Step: Codable, Sendable {
         public var key: Digest
         public var parent: Digest
-        public var step: BuildStep
+        public var step: DevenvPlan.Step
+        /// The step in its front end's words (`PlannedStep.definition`).
+        public var definition: String
         public var inputs: [BuildInput]
         /// Where the step is defined (`.devenv/devenv.toml:12`), for messages.
         public var location: String
 
-        public init(key: Digest, parent: Digest, step: BuildStep, inputs: [BuildInput], location: String) {
+        public init(key: Digest, parent: Digest, step: DevenvPlan.Step, definition: String, inputs: [BuildInput], location: String) {
             self.key = key
             self.parent = parent
             self.step = step
+            self.definition = definition
             self.inputs = inputs
             self.location = location
         }
@@ -84,7 +91,7 @@ public enum Explainer {
         guard let previous, index < previous.steps.count else { return .firstBuild }
         let old = previous.steps[index]
         if old.step != current.step {
-            let (from, to) = BuildStep.changeDescription(from: old.step, to: current.step)
+            let (from, to) = changeDescription(from: old, to: current)
             return .stepChanged(from: from, to: to)
         }
         let changes = inputChanges(from: old.inputs, to: current.inputs)
@@ -92,6 +99,30 @@ public enum Explainer {
         if let rebuiltBefore { return .earlierStepRebuilt(rebuiltBefore) }
         if previous.baseDigest != base.digest { return .baseChanged(name: base.name, from: previous.baseDigest, to: base.digest) }
         return .entryMissing
+    }
+
+    /// How two versions of a step differ: their definitions, or when those are equal (a
+    /// build argument, a cache mount, the network changed), the parts that differ.
+    static func changeDescription(from old: BuildRecord.Step, to new: BuildRecord.Step) -> (String, String) {
+        if old.definition != new.definition { return (old.definition, new.definition) }
+        if case let .run(before) = old.step, case let .run(after) = new.step {
+            if before.arguments != after.arguments { return (describe(before.arguments), describe(after.arguments)) }
+            if before.cacheMounts != after.cacheMounts { return (describe(before.cacheMounts), describe(after.cacheMounts)) }
+            if before.network != after.network { return ("network \(before.network.rawValue)", "network \(after.network.rawValue)") }
+        }
+        return (old.definition, new.definition)
+    }
+
+    private static func describe(_ arguments: [EnvironmentVariable]) -> String {
+        arguments.isEmpty ? "no build arguments" : "build arguments " + arguments.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+    }
+
+    private static func describe(_ mounts: [CacheMount]) -> String {
+        "cache mounts " + mounts.map { mount in
+            var text = mount.target
+            if mount.id != mount.target { text += " (id \(mount.id))" }
+            return text
+        }.joined(separator: " ")
     }
 
     public static func inputChanges(from old: [BuildInput], to new: [BuildInput]) -> [InputChange] {

@@ -1,4 +1,5 @@
 import DevenvOCI
+import DevenvPlan
 import DevenvStore
 
 /// Everything one build needs, already resolved: the base image, the steps with the
@@ -26,23 +27,28 @@ public struct BuildRequest: Sendable {
 }
 
 public struct PlannedStep: Sendable {
-    public var step: BuildStep
+    public var step: Step
+    /// The step in its front end's words (`run make`, `RUN make`, `COPY a /b`): what image
+    /// history, progress and `--explain` call it. Not part of the cache key.
+    public var definition: String
     public var inputs: [BuildInput]
-    /// For run steps: host directories backing the step's cache mounts.
+    /// For run steps: host directories backing the step's cache mounts (and its project mount).
     public var cacheMounts: [StepExecution.CacheMount]
     /// `.devenv/devenv.toml:12`
     public var location: String
-    /// For `copyFiles` steps: the sources, each with its files.
+    /// For copy steps: the sources, each with its files.
     public var copyItems: [CopyItem]
     /// What progress and messages call the step, when the step's own summary says too much
     /// (a package step is a generated installer script: "packages git make" reads better).
     public var displaySummary: String?
 
-    public var summary: String { displaySummary ?? step.summary }
+    public var summary: String { displaySummary ?? definition }
 
-    public init(step: BuildStep, inputs: [BuildInput] = [], cacheMounts: [StepExecution.CacheMount] = [], location: String,
-                copyItems: [CopyItem] = []) {
+    public init(step: Step, definition: String, inputs: [BuildInput] = [], cacheMounts: [StepExecution.CacheMount] = [], location: String,
+                copyItems: [CopyItem] = [], displaySummary: String? = nil) {
         self.step = step
+        self.definition = definition
+        self.displaySummary = displaySummary
         self.inputs = inputs
         self.cacheMounts = cacheMounts
         self.location = location

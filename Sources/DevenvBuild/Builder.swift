@@ -1,5 +1,6 @@
 import DevenvArchive
 import DevenvOCI
+import DevenvPlan
 import DevenvStore
 import DevenvSystem
 import Foundation
@@ -85,7 +86,8 @@ public struct Builder {
             events(.stepStarted(number: number, total: request.steps.count, summary: planned.summary))
             let parent = state.key
             state.key = CacheKey.step(parent: parent, step: planned.step, inputs: planned.inputs)
-            let current = BuildRecord.Step(key: state.key, parent: parent, step: planned.step, inputs: planned.inputs, location: planned.location)
+            let current = BuildRecord.Step(key: state.key, parent: parent, step: planned.step, definition: planned.definition,
+                                           inputs: planned.inputs, location: planned.location)
             recordSteps.append(current)
             var reason: MissReason?
             let entry: CacheEntry
@@ -99,7 +101,7 @@ public struct Builder {
                 try cache.record(entry)
                 rebuiltBefore = number
             }
-            apply(entry, to: &state)
+            apply(entry, definition: planned.definition, to: &state)
             let outcome = StepOutcome(number: number, summary: planned.summary, location: planned.location, key: state.key,
                                       missReason: reason, seconds: Date().timeIntervalSince(started))
             outcomes.append(outcome)
@@ -113,13 +115,13 @@ public struct Builder {
         return BuildResult(image: image, steps: outcomes)
     }
 
-    private func apply(_ entry: CacheEntry, to state: inout Progress) {
+    private func apply(_ entry: CacheEntry, definition: String, to state: inout Progress) {
         if let layer = entry.layer, let diffID = entry.diffID {
             state.layers.append(layer)
             state.diffIDs.append(diffID)
         }
         state.run = entry.config
-        state.history.append(ImageConfig.History(created: entry.created, createdBy: "devenv: \(entry.step.summary)",
+        state.history.append(ImageConfig.History(created: entry.created, createdBy: "devenv: \(definition)",
                                                  emptyLayer: entry.layer == nil ? true : nil))
     }
 
@@ -129,34 +131,23 @@ public struct Builder {
         var layer: (descriptor: Descriptor, diffID: Digest)?
         var run = state.run
         switch planned.step {
-        case let .env(variables):
-            run.env = ConfigEditor.setting(variables, in: run.env ?? [])
-        case let .workdir(path):
-            run.workingDir = ConfigEditor.resolve(path, from: run.workingDir)
-        case let .user(user):
-            run.user = user
-        case let .copy(sources, destination):
-            // The same image-aware staging as a Dockerfile COPY: destinations resolve through
-            // the image's symlinks and existing parent directories keep their metadata.
-            let copy = FileCopy(instruction: "copy", sources: sources, destination: destination)
+        case let .run(step):
+            layer = try runStep(planned, step, number: number, state: state, scratch: scratch)
+        case let .copy(copy):
             layer = try copyFiles(planned, copy: copy, number: number, state: state, scratch: scratch)
-        case let .run(command, _, network):
-            layer = try runStep(planned, command: command, network: network, number: number, state: state, scratch: scratch)
-        case let .runWithArguments(command, arguments, _, network):
-            layer = try runStep(planned, command: command, arguments: arguments, network: network, number: number, state: state, scratch: scratch)
+        case let .workdir(workdir):
+            run.workingDir = ConfigEditor.resolve(workdir.path, from: run.workingDir)
+            if workdir.createsDirectory {
+                layer = try makeWorkdir(planned, path: run.workingDir ?? "/", number: number, state: state, scratch: scratch)
+            }
         case let .config(changes):
             for change in changes { change.apply(to: &run) }
-        case let .copyFiles(copy):
-            layer = try copyFiles(planned, copy: copy, number: number, state: state, scratch: scratch)
-        case let .makeWorkdir(path):
-            run.workingDir = ConfigEditor.resolve(path, from: run.workingDir)
-            layer = try makeWorkdir(planned, path: run.workingDir ?? "/", number: number, state: state, scratch: scratch)
         }
         return CacheEntry(key: state.key, parent: parent, step: planned.step, inputs: planned.inputs, layer: layer?.descriptor,
                           diffID: layer?.diffID, config: run, created: ISO8601DateFormatter().string(from: Date()))
     }
 
-    func runStep(_ planned: PlannedStep, command: [String], arguments: [EnvironmentVariable] = [], network: BuildNetwork, number: Int, state: Progress, scratch: String) throws -> (Descriptor, Digest) {
+    func runStep(_ planned: PlannedStep, _ step: RunStep, number: Int, state: Progress, scratch: String) throws -> (Descriptor, Digest) {
         var lowerDirs = try snapshots(layers: state.layers, diffIDs: state.diffIDs)
         if lowerDirs.isEmpty { lowerDirs = [try emptyLowerDirectory(scratch: scratch, number: number)] }
         let upper = "\(scratch)/run-\(number)/upper"
@@ -164,16 +155,16 @@ public struct Builder {
         try FileManager.default.createDirectory(atPath: upper, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         var environment = state.run.env ?? []
-        for argument in arguments where !environment.contains(where: { $0.hasPrefix(argument.name + "=") }) {
+        for argument in step.arguments where !environment.contains(where: { $0.hasPrefix(argument.name + "=") }) {
             environment.append("\(argument.name)=\(argument.value)")
         }
         if !environment.contains(where: { $0.hasPrefix("PATH=") }) {
             environment.append("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         }
         let execution = StepExecution(
-            command: command, environment: environment, workingDirectory: state.run.workingDir ?? "/",
+            command: step.command, environment: environment, workingDirectory: state.run.workingDir ?? "/",
             user: state.run.user, lowerDirs: lowerDirs, upperDir: upper, workDir: work,
-            cacheMounts: planned.cacheMounts, network: network)
+            cacheMounts: planned.cacheMounts, network: step.network)
         let status: Int32
         do {
             status = try executor.execute(execution)

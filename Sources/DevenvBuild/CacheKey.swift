@@ -1,4 +1,5 @@
 import DevenvOCI
+import DevenvPlan
 import Foundation
 
 /// Cache keys chain like BuildKit's: a step's key hashes its parent's key, the step's
@@ -7,7 +8,8 @@ import Foundation
 /// after it.
 public enum CacheKey {
     /// Bump when the encoding or the meaning of a step changes, so old cache entries miss.
-    static let version = 1
+    /// 2: one `Step` vocabulary for every front end (was a `BuildStep` per front end).
+    public static let version = 2
 
     private struct BaseMaterial: Encodable {
         var v = CacheKey.version
@@ -17,7 +19,7 @@ public enum CacheKey {
     private struct StepMaterial: Encodable {
         var v = CacheKey.version
         var parent: Digest
-        var step: BuildStep
+        var step: Step
         var inputs: [BuildInput]
     }
 
@@ -26,7 +28,20 @@ public enum CacheKey {
         Digest.sha256(OCIDocument.encode(BaseMaterial(base: manifest)))
     }
 
-    public static func step(parent: Digest, step: BuildStep, inputs: [BuildInput]) -> Digest {
+    public static func step(parent: Digest, step: Step, inputs: [BuildInput]) -> Digest {
         Digest.sha256(OCIDocument.encode(StepMaterial(parent: parent, step: step, inputs: inputs.sorted())))
+    }
+
+    /// Whether `data` is a build-cache entry or a build record written for an older
+    /// `version` (version 1 wrote none): it no longer decodes, but it is out of date, not
+    /// damaged. Its keys are never looked up again, so gc removes it.
+    public static func isOutdatedRecord(_ data: Data) -> Bool {
+        struct Stamp: Decodable {
+            var version: Int?
+            var key: Digest?
+            var baseDigest: Digest?
+        }
+        guard let stamp = try? JSONDecoder().decode(Stamp.self, from: data), stamp.key != nil || stamp.baseDigest != nil else { return false }
+        return (stamp.version ?? 1) < version
     }
 }

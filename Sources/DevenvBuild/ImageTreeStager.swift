@@ -1,12 +1,13 @@
 import DevenvArchive
 import DevenvOCI
+import DevenvPlan
 import DevenvSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Lays out what a Dockerfile COPY, ADD or WORKDIR adds under a staging root, at the paths
+/// Lays out what a copy step or a created working directory adds under a staging root, at the paths
 /// the objects will have in the image. Destinations are resolved through the image's own
 /// symlinks (so `COPY tool /bin/` lands in `/usr/bin` on a merged-/usr image), and parent
 /// directories the image already has are staged with their existing mode and owner, so the
@@ -65,7 +66,7 @@ struct ImageTreeStager {
 
     // MARK: Copies
 
-    mutating func copy(_ copy: FileCopy, items: [CopyItem], owner chown: ImageOwner?) throws {
+    mutating func copy(_ copy: CopyStep, items: [CopyItem], owner chown: ImageOwner?) throws {
         let (destination, node) = try view.resolve(copy.destination)
         let intoDirectory = copy.destination.hasSuffix("/") || items.count > 1 || (node?.isDirectory ?? false)
         let newOwner = chown ?? .root

@@ -1,5 +1,6 @@
 import DevenvArchive
 import DevenvOCI
+import DevenvPlan
 
 /// Runs a `run` step's command in a container whose root is an overlay of `lowerDirs`
 /// with `upperDir` on top; the upper directory is kept for the builder to commit. The

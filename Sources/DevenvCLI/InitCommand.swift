@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevenvAdopt
 import DevenvKit
 import DevenvOCI
 import DevenvSystem

@@ -2,6 +2,7 @@ import DevenvBuild
 import DevenvGit
 import DevenvManifest
 import DevenvOCI
+import DevenvPlan
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -28,34 +29,55 @@ struct BuildPlanner {
         var planned: [PlannedStep] = []
         for step in project.manifest.steps {
             let location = project.location(Self.valueLocation(step) ?? step.location)
-            switch step.action {
-            case let .run(run):
-                let mounts = run.cache.map(\.value)
-                planned.append(PlannedStep(step: .run(command: run.command.value.arguments, cacheMounts: mounts, network: network(run.network)),
-                                           cacheMounts: cacheMounts(mounts), location: location))
-            case let .packages(packages):
-                let names = packages.map(\.value)
-                let mounts = PackageInstaller.cacheDirectories
-                var step = PlannedStep(step: .run(command: PackageInstaller.command(installing: names), cacheMounts: mounts, network: .host),
-                                       cacheMounts: cacheMounts(mounts), location: location)
-                step.displaySummary = "packages " + names.joined(separator: " ")
-                planned.append(step)
-            case let .copy(copy):
-                let destination = copy.destination?.value ?? (workdir.hasSuffix("/") ? workdir : workdir + "/")
-                let items = try copyItems(copy.sources, location: location)
-                planned.append(PlannedStep(step: .copy(sources: copy.sources.map(\.value), destination: destination),
-                                           inputs: items.flatMap { $0.entries.map(\.input) }, location: location, copyItems: items))
-            case let .env(variables):
-                planned.append(PlannedStep(step: .env(variables.map { EnvironmentVariable(name: $0.name, value: $0.value) }), location: location))
-            case let .workdir(path):
-                workdir = ConfigEditor.resolve(path.value, from: workdir)
-                planned.append(PlannedStep(step: .workdir(path.value), location: location))
-            case let .user(user):
-                planned.append(PlannedStep(step: .user(user.value.description), location: location))
-            }
+            let (lowered, definition) = Self.lower(step.action, workdir: &workdir)
+            var items: [CopyItem] = []
+            if case let .copy(copy) = step.action { items = try copyItems(copy.sources, location: location) }
+            planned.append(PlannedStep(step: lowered, definition: definition, inputs: items.flatMap { $0.entries.map(\.input) },
+                                       cacheMounts: try StepMounts.directories(for: lowered, stateDirectory: stateDirectory, projectRoot: project.root),
+                                       location: location, copyItems: items, displaySummary: Self.displaySummary(step.action)))
         }
         statCache.save()
         return planned
+    }
+
+    /// A manifest step in the shared vocabulary, with its definition in the manifest's words
+    /// (`run make`, `copy src -> /app/`). `workdir` tracks the working directory, where a
+    /// copy without `to` lands.
+    static func lower(_ action: Manifest.Step.Action, workdir: inout String) -> (Step, String) {
+        switch action {
+        case let .run(run):
+            let command = run.command.value.arguments
+            let step = RunStep(command: command, cacheMounts: run.cache.map { CacheMount(target: $0.value) },
+                               network: run.network == Manifest.Network.none ? .none : .host)
+            return (.run(step), runDefinition(command))
+        case let .packages(packages):
+            let command = PackageInstaller.command(installing: packages.map(\.value))
+            let step = RunStep(command: command, cacheMounts: PackageInstaller.cacheDirectories.map { CacheMount(target: $0) })
+            return (.run(step), runDefinition(command))
+        case let .copy(copy):
+            let destination = copy.destination?.value ?? (workdir.hasSuffix("/") ? workdir : workdir + "/")
+            let sources = copy.sources.map(\.value)
+            return (.copy(CopyStep(sources: sources, destination: destination)), "copy \(sources.joined(separator: " ")) -> \(destination)")
+        case let .env(variables):
+            let values = variables.map { EnvironmentVariable(name: $0.name, value: $0.value) }
+            return (.config([.env(values, expands: true)]), "env " + values.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
+        case let .workdir(path):
+            workdir = ConfigEditor.resolve(path.value, from: workdir)
+            return (.workdir(WorkdirStep(path: path.value, createsDirectory: false)), "workdir \(path.value)")
+        case let .user(user):
+            return (.config([.user(user.value.description)]), "user \(user.value.description)")
+        }
+    }
+
+    private static func runDefinition(_ command: [String]) -> String {
+        if command.count == 3, command[0] == "/bin/sh", command[1] == "-c" { return "run \(command[2])" }
+        return "run \(command.joined(separator: " "))"
+    }
+
+    /// A package step is a generated installer script: "packages git make" reads better.
+    private static func displaySummary(_ action: Manifest.Step.Action) -> String? {
+        guard case let .packages(packages) = action else { return nil }
+        return "packages " + packages.map(\.value).joined(separator: " ")
     }
 
     /// The line of the step's defining value (`run = …`), more precise than its `[[step]]`.
@@ -67,19 +89,6 @@ struct BuildPlanner {
         case let .workdir(path): return path.location
         case let .user(user): return user.location
         case let .packages(packages): return packages.first?.location
-        }
-    }
-
-    private func network(_ network: Manifest.Network?) -> BuildNetwork {
-        network == Manifest.Network.none ? .none : .host
-    }
-
-    /// Host directories backing cache mounts, private to this project.
-    private func cacheMounts(_ paths: [String]) -> [StepExecution.CacheMount] {
-        paths.map { path in
-            let host = "\(stateDirectory)/cache/\(Digest.sha256(Data(path.utf8)).encoded.prefix(16))"
-            try? FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
-            return StepExecution.CacheMount(hostPath: host, containerPath: path)
         }
     }
 

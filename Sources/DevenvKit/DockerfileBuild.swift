@@ -1,7 +1,8 @@
 import DevenvBuild
-import DevenvDockerfile
+import DevenvAdopt
 import DevenvManifest
 import DevenvOCI
+import DevenvPlan
 import DevenvStore
 import DevenvSystem
 import Foundation
@@ -149,7 +150,7 @@ public struct LocatedError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(location): \(underlying)" }
 }
 
-/// Turns planned Dockerfile steps into the builder's steps: cache mount directories, the
+/// Turns lowered Dockerfile steps into the builder's steps: cache mount directories, the
 /// files of each COPY (from the context, a stage or an image).
 struct StepPlanner {
     let engine: Engine
@@ -187,50 +188,38 @@ struct StepPlanner {
 
     mutating func planned(_ step: DockerfileStep, in stage: PlannedStage) throws -> PlannedStep {
         let location = "\(source.displayPath):\(step.location.line)"
-        switch step.step {
-        case .runWithArguments:
-            return PlannedStep(step: step.step, cacheMounts: try step.cacheMounts.map(cacheMount), location: location)
-        case let .copyFiles(copy):
-            guard let copySource = step.copy else { return PlannedStep(step: step.step, location: location) }
-            var items: [CopyItem]
-            switch copySource.origin {
-            case .context:
-                items = try context.items(copySource, location: location, keyword: copy.instruction)
-            case let .stage(index):
-                guard let (image, name) = built[index] else { throw KitError.stageNotBuilt(location: location, stage: index) }
-                items = try stageFiles(image, label: name).items(copySource, location: location, keyword: copy.instruction)
-            case let .image(word):
-                let image = try resolver.image(word)
-                items = try stageFiles(image, label: word.value).items(copySource, location: location, keyword: copy.instruction)
-            }
-            items += try DockerfileContext.inlineItems(copySource.inline, directory: "\(stateDirectory)/inline")
-            if items.isEmpty {
-                throw KitError.noSourceMatched(location: location, instruction: copy.instruction, patterns: copy.sources)
-            }
-            if items.count > 1 && !copy.destination.hasSuffix("/") {
-                throw KitError.destinationNotDirectory(location: location, instruction: copy.instruction, sources: items.count)
-            }
-            return PlannedStep(step: step.step, inputs: items.flatMap { $0.entries.map(\.input) }, location: location, copyItems: items)
-        default:
-            return PlannedStep(step: step.step, location: location)
+        guard case let .copy(copy) = step.step, let copySource = step.copy else {
+            return PlannedStep(step: step.step, definition: step.definition,
+                               cacheMounts: try StepMounts.directories(for: step.step, stateDirectory: stateDirectory, projectRoot: source.context),
+                               location: location)
         }
+        let keyword = copy.unpacksArchives ? "ADD" : "COPY"
+        var items: [CopyItem]
+        switch copySource.origin {
+        case .context:
+            items = try context.items(copySource, unpack: copy.unpacksArchives, location: location, keyword: keyword)
+        case let .stage(index):
+            guard let (image, name) = built[index] else { throw KitError.stageNotBuilt(location: location, stage: index) }
+            items = try stageFiles(image, label: name).items(copySource, location: location, keyword: keyword)
+        case let .image(word):
+            let image = try resolver.image(word)
+            items = try stageFiles(image, label: word.value).items(copySource, location: location, keyword: keyword)
+        }
+        items += try DockerfileContext.inlineItems(copySource.inline, directory: "\(stateDirectory)/inline")
+        if items.isEmpty {
+            throw KitError.noSourceMatched(location: location, instruction: keyword, patterns: copy.sources)
+        }
+        if items.count > 1 && !copy.destination.hasSuffix("/") {
+            throw KitError.destinationNotDirectory(location: location, instruction: keyword, sources: items.count)
+        }
+        return PlannedStep(step: step.step, definition: step.definition, inputs: items.flatMap { $0.entries.map(\.input) }, location: location,
+                           copyItems: items)
     }
 
     private mutating func stageFiles(_ image: StoredImage, label: String) throws -> DockerfileStageFiles {
         let (lowerDirs, lease) = try engine.store.mount(image)
         leases.append(lease)
         return DockerfileStageFiles(view: LayerView(lowerDirs: lowerDirs, ownership: engine.ownership), label: label, statCache: statCache)
-    }
-
-    /// A project-private host directory per cache id, shared by all stages.
-    private func cacheMount(_ spec: CacheMountSpec) throws -> StepExecution.CacheMount {
-        let host = "\(stateDirectory)/cache/\(Digest.sha256(Data(spec.id.utf8)).encoded.prefix(16))"
-        try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
-        if spec.uid != nil || spec.gid != nil, geteuid() == 0 {
-            chown(host, spec.uid ?? 0, spec.gid ?? 0)
-        }
-        if let mode = spec.mode { chmod(host, mode_t(mode)) }
-        return StepExecution.CacheMount(hostPath: host, containerPath: spec.target)
     }
 
     /// `FROM scratch`: an image with no layers and an empty configuration.

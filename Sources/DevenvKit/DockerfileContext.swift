@@ -1,5 +1,5 @@
 import DevenvBuild
-import DevenvDockerfile
+import DevenvAdopt
 import DevenvOCI
 import DevenvSystem
 import Foundation
@@ -32,13 +32,13 @@ struct DockerfileContext {
         self.statCache = statCache
     }
 
-    /// The files each source of a COPY or ADD contributes.
-    func items(_ source: CopySource, location: String, keyword: String) throws -> [CopyItem] {
+    /// The files each source of a COPY or ADD (`unpack`: local tar archives are unpacked) contributes.
+    func items(_ source: CopySource, unpack: Bool, location: String, keyword: String) throws -> [CopyItem] {
         var items: [CopyItem] = []
         for pattern in source.patterns {
             let matches = try expand(pattern.value, location: location, keyword: keyword)
             for path in matches {
-                items.append(try item(path, unpack: source.unpackArchives, location: location, keyword: keyword))
+                items.append(try item(path, unpack: unpack, location: location, keyword: keyword))
             }
         }
         return items

@@ -1,5 +1,5 @@
 import DevenvBuild
-import DevenvDockerfile
+import DevenvAdopt
 import DevenvOCI
 import Foundation
 

@@ -1,11 +1,13 @@
 /// The command a `packages` step runs: the image's own package manager (apt, apk or dnf,
 /// detected in the image), non-interactive, with its download cache on a cache mount so a
 /// rebuild after adding one package downloads only that package.
+import DevenvPlan
+
 enum PackageInstaller {
     static let cacheDirectories = ["/var/cache/apt/archives", "/var/lib/apt/lists", "/var/cache/apk", "/var/cache/dnf"]
 
     static func command(installing packages: [String]) -> [String] {
-        let names = packages.map(shellQuote).joined(separator: " ")
+        let names = packages.map(RunStep.shellQuote).joined(separator: " ")
         let script = """
         set -e
         if command -v apt-get >/dev/null 2>&1; then
@@ -23,9 +25,5 @@ enum PackageInstaller {
         fi
         """
         return ["/bin/sh", "-c", script]
-    }
-
-    static func shellQuote(_ word: String) -> String {
-        "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

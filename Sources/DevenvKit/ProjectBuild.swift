@@ -123,7 +123,8 @@ public struct ProjectBuild {
         for (index, planned) in request.steps.enumerated() {
             defer { parent = keys[index] }
             guard builder.cache.lookup(keys[index]) == nil else { continue }
-            let current = BuildRecord.Step(key: keys[index], parent: parent, step: planned.step, inputs: planned.inputs, location: planned.location)
+            let current = BuildRecord.Step(key: keys[index], parent: parent, step: planned.step, definition: planned.definition,
+                                           inputs: planned.inputs, location: planned.location)
             let reason = Explainer.reason(index: index, current: current, base: (request.baseName, request.base.manifestDescriptor.digest),
                                           previous: previous, rebuiltBefore: pending.last?.number, noCache: false)
             pending.append(Status.PendingStep(number: index + 1, location: planned.location, summary: planned.summary, reason: reason.description))

@@ -1,4 +1,5 @@
 import DevenvManifest
+import DevenvPlan
 import DevenvRuntime
 import DevenvSession
 import DevenvStore
@@ -144,7 +145,7 @@ public enum SessionPlanner {
         var script = startCommands.map { start -> String in
             switch start {
             case let .shell(text): return "{ \(text)\n} || exit $?"
-            case let .argv(arguments): return arguments.map(PackageInstaller.shellQuote).joined(separator: " ") + " || exit $?"
+            case let .argv(arguments): return arguments.map(RunStep.shellQuote).joined(separator: " ") + " || exit $?"
             }
         }.joined(separator: "\n")
         script += "\nif [ $# -gt 0 ]; then exec \"$@\"; fi\n"

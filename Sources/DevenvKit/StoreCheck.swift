@@ -25,6 +25,7 @@ public struct StoreCheck {
 
     /// Project state is a cache of the last build (explanations, file digests): a file that
     /// does not decode is damage, and removing it costs only re-hashing or a lost explanation.
+    /// A build record of an older cache-key version is not: the next build replaces it.
     private func checkProjectState(repair: Bool, into report: inout StoreChecker.Report) {
         for state in ProjectState.all(in: engine.store.layout) {
             for (path, decodes) in [(state.recordPath, Self.decodes(BuildRecord.self)), (state.statCachePath, Self.decodes([String: StatCache.Entry].self))] {
@@ -51,7 +52,7 @@ public struct StoreCheck {
                 _ = try JSONDecoder().decode(type, from: data)
                 return nil
             } catch {
-                return "does not decode: \(error)"
+                return CacheKey.isOutdatedRecord(data) ? nil : "does not decode: \(error)"
             }
         }
     }

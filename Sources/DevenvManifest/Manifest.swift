@@ -39,11 +39,6 @@ public struct Manifest: Equatable, Sendable {
         return manifest
     }
 
-    /// The canonical definition of step `index` (0-based); see `Step.normalizedDefinition`.
-    public func normalizedStepDefinition(_ index: Int) -> String {
-        steps[index].normalizedDefinition
-    }
-
     /// The task named `name`, if the manifest defines it.
     public func task(named name: String) -> Task? {
         tasks.first { $0.name == name }

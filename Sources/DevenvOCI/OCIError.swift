@@ -1,4 +1,7 @@
-@_exported import DevenvText
+// Only the escaping is re-exported: DevenvText's located diagnostics would clash with Swift
+// Testing's `SourceLocation` in every test that imports an OCI-based module.
+@_exported import enum DevenvText.Printable
+@_exported import enum DevenvText.Redaction
 /// Errors of the OCI model: parsing and validating digests, references and documents.
 public enum OCIError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidDigest(String, reason: String)

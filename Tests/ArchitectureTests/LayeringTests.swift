@@ -27,6 +27,17 @@ import Testing
         }
     }
 
+    @Test func scannerReadsEveryImportForm() {
+        let source = """
+        import Foundation
+        @_exported public import DevenvText
+        @_exported import enum DevenvOCI.Digest
+        /// import NotThis
+        let text = "import NorThis"
+        """
+        #expect(ImportScanner.imports(in: source) == ["Foundation", "DevenvText", "DevenvOCI"])
+    }
+
     @Test func tableParserReadsRowsAndRejectsDuplicates() throws {
         let doc = """
         ## Layering
@@ -76,11 +87,15 @@ enum ImportScanner {
             guard let index = words.firstIndex(of: "import"), index + 1 < words.count,
                   words[..<index].allSatisfy({ $0.hasPrefix("@") || accessLevels.contains(String($0)) })
             else { return nil }
-            return String(words[index + 1].split(separator: ".").first ?? "")
+            // `import enum DevenvText.Printable` imports DevenvText.
+            let module = declarationKinds.contains(String(words[index + 1])) && index + 2 < words.count
+                ? words[index + 2] : words[index + 1]
+            return String(module.split(separator: ".").first ?? "")
         }
     }
 
     static let accessLevels: Set<String> = ["public", "package", "internal", "fileprivate", "private"]
+    static let declarationKinds: Set<String> = ["typealias", "struct", "class", "enum", "protocol", "let", "var", "func"]
 }
 
 /// The "Layering" table of docs/architecture.md: `| \`Module\` | \`Dep\`, \`Dep\` |` rows,

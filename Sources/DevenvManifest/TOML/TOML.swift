@@ -10,32 +10,21 @@ public enum TOML {
     public static func parse(_ bytes: [UInt8], path: String, limits: TOMLLimits = .default) throws -> TOMLTable {
         do {
             return try parseOrThrowDiagnostic(bytes, limits: limits)
-        } catch let error as SyntaxError {
-            var manifestError = ManifestError(path: path, diagnostics: [error.diagnostic])
-            manifestError.attachSource(bytes)
-            throw manifestError
+        } catch let diagnostic as Diagnostic {
+            throw ManifestError(path: path, source: bytes, diagnostics: [diagnostic])
         }
     }
 
     static func parseOrThrowDiagnostic(_ bytes: [UInt8], limits: TOMLLimits) throws -> TOMLTable {
         guard bytes.count <= limits.maxFileSize else {
-            throw SyntaxError("file is \(bytes.count) bytes, over the limit of \(limits.maxFileSize) bytes", at: .start)
+            throw Diagnostic("file is \(bytes.count) bytes, over the limit of \(limits.maxFileSize) bytes", at: .start)
         }
         let start = bytes.starts(with: UTF8Validator.byteOrderMark) ? 3 : 0
         if let bad = UTF8Validator.firstInvalidOffset(in: bytes) {
             let location = TOMLCursor.location(of: bad, in: bytes, start: start)
-            throw SyntaxError("invalid UTF-8 (byte 0x\(String(bytes[bad], radix: 16)))", at: location)
+            throw Diagnostic("invalid UTF-8 (byte 0x\(String(bytes[bad], radix: 16)))", at: location)
         }
         var parser = TOMLParser(bytes: bytes, start: start, limits: limits)
         return try parser.parseDocument()
-    }
-}
-
-/// The parser's internal failure; `TOML.parse` turns it into a `ManifestError`.
-struct SyntaxError: Error {
-    let diagnostic: Diagnostic
-
-    init(_ message: String, at location: SourceLocation, width: Int = 1) {
-        diagnostic = Diagnostic(message, at: location, width: width)
     }
 }

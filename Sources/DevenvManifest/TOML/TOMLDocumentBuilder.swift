@@ -72,12 +72,12 @@ struct TOMLDocumentBuilder {
                 tables[id].width = width
                 return id
             case .dotted:
-                throw SyntaxError("table [\(Self.display(path))] was already defined by dotted keys at \(entry.keyLocation)", at: last.location, width: last.width)
+                throw Diagnostic("table [\(Self.display(path))] was already defined by dotted keys at \(entry.keyLocation)", at: last.location, width: last.width)
             default:
-                throw SyntaxError("table [\(Self.display(path))] is defined twice (first at \(tables[id].location))", at: last.location, width: last.width)
+                throw Diagnostic("table [\(Self.display(path))] is defined twice (first at \(tables[id].location))", at: last.location, width: last.width)
             }
         case .tableArray:
-            throw SyntaxError("[\(Self.display(path))] conflicts with the array of tables [[\(Self.display(path))]] defined at \(entry.keyLocation)", at: last.location, width: last.width)
+            throw Diagnostic("[\(Self.display(path))] conflicts with the array of tables [[\(Self.display(path))]] defined at \(entry.keyLocation)", at: last.location, width: last.width)
         case let .value(node):
             throw Self.conflict(with: node, path: path, wanted: "define table [\(Self.display(path))]", at: last)
         }
@@ -101,7 +101,7 @@ struct TOMLDocumentBuilder {
             tables[parent].entries[existing].slot = .tableArray(ids)
             return id
         case let .table(id):
-            throw SyntaxError("[[\(Self.display(path))]] conflicts with the table [\(Self.display(path))] defined at \(tables[id].location)", at: last.location, width: last.width)
+            throw Diagnostic("[[\(Self.display(path))]] conflicts with the table [\(Self.display(path))] defined at \(tables[id].location)", at: last.location, width: last.width)
         case let .value(node):
             throw Self.conflict(with: node, path: path, wanted: "append to [[\(Self.display(path))]]", at: last)
         }
@@ -145,9 +145,9 @@ struct TOMLDocumentBuilder {
             case let .table(id) where tables[id].kind == .dotted:
                 current = id
             case let .table(id):
-                throw SyntaxError("cannot add to table [\(Self.display(path))] with dotted keys: it is defined by a header at \(tables[id].location)", at: part.location, width: part.width)
+                throw Diagnostic("cannot add to table [\(Self.display(path))] with dotted keys: it is defined by a header at \(tables[id].location)", at: part.location, width: part.width)
             case .tableArray:
-                throw SyntaxError("cannot add to the array of tables [[\(Self.display(path))]] (defined at \(entry.keyLocation)) with dotted keys", at: part.location, width: part.width)
+                throw Diagnostic("cannot add to the array of tables [[\(Self.display(path))]] (defined at \(entry.keyLocation)) with dotted keys", at: part.location, width: part.width)
             case let .value(node):
                 throw Self.conflict(with: node, path: path, wanted: "add key '\(Self.display(tables[table].path + key.map(\.name)))'", at: part)
             }
@@ -155,7 +155,7 @@ struct TOMLDocumentBuilder {
         let last = key[key.count - 1]
         if let existing = tables[current].index[last.name] {
             let path = tables[current].path + [last.name]
-            throw SyntaxError("duplicate key '\(Self.display(path))' (first defined at \(tables[current].entries[existing].keyLocation))", at: last.location, width: last.width)
+            throw Diagnostic("duplicate key '\(Self.display(path))' (first defined at \(tables[current].entries[existing].keyLocation))", at: last.location, width: last.width)
         }
         insert(Entry(key: last.name, keyLocation: last.location, keyWidth: last.width, slot: .value(node)), into: current)
     }
@@ -221,7 +221,7 @@ struct TOMLDocumentBuilder {
     private mutating func newTable(_ kind: Kind, path: [String], parent: TableID, extraDepth: Int, at location: SourceLocation, width: Int) throws -> TableID {
         let depth = tables[parent].depth + 1 + extraDepth
         guard depth <= maxDepth else {
-            throw SyntaxError(TOMLLimits.nestingMessage(maxDepth), at: location, width: width)
+            throw Diagnostic(TOMLLimits.nestingMessage(maxDepth), at: location, width: width)
         }
         tables.append(Table(kind: kind, location: location, width: width, depth: depth, path: path))
         return tables.count - 1
@@ -232,7 +232,7 @@ struct TOMLDocumentBuilder {
         tables[table].entries.append(entry)
     }
 
-    private static func conflict(with node: TOMLNode, path: [String], wanted: String, at part: KeyPart) -> SyntaxError {
+    private static func conflict(with node: TOMLNode, path: [String], wanted: String, at part: KeyPart) -> Diagnostic {
         let name = display(path)
         let reason: String
         switch node.value {
@@ -243,7 +243,7 @@ struct TOMLDocumentBuilder {
         default:
             reason = "'\(name)' is already \(node.value.typeDescription) (defined at \(node.location))"
         }
-        return SyntaxError("cannot \(wanted): \(reason)", at: part.location, width: part.width)
+        return Diagnostic("cannot \(wanted): \(reason)", at: part.location, width: part.width)
     }
 
     static func display(_ path: [String]) -> String {

@@ -16,7 +16,7 @@ extension TOMLParser {
         do {
             return try Self.classify(token)
         } catch let reason as ScalarError {
-            throw SyntaxError(reason.message, at: start, width: width)
+            throw Diagnostic(reason.message, at: start, width: width)
         }
     }
 

@@ -20,7 +20,7 @@ extension TOMLParser {
     private mutating func scanSingleLine(_ delimiter: UInt8, into buffer: inout [UInt8], start: SourceLocation, limit: Int, what: String) throws {
         while true {
             guard let byte = cursor.peek(), byte != TOMLSyntax.lineFeed, byte != TOMLSyntax.carriageReturn else {
-                throw SyntaxError("unterminated string: a single-line string must end on the line where it starts", at: start)
+                throw Diagnostic("unterminated string: a single-line string must end on the line where it starts", at: start)
             }
             if byte == delimiter {
                 cursor.advance()
@@ -38,7 +38,7 @@ extension TOMLParser {
     private mutating func scanMultiline(_ delimiter: UInt8, into buffer: inout [UInt8], start: SourceLocation, limit: Int, what: String) throws {
         while true {
             guard let byte = cursor.peek() else {
-                throw SyntaxError("unterminated multi-line string", at: start)
+                throw Diagnostic("unterminated multi-line string", at: start)
             }
             if byte == delimiter {
                 var run = 0
@@ -94,7 +94,7 @@ extension TOMLParser {
 
     private mutating func checkLength(_ buffer: [UInt8], limit: Int, what: String, start: SourceLocation) throws {
         if buffer.count > limit {
-            throw SyntaxError("\(what) is longer than \(limit) bytes", at: start)
+            throw Diagnostic("\(what) is longer than \(limit) bytes", at: start)
         }
     }
 
@@ -113,11 +113,11 @@ extension TOMLParser {
         case UInt8(ascii: "\\"): simple = 0x5C
         case UInt8(ascii: "u"), UInt8(ascii: "U"): simple = nil
         case UInt8(ascii: "e"), UInt8(ascii: "x"):
-            throw SyntaxError("escape sequence '\\\(Character(Unicode.Scalar(letter)))' is TOML 1.1; this file must be TOML 1.0", at: escapeStart, width: 2)
+            throw Diagnostic("escape sequence '\\\(Character(Unicode.Scalar(letter)))' is TOML 1.1; this file must be TOML 1.0", at: escapeStart, width: 2)
         case TOMLSyntax.lineFeed, TOMLSyntax.carriageReturn:
-            throw SyntaxError("a backslash at the end of a line is only allowed in a multi-line string", at: escapeStart)
+            throw Diagnostic("a backslash at the end of a line is only allowed in a multi-line string", at: escapeStart)
         default:
-            throw SyntaxError("invalid escape sequence '\\\(TOMLSyntax.describe(cursor.bytes, at: cursor.offset).trimmingQuotes)'", at: escapeStart, width: 2)
+            throw Diagnostic("invalid escape sequence '\\\(TOMLSyntax.describe(cursor.bytes, at: cursor.offset).trimmingQuotes)'", at: escapeStart, width: 2)
         }
         cursor.advance()
         if let simple {
@@ -128,13 +128,13 @@ extension TOMLParser {
         var value: UInt32 = 0
         for index in 0..<digits {
             guard let byte = cursor.peek(index), TOMLSyntax.isHexDigit(byte) else {
-                throw SyntaxError("'\\\(Character(Unicode.Scalar(letter)))' needs \(digits) hexadecimal digits", at: escapeStart, width: 2 + index)
+                throw Diagnostic("'\\\(Character(Unicode.Scalar(letter)))' needs \(digits) hexadecimal digits", at: escapeStart, width: 2 + index)
             }
             value = value << 4 | UInt32(Self.hexValue(byte))
         }
         cursor.advance(digits)
         guard let scalar = Unicode.Scalar(value) else {
-            throw SyntaxError("escape '\\\(Character(Unicode.Scalar(letter)))\(String(value, radix: 16, uppercase: true))' is not a Unicode scalar value", at: escapeStart, width: 2 + digits)
+            throw Diagnostic("escape '\\\(Character(Unicode.Scalar(letter)))\(String(value, radix: 16, uppercase: true))' is not a Unicode scalar value", at: escapeStart, width: 2 + digits)
         }
         buffer.append(contentsOf: String(Character(scalar)).utf8)
     }

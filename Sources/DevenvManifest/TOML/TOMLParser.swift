@@ -100,7 +100,7 @@ struct TOMLParser {
         while true {
             parts.append(try parseSimpleKey())
             if parts.count > limits.maxDepth {
-                throw SyntaxError("key has more than \(limits.maxDepth) parts", at: parts[parts.count - 1].location)
+                throw Diagnostic("key has more than \(limits.maxDepth) parts", at: parts[parts.count - 1].location)
             }
             cursor.skipWhitespace()
             guard cursor.peek(is: TOMLSyntax.dot) else { return parts }
@@ -122,7 +122,7 @@ struct TOMLParser {
             let first = cursor.offset
             while let next = cursor.peek(), TOMLSyntax.isBareKeyByte(next) { cursor.advance() }
             guard cursor.offset - first <= limits.maxKeyLength else {
-                throw SyntaxError("key is longer than \(limits.maxKeyLength) bytes", at: start)
+                throw Diagnostic("key is longer than \(limits.maxKeyLength) bytes", at: start)
             }
             name = String(decoding: cursor.bytes[first..<cursor.offset], as: UTF8.self)
         default:
@@ -143,7 +143,7 @@ struct TOMLParser {
         cursor.skipWhitespace()
         let depth = builder.depth(of: table) + key.count
         guard depth <= limits.maxDepth else {
-            throw SyntaxError(TOMLLimits.nestingMessage(limits.maxDepth), at: key[key.count - 1].location)
+            throw Diagnostic(TOMLLimits.nestingMessage(limits.maxDepth), at: key[key.count - 1].location)
         }
         let value = try parseValue(depth: depth, path: builder.path(of: table) + key.map(\.name))
         try builder.insert(value, at: key, in: table)
@@ -235,8 +235,8 @@ struct TOMLParser {
 
     // MARK: - Errors
 
-    mutating func error(_ message: String) -> SyntaxError {
-        SyntaxError(message, at: cursor.location())
+    mutating func error(_ message: String) -> Diagnostic {
+        Diagnostic(message, at: cursor.location())
     }
 
     func found() -> String {

@@ -1,0 +1,428 @@
+import DevenvOCI
+import DevenvPlan
+import DevenvText
+
+/// Plans one stage: tracks what Docker tracks while it walks the instructions (ENV, ARG
+/// values in scope, WORKDIR, USER, SHELL, whether CMD was set) and lowers each instruction
+/// that has an effect on the image to a step.
+struct StagePlanner {
+    let dockerfile: Dockerfile
+    let stage: Stage
+    let globals: GlobalArguments
+    let options: DockerfilePlanner.Options
+    let earlier: [Result<PlannedStage, Error>]
+    let imageConfig: (Word) throws -> ImageConfig.RunConfig
+
+    private(set) var consumedArguments = Set<String>()
+    private var diagnostics: [Diagnostic] = []
+    private var config = ImageConfigSummary()
+    /// ARGs declared in this stage, in order, with their values (nil: declared, unset).
+    private var arguments: [(name: String, value: String?)] = []
+    private var cmdSet = false
+    private var steps: [DockerfileStep] = []
+
+    init(dockerfile: Dockerfile, stage: Stage, globals: GlobalArguments, options: DockerfilePlanner.Options,
+         earlier: [Result<PlannedStage, Error>], imageConfig: @escaping (Word) throws -> ImageConfig.RunConfig) {
+        self.dockerfile = dockerfile
+        self.stage = stage
+        self.globals = globals
+        self.options = options
+        self.earlier = earlier
+        self.imageConfig = imageConfig
+    }
+
+    mutating func plan() throws -> PlannedStage {
+        let base = try resolveBase()
+        for instruction in stage.instructions {
+            do {
+                try handle(instruction)
+            } catch let diagnostic as Diagnostic {
+                diagnostics.append(diagnostic)
+            }
+        }
+        guard diagnostics.isEmpty else { throw dockerfile.error(diagnostics) }
+        return PlannedStage(index: stage.index, name: stage.name, base: base, location: stage.location, steps: steps, config: config)
+    }
+
+    // MARK: FROM
+
+    private mutating func resolveBase() throws -> PlannedStage.Base {
+        let from = stage.from
+        let reference: String
+        let globals = self.globals
+        do {
+            if let platform = from.platform {
+                let value = try ShellExpander(escape: escape) { globals.value($0) }.word(platform.value)
+                let host = DockerfilePlanner.platformArguments(options.platform)["TARGETPLATFORM"] ?? ""
+                if value != host && value != "\(options.platform.os)/\(options.platform.architecture)" {
+                    throw dockerfile.error([Diagnostic("FROM --platform=\(Printable.escape(value)): devenv builds only for this machine's platform (\(host))",
+                                                       at: platform.location, width: platform.width)])
+                }
+            }
+            reference = try ShellExpander(escape: escape) { globals.value($0) }.word(from.image.value)
+        } catch let failure as ShellExpander.Failure {
+            throw dockerfile.error([Diagnostic("FROM: \(failure.description)", at: from.image.location, width: from.image.width)])
+        }
+        let word = Word(reference, at: from.image.location, width: from.image.width)
+        if reference.isEmpty {
+            throw dockerfile.error([Diagnostic("FROM: the image name is empty after expanding '\(Printable.escape(from.image.value))'", at: word.location, width: word.width)])
+        }
+        if reference.lowercased() == "scratch" { return .scratch }
+        if let index = dockerfile.stages.prefix(stage.index).last(where: { $0.name == reference.lowercased() })?.index {
+            // A base stage that failed to plan fails this one with its own error.
+            config = try earlier[index].get().config
+            return .stage(index)
+        }
+        let run = try imageConfig(word)
+        config = ImageConfigSummary(env: run.env ?? [], workingDir: run.workingDir, user: run.user)
+        return .image(word)
+    }
+
+    // MARK: Instructions
+
+    private mutating func handle(_ instruction: Instruction) throws {
+        let location = instruction.location
+        switch instruction.command {
+        case .from:
+            break
+        case let .arg(declarations):
+            for declaration in declarations { try declare(declaration) }
+        case let .env(pairs):
+            let variables = try pairs.map { pair -> EnvironmentVariable in
+                let name = try expand(pair.key)
+                try checkName(name, pair.key, what: "ENV")
+                return EnvironmentVariable(name: name, value: try expand(pair.value))
+            }
+            config.env = ConfigEditor.replacing(variables, in: config.env)
+            add(.config([.env(variables)]), location)
+        case let .label(pairs):
+            let labels = try pairs.map { EnvironmentVariable(name: try expand($0.key), value: try expand($0.value)) }
+            add(.config([.labels(labels)]), location)
+        case let .run(run):
+            try planRun(run, location: location)
+        case let .cmd(form):
+            cmdSet = true
+            add(.config([.cmd(try commandLine(form, location: location))]), location)
+        case let .entrypoint(form):
+            var changes: [ConfigChange] = [.entrypoint(try commandLine(form, location: location))]
+            // Docker: an ENTRYPOINT drops the base image's CMD unless this stage set one.
+            if !cmdSet { changes.append(.cmd(nil)) }
+            add(.config(changes), location)
+        case let .shell(shell):
+            config.shell = shell
+        case let .workdir(word):
+            let path = try expand(word)
+            guard !path.isEmpty else { throw Diagnostic("WORKDIR: the path is empty", at: word.location, width: word.width) }
+            let absolute = ConfigEditor.resolve(path, from: config.workingDir)
+            config.workingDir = absolute
+            add(.workdir(WorkdirStep(path: absolute, createsDirectory: true)), location)
+        case let .user(word):
+            let user = try expand(word)
+            guard !user.isEmpty, !user.contains(where: { $0 == " " || $0 == "\t" }) else {
+                throw Diagnostic("USER: expected NAME, UID, NAME:GROUP or UID:GID, found '\(Printable.escape(user))'", at: word.location, width: word.width)
+            }
+            config.user = user
+            add(.config([.user(user)]), location)
+        case let .copy(copy):
+            try planCopy(copy, location: location)
+        case let .expose(words):
+            var ports: [String] = []
+            for word in words {
+                for text in try expandWords(word) { ports += try Ports.parse(text, word) }
+            }
+            add(.config([.exposedPorts(ports)]), location)
+        case let .volume(words, json):
+            let paths = try words.map { try json ? expandLiteral($0) : expand($0) }.filter { !$0.isEmpty }
+            add(.config([.volumes(paths)]), location)
+        case let .stopSignal(word):
+            add(.config([.stopSignal(try expand(word))]), location)
+        case let .maintainer(word):
+            add(.config([.labels([EnvironmentVariable(name: "maintainer", value: try expand(word))])]), location)
+        case let .unsupported(reason):
+            throw Diagnostic(reason, at: location, width: instruction.keyword.count)
+        }
+    }
+
+    private mutating func add(_ step: Step, _ location: SourceLocation, copy: CopySource? = nil) {
+        steps.append(DockerfileStep(step: step, definition: DockerfileWords.definition(of: step), location: location, copy: copy))
+    }
+
+    // MARK: ARG
+
+    private mutating func declare(_ declaration: ArgDeclaration) throws {
+        let name = declaration.name.value
+        try checkName(name, declaration.name, what: "ARG")
+        consumedArguments.insert(name)
+        let value: String?
+        if let given = options.arguments[name] {
+            value = given
+        } else if let text = declaration.defaultValue {
+            value = try expand(text)
+        } else {
+            value = globals.value(name)
+        }
+        arguments.removeAll { $0.name == name }
+        arguments.append((name, value))
+    }
+
+    private func checkName(_ name: String, _ word: Word, what: String) throws {
+        guard !name.isEmpty, !name.contains("="), !name.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
+            throw Diagnostic("\(what): invalid variable name '\(Printable.escape(name))'", at: word.location, width: word.width)
+        }
+    }
+
+    // MARK: Expansion
+
+    private var escape: Unicode.Scalar { dockerfile.escape.unicodeScalars.first ?? "\\" }
+
+    /// What `$NAME` means at this point: the environment first (ENV wins over ARG), then
+    /// the stage's ARGs.
+    private var lookup: (String) -> String? {
+        let env = config.env
+        let arguments = self.arguments
+        return { name in
+            if let entry = env.last(where: { $0.hasPrefix(name + "=") }) { return String(entry.dropFirst(name.count + 1)) }
+            if let argument = arguments.last(where: { $0.name == name }) { return argument.value }
+            return nil
+        }
+    }
+
+    private func expand(_ word: Word) throws -> String {
+        do {
+            return try ShellExpander(escape: escape, lookup: lookup).word(word.value)
+        } catch let failure as ShellExpander.Failure {
+            throw Diagnostic(failure.description, at: word.location, width: word.width)
+        }
+    }
+
+    private func expandWords(_ word: Word) throws -> [String] {
+        do {
+            return try ShellExpander(escape: escape, lookup: lookup).words(word.value)
+        } catch let failure as ShellExpander.Failure {
+            throw Diagnostic(failure.description, at: word.location, width: word.width)
+        }
+    }
+
+    /// JSON-form words and heredocs: variables expanded, quotes left as they are.
+    private func expandLiteral(_ word: Word) throws -> String {
+        do {
+            return try ShellExpander(escape: escape, lookup: lookup).heredoc(word.value)
+        } catch let failure as ShellExpander.Failure {
+            throw Diagnostic(failure.description, at: word.location, width: word.width)
+        }
+    }
+
+    private func commandLine(_ form: CommandForm, location: SourceLocation) throws -> [String] {
+        switch form {
+        case let .exec(arguments): return arguments
+        case let .shell(text): return config.shell + [text.value]
+        }
+    }
+
+    // MARK: RUN
+
+    private mutating func planRun(_ run: Command.Run, location: SourceLocation) throws {
+        var command: [String]
+        switch run.form {
+        case let .exec(arguments):
+            guard run.heredocs.isEmpty else {
+                throw Diagnostic("RUN: heredocs work only with the shell form", at: location, width: 3)
+            }
+            guard !arguments.isEmpty else { throw Diagnostic("RUN: the command is empty", at: location, width: 3) }
+            command = arguments
+        case let .shell(text):
+            command = config.shell + [try heredocScript(text, run.heredocs)]
+        }
+        var mounts: [CacheMount] = []
+        for mount in run.mounts { mounts.append(try cacheMount(mount)) }
+        var network = BuildNetwork.host
+        if let word = run.network {
+            switch try expand(word) {
+            case "default", "host": network = .host
+            case "none": network = .none
+            case let other:
+                throw Diagnostic("RUN --network=\(Printable.escape(other)): expected default, host or none", at: word.location, width: word.width)
+            }
+        }
+        if let word = run.security, try expand(word) != "sandbox" {
+            throw Diagnostic("RUN --security=insecure is not supported: build steps always run confined", at: word.location, width: word.width)
+        }
+        let values = arguments.compactMap { argument in argument.value.map { EnvironmentVariable(name: argument.name, value: $0) } }
+        add(.run(RunStep(command: command, arguments: values, cacheMounts: mounts, network: network)), location)
+    }
+
+    /// BuildKit's heredoc RUN: a lone `<<EOF` runs the document as the script; otherwise the
+    /// line and the documents go to the shell, which reads them itself.
+    private func heredocScript(_ text: Word, _ heredocs: [Heredoc]) throws -> String {
+        guard let first = heredocs.first else { return text.value }
+        let line = text.value.trimmingBlanks
+        if heredocs.count == 1 && line == first.marker {
+            if first.content.hasPrefix("#!") {
+                throw Diagnostic("RUN: a heredoc with a #! line is not supported; run the interpreter on it instead (RUN python3 <<EOF)",
+                              at: first.location, width: first.marker.count)
+            }
+            return first.content
+        }
+        return heredocs.reduce(text.value) { $0 + "\n" + $1.content + $1.name }
+    }
+
+    private func cacheMount(_ word: Word) throws -> CacheMount {
+        let text = try expand(word)
+        func fail(_ message: String) -> Diagnostic { Diagnostic("RUN --mount: \(message)", at: word.location, width: word.width) }
+        var fields: [String: String] = [:]
+        for field in text.split(separator: ",") {
+            let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
+            fields[parts[0].lowercased()] = parts.count == 2 ? parts[1] : "true"
+        }
+        let type = fields.removeValue(forKey: "type") ?? "bind"
+        guard type == "cache" else {
+            throw fail("type=\(Printable.escape(type)) is not supported (only type=cache); a build step sees only the image, so COPY what it needs first")
+        }
+        guard let target = fields.removeValue(forKey: "target") ?? fields.removeValue(forKey: "dst") ?? fields.removeValue(forKey: "destination"),
+              !target.isEmpty else {
+            throw fail("a cache mount needs target=PATH")
+        }
+        let path = ConfigEditor.resolve(target, from: config.workingDir)
+        guard path != "/" else { throw fail("a cache mount cannot be the root directory") }
+        var spec = CacheMount(target: path, id: fields.removeValue(forKey: "id"))
+        if let sharing = fields.removeValue(forKey: "sharing"), !["shared", "private", "locked"].contains(sharing) {
+            throw fail("sharing=\(Printable.escape(sharing)): expected shared, private or locked")
+        }
+        for (key, octal) in [("uid", false), ("gid", false), ("mode", true)] {
+            guard let value = fields.removeValue(forKey: key) else { continue }
+            guard let number = UInt32(value, radix: octal ? 8 : 10) else { throw fail("\(key)=\(Printable.escape(value)) is not a number") }
+            switch key {
+            case "uid": spec.uid = number
+            case "gid": spec.gid = number
+            default: spec.mode = number & 0o7777
+            }
+        }
+        if let key = fields.keys.sorted().first {
+            throw fail("'\(Printable.escape(key))' is not supported for a cache mount (devenv supports target, id, sharing, uid, gid and mode)")
+        }
+        return spec
+    }
+
+    // MARK: COPY and ADD
+
+    private mutating func planCopy(_ copy: Command.Copy, location: SourceLocation) throws {
+        let keyword = copy.isAdd ? "ADD" : "COPY"
+        if let flag = copy.unsupportedFlags.first {
+            throw Diagnostic("\(keyword) \(flag.value) is not supported", at: flag.location, width: flag.width)
+        }
+        var origin = CopySource.Origin.context
+        var fromText: String?
+        if let word = copy.from {
+            let from = try expand(word)
+            fromText = from
+            origin = try copyOrigin(from, word)
+        }
+        let owner = try copy.chown.map { word -> String in
+            let text = try expand(word)
+            guard !text.isEmpty, text.split(separator: ":", omittingEmptySubsequences: false).count <= 2 else {
+                throw Diagnostic("--chown=\(Printable.escape(text)): expected USER, USER:GROUP, UID or UID:GID", at: word.location, width: word.width)
+            }
+            return text
+        }
+        let mode = try copy.chmod.map { word -> UInt32 in
+            let text = try expand(word)
+            guard let mode = UInt32(text, radix: 8), mode <= 0o7777 else {
+                throw Diagnostic("--chmod=\(Printable.escape(text)): expected an octal mode such as 755 (symbolic modes are not supported)",
+                              at: word.location, width: word.width)
+            }
+            return mode
+        }
+        var patterns: [Word] = []
+        var inline: [InlineFile] = []
+        var written: [String] = []
+        for source in copy.sources {
+            if let heredoc = copy.heredocs.first(where: { $0.marker == source.value }) {
+                let content = heredoc.expand ? try expandLiteral(Word(heredoc.content, at: heredoc.location)) : heredoc.content
+                inline.append(InlineFile(name: heredoc.name, content: content, location: heredoc.location))
+                written.append("<<" + heredoc.name)
+                continue
+            }
+            let text = try copy.json ? expandLiteral(source) : expand(source)
+            if copy.isAdd, text.contains("://") || text.hasPrefix("git@") {
+                throw Diagnostic("ADD \(Printable.escape(text)): remote sources are not supported; download in a RUN step (with curl or wget) so the step is cached",
+                              at: source.location, width: source.width)
+            }
+            let pattern = try sourcePath(text, origin: origin, source)
+            patterns.append(Word(pattern, at: source.location, width: source.width))
+            written.append(text)
+        }
+        var destination = try expand(copy.destination)
+        guard !destination.isEmpty else {
+            throw Diagnostic("\(keyword): the destination is empty", at: copy.destination.location, width: copy.destination.width)
+        }
+        let directory = destination.hasSuffix("/") || destination == "." || destination.hasSuffix("/.")
+        destination = ConfigEditor.resolve(destination, from: config.workingDir)
+        if directory && destination != "/" { destination += "/" }
+        if patterns.count + inline.count > 1 && !destination.hasSuffix("/") {
+            throw Diagnostic("\(keyword) with several sources needs a destination directory ending in '/'",
+                          at: copy.destination.location, width: copy.destination.width)
+        }
+        let step = CopyStep(sources: written, destination: destination, from: fromText, owner: owner, mode: mode, unpacksArchives: copy.isAdd)
+        add(.copy(step), location, copy: CopySource(origin: origin, patterns: patterns, inline: inline))
+    }
+
+    /// `--from`: an earlier stage by name or number, else an image.
+    private func copyOrigin(_ from: String, _ word: Word) throws -> CopySource.Origin {
+        if let named = dockerfile.stage(named: from) {
+            guard named.index < stage.index else {
+                throw Diagnostic("--from=\(Printable.escape(from)): a stage can copy only from stages before it", at: word.location, width: word.width)
+            }
+            return .stage(named.index)
+        }
+        if Int(from) != nil {
+            throw Diagnostic("--from=\(Printable.escape(from)): there is no stage \(from)", at: word.location, width: word.width)
+        }
+        return .image(Word(from, at: word.location, width: word.width))
+    }
+
+    /// Context sources are relative to the context and cannot leave it; stage and image
+    /// sources are absolute paths in that filesystem.
+    private func sourcePath(_ text: String, origin: CopySource.Origin, _ word: Word) throws -> String {
+        var parts: [Substring] = []
+        for part in text.split(separator: "/") where part != "." {
+            if part == ".." {
+                guard parts.popLast() != nil else {
+                    throw Diagnostic("'\(Printable.escape(text))' is outside the build context", at: word.location, width: word.width)
+                }
+                continue
+            }
+            parts.append(part)
+        }
+        let joined = parts.joined(separator: "/")
+        if case .context = origin { return joined.isEmpty ? "." : joined }
+        return "/" + joined
+    }
+}
+
+/// EXPOSE values: `80`, `80/tcp`, `53/udp`, `8000-8002` (one entry per port, as Docker records them).
+enum Ports {
+    static let maxPorts = 4096
+
+    static func parse(_ text: String, _ word: Word) throws -> [String] {
+        let pieces = text.split(separator: "/", maxSplits: 1).map(String.init)
+        let proto = pieces.count == 2 ? pieces[1].lowercased() : "tcp"
+        func fail() -> Diagnostic {
+            Diagnostic("EXPOSE \(Printable.escape(text)): expected PORT, PORT/PROTOCOL or FIRST-LAST (tcp, udp or sctp)",
+                                 at: word.location, width: word.width)
+        }
+        guard let range = pieces.first, ["tcp", "udp", "sctp"].contains(proto) else { throw fail() }
+        let bounds = range.split(separator: "-", maxSplits: 1).map { UInt16($0) }
+        guard !bounds.isEmpty, let low = bounds[0], let high = bounds.count == 2 ? bounds[1] : low, low <= high,
+              Int(high) - Int(low) < maxPorts else { throw fail() }
+        return (low...high).map { "\($0)/\(proto)" }
+    }
+}
+
+extension String {
+    var trimmingBlanks: String {
+        var scalars = Substring(self).unicodeScalars
+        while let first = scalars.first, SourceText.isBlank(first) || first == "\n" { scalars.removeFirst() }
+        while let last = scalars.last, SourceText.isBlank(last) || last == "\n" { scalars.removeLast() }
+        return String(scalars)
+    }
+}

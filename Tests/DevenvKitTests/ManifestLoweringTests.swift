@@ -1,0 +1,56 @@
+import DevenvManifest
+import DevenvPlan
+import Testing
+@testable import DevenvKit
+
+/// A manifest's steps lowered to the shared step vocabulary: what each does (the cache key)
+/// and what progress, history and `--explain` call it (the manifest's own words).
+struct ManifestLoweringTests {
+    static let manifest = """
+        [base]
+        image = "busybox"
+
+        [[step]]
+        run = "make"
+        cache = ["/root/.cache"]
+        network = "none"
+
+        [[step]]
+        run = ["make", "-j4"]
+
+        [[step]]
+        packages = ["git", "make"]
+
+        [[step]]
+        workdir = "/app"
+
+        [[step]]
+        copy = ["src", "README.md"]
+
+        [[step]]
+        env = { PATH = "/opt/bin:$PATH" }
+
+        [[step]]
+        user = "dev"
+        """
+
+    @Test func eachStepKind() throws {
+        let manifest = try Manifest.parse(Array(Self.manifest.utf8), path: ".devenv/devenv.toml")
+        var workdir = "/"
+        let lowered = manifest.steps.map { BuildPlanner.lower($0.action, workdir: &workdir) }
+        let packages = PackageInstaller.command(installing: ["git", "make"])
+        #expect(lowered.map(\.1) == [
+            "run make", "run make -j4", "run \(packages[2])", "workdir /app", "copy src README.md -> /app/",
+            "env PATH=/opt/bin:$PATH", "user dev",
+        ])
+        #expect(lowered.map(\.0) == [
+            .run(RunStep(command: ["/bin/sh", "-c", "make"], cacheMounts: [CacheMount(target: "/root/.cache")], network: .none)),
+            .run(RunStep(command: ["make", "-j4"])),
+            .run(RunStep(command: packages, cacheMounts: PackageInstaller.cacheDirectories.map { CacheMount(target: $0) })),
+            .workdir(WorkdirStep(path: "/app", createsDirectory: false)),
+            .copy(CopyStep(sources: ["src", "README.md"], destination: "/app/")),
+            .config([.env([EnvironmentVariable(name: "PATH", value: "/opt/bin:$PATH")], expands: true)]),
+            .config([.user("dev")]),
+        ])
+    }
+}
