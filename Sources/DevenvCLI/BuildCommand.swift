@@ -31,7 +31,7 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let engine = try global.engine()
+            let engine = try global.containerEngine()
             if let adopted = try AdoptedBuilding.build(engine: engine, options: dockerfile, noCache: noCache, frozen: frozen, explain: explain) {
                 if push { throw KitError.invalidArgument("--push needs a [cache] registry in a .devenv/devenv.toml") }
                 if global.json { return Terminal.printJSON(BuildSummary(.built(adopted))) }

@@ -42,7 +42,7 @@ struct SessionLauncher {
         if let rootfs = options.rootfs {
             lowerDirs = [try SessionOptions.absolute(rootfs, what: "--rootfs")]
         } else {
-            let engine = try global.engine()
+            let engine = try global.containerEngine()
             let image = try engine.resolve(try Reference(parsing: options.image ?? ""))
             let mounted = try engine.store.mount(image)
             lowerDirs = mounted.lowerDirs
@@ -55,7 +55,7 @@ struct SessionLauncher {
     /// The project's environment: built (or fetched) as needed, then entered with the
     /// manifest's shell settings and the current subdirectory as working directory.
     func projectSpec(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> ContainerSpec {
-        let engine = try global.engine()
+        let engine = try global.containerEngine()
         let current = try HostPath.currentDirectory()
         let project: Project
         let image: StoredImage
