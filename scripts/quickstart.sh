@@ -26,10 +26,11 @@ user=${SUDO_USER:-}
 [ -n "$user" ] && [ "$user" != root ] || user=devenv-quickstart
 bash .ci/ensure-user "$user"
 home=$(getent passwd "$user" | cut -d: -f6)
-echo "quickstart: using devenv as $user ($(grep -m1 -e "^$user:" -e "^$(id -u "$user"):" /etc/subuid | cut -d: -f2,3 | tr : +) subordinate ids)" >&2
+uid=$(id -u "$user") gid=$(id -g "$user")
+echo "quickstart: using devenv as $user (subordinate uids $(grep -m1 -e "^$user:" -e "^$uid:" /etc/subuid | cut -d: -f2,3))" >&2
 # A clean login-like environment: the store is the user's own, ~/.local/share/devenv.
 as_user() {
-  setpriv --reuid="$(id -u "$user")" --regid="$(id -g "$user")" --init-groups \
+  setpriv --reuid="$uid" --regid="$gid" --init-groups \
     env -i HOME="$home" USER="$user" LOGNAME="$user" PATH=/usr/local/bin:/usr/bin:/bin TERM="${TERM:-dumb}" "$@"
 }
 as_user devenv doctor || true
