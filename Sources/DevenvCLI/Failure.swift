@@ -3,6 +3,7 @@ import DevenvBuild
 import DevenvKit
 import DevenvManifest
 import DevenvOCI
+import DevenvRuntime
 import DevenvStore
 
 /// devenv's own exit codes. Commands run inside an environment pass their status through
@@ -55,5 +56,13 @@ func reportingErrors(_ body: () throws -> Void) throws {
 extension GlobalOptions {
     func engine() throws -> Engine {
         try Engine(storeRoot: store)
+    }
+
+    /// The engine for commands that build or start environments: on a host where this user's
+    /// devenv cannot (no user namespaces, subordinate ids or id-mapping helpers), the one error
+    /// with its fix comes before the store is created or written, never a half-built store.
+    func containerEngine() throws -> Engine {
+        try RootlessSupport.require()
+        return try engine()
     }
 }

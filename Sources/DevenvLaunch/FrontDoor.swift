@@ -36,11 +36,15 @@ struct FastLaunch {
     let lease: Lease?
 
     init?(_ line: QuickCommandLine) {
-        guard !line.options.projectMode, let (lowerDirs, environment, lease) = Self.layers(line),
+        let identity = HostIdentity.current()
+        // An image from the store needs what builds need (`RootlessSupport`); devenv-core
+        // says what is missing. (User namespaces themselves: the clone's error says.)
+        guard !line.options.projectMode, line.options.rootfs != nil || RootlessSupport.idMappingProblem(identity) == nil,
+              let (lowerDirs, environment, lease) = Self.layers(line),
               let session = try? line.options.workspaceSession(lowerDirs: lowerDirs, imageEnvironment: environment, command: line.command,
                                                                defaultTerminal: SessionOptions.stdioIsTerminal)
         else { return nil }
-        spec = session.spec(for: HostIdentity.current())
+        spec = session.spec(for: identity)
         self.lease = lease
     }
 

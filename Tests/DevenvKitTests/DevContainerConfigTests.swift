@@ -1,3 +1,4 @@
+import DevenvBuild
 import DevenvAdopt
 import DevenvManifest
 import Testing
@@ -117,8 +118,9 @@ struct DevContainerConfigTests {
         #expect(run.command == ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", "/workspaces/proj", "make", "deps"])
         #expect(run.projectMount == "/workspaces/proj" && run.cacheMounts.isEmpty)
         let planned = try project.plannedSteps(baseUser: "root", stateDirectory: "/nonexistent")
-        #expect(planned.map(\.cacheMounts) == [[], [], [.init(hostPath: Self.root, containerPath: "/workspaces/proj")],
-                                                [.init(hostPath: Self.root, containerPath: "/workspaces/proj")], []])
+        // The remote user writes the project as its owner would (ownedByStepUser).
+        let workspace = StepExecution.CacheMount(hostPath: Self.root, containerPath: "/workspaces/proj", ownedByStepUser: true)
+        #expect(planned.map(\.cacheMounts) == [[], [], [workspace], [workspace], []])
         #expect(planned.map(\.location) == [
             ".devcontainer/devcontainer.json:1", ".devcontainer/devcontainer.json:1", ".devcontainer/devcontainer.json:1",
             ".devcontainer/devcontainer.json:1", ".devcontainer/devcontainer.json:1",

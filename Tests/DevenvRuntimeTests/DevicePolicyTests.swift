@@ -1,5 +1,6 @@
 @testable import DevenvRuntime
 import DevenvSystem
+import DevenvTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -25,22 +26,16 @@ struct DevicePolicyTests {
         throw FixtureError("no host block device to test with")
     }
 
-    /// Who starts the container: root through the runtime, or the unprivileged test user
-    /// through the real `devenv run --rootfs` (user namespace, devices bound from the host).
-    enum Starter: String, CaseIterable, CustomTestStringConvertible {
-        case root, rootless
-        var testDescription: String { rawValue }
-    }
-
     struct Output {
         var succeeded: Bool
         var stdout: String
         var stderr: String
     }
 
-    /// Runs `script` with a fresh working tree at /workspace as `starter`; `check` sees the
-    /// tree's host path before it is removed.
-    func run(_ script: String, as starter: Starter, check: (String) -> Void = { _ in }) throws -> Output {
+    /// Runs `script` with a fresh working tree at /workspace: as root through the runtime,
+    /// rootless through the real `devenv run --rootfs` (user namespace, devices bound from the
+    /// host); `check` sees the tree's host path before it is removed.
+    func run(_ script: String, as starter: DevenvUser, check: (String) -> Void = { _ in }) throws -> Output {
         switch starter {
         case .root:
             let workspace = try Fixture.temporaryDirectory()
@@ -66,8 +61,8 @@ struct DevicePolicyTests {
         return try Fixture.runner().capture(spec)
     }
 
-    @Test(arguments: Starter.allCases)
-    func containerRootCannotMakeDeviceNodes(_ starter: Starter) throws {
+    @Test(arguments: DevenvUser.allCases)
+    func containerRootCannotMakeDeviceNodes(_ starter: DevenvUser) throws {
         let (major, minor) = try Self.hostBlockDevice()
         let result = try run("""
             for path in /tmp/disk /dev/disk /dev/shm/disk /workspace/disk; do
@@ -108,8 +103,8 @@ struct DevicePolicyTests {
         #expect(result.stdout == "/disk=Permission denied\n/mem=Permission denied\n/workspace/disk=Permission denied\nnobody=denied\n")
     }
 
-    @Test(arguments: Starter.allCases)
-    func theAllowedDevicesWork(_ starter: Starter) throws {
+    @Test(arguments: DevenvUser.allCases)
+    func theAllowedDevicesWork(_ starter: DevenvUser) throws {
         let result = try run("""
             echo discarded > /dev/null && echo null=ok
             echo zero=$(head -c 4 /dev/zero | od -An -tx1 | tr -d ' ')
@@ -134,8 +129,8 @@ struct DevicePolicyTests {
     }
 
     /// Every mount a container can write to carries nodev; bind mounts also nosuid.
-    @Test(arguments: Starter.allCases)
-    func mountFlagsInside(_ starter: Starter) throws {
+    @Test(arguments: DevenvUser.allCases)
+    func mountFlagsInside(_ starter: DevenvUser) throws {
         let result = try run("cat /proc/self/mountinfo", as: starter)
         #expect(result.succeeded, "\(result.stderr)")
         var options: [String: Set<String>] = [:]

@@ -1,5 +1,6 @@
 @testable import DevenvRuntime
 import DevenvSystem
+import DevenvTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)

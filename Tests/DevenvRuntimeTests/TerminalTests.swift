@@ -1,4 +1,5 @@
 @testable import DevenvRuntime
+import DevenvTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)

@@ -5,8 +5,10 @@ import Testing
 import Glibc
 #endif
 
-/// `devenv build` end to end: real containers run the steps (root is needed for them here).
-@Suite(.serialized, .enabled(if: Requirement.root())) struct BuildCommandTests {
+/// `devenv build` end to end, as root and as the unprivileged test user (rootless, its store
+/// in its home): real containers run the steps. Root is needed to become the test user.
+@Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"), .timeLimit(.minutes(5)))
+struct BuildCommandTests {
     static let manifest = """
     [base]
     image = "busybox:it"
@@ -31,9 +33,10 @@ import Glibc
     static func cached(_ steps: [[String: Any]]) -> [Bool] { steps.map { $0["cached"] as? Bool ?? false } }
     static func reasons(_ steps: [[String: Any]]) -> [String] { steps.map { $0["reason"] as? String ?? "" } }
 
-    @Test func hitMissAndCascadeWithExplanations() throws {
+    @Test(arguments: DevenvUser.allCases)
+    func hitMissAndCascadeWithExplanations(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
-        let project = try ProjectFixture(manifest: Self.manifest)
+        let project = try ProjectFixture(manifest: Self.manifest, as: user)
         try project.write("payload.txt", "v1\n")
 
         let first = try project.build()
@@ -78,7 +81,8 @@ import Glibc
 
     /// Copies resolve their destination inside the image: parents the image has keep their
     /// metadata (/tmp stays 1777), directories bring their contents, no `to` means the workdir.
-    @Test func copyPlacesFilesLikeTheImageExpects() throws {
+    @Test(arguments: DevenvUser.allCases)
+    func copyPlacesFilesLikeTheImageExpects(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
         let project = try ProjectFixture(manifest: """
         [base]
@@ -97,7 +101,7 @@ import Glibc
 
         [[step]]
         copy = ["p.txt"]
-        """)
+        """, as: user)
         try project.write("p.txt", "p\n")
         try project.write("src/a.txt", "a\n")
         try project.write("src/sub/b.txt", "b\n")
@@ -105,9 +109,38 @@ import Glibc
         #expect(listed.stdout == "1777 /tmp\n755 /tmp/x\n/opt/src\n/opt/src/a.txt\n/opt/src/sub\n/opt/src/sub/b.txt\n/srv\n/srv/p.txt\n", "\(listed.stderr)")
     }
 
-    @Test func frozenLockFailsWhenMissingOrStale() throws {
+    /// A cache mount outlives the step that filled it (a rebuilt step sees what the last run
+    /// left there, the image does not), and a `user` step sets who later steps run as (the
+    /// environment itself is the developer's: root, or the user's own uid rootless).
+    @Test(arguments: DevenvUser.allCases)
+    func cacheMountsAndUserSteps(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
-        let project = try ProjectFixture(manifest: Self.manifest)
+        let manifest = { (round: Int) in """
+            [base]
+            image = "busybox:it"
+
+            [[step]]
+            run = "echo \(round) >> /cache/log; wc -l < /cache/log > /runs"
+            cache = ["/cache"]
+
+            [[step]]
+            user = "1500"
+
+            [[step]]
+            run = "id -u > /tmp/uid"
+            """ }
+        let project = try ProjectFixture(manifest: manifest(1), as: user)
+        let first = try project.devenv(["run", "--", "sh", "-c", "cat /runs /tmp/uid; id -u; ls /cache | wc -l"])
+        #expect(first.stdout == "1\n1500\n\(project.runner.account?.uid ?? 0)\n0\n", "\(first.stderr)")
+        try project.write(".devenv/devenv.toml", manifest(2))
+        let second = try project.devenv(["run", "--", "cat", "/runs"])
+        #expect(second.stdout == "2\n", "the cache kept the first run's line: \(second.stderr)")
+    }
+
+    @Test(arguments: DevenvUser.allCases)
+    func frozenLockFailsWhenMissingOrStale(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: Self.manifest, as: user)
         try project.write("payload.txt", "v1\n")
         let missing = try project.devenv(["build", "--frozen"])
         #expect(missing.status == 67)
@@ -124,7 +157,7 @@ import Glibc
         let other = try Fixtures.busyboxRootfs(in: project.scratch, name: "moved")
         try project.write("extra.txt", "x")
         _ = try DevenvProcess.run("tar", ["-rf", other, "-C", project.root, "extra.txt"])
-        #expect(try DevenvProcess.devenv(["image", "import", other, "--tag", "busybox:it"], store: project.store).succeeded)
+        #expect(try project.devenv(["image", "import", other, "--tag", "busybox:it"]).succeeded)
         #expect(try project.devenv(["build"]).succeeded)
         let after = try String(contentsOfFile: "\(project.root)/.devenv/devenv.lock", encoding: .utf8)
         #expect(after.contains(String(lockedDigest)))
@@ -137,9 +170,10 @@ import Glibc
         #expect(stale.stderr.contains("stale"))
     }
 
-    @Test func errorsHaveDistinctExitCodes() throws {
+    @Test(arguments: DevenvUser.allCases)
+    func errorsHaveDistinctExitCodes(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
-        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n\n[[stpe]]\nrun = \"true\"\n")
+        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n\n[[stpe]]\nrun = \"true\"\n", as: user)
         let invalid = try project.devenv(["build"])
         #expect(invalid.status == 65)
         #expect(invalid.stderr.contains(".devenv/devenv.toml:4:"))
@@ -151,24 +185,20 @@ import Glibc
         #expect(failed.stderr.contains(".devenv/devenv.toml:5: build step 1 failed with exit status 3"))
 
         let scratch = try Scratch()
-        let none = try DevenvProcess.devenv(["build"], store: project.store, directory: scratch.path)
+        let none = try project.runner.devenv(["build"], directory: scratch.path)
         #expect(none.status == 66)
         #expect(none.stderr.contains("devenv init"))
     }
 
     /// SIGKILL mid-build leaves nothing half-made; the next build resumes after the last
     /// completed step.
-    @Test func interruptedBuildResumes() throws {
+    @Test(arguments: DevenvUser.allCases)
+    func interruptedBuildResumes(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
         let slow = Self.manifest.replacingOccurrences(of: "cat /a /payload.txt > /b", with: "touch /started; sleep 600")
-        let project = try ProjectFixture(manifest: slow)
+        let project = try ProjectFixture(manifest: slow, as: user)
         try project.write("payload.txt", "v1\n")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try DevenvProcess.binary)
-        process.arguments = ["build", "--store", project.store]
-        process.currentDirectoryURL = URL(fileURLWithPath: project.root)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try project.runner.start(["build"], directory: project.root, output: project.scratch.file("build.log"))
         let deadline = Date().addingTimeInterval(60)
         var entries: [String] = []
         while Date() < deadline {
@@ -195,24 +225,49 @@ import Glibc
     }
 
     /// Two builds of one project serialise and agree; the store stays consistent.
-    @Test func concurrentBuildsOfOneProject() throws {
+    @Test(arguments: DevenvUser.allCases)
+    func concurrentBuildsOfOneProject(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
-        let project = try ProjectFixture(manifest: Self.manifest)
+        let project = try ProjectFixture(manifest: Self.manifest, as: user)
         try project.write("payload.txt", "v1\n")
-        let processes: [(Process, Pipe)] = try (0..<2).map { _ in
-            let process = Process()
-            let out = Pipe()
-            process.executableURL = URL(fileURLWithPath: try DevenvProcess.binary)
-            process.arguments = ["build", "--store", project.store]
-            process.currentDirectoryURL = URL(fileURLWithPath: project.root)
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return (process, out)
+        let results = try Self.concurrently([(["build", "--json"], project.root), (["build", "--json"], project.root)], in: project)
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results.map { $0.output + $0.errors })")
+        let images = results.map { (try? JSONSerialization.jsonObject(with: Data($0.output.utf8)) as? [String: Any])?["digest"] as? String }
+        #expect(images[0] != nil && images[0] == images[1], "both builds report the same image: \(results.map(\.output))")
+        let check = try project.devenv(["check"])
+        #expect(check.succeeded, "\(check.stdout)\(check.stderr)")
+    }
+
+    /// Two shells of one user on one store at once (issue 12): two `devenv run` of a project
+    /// not built yet (both need its build) and a build of a second project on the same store
+    /// all succeed, and the store stays consistent.
+    @Test(arguments: DevenvUser.allCases)
+    func concurrentRunsAndABuildShareOneStore(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: Self.manifest, as: user)
+        try project.write("payload.txt", "v1\n")
+        let other = project.scratch.file("other")
+        try FileManager.default.createDirectory(atPath: "\(other)/.devenv", withIntermediateDirectories: true)
+        try Self.manifest.replacingOccurrences(of: "echo a > /a", with: "echo other > /a").write(toFile: "\(other)/.devenv/devenv.toml", atomically: false, encoding: .utf8)
+        try "v2\n".write(toFile: "\(other)/payload.txt", atomically: false, encoding: .utf8)
+        try project.runner.own(other)
+        let results = try Self.concurrently([(["run", "show"], project.root), (["run", "show"], project.root), (["build"], other)], in: project)
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results.map { $0.output + $0.errors })")
+        #expect(results[0].output == "a\nv1\n" && results[1].output == "a\nv1\n", "\(results.map { $0.output + $0.errors })")
+        let check = try project.devenv(["check"])
+        #expect(check.succeeded, "\(check.stdout)\(check.stderr)")
+        #expect(try project.devenv(["run", "--", "cat", "/b"]).stdout == "a\nv1\n")
+    }
+
+    /// Runs the devenv command lines at the same time in the project; status and output of each.
+    static func concurrently(_ commands: [(arguments: [String], directory: String)], in project: ProjectFixture) throws -> [(status: Int32, output: String, errors: String)] {
+        let processes = try commands.enumerated().map { index, command in
+            (try project.runner.start(command.arguments, directory: command.directory, output: project.scratch.file("concurrent-\(index).log")), index)
         }
-        let outputs = processes.map { String(decoding: $0.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
-        for (process, _) in processes { process.waitUntilExit() }
-        #expect(processes.allSatisfy { $0.0.terminationStatus == 0 })
-        #expect(outputs[0] == outputs[1], "both builds report the same image digest")
+        return processes.map { process, index in
+            process.waitUntilExit()
+            let log = project.scratch.file("concurrent-\(index).log")
+            return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "", (try? String(contentsOfFile: log + ".err", encoding: .utf8)) ?? "")
+        }
     }
 }

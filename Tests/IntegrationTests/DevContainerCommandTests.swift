@@ -56,12 +56,11 @@ import Testing
     /// `run` enters the adopted project as the planner says: the workspace folder, remoteEnv,
     /// the start command first; after a build, `status` says it is up to date. As root and as
     /// the unprivileged test user (a rootless store of its own).
-    @Test(.enabled(if: Requirement.root()), arguments: ["root", "devenv-test"])
-    func runEntersTheProjectAndStatusFollowsTheBuild(_ user: String) throws {
+    @Test(.enabled(if: Requirement.root()), arguments: DevenvUser.allCases)
+    func runEntersTheProjectAndStatusFollowsTheBuild(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
-        guard let runner = user == "root" ? DevenvRunner.root : DevenvRunner.testUser() else { return }
         let scratch = try Scratch("devenv-devcontainer-run")
-        let store = scratch.file("store")
+        let runner = try DevenvRunner(user, scratch: scratch)
         let root = scratch.file("project")
         try FileManager.default.createDirectory(atPath: "\(root)/.devcontainer", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: "\(root)/sub", withIntermediateDirectories: true)
@@ -71,16 +70,16 @@ import Testing
             """.write(toFile: "\(root)/.devcontainer/devcontainer.json", atomically: true, encoding: .utf8)
         let tarball = try Fixtures.busyboxRootfs(in: scratch)
         try runner.own(scratch.path)
-        let imported = try runner.devenv(["image", "import", tarball, "--tag", "busybox:it"], store: store)
+        let imported = try runner.devenv(["image", "import", tarball, "--tag", "busybox:it"])
         try #require(imported.succeeded, "\(imported.stderr)")
 
-        let run = try runner.devenv(["run", "--no-tty", "--", "sh", "-c", "pwd; echo $EDITOR $GREETING; hostname"], store: store, directory: "\(root)/sub")
+        let run = try runner.devenv(["run", "--no-tty", "--", "sh", "-c", "pwd; echo $EDITOR $GREETING; hostname"], directory: "\(root)/sub")
         #expect(run.succeeded, "\(run.stderr)")
         #expect(run.stdout == "/code/sub\nvi hi\nproject\n", "\(run.stdout)")
         #expect(run.stderr.contains("started"), "\(run.stderr)")
-        let task = try runner.devenv(["run", "test"], store: store, directory: root)
+        let task = try runner.devenv(["run", "test"], directory: root)
         #expect(!task.succeeded && task.stderr.contains("devcontainer.json projects have no [tasks]"), "\(task.stderr)")
-        let status = try runner.devenv(["status"], store: store, directory: root)
+        let status = try runner.devenv(["status"], directory: root)
         #expect(status.succeeded && status.stdout.contains(": up to date"), "\(status.stdout) \(status.stderr)")
     }
 }

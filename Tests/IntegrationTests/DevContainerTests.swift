@@ -9,10 +9,11 @@ import Glibc
 /// it is. Builds run real containers (root), and the results are read back through podman.
 @Suite(.serialized, .enabled(if: Requirement.rootAndPrograms("buildah", "podman")))
 struct DevContainerTests {
-    @Test func imageProjectBuildsOnceAndWarnsAboutWhatItIgnores() throws {
+    @Test(arguments: DevenvUser.allCases)
+    func imageProjectBuildsOnceAndWarnsAboutWhatItIgnores(_ user: DevenvUser) throws {
         try Requirement.require(root: true, programs: ["buildah", "podman"])
-        let bases = try ConformanceBases()
-        let project = try FixtureProject(nil, store: bases.store)
+        let bases = try ConformanceBases(as: user)
+        let project = try FixtureProject(nil, bases: bases)
         try project.write("README.md", "hello\n")
         try project.write(".devcontainer/devcontainer.json", """
             // VS Code style, with comments and trailing commas.
@@ -49,10 +50,11 @@ struct DevContainerTests {
         #expect(try String(contentsOfFile: "\(project.root)/.devcontainer/runs", encoding: .utf8) == "ran\nran\n")
     }
 
-    @Test func dockerfileBuildWithArgsAndTarget() throws {
+    @Test(arguments: DevenvUser.allCases)
+    func dockerfileBuildWithArgsAndTarget(_ user: DevenvUser) throws {
         try Requirement.require(root: true, programs: ["buildah", "podman"])
-        let bases = try ConformanceBases()
-        let project = try FixtureProject(nil, store: bases.store)
+        let bases = try ConformanceBases(as: user)
+        let project = try FixtureProject(nil, bases: bases)
         try project.write("tool.sh", "#!/bin/sh\necho tool\n")
         try project.write(".devcontainer/Dockerfile", """
             ARG BASE
@@ -79,10 +81,11 @@ struct DevContainerTests {
         #expect(try ImageTree.contents(image, ["/variant", "/usr/local/bin/tool"]) == ["/variant": "fancy\n", "/usr/local/bin/tool": "#!/bin/sh\necho tool\n"])
     }
 
-    @Test func errorsAndPrecedence() throws {
+    @Test(arguments: DevenvUser.allCases)
+    func errorsAndPrecedence(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
-        let bases = try ConformanceBases()
-        let project = try FixtureProject(nil, store: bases.store)
+        let bases = try ConformanceBases(as: user)
+        let project = try FixtureProject(nil, bases: bases)
         try project.write(".devcontainer/devcontainer.json", "{\n  \"image\": \"\(bases.busybox)\",\n  \"postCreateCommand\": 5\n}\n")
         let invalid = try project.devenv(["build"])
         #expect(invalid.status == 65)

@@ -122,21 +122,8 @@ struct DistroBaseTests {
 
     /// mmdebstrap's unshare mode as an unprivileged user builds the identical base.
     private func rootlessBootstrapGivesTheSameBase(baseDigest: String) throws {
-        guard let user = getpwnam("devenv-test") else {
-            if Requirement.onCI { Issue.record("user devenv-test is missing (.ci/prepare-host creates it)") }
-            return
-        }
-        let uid = user.pointee.pw_uid, gid = user.pointee.pw_gid
-        let project = try DistroProject(manifest: "[base]\ndistro = \"debian:bookworm\"\n", label: "devenv-distro-rootless")
-        guard chown(project.scratch.path, uid, gid) == 0, chown(project.root, uid, gid) == 0,
-              chown("\(project.root)/.devenv", uid, gid) == 0 else {
-            Issue.record("chown for the rootless test failed: errno \(errno)")
-            return
-        }
-        let result = try DevenvProcess.run("/usr/bin/setpriv", [
-            "--reuid=\(uid)", "--regid=\(gid)", "--init-groups", "/usr/bin/env", "-i", "HOME=\(project.scratch.path)",
-            "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DEVENV_HOME=\(project.store)", try DevenvProcess.binary, "build",
-        ], directory: project.root)
+        let project = try DistroProject(manifest: "[base]\ndistro = \"debian:bookworm\"\n", label: "devenv-distro-rootless", as: .rootless)
+        let result = try project.devenv(["build"])
         #expect(result.succeeded, "\(result.stderr)")
         #expect(result.stderr.contains("bootstrapped debian:bookworm"))
         let lock = project.read(".devenv/devenv.lock") ?? ""

@@ -108,13 +108,12 @@ import Glibc
     }
 
     /// The same refusal for an unprivileged user (a rootless store and project).
-    @Test func rootlessManifestThatIsAFIFO() throws {
-        guard let runner = DevenvRunner.testUser() else { return }
-        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n")
+    @Test(.enabled(if: Requirement.root(), "needs root to act as the test user")) func rootlessManifestThatIsAFIFO() throws {
+        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n", as: .rootless)
         try Impostor.fifo.place(at: "\(project.root)/.devenv/devenv.toml")
-        try runner.own(project.scratch.path)
+        try project.runner.own(project.root)
         for command in [["build"], ["run", "--", "true"]] {
-            let result = try runner.devenv(command, store: project.store, directory: project.root, timeout: Self.timeout)
+            let result = try project.devenv(command, timeout: Self.timeout)
             Self.expectRefused(result, ".devenv/devenv.toml", .fifo, "devenv \(command.joined(separator: " ")) as devenv-test")
         }
     }

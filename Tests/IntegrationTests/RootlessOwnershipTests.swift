@@ -42,13 +42,13 @@ struct RootlessOwnershipTests {
     }
 
     /// Builds the same project (manifest, files) as `user`: the image's added layers.
-    static func build(as user: BuildUser, manifest: String, files: [String: String], arguments: [String] = []) throws -> Layers {
+    static func build(as user: DevenvUser, manifest: String, files: [String: String], arguments: [String] = []) throws -> Layers {
         let project = try StepProject(as: user, manifest: manifest)
         for (path, contents) in files.sorted(by: { $0.key < $1.key }) {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty {
                 try FileManager.default.createDirectory(atPath: "\(project.root)/\(directory)", withIntermediateDirectories: true)
-                if user == .rootless { try DevenvRunner.testUser()?.own("\(project.root)/\(directory)") }
+                if user == .rootless { try TestUser.ensure().own("\(project.root)/\(directory)") }
             }
             try project.write(path, contents)
         }
@@ -138,7 +138,7 @@ struct RootlessOwnershipTests {
     /// files earlier steps made (docs/dockerfile.md).
     @Test func asRootARemoteUserWritesTheWorkingTree() throws {
         try Requirement.require(root: true)
-        let user = BuildUser.root
+        let user = DevenvUser.root
         let project = try StepProject(as: user, manifest: "[base]\nimage = \"base:it\"\n")
         try FileManager.default.removeItem(atPath: "\(project.root)/.devenv")
         try FileManager.default.createDirectory(atPath: "\(project.root)/.devcontainer", withIntermediateDirectories: true)
@@ -150,7 +150,7 @@ struct RootlessOwnershipTests {
             { "build": { "dockerfile": "Dockerfile" }, "remoteUser": "dev",
               "postCreateCommand": "id -u > created-by && mkdir made && echo x > made/f && ls -ln created-by | { read mode links uid rest; echo $uid > seen-as; } && touch /home/dev/img" }
             """)
-        let owner = try #require(DevenvRunner.testUser())
+        let owner = try TestUser.ensure()
         try owner.own(project.root)
         let built = try project.devenv(["build"])
         #expect(built.succeeded, "\(built.stderr)")
@@ -159,7 +159,7 @@ struct RootlessOwnershipTests {
         for path in ["created-by", "made", "made/f"] {
             var info = stat()
             #expect(lstat("\(project.root)/\(path)", &info) == 0, "\(path)")
-            #expect(info.st_uid == owner.uid! && info.st_gid == owner.gid!, "\(path): \(info.st_uid):\(info.st_gid)")
+            #expect(info.st_uid == owner.uid && info.st_gid == owner.gid, "\(path): \(info.st_uid):\(info.st_gid)")
         }
         // The remote user still writes its own home in the image.
         #expect(try project.devenv(["run", "--", "stat", "-c", "%u:%g", "/home/dev/img"]).stdout == "1500:1500\n")
@@ -168,19 +168,19 @@ struct RootlessOwnershipTests {
     /// Item 4: a session (root's, or the rootless user's own) leaves files in the working
     /// tree that belong to the tree's owner on the host. devenv has no `--user` flag: as
     /// root the session is container root acting as the owner; rootless it is the user.
-    @Test(arguments: BuildUser.allCases)
-    func filesASessionMakesInTheTreeAreTheOwners(user: BuildUser) throws {
+    @Test(arguments: DevenvUser.allCases)
+    func filesASessionMakesInTheTreeAreTheOwners(user: DevenvUser) throws {
         try Requirement.require(root: true)
         let project = try StepProject(as: user, manifest: "[base]\nimage = \"base:it\"\n")
-        let owner = try #require(DevenvRunner.testUser())
+        let owner = try TestUser.ensure()
         try owner.own(project.root)
         let ran = try project.devenv(["run", "--", "sh", "-c", "mkdir /workspace/out && touch /workspace/out/f && id -u"])
         #expect(ran.succeeded, "\(ran.stderr)")
-        #expect(ran.stdout == (user == .root ? "0\n" : "\(owner.uid!)\n"))
+        #expect(ran.stdout == (user == .root ? "0\n" : "\(owner.uid)\n"))
         for path in ["out", "out/f"] {
             var info = stat()
             #expect(lstat("\(project.root)/\(path)", &info) == 0, "\(path)")
-            #expect(info.st_uid == owner.uid! && info.st_gid == owner.gid!, "\(path): \(info.st_uid):\(info.st_gid)")
+            #expect(info.st_uid == owner.uid && info.st_gid == owner.gid, "\(path): \(info.st_uid):\(info.st_gid)")
         }
     }
 }

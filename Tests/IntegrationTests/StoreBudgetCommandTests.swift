@@ -131,12 +131,12 @@ import Glibc
 
     /// A gc (with a budget of nothing) while a build runs waits for it; the build's
     /// result survives and the store stays consistent. Root and rootless.
-    @Test(.enabled(if: Requirement.root()), arguments: ["root", "devenv-test"])
-    func gcDuringABuildWaitsForIt(_ user: String) throws {
+    @Test(.enabled(if: Requirement.root()), arguments: DevenvUser.allCases)
+    func gcDuringABuildWaitsForIt(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
-        guard let runner = StoreIntegrityTests.runner(user) else { return }
         let scratch = try Scratch("devenv-gc-race")
         let store = scratch.file("store")
+        let runner = try DevenvRunner(user, scratch: scratch, store: store)
         let root = scratch.file("project")
         try FileManager.default.createDirectory(atPath: "\(root)/.devenv", withIntermediateDirectories: true)
         try """
@@ -148,7 +148,7 @@ import Glibc
         """.write(toFile: "\(root)/.devenv/devenv.toml", atomically: false, encoding: .utf8)
         let tarball = try Fixtures.busyboxRootfs(in: scratch)
         try runner.own(scratch.path)
-        #expect(try runner.devenv(["image", "import", tarball, "--tag", "busybox:it"], store: store).succeeded)
+        #expect(try runner.devenv(["image", "import", tarball, "--tag", "busybox:it"]).succeeded)
 
         let build = Process()
         let (program, arguments) = try runner.command(["build"], environment: ["DEVENV_HOME": store])
@@ -164,14 +164,14 @@ import Glibc
         let deadline = Date().addingTimeInterval(60)
         while access("\(store)/projects", F_OK) != 0, build.isRunning, Date() < deadline { usleep(20_000) }
         usleep(700_000)
-        let gc = try runner.devenv(["gc", "--max-size", "0"], store: store, timeout: 120)
+        let gc = try runner.devenv(["gc", "--max-size", "0"], timeout: 120)
         build.waitUntilExit()
         #expect(build.terminationStatus == 0)
         #expect(gc.succeeded, "\(gc.stderr)")
         #expect(gc.stderr.contains("waiting for running imports and builds to finish"), "gc waited: \(gc.stderr)")
-        let check = try runner.devenv(["check"], store: store, timeout: 120)
+        let check = try runner.devenv(["check"], timeout: 120)
         #expect(check.succeeded, "\(check.stdout)")
-        let again = try runner.devenv(["run", "--", "cat", "/result"], store: store, directory: root, timeout: 120)
+        let again = try runner.devenv(["run", "--", "cat", "/result"], directory: root, timeout: 120)
         #expect(again.stdout == "built\n", "\(again.stderr)")
     }
 }
@@ -180,15 +180,15 @@ import Glibc
 /// the job and `devenv check` is clean. Root and rootless.
 @Suite(.serialized, .enabled(if: Requirement.programs("docker-registry", "tar")))
 struct InterruptedBudgetGCTests {
-    @Test(arguments: ["root", "devenv-test"])
-    func killedGCConverges(_ user: String) throws {
+    @Test(arguments: DevenvUser.allCases)
+    func killedGCConverges(_ user: DevenvUser) throws {
         try Requirement.require(programs: ["docker-registry", "tar"])
-        guard let runner = StoreIntegrityTests.runner(user) else { return }
         let registry = try TestRegistry()
         defer { registry.stop() }
         let scratch = try Scratch("devenv-budget-kill")
         let store = scratch.file("store")
-        let name = try StoreIntegrityTests.pushedImage(scratch, registry: registry, store: store, repository: "budget", files: 4000, as: runner)
+        let runner = try DevenvRunner(user, scratch: scratch, store: store)
+        let name = try StoreIntegrityTests.pushedImage(scratch, registry: registry, repository: "budget", files: 4000, as: runner)
         for delay in [20_000, 60_000, 150_000] as [useconds_t] {
             let (program, arguments) = try runner.command(["gc", "--max-size", "0"], environment: ["DEVENV_HOME": store])
             let gc = Process()
@@ -201,15 +201,15 @@ struct InterruptedBudgetGCTests {
             usleep(delay)
             kill(gc.processIdentifier, SIGKILL)
             gc.waitUntilExit()
-            let check = try runner.devenv(["check"], store: store, timeout: 300)
+            let check = try runner.devenv(["check"], timeout: 300)
             #expect(check.succeeded, "after a kill at \(delay)µs: \(check.stdout)")
-            let pulled = try runner.devenv(["pull", name], store: store, timeout: 300)
+            let pulled = try runner.devenv(["pull", name], timeout: 300)
             #expect(pulled.succeeded, "\(pulled.stderr)")
         }
-        let finished = try runner.devenv(["gc", "--max-size", "0"], store: store, timeout: 300)
+        let finished = try runner.devenv(["gc", "--max-size", "0"], timeout: 300)
         #expect(finished.succeeded, "\(finished.stderr)")
         #expect(StoreIntegrityTests.snapshotNames(store).isEmpty, "\(StoreIntegrityTests.snapshotNames(store))")
-        let check = try runner.devenv(["check"], store: store, timeout: 300)
+        let check = try runner.devenv(["check"], timeout: 300)
         #expect(check.succeeded && check.stdout.contains("no damage"), "\(check.stdout)")
     }
 }

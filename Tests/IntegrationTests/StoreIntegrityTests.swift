@@ -8,11 +8,11 @@ import Glibc
 /// Issue 11 item 8 end to end: a `devenv gc` SIGKILLed in the middle of deleting a big
 /// snapshot never leaves a partial snapshot that a later pull would use, and `devenv check`
 /// finds damaged blobs, snapshots and names, and `--repair` removes them.
-@Suite(.serialized, .enabled(if: Requirement.programs("docker-registry", "tar")))
+@Suite(.serialized, .enabled(if: Requirement.rootAndPrograms("docker-registry", "tar"), "needs root (to act as the test user too), docker-registry and tar"))
 struct StoreIntegrityTests {
     /// A busybox root plus `files` small files, pushed to `registry` as `name`, and pulled
     /// (so unpacked) into `store`.
-    static func pushedImage(_ scratch: Scratch, registry: TestRegistry, store: String, repository: String, files: Int, as runner: DevenvRunner) throws -> String {
+    static func pushedImage(_ scratch: Scratch, registry: TestRegistry, repository: String, files: Int, as runner: DevenvRunner) throws -> String {
         let root = try Fixtures.busyboxRoot(in: scratch, name: repository)
         for directory in 0..<max(1, files / 500) {
             let path = "\(root)/many/d\(directory)"
@@ -29,7 +29,7 @@ struct StoreIntegrityTests {
         let name = "\(registry.authority)/\(repository)/image:1"
         try runner.own(scratch.path)
         for step in [["image", "import", tarball, "--tag", name], ["push", name], ["pull", name]] {
-            let result = try runner.devenv(step, store: store, timeout: 300)
+            let result = try runner.devenv(step, timeout: 300)
             guard result.succeeded else { throw DevenvProcess.Missing(what: "devenv \(step[0]) to work: \(result.stderr)") }
         }
         return name
@@ -56,20 +56,15 @@ struct StoreIntegrityTests {
         return count
     }
 
-    /// The runner for a test argument: root, or the unprivileged test user (rootless store).
-    static func runner(_ label: String) -> DevenvRunner? {
-        label == "root" ? .root : DevenvRunner.testUser()
-    }
-
-    @Test(arguments: ["root", "devenv-test"])
-    func gcKilledMidDeletionNeverLeavesAPartialSnapshotInUse(_ user: String) throws {
+    @Test(arguments: DevenvUser.allCases)
+    func gcKilledMidDeletionNeverLeavesAPartialSnapshotInUse(_ user: DevenvUser) throws {
         try Requirement.require(programs: ["docker-registry", "tar"])
-        guard let runner = Self.runner(user) else { return }
         let registry = try TestRegistry()
         defer { registry.stop() }
         let scratch = try Scratch("devenv-gc-kill")
-        let store = scratch.file("store")
-        let name = try Self.pushedImage(scratch, registry: registry, store: store, repository: "big", files: 6000, as: runner)
+        let runner = try DevenvRunner(user, scratch: scratch)
+        let store = runner.store
+        let name = try Self.pushedImage(scratch, registry: registry, repository: "big", files: 6000, as: runner)
         let keys = Self.snapshotKeys(store)
         try #require(keys.count == 1, "one layer, one snapshot: \(Self.snapshotNames(store))")
         let key = keys[0]
@@ -81,12 +76,11 @@ struct StoreIntegrityTests {
         // nil: kill as soon as the deletion has visibly begun; else after that many seconds.
         var caughtMidDeletion = false
         for delay in [nil, 0.0, 0.1] as [Double?] {
-            #expect(try runner.devenv(["image", "rm", name], store: store).succeeded)
+            #expect(try runner.devenv(["image", "rm", name]).succeeded)
             let gc = Process()
-            let (program, arguments) = try runner.command(["gc"], environment: ["DEVENV_HOME": store])
+            let (program, arguments) = try runner.command(["gc"])
             gc.executableURL = URL(fileURLWithPath: program)
             gc.arguments = arguments
-            gc.environment = ProcessInfo.processInfo.environment.merging(["DEVENV_HOME": store]) { _, new in new }
             gc.standardOutput = FileHandle.nullDevice
             gc.standardError = FileHandle.nullDevice
             try gc.run()
@@ -114,30 +108,30 @@ struct StoreIntegrityTests {
                 #expect(Self.entryCount("\(store)/snapshots/\(present)") == complete, "delay \(String(describing: delay)): a marked snapshot lost files")
             }
 
-            let pulled = try runner.devenv(["pull", name], store: store, timeout: 300)
+            let pulled = try runner.devenv(["pull", name], timeout: 300)
             #expect(pulled.succeeded, "\(pulled.stderr)")
             #expect(Self.hasMarker(store, key))
             #expect(Self.entryCount(snapshot) == complete, "delay \(String(describing: delay)): the pull reused a partial snapshot")
-            let check = try runner.devenv(["check"], store: store, timeout: 300)
+            let check = try runner.devenv(["check"], timeout: 300)
             #expect(check.succeeded, "\(check.stdout)\(check.stderr)")
         }
         #expect(caughtMidDeletion, "no kill landed inside the deletion; the test proved nothing")
     }
 
-    @Test(arguments: ["root", "devenv-test"])
-    func checkFindsDamageAndRepairMakesTheStoreWhole(_ user: String) throws {
+    @Test(arguments: DevenvUser.allCases)
+    func checkFindsDamageAndRepairMakesTheStoreWhole(_ user: DevenvUser) throws {
         try Requirement.require(programs: ["docker-registry", "tar"])
-        guard let runner = Self.runner(user) else { return }
         let registry = try TestRegistry()
         defer { registry.stop() }
         let scratch = try Scratch("devenv-check")
-        let store = scratch.file("store")
-        let name = try Self.pushedImage(scratch, registry: registry, store: store, repository: "small", files: 10, as: runner)
-        let clean = try runner.devenv(["check"], store: store)
+        let runner = try DevenvRunner(user, scratch: scratch)
+        let store = runner.store
+        let name = try Self.pushedImage(scratch, registry: registry, repository: "small", files: 10, as: runner)
+        let clean = try runner.devenv(["check"])
         #expect(clean.succeeded && clean.stdout.contains("no damage"), "\(clean.stdout)\(clean.stderr)")
 
         // A layer blob with one byte changed (same size).
-        let inspect = try runner.devenv(["image", "inspect", name, "--json"], store: store)
+        let inspect = try runner.devenv(["image", "inspect", name, "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]
         let layer = try #require(((object?["manifest"] as? [String: Any])?["layers"] as? [[String: Any]])?.first?["digest"] as? String)
         let blob = "\(store)/blobs/sha256/\(layer.dropFirst(7))"
@@ -162,7 +156,7 @@ struct StoreIntegrityTests {
         document["manifests"] = manifests
         try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: index))
 
-        let damaged = try runner.devenv(["check"], store: store, timeout: 300)
+        let damaged = try runner.devenv(["check"], timeout: 300)
         #expect(damaged.status == 69, "\(damaged.stdout)\(damaged.stderr)")
         #expect(damaged.stdout.contains("damaged blob '\(layer)'"), "\(damaged.stdout)")
         #expect(damaged.stdout.contains("damaged snapshot '\(snapshot)': has no valid completion marker"), "\(damaged.stdout)")
@@ -170,22 +164,22 @@ struct StoreIntegrityTests {
         #expect(!damaged.stdout.contains("\u{1b}"), "untrusted names are escaped")
         #expect(damaged.stderr.contains("devenv check --repair"))
 
-        let json = try runner.devenv(["check", "--json"], store: store, timeout: 300)
+        let json = try runner.devenv(["check", "--json"], timeout: 300)
         let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect((report?["findings"] as? [[String: Any]])?.filter { $0["isDamage"] as? Bool == true }.count == 4, "\(json.stdout)")
 
-        let repaired = try runner.devenv(["check", "--repair"], store: store, timeout: 300)
+        let repaired = try runner.devenv(["check", "--repair"], timeout: 300)
         #expect(repaired.succeeded, "\(repaired.stdout)\(repaired.stderr)")
         #expect(repaired.stdout.contains("(removed the blob)"))
         #expect(repaired.stdout.contains("4 damaged, 4 repaired"), "\(repaired.stdout)")
-        let again = try runner.devenv(["check"], store: store, timeout: 300)
+        let again = try runner.devenv(["check"], timeout: 300)
         #expect(again.succeeded && again.stdout.contains("no damage"), "\(again.stdout)")
 
         // The next pull makes everything again.
-        let pulled = try runner.devenv(["pull", name], store: store, timeout: 300)
+        let pulled = try runner.devenv(["pull", name], timeout: 300)
         #expect(pulled.succeeded, "\(pulled.stderr)")
         #expect(FileManager.default.fileExists(atPath: "\(snapshot)/many/d0/f9"))
-        #expect(try runner.devenv(["check"], store: store, timeout: 300).succeeded)
+        #expect(try runner.devenv(["check"], timeout: 300).succeeded)
     }
 }
 

@@ -4,7 +4,8 @@ import Testing
 
 /// Every `devenv init` template is a working environment: the suite creates a project from
 /// it, adds a trivial program of that stack, builds the environment and runs the program and
-/// the template's own `test` (or `build`) task inside it with `devenv run`, as a user would.
+/// the template's own `test` (or `build`) task inside it with `devenv run`, as a user would:
+/// as root and as the unprivileged test user (its bootstrap in mmdebstrap's unshare mode).
 ///
 /// Slow (each template installs its toolchain; Swift alone is 2 GB). The default template
 /// and Python always run; the others only with DEVENV_TEST_ALL_TEMPLATES=1.
@@ -57,30 +58,33 @@ struct TemplateTests {
         ]),
     ]
 
-    @Test func theDefaultAndPythonTemplatesWork() throws {
+    @Test(arguments: DevenvUser.allCases)
+    func theDefaultAndPythonTemplatesWork(_ user: DevenvUser) throws {
         try Requirement.require(root: true, programs: ["mmdebstrap"])
-        try check(["debian", "python"])
+        try check(["debian", "python"], as: user)
     }
 
-    @Test(.enabled(if: allTemplates)) func everyOtherTemplateWorks() throws {
+    @Test(.enabled(if: allTemplates), arguments: DevenvUser.allCases)
+    func everyOtherTemplateWorks(_ user: DevenvUser) throws {
         try Requirement.require(root: true, programs: ["mmdebstrap"])
-        try check(["c", "node", "go", "rust", "swift"])
+        try check(["c", "node", "go", "rust", "swift"], as: user)
     }
 
     /// One store for the lot, so templates on the same suite bootstrap it once.
-    private func check(_ templates: [String]) throws {
+    private func check(_ templates: [String], as user: DevenvUser) throws {
         let store = try Scratch("devenv-templates-store")
+        try user.account()?.own(store.path)
         for template in templates {
             let program = try #require(Self.programs[template], "no test program for template \(template)")
-            let project = try DistroProject(label: "devenv-template-\(template)", store: store.file("store"))
+            let project = try DistroProject(label: "devenv-template-\(template)", store: store.file("store"), as: user)
             let created = try project.devenv(["init", "--template", template])
             try #require(created.succeeded, "\(template): \(created.stderr)")
             for (path, contents) in program.files { try project.write(path, contents) }
             let built = try project.devenv(["build"])
-            try #require(built.succeeded, "\(template): \(built.stderr.suffix(3000))")
+            try #require(built.succeeded, "\(template) as \(user): \(built.stderr.suffix(3000))")
             for run in program.runs {
                 let result = try project.devenv(["run"] + run.arguments)
-                #expect(result.succeeded, "\(template): devenv run \(run.arguments): \(result.stderr.suffix(3000))")
+                #expect(result.succeeded, "\(template) as \(user): devenv run \(run.arguments): \(result.stderr.suffix(3000))")
                 #expect((result.stdout + result.stderr).contains(run.expected),
                         "\(template): devenv run \(run.arguments) did not print '\(run.expected)': \(result.stdout.suffix(2000)) \(result.stderr.suffix(2000))")
             }

@@ -31,18 +31,13 @@ import Glibc
 
     static let timeout: TimeInterval = 120
 
-    enum Mode: String, CaseIterable, CustomTestStringConvertible {
-        case root, rootless
-        var testDescription: String { rawValue }
-    }
-
     struct Setup {
         let project: ProjectFixture
         let runner: DevenvRunner
 
         func devenv(_ arguments: [String], in subdirectory: String = "") throws -> DevenvProcess.Result {
             let directory = subdirectory.isEmpty ? project.root : "\(project.root)/\(subdirectory)"
-            return try runner.devenv(arguments, store: project.store, directory: directory, timeout: WarmStartTests.timeout)
+            return try runner.devenv(arguments, directory: directory, timeout: WarmStartTests.timeout)
         }
 
         /// Writes a project file as its owner would (content changes keep the file's owner).
@@ -88,24 +83,17 @@ import Glibc
         }
     }
 
-    func setup(_ mode: Mode) throws -> Setup? {
-        let runner: DevenvRunner
-        switch mode {
-        case .root: runner = .root
-        case .rootless:
-            guard let user = DevenvRunner.testUser() else { return nil }
-            runner = user
-        }
-        let project = try ProjectFixture(manifest: Self.manifest)
+    func setup(_ user: DevenvUser) throws -> Setup? {
+        let project = try ProjectFixture(manifest: Self.manifest, as: user)
         try project.write("payload.txt", "v1\n")
-        try runner.own(project.scratch.path)
-        return Setup(project: project, runner: runner)
+        try project.runner.own(project.scratch.path)
+        return Setup(project: project, runner: project.runner)
     }
 
     static let showMark = ["run", "--", "sh", "-c", "echo ${WARM_MARK:-full} $(cat /payload.txt)"]
 
-    @Test(arguments: Mode.allCases) func aChangedCopiedFileNeverStartsTheOldImage(_ mode: Mode) throws {
-        guard let setup = try setup(mode) else { return }
+    @Test(arguments: DevenvUser.allCases) func aChangedCopiedFileNeverStartsTheOldImage(_ user: DevenvUser) throws {
+        guard let setup = try setup(user) else { return }
         #expect(try setup.devenv(Self.showMark).stdout == "full v1\n")
         #expect(try setup.record(Self.showMark).stdout == "full v1\n")
         try setup.markRecords()
@@ -122,8 +110,8 @@ import Glibc
         #expect(try setup.devenv(Self.showMark).stdout == "1 v2\n")
     }
 
-    @Test(arguments: Mode.allCases) func aChangedManifestOrFlagTakesTheFullRoad(_ mode: Mode) throws {
-        guard let setup = try setup(mode) else { return }
+    @Test(arguments: DevenvUser.allCases) func aChangedManifestOrFlagTakesTheFullRoad(_ user: DevenvUser) throws {
+        guard let setup = try setup(user) else { return }
         _ = try setup.devenv(Self.showMark)
         _ = try setup.record(Self.showMark)
         _ = try setup.devenv(["run", "show"])
@@ -146,8 +134,8 @@ import Glibc
     }
 
     /// The lock pins the base: retagging the base changes nothing, `devenv lock` does.
-    @Test(arguments: Mode.allCases) func aNewBaseThroughTheLockTakesTheFullRoad(_ mode: Mode) throws {
-        guard let setup = try setup(mode) else { return }
+    @Test(arguments: DevenvUser.allCases) func aNewBaseThroughTheLockTakesTheFullRoad(_ user: DevenvUser) throws {
+        guard let setup = try setup(user) else { return }
         let other = try Fixtures.busyboxRoot(in: setup.project.scratch, name: "other")
         try "other\n".write(toFile: "\(other)/etc/flavour", atomically: false, encoding: .utf8)
         let tarball = setup.project.scratch.file("other.tar")
@@ -167,8 +155,8 @@ import Glibc
     }
 
     /// A project made in a subdirectory is the project from there on.
-    @Test(arguments: Mode.allCases) func aNearerProjectTakesTheFullRoad(_ mode: Mode) throws {
-        guard let setup = try setup(mode) else { return }
+    @Test(arguments: DevenvUser.allCases) func aNearerProjectTakesTheFullRoad(_ user: DevenvUser) throws {
+        guard let setup = try setup(user) else { return }
         try setup.write("sub/keep", "")
         _ = try setup.devenv(Self.showMark, in: "sub")
         _ = try setup.record(Self.showMark, in: "sub")
@@ -180,8 +168,8 @@ import Glibc
         #expect(inner.stdout == "full inner\n", "\(inner.stderr)")
     }
 
-    @Test(arguments: Mode.allCases) func aNoOpBuildIsAnsweredAndAChangeIsBuilt(_ mode: Mode) throws {
-        guard let setup = try setup(mode) else { return }
+    @Test(arguments: DevenvUser.allCases) func aNoOpBuildIsAnsweredAndAChangeIsBuilt(_ user: DevenvUser) throws {
+        guard let setup = try setup(user) else { return }
         let first = try setup.devenv(["build"])
         #expect(first.succeeded, "\(first.stderr)")
         let recorded = try setup.record(["build"])

@@ -25,9 +25,7 @@ public struct Doctor {
         let kernel = withUnsafeBytes(of: &release.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         var checks = [
             DoctorRules.kernel(release: kernel, rootless: rootless),
-            DoctorRules.userNamespaces(rootless: rootless, maxUserNamespaces: sysctl("user/max_user_namespaces"),
-                                       unprivilegedClone: sysctl("kernel/unprivileged_userns_clone"),
-                                       apparmorRestrict: sysctl("kernel/apparmor_restrict_unprivileged_userns")),
+            DoctorRules.userNamespaces(rootless: rootless, sysctls: .current()),
             overlayCheck(rootless: rootless),
             DoctorRules.subordinateIDs(identity: identity),
             DoctorRules.mappingHelpers(["newuidmap", "newgidmap"].map(helper), identity: identity),
@@ -39,10 +37,6 @@ public struct Doctor {
         checks.append(DoctorRules.cgroups(all: CgroupPlanner.place(everything, name: "devenv-doctor", facts: cgroupHost),
                                           pidsOnly: CgroupPlanner.place(.default, name: "devenv-doctor", facts: cgroupHost)))
         return DoctorReport(checks: checks)
-    }
-
-    private func sysctl(_ name: String) -> Int? {
-        FileDescriptor.readSystemText("/proc/sys/" + name).flatMap { Int($0.split(separator: "\n").first ?? "") }
     }
 
     private func helper(_ name: String) -> DoctorRules.Helper {

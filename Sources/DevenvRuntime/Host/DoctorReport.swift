@@ -43,32 +43,26 @@ public enum DoctorRules {
         return DoctorCheck("kernel", .ok, "Linux \(release)")
     }
 
-    /// Sysctl values are nil when the knob does not exist on this kernel.
-    public static func userNamespaces(rootless: Bool, maxUserNamespaces: Int?, unprivilegedClone: Int?, apparmorRestrict: Int?) -> DoctorCheck {
-        let name = "user namespaces"
-        if maxUserNamespaces == 0 {
-            return DoctorCheck(name, rootless ? .error : .warning, "user.max_user_namespaces is 0", fix: "sysctl -w user.max_user_namespaces=15000")
+    /// The same judgements the commands that build or start environments make (`RootlessSupport`).
+    public static func userNamespaces(rootless: Bool, sysctls: RootlessSupport.Sysctls) -> DoctorCheck {
+        let name = RootlessSupport.userNamespaces
+        let problem = RootlessSupport.userNamespaceProblem(sysctls)
+        if rootless {
+            guard let problem else { return DoctorCheck(name, .ok, "allowed (max \(sysctls.maxUserNamespaces.map(String.init) ?? "unknown"))") }
+            return DoctorCheck(name, .error, problem.reason, fix: problem.fix)
         }
-        guard rootless else { return DoctorCheck(name, .ok, "not needed as root") }
-        if unprivilegedClone == 0 {
-            return DoctorCheck(name, .error, "kernel.unprivileged_userns_clone is 0", fix: "sysctl -w kernel.unprivileged_userns_clone=1")
-        }
-        if apparmorRestrict == 1 {
-            return DoctorCheck(name, .error, "kernel.apparmor_restrict_unprivileged_userns is 1 (AppArmor blocks unprivileged user namespaces)",
-                               fix: "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or add an AppArmor profile allowing userns for devenv")
-        }
-        return DoctorCheck(name, .ok, "allowed (max \(maxUserNamespaces.map(String.init) ?? "unknown"))")
+        // Root needs none itself; with none at all, neither can the rootless users.
+        if let problem, sysctls.maxUserNamespaces == 0 { return DoctorCheck(name, .warning, problem.reason, fix: problem.fix) }
+        return DoctorCheck(name, .ok, "not needed as root")
     }
 
     public static func subordinateIDs(identity: HostIdentity) -> DoctorCheck {
-        let name = "subordinate ids"
+        let name = RootlessSupport.subordinateIDs
         guard !identity.isRoot else { return DoctorCheck(name, .ok, "not needed as root") }
-        let format = { (ranges: [SubordinateRange]) in ranges.map { "\($0.start):\($0.count)" }.joined(separator: ",") }
-        if identity.subordinateUIDs.isEmpty || identity.subordinateGIDs.isEmpty {
-            return DoctorCheck(name, .warning,
-                               "no /etc/subuid or /etc/subgid range for \(identity.name): container root is you and other uids are unmapped (package installs that chown fail)",
-                               fix: "usermod --add-subuids 100000-165535 --add-subgids 100000-165535 \(identity.name)")
+        if let problem = RootlessSupport.idMappingProblem(identity), problem.check == name {
+            return DoctorCheck(name, .error, problem.reason, fix: problem.fix)
         }
+        let format = { (ranges: [SubordinateRange]) in ranges.map { "\($0.start):\($0.count)" }.joined(separator: ",") }
         return DoctorCheck(name, .ok, "uids \(format(identity.subordinateUIDs)), gids \(format(identity.subordinateGIDs))")
     }
 
@@ -87,12 +81,12 @@ public enum DoctorRules {
     }
 
     public static func mappingHelpers(_ helpers: [Helper], identity: HostIdentity) -> DoctorCheck {
-        let name = "newuidmap/newgidmap"
+        let name = RootlessSupport.mappingHelpers
         guard !identity.isRoot else { return DoctorCheck(name, .ok, "not needed as root") }
-        let needed = !identity.subordinateUIDs.isEmpty && !identity.subordinateGIDs.isEmpty
         for helper in helpers {
             guard let path = helper.path else {
-                return DoctorCheck(name, needed ? .warning : .ok, "\(helper.name) not installed; using a single-uid mapping", fix: "apt-get install uidmap")
+                let problem = RootlessSupport.helpersMissing
+                return DoctorCheck(name, .error, "\(helper.name): \(problem.reason)", fix: problem.fix)
             }
             if !helper.setuidRoot && !helper.hasFileCapabilities {
                 return DoctorCheck(name, .error, "\(path) is neither setuid root nor has file capabilities",

@@ -19,7 +19,6 @@ struct FixtureError: Error, CustomStringConvertible {
 /// parallel tests and reruns share it.
 enum Fixture {
     static let base = "/tmp/devenv-runtime-tests"
-    static let testUserName = "devenv-test"
 
     /// Privileged tests run as root. In CI (CI=true) they always run, so a missing
     /// requirement fails with a message instead of silently skipping.

@@ -88,42 +88,80 @@ enum DevenvProcess {
     }
 }
 
-/// Runs devenv as the unprivileged `devenv-test` user (.ci/prepare-host creates it), as the
-/// rootless tests do: a clean environment, and the files it needs handed over with `own`.
+/// One test's devenv: who runs it (`DevenvUser`) and the store it uses. Root gets a store
+/// directory in the scratch (`DEVENV_HOME`); the test user gets a home of its own there, and
+/// its runs use that home's default store, `~/.local/share/devenv`, as a developer's do.
+/// Everything in the scratch belongs to the user (`own` hands over what the test adds).
 struct DevenvRunner {
-    let uid: uid_t?
-    let gid: gid_t?
+    let user: DevenvUser
+    let account: TestUser?
+    let store: String
+    /// HOME for the test user's runs (nil as root: the test process's environment).
+    let home: String?
 
-    static let root = DevenvRunner(uid: nil, gid: nil)
+    /// `store`: a store path of the test's choosing (shared between tests, or a second
+    /// store), else the default for `user` inside `scratch`.
+    init(_ user: DevenvUser, scratch: Scratch, store: String? = nil) throws {
+        try self.init(user, account: try user.account(), scratch: scratch, store: store)
+    }
 
-    /// `devenv-test`, or nil (recording an issue on CI, where the user must exist).
-    static func testUser() -> DevenvRunner? {
-        guard let user = getpwnam("devenv-test") else {
-            if Requirement.onCI { Issue.record("user devenv-test is missing (.ci/prepare-host creates it)") }
-            return nil
+    /// Rootless as `account` (another unprivileged user than `devenv-test`).
+    init(account: TestUser, scratch: Scratch) throws {
+        try self.init(.rootless, account: account, scratch: scratch, store: nil)
+    }
+
+    private init(_ user: DevenvUser, account: TestUser?, scratch: Scratch, store: String?) throws {
+        self.user = user
+        self.account = account
+        if let account {
+            let home = scratch.file("home")
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+            self.home = home
+            self.store = store ?? "\(home)/.local/share/devenv"
+            try account.own(scratch.path)
+        } else {
+            home = nil
+            self.store = store ?? scratch.file("store")
         }
-        return DevenvRunner(uid: user.pointee.pw_uid, gid: user.pointee.pw_gid)
     }
 
-    var label: String { uid == nil ? "root" : "devenv-test" }
+    var label: String { user.description }
 
-    /// Gives `path` and everything below it to the user.
+    /// Gives `path` and everything below it to the test user (nothing as root).
     func own(_ path: String) throws {
-        guard let uid, let gid else { return }
-        let result = try DevenvProcess.run("chown", ["-R", "\(uid):\(gid)", path])
-        guard result.succeeded else { throw DevenvProcess.Missing(what: "chown of \(path): \(result.stderr)") }
+        try account?.own(path)
     }
 
-    /// The program and arguments that run `devenv ARGS` as this user with `environment`.
-    func command(_ arguments: [String], environment: [String: String]) throws -> (String, [String]) {
-        guard let uid, let gid else { return (try DevenvProcess.binary, arguments) }
-        let env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/nonexistent"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        return ("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(gid)", "--init-groups", "/usr/bin/env", "-i"] + env + [try DevenvProcess.binary] + arguments)
+    /// The program and arguments that run `devenv ARGS` as the user with `environment`.
+    func command(_ arguments: [String], environment: [String: String] = [:]) throws -> (String, [String]) {
+        let binary = try DevenvProcess.binary
+        var variables = environment
+        if store != home.map({ "\($0)/.local/share/devenv" }) { variables["DEVENV_HOME"] = store }
+        guard let account else {
+            return ("/usr/bin/env", variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [binary] + arguments)
+        }
+        return account.command(binary, arguments, home: home, environment: variables)
     }
 
-    func devenv(_ arguments: [String], store: String, environment: [String: String] = [:], directory: String? = nil, timeout: TimeInterval? = nil) throws -> DevenvProcess.Result {
-        guard uid != nil else { return try DevenvProcess.devenv(arguments, store: store, environment: environment, directory: directory, timeout: timeout) }
-        let (program, full) = try command(arguments, environment: environment.merging(["DEVENV_HOME": store]) { _, new in new })
-        return try DevenvProcess.run(program, full, directory: directory, timeout: timeout)
+    func devenv(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, directory: String? = nil,
+                timeout: TimeInterval? = nil) throws -> DevenvProcess.Result {
+        let (program, line) = try command(arguments, environment: environment)
+        return try DevenvProcess.run(program, line, stdin: stdin, directory: directory, timeout: timeout)
+    }
+
+    /// Starts `devenv ARGS` without waiting; its stdout goes to the file `output`, its stderr
+    /// to `output`.err.
+    func start(_ arguments: [String], directory: String? = nil, output: String) throws -> Process {
+        let (program, line) = try command(arguments)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = line
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        for file in [output, output + ".err"] { FileManager.default.createFile(atPath: file, contents: nil) }
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: output + ".err"))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
     }
 }

@@ -1,25 +1,29 @@
 @testable import DevenvTestSupport
 import Foundation
 
-/// A project directory and a store of its own, for projects on a distro base (no imported
-/// image: devenv bootstraps the base itself).
+/// A project directory and a store of its own (or `store`, shared), for projects on a
+/// distro base (no imported image: devenv bootstraps the base itself), used as `user`.
 final class DistroProject {
     let scratch: Scratch
-    let store: String
+    let runner: DevenvRunner
     let root: String
 
-    init(manifest: String? = nil, label: String = "devenv-distro", store: String? = nil) throws {
+    var store: String { runner.store }
+
+    init(manifest: String? = nil, label: String = "devenv-distro", store: String? = nil, as user: DevenvUser = .root) throws {
         scratch = try Scratch(label)
-        self.store = store ?? scratch.file("store")
         root = scratch.file("project")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        runner = try DevenvRunner(user, scratch: scratch, store: store)
         if let manifest { try write(".devenv/devenv.toml", manifest) }
     }
 
+    /// Writes a project file (as the project's user).
     func write(_ relative: String, _ contents: String) throws {
         let path = "\(root)/\(relative)"
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try contents.write(toFile: path, atomically: false, encoding: .utf8)
+        try runner.own("\(root)/\(relative.split(separator: "/").first ?? "")")
     }
 
     func read(_ relative: String) -> String? {
@@ -27,7 +31,7 @@ final class DistroProject {
     }
 
     func devenv(_ arguments: [String]) throws -> DevenvProcess.Result {
-        try DevenvProcess.devenv(arguments, store: store, directory: root)
+        try runner.devenv(arguments, directory: root)
     }
 
     /// Names of the images in the store.

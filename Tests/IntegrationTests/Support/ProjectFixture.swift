@@ -2,31 +2,36 @@
 import Foundation
 
 /// A project directory with a `.devenv/devenv.toml`, and a store holding a busybox base
-/// image named `busybox:it` to build on.
+/// image named `busybox:it` to build on, used as `user` (the project belongs to that user).
 final class ProjectFixture {
     let scratch: Scratch
-    let store: String
+    let runner: DevenvRunner
     let root: String
 
-    init(manifest: String) throws {
+    var store: String { runner.store }
+    var user: DevenvUser { runner.user }
+
+    init(manifest: String, as user: DevenvUser = .root) throws {
         scratch = try Scratch("devenv-project")
-        store = scratch.file("store")
         root = scratch.file("project")
         try FileManager.default.createDirectory(atPath: "\(root)/.devenv", withIntermediateDirectories: true)
-        try write(".devenv/devenv.toml", manifest)
         let tarball = try Fixtures.busyboxRootfs(in: scratch)
-        let imported = try DevenvProcess.devenv(["image", "import", tarball, "--tag", "busybox:it"], store: store)
+        runner = try DevenvRunner(user, scratch: scratch)
+        try write(".devenv/devenv.toml", manifest)
+        let imported = try runner.devenv(["image", "import", tarball, "--tag", "busybox:it"])
         guard imported.succeeded else { throw DevenvProcess.Missing(what: "a busybox base image: \(imported.stderr)") }
     }
 
+    /// Writes a project file (as the project's user).
     func write(_ relative: String, _ contents: String) throws {
         let path = "\(root)/\(relative)"
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try contents.write(toFile: path, atomically: false, encoding: .utf8)
+        try runner.own("\(root)/\(relative.split(separator: "/").first ?? "")")
     }
 
-    func devenv(_ arguments: [String], in subdirectory: String = "", stdin: Data? = nil) throws -> DevenvProcess.Result {
-        try DevenvProcess.devenv(arguments, store: store, stdin: stdin, directory: subdirectory.isEmpty ? root : "\(root)/\(subdirectory)")
+    func devenv(_ arguments: [String], in subdirectory: String = "", stdin: Data? = nil, timeout: TimeInterval? = nil) throws -> DevenvProcess.Result {
+        try runner.devenv(arguments, stdin: stdin, directory: subdirectory.isEmpty ? root : "\(root)/\(subdirectory)", timeout: timeout)
     }
 
     /// `devenv build --json`, decoded.

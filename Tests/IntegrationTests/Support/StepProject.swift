@@ -4,43 +4,22 @@ import Foundation
 import Glibc
 #endif
 
-/// Who runs devenv in a test: root, or the unprivileged `devenv-test` user with its
-/// subordinate range (created by .ci/prepare-host), for which container root is a
-/// subordinate id and build steps' files belong to the user namespace.
-enum BuildUser: String, CustomStringConvertible, CaseIterable, Sendable {
-    case root
-    case rootless
-
-    var description: String { rawValue }
-
-    static let testUserName = "devenv-test"
-}
-
 /// A project on a minimal base (busybox and /etc/passwd, /etc/group, /tmp only: no /proc,
 /// /dev, /sys, /root, /var or /etc/hosts, so the runtime's mount points would show in a
-/// layer), with its own store, run as `BuildUser`.
+/// layer), with its own store, run as `user`.
 final class StepProject {
     let scratch: Scratch
-    let user: BuildUser
-    let store: String
+    let runner: DevenvRunner
     let root: String
-    private let ids: (uid: uid_t, gid: gid_t)?
+
+    var user: DevenvUser { runner.user }
+    var store: String { runner.store }
 
     static let applets = ["sh", "ls", "cat", "echo", "true", "touch", "mkdir", "sleep", "ln", "chmod", "chown", "rm", "stat", "id", "test", "["]
 
-    init(as user: BuildUser, manifest: String) throws {
-        self.user = user
+    init(as user: DevenvUser, manifest: String) throws {
         scratch = try Scratch("devenv-steps")
-        store = scratch.file("store")
         root = scratch.file("project")
-        if user == .rootless {
-            guard let entry = getpwnam(BuildUser.testUserName) else {
-                throw DevenvProcess.Missing(what: "user \(BuildUser.testUserName) with a subordinate range (.ci/prepare-host creates it)")
-            }
-            ids = (entry.pointee.pw_uid, entry.pointee.pw_gid)
-        } else {
-            ids = nil
-        }
         let base = scratch.file("base")
         let manager = FileManager.default
         for directory in ["\(root)/.devenv", "\(base)/bin", "\(base)/etc", "\(base)/tmp"] {
@@ -56,12 +35,8 @@ final class StepProject {
         try "root:x:0:\n".write(toFile: "\(base)/etc/group", atomically: true, encoding: .utf8)
         let tarball = scratch.file("base.tar")
         try DevenvProcess.run("tar", ["--sort=name", "--mtime=@1700000000", "--owner=0", "--group=0", "--numeric-owner", "-C", base, "-cf", tarball, "."])
-        try write(".devenv/devenv.toml", manifest)
-        if let ids {
-            for path in [scratch.path, root, "\(root)/.devenv", "\(root)/.devenv/devenv.toml", tarball] {
-                guard chown(path, ids.uid, ids.gid) == 0 else { throw DevenvProcess.Missing(what: "chown \(path) (errno \(errno))") }
-            }
-        }
+        try manifest.write(toFile: "\(root)/.devenv/devenv.toml", atomically: false, encoding: .utf8)
+        runner = try DevenvRunner(user, scratch: scratch)
         let imported = try devenv(["image", "import", tarball, "--tag", "base:it"])
         guard imported.succeeded else { throw DevenvProcess.Missing(what: "the base image: \(imported.stderr)") }
     }
@@ -69,26 +44,16 @@ final class StepProject {
     func write(_ relative: String, _ contents: String) throws {
         let path = "\(root)/\(relative)"
         try contents.write(toFile: path, atomically: false, encoding: .utf8)
-        if let ids { chown(path, ids.uid, ids.gid) }
-    }
-
-    /// The command line that runs devenv as the user, with this project's store.
-    private func commandLine(_ arguments: [String]) throws -> (String, [String]) {
-        let binary = try DevenvProcess.binary
-        guard let ids else { return ("/usr/bin/env", ["DEVENV_HOME=\(store)", binary] + arguments) }
-        return ("/usr/bin/setpriv", ["--reuid=\(ids.uid)", "--regid=\(ids.gid)", "--init-groups", "/usr/bin/env", "-i",
-                                     "HOME=\(scratch.path)", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "USER=\(BuildUser.testUserName)",
-                                     "DEVENV_HOME=\(store)", binary] + arguments)
+        try runner.own(path)
     }
 
     func devenv(_ arguments: [String]) throws -> DevenvProcess.Result {
-        let (executable, line) = try commandLine(arguments)
-        return try DevenvProcess.run(executable, line, directory: root)
+        try runner.devenv(arguments, directory: root)
     }
 
     /// Starts devenv without waiting; stderr is a pipe the caller reads.
     func start(_ arguments: [String]) throws -> (process: Process, stderr: FileHandle) {
-        let (executable, line) = try commandLine(arguments)
+        let (executable, line) = try runner.command(arguments)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = line
