@@ -141,15 +141,16 @@ struct BuildCommitTests {
         // The delay comes from the cache mount, so the same step (the same cache key) can
         // run quickly the second time.
         let project = try StepProject(as: user, manifest: Self.manifest(
-            run: "echo step-started >&2; sleep $(cat /delay/seconds 2>/dev/null || echo 40); echo done > /result", cache: ["/delay"]))
+            run: "echo step-$((1+1))-started >&2; sleep $(cat /delay/seconds 2>/dev/null || echo 40); echo done > /result", cache: ["/delay"]))
         let (process, stderr) = try project.start(command == "run" ? ["run", "--", "true"] : [command])
         var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("step-started") {
+        // The step's own output, not its header (which quotes the command) says it runs.
+        while !String(decoding: seen, as: UTF8.self).contains("step-2-started") {
             let chunk = stderr.availableData
             if chunk.isEmpty { break }
             seen += chunk
         }
-        #expect(String(decoding: seen, as: UTF8.self).contains("step-started"))
+        #expect(String(decoding: seen, as: UTF8.self).contains("step-2-started"))
         let sent = Date()
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
