@@ -80,13 +80,13 @@ let package = Package(
 
         .testTarget(name: "DevenvOCITests", dependencies: ["DevenvOCI"]),
         .testTarget(name: "DevenvSystemTests", dependencies: ["DevenvSystem", "DevenvTestSupport"]),
-        .testTarget(name: "DevenvArchiveTests", dependencies: ["DevenvArchive", "DevenvOCI", "DevenvSystem", "CArchive"]),
+        .testTarget(name: "DevenvArchiveTests", dependencies: ["DevenvArchive", "DevenvOCI", "DevenvSystem", "CArchive", "DevenvTestSupport"]),
         .testTarget(name: "DevenvStoreTests", dependencies: ["DevenvStore", "DevenvOCI", "DevenvArchive"]),
         // Shared by the test targets: scratch directories, a real registry on a free port.
         .target(name: "DevenvTestSupport", path: "Tests/DevenvTestSupport"),
         .testTarget(name: "DevenvRegistryTests", dependencies: ["DevenvRegistry", "DevenvOCI", "DevenvStore", "DevenvTestSupport"]),
-        .testTarget(name: "DevenvBuildTests", dependencies: ["DevenvBuild", "DevenvPlan", "DevenvOCI", "DevenvStore"]),
-        .testTarget(name: "DevenvSeccompTests", dependencies: ["DevenvSeccomp"]),
+        .testTarget(name: "DevenvBuildTests", dependencies: ["DevenvBuild", "DevenvPlan", "DevenvOCI", "DevenvStore", "DevenvTestSupport"]),
+        .testTarget(name: "DevenvSeccompTests", dependencies: ["DevenvSeccomp", "DevenvTestSupport"]),
         .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSession", "DevenvSystem", "DevenvTestSupport"]),
         .testTarget(name: "DevenvManifestTests", dependencies: ["DevenvManifest"]),
         .testTarget(name: "DevenvGitTests", dependencies: ["DevenvGit"]),

@@ -1,4 +1,5 @@
 @testable import DevenvArchive
+import DevenvTestSupport
 import DevenvSystem
 import Foundation
 import Testing
@@ -34,9 +35,9 @@ import Glibc
     /// in the snapshot, a host file that opens the host's disk for whoever reaches it (and for
     /// `nobody` in a container). Snapshots never hold device nodes, whoever unpacks, and
     /// whatever the numbers (allowlisted-looking character devices included).
-    @Test(.enabled(if: Privilege.rootOrCI, "needs root, where mknod would succeed"))
+    @Test(.enabled(if: Requirement.root(), "needs root, where mknod would succeed"))
     func deviceNodesAreNeverCreatedEvenAsRoot() throws {
-        try Privilege.requireRoot()
+        try Requirement.require(root: true)
         let sandbox = try Sandbox()
         var tar = TarBuilder()
         tar.device("dev/loop1", character: false, major: 7, minor: 1, mode: 0o666)
@@ -96,9 +97,9 @@ import Glibc
         #expect(sandbox.lstatInRoot("private")?.st_mode == S_IFREG | 0o600)
     }
 
-    @Test(.enabled(if: Privilege.rootOrCI, "needs root to chown and set security.capability"))
+    @Test(.enabled(if: Requirement.root(), "needs root to chown and set security.capability"))
     func ownershipAndFileCapabilitiesArePreservedAsRoot() throws {
-        try Privilege.requireRoot()
+        try Requirement.require(root: true)
         let sandbox = try Sandbox()
         // struct vfs_cap_data v2: magic|effective, permitted = CAP_SETUID (7), inheritable 0.
         let capability: [UInt8] = [0x01, 0x00, 0x00, 0x02, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]

@@ -1,4 +1,5 @@
 @testable import DevenvArchive
+import DevenvTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -197,9 +198,9 @@ import Glibc
     }
 
     /// Item 12: the merged view keeps `lib -> usr/lib`, and the new file is visible through it.
-    @Test(.enabled(if: Privilege.rootOrCI && (OverlayCommitTests.overlayAvailable || Privilege.inCI), "needs root and overlayfs"))
+    @Test(.enabled(if: Requirement.root() && (OverlayCommitTests.overlayAvailable || Requirement.onCI), "needs root and overlayfs"))
     func mergedViewKeepsTheLowerSymlink() throws {
-        try Privilege.requireRoot()
+        try Requirement.require(root: true)
         let sandbox = try Sandbox()
         var lower = TarBuilder()
         lower.directory("usr/")
@@ -225,10 +226,10 @@ import Glibc
 
     /// Item 13: `.wh.a` then a new `a/` in one layer: the lower `a/b/c/bar` must not show
     /// through the new directory (it did: the directory was not opaque).
-    @Test(.enabled(if: Privilege.rootOrCI && (OverlayCommitTests.overlayAvailable || Privilege.inCI), "needs root and overlayfs"),
+    @Test(.enabled(if: Requirement.root() && (OverlayCommitTests.overlayAvailable || Requirement.onCI), "needs root and overlayfs"),
           arguments: ["whiteout-first", "directory-first", "implicit-parent"])
     func recreatedDirectoryHidesTheLowerContents(_ order: String) throws {
-        try Privilege.requireRoot()
+        try Requirement.require(root: true)
         let sandbox = try Sandbox()
         var lower = TarBuilder()
         lower.directory("a/")

@@ -1,4 +1,5 @@
 @testable import DevenvArchive
+import DevenvTestSupport
 import DevenvOCI
 import Foundation
 import Testing
@@ -30,9 +31,9 @@ import Glibc
         guard try Shell.run(arguments) == 0 else { throw SandboxError("\(arguments) failed") }
     }
 
-    @Test(.enabled(if: Privilege.rootOrCI && (overlayAvailable || Privilege.inCI), "needs root and overlayfs"))
+    @Test(.enabled(if: Requirement.root() && (overlayAvailable || Requirement.onCI), "needs root and overlayfs"))
     func commitOfAnOverlayUpperDirRoundTrips() throws {
-        try Privilege.requireRoot()
+        try Requirement.require(root: true)
         let sandbox = try Sandbox()
         let base = sandbox.base
         let manager = FileManager.default

@@ -1,4 +1,5 @@
 @testable import DevenvArchive
+import DevenvTestSupport
 import DevenvSystem
 import DevenvOCI
 import Foundation
@@ -69,7 +70,7 @@ import Glibc
         let sandbox = try Sandbox()
         let source = sandbox.base + "/source"
         try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: false)
-        try Self.makeTree(source, root: Privilege.isRoot)
+        try Self.makeTree(source, root: Requirement.isRoot)
         var options = LayerWriteOptions()
         options.compression = compression
         let blob = try LayerWriter.write(directory: source, to: sandbox.base + "/layer", options: options)
@@ -84,8 +85,8 @@ import Glibc
         #expect(report.diffID == blob.diffID)
         #expect(report.uncompressedBytes == blob.uncompressedSize)
         var compare = TreeManifest.Options()
-        compare.ownership = Privilege.isRoot
-        compare.allXattrs = Privilege.isRoot
+        compare.ownership = Requirement.isRoot
+        compare.allXattrs = Requirement.isRoot
         var expected = try TreeManifest(source, options: compare)
         // Layers carry device nodes; unpack never creates them (docs/layers.md).
         expected.records = expected.records.filter { $0.value.type != S_IFCHR && $0.value.type != S_IFBLK }
@@ -98,7 +99,7 @@ import Glibc
         let sandbox = try Sandbox()
         let source = sandbox.base + "/source"
         try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: false)
-        try Self.makeTree(source, root: Privilege.isRoot)
+        try Self.makeTree(source, root: Requirement.isRoot)
         for compression in LayerCompression.allCases {
             var options = LayerWriteOptions()
             options.compression = compression

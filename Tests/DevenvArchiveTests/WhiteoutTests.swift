@@ -1,4 +1,5 @@
 @testable import DevenvArchive
+import DevenvTestSupport
 import DevenvOCI
 import Foundation
 import Testing
@@ -267,9 +268,9 @@ import Glibc
         guard code == 0 else { throw SandboxError("setxattr \(name) on \(path): errno \(code)") }
     }
 
-    @Test(.enabled(if: Privilege.rootOrCI, "needs root for 0:0 devices and trusted.overlay.* xattrs"))
+    @Test(.enabled(if: Requirement.root(), "needs root for 0:0 devices and trusted.overlay.* xattrs"))
     func overlayWhiteoutsBecomeOCIWhiteoutsAndBack() throws {
-        try Privilege.requireRoot()
+        try Requirement.require(root: true)
         let sandbox = try Sandbox()
         let upper = try Self.makeUpper(sandbox.base)
         let blob = try LayerWriter.write(directory: upper, to: sandbox.base + "/commit.tar.zst")
@@ -290,9 +291,9 @@ import Glibc
         #expect(try TreeManifest.xattrs(sandbox.root + "/plain") == ["user.note=kept"])
     }
 
-    @Test(.enabled(if: Privilege.rootOrCI, "needs root for trusted.overlay.* xattrs"))
+    @Test(.enabled(if: Requirement.root(), "needs root for trusted.overlay.* xattrs"))
     func upperDirWithMetacopyOrRedirectIsRefused() throws {
-        try Privilege.requireRoot()
+        try Requirement.require(root: true)
         for flag in ["metacopy", "redirect"] {
             let sandbox = try Sandbox()
             try Data("x".utf8).write(to: URL(fileURLWithPath: sandbox.root + "/file"))

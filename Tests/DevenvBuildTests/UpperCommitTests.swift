@@ -1,4 +1,5 @@
 import DevenvBuild
+import DevenvTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -129,7 +130,7 @@ enum Program {
 
     /// overlay marks a directory opaque when the step removed and re-created it: it hides
     /// the image's contents, so it stays even when empty.
-    @Test(.enabled(if: geteuid() == 0 || ProcessInfo.processInfo.environment["CI"] == "true", "needs root for trusted.overlay.* xattrs"))
+    @Test(.enabled(if: Requirement.root(), "needs root for trusted.overlay.* xattrs"))
     func anOpaqueDirectoryStays() throws {
         let tree = try Tree()
         try tree.directory("upper/etc")

@@ -77,7 +77,7 @@ import Glibc
 
     /// The same bound for an unprivileged user (`devenv-test`, made by .ci/prepare-host):
     /// nothing here depends on privileges, and this shows it. Runs as root, as CI does.
-    @Test(.enabled(if: getuid() == 0)) func rootlessPullIsBoundedToo() throws {
+    @Test(.enabled(if: Requirement.root(), "needs root (it switches to the unprivileged test user)")) func rootlessPullIsBoundedToo() throws {
         guard let entry = getpwnam("devenv-test") else { throw TestFailure("no devenv-test user: run .ci/prepare-host") }
         let (uid, gid) = (entry.pointee.pw_uid, entry.pointee.pw_gid)
         let registry = try HostileRegistry { request, registry in

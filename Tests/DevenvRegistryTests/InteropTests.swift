@@ -12,10 +12,8 @@ import Glibc
 /// devenv pulls what skopeo pushed. Podman's store is rootful here; outside CI the test
 /// is skipped without root or the tools, on CI (CI=true) it runs and fails loudly.
 @Suite(.serialized) struct InteropTests {
-    static var onCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
-    static func available(_ programs: String...) -> Bool { onCI || (geteuid() == 0 && programs.allSatisfy(Tools.has)) }
 
-    @Test(.enabled(if: available("podman", "tar", "gzip"), "needs root and podman"))
+    @Test(.enabled(if: Requirement.rootAndPrograms("podman", "tar", "gzip"), "needs root and podman"))
     func podmanPullsAndRunsWhatDevenvPushed() throws {
         guard geteuid() == 0 else { throw TestFailure("podman interop needs root (rootful podman storage)") }
         let registry = try TestRegistry()
@@ -34,7 +32,7 @@ import Glibc
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "hello from devenv")
     }
 
-    @Test(.enabled(if: available("skopeo"), "needs skopeo"), arguments: ["oci", "v2s2"])
+    @Test(.enabled(if: Requirement.programs("skopeo"), "needs skopeo"), arguments: ["oci", "v2s2"])
     func devenvPullsWhatSkopeoPushed(format: String) throws {
         let registry = try TestRegistry()
         defer { registry.stop() }

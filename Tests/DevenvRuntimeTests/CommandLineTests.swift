@@ -1,4 +1,5 @@
 @testable import DevenvRuntime
+import DevenvTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -7,7 +8,7 @@ import Glibc
 
 /// `devenv run` as a separate process: exit codes, messages, signals, and what happens to the
 /// container when devenv itself dies.
-@Suite(.enabled(if: Fixture.privilegedTestsEnabled, "needs root (set CI=true to make this a failure instead of a skip)"),
+@Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
        .timeLimit(.minutes(2)))
 struct CommandLineTests {
     func devenv(_ command: [String], workspace: String, extra: [String] = []) throws -> Command.Running {

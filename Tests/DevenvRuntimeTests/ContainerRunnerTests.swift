@@ -1,4 +1,5 @@
 @testable import DevenvRuntime
+import DevenvTestSupport
 import DevenvSystem
 import Foundation
 import Testing
@@ -7,7 +8,7 @@ import Glibc
 #endif
 
 /// Real containers, started in-process as root with the busybox fixture rootfs.
-@Suite(.enabled(if: Fixture.privilegedTestsEnabled, "needs root (set CI=true to make this a failure instead of a skip)"),
+@Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
        .timeLimit(.minutes(2)))
 struct ContainerRunnerTests {
     func run(_ script: String, network: NetworkMode = .host, workspace: String? = nil, input: [UInt8] = [],

@@ -11,7 +11,7 @@ import Glibc
 /// nodev on everything writable, setuid ignored in bind mounts, and only the allowlisted
 /// devices usable. Real containers as root and as the unprivileged test user, with a real
 /// host block device.
-@Suite(.enabled(if: Fixture.privilegedTestsEnabled, "needs root (set CI=true to make this a failure instead of a skip)"),
+@Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
        .timeLimit(.minutes(2)))
 struct DevicePolicyTests {
     /// The block device holding the test directory's filesystem, or the first loop device:

@@ -9,7 +9,7 @@ import Glibc
 
 /// Issue 12: a devcontainer's `remoteUser` writes the working tree its owner owns: as root
 /// the tree is idmapped so that the owner appears as that user.
-@Suite(.enabled(if: Fixture.privilegedTestsEnabled, "needs root (set CI=true to make this a failure instead of a skip)"),
+@Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
        .timeLimit(.minutes(2)))
 struct MountOwnerMappingTests {
     @Test func theMapsOfAUserActingAsTheOwner() {

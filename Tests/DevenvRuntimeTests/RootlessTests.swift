@@ -8,7 +8,7 @@ import Glibc
 
 /// devenv run by an unprivileged user with a subordinate range: user namespace, newuidmap,
 /// overlay with user xattrs, files owned by the user on the host.
-@Suite(.enabled(if: Fixture.privilegedTestsEnabled, "needs root to create the test user (set CI=true to make this a failure instead of a skip)"),
+@Suite(.enabled(if: Requirement.root(), "needs root to create the test user (set CI=true to make this a failure instead of a skip)"),
        .timeLimit(.minutes(2)))
 struct RootlessTests {
     func run(_ script: String, user: TestUser, workspace: String, extra: [String] = []) throws -> Command.Result {

@@ -10,7 +10,7 @@ import Glibc
 /// Any valid store path works as overlay layers (issue 11, item 15): overlayfs parses `\`,
 /// `,` and `:` in its options, fsconfig takes at most 256 bytes per value and mount(2) one
 /// page for all of them; devenv hands the kernel descriptor paths instead.
-@Suite(.enabled(if: Fixture.privilegedTestsEnabled, "needs root (set CI=true to make this a failure instead of a skip)"),
+@Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
        .timeLimit(.minutes(2)))
 struct StorePathTests {
     /// `count` layer directories under `store`: the busybox tree at the bottom, then one

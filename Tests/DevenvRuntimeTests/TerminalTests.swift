@@ -9,7 +9,7 @@ import Glibc
 /// `devenv run --tty` on a real terminal (a detached tmux session): window size at start and
 /// after a resize, Ctrl-C reaching the container's foreground job, the exit status, and the
 /// user's terminal settings restored afterwards.
-@Suite(.enabled(if: Fixture.privilegedTestsEnabled, "needs root and tmux (set CI=true to make this a failure instead of a skip)"),
+@Suite(.enabled(if: Requirement.root(), "needs root and tmux (set CI=true to make this a failure instead of a skip)"),
        .timeLimit(.minutes(2)))
 struct TerminalTests {
     final class Session {

@@ -29,7 +29,7 @@ struct HostPathTests {
 /// `devenv run` from directories deeper than Foundation's buffer (2 KiB) and than the
 /// kernel's path limit (5 KiB): the right directory is mounted, or devenv refuses clearly;
 /// never the host's root. The directories are made and entered one relative step at a time.
-@Suite(.enabled(if: Fixture.privilegedTestsEnabled, "needs root (set CI=true to make this a failure instead of a skip)"),
+@Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
        .timeLimit(.minutes(2)))
 struct DeepWorkingDirectoryTests {
     /// A script that builds `depth` levels of 100-byte names under `base`, leaves a marker at

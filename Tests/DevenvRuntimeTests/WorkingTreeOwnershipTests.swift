@@ -10,7 +10,7 @@ import Glibc
 /// Root's containers have no user namespace, so the working tree of a non-root owner is
 /// idmapped: container root acts as the owner there (issue 11, item 3). A setuid-root binary
 /// made inside is the owner's on the host and gives them nothing.
-@Suite(.enabled(if: Fixture.privilegedTestsEnabled, "needs root (set CI=true to make this a failure instead of a skip)"),
+@Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
        .timeLimit(.minutes(2)))
 struct WorkingTreeOwnershipTests {
     @Test func theIDMapOfRootActingAsAnOwner() {

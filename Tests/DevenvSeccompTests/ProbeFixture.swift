@@ -1,3 +1,4 @@
+import DevenvTestSupport
 import DevenvSeccomp
 import Foundation
 import Testing
@@ -106,9 +107,7 @@ struct ProbeReport {
     var isComplete: Bool { self["probe.done"] == "1" }
 }
 
-enum Requirement {
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
-    static var isRoot: Bool { geteuid() == 0 }
+extension Requirement {
     static var hasSetpriv: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") }
     static let canBuildProbe = ProbeFixture.canBuild()
     static let canBuildI386Probe = ProbeFixture.canBuild(extraFlags: ["-m32"])

@@ -1,4 +1,5 @@
 import DevenvSeccomp
+import DevenvTestSupport
 import Foundation
 import Testing
 
@@ -63,7 +64,7 @@ import Testing
         try SeccompCompiler.compile(try SeccompProfile.dockerDefault(capabilities: .dockerDefault))
     }
 
-    @Test(.enabled(if: Requirement.isRoot || Requirement.isCI, "needs root (setpriv reduces the bounding set to Docker's capabilities)"))
+    @Test(.enabled(if: Requirement.isRoot || Requirement.onCI, "needs root (setpriv reduces the bounding set to Docker's capabilities)"))
     func filterColumnMatchesThePlanAndDiffersFromControl() throws {
         try #require(Requirement.isRoot, "\(Self.rootRequired)")
         try #require(Requirement.canBuildProbe, "cc -static cannot build the probe (install libc6-dev)")
@@ -97,7 +98,7 @@ import Testing
     }
 
     /// F3: what /proc/self/status shows inside the filter with Docker's capabilities.
-    @Test(.enabled(if: Requirement.isRoot || Requirement.isCI, "needs root (setpriv reduces the bounding set to Docker's capabilities)"))
+    @Test(.enabled(if: Requirement.isRoot || Requirement.onCI, "needs root (setpriv reduces the bounding set to Docker's capabilities)"))
     func processStateUnderTheFilter() throws {
         try #require(Requirement.isRoot, "\(Self.rootRequired)")
         let program = try filter()
@@ -113,7 +114,7 @@ import Testing
     }
 
     /// An unprivileged process can load the filter too: the probe sets no_new_privs first.
-    @Test(.enabled(if: Requirement.canBuildProbe || Requirement.isCI, "cc -static cannot build the probe"))
+    @Test(.enabled(if: Requirement.canBuildProbe || Requirement.onCI, "cc -static cannot build the probe"))
     func loadsTheFilterWithoutSetpriv() throws {
         let program = try filter()
         try ProbeFixture.with { probe in
@@ -125,7 +126,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: Requirement.canBuildProbe || Requirement.isCI, "cc -static cannot build the probe"))
+    @Test(.enabled(if: Requirement.canBuildProbe || Requirement.onCI, "cc -static cannot build the probe"))
     func malformedProgramsAreRefused() throws {
         try ProbeFixture.with { probe in
             let truncated = probe.directory.appendingPathComponent("truncated.bpf")
@@ -143,7 +144,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: Requirement.canBuildProbe || Requirement.isCI, "cc -static cannot build the probe"))
+    @Test(.enabled(if: Requirement.canBuildProbe || Requirement.onCI, "cc -static cannot build the probe"))
     func exitStatusAndSignalsPassThrough() throws {
         try ProbeFixture.with { probe in
             #expect(try probe.run(["--exit", "7"]).exitStatus == 7)
@@ -155,7 +156,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: Requirement.canBuildProbe || Requirement.isCI, "cc -static cannot build the probe"))
+    @Test(.enabled(if: Requirement.canBuildProbe || Requirement.onCI, "cc -static cannot build the probe"))
     func identityReport() throws {
         try ProbeFixture.with { probe in
             let report = try probe.run(["--mounts"]).report
@@ -175,7 +176,7 @@ import Testing
 
     /// Row 28 with a real 32-bit program: its libc runs under the filter, and the i386
     /// rules apply to its own syscalls.
-    @Test(.enabled(if: (Requirement.isRoot && Requirement.canBuildI386Probe) || Requirement.isCI,
+    @Test(.enabled(if: (Requirement.isRoot && Requirement.canBuildI386Probe) || Requirement.onCI,
                    "needs root and gcc-multilib (cc -m32 -static)"))
     func i386ProgramUnderTheFilter() throws {
         try #require(Requirement.isRoot, "\(Self.rootRequired)")

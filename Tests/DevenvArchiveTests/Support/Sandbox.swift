@@ -157,17 +157,3 @@ enum Shell {
         return output
     }
 }
-
-/// Requirements of privileged tests (COMMON.md): outside CI they are skipped with a reason;
-/// with CI=true they run and fail clearly when the requirement is missing.
-enum Privilege {
-    static let isRoot = geteuid() == 0
-    static let inCI = ProcessInfo.processInfo.environment["CI"] == "true"
-    static let rootOrCI = isRoot || inCI
-
-    static func requireRoot() throws {
-        guard isRoot else {
-            throw SandboxError("this test needs root (mknod, chown, trusted.* xattrs); run the suite as root")
-        }
-    }
-}

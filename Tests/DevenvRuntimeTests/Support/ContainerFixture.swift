@@ -20,10 +20,6 @@ struct FixtureError: Error, CustomStringConvertible {
 enum Fixture {
     static let base = "/tmp/devenv-runtime-tests"
 
-    /// Privileged tests run as root. In CI (CI=true) they always run, so a missing
-    /// requirement fails with a message instead of silently skipping.
-    static var privilegedTestsEnabled: Bool { geteuid() == 0 || ProcessInfo.processInfo.environment["CI"] == "true" }
-
     static func requireRoot() throws {
         guard geteuid() == 0 else { throw FixtureError("this test starts containers as root and creates a test user: run `swift test` as root") }
     }
