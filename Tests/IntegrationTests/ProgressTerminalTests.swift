@@ -6,8 +6,8 @@ import Testing
 @Suite(.serialized) struct ProgressTerminalTests {
     /// Today one pull at 45 columns printed the same layer line 90 times: lines wider than
     /// the terminal wrapped and each redraw went up too few rows.
-    @Test(.enabled(if: Requirement.programs("docker-registry")))
-    func aPullAtFortyFiveColumnsLeavesOneSummaryAndNoStaleLayerLines() throws {
+    @Test(.enabled(if: Requirement.rootAndPrograms("docker-registry")), arguments: DevenvUser.allCases)
+    func aPullAtFortyFiveColumnsLeavesOneSummaryAndNoStaleLayerLines(_ user: DevenvUser) throws {
         try Requirement.require(programs: ["docker-registry"])
         let registry = try TestRegistry()
         defer { registry.stop() }
@@ -18,8 +18,9 @@ import Testing
         #expect(try DevenvProcess.devenv(["image", "import", tarball, "--tag", name], store: source).succeeded)
         #expect(try DevenvProcess.devenv(["push", name], store: source).succeeded)
 
-        let pulled = try PseudoTerminal.run(try DevenvProcess.binary, ["pull", name], columns: 45,
-                                            environment: ["DEVENV_HOME": scratch.file("store"), "NO_COLOR": "1"])
+        let puller = try DevenvRunner(user, scratch: scratch, store: scratch.file("store"))
+        let (program, line) = try puller.command(["pull", name], environment: ["NO_COLOR": "1"])
+        let pulled = try PseudoTerminal.run(program, line, columns: 45)
         #expect(pulled.status == 0, "\(pulled.raw)")
         let screen = pulled.screen.filter { !$0.isEmpty }
         // The summary (which may wrap: it is printed for good, not redrawn) and nothing else.
@@ -32,8 +33,8 @@ import Testing
 
     /// The step's header stands on its own line, and the step's output under it (today the
     /// output ran on after `[1/1] run …`).
-    @Test(.enabled(if: Requirement.root()))
-    func aStepHeaderIsItsOwnLineBeforeTheStepOutput() throws {
+    @Test(.enabled(if: Requirement.root()), arguments: DevenvUser.allCases)
+    func aStepHeaderIsItsOwnLineBeforeTheStepOutput(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
         let project = try ProjectFixture(manifest: """
         [base]
@@ -41,9 +42,9 @@ import Testing
 
         [[step]]
         run = "echo step-output"
-        """)
-        let built = try PseudoTerminal.run(try DevenvProcess.binary, ["build"], columns: 45,
-                                           environment: ["DEVENV_HOME": project.store, "TERM": "xterm", "NO_COLOR": ""], directory: project.root)
+        """, as: user)
+        let (program, line) = try project.runner.command(["build"], environment: ["TERM": "xterm", "NO_COLOR": ""])
+        let built = try PseudoTerminal.run(program, line, columns: 45, directory: project.root)
         #expect(built.status == 0, "\(built.raw)")
         let screen = built.screen
         let header = try #require(screen.firstIndex(of: "[1/1] run echo step-output"), "\(screen)")

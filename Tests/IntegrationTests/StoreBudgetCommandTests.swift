@@ -18,16 +18,17 @@ import Glibc
     to = "/p.txt"
     """
 
-    private static func names(_ store: String) throws -> [String] {
-        let list = try DevenvProcess.devenv(["image", "ls", "--json"], store: store)
+    private static func names(_ runner: DevenvRunner) throws -> [String] {
+        let list = try runner.devenv(["image", "ls", "--json"])
         let images = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]] ?? []
         return images.compactMap { $0["name"] as? String }.sorted()
     }
 
     /// Today after removing every image `gc --dry-run` freed nothing: build records of
     /// projects long gone pinned their bases and their build cache stayed.
-    @Test func gcRemovesTheImagesAndCachesOfProjectsWhoseDirectoryIsGone() throws {
-        let project = try ProjectFixture(manifest: Self.copyProject)
+    @Test(.enabled(if: Requirement.root()), arguments: DevenvUser.allCases)
+    func gcRemovesTheImagesAndCachesOfProjectsWhoseDirectoryIsGone(_ user: DevenvUser) throws {
+        let project = try ProjectFixture(manifest: Self.copyProject, as: user)
         try project.write("p.txt", "one\n")
         #expect(try project.devenv(["build"]).succeeded)
         try project.write("p.txt", "two\n")
@@ -35,33 +36,34 @@ import Glibc
         let projects = "\(project.store)/projects"
         let state = try #require(try FileManager.default.contentsOfDirectory(atPath: projects).first)
         #expect(FileManager.default.fileExists(atPath: "\(projects)/\(state)/project.json"))
-        _ = try DevenvProcess.devenv(["image", "rm", "busybox:it"], store: project.store)
+        _ = try project.runner.devenv(["image", "rm", "busybox:it"])
 
-        let present = try DevenvProcess.devenv(["gc", "--dry-run", "--json"], store: project.store)
+        let present = try project.runner.devenv(["gc", "--dry-run", "--json"])
         let kept = try JSONSerialization.jsonObject(with: Data(present.stdout.utf8)) as? [String: Any]
         #expect((kept?["removedNames"] as? [String])?.isEmpty == true, "a present project keeps its image")
 
         try FileManager.default.removeItem(atPath: project.root)
-        let dry = try DevenvProcess.devenv(["gc", "--dry-run"], store: project.store)
+        let dry = try project.runner.devenv(["gc", "--dry-run"])
         #expect(dry.succeeded, "\(dry.stderr)")
         #expect(dry.stdout.contains("2 build-cache records"), "\(dry.stdout)")
         #expect(dry.stdout.contains("would remove 1 image name(s) of projects whose directory is gone"), "\(dry.stdout)")
         #expect(!dry.stdout.contains(": 0 B reclaimable"), "\(dry.stdout)")
-        #expect(try Self.names(project.store).count == 1, "a dry run removes nothing")
+        #expect(try Self.names(project.runner).count == 1, "a dry run removes nothing")
 
-        let gc = try DevenvProcess.devenv(["gc"], store: project.store)
+        let gc = try project.runner.devenv(["gc"])
         #expect(gc.succeeded, "\(gc.stderr)")
-        #expect(try Self.names(project.store).isEmpty)
+        #expect(try Self.names(project.runner).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: projects).isEmpty, "the project's state went too")
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(project.store)/buildcache").isEmpty)
         let blobs = try FileManager.default.contentsOfDirectory(atPath: "\(project.store)/blobs/sha256")
         #expect(blobs.isEmpty, "\(blobs)")
-        let check = try DevenvProcess.devenv(["check"], store: project.store)
+        let check = try project.runner.devenv(["check"])
         #expect(check.succeeded && check.stdout.contains("no damage"), "\(check.stdout)")
     }
 
-    @Test func maxSizeEvictsWhatIsUnusedButNeverTheLockedBase() throws {
-        let project = try ProjectFixture(manifest: Self.copyProject)
+    @Test(.enabled(if: Requirement.root()), arguments: DevenvUser.allCases)
+    func maxSizeEvictsWhatIsUnusedButNeverTheLockedBase(_ user: DevenvUser) throws {
+        let project = try ProjectFixture(manifest: Self.copyProject, as: user)
         try project.write("p.txt", "one\n")
         #expect(try project.devenv(["build"]).succeeded)
         // A second, big image nobody uses.
@@ -69,55 +71,59 @@ import Glibc
         try FileManager.default.createDirectory(atPath: big, withIntermediateDirectories: true)
         var random = SystemRandomNumberGenerator()
         try Data((0..<3_000_000).map { _ in UInt8.random(in: 0...255, using: &random) }).write(to: URL(fileURLWithPath: "\(big)/noise"))
-        #expect(try DevenvProcess.devenv(["image", "import", big, "--tag", "big:1"], store: project.store).succeeded)
-        #expect(try Self.names(project.store).count == 3)
+        try project.runner.own(big)
+        #expect(try project.runner.devenv(["image", "import", big, "--tag", "big:1"]).succeeded)
+        #expect(try Self.names(project.runner).count == 3)
 
-        let roomy = try DevenvProcess.devenv(["gc", "--max-size", "10GB"], store: project.store)
+        let roomy = try project.runner.devenv(["gc", "--max-size", "10GB"])
         #expect(roomy.stdout.contains("nothing to evict"), "\(roomy.stdout)")
-        #expect(try Self.names(project.store).count == 3)
+        #expect(try Self.names(project.runner).count == 3)
 
-        let trimmed = try DevenvProcess.devenv(["gc", "--max-size", "1"], store: project.store)
+        let trimmed = try project.runner.devenv(["gc", "--max-size", "1"])
         #expect(trimmed.succeeded, "\(trimmed.stderr)")
         #expect(trimmed.stdout.contains("evicted 2 images, 1 build-cache entry (least recently used)"), "\(trimmed.stdout)")
-        #expect(try Self.names(project.store) == ["busybox:it"], "the base the project's lock pins stays")
-        #expect(try DevenvProcess.devenv(["check"], store: project.store).succeeded)
+        #expect(try Self.names(project.runner) == ["busybox:it"], "the base the project's lock pins stays")
+        #expect(try project.runner.devenv(["check"]).succeeded)
         let rebuilt = try project.devenv(["build"])
         #expect(rebuilt.succeeded && rebuilt.stderr.contains("rebuilt"), "\(rebuilt.stderr)")
 
-        let bad = try DevenvProcess.devenv(["gc", "--max-size", "lots"], store: project.store)
+        let bad = try project.runner.devenv(["gc", "--max-size", "lots"])
         #expect(bad.status == 64 && bad.stderr.contains("--max-size 'lots' is not a size"), "\(bad.stderr)")
     }
 
-    @Test func theAutomaticBudgetComesFromTheConfigFile() throws {
-        let project = try ProjectFixture(manifest: Self.copyProject)
+    @Test(.enabled(if: Requirement.root()), arguments: DevenvUser.allCases)
+    func theAutomaticBudgetComesFromTheConfigFile(_ user: DevenvUser) throws {
+        let project = try ProjectFixture(manifest: Self.copyProject, as: user)
         let config = project.scratch.file("config")
         try FileManager.default.createDirectory(atPath: "\(config)/devenv", withIntermediateDirectories: true)
         try "[store]\nmax-size = \"ten\"\n".write(toFile: "\(config)/devenv/config.toml", atomically: false, encoding: .utf8)
+        try project.runner.own(config)
         try project.write("p.txt", "one\n")
-        let warned = try DevenvProcess.devenv(["build"], store: project.store, environment: ["XDG_CONFIG_HOME": config], directory: project.root)
+        let warned = try project.runner.devenv(["build"], environment: ["XDG_CONFIG_HOME": config], directory: project.root)
         #expect(warned.succeeded, "a broken config file never fails a build: \(warned.stderr)")
         #expect(warned.stderr.contains("\(config)/devenv/config.toml:2:12: error: store.max-size: 'ten' is not a size"), "\(warned.stderr)")
 
         try "[store]\nmax-size = \"1\"\n".write(toFile: "\(config)/devenv/config.toml", atomically: false, encoding: .utf8)
         try project.write("p.txt", "two\n")
-        let trimmed = try DevenvProcess.devenv(["build"], store: project.store, environment: ["XDG_CONFIG_HOME": config], directory: project.root)
+        let trimmed = try project.runner.devenv(["build"], environment: ["XDG_CONFIG_HOME": config], directory: project.root)
         #expect(trimmed.succeeded, "\(trimmed.stderr)")
         #expect(trimmed.stderr.contains("store over its 1 B budget: evicted 1 build-cache entry"), "\(trimmed.stderr)")
-        #expect(try Self.names(project.store).count == 2, "the image just built and the locked base stay")
-        #expect(try DevenvProcess.devenv(["check"], store: project.store).succeeded)
+        #expect(try Self.names(project.runner).count == 2, "the image just built and the locked base stay")
+        #expect(try project.runner.devenv(["check"]).succeeded)
 
         // Nothing over the budget: nothing said.
         try "[store]\nmax-size = \"off\"\n".write(toFile: "\(config)/devenv/config.toml", atomically: false, encoding: .utf8)
         try project.write("p.txt", "three\n")
-        let off = try DevenvProcess.devenv(["build"], store: project.store, environment: ["XDG_CONFIG_HOME": config], directory: project.root)
+        let off = try project.runner.devenv(["build"], environment: ["XDG_CONFIG_HOME": config], directory: project.root)
         #expect(off.succeeded && !off.stderr.contains("budget"), "\(off.stderr)")
     }
 
-    @Test func dfListsEachKindWithWhatIsReclaimable() throws {
-        let project = try ProjectFixture(manifest: Self.copyProject)
+    @Test(.enabled(if: Requirement.root()), arguments: DevenvUser.allCases)
+    func dfListsEachKindWithWhatIsReclaimable(_ user: DevenvUser) throws {
+        let project = try ProjectFixture(manifest: Self.copyProject, as: user)
         try project.write("p.txt", "one\n")
         #expect(try project.devenv(["build"]).succeeded)
-        let json = try DevenvProcess.devenv(["df", "--json"], store: project.store)
+        let json = try project.runner.devenv(["df", "--json"])
         #expect(json.succeeded, "\(json.stderr)")
         let usage = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let rows = try #require(usage["rows"] as? [[String: Any]])
@@ -125,7 +131,7 @@ import Glibc
         #expect(rows[0]["count"] as? Int == 2 && (rows[0]["bytes"] as? Int ?? 0) > 0)
         #expect(rows[1]["count"] as? Int == 1)
         #expect((usage["total"] as? Int ?? 0) > 0)
-        let table = try DevenvProcess.devenv(["system", "df"], store: project.store)
+        let table = try project.runner.devenv(["system", "df"])
         #expect(table.succeeded && table.stdout.hasPrefix("TYPE") && table.stdout.contains("build-cache"), "\(table.stdout)")
     }
 
