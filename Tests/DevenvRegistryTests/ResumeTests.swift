@@ -90,15 +90,17 @@ import Testing
 
     @Test func concurrentPullsOfOneBlobDownloadItOnce() throws {
         let box = DigestBox()
-        // Slow enough that the pulls overlap: every layer response waits a little.
+        let shared = FlagBox(false)
+        // The layer response waits until the other pull is waiting for the same blob, so the
+        // pulls overlap however loaded the machine is (a fixed delay did not, under CI load).
         let setup = try FaultTests.Setup(layerSizes: [4 << 20]) { request, _ in
             guard let layer = box.value, isLayerGET(request, layer) else { return [] }
-            Thread.sleep(forTimeInterval: 0.3)
+            let deadline = Date().addingTimeInterval(20)
+            while !shared.value, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
             return []
         }
         box.value = setup.layer.digest
         let failures = FlagBox(false)
-        let shared = FlagBox(false)
         let reference = try setup.viaProxy
         let target = setup.target
         let layer = setup.layer.digest

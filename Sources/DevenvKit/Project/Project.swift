@@ -16,7 +16,7 @@ public struct Project: Sendable {
     public let displayPath = ProjectLocator.manifestPath
 
     public var manifestPath: String { "\(root)/\(ProjectLocator.manifestPath)" }
-    public var lockPath: String { "\(root)/.devenv/devenv.lock" }
+    public var lockPath: String { "\(root)/\(ProjectLocator.lockPath)" }
 
     public static func load(root: String) throws -> Project {
         let path = "\(root)/\(ProjectLocator.manifestPath)"

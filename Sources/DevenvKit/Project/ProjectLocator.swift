@@ -6,6 +6,7 @@ import Foundation
 /// `status`, `lock`) asks here, so they agree on which project and which kind.
 public enum ProjectLocator {
     public static let manifestPath = ".devenv/devenv.toml"
+    public static let lockPath = ".devenv/devenv.lock"
 
     /// Where a project is, before it is read.
     public enum Location: Sendable, Equatable {

@@ -109,7 +109,7 @@ public struct StoreBudget {
 struct ProjectStates {
     struct State {
         var id: String
-        var directories: [String]
+        var states: [ProjectState]
         /// nil when the store does not know (state from before `project.json`, no image).
         var root: String?
 
@@ -120,13 +120,12 @@ struct ProjectStates {
             return lstat(root, &info) != 0 && errno == ENOENT
         }
 
+        var directories: [String] { states.map(\.directory) }
+
         /// The bases its builds and its lock pinned: gc never removes them.
         func pinnedBases() -> [Digest] {
-            var bases: [Digest] = directories.compactMap { directory in
-                guard let bytes = try? FileDescriptor.readRegularFile("\(directory)/record.json", limit: BuildRecord.maxSize, flags: O_NOFOLLOW) else { return nil }
-                return (try? JSONDecoder().decode(BuildRecord.self, from: Data(bytes)))?.baseDigest
-            }
-            if let root, let lock = try? Lockfile.load(path: "\(root)/.devenv/devenv.lock") { bases.append(lock.baseDigest) }
+            var bases = states.compactMap { $0.record()?.baseDigest }
+            if let root, let lock = try? Lockfile.load(path: "\(root)/\(ProjectLocator.lockPath)") { bases.append(lock.baseDigest) }
             return bases
         }
     }
@@ -138,9 +137,7 @@ struct ProjectStates {
         for state in ProjectState.all(in: layout) { grouped[state.projectID, default: []].append(state) }
         let labelled = Self.rootsFromImages(store)
         all = grouped.keys.sorted().map { id in
-            let states = grouped[id] ?? []
-            return State(id: id, directories: states.map(\.directory),
-                         root: ProjectState(layout: layout, id: id).recordedRoot ?? labelled[id])
+            State(id: id, states: grouped[id] ?? [], root: ProjectState(layout: layout, id: id).recordedRoot ?? labelled[id])
         }
     }
 
