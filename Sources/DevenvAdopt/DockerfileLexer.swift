@@ -131,11 +131,12 @@ struct DockerfileLexer {
     // MARK: Lines
 
     /// Where the line's text ends and whether it continues: the escape character followed
-    /// only by spaces or tabs at the end of a line joins the next line.
+    /// only by spaces or tabs at the end of a line joins the next line, unless it is itself
+    /// escaped (`\\` at the end is a literal backslash, as in BuildKit).
     private func continuation(_ line: SourceText.Line) -> (Int, Bool) {
         var end = line.scalars.count
         while end > 0 && (line.scalars[end - 1] == " " || line.scalars[end - 1] == "\t") { end -= 1 }
-        if end > 0 && line.scalars[end - 1] == escape { return (end - 1, true) }
+        if end > 0 && line.scalars[end - 1] == escape && (end == 1 || line.scalars[end - 2] != escape) { return (end - 1, true) }
         return (line.scalars.count, false)
     }
 
@@ -148,10 +149,30 @@ struct DockerfileLexer {
         arguments.scalars = Array(line.scalars[cursor...])
         arguments.locations = Array(line.locations[cursor...])
         var raw = RawInstruction(keyword: keyword, arguments: arguments, heredocs: [])
-        if Self.heredocInstructions.contains(keyword.value.uppercased()) {
+        if canContainHeredoc(keyword.value, arguments) {
             raw.heredocs = readHeredocs(arguments)
         }
         instructions.append(raw)
+    }
+
+    /// RUN, COPY and ADD (also after ONBUILD) in their shell form, as BuildKit decides
+    /// before it looks for `<<` markers: an exec-form `["cat", "<<EOF"]` has no heredoc.
+    private func canContainHeredoc(_ keyword: String, _ arguments: LogicalLine) -> Bool {
+        var keyword = keyword.uppercased()
+        var arguments = arguments.scalars[...]
+        if keyword == "ONBUILD" {
+            let start = arguments.firstIndex { !SourceText.isBlank($0) } ?? arguments.endIndex
+            let end = arguments[start...].firstIndex(where: SourceText.isBlank) ?? arguments.endIndex
+            var inner = ""
+            inner.unicodeScalars.append(contentsOf: arguments[start..<end])
+            keyword = inner.uppercased()
+            arguments = arguments[end...]
+        }
+        guard Self.heredocInstructions.contains(keyword) else { return false }
+        let words = Array(arguments)
+        let rest = InstructionParser.argumentsStart(words, escape: escape)
+        if case .strings = JSONArray.parse(Array(words[rest...])) { return false }
+        return true
     }
 
     // MARK: Heredocs

@@ -86,10 +86,11 @@ struct InstructionParser {
         case "CMD": return commandForm(context).map(Command.cmd)
         case "ENTRYPOINT": return commandForm(context).map(Command.entrypoint)
         case "SHELL":
-            guard let shell = JSONArray.parse(context.arguments.scalars), !shell.isEmpty else {
-                return fail("SHELL requires its arguments in JSON form, e.g. SHELL [\"/bin/bash\", \"-c\"]", context)
+            switch JSONArray.parse(context.arguments.scalars) {
+            case let .strings(shell) where !shell.isEmpty: return .shell(shell)
+            case .notStrings: return fail(JSONArray.notStringsMessage, context)
+            default: return fail("SHELL requires its arguments in JSON form, e.g. SHELL [\"/bin/bash\", \"-c\"]", context)
             }
-            return .shell(shell)
         case "WORKDIR": return single(context).map(Command.workdir)
         case "USER": return single(context).map(Command.user)
         case "STOPSIGNAL": return single(context).map(Command.stopSignal)
@@ -99,8 +100,10 @@ struct InstructionParser {
             let ports = whitespaceWords(context.arguments)
             return ports.isEmpty ? fail("EXPOSE requires at least one port", context) : .expose(ports)
         case "VOLUME":
-            if let paths = JSONArray.parse(context.arguments.scalars) {
-                return .volume(paths.map { Word($0, at: context.arguments.location(0)) }, json: true)
+            switch JSONArray.parse(context.arguments.scalars) {
+            case let .strings(paths): return .volume(paths.map { Word($0, at: context.arguments.location(0)) }, json: true)
+            case .notStrings: return fail(JSONArray.notStringsMessage, context)
+            case .notJSON: break
             }
             let paths = whitespaceWords(context.arguments)
             return paths.isEmpty ? fail("VOLUME requires at least one path", context) : .volume(paths, json: false)
@@ -193,7 +196,11 @@ struct InstructionParser {
     }
 
     private mutating func commandForm(_ context: Context) -> CommandForm? {
-        if let arguments = JSONArray.parse(context.arguments.scalars) { return .exec(arguments) }
+        switch JSONArray.parse(context.arguments.scalars) {
+        case let .strings(arguments): return .exec(arguments)
+        case .notStrings: return fail(JSONArray.notStringsMessage, context)
+        case .notJSON: break
+        }
         guard let text = context.whole else { return fail("\(context.keyword) requires a command", context) }
         return .shell(text)
     }
@@ -206,10 +213,13 @@ struct InstructionParser {
     private mutating func copy(_ context: Context) -> Command? {
         var words: [Word]
         var json = false
-        if let list = JSONArray.parse(context.arguments.scalars) {
+        switch JSONArray.parse(context.arguments.scalars) {
+        case let .strings(list):
             words = list.map { Word($0, at: context.arguments.location(0), width: 1) }
             json = true
-        } else {
+        case .notStrings:
+            return fail(JSONArray.notStringsMessage, context)
+        case .notJSON:
             words = whitespaceWords(context.arguments)
         }
         guard words.count >= 2 else {
@@ -245,12 +255,24 @@ struct InstructionParser {
         return words
     }
 
-    /// Leading `--name[=value]` words, and where the arguments after them start.
+    /// Where the arguments start after the leading flags.
+    static func argumentsStart(_ scalars: [Unicode.Scalar], escape: Unicode.Scalar) -> Int {
+        var line = LogicalLine(end: .start)
+        line.scalars = scalars
+        return InstructionParser(escape: escape).flags(line).1
+    }
+
+    /// Leading `--name[=value]` words, and where the arguments after them start. A `--` word
+    /// ends the flags (`COPY -- --weird /dst` copies `--weird`), as in BuildKit.
     private func flags(_ line: LogicalLine) -> ([Flag], Int) {
         var flags: [Flag] = []
         var rest = line.scalars.count
         for word in ShellWords.split(line.scalars, escape: escape) {
-            guard word.text.hasPrefix("--"), word.text.count > 2 else {
+            if word.text == "--" {
+                rest = word.start + word.count
+                break
+            }
+            guard word.text.hasPrefix("--") else {
                 rest = word.start
                 break
             }

@@ -1,88 +1,40 @@
-/// The exec form's JSON: an array of strings and nothing else. Anything that is not
-/// exactly that (including a malformed array) makes the instruction use the shell form,
-/// as in Docker.
+/// The exec form's JSON, read as BuildKit reads it (encoding/json into a list): text that
+/// starts with `[` and is one JSON array of strings is the exec form; a well-formed array
+/// with any other element (a number, `null`, a nested array) is an error; anything that is
+/// not JSON makes the instruction use its shell (or whitespace-separated) form.
 enum JSONArray {
-    static func parse(_ scalars: [Unicode.Scalar]) -> [String]? {
-        var index = 0
-        func skipSpace() {
-            while index < scalars.count, scalars[index] == " " || scalars[index] == "\t" || scalars[index] == "\n" || scalars[index] == "\r" { index += 1 }
-        }
-        skipSpace()
-        guard index < scalars.count, scalars[index] == "[" else { return nil }
-        index += 1
-        var values: [String] = []
-        skipSpace()
-        if index < scalars.count, scalars[index] == "]" {
-            index += 1
-            skipSpace()
-            return index == scalars.count ? values : nil
-        }
-        while true {
-            skipSpace()
-            guard let value = string(scalars, &index) else { return nil }
-            values.append(value)
-            skipSpace()
-            guard index < scalars.count else { return nil }
-            if scalars[index] == "," { index += 1; continue }
-            guard scalars[index] == "]" else { return nil }
-            index += 1
-            skipSpace()
-            return index == scalars.count ? values : nil
-        }
+    enum Parsed: Equatable {
+        case strings([String])
+        case notStrings
+        case notJSON
     }
 
-    private static func string(_ scalars: [Unicode.Scalar], _ index: inout Int) -> String? {
-        guard index < scalars.count, scalars[index] == "\"" else { return nil }
-        index += 1
-        var out = ""
-        while index < scalars.count {
-            let scalar = scalars[index]
-            index += 1
-            switch scalar {
-            case "\"":
-                return out
-            case "\\":
-                guard index < scalars.count else { return nil }
-                let escaped = scalars[index]
-                index += 1
-                switch escaped {
-                case "\"", "\\", "/": out.unicodeScalars.append(escaped)
-                case "b": out += "\u{08}"
-                case "f": out += "\u{0C}"
-                case "n": out += "\n"
-                case "r": out += "\r"
-                case "t": out += "\t"
-                case "u":
-                    guard let unit = hex4(scalars, &index) else { return nil }
-                    if (0xD800..<0xDC00).contains(unit) {
-                        guard index + 1 < scalars.count, scalars[index] == "\\", scalars[index + 1] == "u" else { return nil }
-                        index += 2
-                        guard let low = hex4(scalars, &index), (0xDC00..<0xE000).contains(low),
-                              let combined = Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)) else { return nil }
-                        out.unicodeScalars.append(combined)
-                    } else {
-                        guard let decoded = Unicode.Scalar(unit) else { return nil }
-                        out.unicodeScalars.append(decoded)
-                    }
-                default:
-                    return nil
-                }
-            default:
-                guard scalar.value >= 0x20 else { return nil }
-                out.unicodeScalars.append(scalar)
-            }
+    static let notStringsMessage = "when using JSON array syntax, arrays must be comprised of strings only"
+
+    static func parse(_ scalars: [Unicode.Scalar]) -> Parsed {
+        // BuildKit trims Unicode white space on the left only; JSON allows its own four on the right.
+        let start = scalars.firstIndex { !$0.properties.isWhitespace } ?? scalars.count
+        guard start < scalars.count, scalars[start] == "[" else { return .notJSON }
+        var text = ""
+        text.unicodeScalars.append(contentsOf: scalars[start...])
+        guard let document = try? JSONReader.parse(Array(text.utf8), dialect: .strict),
+              let elements = document.elements, !containsOverflow(document) else { return .notJSON }
+        var strings: [String] = []
+        for element in elements {
+            guard let string = element.string else { return .notStrings }
+            strings.append(string)
         }
-        return nil
+        return .strings(strings)
     }
 
-    private static func hex4(_ scalars: [Unicode.Scalar], _ index: inout Int) -> UInt32? {
-        guard index + 4 <= scalars.count else { return nil }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let digit = Int(String(scalars[index]), radix: 16) else { return nil }
-            value = value << 4 | UInt32(digit)
-            index += 1
+    /// encoding/json fails to decode a number beyond a double's range anywhere in the
+    /// document, which BuildKit treats like malformed JSON.
+    private static func containsOverflow(_ node: DevContainerJSON) -> Bool {
+        switch node.value {
+        case let .number(text): return !(Double(text)?.isFinite ?? false)
+        case let .array(elements): return elements.contains(where: containsOverflow)
+        case let .object(members): return members.contains { containsOverflow($0.value) }
+        default: return false
         }
-        return value
     }
 }

@@ -75,7 +75,11 @@ enum ShellWords {
         var word: String
     }
 
-    /// Words of the form `[n]<<[-]NAME` (NAME possibly quoted, which turns expansion off).
+    /// Words of the form `[n]<<[-]NAME`, found as BuildKit finds them: the line is split
+    /// into words with quotes and escapes kept (always with `\\`, whatever the escape
+    /// directive says), and NAME is what remains of the rest of the word after quote removal
+    /// when that is one word (`<<"EOF X"` names `EOF X`; `<< EOF` is no heredoc). Any
+    /// quoting character in NAME turns expansion off (`<<E"O"F`); an escape does not.
     static func heredocMarkers(in line: LogicalLine, escape: Unicode.Scalar) -> [HeredocMarker] {
         split(line.scalars, escape: "\\").compactMap { word in
             var rest = Substring(word.text)
@@ -85,24 +89,41 @@ enum ShellWords {
             let chomp = rest.hasPrefix("-")
             if chomp { rest = rest.dropFirst() }
             guard !rest.isEmpty, !rest.contains("<") else { return nil }
-            let unquoted = ShellExpander(escape: "\\") { _ in nil }
-            guard let name = try? unquoted.word(String(rest)), !name.isEmpty,
-                  !name.contains(where: { SourceText.isBlank($0.unicodeScalars.first ?? " ") }) else { return nil }
-            let quoted = rest.contains("'") || rest.contains("\"")
-            return HeredocMarker(name: name, expand: !quoted, chomp: chomp, location: line.location(word.start), word: word.text)
+            let unquoted = ShellExpander(escape: "\\", keepsUnset: true) { _ in nil }
+            guard let names = try? unquoted.words(String(rest)), names.count == 1 else { return nil }
+            return HeredocMarker(name: names[0], expand: !hasQuotingCharacter(rest), chomp: chomp,
+                                 location: line.location(word.start), word: word.text)
         }
+    }
+
+    /// Whether `text` has a quote that is not escaped.
+    private static func hasQuotingCharacter(_ text: Substring) -> Bool {
+        var escaped = false
+        for character in text {
+            if escaped {
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "'" || character == "\"" {
+                return true
+            }
+        }
+        return false
     }
 }
 
 /// Variable substitution in Dockerfile words: `$NAME`, `${NAME}`, `${NAME:-word}`,
 /// `${NAME-word}`, `${NAME:+word}`, `${NAME+word}`, `${NAME:?message}`, `${NAME?message}`,
-/// with single quotes (literal), double quotes (expanding) and the escape character, as
-/// BuildKit's shell lexer does. Quotes are removed from the result.
+/// `${NAME#pattern}`, `##`, `%`, `%%`, `${NAME/pattern/replacement}`, `//`, with single
+/// quotes (literal), double quotes (expanding) and the escape character, as BuildKit's
+/// shell lexer does. Quotes are removed from the result.
 struct ShellExpander {
     /// `${A:-${B:-${C…}}}` nests; deeper than this is an error, not a stack overflow.
     static let maxDepth = 64
 
     let escape: Unicode.Scalar
+    /// An unset variable stays as written (`$NAME`), as BuildKit's SkipUnsetEnv.
+    var keepsUnset = false
     /// The value of a variable, or nil when it is unset.
     let lookup: (String) -> String?
 
@@ -194,7 +215,8 @@ struct ShellExpander {
         }
     }
 
-    private func process(_ scanner: inout Scanner, stop: Unicode.Scalar?, depth: Int) throws -> (text: String, words: [String]) {
+    /// `rawEscapes` keeps the escape character in the text (patterns read their own escapes).
+    private func process(_ scanner: inout Scanner, stop: Unicode.Scalar?, depth: Int, rawEscapes: Bool = false) throws -> (text: String, words: [String]) {
         guard depth < Self.maxDepth else { throw Failure(description: "substitutions nested deeper than \(Self.maxDepth) levels") }
         var result = ""
         var words = WordCollector()
@@ -219,6 +241,7 @@ struct ShellExpander {
             default:
                 scanner.advance()
                 if scalar == escape {
+                    if rawEscapes { result.unicodeScalars.append(scalar) }
                     guard let escaped = scanner.next() else { break }
                     result.unicodeScalars.append(escaped)
                     words.addRaw(escaped)
@@ -229,7 +252,7 @@ struct ShellExpander {
             }
         }
         if let stop {
-            throw Failure(description: stop == "}" ? "syntax error: missing '}'" : "syntax error: missing '\(stop)'")
+            throw Failure(description: stop == "}" ? "syntax error: missing '}'" : "syntax error: missing '\(stop)' in ${}")
         }
         return (result, words.finish())
     }
@@ -271,29 +294,53 @@ struct ShellExpander {
     }
 
     private func dollar(_ scanner: inout Scanner, depth: Int) throws -> String {
+        let start = scanner.index
+        func asWritten(_ scanner: Scanner) -> String {
+            var text = ""
+            text.unicodeScalars.append(contentsOf: scanner.scalars[start..<scanner.index])
+            return text
+        }
         scanner.advance()
         guard scanner.peek() == "{" else {
             let name = self.name(&scanner)
-            return name.isEmpty ? "$" : lookup(name) ?? ""
+            if name.isEmpty { return "$" }
+            return lookup(name) ?? (keepsUnset ? asWritten(scanner) : "")
         }
         scanner.advance()
         guard let first = scanner.peek() else { throw Failure(description: "syntax error: missing '}'") }
         if first == "{" || first == "}" || first == ":" { throw Failure(description: "syntax error: bad substitution") }
         let name = self.name(&scanner)
-        guard let operation = scanner.next() else { throw Failure(description: "syntax error: missing '}'") }
+        guard var operation = scanner.next() else { throw Failure(description: "syntax error: missing '}'") }
         let value = lookup(name)
         switch operation {
         case "}":
-            return value ?? ""
-        case ":":
-            guard let modifier = scanner.next() else { throw Failure(description: "syntax error: missing '}'") }
-            let word = try process(&scanner, stop: "}", depth: depth + 1).text
-            return try apply(modifier, name: name, value: value, word: word, emptyCounts: true)
-        case "-", "+", "?":
-            let word = try process(&scanner, stop: "}", depth: depth + 1).text
-            return try apply(operation, name: name, value: value, word: word, emptyCounts: false)
+            return value ?? (keepsUnset ? asWritten(scanner) : "")
+        case "/":
+            let all = scanner.peek() == "/"
+            if all { scanner.advance() }
+            let pattern = try process(&scanner, stop: "/", depth: depth + 1, rawEscapes: true).text
+            let replacement = try process(&scanner, stop: "}", depth: depth + 1, rawEscapes: true).text
+            if keepsUnset && value == nil { return asWritten(scanner) }
+            return try ShellPattern(pattern).replace(in: value ?? "", with: replacement, all: all)
         default:
-            throw Failure(description: "unsupported modifier '\(Printable.escape(String(operation)))' in substitution of '\(Printable.escape(name))'")
+            var modifier = String(operation)
+            let emptyCounts = operation == ":"
+            if emptyCounts {
+                guard let next = scanner.next() else { throw Failure(description: "syntax error: missing '}'") }
+                operation = next
+                modifier.unicodeScalars.append(next)
+            }
+            guard "-+?#%".unicodeScalars.contains(operation) else {
+                throw Failure(description: "unsupported modifier '\(Printable.escape(modifier))' in substitution of '\(Printable.escape(name))'")
+            }
+            let trims = operation == "#" || operation == "%"
+            var word = try process(&scanner, stop: "}", depth: depth + 1, rawEscapes: trims).text
+            if keepsUnset && value == nil { return asWritten(scanner) }
+            guard trims else { return try apply(operation, name: name, value: value, word: word, emptyCounts: emptyCounts) }
+            // `#`/`%` remove the shortest match, `##`/`%%` the longest.
+            let longest = word.unicodeScalars.first == operation
+            if longest { word.unicodeScalars.removeFirst() }
+            return try ShellPattern(word).trim(value ?? "", fromStart: operation == "#", longest: longest)
         }
     }
 

@@ -62,15 +62,15 @@ struct ParserTests {
 
     @Test func heredocs() throws {
         let text = "FROM busybox\nRUN <<EOF\necho from heredoc\nEOF\nRUN <<-'EOT' cat > /x && cat <<\"B\"\n\t\tindented $HOME\n\tEOT\nb line\nB\n"
-            + "COPY <<EOF /etc/conf\nk=$A\nEOF\nRUN 3<<X cat <&3\nx\nX\nRUN echo \"<<NOT\" <<'a b' x\nRUN echo done\n"
+            + "COPY <<EOF /etc/conf\nk=$A\nEOF\nRUN 3<<X cat <&3\nx\nX\nRUN echo \"<<NOT\" <<'a b' x\nspaced\na b\nRUN echo done\n"
         #expect(Dump.dockerfile(try parse(text)) == #"""
             1:1 FROM "busybox"
             2:1 RUN shell "<<EOF" <<EOF="echo from heredoc\n"
             5:1 RUN shell "<<-\'EOT\' cat > /x && cat <<\"B\"" <<EOT literal chomp="indented $HOME\n" <<B literal="b line\n"
             10:1 COPY sources=["<<EOF"] dest="/etc/conf" <<EOF="k=$A\n"
             13:1 RUN shell "3<<X cat <&3" <<X="x\n"
-            16:1 RUN shell "echo \"<<NOT\" <<\'a b\' x"
-            17:1 RUN shell "echo done"
+            16:1 RUN shell "echo \"<<NOT\" <<\'a b\' x" <<a b literal="spaced\n"
+            19:1 RUN shell "echo done"
             """#)
     }
 

@@ -23,7 +23,7 @@ struct ShellExpanderTests {
 
     @Test(arguments: [
         ("${A", "syntax error: missing '}'"), ("${}", "syntax error: bad substitution"), ("${:-x}", "syntax error: bad substitution"),
-        ("${A:=x}", "unsupported modifier '=' in substitution of 'A'"), ("${A#x}", "unsupported modifier '#' in substitution of 'A'"),
+        ("${A:=x}", "unsupported modifier ':=' in substitution of 'A'"), ("${A=x}", "unsupported modifier '=' in substitution of 'A'"),
         ("'open", "unexpected end of text while looking for the matching single quote"),
         ("\"open", "unexpected end of text while looking for the matching double quote"),
         ("${UNSET:?}", "UNSET: is not allowed to be unset"), ("${E:?must be set}", "E: must be set"), ("${UNSET?gone}", "UNSET: gone"),
@@ -32,6 +32,41 @@ struct ShellExpanderTests {
         #expect(throws: ShellExpander.Failure.self) { try expander.word(input) }
         #expect((try? expander.word(input)) == nil)
         do { _ = try expander.word(input) } catch { #expect("\(error)" == message) }
+    }
+
+    /// Pattern modifiers, with the cases of BuildKit's lexer tests (TestProcessWithMatches).
+    @Test(arguments: [
+        ("${F#*.}", "tar.gz"), ("${F##*.}", "gz"), ("${F%.*}", "file.tar"), ("${F%%.*}", "file"), ("${F#x}", "file.tar.gz"),
+        ("${F:#*.}", "tar.gz"), ("${UNSET#x}", ""), ("${F#\"file.\"}", "tar.gz"),
+        ("${FOO#()[]{\\}^$.\\*\\?|\\\\}", "x"), ("${XX%%\\**}", "xx"), ("${XXYY#*x*y}", "y"), ("${XXYY#*}", "xxyy"),
+        ("${XXYY#$X}", "xyy"), ("${XXYY#$E}", "xxyy"), ("${XXYY#}", "xxyy"), ("${XXYY##*x}", "yy"), ("${XXYY##}", "xxyy"),
+        ("${Q#?\\?}", "?y"), ("${UNSET:-.}${XXYY%x}${UNSET:-.}", ".xxyy."), ("${STARS%%\\**\\*}", "a"), ("${XXYY%}", "xxyy"),
+        ("${XXYY%%$E}", "xxyy"), ("${NL#*}", "a\nb"), ("${NL##*}", "\nb"),
+        ("${GLOB/$NEEDLE/.} - ${GLOB//$NEEDLE/.}", "/foo.*/*.txt - /foo..*.txt"),
+        ("${TMP/$SLASHTMP/} - ${TMP//$SLASHTMP/}", "/tmp/bar.txt - /bar.txt"),
+        ("${ABC/$ONE/$SLASH} - ${ABC//$ONE/$SLASH}", "/foo/b/c.txt - /foo/c.txt"),
+        ("${URL/http:\\/\\//https:\\/\\/}", "https:\\/\\/google.de"), ("${TMPFOO//\\//\\/}", "\\/tmp\\/foo.txt"),
+        ("${XXYY/$E/ww}", "wwxxyy"), ("${XXYY///}", "xxyy"), ("${UNSET///}", ""), ("${XXYY//y/Y}", "xxYY"), ("${XXYY/y*/Z}", "xxZ"),
+    ])
+    func patternModifiers(_ input: String, _ expected: String) throws {
+        let values = ["F": "file.tar.gz", "FOO": "()[]{}^$.*?|\\x", "XX": "xx**", "XXYY": "xxyy", "X": "x", "E": "", "Q": "???y",
+                      "STARS": "a***yy*", "NL": "a\nb", "GLOB": "/foo*/*/*.txt", "NEEDLE": "\\*/", "TMP": "/tmp/tmp/bar.txt",
+                      "SLASHTMP": "/tmp", "ABC": "/a/foo/b/c.txt", "ONE": "/?/", "SLASH": "/", "URL": "http://google.de",
+                      "TMPFOO": "/tmp/foo.txt"]
+        #expect(try ShellExpander(escape: "\\") { values[$0] }.word(input) == expected)
+    }
+
+    @Test(arguments: [
+        ("${A//ww}", "syntax error: missing '/' in ${}"), ("${A//}", "syntax error: missing '/' in ${}"), ("${A/x/y", "syntax error: missing '}'"),
+        ("${A#\\x}", "invalid pattern (\\\\x) in substitution: invalid escape '\\x'"), ("${A%:x}", nil), ("${A:x}", "unsupported modifier ':x' in substitution of 'A'"),
+    ] as [(String, String?)])
+    func patternModifierErrors(_ input: String, _ message: String?) {
+        do {
+            _ = try expander.word(input)
+            #expect(message == nil, "\(input) expanded")
+        } catch {
+            #expect("\(error)" == message)
+        }
     }
 
     @Test func unquotedExpansionsSplitIntoWords() throws {
