@@ -269,7 +269,7 @@ struct InstructionParser {
         var rest = line.scalars.count
         for word in ShellWords.split(line.scalars, escape: escape) {
             if word.text == "--" {
-                rest = word.start + word.count
+                rest = line.scalars[(word.start + word.count)...].firstIndex { !SourceText.isBlank($0) } ?? line.scalars.count
                 break
             }
             guard word.text.hasPrefix("--") else {
