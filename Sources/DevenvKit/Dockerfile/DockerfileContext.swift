@@ -22,13 +22,13 @@ struct DockerfileContext {
         defer { free(resolved) }
         self.root = String(cString: resolved)
         let candidates = [dockerfile.map { "\($0).dockerignore" }, "\(self.root)/.dockerignore"].compactMap { $0 }
-        var text = ""
+        var ignore = try DockerfileIgnore([], path: ".dockerignore")
         for candidate in candidates {
             guard let bytes = try FileDescriptor.readRegularFileIfPresent(candidate, limit: Dockerfile.maxFileSize, operation: "read the ignore file") else { continue }
-            text = String(decoding: bytes, as: UTF8.self)
+            ignore = try DockerfileIgnore(bytes, path: candidate)
             break
         }
-        ignore = DockerfileIgnore(text)
+        self.ignore = ignore
         self.statCache = statCache
     }
 
