@@ -36,6 +36,16 @@ public enum DockerfileWords {
         case let .exposedPorts(ports): return "EXPOSE " + ports.joined(separator: " ")
         case let .volumes(paths): return "VOLUME " + paths.joined(separator: " ")
         case let .stopSignal(signal): return "STOPSIGNAL " + signal
+        case let .healthcheck(healthcheck): return "HEALTHCHECK " + self.healthcheck(healthcheck.test)
+        case let .onBuild(triggers): return triggers.map { "ONBUILD " + $0.joined(separator: "; ONBUILD ") } ?? "ONBUILD (cleared)"
+        }
+    }
+
+    private static func healthcheck(_ test: [String]) -> String {
+        switch test.first {
+        case "CMD": return "CMD " + render(Array(test.dropFirst()))
+        case "CMD-SHELL": return "CMD " + test.dropFirst().joined(separator: " ")
+        default: return test.joined(separator: " ")
         }
     }
 

@@ -1,3 +1,4 @@
+import DevenvOCI
 import DevenvText
 
 /// One Dockerfile instruction with its arguments interpreted but nothing expanded yet:
@@ -91,9 +92,11 @@ public enum Command: Equatable, Sendable {
     case volume([Word], json: Bool)
     case stopSignal(Word)
     case maintainer(Word)
-    /// Parsed but not supported by devenv (HEALTHCHECK, ONBUILD); planning a stage that
-    /// contains one is an error naming it.
-    case unsupported(reason: String)
+    /// Docker's health check, as BuildKit records it in the image config.
+    case healthcheck(ImageConfig.Healthcheck)
+    /// A trigger for images built on this one: the instruction's text as written (after
+    /// ONBUILD), already checked to be a valid instruction.
+    case onBuild(String)
 }
 
 /// A build stage: its FROM and the instructions up to the next FROM.

@@ -1,3 +1,4 @@
+import DevenvOCI
 import DevenvText
 
 /// Interprets one instruction's arguments: flags, JSON or shell form, name=value lists.
@@ -107,11 +108,87 @@ struct InstructionParser {
             }
             let paths = whitespaceWords(context.arguments)
             return paths.isEmpty ? fail("VOLUME requires at least one path", context) : .volume(paths, json: false)
-        case "HEALTHCHECK":
-            return .unsupported(reason: "HEALTHCHECK is not supported: an OCI image has no place for a health check, and a development environment runs none; remove it, or build a `target` stage without it")
-        default:
-            return .unsupported(reason: "ONBUILD is not supported: devenv images are not used as bases for other Dockerfiles; remove it, or build a `target` stage without it")
+        case "HEALTHCHECK": return healthcheck(context).map(Command.healthcheck)
+        default: return onBuild(context).map(Command.onBuild)
         }
+    }
+
+    /// `HEALTHCHECK NONE` or `HEALTHCHECK [flags] CMD command` (exec or shell form), as
+    /// BuildKit's parseHealthcheck reads it. The command is not expanded.
+    private mutating func healthcheck(_ context: Context) -> ImageConfig.Healthcheck? {
+        let scalars = context.arguments.scalars
+        let typeEnd = scalars.firstIndex(where: { $0.properties.isWhitespace }) ?? scalars.count
+        guard typeEnd > 0 else { return fail("HEALTHCHECK requires at least one argument (NONE, or CMD and a command)", context) }
+        let kind = context.arguments.text(0..<typeEnd).uppercased()
+        var rest = context.arguments
+        let restStart = scalars[typeEnd...].firstIndex { !$0.properties.isWhitespace } ?? scalars.count
+        rest.scalars = Array(scalars[restStart...])
+        rest.locations = Array(context.arguments.locations[min(restStart, context.arguments.locations.count)...])
+        let commandContext = Context(keyword: context.keyword, location: context.location, keywordWidth: context.keywordWidth,
+                                     flags: [], arguments: rest, heredocs: [])
+        switch kind {
+        case "NONE":
+            guard commandContext.isEmpty else { return fail("HEALTHCHECK NONE takes no arguments", context) }
+            return ImageConfig.Healthcheck(test: ["NONE"])
+        case "CMD":
+            let test: [String]
+            switch JSONArray.parse(rest.scalars) {
+            case let .strings(arguments): test = ["CMD"] + arguments
+            case .notStrings: return fail(JSONArray.notStringsMessage, context)
+            case .notJSON: test = commandContext.whole.map { ["CMD-SHELL", $0.value] } ?? []
+            }
+            guard test.count > 1 else { return fail("Missing command after HEALTHCHECK CMD", context) }
+            var healthcheck = ImageConfig.Healthcheck(test: test)
+            var valid = true
+            func duration(_ name: String) -> Int64? {
+                guard let word = context.flag(name) else { return nil }
+                switch GoDuration.parse(word.value) {
+                case let .success(nanoseconds):
+                    if nanoseconds == 0 { return nil }
+                    if nanoseconds >= 1_000_000 { return nanoseconds }
+                    report("HEALTHCHECK --\(name) cannot be less than 1ms", at: word.location, width: word.width)
+                case let .failure(failure):
+                    report("HEALTHCHECK --\(name): \(failure.description)", at: word.location, width: word.width)
+                }
+                valid = false
+                return nil
+            }
+            healthcheck.interval = duration("interval")
+            healthcheck.timeout = duration("timeout")
+            healthcheck.startPeriod = duration("start-period")
+            healthcheck.startInterval = duration("start-interval")
+            if let word = context.flag("retries") {
+                if let retries = Int32(word.value), retries >= 0 {
+                    healthcheck.retries = retries == 0 ? nil : Int(retries)
+                } else {
+                    report("HEALTHCHECK --retries must be a whole number from 0 to \(Int32.max), not '\(Printable.escape(word.value))'", at: word.location, width: word.width)
+                    valid = false
+                }
+            }
+            return valid ? healthcheck : nil
+        default:
+            return fail("unknown type '\(Printable.escape(kind))' in HEALTHCHECK (try CMD)", context)
+        }
+    }
+
+    /// `ONBUILD INSTRUCTION ...`: the trigger must itself be a valid instruction (but not
+    /// ONBUILD, FROM or MAINTAINER); it is recorded as written, with any heredocs.
+    private mutating func onBuild(_ context: Context) -> String? {
+        let scalars = context.arguments.scalars
+        let keywordEnd = scalars.firstIndex(where: SourceText.isBlank) ?? scalars.count
+        guard keywordEnd > 0 else { return fail("ONBUILD requires an instruction to run later (ONBUILD RUN make)", context) }
+        let keyword = context.arguments.word(0..<keywordEnd)
+        let name = keyword.value.uppercased()
+        if name == "ONBUILD" { return fail("chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", context) }
+        if name == "FROM" || name == "MAINTAINER" { return fail("\(name) isn't allowed as an ONBUILD trigger", context) }
+        var arguments = context.arguments
+        let argumentsStart = scalars[keywordEnd...].firstIndex { !SourceText.isBlank($0) } ?? scalars.count
+        arguments.scalars = Array(scalars[argumentsStart...])
+        arguments.locations = Array(context.arguments.locations[min(argumentsStart, context.arguments.locations.count)...])
+        guard parse(RawInstruction(keyword: keyword, arguments: arguments, heredocs: context.heredocs)) != nil else { return nil }
+        var expression = context.whole?.value ?? ""
+        for heredoc in context.heredocs { expression += "\n" + heredoc.content + heredoc.name }
+        return expression
     }
 
     private mutating func from(_ context: Context) -> Command? {

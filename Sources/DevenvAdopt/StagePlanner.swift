@@ -20,6 +20,7 @@ struct StagePlanner {
     private var arguments: [(name: String, value: String?)] = []
     private var cmdSet = false
     private var steps: [DockerfileStep] = []
+    private var baseTriggers: [String] = []
 
     init(dockerfile: Dockerfile, stage: Stage, globals: GlobalArguments, options: DockerfilePlanner.Options,
          earlier: [Result<PlannedStage, Error>], imageConfig: @escaping (Word) throws -> ImageConfig.RunConfig) {
@@ -33,6 +34,7 @@ struct StagePlanner {
 
     mutating func plan() throws -> PlannedStage {
         let base = try resolveBase()
+        try runTriggers()
         for instruction in stage.instructions {
             do {
                 try handle(instruction)
@@ -75,7 +77,36 @@ struct StagePlanner {
         }
         let run = try imageConfig(word)
         config = ImageConfigSummary(env: run.env ?? [], workingDir: run.workingDir, user: run.user)
+        baseTriggers = run.onBuild ?? []
         return .image(word)
+    }
+
+    /// The base image's ONBUILD triggers run first, as instructions of this stage written at
+    /// its FROM, and are not passed on (BuildKit's order and rule).
+    private mutating func runTriggers() throws {
+        guard !baseTriggers.isEmpty else { return }
+        add(.config([.onBuild(nil)]), stage.location)
+        for trigger in baseTriggers {
+            let image = stage.from.image
+            let fail = { (message: String) in
+                Diagnostic("ONBUILD trigger '\(Printable.escape(trigger, limit: 120))' of the base image: \(message)",
+                           at: image.location, width: image.width)
+            }
+            let instructions: [Instruction]
+            do {
+                instructions = try Dockerfile.parse(Array(("FROM scratch\n" + trigger).utf8), path: "ONBUILD").stages.first?.instructions ?? []
+            } catch let error as DiagnosticError {
+                throw dockerfile.error([fail(error.diagnostics.map(\.message).joined(separator: "; "))])
+            }
+            for var instruction in instructions {
+                instruction.location = stage.location
+                do {
+                    try handle(instruction)
+                } catch let diagnostic as Diagnostic {
+                    diagnostics.append(fail(diagnostic.message))
+                }
+            }
+        }
     }
 
     // MARK: Instructions
@@ -138,8 +169,10 @@ struct StagePlanner {
             add(.config([.stopSignal(try expand(word))]), location)
         case let .maintainer(word):
             add(.config([.labels([EnvironmentVariable(name: "maintainer", value: try expand(word))])]), location)
-        case let .unsupported(reason):
-            throw Diagnostic(reason, at: location, width: instruction.keyword.count)
+        case let .healthcheck(healthcheck):
+            add(.config([.healthcheck(healthcheck)]), location)
+        case let .onBuild(trigger):
+            add(.config([.onBuild([trigger])]), location)
         }
     }
 

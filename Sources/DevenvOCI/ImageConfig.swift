@@ -32,11 +32,16 @@ public struct ImageConfig: Codable, Hashable, Sendable {
         public var stopSignal: String?
         public var exposedPorts: [String: EmptyObject]?
         public var volumes: [String: EmptyObject]?
+        /// Docker's fields, which the OCI spec does not define: BuildKit writes them into OCI
+        /// configs too (buildah's OCI format drops them), and Docker and podman honour them.
+        public var healthcheck: Healthcheck?
+        public var onBuild: [String]?
 
         enum CodingKeys: String, CodingKey {
             case user = "User", env = "Env", entrypoint = "Entrypoint", cmd = "Cmd"
             case workingDir = "WorkingDir", labels = "Labels", stopSignal = "StopSignal"
             case exposedPorts = "ExposedPorts", volumes = "Volumes"
+            case healthcheck = "Healthcheck", onBuild = "OnBuild"
         }
 
         public init(user: String? = nil, env: [String]? = nil, entrypoint: [String]? = nil, cmd: [String]? = nil, workingDir: String? = nil, labels: [String: String]? = nil) {
@@ -46,6 +51,32 @@ public struct ImageConfig: Codable, Hashable, Sendable {
             self.cmd = cmd
             self.workingDir = workingDir
             self.labels = labels
+        }
+    }
+
+    /// Docker's HEALTHCHECK: `Test` is `["NONE"]`, `["CMD", argv...]` or `["CMD-SHELL", command]`;
+    /// durations are nanoseconds, and zero (the default) is left out as Docker leaves it out.
+    public struct Healthcheck: Codable, Hashable, Sendable {
+        public var test: [String]
+        public var interval: Int64?
+        public var timeout: Int64?
+        public var startPeriod: Int64?
+        public var startInterval: Int64?
+        public var retries: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case test = "Test", interval = "Interval", timeout = "Timeout", startPeriod = "StartPeriod"
+            case startInterval = "StartInterval", retries = "Retries"
+        }
+
+        public init(test: [String], interval: Int64? = nil, timeout: Int64? = nil, startPeriod: Int64? = nil,
+                    startInterval: Int64? = nil, retries: Int? = nil) {
+            self.test = test
+            self.interval = interval
+            self.timeout = timeout
+            self.startPeriod = startPeriod
+            self.startInterval = startInterval
+            self.retries = retries
         }
     }
 

@@ -2,7 +2,7 @@ import DevenvOCI
 
 /// An edit of the image's run configuration that leaves the filesystem alone (a manifest's
 /// `env` and `user`, a Dockerfile's ENV, USER, LABEL, CMD, ENTRYPOINT, EXPOSE, VOLUME and
-/// STOPSIGNAL, a devcontainer.json's `containerEnv`).
+/// STOPSIGNAL, HEALTHCHECK and ONBUILD, a devcontainer.json's `containerEnv`).
 public enum ConfigChange: Hashable, Sendable, Codable {
     /// Sets each variable in order. With `expands`, `$NAME` and `${NAME}` in a value expand
     /// to the value the variable has at that point (a manifest's `PATH=/opt/bin:$PATH`, which
@@ -20,6 +20,11 @@ public enum ConfigChange: Hashable, Sendable, Codable {
     case exposedPorts([String])
     case volumes([String])
     case stopSignal(String)
+    /// Replaces the health check (`["NONE"]` turns the base's off).
+    case healthcheck(ImageConfig.Healthcheck)
+    /// Appends ONBUILD triggers; nil clears them (a stage built on an image consumes its
+    /// triggers, as in BuildKit).
+    case onBuild([String]?)
 
     public func apply(to config: inout ImageConfig.RunConfig) {
         switch self {
@@ -45,6 +50,10 @@ public enum ConfigChange: Hashable, Sendable, Codable {
             config.volumes = current
         case let .stopSignal(signal):
             config.stopSignal = signal
+        case let .healthcheck(healthcheck):
+            config.healthcheck = healthcheck
+        case let .onBuild(triggers):
+            config.onBuild = triggers.map { (config.onBuild ?? []) + $0 }
         }
     }
 }

@@ -46,7 +46,15 @@ enum Dump {
             return text + heredocs(copy.heredocs)
         case let .expose(words): return q(words.map(\.value))
         case let .volume(words, json): return q(words.map(\.value)) + (json ? " json" : "")
-        case let .unsupported(reason): return "unsupported: " + reason.prefix(20)
+        case let .healthcheck(check):
+            var text = q(check.test)
+            for (name, value) in [("interval", check.interval), ("timeout", check.timeout), ("start-period", check.startPeriod),
+                                  ("start-interval", check.startInterval)] {
+                if let value { text += " \(name)=\(value)" }
+            }
+            if let retries = check.retries { text += " retries=\(retries)" }
+            return text
+        case let .onBuild(trigger): return q(trigger)
         }
     }
 

@@ -1,0 +1,110 @@
+import Testing
+import DevenvOCI
+import DevenvPlan
+@testable import DevenvAdopt
+
+/// HEALTHCHECK and ONBUILD as BuildKit reads them and records them in the image config.
+struct HealthcheckOnbuildTests {
+    static func dump(_ text: String) throws -> String {
+        Dump.dockerfile(try parse("FROM busybox\n" + text)).split(separator: "\n").dropFirst().joined(separator: "\n")
+    }
+
+    @Test(arguments: [
+        ("HEALTHCHECK NONE", #"["NONE"]"#),
+        ("healthcheck none", #"["NONE"]"#),
+        ("HEALTHCHECK CMD curl -f http://localhost/ || exit 1", #"["CMD-SHELL","curl -f http://localhost/ || exit 1"]"#),
+        ("HEALTHCHECK CMD [\"/bin/check\", \"--quick\"]", #"["CMD","/bin/check","--quick"]"#),
+        ("HEALTHCHECK --interval=5s --timeout=1m30s --start-period=1.5s --start-interval=250ms --retries=3 CMD true",
+         #"["CMD-SHELL","true"] interval=5000000000 timeout=90000000000 start-period=1500000000 start-interval=250000000 retries=3"#),
+        ("HEALTHCHECK --interval=0 --retries=0 CMD $NOT_EXPANDED", #"["CMD-SHELL","$NOT_EXPANDED"]"#),
+    ])
+    func healthchecks(_ line: String, _ expected: String) throws {
+        #expect(try Self.dump(line + "\n") == "2:1 HEALTHCHECK " + expected)
+    }
+
+    @Test(arguments: [
+        ("HEALTHCHECK", "Dockerfile:2:1: error: HEALTHCHECK requires at least one argument"),
+        ("HEALTHCHECK NONE now", "Dockerfile:2:1: error: HEALTHCHECK NONE takes no arguments"),
+        ("HEALTHCHECK CMD", "Dockerfile:2:1: error: Missing command after HEALTHCHECK CMD"),
+        ("HEALTHCHECK CMD []", "Dockerfile:2:1: error: Missing command after HEALTHCHECK CMD"),
+        ("HEALTHCHECK RUN true", "Dockerfile:2:1: error: unknown type 'RUN' in HEALTHCHECK (try CMD)"),
+        ("HEALTHCHECK CMD [\"a\", 1]", "Dockerfile:2:1: error: when using JSON array syntax"),
+        ("HEALTHCHECK --interval=5 CMD true", "Dockerfile:2:24: error: HEALTHCHECK --interval: missing unit in duration '5'"),
+        ("HEALTHCHECK --timeout=1x CMD true", "Dockerfile:2:23: error: HEALTHCHECK --timeout: unknown unit 'x' in duration '1x'"),
+        ("HEALTHCHECK --start-period=10us CMD true", "Dockerfile:2:28: error: HEALTHCHECK --start-period cannot be less than 1ms"),
+        ("HEALTHCHECK --interval=-5s CMD true", "Dockerfile:2:24: error: HEALTHCHECK --interval cannot be less than 1ms"),
+        ("HEALTHCHECK --retries=-1 CMD true", "Dockerfile:2:23: error: HEALTHCHECK --retries must be a whole number"),
+        ("HEALTHCHECK --bogus=1 CMD true", "Dockerfile:2:13: error: unknown flag '--bogus' for HEALTHCHECK"),
+        ("ONBUILD", "Dockerfile:2:1: error: ONBUILD requires an instruction"),
+        ("ONBUILD ONBUILD RUN x", "Dockerfile:2:1: error: chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"),
+        ("ONBUILD FROM x", "Dockerfile:2:1: error: FROM isn't allowed as an ONBUILD trigger"),
+        ("ONBUILD MAINTAINER me", "Dockerfile:2:1: error: MAINTAINER isn't allowed as an ONBUILD trigger"),
+        ("ONBUILD RUNN x", "Dockerfile:2:9: error: unknown instruction 'RUNN'"),
+        ("ONBUILD COPY --bogus a b", "Dockerfile:2:14: error: unknown flag '--bogus' for COPY"),
+    ])
+    func errors(_ line: String, _ message: String) throws {
+        let error = try #require(parseError("FROM busybox\n\(line)\n"), "\(line)")
+        #expect("\(error)".contains(message), "\(error)")
+    }
+
+    @Test func onbuildKeepsTheTriggerAsWritten() throws {
+        #expect(try Self.dump("ONBUILD COPY --chown=1:1 . /app\nonbuild run make \\\n  all\n") == #"""
+            2:1 ONBUILD "COPY --chown=1:1 . /app"
+            3:1 ONBUILD "run make   all"
+            """#)
+        #expect(try Self.dump("ONBUILD RUN <<EOF\necho hi\nEOF\n") == #"2:1 ONBUILD "RUN <<EOF\necho hi\nEOF""#)
+    }
+
+    @Test func theImageConfigRecordsThem() throws {
+        let planned = try plan("FROM busybox\nHEALTHCHECK --interval=5s CMD [\"/bin/true\"]\nONBUILD RUN make\nONBUILD COPY . /src\nHEALTHCHECK NONE\n")
+        var config = ImageConfig.RunConfig()
+        for step in planned.stages[0].steps {
+            if case let .config(changes) = step.step { changes.forEach { $0.apply(to: &config) } }
+        }
+        #expect(config.healthcheck == ImageConfig.Healthcheck(test: ["NONE"]))
+        #expect(config.onBuild == ["RUN make", "COPY . /src"])
+        #expect(Dump.plan(planned).contains("2: HEALTHCHECK CMD [\"/bin/true\"]\n  3: ONBUILD RUN make"))
+    }
+
+    /// A base image's triggers run at the FROM that uses it, and are not passed on.
+    @Test func baseTriggersRunFirstAndAreConsumed() throws {
+        var base = ImageConfig.RunConfig(env: ["PATH=/bin"])
+        base.onBuild = ["ENV FROM_TRIGGER=1", "RUN echo $FROM_TRIGGER > /t"]
+        base.healthcheck = ImageConfig.Healthcheck(test: ["CMD-SHELL", "true"])
+        let planned = try plan("FROM base\nRUN echo own\n", images: ["base": base])
+        #expect(Dump.plan(planned) == #"""
+            stage #0: image "base"
+              1: ONBUILD (cleared)
+              1: ENV FROM_TRIGGER="1"
+              1: RUN ["/bin/sh","-c","echo $FROM_TRIGGER > /t"]
+              2: RUN ["/bin/sh","-c","echo own"]
+            """#)
+        var config = base
+        for step in planned.stages[0].steps {
+            if case let .config(changes) = step.step { changes.forEach { $0.apply(to: &config) } }
+        }
+        #expect(config.onBuild == nil)
+        #expect(config.healthcheck == base.healthcheck)
+
+        base.onBuild = ["WORKDIR ${BAD"]
+        do {
+            _ = try plan("FROM base\n", images: ["base": base])
+            Issue.record("a bad trigger planned")
+        } catch {
+            #expect("\(error)".contains("Dockerfile:1:6: error: ONBUILD trigger 'WORKDIR ${BAD' of the base image: syntax error: missing '}'"), "\(error)")
+        }
+    }
+
+    @Test(arguments: [
+        ("0", 0), ("1ns", 1), ("1.5h", 5_400_000_000_000), ("1m30s", 90_000_000_000), ("+2ms", 2_000_000), ("-1s", -1_000_000_000),
+        ("1µs", 1_000), ("1us", 1_000), (".5s", 500_000_000), ("1.s", 1_000_000_000),
+    ] as [(String, Int64)])
+    func goDurations(_ text: String, _ nanoseconds: Int64) throws {
+        #expect(try GoDuration.parse(text).get() == nanoseconds)
+    }
+
+    @Test(arguments: ["", "s", "1", "1x", ".s", "1..2s", "-", "99999999999h", "1s2"])
+    func invalidGoDurations(_ text: String) {
+        #expect((try? GoDuration.parse(text).get()) == nil, "\(text)")
+    }
+}
