@@ -108,6 +108,49 @@ struct DockerfileTests {
         #expect(tree["/etc/app.conf"]?.hasPrefix("f 644 0:0 ") == true)
     }
 
+    /// HEALTHCHECK and ONBUILD land in the image config as Docker's fields (what BuildKit
+    /// writes, and what docker and podman read); an image built on it runs the triggers and
+    /// does not pass them on.
+    @Test(arguments: DevenvUser.allCases)
+    func healthcheckAndOnbuildInTheImageConfig(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["podman"])
+        let bases = try ConformanceBases(as: user)
+        let project = try FixtureProject(nil, bases: bases)
+        try project.write("Dockerfile", """
+            FROM \(bases.busybox)
+            HEALTHCHECK --interval=5s --timeout=2s --retries=3 CMD ["/bin/true"]
+            ONBUILD RUN echo triggered > /onbuild.txt
+            ONBUILD ENV FROM_TRIGGER=1
+
+            """)
+        let built = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(built.succeeded, "\(built.stderr)")
+        let tag = try #require(built.stdout.split(separator: " ").first.map(String.init))
+        let config = try project.exportedConfig(tag)
+        let healthcheck = config["Healthcheck"] as? [String: Any]
+        #expect(healthcheck?["Test"] as? [String] == ["CMD", "/bin/true"], "\(config)")
+        #expect(healthcheck?["Interval"] as? Int == 5_000_000_000 && healthcheck?["Timeout"] as? Int == 2_000_000_000)
+        #expect(healthcheck?["Retries"] as? Int == 3 && healthcheck?["StartPeriod"] == nil)
+        #expect(config["OnBuild"] as? [String] == ["RUN echo triggered > /onbuild.txt", "ENV FROM_TRIGGER=1"])
+        let image = try project.loadIntoPodman(tag: tag)
+        defer { Podman.remove(image) }
+        let inspected = try DevenvProcess.run("podman", ["image", "inspect", image])
+        let podmanView = (try? JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [[String: Any]])?.first
+        #expect((podmanView?["Healthcheck"] as? [String: Any])?["Test"] as? [String] == ["CMD", "/bin/true"], "podman: \(inspected.stderr)")
+
+        try project.write("Dockerfile", "FROM \(tag)\nHEALTHCHECK NONE\nRUN cat /onbuild.txt > /seen.txt\n")
+        let child = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(child.succeeded, "\(child.stderr)")
+        let childTag = try #require(child.stdout.split(separator: " ").first.map(String.init))
+        let childConfig = try project.exportedConfig(childTag)
+        #expect(childConfig["OnBuild"] == nil, "\(childConfig)")
+        #expect((childConfig["Healthcheck"] as? [String: Any])?["Test"] as? [String] == ["NONE"])
+        #expect((childConfig["Env"] as? [String])?.contains("FROM_TRIGGER=1") == true)
+        let childImage = try project.loadIntoPodman(tag: childTag)
+        defer { Podman.remove(childImage) }
+        #expect(try ImageTree.contents(childImage, ["/seen.txt"])["/seen.txt"] == "triggered\n")
+    }
+
     /// Every instruction is a cached step: an unchanged build reruns nothing, a changed
     /// file reruns the COPY that reads it and what follows, and `--explain` says why.
     @Test(arguments: DevenvUser.allCases)
@@ -158,10 +201,18 @@ struct DockerfileTests {
         #expect(missing.status == 66)
         #expect(missing.stderr.contains("Dockerfile:3:6: image 'localhost/no/such:image' not found in the store"), "\(missing.stderr)")
 
-        try project.write("Dockerfile", "FROM \(bases.busybox)\nHEALTHCHECK CMD true\n")
+        try project.write("Dockerfile", "FROM \(bases.busybox)\nRUN --security=insecure true\n")
         let unsupported = try project.devenv(["build", "--file", "Dockerfile"])
         #expect(unsupported.status == 65)
-        #expect(unsupported.stderr.contains("Dockerfile:2:1: error: HEALTHCHECK is not supported"))
+        #expect(unsupported.stderr.contains("Dockerfile:2:16: error: RUN --security=insecure is not supported"), "\(unsupported.stderr)")
+
+        // A malformed .dockerignore pattern fails the build at its line, as in Docker.
+        try project.write(".dockerignore", "ok\n[\n")
+        try project.write("Dockerfile", "FROM \(bases.busybox)\nRUN true\n")
+        let ignore = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(ignore.status == 65)
+        #expect(ignore.stderr.contains(".dockerignore:2:1: error: syntax error in pattern"), "\(ignore.stderr)")
+        unlink("\(project.root)/.dockerignore")
 
         try project.write("Dockerfile", "FROM \(bases.busybox)\nRUN exit 7\n")
         let failed = try project.devenv(["build", "--file", "Dockerfile"])
@@ -388,6 +439,22 @@ final class FixtureProject {
             throw DevenvProcess.Missing(what: "a successful build: \(result.stderr)")
         }
         return steps
+    }
+
+    /// The run configuration (`config` of the image config) of an image in devenv's store,
+    /// read from a `docker save` export as any consumer of the image would.
+    func exportedConfig(_ tag: String) throws -> [String: Any] {
+        let archive = scratch.file("config-\(UUID().uuidString.prefix(8)).tar")
+        let exported = try runner.devenv(["image", "export", tag, "--output", archive, "--format", "docker"])
+        guard exported.succeeded else { throw DevenvProcess.Missing(what: "an exported image: \(exported.stderr)") }
+        defer { unlink(archive) }
+        let manifest = try DevenvProcess.run("tar", ["-xOf", archive, "manifest.json"])
+        guard let entries = try JSONSerialization.jsonObject(with: Data(manifest.stdout.utf8)) as? [[String: Any]],
+              let name = entries.first?["Config"] as? String else { throw DevenvProcess.Missing(what: "manifest.json in the export") }
+        let config = try DevenvProcess.run("tar", ["-xOf", archive, name])
+        guard let object = try JSONSerialization.jsonObject(with: Data(config.stdout.utf8)) as? [String: Any],
+              let run = object["config"] as? [String: Any] else { throw DevenvProcess.Missing(what: "\(name) in the export") }
+        return run
     }
 
     /// Exports the image from devenv and loads it into podman; returns podman's name for it.
