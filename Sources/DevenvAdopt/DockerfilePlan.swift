@@ -1,3 +1,4 @@
+import DevenvOCI
 import DevenvPlan
 import DevenvText
 
@@ -86,6 +87,18 @@ public struct CopySource: Equatable, Sendable {
     public var patterns: [Word]
     /// Heredoc sources: files created with this content (name = heredoc name).
     public var inline: [InlineFile]
+    /// ADD's http and https sources: files downloaded when the step is planned.
+    public var remote: [RemoteFile] = []
+}
+
+/// An `ADD https://…` source, as BuildKit treats it: one file, never unpacked, named after
+/// the URL path's last segment in a directory destination, mode 0600 unless `--chmod`.
+public struct RemoteFile: Equatable, Sendable {
+    public var url: String
+    public var name: String
+    /// `--checksum`: the bytes must hash to it.
+    public var checksum: Digest?
+    public var location: SourceLocation
 }
 
 public struct InlineFile: Equatable, Sendable {

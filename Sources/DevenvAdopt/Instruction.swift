@@ -70,7 +70,9 @@ public enum Command: Equatable, Sendable {
         public var from: Word?
         public var chown: Word?
         public var chmod: Word?
-        /// Flags devenv recognises but does not implement (`--checksum`, `--parents`...).
+        /// ADD `--checksum=sha256:…` for URL sources.
+        public var checksum: Word?
+        /// Flags devenv recognises but does not implement (`--parents`, `--exclude`...).
         public var unsupportedFlags: [Word]
         public var heredocs: [Heredoc]
         /// The JSON form: no quote processing in the words.

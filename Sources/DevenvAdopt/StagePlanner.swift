@@ -1,3 +1,4 @@
+import Foundation
 import DevenvOCI
 import DevenvPlan
 import DevenvText
@@ -365,8 +366,16 @@ struct StagePlanner {
             }
             return mode
         }
+        let checksum = try copy.checksum.map { word -> (Digest, Word) in
+            let text = try expand(word)
+            guard let digest = try? Digest(parsing: text) else {
+                throw Diagnostic("--checksum=\(Printable.escape(text)): expected a digest such as sha256:<64 hex digits>", at: word.location, width: word.width)
+            }
+            return (digest, word)
+        }
         var patterns: [Word] = []
         var inline: [InlineFile] = []
+        var remote: [RemoteFile] = []
         var written: [String] = []
         for source in copy.sources {
             if let heredoc = copy.heredocs.first(where: { $0.marker == source.value }) {
@@ -376,8 +385,13 @@ struct StagePlanner {
                 continue
             }
             let text = try copy.json ? expandLiteral(source) : expand(source)
+            if copy.isAdd, let file = try remoteFile(text, checksum: checksum, source) {
+                remote.append(file)
+                written.append(text)
+                continue
+            }
             if copy.isAdd, text.contains("://") || text.hasPrefix("git@") {
-                throw Diagnostic("ADD \(Printable.escape(text)): remote sources are not supported; download in a RUN step (with curl or wget) so the step is cached",
+                throw Diagnostic("ADD \(Printable.escape(text)): git and other non-http sources are not supported; clone in a RUN step so the step is cached",
                               at: source.location, width: source.width)
             }
             let pattern = try sourcePath(text, origin: origin, source)
@@ -391,12 +405,30 @@ struct StagePlanner {
         let directory = destination.hasSuffix("/") || destination == "." || destination.hasSuffix("/.")
         destination = ConfigEditor.resolve(destination, from: config.workingDir)
         if directory && destination != "/" { destination += "/" }
-        if patterns.count + inline.count > 1 && !destination.hasSuffix("/") {
+        if let (_, word) = checksum, remote.isEmpty || remote.count != written.count {
+            throw Diagnostic("--checksum can only be used with http and https sources (one checksum for each ADD)", at: word.location, width: word.width)
+        }
+        if let (_, word) = checksum, remote.count > 1 {
+            throw Diagnostic("--checksum needs exactly one source", at: word.location, width: word.width)
+        }
+        if patterns.count + inline.count + remote.count > 1 && !destination.hasSuffix("/") {
             throw Diagnostic("\(keyword) with several sources needs a destination directory ending in '/'",
                           at: copy.destination.location, width: copy.destination.width)
         }
         let step = CopyStep(sources: written, destination: destination, from: fromText, owner: owner, mode: mode, unpacksArchives: copy.isAdd)
-        add(.copy(step), location, copy: CopySource(origin: origin, patterns: patterns, inline: inline))
+        add(.copy(step), location, copy: CopySource(origin: origin, patterns: patterns, inline: inline, remote: remote))
+    }
+
+    /// An http or https source of ADD (BuildKit's isHTTPSource); nil for anything else.
+    private func remoteFile(_ text: String, checksum: (Digest, Word)?, _ word: Word) throws -> RemoteFile? {
+        let lower = text.lowercased()
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else { return nil }
+        guard let components = URLComponents(string: text), components.host?.isEmpty == false else {
+            throw Diagnostic("ADD \(Printable.escape(text)): not a valid URL", at: word.location, width: word.width)
+        }
+        let last = components.path.split(separator: "/").last.map(String.init)
+        let name = last.flatMap { $0 == "." || $0 == ".." ? nil : $0 } ?? "__unnamed__"
+        return RemoteFile(url: text, name: name, checksum: checksum?.0, location: word.location)
     }
 
     /// `--from`: an earlier stage by name or number, else an image.

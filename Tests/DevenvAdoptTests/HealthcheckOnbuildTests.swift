@@ -107,4 +107,15 @@ struct HealthcheckOnbuildTests {
     func invalidGoDurations(_ text: String) {
         #expect((try? GoDuration.parse(text).get()) == nil, "\(text)")
     }
+
+    /// ADD of http(s) URLs plans remote files, named as BuildKit names them.
+    @Test func addURLsPlanRemoteFiles() throws {
+        let checksum = "sha256:" + String(repeating: "ab", count: 32)
+        let planned = try plan("FROM busybox\nADD https://e.com/dl/tool.tgz?x=1 http://e.com/ HTTPS://e.com/a%20b /opt/\n"
+                               + "ADD --checksum=\(checksum) https://e.com/f /f\n")
+        let first = try #require(planned.target.steps[0].copy)
+        #expect(first.remote.map(\.name) == ["tool.tgz", "__unnamed__", "a b"])
+        #expect(first.patterns.isEmpty && first.remote.allSatisfy { $0.checksum == nil })
+        #expect(try planned.target.steps[1].copy?.remote.first?.checksum == Digest(parsing: checksum))
+    }
 }

@@ -151,6 +151,63 @@ struct DockerfileTests {
         #expect(try ImageTree.contents(childImage, ["/seen.txt"])["/seen.txt"] == "triggered\n")
     }
 
+    /// ADD of http URLs against a loopback server: the file keeps the URL's last segment in a
+    /// directory, is mode 0600 unless --chmod, is not unpacked, follows redirects, and
+    /// --checksum is verified (a wrong one fails the build, a right one is fetched once).
+    /// https takes the same libcurl path with certificate checks; the test servers have no TLS.
+    @Test(arguments: DevenvUser.allCases)
+    func addFromAURL(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["podman"])
+        let bases = try ConformanceBases(as: user)
+        let payload = Data("downloaded payload\n".utf8)
+        let requests = RequestLog()
+        let server = try LoopbackServer { connection in
+            while let request = connection.readRequest() {
+                requests.append(request.path)
+                switch request.path {
+                case "/files/tool.txt", "/files/archive.tar.gz": _ = connection.respond(status: 200, body: payload)
+                case "/redirect": _ = connection.respond(status: 302, headers: ["Location": "/files/tool.txt"])
+                default: _ = connection.respond(status: 404)
+                }
+            }
+        }
+        defer { server.stop() }
+        let base = "http://\(server.authority)"
+        let digest = Digest.sha256(payload)
+        let project = try FixtureProject(nil, bases: bases)
+        try project.write("Dockerfile", """
+            FROM \(bases.busybox)
+            ADD \(base)/files/tool.txt \(base)/files/archive.tar.gz /opt/
+            ADD --checksum=\(digest) \(base)/redirect /opt/checked.txt
+            ADD --chmod=755 \(base)/files/tool.txt /opt/exec
+
+            """)
+        let built = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(built.succeeded, "\(built.stderr)")
+        let image = try project.loadIntoPodman(tag: try #require(built.stdout.split(separator: " ").first.map(String.init)))
+        defer { Podman.remove(image) }
+        let files = try ImageTree.contents(image, ["/opt/tool.txt", "/opt/archive.tar.gz", "/opt/checked.txt", "/opt/exec"])
+        #expect(files.values.allSatisfy { $0 == "downloaded payload\n" } && files.count == 4, "\(files)")
+        let tree = try ImageTree.list(image)
+        #expect(tree["/opt/tool.txt"]?.hasPrefix("f 600 0:0 ") == true, "\(tree["/opt/tool.txt"] ?? "missing")")
+        #expect(tree["/opt/exec"]?.hasPrefix("f 755 0:0 ") == true, "\(tree["/opt/exec"] ?? "missing")")
+
+        // Unchanged content: every step is cached; the checksummed file is not fetched again.
+        requests.clear()
+        let again = try project.buildSteps(["build", "--json", "--file", "Dockerfile"])
+        #expect(again.allSatisfy { $0["cached"] as? Bool == true }, "\(again)")
+        #expect(!requests.paths.contains("/redirect"), "\(requests.paths)")
+
+        try project.write("Dockerfile", "FROM \(bases.busybox)\nADD --checksum=sha256:\(String(repeating: "0", count: 64)) \(base)/files/tool.txt /x\n")
+        let mismatch = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(!mismatch.succeeded)
+        #expect(mismatch.stderr.contains("Dockerfile:2: ADD \(base)/files/tool.txt: download \(base)/files/tool.txt: the file's digest is \(digest), --checksum expects sha256:000"), "\(mismatch.stderr)")
+
+        try project.write("Dockerfile", "FROM \(bases.busybox)\nADD \(base)/missing /x\n")
+        let missing = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(missing.stderr.contains("Dockerfile:2: ADD \(base)/missing: download \(base)/missing: the server answered 404"), "\(missing.stderr)")
+    }
+
     /// Every instruction is a cached step: an unchanged build reruns nothing, a changed
     /// file reruns the COPY that reads it and what follows, and `--explain` says why.
     @Test(arguments: DevenvUser.allCases)
@@ -574,4 +631,14 @@ enum ImageTree {
         defer { _ = try? DevenvProcess.run("buildah", ["umount", id]) }
         return try body(mount.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
+}
+
+/// Request paths a test server saw, across its connection threads.
+final class RequestLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [String] = []
+
+    func append(_ path: String) { lock.lock(); seen.append(path); lock.unlock() }
+    func clear() { lock.lock(); seen = []; lock.unlock() }
+    var paths: [String] { lock.lock(); defer { lock.unlock() }; return seen }
 }

@@ -206,6 +206,8 @@ struct StepPlanner {
             items = try stageFiles(image, label: word.value).items(copySource, location: location, keyword: keyword)
         }
         items += try DockerfileContext.inlineItems(copySource.inline, directory: "\(stateDirectory)/inline")
+        items += try DockerfileRemoteFiles.items(copySource.remote, directory: "\(stateDirectory)/remote", location: location,
+                                                 registry: engine.registry)
         if items.isEmpty {
             throw KitError.noSourceMatched(location: location, instruction: keyword, patterns: copy.sources)
         }

@@ -1,0 +1,54 @@
+import DevenvAdopt
+import DevenvBuild
+import DevenvOCI
+import DevenvRegistry
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// ADD's http and https sources, fetched into the project's state directory (never into the
+/// build context) when the step is planned. With `--checksum` the file is kept under its
+/// digest and fetched only once; without one it is fetched on every build, as BuildKit
+/// revalidates it, and its content digest decides whether the step runs again.
+enum DockerfileRemoteFiles {
+    /// A bound against a server that never stops sending.
+    static let limit: Int64 = 16 << 30
+
+    static func items(_ files: [RemoteFile], directory: String, location: String,
+                      registry: () throws -> RegistryClient) throws -> [CopyItem] {
+        guard !files.isEmpty else { return [] }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return try files.map { file in
+            let path: String
+            let digest: Digest
+            if let checksum = file.checksum {
+                path = "\(directory)/\(checksum.algorithm.rawValue)-\(checksum.encoded)"
+                if FileManager.default.fileExists(atPath: path) {
+                    digest = checksum
+                } else {
+                    digest = try download(file, to: path, location: location, registry: registry)
+                }
+            } else {
+                path = "\(directory)/url-\(Digest.sha256(Data(file.url.utf8)).encoded)"
+                digest = try download(file, to: path, location: location, registry: registry)
+            }
+            // The mode the file gets unless --chmod, as BuildKit's HTTP source makes it.
+            chmod(path, 0o600)
+            let input = BuildInput(path: file.url, kind: .file, digest: digest, mode: 0o600)
+            return CopyItem(name: file.name, kind: .file, entries: [CopyEntry(source: path, relative: "", input: input)])
+        }
+    }
+
+    private static func download(_ file: RemoteFile, to path: String, location: String,
+                                 registry: () throws -> RegistryClient) throws -> Digest {
+        guard let url = URL(string: file.url) else {
+            throw KitError.downloadFailed(location: location, url: file.url, reason: "not a valid URL")
+        }
+        do {
+            return try registry().download(url, to: path, expected: file.checksum, limit: limit).digest
+        } catch let error as RegistryError {
+            throw KitError.downloadFailed(location: location, url: file.url, reason: error.description)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import DevenvOCI
+import Foundation
+
+/// One file fetched from a plain http(s) URL, as a Dockerfile's `ADD <url>` needs it.
+public struct URLDownload: Sendable, Equatable {
+    public var digest: Digest
+    public var size: Int64
+    /// The `Last-Modified` header as sent, if any (BuildKit gives the file that mtime).
+    public var lastModified: String?
+}
+
+extension RegistryClient {
+    /// Redirects followed for a download, as curl's and Go's clients do by default.
+    static let maxRedirects = 10
+
+    /// GETs `url` into `path` (written whole or not at all), following redirects to http and
+    /// https URLs only, with the configured timeouts, at most `limit` bytes. No credentials
+    /// are sent. With `expected`, bytes that hash differently are an error and `path` is
+    /// left untouched.
+    public func download(_ url: URL, to path: String, expected: Digest?, limit: Int64) throws -> URLDownload {
+        var current = url
+        let operation = "download \(HTTPMessage.display(url))"
+        let partial = path + ".partial"
+        for _ in 0...Self.maxRedirects {
+            guard let scheme = current.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+                throw RegistryError(.invalidContent, operation, "redirected to \(HTTPMessage.display(current)), which is not http or https")
+            }
+            FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600])
+            guard let output = FileHandle(forWritingAtPath: partial) else {
+                throw RegistryError(.transport, operation, "cannot write \(partial)")
+            }
+            defer { try? output.close() }
+            var hasher = DigestHasher(.sha256)
+            var written: Int64 = 0
+            let sink = BodySink(consume: { data in
+                written += Int64(data.count)
+                guard written <= limit else { throw RegistryError(.tooLarge, operation, "the file is over the limit of \(limit) bytes") }
+                hasher.update(data)
+                try RegistryError.wrap(operation) { try output.write(contentsOf: data) }
+            })
+            let response = try http.send(HTTPRequest("GET", current), handling: .stream(sink))
+            if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("location"),
+               let next = URL(string: location, relativeTo: current)?.absoluteURL {
+                current = next
+                continue
+            }
+            guard response.isSuccess else {
+                unlink(partial)
+                throw RegistryError(response.status == 404 ? .notFound : .http(response.status), operation, "the server answered \(response.status)")
+            }
+            let digest = hasher.finalize()
+            if let expected, expected != digest {
+                unlink(partial)
+                throw RegistryError(.digestMismatch, operation, "the file's digest is \(digest), --checksum expects \(expected)")
+            }
+            try RegistryError.wrap(operation) { try output.synchronize() }
+            guard rename(partial, path) == 0 else {
+                unlink(partial)
+                throw RegistryError(.transport, operation, "cannot move the download to \(path): \(String(cString: strerror(errno)))")
+            }
+            return URLDownload(digest: digest, size: written, lastModified: response.header("last-modified"))
+        }
+        unlink(partial)
+        throw RegistryError(.invalidContent, operation, "more than \(Self.maxRedirects) redirects")
+    }
+}
