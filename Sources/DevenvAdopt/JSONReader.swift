@@ -232,7 +232,7 @@ struct JSONReader {
             }
             UTF8.encode(scalar ?? "\u{FFFD}") { out.append($0) }
         default:
-            index -= 1
+            index -= 2
             throw error("invalid escape '\\\(Printable.escape(String(Unicode.Scalar(escaped))))' in a string")
         }
     }

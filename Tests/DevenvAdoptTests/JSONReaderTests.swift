@@ -68,7 +68,7 @@ struct JSONReaderTests {
     @Test(arguments: [
         ("[1 2]", 1, 4, "expected ',' or ']'"), ("{\"a\" 1}", 1, 6, "expected ':' after the key"),
         ("\n\n  [\"é\", x]", 3, 9, "unexpected character, expected a value"), ("\"abc", 1, 1, "unterminated string"),
-        ("[\"a\nb\"]", 1, 4, "unterminated string (a newline must be written \\n)"), ("[\"\\x\"]", 1, 4, "invalid escape '\\x' in a string"),
+        ("[\"a\nb\"]", 1, 4, "unterminated string (a newline must be written \\n)"), ("[\"\\x\"]", 1, 3, "invalid escape '\\x' in a string"),
         ("[1] 2", 1, 5, "unexpected text after the JSON value"), ("", 1, 1, "unexpected end of input, expected a value"),
         ("tru", 1, 1, "unexpected character, expected a value"), ("[truex]", 1, 2, "unexpected character, expected a value"),
         ("[\"\u{1}\"]", 1, 3, "control character in a string (write it as a \\u escape)"),
