@@ -34,7 +34,7 @@ struct SourceText {
         // A byte order mark is not part of the first instruction.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
         while index < bytes.count {
-            guard let (scalar, length) = Self.decode(bytes, at: index) else {
+            guard let (scalar, length) = UTF8Validator.decode(bytes[...], at: index) else {
                 throw InvalidEncoding(offset: index, line: lines.count + 1, column: scalars.count + 1)
             }
             if scalar == "\n" {
@@ -57,29 +57,6 @@ struct SourceText {
 
     private static func droppingCarriageReturn(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
         scalars.last == "\r" ? Array(scalars.dropLast()) : scalars
-    }
-
-    /// One scalar of strict UTF-8 (no overlongs, no surrogates) and its length.
-    static func decode(_ bytes: [UInt8], at index: Int) -> (Unicode.Scalar, Int)? {
-        let first = bytes[index]
-        if first < 0x80 { return (Unicode.Scalar(first), 1) }
-        let length: Int
-        var value: UInt32
-        switch first {
-        case 0xC2...0xDF: length = 2; value = UInt32(first & 0x1F)
-        case 0xE0...0xEF: length = 3; value = UInt32(first & 0x0F)
-        case 0xF0...0xF4: length = 4; value = UInt32(first & 0x07)
-        default: return nil
-        }
-        guard index + length <= bytes.count else { return nil }
-        for offset in 1..<length {
-            let byte = bytes[index + offset]
-            guard byte & 0xC0 == 0x80 else { return nil }
-            value = value << 6 | UInt32(byte & 0x3F)
-        }
-        let minimum: UInt32 = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000
-        guard value >= minimum, let scalar = Unicode.Scalar(value) else { return nil }
-        return (scalar, length)
     }
 
     static func isBlank(_ scalar: Unicode.Scalar) -> Bool {
