@@ -41,8 +41,8 @@ struct SessionLauncher {
             return try SessionPlanner.plan(.init(target: .rootfs, lowerDirs: lowerDirs, options: options, command: command,
                                                  defaultTerminal: defaultTerminal, host: host))
         }
-        let engine = try global.containerEngine()
         if let name = options.image {
+            let engine = try global.containerEngine()
             let image = try engine.resolve(try Reference(parsing: name))
             let mounted = try engine.store.mount(image)
             lease = mounted.lease
@@ -53,7 +53,10 @@ struct SessionLauncher {
         let current = try HostPath.currentDirectory()
         host.currentDirectory = current
         let project = try ProjectLocator.load(from: current)
+        // What the command line asks of the project is checked before the store is opened.
+        try SessionPlanner.checkProjectOptions(options)
         let chosen = try SessionPlanner.task(named: task?.name, arguments: task?.arguments ?? [], in: project)
+        let engine = try global.containerEngine()
         let built = try build(project, engine: engine)
         let mounted = try engine.store.mount(built.image, progress: Unpacking.report)
         Terminal.endProgress()
