@@ -68,7 +68,7 @@ let package = Package(
         // Warm starts of `run`/`shell` in the front end: no registry, git, archive or ArgumentParser.
         .target(name: "DevenvLaunch", dependencies: ["DevenvRuntime", "DevenvSession", "DevenvStore", "DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvCLI", dependencies: [
-            "DevenvKit", "DevenvAdopt", "DevenvLaunch", "DevenvSession", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
+            "DevenvKit", "DevenvAdopt", "DevenvLaunch", "DevenvPlan", "DevenvSession", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What users start: warm starts itself, everything else through devenv-core.
