@@ -39,8 +39,13 @@ struct BuildSecretsTests {
 
         [[step]]
         user = "65534:65534"
+
+        [[step]]
         run = "cat /run/secrets/npmrc > /dev/null && echo \\"NOBODY=$(stat -c '%a %u' /run/secrets/npmrc)\\""
         secrets = ["id=npmrc,src=\(npmrc.path)"]
+
+        [[step]]
+        user = "0:0"
 
         [[step]]
         run = "test ! -e /run/secrets/npmrc && test -z \\"$NPM_TOKEN\\""
@@ -48,9 +53,11 @@ struct BuildSecretsTests {
         try project.runner.own(sources.path)
         let built = try project.devenv(["build", "--progress", "plain"])
         #expect(built.status == 0, "\(built.stderr)")
-        // Mode 0400, the step user's; rootless a step user other than root reads it through its mode.
-        #expect(built.stderr.contains("MODE=400 0"), "\(built.stderr)")
-        #expect(built.stderr.contains(user == .root ? "NOBODY=400 65534" : "NOBODY=444 0"), "\(built.stderr)")
+        // As root: mode 0400, the step user's. Rootless the file is the user's own id in the
+        // namespace (keep-id): 0400 for a root step, 0444 for another step user.
+        let hostUID = project.runner.account.map { String($0.uid) }
+        #expect(built.stderr.contains("MODE=400 \(hostUID ?? "0")"), "\(built.stderr)")
+        #expect(built.stderr.contains(hostUID.map { "NOBODY=444 \($0)" } ?? "NOBODY=400 65534"), "\(built.stderr)")
 
         let read = try project.devenv(["run", "--", "cat", "/npmrc.sha", "/token.sha"])
         #expect(read.status == 0, "\(read.stderr)")
@@ -64,6 +71,8 @@ struct BuildSecretsTests {
         for secret in [npmrc, token] {
             #expect(try Self.files(containing: secret.marker, under: [project.store, project.root, "/dev/shm"]) == [])
         }
+        // The search finds what is there: the source itself.
+        #expect(try Self.files(containing: npmrc.marker, under: [sources.path]) == [npmrc.path])
         #expect(try Self.leftovers() == [])
     }
 
@@ -81,10 +90,14 @@ struct BuildSecretsTests {
         RUN --mount=type=secret,id=cli,target=/etc/app/key busybox sha256sum < /etc/app/key > /target.sha
         RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent
         RUN test ! -e /run/secrets/cli
+        RUN --mount=type=ssh,required test -S "$SSH_AUTH_SOCK" && test "$SSH_AUTH_SOCK" = /run/buildkit/ssh_agent.0
         """)
+        let agent = sources.file("agent.sock")
+        let listener = try Self.listen(at: agent)
+        defer { close(listener) }
         try project.runner.own(sources.path)
         let (program, line) = try project.runner.command(["build", "-f", "Dockerfile", "--progress", "plain",
-                                                          "--secret", "id=cli,src=\(file.path)", "--secret", "id=token,env=THE_TOKEN"],
+                                                          "--secret", "id=cli,src=\(file.path)", "--secret", "id=token,env=THE_TOKEN", "--ssh", "default=\(agent)"],
                                                          environment: ["THE_TOKEN": environmentSecret])
         let built = try DevenvProcess.run(program, line, directory: project.root)
         #expect(built.status == 0, "\(built.stderr)")
@@ -124,6 +137,21 @@ struct BuildSecretsTests {
     private static func decompressed(_ path: String, with tool: String) throws -> Data {
         let result = try DevenvProcess.run(tool, ["-dc", path])
         return Data(result.stdout.utf8)
+    }
+
+    /// A listening Unix socket at `path`, standing in for an SSH agent's.
+    static func listen(at path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard fd >= 0, bound == 0, Glibc.listen(fd, 1) == 0 else { throw DevenvProcess.Missing(what: "a Unix socket at \(path) (errno \(errno))") }
+        return fd
     }
 
     /// The private directories secrets are staged in, left behind.

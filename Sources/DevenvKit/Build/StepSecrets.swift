@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// A step's secrets while it runs: each one's content in a file of a private directory on a
-/// memory filesystem, bound read-only at its target (mode 0400, the step user's), or as the
+/// memory filesystem, bound read-only at its target (mode 0400, the step user's; see `stage`), or as the
 /// variable it names; each SSH agent's socket bound at its target, with SSH_AUTH_SOCK. The
 /// directory is removed when the step ends, so nothing of a secret is left on disk, in the
 /// upper directory (the bound stubs are empty and `UpperCommit.removeStubs` drops them) or in
@@ -56,16 +56,19 @@ struct StepSecrets {
         let path = try privateDirectory(for: secret.id) + "/\(mounts.count)"
         let file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: 0o600)
         try file.writeAll(content, path: path)
-        // As root the step's ids are the host's. Rootless only the namespace's root is this
-        // user; another step user can read the file only through its mode.
-        let stepIsHostUser = !rootless || user.uid == 0
+        // As root the container's ids are the host's: the file is the step user's, and the
+        // bind says so (else the runtime maps a non-root owner to container root). Rootless
+        // the file is this user's own id in the namespace (keep-id), which its root reads;
+        // another step user reads it through its mode (no idmapped mount to hand it over).
+        let ownedByStepUser = !rootless || user.uid == 0
         if !rootless, fchown(file.raw, user.uid, user.gid) != 0 {
             throw KitError.buildSecret(id: secret.id, problem: "\(SystemError("chown", path: path, errno: errno))")
         }
-        if fchmod(file.raw, stepIsHostUser ? 0o400 : 0o444) != 0 {
+        if fchmod(file.raw, ownedByStepUser ? 0o400 : 0o444) != 0 {
             throw KitError.buildSecret(id: secret.id, problem: "\(SystemError("chmod", path: path, errno: errno))")
         }
-        mounts.append(BindMount(source: path, destination: target, readOnly: true))
+        mounts.append(BindMount(source: path, destination: target, readOnly: true,
+                                ownerAppearsAs: rootless ? nil : MountOwner(uid: user.uid, gid: user.gid)))
     }
 
     /// The secret's bytes; nil when it has no source and is not required.
