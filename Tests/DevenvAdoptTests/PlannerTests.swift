@@ -123,7 +123,7 @@ struct PlannerTests {
             ("FROM busybox\nCOPY ../x /c\n", "Dockerfile:2:6: error: '../x' is outside the build context"),
             ("FROM busybox\nADD https://example.com/x /x\n", "Dockerfile:2:5: error: ADD https://example.com/x: remote sources are not supported; download in a RUN step (with curl or wget) so the step is cached"),
             ("FROM busybox\nCOPY --chmod=u+x a /a\n", "Dockerfile:2:14: error: --chmod=u+x: expected an octal mode such as 755 (symbolic modes are not supported)"),
-            ("FROM busybox\nRUN --mount=type=bind,target=/src make\n", "Dockerfile:2:13: error: RUN --mount: type=bind is not supported (only type=cache); a build step sees only the image, so COPY what it needs first"),
+            ("FROM busybox\nRUN --mount=type=bind,target=/src make\n", "Dockerfile:2:13: error: RUN --mount: type=bind is not supported (only cache, secret and ssh); a build step sees only the image, so COPY what it needs first"),
             ("FROM busybox\nRUN --mount=type=cache make\n", "Dockerfile:2:13: error: RUN --mount: a cache mount needs target=PATH"),
             ("FROM busybox\nRUN --mount=type=cache,target=/x,from=y make\n", "Dockerfile:2:13: error: RUN --mount: 'from' is not supported for a cache mount (devenv supports target, id, sharing, uid, gid and mode)"),
             ("FROM busybox\nRUN --network=bridge make\n", "Dockerfile:2:15: error: RUN --network=bridge: expected default, host or none"),
