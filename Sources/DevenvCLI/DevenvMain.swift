@@ -14,6 +14,7 @@ public enum DevenvMain {
         // Rootless, trees written in the user namespace (build steps' upper and work
         // directories, snapshots adopted from them) are removed from inside it.
         if geteuid() != 0 { DirectoryRemover.permissionFallback = { try NamespaceHelper.remove($0) } }
+        DebugLogging.enableIfRequested()
         do {
             // Every usage error comes from here, before any store, registry or container work.
             var command = try Devenv.parseAsRoot(CommandLineWords.normalized(Array(arguments.dropFirst()), root: Devenv.self))

@@ -37,6 +37,7 @@ public struct RuntimeStepExecutor: StepExecutor {
             defer { staged.remove() }
             spec.mounts += staged.mounts
             spec.process.environment += staged.environment
+            for mount in spec.mounts { DebugLog.log("build", "step mount \(mount.source) -> \(mount.destination)") }
             spec.seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
             let status = try ContainerRunner().run(spec, io: ContainerIO(input: null, output: 2, error: 2), interrupt: .stop(grace: interruptGrace))
             return status.shellCode
