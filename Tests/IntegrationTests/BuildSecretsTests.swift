@@ -64,10 +64,14 @@ struct BuildSecretsTests {
         #expect(read.stdout == "\(npmrc.sha256)  -\n\(token.sha256)  -\n")
         let gone = try project.devenv(["run", "--", "sh", "-c", "test ! -e /run/secrets && env"])
         #expect(gone.status == 0 && !gone.stdout.contains("NPM_TOKEN"), "\(gone.stdout) \(gone.stderr)")
-        // A second build is all cache hits: the key names the secrets' ids only.
+        // A second build with another content is all cache hits: the key names the ids only.
+        let changed = "devenv-secret-marker-\(UUID().uuidString)"
+        try changed.write(toFile: npmrc.path, atomically: false, encoding: .utf8)
         let again = try project.build()
         #expect(again.steps.allSatisfy { $0["cached"] as? Bool == true }, "\(again.result.stderr)")
 
+        #expect(try Self.files(containing: changed, under: [project.store, project.root, "/dev/shm"]) == [])
+        try npmrc.marker.write(toFile: npmrc.path, atomically: false, encoding: .utf8)
         for secret in [npmrc, token] {
             #expect(try Self.files(containing: secret.marker, under: [project.store, project.root, "/dev/shm"]) == [])
         }
