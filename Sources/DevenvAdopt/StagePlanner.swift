@@ -303,17 +303,18 @@ struct StagePlanner {
         let target = written.map { ConfigEditor.resolve($0, from: config.workingDir) }
         let environment = kind == .secret ? fields.removeValue(forKey: "env") : nil
         let id = fields.removeValue(forKey: "id") ?? (kind == .ssh ? "default" : target.map { String($0.split(separator: "/").last ?? "") })
-        guard let id, !id.isEmpty, !id.contains("/") else { throw fail("a secret mount needs id=ID (or a target=PATH to name it)") }
+        guard let id, !id.isEmpty, !id.contains("/"), id != ".", id != ".." else { throw fail("a secret mount needs id=ID (or a target=PATH to name it)") }
         if target == "/" { throw fail("a secret or ssh mount cannot be the root directory") }
         var required = false
         if let value = fields.removeValue(forKey: "required") {
             guard let flag = Bool(value.lowercased()) else { throw fail("required=\(Printable.escape(value)): expected true or false") }
             required = flag
         }
-        // BuildKit's owner and mode: devenv's file is always the step user's, mode 0400.
-        for key in ["uid", "gid", "mode"] { fields.removeValue(forKey: key) }
+        if let key = ["uid", "gid", "mode"].first(where: { fields[$0] != nil }) {
+            throw fail("'\(key)' is not supported: devenv gives a \(kind == .ssh ? "socket" : "secret") to the step's user (docs/daily-use.md)")
+        }
         if let key = fields.keys.sorted().first {
-            throw fail("'\(Printable.escape(key))' is not supported for \(kind == .ssh ? "an ssh" : "a secret") mount (devenv supports id, target, required\(kind == .secret ? ", env" : ""), uid, gid and mode)")
+            throw fail("'\(Printable.escape(key))' is not supported for \(kind == .ssh ? "an ssh" : "a secret") mount (devenv supports id, target, required\(kind == .secret ? " and env" : ""))")
         }
         let place = target ?? (environment != nil ? nil : kind == .ssh ? SecretMount.defaultAgentTarget(index: agentIndex) : SecretMount.defaultTarget(id: id))
         return SecretMount(kind: kind, id: id, target: place, environmentName: environment, required: required)

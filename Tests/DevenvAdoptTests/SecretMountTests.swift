@@ -37,8 +37,10 @@ import Testing
         let cases: [(String, String)] = [
             ("RUN --mount=type=secret x", "Dockerfile:2:13: error: RUN --mount: a secret mount needs id=ID (or a target=PATH to name it)"),
             ("RUN --mount=type=secret,id=a,required=maybe x", "Dockerfile:2:13: error: RUN --mount: required=maybe: expected true or false"),
-            ("RUN --mount=type=secret,id=a,from=b x", "Dockerfile:2:13: error: RUN --mount: 'from' is not supported for a secret mount (devenv supports id, target, required, env, uid, gid and mode)"),
-            ("RUN --mount=type=ssh,env=X x", "Dockerfile:2:13: error: RUN --mount: 'env' is not supported for an ssh mount (devenv supports id, target, required, uid, gid and mode)"),
+            ("RUN --mount=type=secret,id=a,from=b x", "Dockerfile:2:13: error: RUN --mount: 'from' is not supported for a secret mount (devenv supports id, target, required and env)"),
+            ("RUN --mount=type=secret,id=a,mode=0444 x", "Dockerfile:2:13: error: RUN --mount: 'mode' is not supported: devenv gives a secret to the step's user (docs/daily-use.md)"),
+            ("RUN --mount=type=secret,id=.. x", "Dockerfile:2:13: error: RUN --mount: a secret mount needs id=ID (or a target=PATH to name it)"),
+            ("RUN --mount=type=ssh,env=X x", "Dockerfile:2:13: error: RUN --mount: 'env' is not supported for an ssh mount (devenv supports id, target, required)"),
             ("RUN --mount=type=secret,id=a/b x", "Dockerfile:2:13: error: RUN --mount: a secret mount needs id=ID (or a target=PATH to name it)"),
         ]
         for (line, message) in cases {
