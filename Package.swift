@@ -17,6 +17,17 @@ let frontEndLinking: [LinkerSetting] = [
 let frontEndLinking: [LinkerSetting] = []
 #endif
 
+/// `--debug` logs through swift-log (the CLI's stderr handler). The one version available,
+/// 1.16, needs the 6.2 package manager; older toolchains build the CLI without it and print
+/// the same lines themselves (DebugLogging).
+#if compiler(>=6.2)
+let loggingPackages: [Package.Dependency] = [.package(url: "https://github.com/apple/swift-log", from: "1.6.0")]
+let loggingProducts: [Target.Dependency] = [.product(name: "Logging", package: "swift-log")]
+#else
+let loggingPackages: [Package.Dependency] = []
+let loggingProducts: [Target.Dependency] = []
+#endif
+
 let package = Package(
     name: "devenv",
     platforms: [.macOS(.v13)],
@@ -27,7 +38,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    ],
+    ] + loggingPackages,
     targets: [
         // System libraries through pkg-config.
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
@@ -68,9 +79,9 @@ let package = Package(
         // Warm starts of `run`/`shell` in the front end: no registry, git, archive or ArgumentParser.
         .target(name: "DevenvLaunch", dependencies: ["DevenvRuntime", "DevenvSession", "DevenvStore", "DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvCLI", dependencies: [
-            "DevenvKit", "DevenvAdopt", "DevenvLaunch", "DevenvSession", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
+            "DevenvKit", "DevenvAdopt", "DevenvLaunch", "DevenvPlan", "DevenvSession", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvBuild", "DevenvManifest", "DevenvRuntime", "DevenvRegistry", "DevenvSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ] + loggingProducts),
         // What users start: warm starts itself, everything else through devenv-core.
         .executableTarget(name: "devenv", dependencies: ["DevenvLaunch", "DevenvRuntime"], linkerSettings: frontEndLinking),
         // The whole CLI.

@@ -268,7 +268,13 @@ struct StagePlanner {
             command = config.shell + [try heredocScript(text, run.heredocs)]
         }
         var mounts: [CacheMount] = []
-        for mount in run.mounts { mounts.append(try cacheMount(mount)) }
+        var secrets: [SecretMount] = []
+        for mount in run.mounts {
+            switch try runMount(mount, agentIndex: secrets.count { $0.kind == .ssh }) {
+            case let .cache(cache): mounts.append(cache)
+            case let .secret(secret): secrets.append(secret)
+            }
+        }
         var network = BuildNetwork.host
         if let word = run.network {
             switch try expand(word) {
@@ -282,7 +288,7 @@ struct StagePlanner {
             throw Diagnostic("RUN --security=insecure is not supported: build steps always run confined", at: word.location, width: word.width)
         }
         let values = arguments.compactMap { argument in argument.value.map { EnvironmentVariable(name: argument.name, value: $0) } }
-        add(.run(RunStep(command: command, arguments: values, cacheMounts: mounts, network: network)), location)
+        add(.run(RunStep(command: command, arguments: values, cacheMounts: mounts, network: network, secrets: secrets)), location)
     }
 
     /// BuildKit's heredoc RUN: a lone `<<EOF` runs the document as the script; otherwise the
@@ -300,7 +306,12 @@ struct StagePlanner {
         return heredocs.reduce(text.value) { $0 + "\n" + $1.content + $1.name }
     }
 
-    private func cacheMount(_ word: Word) throws -> CacheMount {
+    private enum RunMount {
+        case cache(CacheMount)
+        case secret(SecretMount)
+    }
+
+    private func runMount(_ word: Word, agentIndex: Int) throws -> RunMount {
         let text = try expand(word)
         func fail(_ message: String) -> Diagnostic { Diagnostic("RUN --mount: \(message)", at: word.location, width: word.width) }
         var fields: [String: String] = [:]
@@ -309,9 +320,41 @@ struct StagePlanner {
             fields[parts[0].lowercased()] = parts.count == 2 ? parts[1] : "true"
         }
         let type = fields.removeValue(forKey: "type") ?? "bind"
-        guard type == "cache" else {
-            throw fail("type=\(Printable.escape(type)) is not supported (only type=cache); a build step sees only the image, so COPY what it needs first")
+        switch type {
+        case "cache": return .cache(try cacheMount(&fields, fail: fail))
+        case "secret", "ssh": return .secret(try secretMount(type == "ssh" ? .ssh : .secret, &fields, agentIndex: agentIndex, fail: fail))
+        default:
+            throw fail("type=\(Printable.escape(type)) is not supported (only cache, secret and ssh); a build step sees only the image, so COPY what it needs first")
         }
+    }
+
+    /// BuildKit's secret and ssh mounts: the id defaults to the target's last component (a
+    /// secret) or `default` (ssh), the target to /run/secrets/ID or the agent's socket; a
+    /// secret with `env=` and no target is only that variable. The secret's content is the
+    /// build's, never the step's (SecretMount).
+    private func secretMount(_ kind: SecretMount.Kind, _ fields: inout [String: String], agentIndex: Int, fail: (String) -> Diagnostic) throws -> SecretMount {
+        let written = fields.removeValue(forKey: "target") ?? fields.removeValue(forKey: "dst") ?? fields.removeValue(forKey: "destination")
+        let target = written.map { ConfigEditor.resolve($0, from: config.workingDir) }
+        let environment = kind == .secret ? fields.removeValue(forKey: "env") : nil
+        let id = fields.removeValue(forKey: "id") ?? (kind == .ssh ? "default" : target.map { String($0.split(separator: "/").last ?? "") })
+        guard let id, !id.isEmpty, !id.contains("/"), id != ".", id != ".." else { throw fail("a secret mount needs id=ID (or a target=PATH to name it)") }
+        if target == "/" { throw fail("a secret or ssh mount cannot be the root directory") }
+        var required = false
+        if let value = fields.removeValue(forKey: "required") {
+            guard let flag = Bool(value.lowercased()) else { throw fail("required=\(Printable.escape(value)): expected true or false") }
+            required = flag
+        }
+        if let key = ["uid", "gid", "mode"].first(where: { fields[$0] != nil }) {
+            throw fail("'\(key)' is not supported: devenv gives a \(kind == .ssh ? "socket" : "secret") to the step's user (docs/daily-use.md)")
+        }
+        if let key = fields.keys.sorted().first {
+            throw fail("'\(Printable.escape(key))' is not supported for \(kind == .ssh ? "an ssh" : "a secret") mount (devenv supports id, target, required\(kind == .secret ? " and env" : ""))")
+        }
+        let place = target ?? (environment != nil ? nil : kind == .ssh ? SecretMount.defaultAgentTarget(index: agentIndex) : SecretMount.defaultTarget(id: id))
+        return SecretMount(kind: kind, id: id, target: place, environmentName: environment, required: required)
+    }
+
+    private func cacheMount(_ fields: inout [String: String], fail: (String) -> Diagnostic) throws -> CacheMount {
         guard let target = fields.removeValue(forKey: "target") ?? fields.removeValue(forKey: "dst") ?? fields.removeValue(forKey: "destination"),
               !target.isEmpty else {
             throw fail("a cache mount needs target=PATH")

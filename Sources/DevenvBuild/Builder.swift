@@ -164,7 +164,7 @@ public struct Builder {
         let execution = StepExecution(
             command: step.command, environment: environment, workingDirectory: state.run.workingDir ?? "/",
             user: state.run.user, lowerDirs: lowerDirs, upperDir: upper, workDir: work,
-            cacheMounts: planned.cacheMounts, network: step.network)
+            cacheMounts: planned.cacheMounts, network: step.network, secrets: step.secrets ?? [])
         let status: Int32
         do {
             status = try executor.execute(execution)

@@ -48,6 +48,8 @@ public struct StepExecution: Sendable {
     public var workDir: String
     public var cacheMounts: [CacheMount]
     public var network: BuildNetwork
+    /// What the step declared; the executor gives them their content while it runs.
+    public var secrets: [SecretMount] = []
 
     public struct CacheMount: Sendable, Hashable {
         public var hostPath: String

@@ -2,6 +2,7 @@ import ArgumentParser
 import DevenvBuild
 import DevenvKit
 import DevenvOCI
+import DevenvPlan
 import DevenvSystem
 import Foundation
 
@@ -46,7 +47,7 @@ struct DockerfileOptions: ParsableArguments {
 /// `--file`, or a `.devcontainer/devcontainer.json`.
 enum AdoptedBuilding {
     /// `devenv build --file Dockerfile`: the context (default: the current directory) is the project.
-    static func build(engine: Engine, dockerfile options: DockerfileOptions, file: String, noCache: Bool, frozen: Bool, explain: Bool) throws -> BuildResult {
+    static func build(engine: Engine, dockerfile options: DockerfileOptions, file: String, noCache: Bool, frozen: Bool, explain: Bool, secrets: BuildSecrets = BuildSecrets()) throws -> BuildResult {
         let directory = try HostPath.currentDirectory()
         if frozen { throw LockError.notLocked("a Dockerfile build") }
         let context = absolute(options.context ?? directory, in: directory)
@@ -56,17 +57,17 @@ enum AdoptedBuilding {
                                     tag: Project.imageTag(root: context),
                                     labels: ["org.opencontainers.image.title": Project.name(root: context), "dev.devenv.project": context])
         let progress = BuildProgress(explain: explain)
-        let executor = progress.executor(RuntimeStepExecutor(store: engine.store))
+        let executor = progress.executor(RuntimeStepExecutor(store: engine.store, secrets: secrets))
         return afterBuild(engine, try build.build(noCache: noCache, executor: executor, onWait: waiting,
                                                   events: progress.events, warn: warning))
     }
 
     /// Builds a devcontainer.json project's image, saying what devenv does not adopt.
-    static func build(engine: Engine, adopted: DevContainerProject, noCache: Bool, explain: Bool) throws -> BuildResult {
+    static func build(engine: Engine, adopted: DevContainerProject, noCache: Bool, explain: Bool, secrets: BuildSecrets = BuildSecrets()) throws -> BuildResult {
         for message in adopted.warnings { warning(message) }
         for message in adopted.notes { Terminal.note("devenv: note: \(message)") }
         let progress = BuildProgress(explain: explain)
-        let executor = progress.executor(RuntimeStepExecutor(store: engine.store))
+        let executor = progress.executor(RuntimeStepExecutor(store: engine.store, secrets: secrets))
         return afterBuild(engine, try adopted.build(engine: engine, noCache: noCache, executor: executor, onWait: waiting,
                                                     events: progress.events, warn: warning))
     }

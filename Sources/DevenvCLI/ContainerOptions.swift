@@ -25,14 +25,14 @@ struct ContainerOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Run on a pseudo-terminal (default: when stdin and stdout are terminals).")
     var tty: Bool?
 
-    @Option(name: .customLong("mount-dir"), help: ArgumentHelp("Host directory to mount read-write (default: the current directory).", valueName: "DIR"))
+    @Option(name: .customLong("mount-dir"), help: ArgumentHelp("Host directory to mount read-write (default: the current directory; not in a project, which mounts its own).", valueName: "DIR"))
     var mountDirectory: String?
 
     @Option(name: .customLong("mount-target"), help: ArgumentHelp("Where the directory appears inside (default /workspace, or the manifest's [shell] mount).", valueName: "PATH"))
     var mountTarget: String?
 
-    @Option(help: "Hostname inside the container.")
-    var hostname: String = SessionOptions.defaultHostname
+    @Option(help: "Hostname inside the container (default: the project's name, or devenv).")
+    var hostname: String?
 
     @Option(help: ArgumentHelp("Memory limit (RAM and swap), e.g. 2g, or max (default: max).", valueName: "SIZE"))
     var memory: String?

@@ -14,8 +14,10 @@ public enum DevenvMain {
         // Rootless, trees written in the user namespace (build steps' upper and work
         // directories, snapshots adopted from them) are removed from inside it.
         if geteuid() != 0 { DirectoryRemover.permissionFallback = { try NamespaceHelper.remove($0) } }
+        DebugLogging.enableIfRequested()
         do {
-            var command = try Devenv.parseAsRoot()
+            // Every usage error comes from here, before any store, registry or container work.
+            var command = try Devenv.parseAsRoot(CommandLineWords.normalized(Array(arguments.dropFirst()), root: Devenv.self))
             try command.run()
         } catch {
             let code = Devenv.exitCode(for: error)
@@ -36,7 +38,7 @@ struct Devenv: ParsableCommand {
         subcommands: [
             BuildCommand.self, RunCommand.self, ShellCommand.self, StatusCommand.self, LockCommand.self, ImageCommand.self, GCCommand.self, DFCommand.self, SystemCommand.self, CheckCommand.self, DoctorCommand.self, LayerCommand.self,
             PullCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self,
-            InitCommand.self,
+            InitCommand.self, TasksCommand.self,
         ]
     )
 }

@@ -10,6 +10,9 @@ import DevenvStore
 /// unchanged; these codes are used only when devenv fails before or instead of running one.
 /// Documented in README.md.
 enum DevenvExit {
+    /// A usage error: an unknown option, subcommand or task, an option that does not apply
+    /// (ArgumentParser's own usage errors use the same code, EX_USAGE).
+    static let usage: Int32 = 64
     /// The manifest or lock file is invalid.
     static let invalidManifest: Int32 = 65
     /// No project here, or a named image is not in the store.
@@ -32,6 +35,7 @@ enum DevenvExit {
         // As a shell reports a command that a signal stopped.
         case let BuildError.interrupted(_, _, _, signal): return 128 + signal
         case KitError.projectNotFound, StoreError.imageNotFound: return notFound
+        case KitError.noSuchTask, KitError.noTasks, KitError.notInProject: return usage
         default: return failure
         }
     }

@@ -19,6 +19,10 @@ struct RunArguments: ParsableArguments {
         if command.first == "--" {
             command.removeFirst()
             explicitCommand = true
+        } else if let first = command.first, first.hasPrefix("-"), first != "-", first != "--help", first != "-h" {
+            // Captured words start at the first one ArgumentParser does not know: an option
+            // devenv does not have, which must not become the command or a task's name.
+            throw ValidationError(CommandLineWords.unknownOption(first, of: RunCommand.self))
         }
         guard !command.isEmpty else {
             throw ValidationError("missing command: devenv run -- CMD [ARGS...], devenv run TASK, or devenv run --image NAME -- CMD")

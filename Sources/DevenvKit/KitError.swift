@@ -1,4 +1,5 @@
 import DevenvOCI
+import DevenvText
 
 /// Errors of devenv's use cases (import, export, build inputs, sessions, the lock file…)
 /// that are not a lower module's. Each case names the operation and the object; values
@@ -39,6 +40,10 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
     case noSuchTask(name: String, project: String, available: [String])
     /// `devenv run NAME` in a project kind that has no `[tasks]`.
     case noTasks(project: String)
+    /// A build step's secret or SSH agent (`id`) cannot be given to it.
+    case buildSecret(id: String, problem: String)
+    /// A `run`/`shell` option that means nothing in a project, and why.
+    case notInProject(option: String, reason: String)
     /// A `[shell] mounts` entry from `~` when no home directory is known.
     case noHomeForMount(target: String)
 
@@ -115,8 +120,13 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
             return "--push needs a [cache] registry in \(manifest)"
         case let .noSuchTask(name, project, available):
             return "no task '\(Printable.escape(name))' in \(project)"
+                + (NearestWord.nearest(to: name, among: available).map { " (did you mean '\($0)'?)" } ?? "")
                 + (available.isEmpty ? "; it defines no [tasks]" : "; tasks: \(available.joined(separator: ", "))")
                 + "\nhint: to run a command, put it after --: devenv run -- \(Printable.escape(name))"
+        case let .buildSecret(id, problem):
+            return "build secret '\(Printable.escape(id))': \(problem)"
+        case let .notInProject(option, reason):
+            return "\(option) does not apply in a project: \(reason)"
         case let .noTasks(project):
             return "\(project) projects have no [tasks]; run a command with: devenv run -- CMD"
         case let .noHomeForMount(target):

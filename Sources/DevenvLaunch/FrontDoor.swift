@@ -16,6 +16,10 @@ import Glibc
 public enum FrontDoor {
     public static func main() -> Never {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // The front end logs nothing: a debug run goes to devenv-core, which does.
+        if let log = getenv("DEVENV_LOG"), String(cString: log).lowercased() == "debug" {
+            CoreExecutable.exec(CommandLine.arguments)
+        }
         if let warm = WarmStart(arguments: arguments) {
             warm.run()
         }

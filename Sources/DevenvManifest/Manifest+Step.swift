@@ -29,11 +29,31 @@ extension Manifest {
             public var cache: [Located<String>]
             /// nil means the builder's default.
             public var network: Network?
+            /// Host files the command reads while it runs, never kept in the image.
+            public var secrets: [Secret] = []
 
             public init(command: Located<Command>, cache: [Located<String>] = [], network: Network? = nil) {
                 self.command = command
                 self.cache = cache
                 self.network = network
+            }
+        }
+
+        /// `secrets = ["id=ID,src=FILE[,target=PATH][,env=VAR]"]`: a host file the step sees
+        /// at `target` (default /run/secrets/ID) and/or as the variable `env` while it runs.
+        public struct Secret: Equatable, Sendable {
+            public var id: String
+            public var source: HostPath
+            public var target: String?
+            public var environmentName: String?
+            public var location: SourceLocation
+
+            public init(id: String, source: HostPath, target: String?, environmentName: String?, location: SourceLocation) {
+                self.id = id
+                self.source = source
+                self.target = target
+                self.environmentName = environmentName
+                self.location = location
             }
         }
 

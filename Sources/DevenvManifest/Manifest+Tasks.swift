@@ -6,6 +6,8 @@ extension Manifest {
         /// Absolute container directory; nil means the shell's working directory.
         public var workdir: Located<String>?
         public var env: [EnvironmentVariable]
+        /// What `devenv tasks` says about the task.
+        public var description: String?
         public var location: SourceLocation
 
         public init(name: String, command: Located<Command>, workdir: Located<String>? = nil, env: [EnvironmentVariable] = [], location: SourceLocation) {

@@ -12,14 +12,18 @@ public struct RunStep: Hashable, Sendable, Codable {
     /// tree (devcontainer.json's create commands); its files are not inputs of the step.
     public var projectMount: String?
     public var network: BuildNetwork
+    /// Secrets and SSH agents the command may use while it runs; nil when it uses none, so
+    /// the cache keys of the steps without any stay what they were.
+    public var secrets: [SecretMount]?
 
     public init(command: [String], arguments: [EnvironmentVariable] = [], cacheMounts: [CacheMount] = [],
-                projectMount: String? = nil, network: BuildNetwork = .host) {
+                projectMount: String? = nil, network: BuildNetwork = .host, secrets: [SecretMount] = []) {
         self.command = command
         self.arguments = arguments
         self.cacheMounts = cacheMounts
         self.projectMount = projectMount
         self.network = network
+        self.secrets = secrets.isEmpty ? nil : secrets
     }
 }
 

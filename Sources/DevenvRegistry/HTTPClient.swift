@@ -1,5 +1,7 @@
 import CCurl
 import Dispatch
+import DevenvOCI
+import DevenvSystem
 import Foundation
 
 /// Synchronous HTTP through libcurl's easy interface: each `send` runs the transfer on its
@@ -45,6 +47,8 @@ final class HTTPClient: @unchecked Sendable {
             RegistrySecrets.remember(authorization: authorization)
         }
         let operation = "\(request.method) \(HTTPMessage.display(request.url))"
+        DebugLog.log("registry", "\(operation)\(Self.loggedHeaders(request))")
+        let started = DebugLog.isEnabled ? ContinuousClock.now : nil
         let transfer = Transfer(handling: handling, errorBodyLimit: errorBodyLimit, operation: operation, isHead: request.method == "HEAD",
                                 timeouts: timeouts, deadline: deadline, cancellation: cancellation)
         guard let handle = takeHandle() else {
@@ -64,7 +68,17 @@ final class HTTPClient: @unchecked Sendable {
                 return curl_easy_perform(handle)
             }
         }
-        return try transfer.result(code: code, status: Int(devenv_curl_response_code(handle)), url: request.url)
+        let response = try transfer.result(code: code, status: Int(devenv_curl_response_code(handle)), url: request.url)
+        if let started { DebugLog.log("registry", "\(operation): \(response.status) in \(DebugLog.milliseconds(since: started)) ms") }
+        return response
+    }
+
+    /// The request's headers for the debug log: credentials never, whatever their name.
+    static func loggedHeaders(_ request: HTTPRequest) -> String {
+        let lines = request.headers.sorted { $0.key < $1.key }.map { name, value in
+            name.lowercased() == "authorization" ? "\(name): \(Redaction.marker)" : "\(name): \(RegistrySecrets.redact(value))"
+        }
+        return lines.isEmpty ? "" : " (" + lines.joined(separator: ", ") + ")"
     }
 
     private func headerLines(_ request: HTTPRequest) -> [String] {

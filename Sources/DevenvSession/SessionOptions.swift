@@ -18,7 +18,8 @@ public struct SessionOptions: Equatable, Sendable {
     public var tty: Bool?
     public var mountDirectory: String?
     public var mountTarget: String?
-    public var hostname = SessionOptions.defaultHostname
+    /// nil: `defaultHostname`, or the project's name in a project.
+    public var hostname: String?
     /// `--memory`, `--pids`, `--cpus`, `--shm-size` as given (parsed by `ResourceLimits`).
     public var memory: String?
     public var pids: String?
@@ -50,7 +51,7 @@ public struct SessionOptions: Equatable, Sendable {
             mountDirectory: try mountDirectory.map { try Self.absolute($0, what: "--mount-dir") } ?? HostPath.currentDirectory(),
             mountTarget: mountTarget ?? WorkspaceSession.defaultMountTarget, workingDirectory: workdir, environment: resolvedEnvironment(),
             network: network ?? .host, terminal: tty ?? defaultTerminal,
-            terminalType: ProcessInfo.processInfo.environment["TERM"], hostname: hostname,
+            terminalType: ProcessInfo.processInfo.environment["TERM"], hostname: hostname ?? Self.defaultHostname,
             seccomp: try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()),
             limits: try limits())
     }

@@ -126,7 +126,7 @@ struct PlannerTests {
             ("FROM busybox\nADD --checksum=sha256:\(String(repeating: "a", count: 64)) local /x\n", "Dockerfile:2:16: error: --checksum can only be used with http and https sources (one checksum for each ADD)"),
             ("FROM busybox\nADD https://e.com/a https://e.com/b /x\n", "Dockerfile:2:37: error: ADD with several sources needs a destination directory ending in '/'"),
             ("FROM busybox\nCOPY --chmod=u+x a /a\n", "Dockerfile:2:14: error: --chmod=u+x: expected an octal mode such as 755 (symbolic modes are not supported)"),
-            ("FROM busybox\nRUN --mount=type=bind,target=/src make\n", "Dockerfile:2:13: error: RUN --mount: type=bind is not supported (only type=cache); a build step sees only the image, so COPY what it needs first"),
+            ("FROM busybox\nRUN --mount=type=bind,target=/src make\n", "Dockerfile:2:13: error: RUN --mount: type=bind is not supported (only cache, secret and ssh); a build step sees only the image, so COPY what it needs first"),
             ("FROM busybox\nRUN --mount=type=cache make\n", "Dockerfile:2:13: error: RUN --mount: a cache mount needs target=PATH"),
             ("FROM busybox\nRUN --mount=type=cache,target=/x,from=y make\n", "Dockerfile:2:13: error: RUN --mount: 'from' is not supported for a cache mount (devenv supports target, id, sharing, uid, gid and mode)"),
             ("FROM busybox\nRUN --network=bridge make\n", "Dockerfile:2:15: error: RUN --network=bridge: expected default, host or none"),

@@ -121,7 +121,28 @@ import Testing
 
         let missing = try #require(throws: KitError.self) { try SessionPlanner.task(named: "tset", arguments: [], in: project) }
         #expect(missing == .noSuchTask(name: "tset", project: ".devenv/devenv.toml", available: ["test", "build", "serve"]))
-        #expect("\(missing)" == "no task 'tset' in .devenv/devenv.toml; tasks: test, build, serve\nhint: to run a command, put it after --: devenv run -- tset")
+        #expect("\(missing)" == "no task 'tset' in .devenv/devenv.toml (did you mean 'test'?); tasks: test, build, serve\nhint: to run a command, put it after --: devenv run -- tset")
+    }
+
+    /// `--hostname` and `--mount-target` mean in a project what they mean for an image;
+    /// `--mount-dir` has no meaning there and is refused, never ignored.
+    @Test func commandLineOptionsInAProject() throws {
+        let project = try Self.manifestProject(Self.manifest)
+        var options = SessionOptions()
+        options.hostname = "box"
+        options.mountTarget = "/work"
+        let spec = try Self.plan(project, options: options).spec
+        #expect(spec.hostname == "box" && spec.process.environment.contains("HOSTNAME=box"))
+        #expect(spec.mounts.first == BindMount(source: Self.root, destination: "/work"))
+        #expect(spec.process.workingDirectory == "/work/src/lib")
+        var outside = Self.host
+        outside.currentDirectory = "/elsewhere"
+        #expect(try Self.plan(project, options: options, host: outside).spec.process.workingDirectory == "/work/start")
+
+        options.mountDirectory = "/tmp"
+        let error = try #require(throws: KitError.self) { try Self.plan(project, options: options) }
+        #expect("\(error)".hasPrefix("--mount-dir does not apply in a project"))
+        #expect(throws: KitError.self) { try SessionPlanner.checkProjectOptions(options) }
     }
 
     @Test func aHomeMountNeedsAHome() throws {

@@ -159,10 +159,10 @@ func manifestError(_ source: String) -> ManifestError? {
 }
 
 @Test func suggestionDistance() {
-    #expect(Suggestion.distance("stpe", "step") == 1)
-    #expect(Suggestion.distance("imagee", "image") == 1)
-    #expect(Suggestion.distance("ca", "abc") == 3)
-    #expect(Suggestion.distance("", "run") == 3)
+    #expect(NearestWord.distance("stpe", "step") == 1)
+    #expect(NearestWord.distance("imagee", "image") == 1)
+    #expect(NearestWord.distance("ca", "abc") == 3)
+    #expect(NearestWord.distance("", "run") == 3)
     #expect(Suggestion.closest(to: "stpe", among: ManifestValidator.topLevelKeys) == "step")
     #expect(Suggestion.closest(to: "Tasks", among: ManifestValidator.topLevelKeys) == "tasks")
     #expect(Suggestion.closest(to: "buidl", among: ManifestValidator.topLevelKeys) == nil)

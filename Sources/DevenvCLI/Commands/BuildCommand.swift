@@ -2,6 +2,7 @@ import ArgumentParser
 import DevenvBuild
 import DevenvKit
 import DevenvOCI
+import DevenvPlan
 import DevenvSystem
 import Foundation
 
@@ -27,6 +28,8 @@ struct BuildCommand: ParsableCommand {
 
     @OptionGroup var dockerfile: DockerfileOptions
 
+    @OptionGroup var secrets: SecretOptions
+
     @OptionGroup var display: ProgressOptions
 
     func validate() throws { try dockerfile.validate() }
@@ -34,20 +37,22 @@ struct BuildCommand: ParsableCommand {
     func run() throws {
         display.apply()
         try reportingErrors {
+            let secrets = try self.secrets.values()
             let engine = try global.containerEngine()
             let project: Project
             if let file = dockerfile.file {
-                return try render(adopted: AdoptedBuilding.build(engine: engine, dockerfile: dockerfile, file: file, noCache: noCache, frozen: frozen, explain: explain))
+                return try render(adopted: AdoptedBuilding.build(engine: engine, dockerfile: dockerfile, file: file, noCache: noCache, frozen: frozen,
+                                                                 explain: explain, secrets: secrets))
             }
             switch try ProjectLocator.load(from: try HostPath.currentDirectory()) {
             case let .devContainer(adopted):
                 if frozen { throw LockError.notLocked("a devcontainer.json project") }
-                return try render(adopted: AdoptedBuilding.build(engine: engine, adopted: adopted, noCache: noCache, explain: explain))
+                return try render(adopted: AdoptedBuilding.build(engine: engine, adopted: adopted, noCache: noCache, explain: explain, secrets: secrets))
             case let .manifest(manifestProject):
                 project = manifestProject
             }
             let outcome = try ProjectBuilding.build(engine: engine, project: project,
-                                                    options: ProjectBuild.Options(frozen: frozen, noCache: noCache), explain: explain)
+                                                    options: ProjectBuild.Options(frozen: frozen, noCache: noCache), explain: explain, secrets: secrets)
             if push {
                 guard project.manifest.cache != nil else {
                     throw KitError.noCacheRegistry(manifest: project.displayPath)
@@ -61,6 +66,7 @@ struct BuildCommand: ParsableCommand {
             if global.json { return Terminal.printJSON(BuildSummary(outcome)) }
             let line = "\(outcome.image.familiarName) \(outcome.image.manifestDescriptor.digest)"
             Terminal.print(line)
+            // A line with --secret or --ssh is never one the front end answers (WarmInvocation).
             WarmRecording.build(project: project, engine: engine, outcome: outcome, printed: line)
         }
     }
@@ -77,11 +83,14 @@ struct BuildCommand: ParsableCommand {
 /// when asked for (and always for steps that ran, in one line each); then, if the build
 /// wrote anything, the store budget.
 enum ProjectBuilding {
-    static func build(engine: Engine, project: Project, options: ProjectBuild.Options, explain: Bool) throws -> ProjectBuild.Outcome {
+    /// `secrets` (the command line's) win over the manifest's `src` for the same id.
+    static func build(engine: Engine, project: Project, options: ProjectBuild.Options, explain: Bool,
+                      secrets: BuildSecrets = BuildSecrets()) throws -> ProjectBuild.Outcome {
         var build = ProjectBuild(engine: engine, project: project)
         DistroProgress.configure(&build)
         let progress = BuildProgress(explain: explain)
-        let executor = progress.executor(RuntimeStepExecutor(store: engine.store))
+        let sources = try project.buildSecrets(home: SessionHost.current().home).merging(secrets)
+        let executor = progress.executor(RuntimeStepExecutor(store: engine.store, secrets: sources))
         let transfers = TransferView(direction: .pull)
         engine.transferProgress = transfers.handle
         let result: ProjectBuild.Outcome

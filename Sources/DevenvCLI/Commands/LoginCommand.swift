@@ -17,6 +17,8 @@ struct LoginCommand: ParsableCommand {
         """
     )
 
+    @OptionGroup var global: GlobalOptions
+
     @Argument(help: "The registry (host[:port]; docker.io for Docker Hub).")
     var registry: String
 
@@ -79,6 +81,8 @@ struct LogoutCommand: ParsableCommand {
         commandName: "logout",
         abstract: "Remove saved credentials for a registry."
     )
+
+    @OptionGroup var global: GlobalOptions
 
     @Argument(help: "The registry (host[:port]; docker.io for Docker Hub).")
     var registry: String

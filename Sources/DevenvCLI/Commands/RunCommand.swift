@@ -27,7 +27,10 @@ struct SessionLauncher {
     func run(command: [String]?, defaultTerminal: Bool) throws {
         try reportingErrors {
             var lease: Lease?
-            let plan = try plan(command: command, defaultTerminal: defaultTerminal, lease: &lease)
+            let plan = try DebugLog.timed("session", "prepare the session") {
+                try self.plan(command: command, defaultTerminal: defaultTerminal, lease: &lease)
+            }
+            Self.logMounts(plan.spec)
             throw ExitCode(SessionExecution.run(plan.spec, keeping: lease))
         }
     }
@@ -41,8 +44,8 @@ struct SessionLauncher {
             return try SessionPlanner.plan(.init(target: .rootfs, lowerDirs: lowerDirs, options: options, command: command,
                                                  defaultTerminal: defaultTerminal, host: host))
         }
-        let engine = try global.containerEngine()
         if let name = options.image {
+            let engine = try global.containerEngine()
             let image = try engine.resolve(try Reference(parsing: name))
             let mounted = try engine.store.mount(image)
             lease = mounted.lease
@@ -52,10 +55,13 @@ struct SessionLauncher {
         }
         let current = try HostPath.currentDirectory()
         host.currentDirectory = current
-        let project = try ProjectLocator.load(from: current)
+        let project = try DebugLog.timed("session", "find the project") { try ProjectLocator.load(from: current) }
+        // What the command line asks of the project is checked before the store is opened.
+        try SessionPlanner.checkProjectOptions(options)
         let chosen = try SessionPlanner.task(named: task?.name, arguments: task?.arguments ?? [], in: project)
-        let built = try build(project, engine: engine)
-        let mounted = try engine.store.mount(built.image, progress: Unpacking.report)
+        let engine = try global.containerEngine()
+        let built = try DebugLog.timed("session", "build the environment") { try build(project, engine: engine) }
+        let mounted = try DebugLog.timed("session", "mount \(built.image.name)") { try engine.store.mount(built.image, progress: Unpacking.report) }
         Terminal.endProgress()
         ProgressDisplay.shared.clear()
         lease = mounted.lease
@@ -66,6 +72,16 @@ struct SessionLauncher {
             WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec)
         }
         return plan
+    }
+
+    /// The container's filesystem for the debug log (never the environment: `-e` values and
+    /// secrets live there).
+    static func logMounts(_ spec: ContainerSpec) {
+        guard DebugLog.isEnabled else { return }
+        DebugLog.log("mounts", "root: overlay of \(spec.rootfs.lowerDirs.count) layer(s): \(spec.rootfs.lowerDirs.joined(separator: ":"))")
+        for mount in spec.mounts {
+            DebugLog.log("mounts", "bind \(mount.source) -> \(mount.destination)\(mount.readOnly ? " (read-only)" : "")")
+        }
     }
 
     /// The project's environment, built (or fetched) as needed, with the build's progress.

@@ -48,7 +48,7 @@ struct BuildPlanner {
         case let .run(run):
             let command = run.command.value.arguments
             let step = RunStep(command: command, cacheMounts: run.cache.map { CacheMount(target: $0.value) },
-                               network: run.network == Manifest.Network.none ? .none : .host)
+                               network: run.network == Manifest.Network.none ? .none : .host, secrets: run.secrets.map(secretMount))
             return (.run(step), runDefinition(command))
         case let .packages(packages):
             let command = PackageInstaller.command(installing: packages.map(\.value))
@@ -67,6 +67,12 @@ struct BuildPlanner {
         case let .user(user):
             return (.config([.user(user.value.description)]), "user \(user.value.description)")
         }
+    }
+
+    /// A manifest secret names its file, so a step never runs without it.
+    private static func secretMount(_ secret: Manifest.Step.Secret) -> SecretMount {
+        let target = secret.target ?? (secret.environmentName == nil ? SecretMount.defaultTarget(id: secret.id) : nil)
+        return SecretMount(kind: .secret, id: secret.id, target: target, environmentName: secret.environmentName, required: true)
     }
 
     private static func runDefinition(_ command: [String]) -> String {

@@ -1,5 +1,6 @@
 import DevenvArchive
 import DevenvOCI
+import DevenvPlan
 import DevenvBuild
 import DevenvRuntime
 import DevenvStore
@@ -16,8 +17,13 @@ public struct RuntimeStepExecutor: StepExecutor {
     public let store: ImageStore
     /// How long a step may take to stop after devenv is interrupted before it is killed.
     public var interruptGrace: Duration = .milliseconds(500)
+    /// What the steps' secrets and SSH agents are (`StepSecrets`).
+    public var secrets: BuildSecrets
 
-    public init(store: ImageStore) { self.store = store }
+    public init(store: ImageStore, secrets: BuildSecrets = BuildSecrets()) {
+        self.store = store
+        self.secrets = secrets
+    }
 
     public func execute(_ execution: StepExecution) throws -> Int32 {
         // stdin is not the step's: a build never waits on the terminal.
@@ -27,6 +33,11 @@ public struct RuntimeStepExecutor: StepExecutor {
         for mount in execution.cacheMounts { AccessTimes.touch(mount.hostPath) }
         do {
             var spec = try spec(for: execution)
+            let staged = try StepSecrets(execution.secrets, sources: secrets, user: spec.process.user, rootless: spec.idMapping != nil)
+            defer { staged.remove() }
+            spec.mounts += staged.mounts
+            spec.process.environment += staged.environment
+            for mount in spec.mounts { DebugLog.log("build", "step mount \(mount.source) -> \(mount.destination)") }
             spec.seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
             let status = try ContainerRunner().run(spec, io: ContainerIO(input: null, output: 2, error: 2), interrupt: .stop(grace: interruptGrace))
             return status.shellCode
@@ -48,7 +59,7 @@ public struct RuntimeStepExecutor: StepExecutor {
         if let group = AccountDatabase.group(existing: existing("/etc/group"), user: spec.process.user) {
             generated.append(RuntimeFiles.Generated(path: "/etc/group", contents: Array(group.utf8)))
         }
-        return RuntimeFiles(mountPoints: MountPlan.mountPoints(for: spec), generated: generated)
+        return RuntimeFiles(mountPoints: MountPlan.mountPoints(for: spec) + StepSecrets.targets(execution.secrets), generated: generated)
     }
 
     /// Rootless, the upper directory holds files of subordinate ids (mode 0600 ones

@@ -53,4 +53,18 @@ struct ProjectShell: Equatable {
         self.startCommands = startCommands
         self.limits = limits
     }
+
+    /// The working tree at `target` instead (`--mount-target`), and the working directory
+    /// with it where it was the mount point or inside it.
+    func mounted(at target: String?) -> ProjectShell {
+        guard let target, target != mountPoint else { return self }
+        var moved = self
+        moved.mountPoint = target
+        if workingDirectory == mountPoint {
+            moved.workingDirectory = target
+        } else if workingDirectory.hasPrefix(mountPoint + "/") {
+            moved.workingDirectory = target + workingDirectory.dropFirst(mountPoint.count)
+        }
+        return moved
+    }
 }

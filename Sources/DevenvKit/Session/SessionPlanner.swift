@@ -54,7 +54,8 @@ public enum SessionPlanner {
     public static func plan(_ input: Input) throws -> SessionPlan {
         switch input.target {
         case let .project(project, image):
-            let session = try workspace(ProjectShell(project, image: image), input: input)
+            try checkProjectOptions(input.options)
+            let session = try workspace(ProjectShell(project, image: image).mounted(at: input.options.mountTarget), input: input)
             return SessionPlan(kind: project.kind, image: image.name, spec: session.spec(for: input.host.identity))
         case let .image(name, environment):
             let session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: environment, command: input.command,
@@ -79,6 +80,15 @@ public enum SessionPlanner {
 
     // MARK: Projects
 
+    /// The `run`/`shell` options that mean nothing in a project, rejected before anything is
+    /// built: the project's working tree is what a project session mounts. (`--hostname` and
+    /// `--mount-target` apply to projects as to images.)
+    public static func checkProjectOptions(_ options: SessionOptions) throws {
+        if options.mountDirectory != nil {
+            throw KitError.notInProject(option: "--mount-dir", reason: "a project session mounts the project's own directory; add other host directories to [shell] mounts, or use --image or --rootfs")
+        }
+    }
+
     /// A project session: the working tree at the project's mount point, the current
     /// subdirectory (or the project's directory) to start in, the project's environment,
     /// then the task's, then `-e`; the task's or the given command, else the project's shell.
@@ -102,7 +112,7 @@ public enum SessionPlanner {
             mountDirectory: shell.root, mountTarget: shell.mountPoint, mounts: try mounts(shell.mounts, home: input.host.home),
             workingDirectory: workdir, environment: environment,
             network: options.network ?? (shell.network == Manifest.Network.none ? .none : .host),
-            terminal: terminal, terminalType: input.host.environment["TERM"], hostname: hostname(Project.name(root: shell.root)),
+            terminal: terminal, terminalType: input.host.environment["TERM"], hostname: options.hostname ?? hostname(Project.name(root: shell.root)),
             seccomp: input.seccomp, limits: try options.limits(over: shell.limits))
     }
 

@@ -1,7 +1,7 @@
 /// `[shell]` and `[tasks]`.
 extension ManifestValidator {
     static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts"]
-    static let taskKeys = ["run", "workdir", "env"]
+    static let taskKeys = ["run", "workdir", "env", "description"]
 
     mutating func readShell(_ entry: TOMLEntry) -> Manifest.Shell? {
         let path = FieldPath.root.key("shell")
@@ -129,8 +129,11 @@ extension ManifestValidator {
             let workdir = table["workdir"].flatMap { containerPath($0, at: path.key("workdir"), ValueRules.containerPathProblem) }
             let workdirValid = table["workdir"] == nil || workdir != nil
             let env = table["env"].map { environment($0, path: path.key("env")) } ?? []
-            guard let command, workdirValid, let env else { return nil }
-            return Manifest.Task(name: entry.key, command: command, workdir: workdir, env: env, location: entry.keyLocation)
+            let description = table["description"].flatMap { string($0, path: path.key("description")) }
+            guard let command, workdirValid, let env, table["description"] == nil || description != nil else { return nil }
+            var task = Manifest.Task(name: entry.key, command: command, workdir: workdir, env: env, location: entry.keyLocation)
+            task.description = description?.value
+            return task
         default:
             wrongType(entry.node, path: path, expected: "a string, an array of strings or a table")
             return nil

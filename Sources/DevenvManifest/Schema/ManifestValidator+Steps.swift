@@ -2,7 +2,7 @@
 extension ManifestValidator {
     static let stepActions = ["run", "copy", "env", "workdir", "user", "packages"]
     /// Modifier key -> the action it belongs to.
-    static let stepModifiers = ["cache": "run", "network": "run", "to": "copy"]
+    static let stepModifiers = ["cache": "run", "network": "run", "secrets": "run", "to": "copy"]
 
     mutating func readSteps(_ entry: TOMLEntry) -> [Manifest.Step] {
         let path = FieldPath.root.key("step")
@@ -23,7 +23,7 @@ extension ManifestValidator {
     }
 
     private mutating func step(_ table: TOMLTable, number: Int, node: TOMLNode, path: FieldPath) -> Manifest.Step? {
-        checkKeys(table, allowed: Self.stepActions + ["cache", "network", "to"], context: "[[step]]")
+        checkKeys(table, allowed: Self.stepActions + ["cache", "network", "secrets", "to"], context: "[[step]]")
         let actions = table.entries.filter { Self.stepActions.contains($0.key) }
         guard let actionEntry = actions.first else {
             report("a step needs one of \(Self.listing(Self.stepActions, conjunction: "or"))", path: path, at: node)
@@ -101,8 +101,16 @@ extension ManifestValidator {
             network = self.network(networkEntry, path: path.key("network"))
             valid = network != nil && valid
         }
+        var secrets: [Manifest.Step.Secret] = []
+        if let secretsEntry = table["secrets"] {
+            let read = self.secrets(secretsEntry, path: path.key("secrets"))
+            secrets = read ?? []
+            valid = read != nil && valid
+        }
         guard valid, let command else { return nil }
-        return Manifest.Step.Run(command: command, cache: cache, network: network)
+        var run = Manifest.Step.Run(command: command, cache: cache, network: network)
+        run.secrets = secrets
+        return run
     }
 
     private mutating func copy(_ entry: TOMLEntry, in table: TOMLTable, path: FieldPath) -> Manifest.Step.Copy? {

@@ -103,6 +103,15 @@ enum ValueRules {
         return nil
     }
 
+    /// A build secret's id: it names /run/secrets/ID, so one path component.
+    static func secretIDProblem(_ id: String) -> String? {
+        guard id.utf8.count <= 64, id != ".", id != "..",
+              id.utf8.allSatisfy({ TOMLSyntax.isLetter($0) || TOMLSyntax.isDigit($0) || "._-".utf8.contains($0) }) else {
+            return "invalid secret id \(quoted(id)): use at most 64 letters, digits and '._-'"
+        }
+        return nil
+    }
+
     /// A task name as typed after `devenv run`.
     static func taskNameProblem(_ name: String) -> String? {
         guard let first = name.utf8.first, TOMLSyntax.isLetter(first) || TOMLSyntax.isDigit(first) || first == TOMLSyntax.underscore,
