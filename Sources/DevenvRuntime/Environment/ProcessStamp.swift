@@ -29,13 +29,14 @@ public struct ProcessStamp: Codable, Equatable, Sendable {
         (FileDescriptor.readSystemText("/proc/sys/kernel/random/boot_id") ?? "").filter { !$0.isWhitespace }
     }
 
-    /// Field 22 of /proc/PID/stat; the command name (field 2) may hold spaces and parentheses,
-    /// so fields are counted after its last ')' (pure).
+    /// Field 22 of /proc/PID/stat, nil for a process that has exited (a zombie nobody reaped
+    /// yet is dead to its sessions). The command name (field 2) may hold spaces and
+    /// parentheses, so fields are counted after its last ')' (pure).
     static func startTime(fromStat text: String) -> UInt64? {
         guard let close = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
         // fields[0] is field 3 (state); field 22 is fields[19].
-        guard fields.count > 19 else { return nil }
+        guard fields.count > 19, fields[0] != "Z", fields[0] != "X" else { return nil }
         return UInt64(fields[19])
     }
 }
