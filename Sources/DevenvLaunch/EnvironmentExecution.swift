@@ -19,6 +19,8 @@ public enum EnvironmentExecution {
                            mode: Mode = .startOrJoin, keeping lease: Lease?) -> Int32 {
         defer { withExtendedLifetime(lease) {} }
         let runner = ContainerRunner()
+        var request = request
+        request.settings = EnvironmentSettings(spec)
         do {
             let start: (() throws -> StartedContainer)? = mode == .joinOnly ? nil : { try runner.start(spec) }
             guard let session = try directory.enter(request, start: start) else {
@@ -37,15 +39,26 @@ public enum EnvironmentExecution {
         }
     }
 
-    /// Said when the running environment's image is not the project's current one (pure).
+    /// Said when a session joins an environment that is not what it would have started: the
+    /// image was rebuilt since, or its mounts, hostname, network or limits differ (pure).
     public static func rebuiltNotice(_ record: EnvironmentRecord, request: EnvironmentRequest) -> String? {
-        guard record.imageDigest != request.imageDigest else { return nil }
         let name = record.name == EnvironmentRequest.defaultName ? "" : " \(record.name)"
-        return """
-            devenv: note: joining environment '\(record.name)', which runs the image it started with (\(record.imageDigest)); \
-            the project's image is now \(request.imageDigest)
-            hint: `devenv stop\(name)` ends it; the next session then starts on the new image
-            """
+        let hint = "hint: `devenv stop\(name)` ends it; the next session then starts as this one asks"
+        if record.imageDigest != request.imageDigest {
+            return """
+                devenv: note: joining environment '\(record.name)', which runs the image it started with (\(record.imageDigest)); \
+                the project's image is now \(request.imageDigest)
+                \(hint)
+                """
+        }
+        if let settings = request.settings, let running = record.settings, settings != running {
+            return """
+                devenv: note: joining environment '\(record.name)' with the mounts, hostname, network and limits it started with, \
+                which differ from this session's
+                \(hint)
+                """
+        }
+        return nil
     }
 }
 

@@ -57,7 +57,7 @@ public struct EnvironmentDirectory: Sendable {
         let started = try start()
         let record = EnvironmentRecord(name: name, project: request.project, image: request.image, imageDigest: request.imageDigest,
                                        started: Date().timeIntervalSince1970, initProcess: started.initProcess,
-                                       detached: request.detached, cgroups: started.cgroups)
+                                       detached: request.detached, cgroups: started.cgroups, settings: request.settings)
         do {
             try save(record)
         } catch {

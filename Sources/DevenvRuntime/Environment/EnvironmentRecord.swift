@@ -22,9 +22,11 @@ public struct EnvironmentRecord: Codable, Equatable, Sendable {
     public var detached: Bool
     /// The environment's cgroup directories (empty without limits); sessions start inside.
     public var cgroups: [String] = []
+    /// What the starting session's spec gave the whole environment.
+    public var settings: EnvironmentSettings?
 
     public init(name: String, project: String, image: String, imageDigest: String, started: Double,
-                initProcess: ProcessStamp, detached: Bool, cgroups: [String] = []) {
+                initProcess: ProcessStamp, detached: Bool, cgroups: [String] = [], settings: EnvironmentSettings? = nil) {
         self.name = name
         self.project = project
         self.image = image
@@ -33,6 +35,7 @@ public struct EnvironmentRecord: Codable, Equatable, Sendable {
         self.initProcess = initProcess
         self.detached = detached
         self.cgroups = cgroups
+        self.settings = settings
     }
 }
 
@@ -43,6 +46,8 @@ public struct EnvironmentRequest: Codable, Equatable, Sendable {
     public var image: String
     public var imageDigest: String
     public var detached: Bool
+    /// Set from the session's spec when it enters (`EnvironmentExecution`).
+    public var settings: EnvironmentSettings?
 
     public init(name: String, project: String, image: String, imageDigest: String, detached: Bool = false) {
         self.name = name
