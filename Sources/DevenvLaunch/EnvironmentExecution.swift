@@ -2,6 +2,9 @@ import DevenvRuntime
 import DevenvStore
 import DevenvSystem
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A project session in the project's running environment: joins it, or starts it first, and
 /// runs the spec's process there; the last session out ends it (docs/daily-use.md).
@@ -22,7 +25,7 @@ public enum EnvironmentExecution {
         var request = request
         request.settings = EnvironmentSettings(spec)
         do {
-            let start: (() throws -> StartedContainer)? = mode == .joinOnly ? nil : { try runner.start(spec) }
+            let start: (() throws -> StartedContainer)? = mode == .joinOnly ? nil : { try Self.start(spec, runner: runner, lease: lease) }
             guard let session = try directory.enter(request, start: start) else {
                 SessionExecution.note("devenv: error: no environment '\(request.name)' is running for this project\nhint: start one with `devenv shell` (or `devenv shell --detach`)")
                 return EnvironmentExit.notRunning
@@ -37,6 +40,14 @@ public enum EnvironmentExecution {
             SessionExecution.note("devenv: error: \(error)")
             return RuntimeExitCode.setupFailed
         }
+    }
+
+    /// Starts the environment with a lease of its own that its init holds, since it may
+    /// outlive this session and its lease.
+    public static func start(_ spec: ContainerSpec, runner: ContainerRunner, lease: Lease?) throws -> StartedContainer {
+        let held = try lease.map { try $0.handOff() }
+        defer { if let held { close(held) } }
+        return try runner.start(spec, holding: held.map { [$0] } ?? [])
     }
 
     /// Said when a session joins an environment that is not what it would have started: the

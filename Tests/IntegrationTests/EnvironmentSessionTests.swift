@@ -92,6 +92,9 @@ struct EnvironmentSessionTests {
         let entries = try running(project)
         #expect(entries.first?["detached"] as? Bool == true && (entries.first?["processes"] as? Int ?? 0) >= 1, "\(entries)")
         let pid = pid_t(entries.first?["pid"] as? Int ?? 0)
+        // No session holds a lease now: the environment's init holds its own.
+        let collected = try project.devenv(["gc"])
+        #expect(collected.stdout.contains("used by 1 running environment"), "\(collected.stdout)\(collected.stderr)")
 
         let begin = Date()
         let stopped = try project.devenv(["stop", "--time", "1"])

@@ -40,7 +40,7 @@ struct SessionLauncher {
                 throw ExitCode(SessionExecution.run(plan.spec, keeping: lease))
             }
             if detach {
-                let session = try EnvironmentStarter.start(plan.spec, in: directory, request: request)
+                let session = try EnvironmentStarter.start(plan.spec, in: directory, request: request, lease: lease)
                 Terminal.note(session.joined ? "environment '\(request.name)' was already running; it now stays until `devenv stop`"
                                              : "started environment '\(request.name)'; it runs until `devenv stop`")
                 return

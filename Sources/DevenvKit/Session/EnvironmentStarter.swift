@@ -1,6 +1,9 @@
 import DevenvRuntime
 import DevenvStore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A project's running environments (docs/daily-use.md, "Sessions"): one container per
 /// project and name that `devenv shell`, `run` and `exec` start or join, recorded under
@@ -22,11 +25,17 @@ public enum EnvironmentStarter {
     /// until `devenv stop` (`devenv shell --detach`; `devenv up` adds its services).
     /// `spec` is the project's session plan; only its container part is used.
     @discardableResult
-    public static func start(_ spec: ContainerSpec, in directory: EnvironmentDirectory, request: EnvironmentRequest,
+    /// `lease`: the session's lease on the image; the environment's init holds one like it.
+    public static func start(_ spec: ContainerSpec, in directory: EnvironmentDirectory, request: EnvironmentRequest, lease: Lease?,
                              runner: ContainerRunner = ContainerRunner()) throws -> EnvironmentSession {
         var detached = request
         detached.detached = true
-        let session = try directory.enter(detached, start: { try runner.start(spec) })
+        detached.settings = EnvironmentSettings(spec)
+        let session = try directory.enter(detached, start: {
+            let held = try lease.map { try $0.handOff() }
+            defer { if let held { close(held) } }
+            return try runner.start(spec, holding: held.map { [$0] } ?? [])
+        })
         guard let session else { throw RuntimeError(.setup, "start environment '\(request.name)'") }
         session.leave()
         return session

@@ -13,7 +13,9 @@ public struct StartedContainer: Sendable {
 extension ContainerRunner {
     /// Starts the spec's container with an init that stays until stopped and runs no command;
     /// returns once its root filesystem is ready. The spec's process says what `join` runs.
-    public func start(_ spec: ContainerSpec, io: ContainerIO = .standard) throws -> StartedContainer {
+    /// `holding`: descriptors init keeps open for its whole life (the store lease on the
+    /// image's snapshots, so gc leaves them while the environment runs).
+    public func start(_ spec: ContainerSpec, io: ContainerIO = .standard, holding: [Int32] = []) throws -> StartedContainer {
         guard spec.idMapping != nil || geteuid() == 0 else {
             throw RuntimeError.invalid("running without a user namespace needs root; give the spec an id mapping")
         }
@@ -36,7 +38,7 @@ extension ContainerRunner {
         // namespaces of a non-dumpable init to join them.
         let launcher = InitLauncher(initExecutable: initExecutable, inProcess: false,
                                     cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil),
-                                    idMapWriter: writer, stdio: nil, passedFDs: owners.descriptors)
+                                    idMapWriter: writer, stdio: nil, passedFDs: owners.descriptors + holding)
         let launched: LaunchedInit
         do {
             launched = try launcher.launch(plan, cgroup: limits.cgroup)
