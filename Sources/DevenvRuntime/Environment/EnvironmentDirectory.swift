@@ -175,8 +175,10 @@ public struct EnvironmentDirectory: Sendable {
     }
 
     private func create() throws {
-        if mkdir(path, 0o700) != 0 && errno != EEXIST {
-            throw RuntimeError.setup(SystemError.last("create environment records directory", path: path))
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw RuntimeError(.setup, "create environment records directory \(Errno.quote(path)): \(error)")
         }
     }
 
