@@ -61,6 +61,22 @@ struct EnvironmentSessionTests {
         #expect(fresh.status == 0, "a new environment, not the old one: \(fresh.stderr)")
     }
 
+    /// A second `devenv shell` on a real terminal (util-linux's `script`) joins with a pty of
+    /// the environment's own.
+    @Test(arguments: DevenvUser.allCases)
+    func secondShellOnATerminalJoins(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["script"])
+        let project = try ProjectFixture(manifest: Self.manifest, as: user)
+        let holder = try startHolder(project)
+        defer { holder.terminate() }
+        let (program, arguments) = try project.runner.command(["shell"])
+        let line = ([program] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let typed = "test -t 0 && cat /tmp/marker > /workspace/answer; ps -o args | grep -q '^sleep 300' && echo seen >> /workspace/answer; exit 3\n"
+        let result = try DevenvProcess.run("script", ["-q", "-e", "-c", line, "/dev/null"], stdin: Data(typed.utf8), directory: project.root, timeout: 60)
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        #expect((try? String(contentsOfFile: project.scratch.file("project/answer"), encoding: .utf8)) == "up\nseen\n", "\(result.stdout)")
+    }
+
     @Test(arguments: DevenvUser.allCases)
     func execExitStatusesAndSignals(_ user: DevenvUser) throws {
         try Requirement.require(root: true)

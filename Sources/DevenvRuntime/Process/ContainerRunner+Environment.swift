@@ -33,10 +33,10 @@ extension ContainerRunner {
         let owners = writer == nil ? try OwnerMappedMounts.make(for: spec.mounts, firstDescriptor: InitPlan.firstPassedFD) : OwnerMappedMounts()
         defer { owners.close() }
         plan.idmappedSources = owners.bySource
-        // Always exec'd: an init that is a clone of devenv keeps devenv's memory map, whose
-        // user namespace is the host's, and then a rootless devenv could not open the
-        // namespaces of a non-dumpable init to join them.
-        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: false,
+        // Rootless it is exec'd: an init that is a clone of devenv keeps devenv's memory map,
+        // whose user namespace is the host's, and then the user could not open the namespaces
+        // of a non-dumpable init to join them (root can: CAP_SYS_PTRACE).
+        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: ProcessControl.threadCount == 1 && geteuid() == 0,
                                     cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil),
                                     idMapWriter: writer, stdio: nil, passedFDs: owners.descriptors + holding)
         let launched: LaunchedInit
