@@ -13,4 +13,10 @@ struct EnvironmentOptions: ParsableArguments {
             throw ValidationError("environment name '\(name)': use letters, digits, '.', '_' and '-' (at most 64, not starting with '.' or '-')")
         }
     }
+
+    /// A session on `--image` or `--rootfs` is its own container, never a kept environment.
+    func validate(projectMode: Bool, detach: Bool = false) throws {
+        guard !projectMode, name != nil || detach else { return }
+        throw ValidationError("\(name != nil ? "--name" : "--detach") applies to a project's environment; an --image or --rootfs session is a container of its own")
+    }
 }

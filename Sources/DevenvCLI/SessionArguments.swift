@@ -24,6 +24,7 @@ struct RunArguments: ParsableArguments {
         guard !command.isEmpty else {
             throw ValidationError("missing command: devenv run -- CMD [ARGS...], devenv run TASK, or devenv run --image NAME -- CMD")
         }
+        try environment.validate(projectMode: options.projectMode)
     }
 
     /// In a project, words not after `--` name a task from [tasks].
@@ -41,4 +42,8 @@ struct ShellArguments: ParsableArguments {
     @OptionGroup var display: ProgressOptions
 
     init() {}
+
+    func validate() throws {
+        try environment.validate(projectMode: options.projectMode, detach: detach)
+    }
 }
