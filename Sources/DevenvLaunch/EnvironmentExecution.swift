@@ -44,7 +44,7 @@ public enum EnvironmentExecution {
 
     /// Starts the environment with a lease of its own that its init holds, since it may
     /// outlive this session and its lease.
-    public static func start(_ spec: ContainerSpec, runner: ContainerRunner, lease: Lease?) throws -> StartedContainer {
+    static func start(_ spec: ContainerSpec, runner: ContainerRunner, lease: Lease?) throws -> StartedContainer {
         let held = try lease.map { try $0.handOff() }
         defer { if let held { close(held) } }
         return try runner.start(spec, holding: held.map { [$0] } ?? [])
