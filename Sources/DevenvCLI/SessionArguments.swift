@@ -5,6 +5,7 @@ import ArgumentParser
 struct RunArguments: ParsableArguments {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: ContainerOptions
+    @OptionGroup var environment: EnvironmentOptions
     @OptionGroup var display: ProgressOptions
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("-- CMD [ARGS…] runs a command; in a project, TASK [ARGS…] runs a task from [tasks].", valueName: "CMD"))
@@ -27,6 +28,7 @@ struct RunArguments: ParsableArguments {
         guard !command.isEmpty else {
             throw ValidationError("missing command: devenv run -- CMD [ARGS...], devenv run TASK, or devenv run --image NAME -- CMD")
         }
+        try environment.validate(projectMode: options.projectMode)
     }
 
     /// In a project, words not after `--` name a task from [tasks].
@@ -37,7 +39,15 @@ struct RunArguments: ParsableArguments {
 struct ShellArguments: ParsableArguments {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: ContainerOptions
+    @OptionGroup var environment: EnvironmentOptions
+
+    @Flag(name: .long, help: "In a project: start the environment (or keep the running one) without a shell; it runs until `devenv stop`.")
+    var detach = false
     @OptionGroup var display: ProgressOptions
 
     init() {}
+
+    func validate() throws {
+        try environment.validate(projectMode: options.projectMode, detach: detach)
+    }
 }

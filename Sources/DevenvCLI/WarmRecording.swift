@@ -15,11 +15,13 @@ import Glibc
 /// be written exactly is removed instead, and the next start takes the full road again.
 enum WarmRecording {
     /// `run`/`shell`: the final container spec of a manifest project's session.
-    static func session(project: Project, engine: Engine, outcome: ProjectBuild.Outcome, spec: ContainerSpec) {
+    static func session(project: Project, engine: Engine, outcome: ProjectBuild.Outcome, spec: ContainerSpec,
+                        environment: (EnvironmentDirectory, EnvironmentRequest)) {
         var stored = spec
         let defaultSeccomp = spec.seccomp != nil && spec.seccomp == (try? SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
         if defaultSeccomp { stored.seccomp = nil }
-        save(project: project, engine: engine, outcome: outcome, .session(spec: stored, host: HostIdentity.current(), defaultSeccomp: defaultSeccomp))
+        save(project: project, engine: engine, outcome: outcome, .session(spec: stored, host: HostIdentity.current(), defaultSeccomp: defaultSeccomp,
+                                                                   environment: WarmEnvironment(directory: environment.0.path, request: environment.1)))
     }
 
     /// `build`: the line it printed (as `Terminal.print` writes it).

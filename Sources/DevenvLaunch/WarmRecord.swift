@@ -15,7 +15,7 @@ import Glibc
 /// still exist, the image name must still reach the same manifest, and the executables must be
 /// the ones that wrote it. Anything else means the full CLI runs, which writes a new record.
 public struct WarmRecord: Codable, Equatable, Sendable {
-    public static let format = 1
+    public static let format = 2
     /// Records kept per store; the least recently written go first.
     static let limit = 64
 
@@ -33,7 +33,8 @@ public struct WarmRecord: Codable, Equatable, Sendable {
         /// `run`/`shell`: the container as the full CLI would start it for `host`.
         /// `defaultSeccomp`: the spec's filter was Docker's default for the container
         /// capabilities, left out here and taken from the front end's own cache.
-        case session(spec: ContainerSpec, host: HostIdentity, defaultSeccomp: Bool)
+        /// `environment`: the project's running environment the session starts or joins.
+        case session(spec: ContainerSpec, host: HostIdentity, defaultSeccomp: Bool, environment: WarmEnvironment)
         /// `build`: what the full CLI printed on stdout for a build with nothing to do.
         case build(output: String)
     }
@@ -102,6 +103,17 @@ public struct WarmRecord: Codable, Equatable, Sendable {
         for old in records.sorted(by: { $0.mtime < $1.mtime }).prefix(records.count - limit) {
             unlink("\(directory)/\(old.name)")
         }
+    }
+}
+
+/// Where a project session's environment is recorded, and what the session asks of it.
+public struct WarmEnvironment: Codable, Equatable, Sendable {
+    public var directory: String
+    public var request: EnvironmentRequest
+
+    public init(directory: String, request: EnvironmentRequest) {
+        self.directory = directory
+        self.request = request
     }
 }
 

@@ -18,11 +18,16 @@ public final class Lease: @unchecked Sendable {
     private let lock: FileLock
     public let path: String
 
+    private let claims: Claims
+    private let directory: String
+
     public init(layout: StoreLayout, digests: [Digest], snapshots: [String]) throws {
         let path = "\(layout.leases)/\(UUID().uuidString)"
         self.path = path
+        directory = layout.leases
         lock = try StoreError.wrap { try FileLock(path: path) }
         let claims = Claims(digests: digests, snapshots: snapshots, pid: getpid())
+        self.claims = claims
         // Not fsynced: a lease only matters while its holder runs, and a crash ends both.
         try StoreError.wrap { try AtomicFile.write(OCIDocument.encode(claims), to: path + ".json", durable: false) }
     }
@@ -31,6 +36,28 @@ public final class Lease: @unchecked Sendable {
         unlink(path + ".json")
         unlink(path)
         lock.unlock()
+    }
+
+    /// A second lease with the same claims for a process that outlives this one (a running
+    /// environment's init): returns its locked descriptor (close-on-exec) for the caller to
+    /// pass on. Its files stay; once the last holder of the descriptor is gone its lock is free
+    /// and gc removes them as any stale lease's.
+    public func handOff() throws -> Int32 {
+        let path = "\(directory)/\(UUID().uuidString)"
+        let descriptor = try StoreError.wrap { try FileDescriptor.openRaw(path, O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o600) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let error = SystemError.last("flock", path: path)
+            close(descriptor)
+            throw StoreError.system(error)
+        }
+        do {
+            try StoreError.wrap { try AtomicFile.write(OCIDocument.encode(claims), to: path + ".json", durable: false) }
+        } catch {
+            unlink(path)
+            close(descriptor)
+            throw error
+        }
+        return descriptor
     }
 
     /// The claims of every live lease; stale ones are deleted on the way.

@@ -64,6 +64,18 @@ public enum ProcessControl {
         guard devenv_unshare(Int32(truncatingIfNeeded: flags)) == 0 else { throw SystemError.last("unshare \(what)") }
     }
 
+    /// setns(2) into the namespace `descriptor` names; `what` names it for the message. Only a
+    /// single-threaded process may enter a user or mount namespace.
+    public static func enterNamespace(_ descriptor: Int32, what: String) throws {
+        guard devenv_setns(descriptor, 0) == 0 else { throw SystemError.last("enter \(what) namespace") }
+    }
+
+    /// A pidfd for `pid` (pidfd_open(2)); nil when no such process exists.
+    public static func openPidfd(_ pid: pid_t) -> Int32? {
+        let descriptor = devenv_pidfd_open(pid)
+        return descriptor >= 0 ? descriptor : nil
+    }
+
     /// Brings up `lo` in this network namespace.
     public static func bringUpLoopback() throws {
         guard devenv_loopback_up() == 0 else { throw SystemError.last("bring up loopback interface lo") }

@@ -154,6 +154,9 @@ void devenv_signal_defaults(void);
 
 /* unshare(2) (init enters a fresh cgroup namespace once it sits in the container's cgroup). */
 int devenv_unshare(int flags);
+/* setns(2) (joining a running container) and pidfd_open(2). */
+int devenv_setns(int fd, int nstype);
+int devenv_pidfd_open(int pid);
 /* getrlimit/setrlimit with plain integers; RLIM_INFINITY is UINT64_MAX. */
 int devenv_getrlimit(int resource, uint64_t *soft, uint64_t *hard);
 int devenv_setrlimit(int resource, uint64_t soft, uint64_t hard);

@@ -22,22 +22,45 @@ struct SessionLauncher {
     /// In a project (no --image or --rootfs), a task to run instead of a command.
     var task: (name: String, arguments: [String])?
 
+    /// In a project: the running environment to start or join (`--name`), and how.
+    var environmentName: String?
+    var environmentMode = EnvironmentExecution.Mode.startOrJoin
+    /// `shell --detach`: start the environment without a session.
+    var detach = false
+
     /// Runs the session and exits with the command's status, or with 125/126/127 (and a
-    /// message) when devenv cannot start it.
+    /// message) when devenv cannot start it. A project session runs in the project's running
+    /// environment, started as needed.
     func run(command: [String]?, defaultTerminal: Bool) throws {
         try reportingErrors {
             var lease: Lease?
+            var environment: (EnvironmentDirectory, EnvironmentRequest)?
             let plan = try DebugLog.timed("session", "prepare the session") {
-                try self.plan(command: command, defaultTerminal: defaultTerminal, lease: &lease)
+                try self.plan(command: command, defaultTerminal: defaultTerminal, lease: &lease, environment: &environment)
             }
             Self.logMounts(plan.spec)
-            throw ExitCode(SessionExecution.run(plan.spec, keeping: lease))
+            guard let (directory, request) = environment else {
+                throw ExitCode(SessionExecution.run(plan.spec, keeping: lease))
+            }
+            if detach {
+                let session = try EnvironmentStarter.start(plan.spec, in: directory, request: request, lease: lease)
+                Terminal.note(session.joined ? "environment '\(request.name)' was already running; it now stays until `devenv stop`"
+                                             : "started environment '\(request.name)'; it runs until `devenv stop`")
+                return
+            }
+            throw ExitCode(EnvironmentExecution.run(plan.spec, in: directory, request: request, mode: environmentMode, keeping: lease))
         }
+    }
+
+    func plan(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> SessionPlan {
+        var environment: (EnvironmentDirectory, EnvironmentRequest)?
+        return try plan(command: command, defaultTerminal: defaultTerminal, lease: &lease, environment: &environment)
     }
 
     /// The image's snapshot directories come with a lease that keeps gc away from them while
     /// the container runs.
-    func plan(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> SessionPlan {
+    func plan(command: [String]?, defaultTerminal: Bool, lease: inout Lease?,
+              environment: inout (EnvironmentDirectory, EnvironmentRequest)?) throws -> SessionPlan {
         var host = SessionHost.current()
         if let rootfs = options.rootfs {
             let lowerDirs = [try SessionOptions.absolute(rootfs, what: "--rootfs")]
@@ -68,8 +91,12 @@ struct SessionLauncher {
         let seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
         let plan = try SessionPlanner.plan(.init(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
                                                  command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp))
-        if case let .manifest(manifestProject) = project, let outcome = built.outcome {
-            WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec)
+        let target = (EnvironmentStarter.directory(layout: engine.store.layout, root: project.root),
+                      EnvironmentStarter.request(root: project.root, image: built.image, name: environmentName))
+        environment = target
+        // The front end replays only sessions that start or join (never `--detach` or `exec`).
+        if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin {
+            WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec, environment: target)
         }
         return plan
     }
@@ -115,6 +142,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         arguments.display.apply()
         var launcher = SessionLauncher(options: arguments.options.values, global: arguments.global)
+        launcher.environmentName = arguments.environment.name
         let command = arguments.command
         if arguments.namesTask {
             launcher.task = (command[0], Array(command.dropFirst()))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DevenvLaunch
 import DevenvSession
+import DevenvKit
 
 struct ShellCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,6 +13,9 @@ struct ShellCommand: ParsableCommand {
 
     func run() throws {
         arguments.display.apply()
-        try SessionLauncher(options: arguments.options.values, global: arguments.global).run(command: nil, defaultTerminal: SessionOptions.stdioIsTerminal)
+        var launcher = SessionLauncher(options: arguments.options.values, global: arguments.global)
+        launcher.environmentName = arguments.environment.name
+        launcher.detach = arguments.detach
+        try launcher.run(command: nil, defaultTerminal: SessionOptions.stdioIsTerminal)
     }
 }

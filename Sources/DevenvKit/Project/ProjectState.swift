@@ -44,6 +44,8 @@ public struct ProjectState: Sendable, Equatable {
     /// The last build's record (the builder writes it; `status` and gc read it).
     public var recordPath: String { "\(directory)/\(Self.recordFile)" }
     public var statCachePath: String { "\(directory)/\(Self.statCacheFile)" }
+    /// The project's running environments (`EnvironmentDirectory`).
+    public var environmentsPath: String { "\(directory)/environments" }
 
     public func create() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

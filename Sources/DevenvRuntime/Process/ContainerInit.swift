@@ -38,8 +38,14 @@ public enum ContainerInit {
         if reporter.parentGone { _exit(RuntimeExitCode.setupFailed) }
         umask(0o022)
         do {
-            var executor = MountExecutor(plan: plan.mounts, idmappedSources: plan.idmappedSources, calls: LinuxMountCalls())
-            try executor.run()
+            for join in plan.joins {
+                try ProcessControl.enterNamespace(join.descriptor, what: join.kind)
+                close(join.descriptor)
+            }
+            if plan.joins.isEmpty {
+                var executor = MountExecutor(plan: plan.mounts, idmappedSources: plan.idmappedSources, calls: LinuxMountCalls())
+                try executor.run()
+            }
             if let hostname = plan.hostname {
                 try ProcessControl.setHostname(hostname)
             }
@@ -56,13 +62,16 @@ public enum ContainerInit {
         } catch {
             reporter.failSetup("\(error)")
         }
+        if plan.keep { KeeperInit(reporter: reporter).run() }
         guard let process = plan.process else {
             close(InitPlan.channelFD)
             _exit(0)
         }
         // Container processes must not reach this binary through /proc/1/exe (CVE-2019-5736).
         ProcessControl.setNotDumpable()
-        let supervisor = InitSupervisor(process: process, setgroupsAllowed: plan.setgroupsAllowed, reporter: reporter)
+        // A joining session is not PID 1 (setns applies the pid namespace to its children only).
+        let supervisor = InitSupervisor(process: process, setgroupsAllowed: plan.setgroupsAllowed, reporter: reporter,
+                                        ownsNamespace: plan.joins.isEmpty)
         supervisor.run()
     }
 }

@@ -119,7 +119,7 @@ public final class ContainerRunner: Sendable {
         _ = try Self.outcome(waitStatus: status, reports: launched.reports())
     }
 
-    private func receiveTerminal(_ launched: LaunchedInit) throws -> FileDescriptor {
+    func receiveTerminal(_ launched: LaunchedInit) throws -> FileDescriptor {
         let master = FileDescriptor.receive(over: launched.channel.raw)
         guard master >= 0 else { throw SystemError.last("receive pty") }
         return FileDescriptor(adopting: master)
@@ -127,7 +127,7 @@ public final class ContainerRunner: Sendable {
 
     /// Creates the runtime directory (0700) and checks that it is a real directory of ours, so
     /// a planted symlink in /tmp cannot redirect the mount point.
-    private func prepareRuntimeDirectory() throws {
+    func prepareRuntimeDirectory() throws {
         if mkdir(runtimeDirectory, 0o700) != 0 && errno != EEXIST {
             throw RuntimeError.setup(SystemError.last("mkdir", path: runtimeDirectory))
         }

@@ -54,6 +54,9 @@ struct InitLauncher {
     let stdio: (Int32, Int32, Int32)?
     /// Descriptors init gets from `InitPlan.firstPassedFD` on.
     var passedFDs: [Int32] = []
+    /// A joining session's cgroups (a running environment's): the child is moved into each
+    /// before it may start its command.
+    var joinCgroups: [String] = []
 
     static func cloneFlags(network: NetworkMode, userNamespace: Bool) -> UInt {
         var flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP
@@ -109,6 +112,9 @@ struct InitLauncher {
         // race-free: init starts the command only at end of input, which follows the move.
         do {
             if !joined { try cgroup?.add(pid) }
+            for directory in joinCgroups {
+                try ContainerCgroup.write(CgroupWrite(path: directory + "/cgroup.procs", value: "\(pid)"))
+            }
         } catch let error as SystemError {
             launched.kill()
             _ = try? launched.wait()

@@ -17,6 +17,12 @@ struct InitPlan: Codable, Equatable {
     /// Bind mount sources that are idmapped, and the descriptor of the user namespace for
     /// each (see `OwnerMappedMounts`).
     var idmappedSources: [String: Int32] = [:]
+    /// An environment's init: after setup it starts no command and stays as the namespaces'
+    /// PID 1 until stopped, while sessions join (`KeeperInit`).
+    var keep = false
+    /// A joining session: the namespaces of a running container to enter, user first (then no
+    /// mounts are made; the mount namespace brings the container's root).
+    var joins: [NamespaceJoin] = []
 
     /// Descriptor numbers inside init, placed there by the spawn shim; passed descriptors
     /// (`InitLauncher.passedFDs`) follow from `firstPassedFD`.
@@ -38,18 +44,30 @@ struct InitPlan: Codable, Equatable {
 
     static func make(_ spec: ContainerSpec, scratch: String, resolvConf: String, hosts: String, setgroupsAllowed: Bool) throws -> InitPlan {
         let mounts = try MountPlan.compute(spec, scratch: scratch, resolvConf: resolvConf, hosts: hosts)
+        return InitPlan(mounts: mounts, hostname: spec.hostname, loopbackUp: spec.network == .none,
+                        process: try InitProcess.make(spec), setgroupsAllowed: setgroupsAllowed)
+    }
+}
+
+extension InitProcess {
+    /// The command part of a spec: what init starts, or what a joining session runs.
+    static func make(_ spec: ContainerSpec) throws -> InitProcess {
         let process = spec.process
         let ttyGID = (spec.idMapping?.mapsContainerGID(MountPlan.ttyGID) ?? true) ? MountPlan.ttyGID : process.user.gid
-        let running = InitProcess(
+        return InitProcess(
             args: process.args, fallbackExecutables: process.fallbackExecutables, environment: process.environment,
             workingDirectory: try ContainerPath.normalize(process.workingDirectory, what: "working directory"),
             uid: process.user.uid, gid: process.user.gid, additionalGIDs: process.user.additionalGIDs,
             bounding: spec.capabilities.bitmask,
             effective: process.user.uid == 0 ? spec.capabilities.bitmask : 0,
             seccomp: spec.seccomp.map { Data($0.bytes) }, terminal: process.terminal, terminalGID: ttyGID)
-        return InitPlan(mounts: mounts, hostname: spec.hostname, loopbackUp: spec.network == .none,
-                        process: running, setgroupsAllowed: setgroupsAllowed)
     }
+}
+
+/// A namespace descriptor passed to a joining init, and what it is (for messages).
+struct NamespaceJoin: Codable, Equatable {
+    var descriptor: Int32
+    var kind: String
 }
 
 struct InitProcess: Codable, Equatable {

@@ -10,6 +10,9 @@ struct InitSupervisor {
     let process: InitProcess
     let setgroupsAllowed: Bool
     let reporter: Reporter
+    /// PID 1 of the pid namespace, which ends everything left when the command exits; a joined
+    /// session's supervisor only waits for its own command.
+    var ownsNamespace = true
 
     /// Signals the parent relays to init and init relays to the command.
     static let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH]
@@ -87,9 +90,11 @@ struct InitSupervisor {
 
     /// The command is gone: nothing else may outlive it in this pid namespace.
     private func finish(_ status: Int32) -> Never {
-        kill(-1, SIGKILL)
-        var ignored: Int32 = 0
-        while waitpid(-1, &ignored, 0) > 0 || errno == EINTR {}
+        if ownsNamespace {
+            kill(-1, SIGKILL)
+            var ignored: Int32 = 0
+            while waitpid(-1, &ignored, 0) > 0 || errno == EINTR {}
+        }
         switch ExitStatus(waitStatus: status) {
         case .exited(let code):
             _exit(code)

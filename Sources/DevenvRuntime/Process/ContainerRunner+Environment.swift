@@ -1,0 +1,95 @@
+import DevenvSystem
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A container whose init keeps running without a command (`KeeperInit`): what sessions join.
+public struct StartedContainer: Sendable {
+    public let initProcess: ProcessStamp
+    public let cgroups: [String]
+}
+
+extension ContainerRunner {
+    /// Starts the spec's container with an init that stays until stopped and runs no command;
+    /// returns once its root filesystem is ready. The spec's process says what `join` runs.
+    /// `holding`: descriptors init keeps open for its whole life (the store lease on the
+    /// image's snapshots, so gc leaves them while the environment runs).
+    public func start(_ spec: ContainerSpec, io: ContainerIO = .standard, holding: [Int32] = []) throws -> StartedContainer {
+        guard spec.idMapping != nil || geteuid() == 0 else {
+            throw RuntimeError.invalid("running without a user namespace needs root; give the spec an id mapping")
+        }
+        let writer = spec.idMapping.map(IDMapWriter.current)
+        let hosts = spec.hosts ?? NetworkFiles.hosts(hostname: spec.hostname, network: spec.network, hostHosts: FileDescriptor.readSystemText("/etc/hosts"))
+        let resolvConf = spec.resolvConf ?? NetworkFiles.resolvConf(network: spec.network, hostResolvConf: FileDescriptor.readSystemText("/etc/resolv.conf"))
+        var plan = try InitPlan.make(spec, scratch: runtimeDirectory, resolvConf: resolvConf, hosts: hosts,
+                                     setgroupsAllowed: writer?.setgroupsAllowed ?? true)
+        plan.process = nil
+        plan.keep = true
+        try prepareRuntimeDirectory()
+        let limits = ContainerLimits.prepare(spec.limits, nprocBinds: writer != nil || geteuid() != 0)
+        if let warning = limits.warning { try? FileDescriptor.writeAll(io.error, Array((warning + "\n").utf8)) }
+        plan.newCgroupNamespace = limits.cgroup != nil
+        let owners = writer == nil ? try OwnerMappedMounts.make(for: spec.mounts, firstDescriptor: InitPlan.firstPassedFD) : OwnerMappedMounts()
+        defer { owners.close() }
+        plan.idmappedSources = owners.bySource
+        // Rootless it is exec'd: an init that is a clone of devenv keeps devenv's memory map,
+        // whose user namespace is the host's, and then the user could not open the namespaces
+        // of a non-dumpable init to join them (root can: CAP_SYS_PTRACE).
+        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: ProcessControl.threadCount == 1 && geteuid() == 0,
+                                    cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil),
+                                    idMapWriter: writer, stdio: nil, passedFDs: owners.descriptors + holding)
+        let launched: LaunchedInit
+        do {
+            launched = try launcher.launch(plan, cgroup: limits.cgroup)
+        } catch {
+            limits.cgroup?.destroy()
+            throw error
+        }
+        // The keeper closes the channel when its setup is done; a failed init closes it by exiting.
+        _ = try? FileDescriptor.readAll(launched.channel.raw)
+        guard !Self.hasExited(launched.pidfd.raw), let stamp = ProcessStamp.current(launched.pid) else {
+            let status = try launched.wait()
+            limits.cgroup?.destroy()
+            _ = try Self.outcome(waitStatus: status, reports: launched.reports())
+            throw RuntimeError(.setup, "start environment: its init exited during setup (\(ExitStatus(waitStatus: status)))")
+        }
+        return StartedContainer(initProcess: stamp, cgroups: limits.cgroup?.plan.directories ?? [])
+    }
+
+    /// Runs the spec's process inside the running container `target`: in its namespaces and
+    /// cgroup, with the spec's user, environment, working directory, capabilities, seccomp
+    /// filter and rlimits, on a terminal of the container's own when the spec asks for one.
+    /// Returns how the process ended, as `run` does.
+    public func join(_ target: StartedContainer, spec: ContainerSpec, io: ContainerIO = .standard) throws -> ExitStatus {
+        let writer = spec.idMapping.map(IDMapWriter.current)
+        var process = try InitProcess.make(spec)
+        process.rlimits = ContainerLimits.rlimits(spec.limits, cgroup: !target.cgroups.isEmpty,
+                                                  openFiles: ResourceLimit.current(ResourceLimit.openFiles))
+        let namespaces = try NamespaceSet.open(of: target.initProcess)
+        defer { namespaces.close() }
+        var plan = InitPlan(mounts: MountPlan(operations: [], rootfs: "/"), hostname: nil, loopbackUp: false,
+                            process: process, setgroupsAllowed: writer?.setgroupsAllowed ?? true)
+        plan.joins = namespaces.kinds.enumerated().map { NamespaceJoin(descriptor: InitPlan.firstPassedFD + Int32($0.offset), kind: $0.element) }
+
+        let relay = try SignalRelay()
+        var launcher = InitLauncher(initExecutable: initExecutable, inProcess: ProcessControl.threadCount == 1, cloneFlags: 0,
+                                    idMapWriter: nil, stdio: spec.process.terminal ? nil : (io.input, io.output, io.error),
+                                    passedFDs: namespaces.descriptors)
+        launcher.joinCgroups = target.cgroups
+        let launched = try launcher.launch(plan)
+        defer { launched.kill() }
+        if spec.process.terminal, let master = try? receiveTerminal(launched) {
+            TerminalSession(master: master, io: io).relay(until: launched, signals: relay)
+        } else {
+            _ = ContainerSupervisor(launched: launched, relay: relay, policy: .forward).forwardSignalsUntilExit()
+        }
+        let status = try launched.wait()
+        return try Self.outcome(waitStatus: status, reports: launched.reports())
+    }
+
+    static func hasExited(_ pidfd: Int32) -> Bool {
+        var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 1
+    }
+}
