@@ -22,6 +22,15 @@ struct ContainerOptions: ParsableArguments {
     @Option(name: [.customShort("e"), .customLong("env")], help: ArgumentHelp("Set KEY=VALUE, or pass KEY from the host.", valueName: "KEY=VALUE"))
     var environment: [String] = []
 
+    @Option(name: .customLong("env-file"), help: ArgumentHelp("Read KEY=VALUE lines from FILE (docker's format); -e overrides them.", valueName: "FILE"))
+    var envFiles: [String] = []
+
+    @Flag(name: .customLong("no-ssh-agent"), help: "Do not forward the host's ssh agent ($SSH_AUTH_SOCK).")
+    var noSSHAgent = false
+
+    @Flag(name: .customLong("no-git-identity"), help: "In a project, do not give git the host user's name and email.")
+    var noGitIdentity = false
+
     @Flag(inversion: .prefixedNo, help: "Run on a pseudo-terminal (default: when stdin and stdout are terminals).")
     var tty: Bool?
 
@@ -64,6 +73,9 @@ struct ContainerOptions: ParsableArguments {
         values.workdir = workdir
         values.network = network
         values.environment = environment
+        values.envFiles = envFiles
+        values.sshAgent = noSSHAgent ? false : nil
+        values.gitIdentity = noGitIdentity ? false : nil
         values.tty = tty
         values.mountDirectory = mountDirectory
         values.mountTarget = mountTarget

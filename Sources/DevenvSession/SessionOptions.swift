@@ -15,6 +15,12 @@ public struct SessionOptions: Equatable, Sendable {
     public var workdir: String?
     public var network: NetworkMode?
     public var environment: [String] = []
+    /// `--env-file FILE`, in order (docker's format, `EnvFile`).
+    public var envFiles: [String] = []
+    /// `--no-ssh-agent` sets false; nil leaves it to the project (on by default).
+    public var sshAgent: Bool?
+    /// `--no-git-identity` sets false; nil leaves it to the project (on by default).
+    public var gitIdentity: Bool?
     public var tty: Bool?
     public var mountDirectory: String?
     public var mountTarget: String?
@@ -38,17 +44,25 @@ public struct SessionOptions: Equatable, Sendable {
         }
     }
 
+    /// The `--env-file` entries, in order: they come before `-e`, which overrides them (docker's order).
+    public func fileEnvironment(host: [String: String] = ProcessInfo.processInfo.environment) throws -> [String] {
+        try envFiles.flatMap { try EnvFile.read(Self.absolute($0, what: "--env-file"), host: host) }
+    }
+
     /// `base` with the limits given on the command line.
     public func limits(over base: ResourceLimits = .default) throws -> ResourceLimits {
         try base.overriding(memory: memory, pids: pids, cpus: cpus, shmSize: shmSize)
     }
 
     /// A session on an image's snapshot directories (or --rootfs), with the working tree mounted.
-    public func workspaceSession(lowerDirs: [String], imageEnvironment: [String], command: [String]?, defaultTerminal: Bool) throws -> WorkspaceSession {
+    public func workspaceSession(lowerDirs: [String], imageEnvironment: [String], command: [String]?, defaultTerminal: Bool,
+                                 host: [String: String] = ProcessInfo.processInfo.environment) throws -> WorkspaceSession {
         WorkspaceSession(
             lowerDirs: lowerDirs, imageEnvironment: imageEnvironment, command: command,
             mountDirectory: try mountDirectory.map { try Self.absolute($0, what: "--mount-dir") } ?? HostPath.currentDirectory(),
-            mountTarget: mountTarget ?? WorkspaceSession.defaultMountTarget, workingDirectory: workdir, environment: resolvedEnvironment(),
+            mountTarget: mountTarget ?? WorkspaceSession.defaultMountTarget, workingDirectory: workdir,
+            environment: try fileEnvironment(host: host) + resolvedEnvironment(host: host),
+            sshAgentSocket: sshAgent == false ? nil : SSHAgentForwarding.hostSocket(environment: host),
             network: network ?? .host, terminal: tty ?? defaultTerminal,
             terminalType: ProcessInfo.processInfo.environment["TERM"], hostname: hostname,
             seccomp: try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()),

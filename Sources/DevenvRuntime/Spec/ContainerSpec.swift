@@ -6,6 +6,8 @@ public struct ContainerSpec: Hashable, Codable, Sendable {
     public var rootfs: RootfsSpec
     /// Bind mounts from the host, applied in order after the root filesystem.
     public var mounts: [BindMount]
+    /// Files devenv writes (a session's git configuration), bound read-only after `mounts`.
+    public var files: [GeneratedFile]
     public var process: ProcessSpec
     public var hostname: String
     public var network: NetworkMode
@@ -23,12 +25,13 @@ public struct ContainerSpec: Hashable, Codable, Sendable {
     /// Memory, pids, CPU (through a cgroup, else rlimits with a warning) and the /dev/shm size.
     public var limits: ResourceLimits
 
-    public init(rootfs: RootfsSpec, mounts: [BindMount] = [], process: ProcessSpec, hostname: String = "devenv",
+    public init(rootfs: RootfsSpec, mounts: [BindMount] = [], files: [GeneratedFile] = [], process: ProcessSpec, hostname: String = "devenv",
                 network: NetworkMode = .host, idMapping: IDMapping? = nil, seccomp: SeccompFilter? = nil,
                 capabilities: CapabilitySet = .containerDefault, resolvConf: String? = nil, hosts: String? = nil,
                 limits: ResourceLimits = .default) {
         self.rootfs = rootfs
         self.mounts = mounts
+        self.files = files
         self.process = process
         self.hostname = hostname
         self.network = network
@@ -89,6 +92,18 @@ public struct BindMount: Hashable, Codable, Sendable {
         self.destination = destination
         self.readOnly = readOnly
         self.ownerAppearsAs = ownerAppearsAs
+    }
+}
+
+/// A file with the given contents at a container path, read-only: generated in the
+/// container's private scratch tmpfs, never on the host.
+public struct GeneratedFile: Hashable, Codable, Sendable {
+    public var destination: String
+    public var contents: String
+
+    public init(destination: String, contents: String) {
+        self.destination = destination
+        self.contents = contents
     }
 }
 

@@ -11,6 +11,7 @@ public enum SpecValidator {
     public static func validate(_ spec: ContainerSpec) throws {
         try validateRootfs(spec.rootfs)
         for mount in spec.mounts { try validateMount(mount) }
+        for file in spec.files { try validateDestination(file.destination) }
         try validateProcess(spec.process, idMapping: spec.idMapping)
         try validateHostname(spec.hostname)
         if let filter = spec.seccomp {
@@ -43,7 +44,12 @@ public enum SpecValidator {
 
     static func validateMount(_ mount: BindMount) throws {
         try requireHostPath(mount.source, what: "mount source")
-        let destination = try ContainerPath.normalize(mount.destination, what: "mount destination")
+        try validateDestination(mount.destination)
+    }
+
+    /// Where a bind or a generated file goes: never `/`, nor into what devenv mounts itself.
+    static func validateDestination(_ path: String) throws {
+        let destination = try ContainerPath.normalize(path, what: "mount destination")
         guard destination != "/" else { throw RuntimeError.invalid("mount destination: cannot mount over /") }
         for reserved in ["/proc", "/sys", "/dev"] where destination == reserved || destination.hasPrefix(reserved + "/") {
             throw RuntimeError.invalid("mount destination \(quote(destination)): \(reserved) is managed by devenv")

@@ -1,0 +1,127 @@
+@testable import DevenvTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The developer's identity and environment inside a project session, end to end, as root
+/// and as the unprivileged test user: the host's ssh agent answers `ssh-add -l` inside, env
+/// files and flags stack in their documented order, and a changed env file is never missed by
+/// the front end's warm start.
+@Suite(.serialized, .enabled(if: Requirement.rootAndPrograms("ssh-agent", "ssh-add", "ssh-keygen"), "needs root (to act as the test user) and openssh-client"),
+       .timeLimit(.minutes(4)))
+struct SessionIdentityTests {
+    static let manifest = """
+    [base]
+    image = "busybox:it"
+
+    [shell]
+    env_file = ".env"
+    env = { PATH = "/opt/tools:$PATH", FROM_SHELL = "shell", BOTH = "shell" }
+    """
+
+    /// A real agent (started as the session's user, its socket in that user's 0700
+    /// directory) holding a fresh key; ssh-add itself, with its libraries, is copied into the
+    /// working tree, because the busybox image has none.
+    @Test(arguments: DevenvUser.allCases)
+    func sshAddListsTheHostsKeys(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["ssh-agent", "ssh-add", "ssh-keygen"])
+        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n", as: user)
+        let agentDirectory = project.scratch.file("agent")
+        try FileManager.default.createDirectory(atPath: agentDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try copySSHAdd(into: "\(project.root)/ssh")
+        try project.runner.own(project.scratch.path)
+        let socket = "\(agentDirectory)/agent.sock"
+        let key = "\(agentDirectory)/id_ed25519"
+        try asUser(project, "ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "devenv-test-key", "-f", key])
+        let agent = try startAgent(project, socket: socket)
+        defer { agent.terminate(); agent.waitUntilExit() }
+        try asUser(project, "ssh-add", [key], environment: ["SSH_AUTH_SOCK": socket])
+        let fingerprint = try #require(try asUser(project, "ssh-keygen", ["-lf", key + ".pub"]).stdout.split(separator: " ").dropFirst().first)
+
+        let sshAdd = ["/workspace/ssh/ld.so", "--library-path", "/workspace/ssh", "/workspace/ssh/ssh-add", "-l"]
+        let inside = try project.runner.devenv(["run", "--"] + sshAdd, environment: ["SSH_AUTH_SOCK": socket], directory: project.root, timeout: 120)
+        #expect(inside.succeeded && inside.stdout.contains(String(fingerprint)) && inside.stdout.contains("devenv-test-key"), "\(inside.stdout)\(inside.stderr)")
+
+        let off = try project.runner.devenv(["run", "--no-ssh-agent", "--", "sh", "-c", "echo ${SSH_AUTH_SOCK:-none}; ls /run/devenv 2>&1"],
+                                            environment: ["SSH_AUTH_SOCK": socket], directory: project.root, timeout: 120)
+        #expect(off.stdout.hasPrefix("none\n") && !off.stdout.contains("ssh-agent.sock"), "\(off.stdout)\(off.stderr)")
+        // A stale variable (the agent gone) starts the session without one.
+        let stale = try project.runner.devenv(["run", "--", "sh", "-c", "echo ${SSH_AUTH_SOCK:-none}"],
+                                              environment: ["SSH_AUTH_SOCK": socket + ".gone"], directory: project.root, timeout: 120)
+        #expect(stale.succeeded && stale.stdout == "none\n", "\(stale.stdout)\(stale.stderr)")
+    }
+
+    /// image < `[shell] env_file` < `[shell] env` (expanded) < `--env-file` < `-e`; and the
+    /// warm start notices an edited env file.
+    @Test(arguments: DevenvUser.allCases)
+    func envFilePrecedenceAndTheWarmStart(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: Self.manifest, as: user)
+        try project.write(".env", "# the project's\nFROM_FILE=file\nBOTH=file\nCLI=file\nQUOTED=\"as is\"\n")
+        try project.write("cli.env", "CLI=cli-file\nFLAG=cli-file\n")
+        let show = ["sh", "-c", "echo $FROM_FILE $BOTH $FROM_SHELL $CLI $FLAG $QUOTED; echo $PATH"]
+        let full = try project.devenv(["run", "--env-file", "cli.env", "-e", "FLAG=flag", "--"] + show, timeout: 120)
+        let lines = full.stdout.split(separator: "\n")
+        #expect(lines.first == "file shell shell cli-file flag \"as is\"", "\(full.stdout)\(full.stderr)")
+        #expect(lines.count == 2 && lines[1].hasPrefix("/opt/tools:/") && lines[1].hasSuffix("/bin"), "\(full.stdout)")
+        // `PATH = "/opt/tools:$PATH"` used to leave PATH literally "/opt/tools:$PATH": nothing was found.
+        let found = try project.devenv(["run", "--", "true"], timeout: 120)
+        #expect(found.succeeded, "\(found.stderr)")
+
+        let plain = ["run", "--", "sh", "-c", "echo $FROM_FILE"]
+        _ = try project.devenv(plain, timeout: 120)
+        Thread.sleep(forTimeInterval: 1.2)
+        #expect(try project.devenv(plain, timeout: 120).stdout == "file\n")
+        let records = (try? FileManager.default.contentsOfDirectory(atPath: "\(project.store)/warm")) ?? []
+        #expect(records.contains { $0.hasSuffix(".json") }, "a warm record is written for a project with an env file")
+        try project.write(".env", "FROM_FILE=edit\n")
+        let edited = try project.devenv(plain, timeout: 120)
+        #expect(edited.stdout == "edit\n", "the warm start missed the edited env file: \(edited.stderr)")
+
+        try project.write(".env", "BAD NAME=1\n")
+        let bad = try project.devenv(plain, timeout: 120)
+        #expect(bad.status == 125 && bad.stderr.contains(".devenv/devenv.toml:5") && bad.stderr.contains("contains whitespace"), "\(bad.stderr)")
+    }
+
+    // MARK: helpers
+
+    @discardableResult
+    func asUser(_ project: ProjectFixture, _ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> DevenvProcess.Result {
+        let path = try DevenvProcess.which(program)
+        let (executable, line) = project.runner.account.map { $0.command(path, arguments, home: project.runner.home, environment: environment) }
+            ?? ("/usr/bin/env", environment.map { "\($0.key)=\($0.value)" } + [path] + arguments)
+        let result = try DevenvProcess.run(executable, line, timeout: 60)
+        guard result.succeeded else { throw TestFailure("\(program) \(arguments): \(result.stderr)") }
+        return result
+    }
+
+    func startAgent(_ project: ProjectFixture, socket: String) throws -> Process {
+        let path = try DevenvProcess.which("ssh-agent")
+        let (executable, line) = project.runner.account.map { $0.command(path, ["-D", "-a", socket], home: project.runner.home) } ?? (path, ["-D", "-a", socket])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = line
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 where access(socket, F_OK) != 0 { Thread.sleep(forTimeInterval: 0.05) }
+        guard access(socket, F_OK) == 0 else { throw TestFailure("ssh-agent made no socket at \(socket)") }
+        return process
+    }
+
+    /// The host's ssh-add, its libraries and the dynamic loader, into `directory`.
+    func copySSHAdd(into directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let program = try DevenvProcess.which("ssh-add")
+        let listing = try DevenvProcess.run("ldd", [program]).stdout
+        for line in listing.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard let path = words.first(where: { $0.hasPrefix("/") }).map(String.init) else { continue }
+            let name = path.contains("ld-linux") ? "ld.so" : (path as NSString).lastPathComponent
+            try FileManager.default.copyItem(atPath: path, toPath: "\(directory)/\(name)")
+        }
+        try FileManager.default.copyItem(atPath: program, toPath: "\(directory)/ssh-add")
+    }
+}
