@@ -22,6 +22,9 @@ struct ContainerOptions: ParsableArguments {
     @Option(name: [.customShort("e"), .customLong("env")], help: ArgumentHelp("Set KEY=VALUE, or pass KEY from the host.", valueName: "KEY=VALUE"))
     var environment: [String] = []
 
+    @Option(name: [.customShort("v"), .customLong("volume")], help: ArgumentHelp("Bind a host path: SRC:DST[:ro] (SRC absolute, ~/…, or relative to the project).", valueName: "SRC:DST"))
+    var volumes: [String] = []
+
     @Option(name: .customLong("env-file"), help: ArgumentHelp("Read KEY=VALUE lines from FILE (docker's format); -e overrides them.", valueName: "FILE"))
     var envFiles: [String] = []
 
@@ -74,6 +77,7 @@ struct ContainerOptions: ParsableArguments {
         values.network = network
         values.environment = environment
         values.envFiles = envFiles
+        values.volumes = volumes
         values.sshAgent = noSSHAgent ? false : nil
         values.gitIdentity = noGitIdentity ? false : nil
         values.tty = tty

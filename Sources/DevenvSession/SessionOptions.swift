@@ -17,6 +17,8 @@ public struct SessionOptions: Equatable, Sendable {
     public var environment: [String] = []
     /// `--env-file FILE`, in order (docker's format, `EnvFile`).
     public var envFiles: [String] = []
+    /// `-v/--volume SRC:DST[:ro]`, in order (`VolumeOption`).
+    public var volumes: [String] = []
     /// `--no-ssh-agent` sets false; nil leaves it to the project (on by default).
     public var sshAgent: Bool?
     /// `--no-git-identity` sets false; nil leaves it to the project (on by default).
@@ -49,6 +51,11 @@ public struct SessionOptions: Equatable, Sendable {
         try envFiles.flatMap { try EnvFile.read(Self.absolute($0, what: "--env-file"), host: host) }
     }
 
+    /// The `-v` binds, sources relative to `base`.
+    public func volumeMounts(base: String, home: String?) throws -> [BindMount] {
+        try volumes.map { try VolumeOption.mount($0, base: base, home: home) }
+    }
+
     /// `base` with the limits given on the command line.
     public func limits(over base: ResourceLimits = .default) throws -> ResourceLimits {
         try base.overriding(memory: memory, pids: pids, cpus: cpus, shmSize: shmSize)
@@ -57,10 +64,11 @@ public struct SessionOptions: Equatable, Sendable {
     /// A session on an image's snapshot directories (or --rootfs), with the working tree mounted.
     public func workspaceSession(lowerDirs: [String], imageEnvironment: [String], command: [String]?, defaultTerminal: Bool,
                                  host: [String: String] = ProcessInfo.processInfo.environment) throws -> WorkspaceSession {
-        WorkspaceSession(
+        let mounted = try mountDirectory.map { try Self.absolute($0, what: "--mount-dir") } ?? HostPath.currentDirectory()
+        return WorkspaceSession(
             lowerDirs: lowerDirs, imageEnvironment: imageEnvironment, command: command,
-            mountDirectory: try mountDirectory.map { try Self.absolute($0, what: "--mount-dir") } ?? HostPath.currentDirectory(),
-            mountTarget: mountTarget ?? WorkspaceSession.defaultMountTarget, workingDirectory: workdir,
+            mountDirectory: mounted, mountTarget: mountTarget ?? WorkspaceSession.defaultMountTarget,
+            mounts: try volumeMounts(base: mounted, home: try? HostPath.home(environment: host)), workingDirectory: workdir,
             environment: try fileEnvironment(host: host) + resolvedEnvironment(host: host),
             sshAgentSocket: sshAgent == false ? nil : SSHAgentForwarding.hostSocket(environment: host),
             network: network ?? .host, terminal: tty ?? defaultTerminal,

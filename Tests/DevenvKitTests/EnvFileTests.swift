@@ -23,3 +23,28 @@ import Testing
         #expect(try EnvFile.parse("FROM_HOST\nMISSING\nA=1", path: ".env", host: ["FROM_HOST": "yes"]) == ["FROM_HOST=yes", "A=1"])
     }
 }
+
+/// `-v SRC:DST[:ro]` as `VolumeOption` reads it.
+@Suite struct VolumeOptionTests {
+    @Test func forms() throws {
+        #expect(try VolumeOption.mount("data:/data:ro", base: "/p", home: "/h") == BindMount(source: "/p/data", destination: "/data", readOnly: true))
+        #expect(try VolumeOption.mount("/abs:/x", base: "/p", home: nil) == BindMount(source: "/abs", destination: "/x"))
+        #expect(try VolumeOption.mount("~/.cache:/c:rw", base: "/p", home: "/h") == BindMount(source: "/h/.cache", destination: "/c"))
+        #expect(try VolumeOption.mount("~:/c", base: "/p", home: "/h").source == "/h")
+    }
+
+    @Test(arguments: ["data", "data:rel", ":/x", "a:/x:rx", "a:/x:ro:z", "~bob/x:/x", "~/x:/x"])
+    func mistakes(_ text: String) {
+        let error = #expect(throws: RuntimeError.self) { try VolumeOption.mount(text, base: "/p", home: nil) }
+        #expect(error?.message.hasPrefix("-v ") == true, "\(String(describing: error))")
+    }
+
+    /// A destination devenv manages is refused with the spec, by the runtime's one rule.
+    @Test(arguments: ["/proc/x", "/dev", "/", "/sys/../proc"])
+    func hostileDestinations(_ destination: String) throws {
+        var options = SessionOptions()
+        options.volumes = ["/tmp:\(destination)"]
+        let session = try WorkspaceSession(lowerDirs: ["/l"], command: ["true"], mountDirectory: "/p", mounts: options.volumeMounts(base: "/p", home: nil))
+        #expect(throws: RuntimeError.self) { try SpecValidator.validate(session.spec(for: HostIdentity(uid: 0, gid: 0, name: "root"))) }
+    }
+}

@@ -30,13 +30,13 @@ struct SessionIdentityTests {
         let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n", as: user)
         let agentDirectory = project.scratch.file("agent")
         try FileManager.default.createDirectory(atPath: agentDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try copySSHAdd(into: "\(project.root)/ssh")
+        try copyProgram("ssh-add", into: "\(project.root)/ssh")
         try project.runner.own(project.scratch.path)
         let socket = "\(agentDirectory)/agent.sock"
         let key = "\(agentDirectory)/id_ed25519"
         try asUser(project, "ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "devenv-test-key", "-f", key])
         let agent = try startAgent(project, socket: socket)
-        defer { agent.terminate(); agent.waitUntilExit() }
+        defer { kill(agent.processIdentifier, SIGKILL); agent.waitUntilExit() }
         try asUser(project, "ssh-add", [key], environment: ["SSH_AUTH_SOCK": socket])
         let fingerprint = try #require(try asUser(project, "ssh-keygen", ["-lf", key + ".pub"]).stdout.split(separator: " ").dropFirst().first)
 
@@ -85,6 +85,44 @@ struct SessionIdentityTests {
         #expect(bad.status == 125 && bad.stderr.contains(".devenv/devenv.toml:5") && bad.stderr.contains("contains whitespace"), "\(bad.stderr)")
     }
 
+    /// git inside (the host's, copied into the tree) sees the host user's name and email and
+    /// trusts the working tree; the configuration is read-only; `--no-git-identity` leaves it out.
+    @Test(arguments: DevenvUser.allCases)
+    func gitSeesTheHostIdentity(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["git"])
+        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n", as: user)
+        let home = project.runner.home ?? project.scratch.file("root-home")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        try "[user]\n\tname = Ada \"The\" Dev\n\temail = ada@example.com\n[credential]\n\thelper = store\n".write(toFile: "\(home)/.gitconfig", atomically: false, encoding: .utf8)
+        try copyProgram("git", into: "\(project.root)/tools")
+        try project.runner.own(project.scratch.path)
+        let git = "/workspace/tools/ld.so --library-path /workspace/tools /workspace/tools/git"
+        let script = "\(git) config user.name; \(git) config user.email; \(git) config --get-all safe.directory; \(git) config credential.helper || echo no-helper; "
+            + "echo x >> $GIT_CONFIG_GLOBAL 2>/dev/null && echo writable || echo read-only"
+        let inside = try project.runner.devenv(["run", "--", "sh", "-c", script], environment: ["HOME": home], directory: project.root, timeout: 120)
+        #expect(inside.stdout == "Ada \"The\" Dev\nada@example.com\n/workspace\nno-helper\nread-only\n", "\(inside.stdout)\(inside.stderr)")
+        let off = try project.runner.devenv(["run", "--no-git-identity", "--", "sh", "-c", "echo ${GIT_CONFIG_GLOBAL:-none}"],
+                                            environment: ["HOME": home], directory: project.root, timeout: 120)
+        #expect(off.stdout == "none\n", "\(off.stdout)\(off.stderr)")
+    }
+
+    /// `-v SRC:DST:ro` is read-only inside (a write fails), `-v SRC:DST` writes through to
+    /// the host, SRC is relative to the project, and a destination devenv manages is refused.
+    @Test(arguments: DevenvUser.allCases)
+    func volumes(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n", as: user)
+        try project.write("data/in.txt", "input\n")
+        try project.write("out/.keep", "")
+        let script = "cat /data/in.txt; echo x > /data/new 2>/dev/null && echo wrote || echo refused; echo result > /out/result"
+        let run = try project.devenv(["run", "-v", "data:/data:ro", "--volume", "out:/out", "--", "sh", "-c", script], in: "out", timeout: 120)
+        #expect(run.succeeded && run.stdout == "input\nrefused\n", "\(run.stdout)\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(project.root)/data/new"))
+        #expect((try? String(contentsOfFile: "\(project.root)/out/result", encoding: .utf8)) == "result\n")
+        let hostile = try project.devenv(["run", "-v", "data:/proc/x", "--", "true"], timeout: 120)
+        #expect(hostile.status == 125 && hostile.stderr.contains("/proc is managed by devenv"), "\(hostile.stderr)")
+    }
+
     // MARK: helpers
 
     @discardableResult
@@ -111,17 +149,19 @@ struct SessionIdentityTests {
         return process
     }
 
-    /// The host's ssh-add, its libraries and the dynamic loader, into `directory`.
-    func copySSHAdd(into directory: String) throws {
+    /// The host's `name`, its libraries and the dynamic loader (as `ld.so`), into `directory`:
+    /// the busybox image has neither ssh-add nor git.
+    func copyProgram(_ name: String, into directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let program = try DevenvProcess.which("ssh-add")
+        let program = try DevenvProcess.which(name)
         let listing = try DevenvProcess.run("ldd", [program]).stdout
         for line in listing.split(separator: "\n") {
             let words = line.split(separator: " ")
             guard let path = words.first(where: { $0.hasPrefix("/") }).map(String.init) else { continue }
             let name = path.contains("ld-linux") ? "ld.so" : (path as NSString).lastPathComponent
-            try FileManager.default.copyItem(atPath: path, toPath: "\(directory)/\(name)")
+            // The file, not a symlink to it (an absolute link dangles inside).
+            try FileManager.default.copyItem(atPath: (path as NSString).resolvingSymlinksInPath, toPath: "\(directory)/\(name)")
         }
-        try FileManager.default.copyItem(atPath: program, toPath: "\(directory)/ssh-add")
+        try FileManager.default.copyItem(atPath: (program as NSString).resolvingSymlinksInPath, toPath: "\(directory)/\(name)")
     }
 }
