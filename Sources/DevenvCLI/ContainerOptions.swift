@@ -13,7 +13,7 @@ struct ContainerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Run a root filesystem directory instead of an image (read-only lower layer).", valueName: "DIR"))
     var rootfs: String?
 
-    @Option(help: ArgumentHelp("Working directory inside the container (default: the mount target).", valueName: "DIR"))
+    @Option(name: [.customShort("w"), .long], help: ArgumentHelp("Working directory inside the container (default: the mount target).", valueName: "DIR"))
     var workdir: String?
 
     @Option(help: "Network: host (default) or none (only loopback).")
@@ -24,6 +24,9 @@ struct ContainerOptions: ParsableArguments {
 
     @Option(name: [.customShort("v"), .customLong("volume")], help: ArgumentHelp("Bind a host path: SRC:DST[:ro] (SRC absolute, ~/…, or relative to the project).", valueName: "SRC:DST"))
     var volumes: [String] = []
+
+    @Option(name: [.customShort("u"), .long], help: ArgumentHelp("Run as NAME or UID[:GID] from the image's accounts (default: your own ids).", valueName: "USER"))
+    var user: String?
 
     @Option(name: .customLong("env-file"), help: ArgumentHelp("Read KEY=VALUE lines from FILE (docker's format); -e overrides them.", valueName: "FILE"))
     var envFiles: [String] = []
@@ -78,6 +81,7 @@ struct ContainerOptions: ParsableArguments {
         values.environment = environment
         values.envFiles = envFiles
         values.volumes = volumes
+        values.user = user
         values.sshAgent = noSSHAgent ? false : nil
         values.gitIdentity = noGitIdentity ? false : nil
         values.tty = tty

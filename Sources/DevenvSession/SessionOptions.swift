@@ -19,6 +19,8 @@ public struct SessionOptions: Equatable, Sendable {
     public var envFiles: [String] = []
     /// `-v/--volume SRC:DST[:ro]`, in order (`VolumeOption`).
     public var volumes: [String] = []
+    /// `-u/--user NAME|UID[:GROUP|GID]`, resolved against the image's accounts by the planner.
+    public var user: String?
     /// `--no-ssh-agent` sets false; nil leaves it to the project (on by default).
     public var sshAgent: Bool?
     /// `--no-git-identity` sets false; nil leaves it to the project (on by default).

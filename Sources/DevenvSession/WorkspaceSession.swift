@@ -27,6 +27,8 @@ public struct WorkspaceSession: Hashable, Sendable {
     /// The host's ssh-agent socket, bound at `SSHAgentForwarding.containerSocket` with
     /// `SSH_AUTH_SOCK` set (below `environment`); nil forwards none.
     public var sshAgentSocket: String?
+    /// `-u`: the user the command runs as; nil: the host user's ids (`containerUser`).
+    public var user: ContainerUser?
     public var network: NetworkMode
     public var terminal: Bool
     /// $TERM to pass on when a terminal is used.
@@ -64,7 +66,7 @@ public struct WorkspaceSession: Hashable, Sendable {
 
     public func spec(for host: HostIdentity) -> ContainerSpec {
         let mapping = host.idMapping
-        let user = containerUser(host: host, mapping: mapping)
+        let user = self.user ?? containerUser(host: host, mapping: mapping)
         let shell = Self.value(of: "SHELL", in: imageEnvironment)
         let args = command ?? [shell ?? "/bin/bash"]
         let fallbacks = command == nil ? ["/bin/bash", "/bin/sh"].filter { $0 != args[0] } : []

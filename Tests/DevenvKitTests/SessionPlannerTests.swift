@@ -310,3 +310,27 @@ import Glibc
         #expect(throws: (any Error).self) { try Manifest.parse(Array("[base]\nimage = \"b\"\n[shell]\nssh_agent = \"no\"\n".utf8), path: "m") }
     }
 }
+
+extension SessionEnvironmentTests {
+    /// `-u NAME` comes from the image's accounts; numeric ids need none; an unknown name is an error.
+    @Test func userOption() throws {
+        let directory = try Directory()
+        try FileManager.default.createDirectory(atPath: "\(directory.path)/etc", withIntermediateDirectories: true)
+        try directory.write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\ndev:x:1500:1600:Dev:/home/dev:/bin/sh\n")
+        try directory.write("etc/group", "root:x:0:\ndev:x:1600:\n")
+        let project = ProjectSource.manifest(Project(root: "/p", manifest: try Manifest.parse(Array("[base]\nimage = \"b\"\n".utf8), path: "m")))
+        let host = SessionHost(identity: HostIdentity(uid: 0, gid: 0, name: "root"), currentDirectory: "/p", home: "/root", environment: [:])
+        func plan(_ user: String) throws -> ContainerSpec {
+            var options = SessionOptions()
+            options.user = user
+            return try SessionPlanner.plan(.init(target: .project(project, image: SessionPlannerTests.image()), lowerDirs: [directory.path], options: options,
+                                                 command: ["id"], defaultTerminal: false, host: host)).spec
+        }
+        let named = try plan("dev")
+        #expect(named.process.user.uid == 1500 && named.process.user.gid == 1600 && named.process.user.home == "/home/dev")
+        #expect(Self.value("HOME", in: named) == "/home/dev" && Self.value("USER", in: named) == "dev")
+        let numeric = try plan("4321:4322").process.user
+        #expect(numeric.uid == 4321 && numeric.gid == 4322)
+        #expect(throws: KitError.self) { try plan("nobody-here") }
+    }
+}

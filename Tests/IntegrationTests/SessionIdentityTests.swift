@@ -119,6 +119,9 @@ struct SessionIdentityTests {
         #expect(run.succeeded && run.stdout == "input\nrefused\n", "\(run.stdout)\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "\(project.root)/data/new"))
         #expect((try? String(contentsOfFile: "\(project.root)/out/result", encoding: .utf8)) == "result\n")
+        // -u with ids the image has no account for, -w into the volume.
+        let asUser = try project.devenv(["run", "-v", "data:/data:ro", "-u", "4321:4322", "-w", "/data", "--", "sh", "-c", "id -u; id -g; pwd"], timeout: 120)
+        #expect(asUser.stdout == "4321\n4322\n/data\n", "\(asUser.stdout)\(asUser.stderr)")
         let hostile = try project.devenv(["run", "-v", "data:/proc/x", "--", "true"], timeout: 120)
         #expect(hostile.status == 125 && hostile.stderr.contains("/proc is managed by devenv"), "\(hostile.stderr)")
     }
@@ -156,7 +159,7 @@ struct SessionIdentityTests {
         let program = try DevenvProcess.which(name)
         let listing = try DevenvProcess.run("ldd", [program]).stdout
         for line in listing.split(separator: "\n") {
-            let words = line.split(separator: " ")
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard let path = words.first(where: { $0.hasPrefix("/") }).map(String.init) else { continue }
             let name = path.contains("ld-linux") ? "ld.so" : (path as NSString).lastPathComponent
             // The file, not a symlink to it (an absolute link dangles inside).

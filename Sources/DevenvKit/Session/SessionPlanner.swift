@@ -57,12 +57,14 @@ public enum SessionPlanner {
             let session = try workspace(ProjectShell(project, image: image, host: input.host.environment), input: input)
             return SessionPlan(kind: project.kind, image: image.name, spec: session.spec(for: input.host.identity))
         case let .image(name, environment):
-            let session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: environment, command: input.command,
+            var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: environment, command: input.command,
                                                              defaultTerminal: input.defaultTerminal, host: input.host.environment)
+            session.user = try user(input)
             return SessionPlan(kind: .image, image: name, spec: session.spec(for: input.host.identity))
         case .rootfs:
-            let session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: [], command: input.command,
+            var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: [], command: input.command,
                                                              defaultTerminal: input.defaultTerminal, host: input.host.environment)
+            session.user = try user(input)
             return SessionPlan(kind: .rootfs, image: "", spec: session.spec(for: input.host.identity))
         }
     }
@@ -103,7 +105,7 @@ public enum SessionPlanner {
         if command == nil, let preferred = shell.shell { command = [preferred] }
         environment += try options.fileEnvironment(host: input.host.environment) + options.resolvedEnvironment(host: input.host.environment)
         let terminal = options.tty ?? input.defaultTerminal
-        return WorkspaceSession(
+        var session = WorkspaceSession(
             lowerDirs: input.lowerDirs, imageEnvironment: shell.imageEnvironment, command: command,
             mountDirectory: shell.root, mountTarget: shell.mountPoint, mounts: try mounts(shell.mounts, home: input.host.home) + options.volumeMounts(base: shell.root, home: input.host.home), files: files,
             workingDirectory: workdir, environment: environment,
@@ -111,6 +113,14 @@ public enum SessionPlanner {
             network: options.network ?? (shell.network == Manifest.Network.none ? .none : .host),
             terminal: terminal, terminalType: input.host.environment["TERM"], hostname: hostname(Project.name(root: shell.root)),
             seccomp: input.seccomp, limits: try options.limits(over: shell.limits))
+        session.user = try user(input)
+        return session
+    }
+
+    /// `-u`, from the image's /etc/passwd and /etc/group as a step's `user` is; nil keeps the
+    /// host user's ids.
+    static func user(_ input: Input) throws -> ContainerUser? {
+        try input.options.user.map { try ImageAccounts.resolve($0, lowerDirs: input.lowerDirs) }
     }
 
     /// `[shell] mounts` (or devcontainer.json `mounts`) with `~` expanded.
