@@ -28,6 +28,9 @@ struct ContainerOptions: ParsableArguments {
     @Option(name: [.customShort("u"), .long], help: ArgumentHelp("Run as NAME or UID[:GID] from the image's accounts (default: your own ids).", valueName: "USER"))
     var user: String?
 
+    @Option(name: .customLong("device"), help: ArgumentHelp("Give the container a host device node: /dev/X[:/dev/Y][:rwm] (without w: read-only).", valueName: "DEVICE"))
+    var devices: [String] = []
+
     @Option(name: .customLong("env-file"), help: ArgumentHelp("Read KEY=VALUE lines from FILE (docker's format); -e overrides them.", valueName: "FILE"))
     var envFiles: [String] = []
 
@@ -82,6 +85,7 @@ struct ContainerOptions: ParsableArguments {
         values.envFiles = envFiles
         values.volumes = volumes
         values.user = user
+        values.devices = devices
         values.sshAgent = noSSHAgent ? false : nil
         values.gitIdentity = noGitIdentity ? false : nil
         values.tty = tty

@@ -19,6 +19,8 @@ public struct SessionOptions: Equatable, Sendable {
     public var envFiles: [String] = []
     /// `-v/--volume SRC:DST[:ro]`, in order (`VolumeOption`).
     public var volumes: [String] = []
+    /// `--device HOST[:CONTAINER][:rwm]`, in order (`DeviceOption`).
+    public var devices: [String] = []
     /// `-u/--user NAME|UID[:GROUP|GID]`, resolved against the image's accounts by the planner.
     public var user: String?
     /// `--no-ssh-agent` sets false; nil leaves it to the project (on by default).
@@ -70,7 +72,8 @@ public struct SessionOptions: Equatable, Sendable {
         return WorkspaceSession(
             lowerDirs: lowerDirs, imageEnvironment: imageEnvironment, command: command,
             mountDirectory: mounted, mountTarget: mountTarget ?? WorkspaceSession.defaultMountTarget,
-            mounts: try volumeMounts(base: mounted, home: try? HostPath.home(environment: host)), workingDirectory: workdir,
+            mounts: try volumeMounts(base: mounted, home: try? HostPath.home(environment: host)),
+            devices: try devices.map(DeviceOption.device), workingDirectory: workdir,
             environment: try fileEnvironment(host: host) + resolvedEnvironment(host: host),
             sshAgentSocket: sshAgent == false ? nil : SSHAgentForwarding.hostSocket(environment: host),
             network: network ?? .host, terminal: tty ?? defaultTerminal,

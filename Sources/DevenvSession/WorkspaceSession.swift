@@ -20,6 +20,8 @@ public struct WorkspaceSession: Hashable, Sendable {
     public var mounts: [BindMount]
     /// Files devenv writes into the container, read-only (the session's git configuration).
     public var files: [GeneratedFile]
+    /// `--device` nodes.
+    public var devices: [DeviceBind]
     /// Container working directory; nil uses `mountTarget`.
     public var workingDirectory: String?
     /// `-e KEY=VALUE` overrides.
@@ -42,7 +44,7 @@ public struct WorkspaceSession: Hashable, Sendable {
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     public init(lowerDirs: [String], imageEnvironment: [String] = [], command: [String]?, mountDirectory: String,
-                mountTarget: String = WorkspaceSession.defaultMountTarget, mounts: [BindMount] = [], files: [GeneratedFile] = [], workingDirectory: String? = nil, environment: [String] = [],
+                mountTarget: String = WorkspaceSession.defaultMountTarget, mounts: [BindMount] = [], files: [GeneratedFile] = [], devices: [DeviceBind] = [], workingDirectory: String? = nil, environment: [String] = [],
                 sshAgentSocket: String? = nil, network: NetworkMode = .host, terminal: Bool = false, terminalType: String? = nil, hostname: String = "devenv",
                 seccomp: SeccompFilter? = nil, capabilities: CapabilitySet = .containerDefault, limits: ResourceLimits = .default) {
         self.lowerDirs = lowerDirs
@@ -52,6 +54,7 @@ public struct WorkspaceSession: Hashable, Sendable {
         self.mountTarget = mountTarget
         self.mounts = mounts
         self.files = files
+        self.devices = devices
         self.workingDirectory = workingDirectory
         self.environment = environment
         self.sshAgentSocket = sshAgentSocket
@@ -73,7 +76,7 @@ public struct WorkspaceSession: Hashable, Sendable {
         let process = ProcessSpec(args: args, fallbackExecutables: fallbacks, environment: environment(for: user),
                                   workingDirectory: workingDirectory ?? mountTarget, user: user, terminal: terminal)
         return ContainerSpec(rootfs: RootfsSpec(lowerDirs: lowerDirs),
-                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)] + mounts + sshAgentMounts, files: files,
+                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)] + mounts + sshAgentMounts, files: files, devices: devices,
                              process: process, hostname: hostname, network: network, idMapping: mapping,
                              seccomp: seccomp, capabilities: capabilities, limits: limits)
     }

@@ -48,3 +48,23 @@ import Testing
         #expect(throws: RuntimeError.self) { try SpecValidator.validate(session.spec(for: HostIdentity(uid: 0, gid: 0, name: "root"))) }
     }
 }
+
+/// `--device HOST[:CONTAINER][:rwm]` as `DeviceOption` reads it, and where the runtime lets it go.
+@Suite struct DeviceOptionTests {
+    @Test func forms() throws {
+        #expect(try DeviceOption.device("/dev/fuse") == DeviceBind(source: "/dev/fuse", destination: "/dev/fuse"))
+        #expect(try DeviceOption.device("/dev/null:/dev/mynull") == DeviceBind(source: "/dev/null", destination: "/dev/mynull"))
+        #expect(try DeviceOption.device("/dev/null:/dev/mynull:r") == DeviceBind(source: "/dev/null", destination: "/dev/mynull", readOnly: true))
+        #expect(try DeviceOption.device("/dev/kvm:rw") == DeviceBind(source: "/dev/kvm", destination: "/dev/kvm"))
+        for bad in ["", "dev/x", "/dev/x:y", "/dev/a:/dev/b:rw:x", "nvidia.com/gpu=all"] {
+            #expect(throws: RuntimeError.self, "\(bad)") { try DeviceOption.device(bad) }
+        }
+    }
+
+    @Test(arguments: ["/etc/x", "/dev/pts/0", "/dev/null", "/dev/shm", "/dev/../etc/x"])
+    func destinationsOutsideDevOrManagedAreRefused(_ destination: String) throws {
+        let spec = ContainerSpec(rootfs: RootfsSpec(lowerDirs: ["/l"]), devices: [DeviceBind(source: "/dev/zero", destination: destination)],
+                                 process: ProcessSpec(args: ["true"]))
+        #expect(throws: RuntimeError.self) { try SpecValidator.validate(spec) }
+    }
+}

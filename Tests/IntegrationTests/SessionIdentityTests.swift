@@ -126,6 +126,18 @@ struct SessionIdentityTests {
         #expect(hostile.status == 125 && hostile.stderr.contains("/proc is managed by devenv"), "\(hostile.stderr)")
     }
 
+    /// `--device` binds the host's node (never mknod), rootless too; without `w` a write fails.
+    @Test(arguments: DevenvUser.allCases)
+    func hostDevice(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n", as: user)
+        let script = "ls -l /dev/mynull | cut -c1; echo x > /dev/mynull && echo wrote; echo x > /dev/ronull 2>/dev/null && echo wrote-ro || echo refused"
+        let run = try project.devenv(["run", "--device", "/dev/null:/dev/mynull", "--device", "/dev/null:/dev/ronull:r", "--", "sh", "-c", script], timeout: 120)
+        #expect(run.succeeded && run.stdout == "c\nwrote\nrefused\n", "\(run.stdout)\(run.stderr)")
+        let notADevice = try project.devenv(["run", "--device", "/etc/passwd:/dev/passwd", "--", "true"], timeout: 120)
+        #expect(notADevice.status == 125 && notADevice.stderr.contains("not a character or block device"), "\(notADevice.stderr)")
+    }
+
     // MARK: helpers
 
     @discardableResult
@@ -163,8 +175,14 @@ struct SessionIdentityTests {
             guard let path = words.first(where: { $0.hasPrefix("/") }).map(String.init) else { continue }
             let name = path.contains("ld-linux") ? "ld.so" : (path as NSString).lastPathComponent
             // The file, not a symlink to it (an absolute link dangles inside).
-            try FileManager.default.copyItem(atPath: (path as NSString).resolvingSymlinksInPath, toPath: "\(directory)/\(name)")
+            try FileManager.default.copyItem(atPath: try resolved(path), toPath: "\(directory)/\(name)")
         }
-        try FileManager.default.copyItem(atPath: (program as NSString).resolvingSymlinksInPath, toPath: "\(directory)/\(name)")
+        try FileManager.default.copyItem(atPath: try resolved(program), toPath: "\(directory)/\(name)")
+    }
+
+    func resolved(_ path: String) throws -> String {
+        guard let real = realpath(path, nil) else { throw TestFailure("realpath \(path): errno \(errno)") }
+        defer { free(real) }
+        return String(cString: real)
     }
 }

@@ -108,6 +108,7 @@ public enum SessionPlanner {
         var session = WorkspaceSession(
             lowerDirs: input.lowerDirs, imageEnvironment: shell.imageEnvironment, command: command,
             mountDirectory: shell.root, mountTarget: shell.mountPoint, mounts: try mounts(shell.mounts, home: input.host.home) + options.volumeMounts(base: shell.root, home: input.host.home), files: files,
+            devices: try options.devices.map(DeviceOption.device),
             workingDirectory: workdir, environment: environment,
             sshAgentSocket: (options.sshAgent ?? shell.sshAgent) ? SSHAgentForwarding.hostSocket(environment: input.host.environment) : nil,
             network: options.network ?? (shell.network == Manifest.Network.none ? .none : .host),

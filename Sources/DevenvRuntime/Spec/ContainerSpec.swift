@@ -8,6 +8,8 @@ public struct ContainerSpec: Hashable, Codable, Sendable {
     public var mounts: [BindMount]
     /// Files devenv writes (a session's git configuration), bound read-only after `mounts`.
     public var files: [GeneratedFile]
+    /// Host device nodes given to the container (`--device`), bound into its /dev.
+    public var devices: [DeviceBind]
     public var process: ProcessSpec
     public var hostname: String
     public var network: NetworkMode
@@ -25,13 +27,14 @@ public struct ContainerSpec: Hashable, Codable, Sendable {
     /// Memory, pids, CPU (through a cgroup, else rlimits with a warning) and the /dev/shm size.
     public var limits: ResourceLimits
 
-    public init(rootfs: RootfsSpec, mounts: [BindMount] = [], files: [GeneratedFile] = [], process: ProcessSpec, hostname: String = "devenv",
+    public init(rootfs: RootfsSpec, mounts: [BindMount] = [], files: [GeneratedFile] = [], devices: [DeviceBind] = [], process: ProcessSpec, hostname: String = "devenv",
                 network: NetworkMode = .host, idMapping: IDMapping? = nil, seccomp: SeccompFilter? = nil,
                 capabilities: CapabilitySet = .containerDefault, resolvConf: String? = nil, hosts: String? = nil,
                 limits: ResourceLimits = .default) {
         self.rootfs = rootfs
         self.mounts = mounts
         self.files = files
+        self.devices = devices
         self.process = process
         self.hostname = hostname
         self.network = network
@@ -104,6 +107,22 @@ public struct GeneratedFile: Hashable, Codable, Sendable {
     public init(destination: String, contents: String) {
         self.destination = destination
         self.contents = contents
+    }
+}
+
+/// A host device node at a path in the container's /dev: a bind of the node (never mknod,
+/// which no container gets), so it works rootless too, as podman does. Setup checks that
+/// the source is a character or block device.
+public struct DeviceBind: Hashable, Codable, Sendable {
+    public var source: String
+    public var destination: String
+    /// Without `w` in `--device`'s permissions: opening for writing fails (EROFS).
+    public var readOnly: Bool
+
+    public init(source: String, destination: String, readOnly: Bool = false) {
+        self.source = source
+        self.destination = destination
+        self.readOnly = readOnly
     }
 }
 
