@@ -28,8 +28,11 @@ struct ContainerOptions: ParsableArguments {
     @Option(name: [.customShort("u"), .long], help: ArgumentHelp("Run as NAME or UID[:GID] from the image's accounts (default: your own ids).", valueName: "USER"))
     var user: String?
 
-    @Option(name: .customLong("device"), help: ArgumentHelp("Give the container a host device node: /dev/X[:/dev/Y][:rwm] (without w: read-only).", valueName: "DEVICE"))
+    @Option(name: .customLong("device"), help: ArgumentHelp("A host device node, /dev/X[:/dev/Y][:rwm] (without w: read-only), or a CDI device vendor.com/class=name.", valueName: "DEVICE"))
     var devices: [String] = []
+
+    @Option(name: .customLong("gpus"), help: ArgumentHelp("GPUs through CDI: 'all' is --device nvidia.com/gpu=all.", valueName: "all"))
+    var gpus: String?
 
     @Option(name: .customLong("env-file"), help: ArgumentHelp("Read KEY=VALUE lines from FILE (docker's format); -e overrides them.", valueName: "FILE"))
     var envFiles: [String] = []
@@ -69,6 +72,7 @@ struct ContainerOptions: ParsableArguments {
     func validate() throws {
         guard image == nil || rootfs == nil else { throw ValidationError("give at most one of --image NAME or --rootfs DIR") }
         if let rootfs, rootfs.isEmpty { throw ValidationError("--rootfs needs a directory") }
+        if let gpus, gpus != "all" { throw ValidationError("--gpus \(gpus): only 'all' is supported (or name one: --device nvidia.com/gpu=NAME)") }
         for entry in environment where entry.hasPrefix("=") || entry.isEmpty {
             throw ValidationError("-e \(entry): expected KEY=VALUE or KEY")
         }
@@ -85,7 +89,7 @@ struct ContainerOptions: ParsableArguments {
         values.envFiles = envFiles
         values.volumes = volumes
         values.user = user
-        values.devices = devices
+        values.devices = devices + (gpus.map { ["nvidia.com/gpu=\($0)"] } ?? [])
         values.sshAgent = noSSHAgent ? false : nil
         values.gitIdentity = noGitIdentity ? false : nil
         values.tty = tty

@@ -1,9 +1,9 @@
 import DevenvRuntime
 
 /// `--device HOST[:CONTAINER][:PERMISSIONS]`, docker's form: a host device node at the same
-/// path or at CONTAINER (in /dev). PERMISSIONS are letters of `rwm`; without `w` the node is
-/// bound read-only (opening it for writing fails). There is no device cgroup here, so `r`
-/// and `m` change nothing: a node that is bound can be read, and no container can mknod.
+/// path or at CONTAINER (in /dev). PERMISSIONS are letters of `rwm` and must grant read and
+/// write (`DeviceBind.permissionsProblem`): narrower ones cannot be enforced here, so they
+/// are refused rather than silently widened.
 public enum DeviceOption {
     public static func device(_ text: String) throws -> DeviceBind {
         var parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -15,6 +15,9 @@ public enum DeviceOption {
         guard (1...2).contains(parts.count), parts.allSatisfy({ $0.hasPrefix("/") }) else {
             throw RuntimeError.invalid("--device \(ContainerPath.quote(text)): expected /dev/HOST[:/dev/CONTAINER][:rwm]")
         }
-        return DeviceBind(source: parts[0], destination: parts.count == 2 ? parts[1] : parts[0], readOnly: !permissions.contains("w"))
+        if let problem = DeviceBind.permissionsProblem(permissions) {
+            throw RuntimeError.invalid("--device \(ContainerPath.quote(text)): \(problem)")
+        }
+        return DeviceBind(source: parts[0], destination: parts.count == 2 ? parts[1] : parts[0])
     }
 }

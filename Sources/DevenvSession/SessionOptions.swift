@@ -60,6 +60,24 @@ public struct SessionOptions: Equatable, Sendable {
         try volumes.map { try VolumeOption.mount($0, base: base, home: home) }
     }
 
+    /// `--device` entries applied to `session`: host nodes (`/dev/…`), and CDI names
+    /// (`vendor.com/class=name`, from `registry`), whose mounts and environment come too
+    /// (the environment below `-e`).
+    public func applyDevices(to session: inout WorkspaceSession, registry: () -> CDIRegistry = { CDIRegistry() }) throws {
+        var cdi: CDIRegistry?
+        for device in devices {
+            if device.hasPrefix("/") {
+                session.devices.append(try DeviceOption.device(device))
+                continue
+            }
+            if cdi == nil { cdi = registry() }
+            let resolved = try cdi!.resolve(device)
+            session.devices += resolved.devices
+            session.mounts += resolved.mounts
+            session.environment = resolved.environment + session.environment
+        }
+    }
+
     /// `base` with the limits given on the command line.
     public func limits(over base: ResourceLimits = .default) throws -> ResourceLimits {
         try base.overriding(memory: memory, pids: pids, cpus: cpus, shmSize: shmSize)
@@ -73,7 +91,7 @@ public struct SessionOptions: Equatable, Sendable {
             lowerDirs: lowerDirs, imageEnvironment: imageEnvironment, command: command,
             mountDirectory: mounted, mountTarget: mountTarget ?? WorkspaceSession.defaultMountTarget,
             mounts: try volumeMounts(base: mounted, home: try? HostPath.home(environment: host)),
-            devices: try devices.map(DeviceOption.device), workingDirectory: workdir,
+            devices: [], workingDirectory: workdir,
             environment: try fileEnvironment(host: host) + resolvedEnvironment(host: host),
             sshAgentSocket: sshAgent == false ? nil : SSHAgentForwarding.hostSocket(environment: host),
             network: network ?? .host, terminal: tty ?? defaultTerminal,

@@ -93,7 +93,7 @@ struct SessionIdentityTests {
         let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n", as: user)
         let home = project.runner.home ?? project.scratch.file("root-home")
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        try "[user]\n\tname = Ada \"The\" Dev\n\temail = ada@example.com\n[credential]\n\thelper = store\n".write(toFile: "\(home)/.gitconfig", atomically: false, encoding: .utf8)
+        try "[user]\n\tname = Ada \\\"The\\\" Dev\n\temail = ada@example.com\n[credential]\n\thelper = store\n".write(toFile: "\(home)/.gitconfig", atomically: false, encoding: .utf8)
         try copyProgram("git", into: "\(project.root)/tools")
         try project.runner.own(project.scratch.path)
         let git = "/workspace/tools/ld.so --library-path /workspace/tools /workspace/tools/git"
@@ -126,16 +126,40 @@ struct SessionIdentityTests {
         #expect(hostile.status == 125 && hostile.stderr.contains("/proc is managed by devenv"), "\(hostile.stderr)")
     }
 
-    /// `--device` binds the host's node (never mknod), rootless too; without `w` a write fails.
+    /// `--device` binds the host's node (never mknod), rootless too; a file is not a device.
     @Test(arguments: DevenvUser.allCases)
     func hostDevice(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
         let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n", as: user)
-        let script = "ls -l /dev/mynull | cut -c1; echo x > /dev/mynull && echo wrote; echo x > /dev/ronull 2>/dev/null && echo wrote-ro || echo refused"
-        let run = try project.devenv(["run", "--device", "/dev/null:/dev/mynull", "--device", "/dev/null:/dev/ronull:r", "--", "sh", "-c", script], timeout: 120)
-        #expect(run.succeeded && run.stdout == "c\nwrote\nrefused\n", "\(run.stdout)\(run.stderr)")
+        let script = "ls -l /dev/mynull | cut -c1; echo x > /dev/mynull && echo wrote; head -c 4 /dev/myzero | od -An -tx1"
+        let run = try project.devenv(["run", "--device", "/dev/null:/dev/mynull", "--device", "/dev/zero:/dev/myzero:rw", "--", "sh", "-c", script], timeout: 120)
+        #expect(run.succeeded && run.stdout == "c\nwrote\n 00 00 00 00\n", "\(run.stdout)\(run.stderr)")
         let notADevice = try project.devenv(["run", "--device", "/etc/passwd:/dev/passwd", "--", "true"], timeout: 120)
         #expect(notADevice.status == 125 && notADevice.stderr.contains("not a character or block device"), "\(notADevice.stderr)")
+    }
+
+    /// A CDI device from a spec in /etc/cdi: its node, mount and environment inside; and
+    /// `doctor` lists it.
+    @Test(arguments: DevenvUser.allCases)
+    func cdiDevice(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n", as: user)
+        try FileManager.default.createDirectory(atPath: "/etc/cdi", withIntermediateDirectories: true)
+        let specPath = "/etc/cdi/devenv-test-\(user).json"
+        let spec = """
+        {"cdiVersion": "0.6.0", "kind": "devenv.test/dev-\(user)", "devices": [{"name": "null", "containerEdits": {
+          "deviceNodes": [{"path": "/dev/devenv-null", "hostPath": "/dev/null"}], "env": ["DEVENV_CDI=null"],
+          "mounts": [{"hostPath": "\(project.root)", "containerPath": "/opt/cdi", "options": ["ro"]}]}}]}
+        """
+        try spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+        defer { unlink(specPath) }
+        let script = "ls -l /dev/devenv-null | cut -c1; echo x > /dev/devenv-null && echo $DEVENV_CDI; test -d /opt/cdi/.devenv && echo mounted"
+        let run = try project.devenv(["run", "--device", "devenv.test/dev-\(user)=null", "--", "sh", "-c", script], timeout: 120)
+        #expect(run.succeeded && run.stdout == "c\nnull\nmounted\n", "\(run.stdout)\(run.stderr)")
+        let doctor = try project.devenv(["doctor"], timeout: 120)
+        #expect(doctor.stdout.contains("devenv.test/dev-\(user)=null"), "\(doctor.stdout)")
+        let gpus = try project.devenv(["run", "--gpus", "all", "--", "true"], timeout: 120)
+        #expect(gpus.status != 0 && gpus.stderr.contains("nvidia.com/gpu=all"), "\(gpus.stderr)")
     }
 
     // MARK: helpers

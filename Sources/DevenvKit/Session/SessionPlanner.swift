@@ -60,11 +60,13 @@ public enum SessionPlanner {
             var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: environment, command: input.command,
                                                              defaultTerminal: input.defaultTerminal, host: input.host.environment)
             session.user = try user(input)
+            try input.options.applyDevices(to: &session)
             return SessionPlan(kind: .image, image: name, spec: session.spec(for: input.host.identity))
         case .rootfs:
             var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: [], command: input.command,
                                                              defaultTerminal: input.defaultTerminal, host: input.host.environment)
             session.user = try user(input)
+            try input.options.applyDevices(to: &session)
             return SessionPlan(kind: .rootfs, image: "", spec: session.spec(for: input.host.identity))
         }
     }
@@ -108,13 +110,14 @@ public enum SessionPlanner {
         var session = WorkspaceSession(
             lowerDirs: input.lowerDirs, imageEnvironment: shell.imageEnvironment, command: command,
             mountDirectory: shell.root, mountTarget: shell.mountPoint, mounts: try mounts(shell.mounts, home: input.host.home) + options.volumeMounts(base: shell.root, home: input.host.home), files: files,
-            devices: try options.devices.map(DeviceOption.device),
+
             workingDirectory: workdir, environment: environment,
             sshAgentSocket: (options.sshAgent ?? shell.sshAgent) ? SSHAgentForwarding.hostSocket(environment: input.host.environment) : nil,
             network: options.network ?? (shell.network == Manifest.Network.none ? .none : .host),
             terminal: terminal, terminalType: input.host.environment["TERM"], hostname: hostname(Project.name(root: shell.root)),
             seccomp: input.seccomp, limits: try options.limits(over: shell.limits))
         session.user = try user(input)
+        try options.applyDevices(to: &session)
         return session
     }
 

@@ -36,7 +36,7 @@ struct MountExecutor<Calls: MountCalls> {
             case .device(let destination, let major, let minor):
                 try openSource(destination)
                 try Self.requireCharacterDevice(sources[destination]!, path: destination, major: major, minor: minor)
-            case .hostDevice(let source, _, _):
+            case .hostDevice(let source, _):
                 try openSource(source)
                 try Self.requireDevice(sources[source]!, path: source)
             case .sysfs: try openSource("/sys")
@@ -90,8 +90,8 @@ struct MountExecutor<Calls: MountCalls> {
             try mountFresh("tmpfs", type: "tmpfs", at: destination, flags: flags, data: options)
         case .device(let destination, _, _):
             try bindDevice(destination)
-        case .hostDevice(let source, let destination, let readOnly):
-            try bind(sources[source]!, sourcePath: source, to: destination, flags: readOnly ? [.noSuid, .readOnly] : [.noSuid])
+        case .hostDevice(let source, let destination):
+            try bind(sources[source]!, sourcePath: source, to: destination, flags: [.noSuid])
         case .devpts(let destination, let options):
             try mountDevpts(destination, options: options)
         case .symlink(let destination, let target):

@@ -57,8 +57,7 @@ public struct MountPlan: Hashable, Codable, Sendable {
         operations.append(.proc(destination: "/proc"))
         operations += devOperations(spec: spec)
         for device in spec.devices {
-            operations.append(.hostDevice(source: device.source, destination: try ContainerPath.normalize(device.destination, what: "device path"),
-                                          readOnly: device.readOnly))
+            operations.append(.hostDevice(source: device.source, destination: try ContainerPath.normalize(device.destination, what: "device path")))
         }
         operations.append(.sysfs(destination: "/sys"))
         for mount in spec.mounts {

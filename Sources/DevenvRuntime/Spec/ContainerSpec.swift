@@ -112,17 +112,25 @@ public struct GeneratedFile: Hashable, Codable, Sendable {
 
 /// A host device node at a path in the container's /dev: a bind of the node (never mknod,
 /// which no container gets), so it works rootless too, as podman does. Setup checks that
-/// the source is a character or block device.
+/// the source is a character or block device. Read-write: a read-only mount does not stop
+/// writes to a device node, and there is no device cgroup to (rootless there cannot be one).
 public struct DeviceBind: Hashable, Codable, Sendable {
     public var source: String
     public var destination: String
-    /// Without `w` in `--device`'s permissions: opening for writing fails (EROFS).
-    public var readOnly: Bool
 
-    public init(source: String, destination: String, readOnly: Bool = false) {
+    public init(source: String, destination: String) {
         self.source = source
         self.destination = destination
-        self.readOnly = readOnly
+    }
+
+    /// Permissions (`rwm` letters) a device can be given here: read and write (`m` is
+    /// meaningless: no container can mknod). nil when fine, else the reason.
+    public static func permissionsProblem(_ permissions: String) -> String? {
+        guard !permissions.isEmpty, permissions.allSatisfy({ "rwm".contains($0) }) else { return "permissions are letters of 'rwm'" }
+        guard permissions.contains("r"), permissions.contains("w") else {
+            return "devenv cannot restrict a device to '\(permissions)' (a read-only mount does not stop writes to a device node, and there is no device cgroup); give 'rw'"
+        }
+        return nil
     }
 }
 
