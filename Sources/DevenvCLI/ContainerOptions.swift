@@ -13,7 +13,7 @@ struct ContainerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Run a root filesystem directory instead of an image (read-only lower layer).", valueName: "DIR"))
     var rootfs: String?
 
-    @Option(help: ArgumentHelp("Working directory inside the container (default: the mount target).", valueName: "DIR"))
+    @Option(name: [.customShort("w"), .long], help: ArgumentHelp("Working directory inside the container (default: the mount target).", valueName: "DIR"))
     var workdir: String?
 
     @Option(help: "Network: host (default) or none (only loopback).")
@@ -21,6 +21,27 @@ struct ContainerOptions: ParsableArguments {
 
     @Option(name: [.customShort("e"), .customLong("env")], help: ArgumentHelp("Set KEY=VALUE, or pass KEY from the host.", valueName: "KEY=VALUE"))
     var environment: [String] = []
+
+    @Option(name: [.customShort("v"), .customLong("volume")], help: ArgumentHelp("Bind a host path: SRC:DST[:ro] (SRC absolute, ~/…, or relative to the project).", valueName: "SRC:DST"))
+    var volumes: [String] = []
+
+    @Option(name: [.customShort("u"), .long], help: ArgumentHelp("Run as NAME or UID[:GID] from the image's accounts (default: your own ids).", valueName: "USER"))
+    var user: String?
+
+    @Option(name: .customLong("device"), help: ArgumentHelp("A host device node, /dev/X[:/dev/Y][:rwm] (without w: read-only), or a CDI device vendor.com/class=name.", valueName: "DEVICE"))
+    var devices: [String] = []
+
+    @Option(name: .customLong("gpus"), help: ArgumentHelp("GPUs through CDI: 'all' is --device nvidia.com/gpu=all.", valueName: "all"))
+    var gpus: String?
+
+    @Option(name: .customLong("env-file"), help: ArgumentHelp("Read KEY=VALUE lines from FILE (docker's format); -e overrides them.", valueName: "FILE"))
+    var envFiles: [String] = []
+
+    @Flag(name: .customLong("no-ssh-agent"), help: "Do not forward the host's ssh agent ($SSH_AUTH_SOCK).")
+    var noSSHAgent = false
+
+    @Flag(name: .customLong("no-git-identity"), help: "In a project, do not give git the host user's name and email.")
+    var noGitIdentity = false
 
     @Flag(inversion: .prefixedNo, help: "Run on a pseudo-terminal (default: when stdin and stdout are terminals).")
     var tty: Bool?
@@ -51,6 +72,7 @@ struct ContainerOptions: ParsableArguments {
     func validate() throws {
         guard image == nil || rootfs == nil else { throw ValidationError("give at most one of --image NAME or --rootfs DIR") }
         if let rootfs, rootfs.isEmpty { throw ValidationError("--rootfs needs a directory") }
+        if let gpus, gpus != "all" { throw ValidationError("--gpus \(gpus): only 'all' is supported (or name one: --device nvidia.com/gpu=NAME)") }
         for entry in environment where entry.hasPrefix("=") || entry.isEmpty {
             throw ValidationError("-e \(entry): expected KEY=VALUE or KEY")
         }
@@ -64,6 +86,12 @@ struct ContainerOptions: ParsableArguments {
         values.workdir = workdir
         values.network = network
         values.environment = environment
+        values.envFiles = envFiles
+        values.volumes = volumes
+        values.user = user
+        values.devices = devices + (gpus.map { ["nvidia.com/gpu=\($0)"] } ?? [])
+        values.sshAgent = noSSHAgent ? false : nil
+        values.gitIdentity = noGitIdentity ? false : nil
         values.tty = tty
         values.mountDirectory = mountDirectory
         values.mountTarget = mountTarget

@@ -71,6 +71,8 @@ public struct QuickCommandLine: Equatable, Sendable {
     private static let flags: [String: @Sendable (inout QuickCommandLine) -> Void] = [
         "--tty": { $0.options.tty = true },
         "--no-tty": { $0.options.tty = false },
+        "--no-ssh-agent": { $0.options.sshAgent = false },
+        "--no-git-identity": { $0.options.gitIdentity = false },
         "--json": { _ in },
     ]
 

@@ -26,8 +26,9 @@ public struct WarmInvocation: Equatable, Sendable {
     public var environment: [String]
 
     /// Variables the full CLI reads for a project session or build: TERM for the session's
-    /// terminal, HOME and XDG_CONFIG_HOME for `~` mounts and git's configuration.
-    static let variables = ["TERM", "HOME", "XDG_CONFIG_HOME"]
+    /// terminal, HOME and XDG_CONFIG_HOME for `~` mounts and git's configuration,
+    /// SSH_AUTH_SOCK for the agent socket the session binds.
+    static let variables = ["TERM", "HOME", "XDG_CONFIG_HOME", "SSH_AUTH_SOCK"]
 
     /// nil for any line the front end does not start itself: not a project line, or one the
     /// strict readers do not recognise.

@@ -12,17 +12,28 @@ extension Manifest {
         public var env: [EnvironmentVariable]
         public var network: Network?
         public var mounts: [Mount]
+        /// `env_file`: a docker-format env file relative to the project root, read at each
+        /// session start (below `env`, above the image's environment).
+        public var envFile: Located<String>?
+        /// `ssh_agent`: bind the host's `$SSH_AUTH_SOCK` in (default true).
+        public var sshAgent: Bool
+        /// `git_identity`: the host user's git name and email, and safe.directory, inside (default true).
+        public var gitIdentity: Bool
         /// The `[shell]` table, or nil when the manifest has none.
         public var location: SourceLocation?
 
         public init(mount: Located<String>? = nil, workdir: Located<String>? = nil, shell: Located<String>? = nil,
-                    env: [EnvironmentVariable] = [], network: Network? = nil, mounts: [Mount] = [], location: SourceLocation? = nil) {
+                    env: [EnvironmentVariable] = [], network: Network? = nil, mounts: [Mount] = [], envFile: Located<String>? = nil,
+                    sshAgent: Bool = true, gitIdentity: Bool = true, location: SourceLocation? = nil) {
             self.mount = mount
             self.workdir = workdir
             self.shell = shell
             self.env = env
             self.network = network
             self.mounts = mounts
+            self.envFile = envFile
+            self.sshAgent = sshAgent
+            self.gitIdentity = gitIdentity
             self.location = location
         }
 

@@ -46,7 +46,9 @@ public enum ConfigEditor {
         return (String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
     }
 
-    static func expand(_ value: String, with environment: [String: String]) -> String {
+    /// `$NAME`, `${NAME}` in `value` replaced by their values in `environment` (unset: empty);
+    /// `\$` is a literal `$`. The one expander of step `env`, `[shell] env` and task `env`.
+    public static func expand(_ value: String, with environment: [String: String]) -> String {
         var out = ""
         var index = value.startIndex
         while index < value.endIndex {

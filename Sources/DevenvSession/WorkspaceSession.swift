@@ -18,10 +18,19 @@ public struct WorkspaceSession: Hashable, Sendable {
     public var mountTarget: String
     /// Further bind mounts (a project's `[shell] mounts`), after the working tree.
     public var mounts: [BindMount]
+    /// Files devenv writes into the container, read-only (the session's git configuration).
+    public var files: [GeneratedFile]
+    /// `--device` nodes.
+    public var devices: [DeviceBind]
     /// Container working directory; nil uses `mountTarget`.
     public var workingDirectory: String?
     /// `-e KEY=VALUE` overrides.
     public var environment: [String]
+    /// The host's ssh-agent socket, bound at `SSHAgentForwarding.containerSocket` with
+    /// `SSH_AUTH_SOCK` set (below `environment`); nil forwards none.
+    public var sshAgentSocket: String?
+    /// `-u`: the user the command runs as; nil: the host user's ids (`containerUser`).
+    public var user: ContainerUser?
     public var network: NetworkMode
     public var terminal: Bool
     /// $TERM to pass on when a terminal is used.
@@ -35,8 +44,8 @@ public struct WorkspaceSession: Hashable, Sendable {
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     public init(lowerDirs: [String], imageEnvironment: [String] = [], command: [String]?, mountDirectory: String,
-                mountTarget: String = WorkspaceSession.defaultMountTarget, mounts: [BindMount] = [], workingDirectory: String? = nil, environment: [String] = [],
-                network: NetworkMode = .host, terminal: Bool = false, terminalType: String? = nil, hostname: String = "devenv",
+                mountTarget: String = WorkspaceSession.defaultMountTarget, mounts: [BindMount] = [], files: [GeneratedFile] = [], devices: [DeviceBind] = [], workingDirectory: String? = nil, environment: [String] = [],
+                sshAgentSocket: String? = nil, network: NetworkMode = .host, terminal: Bool = false, terminalType: String? = nil, hostname: String = "devenv",
                 seccomp: SeccompFilter? = nil, capabilities: CapabilitySet = .containerDefault, limits: ResourceLimits = .default) {
         self.lowerDirs = lowerDirs
         self.imageEnvironment = imageEnvironment
@@ -44,8 +53,11 @@ public struct WorkspaceSession: Hashable, Sendable {
         self.mountDirectory = mountDirectory
         self.mountTarget = mountTarget
         self.mounts = mounts
+        self.files = files
+        self.devices = devices
         self.workingDirectory = workingDirectory
         self.environment = environment
+        self.sshAgentSocket = sshAgentSocket
         self.network = network
         self.terminal = terminal
         self.terminalType = terminalType
@@ -57,16 +69,22 @@ public struct WorkspaceSession: Hashable, Sendable {
 
     public func spec(for host: HostIdentity) -> ContainerSpec {
         let mapping = host.idMapping
-        let user = containerUser(host: host, mapping: mapping)
+        let user = self.user ?? containerUser(host: host, mapping: mapping)
         let shell = Self.value(of: "SHELL", in: imageEnvironment)
         let args = command ?? [shell ?? "/bin/bash"]
         let fallbacks = command == nil ? ["/bin/bash", "/bin/sh"].filter { $0 != args[0] } : []
         let process = ProcessSpec(args: args, fallbackExecutables: fallbacks, environment: environment(for: user),
                                   workingDirectory: workingDirectory ?? mountTarget, user: user, terminal: terminal)
         return ContainerSpec(rootfs: RootfsSpec(lowerDirs: lowerDirs),
-                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)] + mounts,
+                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)] + mounts + sshAgentMounts, files: files, devices: devices,
                              process: process, hostname: hostname, network: network, idMapping: mapping,
                              seccomp: seccomp, capabilities: capabilities, limits: limits)
+    }
+
+    /// The agent's socket itself, not its directory: the directory (`/tmp/ssh-XXXX`, 0700)
+    /// may hold other sockets, and the socket alone is what `SSH_AUTH_SOCK` names.
+    var sshAgentMounts: [BindMount] {
+        sshAgentSocket.map { [BindMount(source: $0, destination: SSHAgentForwarding.containerSocket)] } ?? []
     }
 
     /// The host user keeps their ids when the mapping has them (rootless with subordinate
@@ -78,12 +96,13 @@ public struct WorkspaceSession: Hashable, Sendable {
         return ContainerUser(uid: uid, gid: gid, name: name, home: "/home/" + name)
     }
 
-    /// Image env, then the session's HOME/USER/..., then `-e` overrides (last wins).
+    /// Image env, then the session's HOME/USER/.../SSH_AUTH_SOCK, then `-e` overrides (last wins).
     func environment(for user: ContainerUser) -> [String] {
         var entries = imageEnvironment
         if Self.value(of: "PATH", in: entries) == nil { entries.append("PATH=" + Self.defaultPath) }
         entries += ["HOME=" + user.home, "USER=" + user.name, "LOGNAME=" + user.name, "HOSTNAME=" + hostname]
         if terminal { entries.append("TERM=" + (terminalType ?? "xterm")) }
+        if sshAgentSocket != nil { entries.append("SSH_AUTH_SOCK=" + SSHAgentForwarding.containerSocket) }
         entries += environment
         var seen = Set<String>()
         var result: [String] = []
@@ -94,7 +113,7 @@ public struct WorkspaceSession: Hashable, Sendable {
         return result.reversed()
     }
 
-    static func value(of key: String, in environment: [String]) -> String? {
+    public static func value(of key: String, in environment: [String]) -> String? {
         environment.last { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
     }
 

@@ -6,6 +6,9 @@ import DevenvStore
 import Foundation
 import Testing
 @testable import DevenvKit
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `SessionPlanner.plan` decides what a project session is from data alone: these read the
 /// plan (and its ContainerSpec) for each project kind, without building or starting anything.
@@ -213,5 +216,142 @@ import Testing
         #expect(SessionPlanner.hostname("my-project") == "my-project")
         #expect(SessionPlanner.hostname("-.") == "devenv")
         #expect(SessionPlanner.hostname(String(repeating: "a", count: 80)).count == 63)
+    }
+}
+
+/// Identity and environment inputs of a project session: `[shell] env` expansion,
+/// `[shell] env_file`, `--env-file`, `-e` precedence, and ssh-agent forwarding.
+@Suite struct SessionEnvironmentTests {
+    /// A project directory on disk (env files are read from it).
+    final class Directory {
+        let path: String
+        init() throws {
+            var template = Array("/tmp/devenv-session-XXXXXX".utf8CString)
+            guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+            path = String(cString: made)
+        }
+        func write(_ name: String, _ text: String) throws { try text.write(toFile: "\(path)/\(name)", atomically: false, encoding: .utf8) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    static func plan(_ manifest: String, root: String, options: SessionOptions = SessionOptions(), task: String? = nil,
+                     environment: [String: String] = ["FROM_HOST": "host"]) throws -> ContainerSpec {
+        let project = ProjectSource.manifest(Project(root: root, manifest: try Manifest.parse(Array(manifest.utf8), path: ".devenv/devenv.toml")))
+        let host = SessionHost(identity: HostIdentity(uid: 0, gid: 0, name: "root"), currentDirectory: root, home: "/root", environment: environment)
+        let chosen = try SessionPlanner.task(named: task, arguments: [], in: project)
+        return try SessionPlanner.plan(.init(target: .project(project, image: SessionPlannerTests.image()), lowerDirs: ["/s"], options: options,
+                                             command: task == nil ? ["true"] : nil, task: chosen, defaultTerminal: false, host: host)).spec
+    }
+
+    static func value(_ name: String, in spec: ContainerSpec) -> String? {
+        spec.process.environment.last { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+    }
+
+    /// The bug: `PATH = "/x:$PATH"` reached the container literally, so no command was found.
+    @Test func shellEnvExpandsAgainstTheImage() throws {
+        let manifest = "[base]\nimage = \"b\"\n[shell]\nenv = { PATH = \"/x:$PATH\", LIB = \"${PATH}/lib\", KEEP = \"\\\\$PATH\" }\n[tasks]\nt = { run = \"true\", env = { PATH = \"/t:$PATH\" } }\n"
+        let spec = try Self.plan(manifest, root: "/p")
+        #expect(Self.value("PATH", in: spec) == "/x:/usr/bin:/bin")
+        #expect(Self.value("LIB", in: spec) == "/x:/usr/bin:/bin/lib")
+        #expect(Self.value("KEEP", in: spec) == "$PATH")
+        #expect(Self.value("PATH", in: try Self.plan(manifest, root: "/p", task: "t")) == "/t:/x:/usr/bin:/bin")
+    }
+
+    /// image < env_file < [shell] env < task env < --env-file < -e; env files are literal.
+    @Test func precedence() throws {
+        let directory = try Directory()
+        try directory.write(".env", "A=file\nB=file\nC=file\nD=file\nE=file\nREF=$A\nFROM_HOST\n")
+        try directory.write("cli.env", "D=cli-file\nE=cli-file\n")
+        let manifest = "[base]\nimage = \"b\"\n[shell]\nenv_file = \".env\"\nenv = { B = \"shell\", C = \"shell+$C\", D = \"shell\", E = \"shell\" }\n[tasks]\nt = { run = \"true\", env = { C = \"task\" } }\n"
+        var options = SessionOptions()
+        options.envFiles = ["\(directory.path)/cli.env"]
+        options.environment = ["E=flag"]
+        let spec = try Self.plan(manifest, root: directory.path, options: options, task: "t")
+        #expect(Self.value("A", in: spec) == "file")
+        #expect(Self.value("B", in: spec) == "shell")
+        #expect(Self.value("C", in: spec) == "task")
+        #expect(Self.value("D", in: spec) == "cli-file")
+        #expect(Self.value("E", in: spec) == "flag")
+        #expect(Self.value("REF", in: spec) == "$A")
+        #expect(Self.value("FROM_HOST", in: spec) == "host")
+        // [shell] env expands against the env file's values.
+        #expect(Self.value("C", in: try Self.plan(manifest, root: directory.path)) == "shell+file")
+    }
+
+    @Test func envFileProblemsAreLocatedManifestErrors() throws {
+        let directory = try Directory()
+        let manifest = "[base]\nimage = \"b\"\n[shell]\nenv_file = \"missing.env\"\n"
+        let missing = #expect(throws: KitError.self) { try Self.plan(manifest, root: directory.path) }
+        #expect(missing?.description.contains(".devenv/devenv.toml:4") == true && missing?.description.contains("'missing.env' does not exist") == true,
+                "\(String(describing: missing))")
+        // A symlink is resolved inside the project: it cannot read a host file into the environment.
+        try directory.write("secret", "LEAK=outside\n")
+        let inner = try Directory()
+        symlink("\(directory.path)/secret", "\(inner.path)/.env")
+        let escaped = #expect(throws: KitError.self) { try Self.plan(manifest.replacingOccurrences(of: "missing.env", with: ".env"), root: inner.path) }
+        #expect(escaped != nil)
+        try inner.write("bad.env", "NAME WITH SPACE=1\n")
+        let bad = #expect(throws: KitError.self) { try Self.plan(manifest.replacingOccurrences(of: "missing.env", with: "bad.env"), root: inner.path) }
+        #expect(bad?.description.contains("contains whitespace") == true)
+        #expect(throws: (any Error).self) { try Manifest.parse(Array("[base]\nimage = \"b\"\n[shell]\nenv_file = \"../x\"\n".utf8), path: "m") }
+    }
+
+    /// The agent's socket itself is bound at a fixed path, and SSH_AUTH_SOCK names it; off
+    /// by `[shell] ssh_agent = false` or `--no-ssh-agent`; a stale variable is skipped.
+    @Test func sshAgentForwarding() throws {
+        let directory = try Directory()
+        let socketPath = "\(directory.path)/agent.sock"
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in socketPath.utf8.enumerated() { buffer[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        #expect(bound == 0)
+        let manifest = "[base]\nimage = \"b\"\n"
+        let agent = BindMount(source: socketPath, destination: SSHAgentForwarding.containerSocket)
+        let spec = try Self.plan(manifest, root: "/p", environment: ["SSH_AUTH_SOCK": socketPath])
+        #expect(spec.mounts.contains(agent))
+        #expect(Self.value("SSH_AUTH_SOCK", in: spec) == SSHAgentForwarding.containerSocket)
+
+        let off = try Self.plan(manifest + "[shell]\nssh_agent = false\n", root: "/p", environment: ["SSH_AUTH_SOCK": socketPath])
+        #expect(!off.mounts.contains(agent) && Self.value("SSH_AUTH_SOCK", in: off) == nil)
+        var options = SessionOptions()
+        options.sshAgent = false
+        let flagged = try Self.plan(manifest, root: "/p", options: options, environment: ["SSH_AUTH_SOCK": socketPath])
+        #expect(!flagged.mounts.contains(agent) && Self.value("SSH_AUTH_SOCK", in: flagged) == nil)
+
+        // Not a socket, or gone: the session starts without an agent.
+        for stale in ["\(directory.path)/gone.sock", directory.path, "relative.sock"] {
+            let spec = try Self.plan(manifest, root: "/p", environment: ["SSH_AUTH_SOCK": stale])
+            #expect(spec.mounts.count == 1 && Self.value("SSH_AUTH_SOCK", in: spec) == nil, "\(stale)")
+        }
+        #expect(throws: (any Error).self) { try Manifest.parse(Array("[base]\nimage = \"b\"\n[shell]\nssh_agent = \"no\"\n".utf8), path: "m") }
+    }
+}
+
+extension SessionEnvironmentTests {
+    /// `-u NAME` comes from the image's accounts; numeric ids need none; an unknown name is an error.
+    @Test func userOption() throws {
+        let directory = try Directory()
+        try FileManager.default.createDirectory(atPath: "\(directory.path)/etc", withIntermediateDirectories: true)
+        try directory.write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\ndev:x:1500:1600:Dev:/home/dev:/bin/sh\n")
+        try directory.write("etc/group", "root:x:0:\ndev:x:1600:\n")
+        let project = ProjectSource.manifest(Project(root: "/p", manifest: try Manifest.parse(Array("[base]\nimage = \"b\"\n".utf8), path: "m")))
+        let host = SessionHost(identity: HostIdentity(uid: 0, gid: 0, name: "root"), currentDirectory: "/p", home: "/root", environment: [:])
+        func plan(_ user: String) throws -> ContainerSpec {
+            var options = SessionOptions()
+            options.user = user
+            return try SessionPlanner.plan(.init(target: .project(project, image: SessionPlannerTests.image()), lowerDirs: [directory.path], options: options,
+                                                 command: ["id"], defaultTerminal: false, host: host)).spec
+        }
+        let named = try plan("dev")
+        #expect(named.process.user.uid == 1500 && named.process.user.gid == 1600 && named.process.user.home == "/home/dev")
+        #expect(Self.value("HOME", in: named) == "/home/dev" && Self.value("USER", in: named) == "dev")
+        let numeric = try plan("4321:4322").process.user
+        #expect(numeric.uid == 4321 && numeric.gid == 4322)
+        #expect(throws: KitError.self) { try plan("nobody-here") }
     }
 }

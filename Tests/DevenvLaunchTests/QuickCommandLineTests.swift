@@ -20,11 +20,13 @@ import Testing
         ["build", "--release"],
         ["--memory", "2g", "--pids=4096", "--cpus", "1.5", "--shm-size", "64MiB", "--image", "x", "--", "y"],
         ["--memory=max", "--pids", "unlimited", "--image", "x", "--", "y"],
+        ["--no-ssh-agent", "--no-git-identity", "--image", "x", "--", "y"],
     ]
 
     static let shellLines: [[String]] = [
         ["--image", "x"],
         ["--no-tty", "--rootfs=/srv/root", "-e", "TERM=dumb"],
+        ["--no-ssh-agent"],
         [],
     ]
 

@@ -1,5 +1,7 @@
 import DevenvManifest
+import DevenvPlan
 import DevenvRuntime
+import DevenvSession
 import DevenvStore
 
 /// What a project says about entering its environment, whichever file says it: a manifest's
@@ -13,8 +15,12 @@ struct ProjectShell: Equatable {
     var workingDirectory: String
     /// The image config's `Env`.
     var imageEnvironment: [String]
-    /// `KEY=VALUE` entries after the image's.
+    /// `KEY=VALUE` entries after the image's: `[shell] env_file`'s, then `[shell] env`'s
+    /// with `$VAR`/`${VAR}` expanded against what is below them (as step `env` is).
     var environment: [String]
+    /// `[shell] ssh_agent`, `git_identity`.
+    var sshAgent: Bool
+    var gitIdentity: Bool
     /// nil: devenv's default (host).
     var network: Manifest.Network?
     var mounts: [Manifest.Mount]
@@ -24,29 +30,33 @@ struct ProjectShell: Equatable {
     var startCommands: [Manifest.Command]
     var limits: ResourceLimits
 
-    init(_ source: ProjectSource, image: StoredImage) throws {
+    init(_ source: ProjectSource, image: StoredImage, host: [String: String]) throws {
         let imageEnvironment = image.config.config?.env ?? []
         switch source {
         case let .manifest(project):
             let shell = project.manifest.shell
+            let fromFile = try shell.envFile.map { try ProjectEnvFile.entries($0, project: project, host: host) } ?? []
+            let environment = fromFile + Self.expanding(shell.env, over: Self.expansionBase(imageEnvironment) + fromFile)
             self.init(root: project.root, mountPoint: shell.mountPoint, workingDirectory: shell.workingDirectory, imageEnvironment: imageEnvironment,
-                      environment: shell.env.map { "\($0.name)=\($0.value)" }, network: shell.network, mounts: shell.mounts,
+                      environment: environment, sshAgent: shell.sshAgent, gitIdentity: shell.gitIdentity, network: shell.network, mounts: shell.mounts,
                       shell: shell.shell?.value, startCommands: [], limits: try project.limits())
         case let .devContainer(project):
             let shell = project.shell(imageEnvironment: imageEnvironment)
             self.init(root: project.root, mountPoint: shell.mountPoint, workingDirectory: shell.workingDirectory, imageEnvironment: imageEnvironment,
-                      environment: shell.environment, network: shell.network, mounts: shell.mounts,
+                      environment: shell.environment, sshAgent: true, gitIdentity: true, network: shell.network, mounts: shell.mounts,
                       shell: nil, startCommands: shell.startCommands, limits: .default)
         }
     }
 
-    init(root: String, mountPoint: String, workingDirectory: String, imageEnvironment: [String], environment: [String],
-         network: Manifest.Network?, mounts: [Manifest.Mount], shell: String?, startCommands: [Manifest.Command], limits: ResourceLimits) {
+    init(root: String, mountPoint: String, workingDirectory: String, imageEnvironment: [String], environment: [String], sshAgent: Bool = true,
+         gitIdentity: Bool = true, network: Manifest.Network?, mounts: [Manifest.Mount], shell: String?, startCommands: [Manifest.Command], limits: ResourceLimits) {
         self.root = root
         self.mountPoint = mountPoint
         self.workingDirectory = workingDirectory
         self.imageEnvironment = imageEnvironment
         self.environment = environment
+        self.sshAgent = sshAgent
+        self.gitIdentity = gitIdentity
         self.network = network
         self.mounts = mounts
         self.shell = shell
@@ -66,5 +76,22 @@ struct ProjectShell: Equatable {
             moved.workingDirectory = target + workingDirectory.dropFirst(mountPoint.count)
         }
         return moved
+    }
+
+    /// What `$NAME` in `[shell] env` and task `env` sees first: the image's environment, and
+    /// for an image without PATH the one the session gets (WorkspaceSession's default).
+    static func expansionBase(_ imageEnvironment: [String]) -> [String] {
+        (WorkspaceSession.value(of: "PATH", in: imageEnvironment) == nil ? ["PATH=" + WorkspaceSession.defaultPath] : []) + imageEnvironment
+    }
+
+    /// `variables` in order, each `$NAME`/`${NAME}` expanded against `base` and the variables
+    /// before it: the entries for `variables` alone, expanded as step `env` is.
+    static func expanding(_ variables: [Manifest.EnvironmentVariable], over base: [String]) -> [String] {
+        var current = Dictionary(base.map(ConfigEditor.split), uniquingKeysWith: { _, last in last })
+        return variables.map { variable in
+            let value = ConfigEditor.expand(variable.value, with: current)
+            current[variable.name] = value
+            return "\(variable.name)=\(value)"
+        }
     }
 }

@@ -1,3 +1,4 @@
+import DevenvGit
 import DevenvManifest
 import DevenvRuntime
 import DevenvSystem
@@ -35,18 +36,23 @@ public struct SessionHost: Sendable, Equatable {
     public var home: String?
     /// The environment `-e KEY` and `$TERM` come from.
     public var environment: [String: String]
+    /// The host user's git `user.name`/`user.email`; nil when git has neither.
+    public var git: GitUserIdentity?
 
-    public init(identity: HostIdentity, currentDirectory: String?, home: String?, environment: [String: String]) {
+    public init(identity: HostIdentity, currentDirectory: String?, home: String?, environment: [String: String], git: GitUserIdentity? = nil) {
         self.identity = identity
         self.currentDirectory = currentDirectory
         self.home = home
         self.environment = environment
+        self.git = git
     }
 
+    /// An unreadable git configuration leaves git's identity out rather than stopping the shell.
     public static func current() -> SessionHost {
         let environment = ProcessInfo.processInfo.environment
         return SessionHost(identity: HostIdentity.current(), currentDirectory: try? HostPath.currentDirectory(),
-                           home: try? HostPath.home(environment: environment), environment: environment)
+                           home: try? HostPath.home(environment: environment), environment: environment,
+                           git: (try? GitUserIdentity.configured()) ?? nil)
     }
 }
 

@@ -55,15 +55,19 @@ public enum SessionPlanner {
         switch input.target {
         case let .project(project, image):
             try checkProjectOptions(input.options)
-            let session = try workspace(ProjectShell(project, image: image).mounted(at: input.options.mountTarget), input: input)
+            let session = try workspace(ProjectShell(project, image: image, host: input.host.environment).mounted(at: input.options.mountTarget), input: input)
             return SessionPlan(kind: project.kind, image: image.name, spec: session.spec(for: input.host.identity))
         case let .image(name, environment):
-            let session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: environment, command: input.command,
-                                                             defaultTerminal: input.defaultTerminal)
+            var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: environment, command: input.command,
+                                                             defaultTerminal: input.defaultTerminal, host: input.host.environment)
+            session.user = try user(input)
+            try input.options.applyDevices(to: &session)
             return SessionPlan(kind: .image, image: name, spec: session.spec(for: input.host.identity))
         case .rootfs:
-            let session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: [], command: input.command,
-                                                             defaultTerminal: input.defaultTerminal)
+            var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: [], command: input.command,
+                                                             defaultTerminal: input.defaultTerminal, host: input.host.environment)
+            session.user = try user(input)
+            try input.options.applyDevices(to: &session)
             return SessionPlan(kind: .rootfs, image: "", spec: session.spec(for: input.host.identity))
         }
     }
@@ -91,29 +95,45 @@ public enum SessionPlanner {
 
     /// A project session: the working tree at the project's mount point, the current
     /// subdirectory (or the project's directory) to start in, the project's environment,
-    /// then the task's, then `-e`; the task's or the given command, else the project's shell.
+    /// then the task's, then `--env-file`'s, then `-e`; the task's or the given command, else the project's shell.
     static func workspace(_ shell: ProjectShell, input: Input) throws -> WorkspaceSession {
         let options = input.options
         var command = input.command
         var workdir = options.workdir ?? workingDirectory(shell, currentDirectory: input.host.currentDirectory)
         var environment = shell.environment
+        var files: [GeneratedFile] = []
+        if options.gitIdentity ?? shell.gitIdentity {
+            files.append(GitIdentityConfig.file(identity: input.host.git, workingTree: shell.mountPoint))
+            // First: the project's env and `-e` may point git elsewhere.
+            environment.insert("GIT_CONFIG_GLOBAL=" + GitIdentityConfig.containerPath, at: 0)
+        }
         if let chosen = input.task {
             command = taskCommand(chosen.task.command.value, arguments: chosen.arguments)
             // The manifest admits only absolute task directories.
             if let taskDirectory = chosen.task.workdir?.value, options.workdir == nil { workdir = taskDirectory }
-            environment += chosen.task.env.map { "\($0.name)=\($0.value)" }
+            environment += ProjectShell.expanding(chosen.task.env, over: ProjectShell.expansionBase(shell.imageEnvironment) + environment)
         }
         command = startCommands(shell.startCommands, then: command)
         if command == nil, let preferred = shell.shell { command = [preferred] }
-        environment += options.resolvedEnvironment(host: input.host.environment)
+        environment += try options.fileEnvironment(host: input.host.environment) + options.resolvedEnvironment(host: input.host.environment)
         let terminal = options.tty ?? input.defaultTerminal
-        return WorkspaceSession(
+        var session = WorkspaceSession(
             lowerDirs: input.lowerDirs, imageEnvironment: shell.imageEnvironment, command: command,
-            mountDirectory: shell.root, mountTarget: shell.mountPoint, mounts: try mounts(shell.mounts, home: input.host.home),
+            mountDirectory: shell.root, mountTarget: shell.mountPoint, mounts: try mounts(shell.mounts, home: input.host.home) + options.volumeMounts(base: shell.root, home: input.host.home), files: files,
             workingDirectory: workdir, environment: environment,
+            sshAgentSocket: (options.sshAgent ?? shell.sshAgent) ? SSHAgentForwarding.hostSocket(environment: input.host.environment) : nil,
             network: options.network ?? (shell.network == Manifest.Network.none ? .none : .host),
             terminal: terminal, terminalType: input.host.environment["TERM"], hostname: options.hostname ?? hostname(Project.name(root: shell.root)),
             seccomp: input.seccomp, limits: try options.limits(over: shell.limits))
+        session.user = try user(input)
+        try options.applyDevices(to: &session)
+        return session
+    }
+
+    /// `-u`, from the image's /etc/passwd and /etc/group as a step's `user` is; nil keeps the
+    /// host user's ids.
+    static func user(_ input: Input) throws -> ContainerUser? {
+        try input.options.user.map { try ImageAccounts.resolve($0, lowerDirs: input.lowerDirs) }
     }
 
     /// `[shell] mounts` (or devcontainer.json `mounts`) with `~` expanded.

@@ -27,9 +27,33 @@ public enum WarmInputs {
             paths += components(of: source, in: project.root)
             guard walk(source.isEmpty ? project.root : "\(project.root)/\(source)", into: &paths, entries: &entries) else { return nil }
         }
-        guard let git = gitPaths(from: physicalRoot, sources: sources.map { $0.isEmpty ? physicalRoot : "\(physicalRoot)/\($0)" }, environment: environment)
+        guard let git = gitPaths(from: physicalRoot, sources: sources.map { $0.isEmpty ? physicalRoot : "\(physicalRoot)/\($0)" }, environment: environment),
+              let session = sessionPaths(project: project, environment: environment)
         else { return nil }
-        return paths + git
+        return paths + git + session
+    }
+
+    /// What the session reads besides the build's inputs: `[shell] env_file` (and each
+    /// directory on the way to it), and the ssh-agent socket `$SSH_AUTH_SOCK` names (and
+    /// where a symlink there leads), whose presence decides the agent's mount. nil for an
+    /// env file that is a symlink: its target is not watched.
+    static func sessionPaths(project: Project, environment: [String: String]) -> [String]? {
+        var paths: [String] = []
+        if let envFile = project.manifest.shell.envFile?.value {
+            let components = components(of: normalize(envFile), in: project.root)
+            var info = stat()
+            guard let file = components.last, lstat(file, &info) != 0 || (info.st_mode & S_IFMT) != S_IFLNK else { return nil }
+            paths += components
+        }
+        if project.manifest.shell.gitIdentity {
+            guard let configs = userGitConfigs(environment: environment) else { return nil }
+            paths += configs
+        }
+        if project.manifest.shell.sshAgent, let socket = environment["SSH_AUTH_SOCK"], socket.hasPrefix("/") {
+            paths.append(socket)
+            if let resolved = realpath(socket), resolved != socket { paths.append(resolved) }
+        }
+        return paths
     }
 
     /// The files `ProjectSource.locate` looks for between the current directory and the
@@ -73,6 +97,20 @@ public enum WarmInputs {
     }
 
     // MARK: git
+
+    /// The configuration files the session's git identity comes from (system, global, XDG);
+    /// nil when one includes further files, which are not followed here.
+    static func userGitConfigs(environment: [String: String]) -> [String]? {
+        let home = environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+        let configHome = environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home.map { "\($0)/.config" }
+        let configs = ["/etc/gitconfig"] + [home.map { "\($0)/.gitconfig" }, configHome.map { "\($0)/git/config" }].compactMap { $0 }
+        for config in configs {
+            let bytes: [UInt8]?
+            do { bytes = try FileDescriptor.readRegularFileIfPresent(config, limit: 1 << 20) } catch { return nil }
+            if let bytes, excludesFiles(in: String(decoding: bytes, as: UTF8.self), home: home) == nil { return nil }
+        }
+        return configs
+    }
 
     /// What decides the files git lists and the revision label: the repository's HEAD, the
     /// ref it names, the index, excludes and configuration, and each `.gitignore` from the

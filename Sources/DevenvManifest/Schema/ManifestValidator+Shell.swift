@@ -1,6 +1,6 @@
 /// `[shell]` and `[tasks]`.
 extension ManifestValidator {
-    static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts"]
+    static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts", "env_file", "ssh_agent", "git_identity"]
     static let taskKeys = ["run", "workdir", "env", "description"]
 
     mutating func readShell(_ entry: TOMLEntry) -> Manifest.Shell? {
@@ -14,7 +14,18 @@ extension ManifestValidator {
         shell.env = table["env"].flatMap { environment($0, path: path.key("env")) } ?? []
         shell.network = table["network"].flatMap { network($0, path: path.key("network")) }
         shell.mounts = table["mounts"].map { mounts($0, path: path.key("mounts"), workingTree: shell.mountPoint) } ?? []
+        shell.envFile = table["env_file"].flatMap { containerPath($0, at: path.key("env_file"), ValueRules.projectPathProblem) }
+        shell.sshAgent = table["ssh_agent"].flatMap { boolean($0, path: path.key("ssh_agent")) } ?? true
+        shell.gitIdentity = table["git_identity"].flatMap { boolean($0, path: path.key("git_identity")) } ?? true
         return shell
+    }
+
+    private mutating func boolean(_ entry: TOMLEntry, path: FieldPath) -> Bool? {
+        guard case let .boolean(value) = entry.node.value else {
+            wrongType(entry.node, path: path, expected: "a boolean")
+            return nil
+        }
+        return value
     }
 
     private mutating func containerPath(_ entry: TOMLEntry, at path: FieldPath, _ rule: (String) -> String?) -> Located<String>? {

@@ -36,6 +36,7 @@ public struct Doctor {
         let everything = ResourceLimits(memory: ResourceLimits.minimumMemory, cpus: 1)
         checks.append(DoctorRules.cgroups(all: CgroupPlanner.place(everything, name: "devenv-doctor", facts: cgroupHost),
                                           pidsOnly: CgroupPlanner.place(.default, name: "devenv-doctor", facts: cgroupHost)))
+        checks.append(DoctorRules.cdi(CDIRegistry()))
         return DoctorReport(checks: checks)
     }
 

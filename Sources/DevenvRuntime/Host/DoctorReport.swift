@@ -104,6 +104,15 @@ public enum DoctorRules {
         return DoctorCheck("seccomp", .ok, "filters with \(list.joined(separator: " "))")
     }
 
+    /// The CDI devices `--device vendor.com/class=name` can name; a spec that cannot be used
+    /// is a warning naming the file.
+    static func cdi(_ registry: CDIRegistry) -> DoctorCheck {
+        let names = registry.deviceNames
+        let found = names.isEmpty ? "none in \(CDIRegistry.defaultDirectories.joined(separator: ", "))" : names.joined(separator: ", ")
+        guard registry.problems.isEmpty else { return DoctorCheck("CDI devices", .warning, found + "; " + registry.problems.joined(separator: "; ")) }
+        return DoctorCheck("CDI devices", .ok, found)
+    }
+
     /// What limits a container will get: `all` places memory, pids and cpu limits together,
     /// `pidsOnly` the default pids limit alone.
     static func cgroups(all: CgroupPlacement, pidsOnly: CgroupPlacement) -> DoctorCheck {

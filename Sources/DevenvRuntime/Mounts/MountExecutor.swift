@@ -36,6 +36,9 @@ struct MountExecutor<Calls: MountCalls> {
             case .device(let destination, let major, let minor):
                 try openSource(destination)
                 try Self.requireCharacterDevice(sources[destination]!, path: destination, major: major, minor: minor)
+            case .hostDevice(let source, _):
+                try openSource(source)
+                try Self.requireDevice(sources[source]!, path: source)
             case .sysfs: try openSource("/sys")
             case .mask: try openSource("/dev/null")
             default: break
@@ -50,6 +53,16 @@ struct MountExecutor<Calls: MountCalls> {
         guard fstat(descriptor, &info) == 0 else { throw SystemError.last("stat", path: path) }
         guard (info.st_mode & S_IFMT) == S_IFCHR, info.st_rdev == DeviceNumber.make(major: major, minor: minor) else {
             throw SystemError("bind device \(path): the host's node is not the character device \(major):\(minor)", errno: ENODEV)
+        }
+    }
+
+    /// `--device` takes device nodes only: a directory or file there would be a bind without nodev.
+    static func requireDevice(_ descriptor: Int32, path: String) throws {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw SystemError.last("stat", path: path) }
+        let type = info.st_mode & S_IFMT
+        guard type == S_IFCHR || type == S_IFBLK else {
+            throw SystemError("bind device \(Errno.quote(path)): not a character or block device", errno: ENODEV)
         }
     }
 
@@ -77,6 +90,8 @@ struct MountExecutor<Calls: MountCalls> {
             try mountFresh("tmpfs", type: "tmpfs", at: destination, flags: flags, data: options)
         case .device(let destination, _, _):
             try bindDevice(destination)
+        case .hostDevice(let source, let destination):
+            try bind(sources[source]!, sourcePath: source, to: destination, flags: [.noSuid])
         case .devpts(let destination, let options):
             try mountDevpts(destination, options: options)
         case .symlink(let destination, let target):

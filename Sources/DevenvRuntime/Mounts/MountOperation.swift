@@ -18,6 +18,9 @@ public enum MountOperation: Hashable, Codable, Sendable {
     /// One allowed device: a bind of the host's `/dev/<name>` onto an empty file in the nodev
     /// /dev, after checking that the host's node is the character device `major:minor`.
     case device(destination: String, major: UInt32, minor: UInt32)
+    /// A host device node (`--device`): checked to be a character or block device, bound
+    /// without nodev.
+    case hostDevice(source: String, destination: String)
     case devpts(destination: String, options: String)
     case symlink(destination: String, target: String)
     /// sysfs read-only; where the kernel refuses (user namespace without its own network

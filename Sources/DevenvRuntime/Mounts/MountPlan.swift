@@ -56,10 +56,19 @@ public struct MountPlan: Hashable, Codable, Sendable {
 
         operations.append(.proc(destination: "/proc"))
         operations += devOperations(spec: spec)
+        for device in spec.devices {
+            operations.append(.hostDevice(source: device.source, destination: try ContainerPath.normalize(device.destination, what: "device path")))
+        }
         operations.append(.sysfs(destination: "/sys"))
         for mount in spec.mounts {
             let destination = try ContainerPath.normalize(mount.destination, what: "mount destination")
             operations.append(.bind(source: mount.source, destination: destination, readOnly: mount.readOnly))
+        }
+        var generatedReadOnly: [String] = []
+        for (index, file) in spec.files.enumerated() {
+            let destination = try ContainerPath.normalize(file.destination, what: "generated file destination")
+            operations.append(.generatedFile(name: "spec-\(index)", contents: file.contents, destination: destination))
+            generatedReadOnly.append(destination)
         }
 
         operations.append(.generatedFile(name: "hostname", contents: spec.hostname + "\n", destination: "/etc/hostname"))
@@ -69,7 +78,7 @@ public struct MountPlan: Hashable, Codable, Sendable {
         operations.append(.home(user: spec.process.user))
 
         operations += maskedPaths.map { .mask(path: $0) }
-        operations += readOnlyPaths.map { .readOnly(path: $0) }
+        operations += (readOnlyPaths + generatedReadOnly).map { .readOnly(path: $0) }
         operations.append(.pivotRoot)
         return MountPlan(operations: operations, rootfs: rootfs)
     }
@@ -80,7 +89,7 @@ public struct MountPlan: Hashable, Codable, Sendable {
     /// root too).
     public static func mountPoints(for spec: ContainerSpec) -> [String] {
         var paths = ["/proc", "/dev", "/sys", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"]
-        paths += spec.mounts.compactMap { try? ContainerPath.normalize($0.destination, what: "mount destination") }
+        paths += (spec.mounts.map(\.destination) + spec.files.map(\.destination)).compactMap { try? ContainerPath.normalize($0, what: "mount destination") }
         paths.append(spec.process.user.home)
         return paths
     }

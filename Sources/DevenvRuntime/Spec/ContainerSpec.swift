@@ -6,6 +6,10 @@ public struct ContainerSpec: Hashable, Codable, Sendable {
     public var rootfs: RootfsSpec
     /// Bind mounts from the host, applied in order after the root filesystem.
     public var mounts: [BindMount]
+    /// Files devenv writes (a session's git configuration), bound read-only after `mounts`.
+    public var files: [GeneratedFile]
+    /// Host device nodes given to the container (`--device`), bound into its /dev.
+    public var devices: [DeviceBind]
     public var process: ProcessSpec
     public var hostname: String
     public var network: NetworkMode
@@ -23,12 +27,14 @@ public struct ContainerSpec: Hashable, Codable, Sendable {
     /// Memory, pids, CPU (through a cgroup, else rlimits with a warning) and the /dev/shm size.
     public var limits: ResourceLimits
 
-    public init(rootfs: RootfsSpec, mounts: [BindMount] = [], process: ProcessSpec, hostname: String = "devenv",
+    public init(rootfs: RootfsSpec, mounts: [BindMount] = [], files: [GeneratedFile] = [], devices: [DeviceBind] = [], process: ProcessSpec, hostname: String = "devenv",
                 network: NetworkMode = .host, idMapping: IDMapping? = nil, seccomp: SeccompFilter? = nil,
                 capabilities: CapabilitySet = .containerDefault, resolvConf: String? = nil, hosts: String? = nil,
                 limits: ResourceLimits = .default) {
         self.rootfs = rootfs
         self.mounts = mounts
+        self.files = files
+        self.devices = devices
         self.process = process
         self.hostname = hostname
         self.network = network
@@ -89,6 +95,42 @@ public struct BindMount: Hashable, Codable, Sendable {
         self.destination = destination
         self.readOnly = readOnly
         self.ownerAppearsAs = ownerAppearsAs
+    }
+}
+
+/// A file with the given contents at a container path, read-only: generated in the
+/// container's private scratch tmpfs, never on the host.
+public struct GeneratedFile: Hashable, Codable, Sendable {
+    public var destination: String
+    public var contents: String
+
+    public init(destination: String, contents: String) {
+        self.destination = destination
+        self.contents = contents
+    }
+}
+
+/// A host device node at a path in the container's /dev: a bind of the node (never mknod,
+/// which no container gets), so it works rootless too, as podman does. Setup checks that
+/// the source is a character or block device. Read-write: a read-only mount does not stop
+/// writes to a device node, and there is no device cgroup to (rootless there cannot be one).
+public struct DeviceBind: Hashable, Codable, Sendable {
+    public var source: String
+    public var destination: String
+
+    public init(source: String, destination: String) {
+        self.source = source
+        self.destination = destination
+    }
+
+    /// Permissions (`rwm` letters) a device can be given here: read and write (`m` is
+    /// meaningless: no container can mknod). nil when fine, else the reason.
+    public static func permissionsProblem(_ permissions: String) -> String? {
+        guard !permissions.isEmpty, permissions.allSatisfy({ "rwm".contains($0) }) else { return "permissions are letters of 'rwm'" }
+        guard permissions.contains("r"), permissions.contains("w") else {
+            return "devenv cannot restrict a device to '\(permissions)' (a read-only mount does not stop writes to a device node, and there is no device cgroup); give 'rw'"
+        }
+        return nil
     }
 }
 

@@ -11,6 +11,8 @@ public enum SpecValidator {
     public static func validate(_ spec: ContainerSpec) throws {
         try validateRootfs(spec.rootfs)
         for mount in spec.mounts { try validateMount(mount) }
+        for file in spec.files { try validateDestination(file.destination) }
+        for device in spec.devices { try validateDevice(device) }
         try validateProcess(spec.process, idMapping: spec.idMapping)
         try validateHostname(spec.hostname)
         if let filter = spec.seccomp {
@@ -43,7 +45,23 @@ public enum SpecValidator {
 
     static func validateMount(_ mount: BindMount) throws {
         try requireHostPath(mount.source, what: "mount source")
-        let destination = try ContainerPath.normalize(mount.destination, what: "mount destination")
+        try validateDestination(mount.destination)
+    }
+
+    /// A device goes into /dev, beside (not over) what devenv puts there itself.
+    static func validateDevice(_ device: DeviceBind) throws {
+        try requireHostPath(device.source, what: "device")
+        let destination = try ContainerPath.normalize(device.destination, what: "device path")
+        guard destination.hasPrefix("/dev/") else { throw RuntimeError.invalid("device path \(quote(destination)): must be in /dev") }
+        let managed = ["/dev/pts", "/dev/shm", "/dev/ptmx", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"] + MountPlan.devices.map { "/dev/" + $0.0 }
+        for path in managed where destination == path || destination.hasPrefix(path + "/") {
+            throw RuntimeError.invalid("device path \(quote(destination)): \(path) is managed by devenv")
+        }
+    }
+
+    /// Where a bind or a generated file goes: never `/`, nor into what devenv mounts itself.
+    static func validateDestination(_ path: String) throws {
+        let destination = try ContainerPath.normalize(path, what: "mount destination")
         guard destination != "/" else { throw RuntimeError.invalid("mount destination: cannot mount over /") }
         for reserved in ["/proc", "/sys", "/dev"] where destination == reserved || destination.hasPrefix(reserved + "/") {
             throw RuntimeError.invalid("mount destination \(quote(destination)): \(reserved) is managed by devenv")

@@ -1,0 +1,130 @@
+import DevenvRuntime
+import DevenvSession
+import Testing
+
+/// Docker's `--env-file` format (moby `opts/file.go`), as `EnvFile` reads it.
+@Suite struct EnvFileTests {
+    @Test func linesAreTakenLiterally() throws {
+        let text = "\u{FEFF}# a comment\nA=1\n\n   B= spaced value \nQUOTED=\"kept\"\nDOLLAR=$HOME/x\nEMPTY=\nWITH=equals=inside\r\n  # indented comment\n"
+        #expect(try EnvFile.parse(text, path: ".env", host: ["HOME": "/home/alice"]) == [
+            "A=1", "B= spaced value ", "QUOTED=\"kept\"", "DOLLAR=$HOME/x", "EMPTY=", "WITH=equals=inside",
+        ])
+    }
+
+    @Test func aNameWithWhitespaceIsAnError() {
+        #expect(throws: RuntimeError.self) { try EnvFile.parse("B =x\n", path: ".env", host: [:]) }
+        let error = #expect(throws: RuntimeError.self) { try EnvFile.parse("A=1\nB C=x\n", path: "/p/.env", host: [:]) }
+        #expect(error?.message == "env file \"/p/.env\" line 2: variable \"B C\" contains whitespace")
+        let empty = #expect(throws: RuntimeError.self) { try EnvFile.parse("=x\n", path: ".env", host: [:]) }
+        #expect(empty?.message.contains("line 1: no variable name") == true)
+    }
+
+    @Test func aBareNamePassesTheHostsValue() throws {
+        #expect(try EnvFile.parse("FROM_HOST\nMISSING\nA=1", path: ".env", host: ["FROM_HOST": "yes"]) == ["FROM_HOST=yes", "A=1"])
+    }
+}
+
+/// `-v SRC:DST[:ro]` as `VolumeOption` reads it.
+@Suite struct VolumeOptionTests {
+    @Test func forms() throws {
+        #expect(try VolumeOption.mount("data:/data:ro", base: "/p", home: "/h") == BindMount(source: "/p/data", destination: "/data", readOnly: true))
+        #expect(try VolumeOption.mount("/abs:/x", base: "/p", home: nil) == BindMount(source: "/abs", destination: "/x"))
+        #expect(try VolumeOption.mount("~/.cache:/c:rw", base: "/p", home: "/h") == BindMount(source: "/h/.cache", destination: "/c"))
+        #expect(try VolumeOption.mount("~:/c", base: "/p", home: "/h").source == "/h")
+    }
+
+    @Test(arguments: ["data", "data:rel", ":/x", "a:/x:rx", "a:/x:ro:z", "~bob/x:/x", "~/x:/x"])
+    func mistakes(_ text: String) {
+        let error = #expect(throws: RuntimeError.self) { try VolumeOption.mount(text, base: "/p", home: nil) }
+        #expect(error?.message.hasPrefix("-v ") == true, "\(String(describing: error))")
+    }
+
+    /// A destination devenv manages is refused with the spec, by the runtime's one rule.
+    @Test(arguments: ["/proc/x", "/dev", "/", "/sys/../proc"])
+    func hostileDestinations(_ destination: String) throws {
+        var options = SessionOptions()
+        options.volumes = ["/tmp:\(destination)"]
+        let session = try WorkspaceSession(lowerDirs: ["/l"], command: ["true"], mountDirectory: "/p", mounts: options.volumeMounts(base: "/p", home: nil))
+        #expect(throws: RuntimeError.self) { try SpecValidator.validate(session.spec(for: HostIdentity(uid: 0, gid: 0, name: "root"))) }
+    }
+}
+
+/// `--device HOST[:CONTAINER][:rwm]` as `DeviceOption` reads it, and where the runtime lets it go.
+@Suite struct DeviceOptionTests {
+    @Test func forms() throws {
+        #expect(try DeviceOption.device("/dev/fuse") == DeviceBind(source: "/dev/fuse", destination: "/dev/fuse"))
+        #expect(try DeviceOption.device("/dev/null:/dev/mynull") == DeviceBind(source: "/dev/null", destination: "/dev/mynull"))
+        #expect(try DeviceOption.device("/dev/kvm:rw") == DeviceBind(source: "/dev/kvm", destination: "/dev/kvm"))
+        #expect(try DeviceOption.device("/dev/a:/dev/b:rwm") == DeviceBind(source: "/dev/a", destination: "/dev/b"))
+        // Narrower permissions cannot be enforced (no device cgroup; ro mounts do not stop device writes).
+        let narrow = #expect(throws: RuntimeError.self) { try DeviceOption.device("/dev/null:/dev/mynull:r") }
+        #expect(narrow?.message.contains("cannot restrict a device to 'r'") == true)
+        for bad in ["", "dev/x", "/dev/x:y", "/dev/a:/dev/b:rw:x", "nvidia.com/gpu=all", "/dev/x:wm"] {
+            #expect(throws: RuntimeError.self, "\(bad)") { try DeviceOption.device(bad) }
+        }
+    }
+
+    @Test(arguments: ["/etc/x", "/dev/pts/0", "/dev/null", "/dev/shm", "/dev/../etc/x"])
+    func destinationsOutsideDevOrManagedAreRefused(_ destination: String) throws {
+        let spec = ContainerSpec(rootfs: RootfsSpec(lowerDirs: ["/l"]), devices: [DeviceBind(source: "/dev/zero", destination: destination)],
+                                 process: ProcessSpec(args: ["true"]))
+        #expect(throws: RuntimeError.self) { try SpecValidator.validate(spec) }
+    }
+}
+
+/// CDI specs (JSON) as `CDIRegistry` finds them and `CDISpec.resolve` applies them.
+@Suite struct CDISpecTests {
+    static let spec = """
+    {"cdiVersion": "0.6.0", "kind": "devenv.test/dev",
+     "containerEdits": {"env": ["CDI_COMMON=1"]},
+     "devices": [
+       {"name": "null", "containerEdits": {"deviceNodes": [{"path": "/dev/devenv-null", "hostPath": "/dev/null"}], "env": ["CDI_NULL=1"],
+                                             "mounts": [{"hostPath": "/usr/share", "containerPath": "/opt/share", "options": ["ro", "bind"]}]}},
+       {"name": "zero", "containerEdits": {"deviceNodes": [{"path": "/dev/zero", "permissions": "rw"}]}},
+       {"name": "hooked", "containerEdits": {"hooks": [{"hookName": "createContainer", "path": "/usr/bin/nvidia-cdi-hook"}]}}
+     ]}
+    """
+
+    func registry(_ files: [String: String]) throws -> CDIRegistry {
+        let directory = try SessionEnvironmentTests.Directory()
+        for (name, text) in files { try directory.write(name, text) }
+        return CDIRegistry(directories: [directory.path, "/nonexistent"])
+    }
+
+    @Test func resolvesNodesMountsAndEnvironment() throws {
+        let registry = try registry(["test.json": Self.spec])
+        #expect(registry.deviceNames == ["devenv.test/dev=null", "devenv.test/dev=zero", "devenv.test/dev=hooked"])
+        let null = try registry.resolve("devenv.test/dev=null")
+        #expect(null.devices == [DeviceBind(source: "/dev/null", destination: "/dev/devenv-null")])
+        #expect(null.mounts == [BindMount(source: "/usr/share", destination: "/opt/share", readOnly: true)])
+        #expect(null.environment == ["CDI_COMMON=1", "CDI_NULL=1"])
+        #expect(try registry.resolve("devenv.test/dev=zero").devices == [DeviceBind(source: "/dev/zero", destination: "/dev/zero")])
+    }
+
+    @Test func refusals() throws {
+        let registry = try registry(["test.json": Self.spec, "other.yaml": "cdiVersion: 0.6.0\n", "broken.json": "{"])
+        #expect(registry.problems.count == 2 && registry.problems.contains { $0.contains("other.yaml: YAML CDI specs are not read") })
+        let hooked = #expect(throws: RuntimeError.self) { try registry.resolve("devenv.test/dev=hooked") }
+        #expect(hooked?.message.contains("devenv runs no CDI hooks") == true)
+        // `all` includes the hooked device, so it is refused as a whole.
+        #expect(throws: RuntimeError.self) { try registry.resolve("devenv.test/dev=all") }
+        let missing = #expect(throws: RuntimeError.self) { try registry.resolve("devenv.test/dev=gpu0") }
+        #expect(missing?.message.contains("no such device (have: null, zero, hooked)") == true)
+        #expect(throws: RuntimeError.self) { try registry.resolve("nvidia.com/gpu=all") }
+    }
+
+    /// `--device` with a CDI name goes through the same session as a host node.
+    @Test func sessionsApplyCDIDevices() throws {
+        let registry = try registry(["test.json": Self.spec])
+        var options = SessionOptions()
+        options.devices = ["devenv.test/dev=null", "/dev/fuse"]
+        options.environment = ["CDI_NULL=flag"]
+        var session = WorkspaceSession(lowerDirs: ["/l"], command: ["true"], mountDirectory: "/p", environment: options.resolvedEnvironment(host: [:]))
+        try options.applyDevices(to: &session) { registry }
+        let spec = session.spec(for: HostIdentity(uid: 0, gid: 0, name: "root"))
+        #expect(spec.devices == [DeviceBind(source: "/dev/null", destination: "/dev/devenv-null"), DeviceBind(source: "/dev/fuse", destination: "/dev/fuse")])
+        #expect(spec.mounts.contains(BindMount(source: "/usr/share", destination: "/opt/share", readOnly: true)))
+        #expect(spec.process.environment.contains("CDI_COMMON=1") && spec.process.environment.contains("CDI_NULL=flag"))
+        try SpecValidator.validate(spec)
+    }
+}
