@@ -89,6 +89,27 @@ public struct CopySource: Equatable, Sendable {
     public var inline: [InlineFile]
     /// ADD's http and https sources: files downloaded when the step is planned.
     public var remote: [RemoteFile] = []
+    /// ADD's git sources: repositories cloned when the step is planned.
+    public var git: [GitSource] = []
+
+    public init(origin: Origin, patterns: [Word], inline: [InlineFile] = [], remote: [RemoteFile] = [], git: [GitSource] = []) {
+        self.origin = origin
+        self.patterns = patterns
+        self.inline = inline
+        self.remote = remote
+        self.git = git
+    }
+}
+
+/// An `ADD <git url>` source, as BuildKit reads it: `URL[#REF[:SUBDIR]]`; the work tree (or
+/// SUBDIR of it) at REF is copied into the destination directory, without `.git` unless
+/// `--keep-git-dir`.
+public struct GitSource: Equatable, Sendable {
+    public var url: String
+    public var ref: String?
+    public var subdirectory: String?
+    public var keepGitDirectory: Bool
+    public var location: SourceLocation
 }
 
 /// An `ADD https://…` source, as BuildKit treats it: one file, never unpacked, named after

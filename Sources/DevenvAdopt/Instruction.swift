@@ -72,6 +72,8 @@ public enum Command: Equatable, Sendable {
         public var chmod: Word?
         /// ADD `--checksum=sha256:…` for URL sources.
         public var checksum: Word?
+        /// ADD `--keep-git-dir` for git sources.
+        public var keepGitDir: Word?
         /// Flags devenv recognises but does not implement (`--parents`, `--exclude`...).
         public var unsupportedFlags: [Word]
         public var heredocs: [Heredoc]

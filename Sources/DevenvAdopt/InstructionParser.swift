@@ -304,13 +304,13 @@ struct InstructionParser {
         }
         let destination = words.removeLast()
         var unsupported: [Word] = []
-        for name in ["parents", "exclude", "keep-git-dir"] {
+        for name in ["parents", "exclude"] {
             if let flag = context.flags.first(where: { $0.name == name }) {
                 unsupported.append(Word("--" + name, at: flag.location, width: flag.width))
             }
         }
         return .copy(Command.Copy(isAdd: context.keyword == "ADD", sources: words, destination: destination, from: context.flag("from"),
-                                  chown: context.flag("chown"), chmod: context.flag("chmod"), checksum: context.flag("checksum"), unsupportedFlags: unsupported,
+                                  chown: context.flag("chown"), chmod: context.flag("chmod"), checksum: context.flag("checksum"), keepGitDir: context.flag("keep-git-dir"), unsupportedFlags: unsupported,
                                   heredocs: context.heredocs, json: json))
     }
 

@@ -419,6 +419,7 @@ struct StagePlanner {
         var patterns: [Word] = []
         var inline: [InlineFile] = []
         var remote: [RemoteFile] = []
+        var git: [GitSource] = []
         var written: [String] = []
         for source in copy.sources {
             if let heredoc = copy.heredocs.first(where: { $0.marker == source.value }) {
@@ -428,13 +429,18 @@ struct StagePlanner {
                 continue
             }
             let text = try copy.json ? expandLiteral(source) : expand(source)
+            if copy.isAdd, let repository = try gitSource(text, keep: copy.keepGitDir, source) {
+                git.append(repository)
+                written.append(text)
+                continue
+            }
             if copy.isAdd, let file = try remoteFile(text, checksum: checksum, source) {
                 remote.append(file)
                 written.append(text)
                 continue
             }
-            if copy.isAdd, text.contains("://") || text.hasPrefix("git@") {
-                throw Diagnostic("ADD \(Printable.escape(text)): git and other non-http sources are not supported; clone in a RUN step so the step is cached",
+            if copy.isAdd, text.contains("://") {
+                throw Diagnostic("ADD \(Printable.escape(text)): only http, https and git sources are supported",
                               at: source.location, width: source.width)
             }
             let pattern = try sourcePath(text, origin: origin, source)
@@ -448,6 +454,13 @@ struct StagePlanner {
         let directory = destination.hasSuffix("/") || destination == "." || destination.hasSuffix("/.")
         destination = ConfigEditor.resolve(destination, from: config.workingDir)
         if directory && destination != "/" { destination += "/" }
+        if let word = copy.keepGitDir, git.isEmpty {
+            throw Diagnostic("--keep-git-dir can only be used with git sources", at: word.location, width: word.width)
+        }
+        if !git.isEmpty && !destination.hasSuffix("/") && !(patterns.isEmpty && inline.isEmpty && remote.isEmpty && git.count == 1) {
+            throw Diagnostic("\(keyword) with several sources needs a destination directory ending in '/'",
+                          at: copy.destination.location, width: copy.destination.width)
+        }
         if let (_, word) = checksum, remote.isEmpty || remote.count != written.count {
             throw Diagnostic("--checksum can only be used with http and https sources (one checksum for each ADD)", at: word.location, width: word.width)
         }
@@ -459,7 +472,39 @@ struct StagePlanner {
                           at: copy.destination.location, width: copy.destination.width)
         }
         let step = CopyStep(sources: written, destination: destination, from: fromText, owner: owner, mode: mode, unpacksArchives: copy.isAdd)
-        add(.copy(step), location, copy: CopySource(origin: origin, patterns: patterns, inline: inline, remote: remote))
+        add(.copy(step), location, copy: CopySource(origin: origin, patterns: patterns, inline: inline, remote: remote, git: git))
+    }
+
+    /// What BuildKit's ADD takes for a git repository: `git@host:path`, `git://` and
+    /// `ssh://` URLs, and http(s) URLs whose path ends in `.git`.
+    static func isGitURL(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        if lower.hasPrefix("git@") || lower.hasPrefix("git://") || lower.hasPrefix("ssh://") { return true }
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else { return false }
+        let path = lower.split(separator: "#", maxSplits: 1).first?.split(separator: "?", maxSplits: 1).first ?? ""
+        return path.hasSuffix(".git")
+    }
+
+    /// `URL[#REF[:SUBDIR]]` as a git source; nil when `text` is not a git URL.
+    private func gitSource(_ text: String, keep: Word?, _ word: Word) throws -> GitSource? {
+        guard Self.isGitURL(text) else { return nil }
+        let parts = text.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)
+        var ref: String?
+        var subdirectory: String?
+        if parts.count == 2 {
+            let fragment = parts[1].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            ref = fragment[0].isEmpty ? nil : fragment[0]
+            if fragment.count == 2, !fragment[1].isEmpty {
+                let clean = ConfigEditor.resolve(fragment[1], from: "/")
+                subdirectory = clean == "/" ? nil : String(clean.dropFirst())
+            }
+        }
+        if let ref, ref.hasPrefix("-") || ref.contains("..") {
+            throw Diagnostic("ADD \(Printable.escape(text)): '\(Printable.escape(ref))' is not a branch, tag or commit", at: word.location, width: word.width)
+        }
+        let keepValue = try keep.map { try expand($0) }
+        return GitSource(url: String(parts[0]), ref: ref, subdirectory: subdirectory,
+                         keepGitDirectory: keepValue.map { $0 != "false" } ?? false, location: word.location)
     }
 
     /// An http or https source of ADD (BuildKit's isHTTPSource); nil for anything else.

@@ -118,4 +118,19 @@ struct HealthcheckOnbuildTests {
         #expect(first.patterns.isEmpty && first.remote.allSatisfy { $0.checksum == nil })
         #expect(try planned.target.steps[1].copy?.remote.first?.checksum == Digest(parsing: checksum))
     }
+
+    /// ADD of git URLs plans git sources, with BuildKit's `#ref:subdir` fragment.
+    @Test func addGitURLsPlanGitSources() throws {
+        let planned = try plan("FROM busybox\nADD git@github.com:o/r.git https://h/o/r.git#v1.2:sub/../dir git://h/r#main /src/\n"
+                               + "ADD --keep-git-dir https://h/r.git /kept/\n")
+        let first = try #require(planned.target.steps[0].copy)
+        #expect(first.git.map(\.url) == ["git@github.com:o/r.git", "https://h/o/r.git", "git://h/r"])
+        #expect(first.git.map(\.ref) == [nil, "v1.2", "main"])
+        #expect(first.git.map(\.subdirectory) == [nil, "dir", nil])
+        #expect(first.git.allSatisfy { !$0.keepGitDirectory } && first.remote.isEmpty && first.patterns.isEmpty)
+        #expect(planned.target.steps[1].copy?.git.first?.keepGitDirectory == true)
+        #expect(planError("FROM busybox\nADD --keep-git-dir https://h/file /x\n") == "Dockerfile:2:5: error: --keep-git-dir can only be used with git sources")
+        #expect(planError("FROM busybox\nADD https://h/r.git#--upload-pack=x /x/\n")?.contains("is not a branch, tag or commit") == true)
+        #expect(planError("FROM busybox\nADD ftp://h/f /x\n") == "Dockerfile:2:5: error: ADD ftp://h/f: only http, https and git sources are supported")
+    }
 }

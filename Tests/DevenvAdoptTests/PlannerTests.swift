@@ -121,7 +121,6 @@ struct PlannerTests {
         let cases: [(String, String)] = [
             ("FROM busybox\nCOPY a b /c\n", "Dockerfile:2:10: error: COPY with several sources needs a destination directory ending in '/'"),
             ("FROM busybox\nCOPY ../x /c\n", "Dockerfile:2:6: error: '../x' is outside the build context"),
-            ("FROM busybox\nADD git@github.com:a/b.git /x\n", "Dockerfile:2:5: error: ADD git@github.com:a/b.git: git and other non-http sources are not supported; clone in a RUN step so the step is cached"),
             ("FROM busybox\nADD --checksum=sha256:abc https://e.com/x /x\n", "Dockerfile:2:16: error: --checksum=sha256:abc: expected a digest such as sha256:<64 hex digits>"),
             ("FROM busybox\nADD --checksum=sha256:\(String(repeating: "a", count: 64)) local /x\n", "Dockerfile:2:16: error: --checksum can only be used with http and https sources (one checksum for each ADD)"),
             ("FROM busybox\nADD https://e.com/a https://e.com/b /x\n", "Dockerfile:2:37: error: ADD with several sources needs a destination directory ending in '/'"),

@@ -208,6 +208,41 @@ struct DockerfileTests {
         #expect(missing.stderr.contains("Dockerfile:2: ADD \(base)/missing: download \(base)/missing: the server answered 404"), "\(missing.stderr)")
     }
 
+    /// ADD of git repositories (served by `git daemon` on loopback, cloned through libgit2):
+    /// the default branch, a tag with a subdirectory, and --keep-git-dir; modes kept, `.git`
+    /// dropped unless asked for, an unknown ref a located error.
+    @Test(arguments: DevenvUser.allCases)
+    func addFromAGitRepository(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["podman", "git"])
+        let bases = try ConformanceBases(as: user)
+        let repositories = try GitDaemon()
+        defer { repositories.stop() }
+        let url = "git://127.0.0.1:\(repositories.port)/repo.git"
+        let project = try FixtureProject(nil, bases: bases)
+        try project.write("Dockerfile", """
+            FROM \(bases.busybox)
+            ADD \(url) /src/
+            ADD \(url)#v1:sub /v1sub/
+            ADD --keep-git-dir \(url)#v1 /kept/
+
+            """)
+        let built = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(built.succeeded, "\(built.stderr)")
+        guard built.succeeded else { return }
+        let image = try project.loadIntoPodman(tag: try #require(built.stdout.split(separator: " ").first.map(String.init)))
+        defer { Podman.remove(image) }
+        let files = try ImageTree.contents(image, ["/src/README", "/v1sub/inner.txt", "/kept/README"])
+        #expect(files["/src/README"] == "second\n" && files["/kept/README"] == "first\n" && files["/v1sub/inner.txt"] == "inner\n", "\(files)")
+        let tree = try ImageTree.list(image)
+        #expect(tree["/src/bin/tool.sh"]?.hasPrefix("f 755 0:0 ") == true, "\(tree["/src/bin/tool.sh"] ?? "missing")")
+        #expect(tree["/src/.git"] == nil && tree["/v1sub/README"] == nil && tree["/kept/.git/HEAD"] != nil)
+
+        try project.write("Dockerfile", "FROM \(bases.busybox)\nADD \(url)#no-such-ref /x/\n")
+        let missing = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(missing.stderr.contains("Dockerfile:2: ADD \(url): clone \(url)"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("no branch, tag or commit 'no-such-ref'"), "\(missing.stderr)")
+    }
+
     /// Every instruction is a cached step: an unchanged build reruns nothing, a changed
     /// file reruns the COPY that reads it and what follows, and `--explain` says why.
     @Test(arguments: DevenvUser.allCases)
@@ -641,4 +676,70 @@ final class RequestLog: @unchecked Sendable {
     func append(_ path: String) { lock.lock(); seen.append(path); lock.unlock() }
     func clear() { lock.lock(); seen = []; lock.unlock() }
     var paths: [String] { lock.lock(); defer { lock.unlock() }; return seen }
+}
+
+/// A bare repository `repo.git` (README "first" tagged v1, then "second" on the default
+/// branch; bin/tool.sh executable; sub/inner.txt) served read-only by `git daemon` on a
+/// free loopback port.
+final class GitDaemon {
+    let scratch: Scratch
+    let port: UInt16
+    private let process = Process()
+
+    init() throws {
+        scratch = try Scratch("devenv-git-daemon")
+        let work = scratch.file("work")
+        func git(_ arguments: [String], in directory: String? = nil) throws {
+            let result = try DevenvProcess.run("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"] + arguments,
+                                               directory: directory)
+            guard result.succeeded else { throw DevenvProcess.Missing(what: "git \(arguments.joined(separator: " ")): \(result.stderr)") }
+        }
+        try git(["init", "-q", work])
+        try FileManager.default.createDirectory(atPath: "\(work)/bin", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(work)/sub", withIntermediateDirectories: true)
+        try "first\n".write(toFile: "\(work)/README", atomically: false, encoding: .utf8)
+        try "#!/bin/sh\necho tool\n".write(toFile: "\(work)/bin/tool.sh", atomically: false, encoding: .utf8)
+        chmod("\(work)/bin/tool.sh", 0o755)
+        try "inner\n".write(toFile: "\(work)/sub/inner.txt", atomically: false, encoding: .utf8)
+        try git(["add", "-A"], in: work)
+        try git(["commit", "-q", "-m", "first"], in: work)
+        try git(["tag", "v1"], in: work)
+        try "second\n".write(toFile: "\(work)/README", atomically: false, encoding: .utf8)
+        try git(["commit", "-q", "-am", "second"], in: work)
+        try git(["clone", "-q", "--bare", work, scratch.file("repo.git")])
+        let probe = try LoopbackServer { _ in }
+        port = probe.port
+        probe.stop()
+        // git-daemon itself, not the `git` wrapper, which does not pass SIGTERM on.
+        let execPath = try DevenvProcess.run("git", ["--exec-path"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        process.executableURL = URL(fileURLWithPath: "\(execPath)/git-daemon")
+        process.arguments = ["--reuseaddr", "--export-all", "--listen=127.0.0.1", "--port=\(port)",
+                             "--base-path=\(scratch.path)", scratch.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = port.bigEndian
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if connected == 0 { return }
+            usleep(50_000)
+        }
+        stop()
+        throw DevenvProcess.Missing(what: "git daemon listening on port \(port)")
+    }
+
+    func stop() {
+        if process.isRunning {
+            // SIGKILL: a signal the test process ignores stays ignored in its children.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
 }

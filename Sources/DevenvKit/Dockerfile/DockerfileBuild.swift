@@ -208,6 +208,7 @@ struct StepPlanner {
         items += try DockerfileContext.inlineItems(copySource.inline, directory: "\(stateDirectory)/inline")
         items += try DockerfileRemoteFiles.items(copySource.remote, directory: "\(stateDirectory)/remote", location: location,
                                                  registry: engine.registry)
+        items += try DockerfileGitSources.items(copySource.git, directory: "\(stateDirectory)/git", location: location, statCache: statCache)
         if items.isEmpty {
             throw KitError.noSourceMatched(location: location, instruction: keyword, patterns: copy.sources)
         }

@@ -17,11 +17,12 @@ struct DockerfileContext {
     let statCache: StatCache
 
     /// `dockerfile`'s own `<name>.dockerignore` wins over the context's `.dockerignore`, as in BuildKit.
-    init(root: String, dockerfile: String?, statCache: StatCache) throws {
+    /// `readsIgnoreFile`: false for a cloned git source, which BuildKit copies whole.
+    init(root: String, dockerfile: String?, statCache: StatCache, readsIgnoreFile: Bool = true) throws {
         guard let resolved = realpath(root, nil) else { throw SystemError.last("realpath", path: root) }
         defer { free(resolved) }
         self.root = String(cString: resolved)
-        let candidates = [dockerfile.map { "\($0).dockerignore" }, "\(self.root)/.dockerignore"].compactMap { $0 }
+        let candidates = readsIgnoreFile ? [dockerfile.map { "\($0).dockerignore" }, "\(self.root)/.dockerignore"].compactMap { $0 } : []
         var ignore = try DockerfileIgnore([], path: ".dockerignore")
         for candidate in candidates {
             guard let bytes = try FileDescriptor.readRegularFileIfPresent(candidate, limit: Dockerfile.maxFileSize, operation: "read the ignore file") else { continue }
