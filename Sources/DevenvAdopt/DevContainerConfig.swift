@@ -42,6 +42,9 @@ public struct DevContainerConfig: Sendable {
     /// `path:line:column: key: why it is ignored`, one per unsupported key or value.
     public var warnings: [String]
     public var notes: [String]
+    /// `features`, in the order written, and `overrideFeatureInstallOrder` (DevContainerConfig+Features).
+    public var features: [FeatureRequest] = []
+    public var featureInstallOrder: [String] = []
 }
 
 /// The substitutions devcontainer.json allows in its strings.
@@ -96,6 +99,7 @@ struct DevContainerReader {
         "image", "build", "dockerFile", "context", "containerEnv", "remoteEnv", "remoteUser", "containerUser", "workspaceFolder",
         "workspaceMount", "mounts", "runArgs", "onCreateCommand", "updateContentCommand", "postCreateCommand", "postStartCommand",
         "postAttachCommand", "forwardPorts", "appPort", "portsAttributes", "otherPortsAttributes",
+        "features", "overrideFeatureInstallOrder",
     ]
     static let composeKeys: Set<String> = ["dockerComposeFile", "service", "runServices"]
 
@@ -154,7 +158,6 @@ struct DevContainerReader {
 
     static func reason(_ key: String) -> String {
         switch key {
-        case "features": return "dev container features are not supported; install what they provide with a Dockerfile `build`"
         case "initializeCommand": return "it would run on the host; devenv runs nothing from a project file outside a container, run it yourself"
         case "privileged", "capAdd", "securityOpt": return "devenv containers run with a fixed, confined set of privileges"
         case "hostRequirements": return "devenv does not check host requirements"
