@@ -13,6 +13,7 @@ extension DevContainerConfig {
         var config = reader.read(json)
         var diagnostics = reader.diagnostics
         config?.readFeatures(json, diagnostics: &diagnostics)
+        config?.readBuildOptions(json["build"]?["options"], path: displayPath, diagnostics: &diagnostics)
         guard let config, diagnostics.isEmpty else {
             throw DiagnosticError(path: displayPath, source: bytes, diagnostics: diagnostics)
         }

@@ -58,6 +58,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
     case nothingToBuild(dockerfile: String)
     /// `ADD` of a local archive in a compression devenv does not unpack.
     case unsupportedArchive(location: String, name: String, format: String)
+    /// A Dev Container Feature (asked for at `location`) that cannot be fetched or used.
+    case feature(location: String, reference: String, reason: String)
     /// A step's `user` or group that the image's account files do not list.
     case unknownAccount(kind: AccountKind, name: String)
 
@@ -133,6 +135,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(dockerfile): nothing to build"
         case let .unsupportedArchive(location, name, format):
             return "\(location): ADD of '\(Printable.escape(name))': \(format) archives are not supported (gzip and zstd are); unpack it in a RUN step"
+        case let .feature(location, reference, reason):
+            return "\(location): feature '\(Printable.escape(reference, limit: 200))': \(reason)"
         case let .unknownAccount(kind, name):
             return "\(kind == .user ? "user" : "group") \(Printable.quoted(name)) is not in the image's \(kind.file)"
         case let .invalidOption(option, value, allowed):

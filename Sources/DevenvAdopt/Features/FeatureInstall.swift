@@ -30,25 +30,26 @@ public struct FeatureInstall: Sendable {
     /// The steps that install `features` in order, as the spec says: as root, each
     /// feature's `containerEnv` first (in the image, so later features and shells see it),
     /// then its install.sh with its options and the `_REMOTE_USER`/`_CONTAINER_USER`
-    /// variables; the image's own user (`baseUser`) is restored after.
-    public static func steps(_ features: [FeatureInstall], baseUser: String?, containerUser: String?, remoteUser: String?) -> [LoweredStep] {
+    /// variables; the image's own user (`baseUser`) is restored after. Each install step
+    /// comes with the `sourceMount` its feature's files must be mounted at.
+    public static func steps(_ features: [FeatureInstall], baseUser: String?, containerUser: String?, remoteUser: String?) -> [(step: LoweredStep, sourceMount: String?)] {
         guard let first = features.first, let last = features.last else { return [] }
-        var steps: [LoweredStep] = []
+        var steps: [(step: LoweredStep, sourceMount: String?)] = []
         let imageUser = baseUser.flatMap { $0.isEmpty ? nil : $0 }
         let container = containerUser ?? imageUser ?? "root"
         let remote = remoteUser ?? container
         let switchUser = imageUser != nil && imageUser != "root" && imageUser != "0"
-        if switchUser { steps.append(lowered(.config([.user("root")]), "user root", first.location)) }
+        if switchUser { steps.append((lowered(.config([.user("root")]), "user root", first.location), nil)) }
         for (index, feature) in features.enumerated() {
             if !feature.metadata.containerEnv.isEmpty {
                 let variables = feature.metadata.containerEnv.map { EnvironmentVariable(name: $0.name, value: $0.value) }
                 let step = Step.config([.env(variables, expands: true)])
-                steps.append(lowered(step, DockerfileWords.definition(of: step), feature.location))
+                steps.append((lowered(step, DockerfileWords.definition(of: step), feature.location), nil))
             }
             let run = RunStep(command: ["/bin/sh", "-c", feature.script(number: index + 1, containerUser: container, remoteUser: remote)])
-            steps.append(lowered(.run(run), "feature \(feature.reference)", feature.location))
+            steps.append((lowered(.run(run), "feature \(feature.reference)", feature.location), feature.sourceMount))
         }
-        if switchUser { steps.append(lowered(.config([.user(imageUser ?? "")]), "user \(imageUser ?? "")", last.location)) }
+        if switchUser { steps.append((lowered(.config([.user(imageUser ?? "")]), "user \(imageUser ?? "")", last.location), nil)) }
         return steps
     }
 

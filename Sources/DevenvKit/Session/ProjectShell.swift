@@ -33,7 +33,7 @@ struct ProjectShell: Equatable {
                       environment: shell.env.map { "\($0.name)=\($0.value)" }, network: shell.network, mounts: shell.mounts,
                       shell: shell.shell?.value, startCommands: [], limits: try project.limits())
         case let .devContainer(project):
-            let shell = project.shell(imageEnvironment: imageEnvironment)
+            let shell = project.shell(imageEnvironment: imageEnvironment, imageLabels: image.config.config?.labels ?? [:])
             self.init(root: project.root, mountPoint: shell.mountPoint, workingDirectory: shell.workingDirectory, imageEnvironment: imageEnvironment,
                       environment: shell.environment, network: shell.network, mounts: shell.mounts,
                       shell: nil, startCommands: shell.startCommands, limits: .default)
