@@ -34,11 +34,11 @@ struct FeatureTests {
         #expect {
             try Self.parse("{\n  \"image\": \"busybox\",\n  \"features\": { \"./a\": [1] }\n}\n")
         } throws: { error in
-            "\(error)".contains(".devcontainer/devcontainer.json:3:25: features../a: expected an object of options, found an array")
+            "\(error)".contains(".devcontainer/devcontainer.json:3:24: error: features../a: expected an object of options, found an array")
         }
         #expect {
             try Self.parse("{\n  \"image\": \"busybox\",\n  \"features\": { \"./a\": { \"x\": [] } }\n}\n")
-        } throws: { error in "\(error)".contains("3:32: features../a.x: expected a string or a boolean, found an array") }
+        } throws: { error in "\(error)".contains("3:31: error: features../a.x: expected a string or a boolean, found an array") }
     }
 
     static let metadata = """

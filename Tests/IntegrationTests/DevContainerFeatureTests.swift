@@ -162,7 +162,7 @@ struct DevContainerFeatureTests {
             export DEBIAN_FRONTEND=noninteractive
             check_packages() {
                 if ! dpkg -s "$@" > /dev/null 2>&1; then
-                    if [ "$(find /var/lib/apt/lists/* | wc -l)" = "0" ]; then
+                    if ! ls /var/lib/apt/lists/*_Packages > /dev/null 2>&1; then
                         echo "Running apt-get update..."
                         apt-get update -y
                     fi
