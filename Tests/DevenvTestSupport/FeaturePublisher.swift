@@ -8,10 +8,13 @@ import Foundation
 enum FeaturePublisher {
     /// Pushes `directory` as `repository:tag`; returns the manifest digest (`sha256:…`).
     @discardableResult
-    static func publish(_ directory: String, to registry: TestRegistry, repository: String, tag: String) throws -> String {
+    /// `tarArguments` shape the layer (a hostile one); `configType` replaces the spec's config media type.
+    static func publish(_ directory: String, to registry: TestRegistry, repository: String, tag: String,
+                        tarArguments: [String] = [], configType: String = "application/vnd.devcontainers") throws -> String {
         let scratch = try Scratch("feature-publish")
         let layer = scratch.file("feature.tar")
-        _ = try Tools.run("tar", ["--sort=name", "--mtime=@1700000000", "--owner=0", "--group=0", "--numeric-owner", "-C", directory, "-cf", layer, "."])
+        _ = try Tools.run("tar", ["--sort=name", "--mtime=@1700000000", "--owner=0", "--group=0", "--numeric-owner"] + tarArguments
+                                 + ["-C", directory, "-cf", layer, "."])
         let config = scratch.file("config.json")
         try Data("{}".utf8).write(to: URL(fileURLWithPath: config))
         let base = "http://\(registry.authority)/v2/\(repository)"
@@ -19,7 +22,7 @@ enum FeaturePublisher {
         let configDigest = try upload(config, base: base)
         let manifest = """
             {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
-            "config":{"mediaType":"application/vnd.devcontainers","digest":"\(configDigest)","size":2},\
+            "config":{"mediaType":"\(configType)","digest":"\(configDigest)","size":2},\
             "layers":[{"mediaType":"application/vnd.devcontainers.layer.v1+tar","digest":"\(layerDigest)","size":\(try size(layer)),\
             "annotations":{"org.opencontainers.image.title":"devcontainer-feature.tgz"}}]}
             """

@@ -131,6 +131,37 @@ struct DevContainerFeatureTests {
         #expect(warned.stderr.contains("\(prefix) asks for the mount 'source=dind,target=/var/lib/docker,type=volume'"), "\(warned.stderr)")
     }
 
+    /// A feature layer that writes outside its directory, and an artifact of another type,
+    /// are refused with the reference and the reason; nothing lands outside.
+    @Test(arguments: DevenvUser.allCases)
+    func hostileAndForeignArtifactsAreRefused(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["docker-registry", "curl", "tar"])
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let bases = try ConformanceBases(as: user)
+        let project = try FixtureProject(nil, bases: bases)
+        let published = try Scratch("features")
+        try Self.feature(published.file("evil"), metadata: "{ \"id\": \"evil\" }", install: "#!/bin/sh\n")
+        try "escaped\n".write(toFile: published.file("evil/escape"), atomically: false, encoding: .utf8)
+        try FeaturePublisher.publish(published.file("evil"), to: registry, repository: "feat/evil", tag: "1",
+                                     tarArguments: ["-P", "--transform", "s,^\\./escape,../../../escape,"])
+        try FeaturePublisher.publish(published.file("evil"), to: registry, repository: "feat/image", tag: "1",
+                                     configType: "application/vnd.oci.image.config.v1+json")
+
+        try project.write(".devcontainer/devcontainer.json", "{\n  \"image\": \"\(bases.busybox)\",\n  \"features\": { \"\(registry.authority)/feat/evil:1\": {} }\n}\n")
+        let hostile = try project.devenv(["build"])
+        #expect(!hostile.succeeded)
+        #expect(hostile.stderr.contains(".devcontainer/devcontainer.json:3:17: feature '\(registry.authority)/feat/evil:1': "), "\(hostile.stderr)")
+        #expect(hostile.stderr.contains("'..' climbs above the root"), "\(hostile.stderr)")
+        let escaped = try DevenvProcess.run("find", [bases.store, project.root, "-name", "escape"])
+        #expect(escaped.stdout.isEmpty, "\(escaped.stdout)")
+
+        try project.write(".devcontainer/devcontainer.json", "{\n  \"image\": \"\(bases.busybox)\",\n  \"features\": { \"\(registry.authority)/feat/image:1\": {} }\n}\n")
+        let foreign = try project.devenv(["build"])
+        #expect(!foreign.succeeded)
+        #expect(foreign.stderr.contains("its config is application/vnd.oci.image.config.v1+json, not application/vnd.devcontainers"), "\(foreign.stderr)")
+    }
+
     /// The shape of the common public features (devcontainers/features): checks for root and
     /// apt, installs a Debian package only when missing, writes a tool to /usr/local/bin.
     @Test(arguments: DevenvUser.allCases)

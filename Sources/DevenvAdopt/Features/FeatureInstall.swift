@@ -75,7 +75,9 @@ public struct FeatureInstall: Sendable {
             "home_of() { awk -F: -v u=\"$1\" '$1 == u { print $6; exit }' /etc/passwd; }",
             "export _CONTAINER_USER=\(quote(containerUser)) _REMOTE_USER=\(quote(remoteUser))",
             "_CONTAINER_USER_HOME=$(home_of \"$_CONTAINER_USER\"); _REMOTE_USER_HOME=$(home_of \"$_REMOTE_USER\")",
-            "export _CONTAINER_USER_HOME=\"${_CONTAINER_USER_HOME:-/root}\" _REMOTE_USER_HOME=\"${_REMOTE_USER_HOME:-/root}\"",
+            // An account the image lacks gets the home useradd would give it.
+            "default_home() { if [ \"$1\" = root ]; then echo /root; else echo \"/home/$1\"; fi; }",
+            "export _CONTAINER_USER_HOME=\"${_CONTAINER_USER_HOME:-$(default_home \"$_CONTAINER_USER\")}\" _REMOTE_USER_HOME=\"${_REMOTE_USER_HOME:-$(default_home \"$_REMOTE_USER\")}\"",
             "chmod +x ./install.sh",
             "./install.sh",
             "cd / && rm -rf \(quote(directory))",
