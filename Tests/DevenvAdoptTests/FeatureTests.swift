@@ -80,7 +80,7 @@ struct FeatureTests {
         let environment = try FeatureOptions.environment(metadata, requested: ["flavor": .string("hot"), "install-docs": .bool(false)])
         #expect(environment.map { "\($0.name)=\($0.value)" } == ["FLAVOR=hot", "INSTALL_DOCS=false", "VERSION=latest", "_LIVES="])
         // `proposals` only suggest.
-        #expect(try FeatureOptions.environment(metadata, requested: ["version": .string("2.7")]).contains { $0 == ("VERSION", "2.7") })
+        #expect(try FeatureOptions.environment(metadata, requested: ["version": .string("2.7")]).contains(EnvironmentVariable(name: "VERSION", value: "2.7")))
         #expect(throws: FeatureProblem("option 'flavor' is \"extra\", but must be one of \"mild\", \"hot\"")) {
             try FeatureOptions.environment(metadata, requested: ["flavor": .string("extra")])
         }
@@ -128,7 +128,7 @@ struct FeatureTests {
 
     @Test func installStepsRunAsRootWithOptionsAndUsers() throws {
         let metadata = try FeatureMetadata.parse(Array(Self.metadata.utf8), path: "devcontainer-feature.json")
-        let install = FeatureInstall(reference: "./tool", metadata: metadata, digest: "sha256:abc", options: [("FLAVOR", "it's hot")],
+        let install = FeatureInstall(reference: "./tool", metadata: metadata, digest: "sha256:abc", options: [EnvironmentVariable(name: "FLAVOR", value: "it's hot")],
                                      sourceMount: "/tmp/build-features-src/tool_1", location: SourceLocation(line: 3, column: 5, offset: 0))
         let steps = FeatureInstall.steps([install], baseUser: "app", containerUser: nil, remoteUser: "dev")
         #expect(steps.map(\.step.definition) == ["user root", "ENV PATH=/opt/tool/bin:${PATH}", "feature ./tool", "user app"])

@@ -11,13 +11,13 @@ public struct FeatureInstall: Sendable {
     /// The content digest of the feature (the OCI layer, the tarball, or the local directory's files).
     public var digest: String
     /// `NAME=value` for install.sh (`FeatureOptions.environment`).
-    public var options: [(name: String, value: String)]
+    public var options: [EnvironmentVariable]
     /// Where the feature's files are mounted while its step runs.
     public var sourceMount: String
     /// Where devcontainer.json asks for it (a `dependsOn`: where its dependent is asked for).
     public var location: SourceLocation
 
-    public init(reference: String, metadata: FeatureMetadata, digest: String, options: [(name: String, value: String)],
+    public init(reference: String, metadata: FeatureMetadata, digest: String, options: [EnvironmentVariable],
                 sourceMount: String, location: SourceLocation) {
         self.reference = reference
         self.metadata = metadata
@@ -42,8 +42,7 @@ public struct FeatureInstall: Sendable {
         if switchUser { steps.append((lowered(.config([.user("root")]), "user root", first.location), nil)) }
         for (index, feature) in features.enumerated() {
             if !feature.metadata.containerEnv.isEmpty {
-                let variables = feature.metadata.containerEnv.map { EnvironmentVariable(name: $0.name, value: $0.value) }
-                let step = Step.config([.env(variables, expands: true)])
+                let step = Step.config([.env(feature.metadata.containerEnv, expands: true)])
                 steps.append((lowered(step, DockerfileWords.definition(of: step), feature.location), nil))
             }
             let run = RunStep(command: ["/bin/sh", "-c", feature.script(number: index + 1, containerUser: container, remoteUser: remote)])

@@ -1,4 +1,5 @@
 import DevenvManifest
+import DevenvPlan
 import Foundation
 
 /// A feature's `devcontainer-feature.json`: its options and what it asks of the container.
@@ -17,7 +18,7 @@ public struct FeatureMetadata: Sendable, Equatable {
     public var version: String?
     public var options: [String: Option]
     /// Image environment, set before the feature's install script runs.
-    public var containerEnv: [(name: String, value: String)]
+    public var containerEnv: [EnvironmentVariable]
     public var dependsOn: [FeatureRequest]
     public var installsAfter: [String]
     /// Mounts as written (strings or objects, normalised to `key=value,...` strings).
@@ -31,15 +32,6 @@ public struct FeatureMetadata: Sendable, Equatable {
     public var createCommands: [DevContainerConfig.LifecycleCommand]
     /// `postStartCommand`, `postAttachCommand`.
     public var startCommands: [DevContainerConfig.LifecycleCommand]
-
-    public static func == (lhs: FeatureMetadata, rhs: FeatureMetadata) -> Bool {
-        lhs.id == rhs.id && lhs.version == rhs.version && lhs.options == rhs.options
-            && lhs.containerEnv.map(\.name) == rhs.containerEnv.map(\.name) && lhs.containerEnv.map(\.value) == rhs.containerEnv.map(\.value)
-            && lhs.dependsOn == rhs.dependsOn && lhs.installsAfter == rhs.installsAfter && lhs.mounts == rhs.mounts
-            && lhs.capAdd == rhs.capAdd && lhs.securityOpt == rhs.securityOpt && lhs.privileged == rhs.privileged
-            && lhs.initProcess == rhs.initProcess && lhs.entrypoint == rhs.entrypoint
-            && lhs.createCommands == rhs.createCommands && lhs.startCommands == rhs.startCommands
-    }
 
     /// Pure: `devcontainer-feature.json`'s bytes; errors are a `DiagnosticError` named after `path`.
     public static func parse(_ bytes: [UInt8], path: String) throws -> FeatureMetadata {
@@ -81,13 +73,13 @@ public struct FeatureMetadata: Sendable, Equatable {
             diagnostics.append(Diagnostic("id: '\(Printable.escape(id, limit: 64))' may hold only letters, digits, '-', '_' and '.'", at: json["id"]!.location))
             return nil
         }
-        var containerEnv: [(name: String, value: String)] = []
+        var containerEnv: [EnvironmentVariable] = []
         for member in json["containerEnv"]?.members ?? [] {
             guard let value = member.value.string, !member.key.isEmpty, !member.key.contains("="), !member.key.contains("\0") else {
                 diagnostics.append(Diagnostic("containerEnv.\(Printable.escape(member.key, limit: 64)): expected a string value and a valid name", at: member.keyLocation))
                 continue
             }
-            containerEnv.append((member.key, value))
+            containerEnv.append(EnvironmentVariable(name: member.key, value: value))
         }
         return FeatureMetadata(
             id: id, version: string("version"), options: readOptions(json["options"], diagnostics: &diagnostics), containerEnv: containerEnv,

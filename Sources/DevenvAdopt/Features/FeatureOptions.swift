@@ -1,3 +1,4 @@
+import DevenvPlan
 import DevenvText
 import Foundation
 
@@ -7,7 +8,7 @@ public enum FeatureOptions {
     /// `requested` over the defaults in `metadata`, as `NAME=value` for `install.sh`, sorted
     /// by name. A value of the wrong type, outside an `enum` or for an option the feature
     /// does not declare is an error naming the option.
-    public static func environment(_ metadata: FeatureMetadata, requested: [String: FeatureValue]) throws(FeatureProblem) -> [(name: String, value: String)] {
+    public static func environment(_ metadata: FeatureMetadata, requested: [String: FeatureValue]) throws(FeatureProblem) -> [EnvironmentVariable] {
         var values: [String: FeatureValue] = [:]
         for (id, option) in metadata.options {
             if let value = option.defaultValue { values[id] = value }
@@ -21,7 +22,7 @@ public enum FeatureOptions {
             }
             values[id] = try checked(value, option, id: id)
         }
-        return values.map { (name: safeName($0.key), value: $0.value.description) }.sorted { $0.name < $1.name }
+        return values.map { EnvironmentVariable(name: safeName($0.key), value: $0.value.description) }.sorted { $0.name < $1.name }
     }
 
     private static func checked(_ value: FeatureValue, _ option: FeatureMetadata.Option, id: String) throws(FeatureProblem) -> FeatureValue {
