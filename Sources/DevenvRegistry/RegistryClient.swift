@@ -7,7 +7,7 @@ import Foundation
 /// across calls. All methods block the calling thread.
 public final class RegistryClient: @unchecked Sendable {
     public let configuration: RegistryConfiguration
-    private let http: HTTPClient
+    let http: HTTPClient
     private let lock = NSLock()
     private var authenticators: [String: Authenticator] = [:]
 

@@ -6,11 +6,11 @@ import Foundation
 /// (`application/vnd.devcontainers`), an OCI image manifest; monolithic blob uploads
 /// (distribution spec) through curl, independent of devenv's own registry client.
 enum FeaturePublisher {
-    /// Pushes `directory` as `repository:tag`; returns the manifest digest (`sha256:…`).
+    /// Pushes `directory` as `repository:tag`; returns the manifest's and the layer's digests (`sha256:…`).
     @discardableResult
     /// `tarArguments` shape the layer (a hostile one); `configType` replaces the spec's config media type.
     static func publish(_ directory: String, to registry: TestRegistry, repository: String, tag: String,
-                        tarArguments: [String] = [], configType: String = "application/vnd.devcontainers") throws -> String {
+                        tarArguments: [String] = [], configType: String = "application/vnd.devcontainers") throws -> (manifest: String, layer: String) {
         let scratch = try Scratch("feature-publish")
         let layer = scratch.file("feature.tar")
         _ = try Tools.run("tar", ["--sort=name", "--mtime=@1700000000", "--owner=0", "--group=0", "--numeric-owner"] + tarArguments
@@ -32,7 +32,7 @@ enum FeaturePublisher {
                                             "-H", "Content-Type: application/vnd.oci.image.manifest.v1+json",
                                             "--data-binary", "@\(manifestFile)", "\(base)/manifests/\(tag)"])
         guard status == "201" else { throw TestFailure("PUT manifest \(repository):\(tag): HTTP \(status)") }
-        return try digest(manifestFile)
+        return (try digest(manifestFile), layerDigest)
     }
 
     private static func upload(_ file: String, base: String) throws -> String {

@@ -43,7 +43,7 @@ struct DevContainerFeatureTests {
               "postStartCommand": "echo started-by-greeter"
             }
             """, install: "#!/bin/sh\nset -e\necho \"greeter $GREETING $LOUD $_REMOTE_USER $_REMOTE_USER_HOME $GREETER_HOME\" >> /features-order\n")
-        let firstDigest = try FeaturePublisher.publish(published.file("greeter"), to: registry, repository: "feat/greeter", tag: "1")
+        let firstDigest = try FeaturePublisher.publish(published.file("greeter"), to: registry, repository: "feat/greeter", tag: "1").manifest
 
         // Without installsAfter, ./local would go first (the first round sorts by id).
         try project.write(".devcontainer/local/devcontainer-feature.json", """
@@ -85,7 +85,7 @@ struct DevContainerFeatureTests {
 
         // A new greeter:1 is published; the lock keeps the build on the pinned one.
         try "#!/bin/sh\necho greeter-v2 >> /features-order\n".write(toFile: published.file("greeter/install.sh"), atomically: false, encoding: .utf8)
-        let secondDigest = try FeaturePublisher.publish(published.file("greeter"), to: registry, repository: "feat/greeter", tag: "1")
+        let secondDigest = try FeaturePublisher.publish(published.file("greeter"), to: registry, repository: "feat/greeter", tag: "1").manifest
         #expect(secondDigest != firstDigest)
         let pinned = try project.buildSteps(["build", "--json"])
         #expect(pinned.allSatisfy { $0["cached"] as? Bool == true }, "\(pinned)")
@@ -160,6 +160,45 @@ struct DevContainerFeatureTests {
         let foreign = try project.devenv(["build"])
         #expect(!foreign.succeeded)
         #expect(foreign.stderr.contains("its config is application/vnd.oci.image.config.v1+json, not application/vnd.devcontainers"), "\(foreign.stderr)")
+    }
+
+    /// A feature as a direct archive URL (here the registry's own blob URL, on loopback, so
+    /// plain http is allowed as for a registry): installed, locked by its digest, and a lock
+    /// that no longer matches the archive stops the build.
+    @Test(arguments: DevenvUser.allCases)
+    func archiveFeatureIsFetchedAndPinnedByIntegrity(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["docker-registry", "curl", "tar"])
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let bases = try ConformanceBases(as: user)
+        let project = try FixtureProject(nil, bases: bases)
+        let published = try Scratch("features")
+        try Self.feature(published.file("archived"), metadata: "{ \"id\": \"archived\", \"version\": \"0.9.0\" }",
+                         install: "#!/bin/sh\necho from-archive > /from-archive\n")
+        let layer = try FeaturePublisher.publish(published.file("archived"), to: registry, repository: "feat/archived", tag: "1").layer
+        let url = "http://\(registry.authority)/v2/feat/archived/blobs/\(layer)"
+        try project.write(".devcontainer/devcontainer.json", "{\n  \"image\": \"\(bases.busybox)\",\n  \"features\": { \"\(url)\": {} }\n}\n")
+        let built = try project.devenv(["build"])
+        #expect(built.succeeded, "\(built.stderr)")
+        let run = try project.devenv(["run", "--", "cat", "/from-archive"])
+        #expect(run.stdout == "from-archive\n", "\(run.stderr)")
+
+        #expect(try project.devenv(["lock"]).succeeded)
+        let lockPath = "\(project.root)/.devcontainer/devcontainer-lock.json"
+        let lock = try String(contentsOfFile: lockPath, encoding: .utf8)
+        #expect(lock.contains("\"integrity\" : \"\(layer)\""), "\(lock)")
+        #expect(lock.contains("\"resolved\" : \"\(url)\""), "\(lock)")
+        let wrong = "sha256:" + String(repeating: "0", count: 64)
+        // The URL holds the digest too: only the integrity changes.
+        try lock.replacingOccurrences(of: "\"integrity\" : \"\(layer)\"", with: "\"integrity\" : \"\(wrong)\"")
+            .write(toFile: lockPath, atomically: false, encoding: .utf8)
+        let mismatch = try project.devenv(["build"])
+        #expect(!mismatch.succeeded)
+        #expect(mismatch.stderr.contains("the archive is now \(layer), not the \(wrong) devcontainer-lock.json pins"), "\(mismatch.stderr)")
+
+        try project.write(".devcontainer/devcontainer.json", "{\n  \"image\": \"\(bases.busybox)\",\n  \"features\": { \"http://example.invalid/f.tgz\": {} }\n}\n")
+        let plain = try project.devenv(["build"])
+        #expect(plain.stderr.contains("is not https (plain http only for loopback or insecure-listed hosts)"), "\(plain.stderr)")
     }
 
     /// The shape of the common public features (devcontainers/features): checks for root and

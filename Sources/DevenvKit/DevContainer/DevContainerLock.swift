@@ -8,9 +8,9 @@ public struct DevContainerLock: Codable, Equatable, Sendable {
     public struct Entry: Codable, Equatable, Sendable {
         /// The feature's own `version`.
         public var version: String
-        /// `REGISTRY/REPO@sha256:…`: the manifest the reference resolved to.
+        /// `REGISTRY/REPO@sha256:…`: the manifest the reference resolved to (an archive: its URL).
         public var resolved: String
-        /// The manifest digest.
+        /// The manifest's digest (an archive's own).
         public var integrity: String
 
         public init(version: String, resolved: String, integrity: String) {
@@ -50,7 +50,4 @@ public struct DevContainerLock: Codable, Equatable, Sendable {
         data.append(UInt8(ascii: "\n"))
         try AtomicFile.write(data, to: path)
     }
-
-    /// The pins a fetch honours: reference -> resolved.
-    var pins: [String: String] { features.mapValues(\.resolved) }
 }

@@ -126,7 +126,7 @@ public struct DevContainerProject: Sendable {
     func resolveFeatures(engine: Engine, stateDirectory: String, honourLock: Bool = true) throws -> ResolvedFeatures {
         guard !config.features.isEmpty else { return .none }
         var fetcher = FeatureFetcher(engine: engine, stateDirectory: stateDirectory)
-        if honourLock, let lock = try DevContainerLock.read(featureLockPath) { fetcher.pins = lock.pins }
+        if honourLock, let lock = try DevContainerLock.read(featureLockPath) { fetcher.pins = lock.features }
         return try FeatureResolver(project: self, fetcher: fetcher).resolve()
     }
 

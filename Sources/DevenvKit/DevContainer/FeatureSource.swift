@@ -12,7 +12,7 @@ enum FeatureSource: Equatable {
     case local(path: String)
     /// `REGISTRY/OWNER/REPO/NAME:VERSION` or `…@sha256:…`: an OCI artifact.
     case oci(Reference)
-    /// `https://…/devcontainer-feature-NAME.tgz`.
+    /// `https://…/devcontainer-feature-NAME.tgz` (a tar, gzip or zstd).
     case tarball(String)
 
     /// The OCI artifact types of the features distribution spec.
@@ -24,8 +24,8 @@ enum FeatureSource: Equatable {
             guard path.hasPrefix(root + "/") else { throw FeatureProblem("a local feature must be inside the project directory") }
             return .local(path: path)
         }
-        if reference.hasPrefix("https://") { return .tarball(reference) }
-        if reference.hasPrefix("http://") { throw FeatureProblem("a feature tarball must come over https") }
+        // Plain http is refused when fetched, except where a registry could use it (loopback).
+        if reference.hasPrefix("https://") || reference.hasPrefix("http://") { return .tarball(reference) }
         guard reference.contains("/") else {
             throw FeatureProblem("a short feature name is the retired form; write the OCI reference (for example ghcr.io/devcontainers/features/\(Printable.escape(reference, limit: 64)):1)")
         }
@@ -65,10 +65,10 @@ enum FeatureSource: Equatable {
 struct FetchedFeature {
     /// Holds `devcontainer-feature.json` and `install.sh`; mounted into the install step.
     var directory: String
-    /// The content digest: the artifact's manifest, or the local files.
+    /// The content digest: the artifact's manifest, the archive, or the local files.
     var digest: Digest
     var metadata: FeatureMetadata
-    /// For OCI features, what the lock pins: `REGISTRY/REPO@sha256:…`.
+    /// What the lock pins: `REGISTRY/REPO@sha256:…` for OCI features, the URL of an archive.
     var resolved: String?
 }
 
@@ -78,8 +78,8 @@ struct FetchedFeature {
 struct FeatureFetcher {
     let engine: Engine
     let stateDirectory: String
-    /// Reference as written -> pinned `REGISTRY/REPO@sha256:…` (devcontainer-lock.json).
-    var pins: [String: String] = [:]
+    /// Reference as written -> its devcontainer-lock.json entry.
+    var pins: [String: DevContainerLock.Entry] = [:]
 
     /// Features are small: a few scripts.
     static let maxUnpackedBytes: Int64 = 256 << 20
@@ -91,7 +91,7 @@ struct FeatureFetcher {
             return try fetchLocal(path)
         case let .oci(written):
             var pulled = written
-            if let pin = pins[reference], let pinned = try? Reference(parsing: pin), pinned.name == written.name, pinned.digest != nil {
+            if let pin = pins[reference], let pinned = try? Reference(parsing: pin.resolved), pinned.name == written.name, pinned.digest != nil {
                 pulled = pinned
             }
             let artifact = try engine.registry().pullArtifact(pulled, type: FeatureSource.artifactType, into: engine.store)
@@ -99,8 +99,15 @@ struct FeatureFetcher {
             try unpackOnce(artifact.layers.map { engine.store.content.path(for: $0.digest) }, into: directory)
             return FetchedFeature(directory: directory, digest: artifact.manifest, metadata: try metadata(in: directory),
                                   resolved: "\(written.name)@\(artifact.manifest)")
-        case .tarball:
-            throw FeatureProblem("direct tarball references are not supported by devenv yet; publish the feature to an OCI registry or copy it into .devcontainer/ and use ./NAME")
+        case let .tarball(text):
+            guard let url = URL(string: text) else { throw FeatureProblem("not a valid URL") }
+            let blob = try engine.registry().fetchArchive(url, mediaType: FeatureSource.artifactType.layer, limit: Int(Self.maxUnpackedBytes), into: engine.store)
+            if let pinned = pins[reference]?.integrity, pinned != blob.digest.description {
+                throw FeatureProblem("the archive is now \(blob.digest), not the \(Printable.escape(pinned, limit: 80)) devcontainer-lock.json pins; run `devenv lock` if the change is intended")
+            }
+            let directory = "\(stateDirectory)/features/archive-\(blob.digest.encoded.prefix(32))"
+            try unpackOnce([engine.store.content.path(for: blob.digest)], into: directory)
+            return FetchedFeature(directory: directory, digest: blob.digest, metadata: try metadata(in: directory), resolved: text)
         }
     }
 
