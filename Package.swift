@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "DevenvBuild", dependencies: ["DevenvPlan", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvSystem"]),
 
         // Use cases and the command line.
-        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvPlan", "DevenvAdopt", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSession", "DevenvSystem"]),
+        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvPlan", "DevenvAdopt", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSeccomp", "DevenvSession", "DevenvSystem"]),
         // Warm starts of `run`/`shell` in the front end: no registry, git, archive or ArgumentParser.
         .target(name: "DevenvLaunch", dependencies: ["DevenvRuntime", "DevenvSession", "DevenvStore", "DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvCLI", dependencies: [

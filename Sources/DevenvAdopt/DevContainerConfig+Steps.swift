@@ -10,9 +10,12 @@ extension DevContainerConfig {
         let json = try DevContainerJSON.parse(bytes, path: displayPath)
         let directory = ("\(root)/\(displayPath)" as NSString).deletingLastPathComponent
         var reader = DevContainerReader(path: displayPath, configDirectory: directory, root: root, environment: environment)
-        let config = reader.read(json)
-        guard let config, reader.diagnostics.isEmpty else {
-            throw DiagnosticError(path: displayPath, source: bytes, diagnostics: reader.diagnostics)
+        var config = reader.read(json)
+        var diagnostics = reader.diagnostics
+        config?.readFeatures(json, diagnostics: &diagnostics)
+        config?.readBuildOptions(json["build"]?["options"], path: displayPath, diagnostics: &diagnostics)
+        guard let config, diagnostics.isEmpty else {
+            throw DiagnosticError(path: displayPath, source: bytes, diagnostics: diagnostics)
         }
         return config
     }

@@ -42,6 +42,9 @@ public struct DevContainerConfig: Sendable {
     /// `path:line:column: key: why it is ignored`, one per unsupported key or value.
     public var warnings: [String]
     public var notes: [String]
+    /// `features`, in the order written, and `overrideFeatureInstallOrder` (DevContainerConfig+Features).
+    public var features: [FeatureRequest] = []
+    public var featureInstallOrder: [String] = []
 }
 
 /// The substitutions devcontainer.json allows in its strings.
@@ -96,6 +99,7 @@ struct DevContainerReader {
         "image", "build", "dockerFile", "context", "containerEnv", "remoteEnv", "remoteUser", "containerUser", "workspaceFolder",
         "workspaceMount", "mounts", "runArgs", "onCreateCommand", "updateContentCommand", "postCreateCommand", "postStartCommand",
         "postAttachCommand", "forwardPorts", "appPort", "portsAttributes", "otherPortsAttributes",
+        "features", "overrideFeatureInstallOrder",
     ]
     static let composeKeys: Set<String> = ["dockerComposeFile", "service", "runServices"]
 
@@ -124,7 +128,9 @@ struct DevContainerReader {
         }
         for member in members {
             if Self.composeKeys.contains(member.key) {
-                error("'\(member.key)': Docker Compose devcontainers are not supported; use 'image' or 'build'", member.keyLocation)
+                error("'\(member.key)': devenv does not run Docker Compose files; it builds one container from 'image' or 'build'. "
+                      + "Give that container its image here and declare the other services as [services.NAME] in .devenv/devenv.toml "
+                      + "(`devenv init --from-devcontainer` writes the manifest; docs/devcontainer.md)", member.keyLocation)
             } else if !Self.supportedKeys.contains(member.key) && !Self.quietKeys.contains(member.key) {
                 warn(member.keyLocation, member.key, Self.reason(member.key))
             }
@@ -154,7 +160,6 @@ struct DevContainerReader {
 
     static func reason(_ key: String) -> String {
         switch key {
-        case "features": return "dev container features are not supported; install what they provide with a Dockerfile `build`"
         case "initializeCommand": return "it would run on the host; devenv runs nothing from a project file outside a container, run it yourself"
         case "privileged", "capAdd", "securityOpt": return "devenv containers run with a fixed, confined set of privileges"
         case "hostRequirements": return "devenv does not check host requirements"
@@ -182,7 +187,7 @@ struct DevContainerReader {
             }
             return nil
         }
-        for member in build?.members ?? [] where !["dockerfile", "dockerFile", "context", "args", "target"].contains(member.key) {
+        for member in build?.members ?? [] where !["dockerfile", "dockerFile", "context", "args", "target", "options"].contains(member.key) {
             warn(member.keyLocation, "build.\(member.key)", "not supported")
         }
         let contextNode = build?["context"] ?? json["context"]
@@ -336,7 +341,7 @@ struct DevContainerReader {
                 name = String(argument[..<equals])
                 value = String(argument[argument.index(after: equals)...])
             }
-            let takesValue = ["-e", "--env", "--network", "--net", "--hostname", "-h"].contains(name)
+            let takesValue = ["-e", "--env", "--network", "--net", "--hostname", "-h"].contains(name) || Self.dockerRunValueFlags.contains(name)
             if takesValue && value == nil, index < elements.count {
                 value = elements[index].string.map { variables.substitute($0) }
                 index += 1
@@ -358,10 +363,25 @@ struct DevContainerReader {
             case "--init", "--rm", "-it", "-i", "-t":
                 continue
             default:
-                warn(element.location, "runArgs", "'\(Printable.escape(argument, limit: 128))' has no devenv equivalent; ignored")
+                // One warning per flag, with its value: `--cap-add SYS_PTRACE` is one flag.
+                let written = value.map { argument.contains("=") ? argument : "\(argument) \($0)" } ?? argument
+                warn(element.location, "runArgs", "'\(Printable.escape(written, limit: 128))' has no devenv equivalent; ignored")
             }
         }
     }
+
+    /// `docker run` flags that take a value as the next argument (docker run --help).
+    static let dockerRunValueFlags: Set<String> = [
+        "--add-host", "--annotation", "--attach", "-a", "--blkio-weight", "--cap-add", "--cap-drop", "--cgroup-parent", "--cgroupns",
+        "--cidfile", "--cpu-period", "--cpu-quota", "--cpu-shares", "-c", "--cpus", "--cpuset-cpus", "--cpuset-mems", "--device",
+        "--device-cgroup-rule", "--dns", "--dns-option", "--dns-search", "--domainname", "--entrypoint", "--env-file", "--expose",
+        "--gpus", "--group-add", "--health-cmd", "--health-interval", "--health-retries", "--health-start-period", "--health-timeout",
+        "--ip", "--ip6", "--ipc", "--isolation", "--label", "-l", "--label-file", "--link", "--log-driver", "--log-opt",
+        "--mac-address", "--memory", "-m", "--memory-reservation", "--memory-swap", "--memory-swappiness", "--mount", "--name",
+        "--network-alias", "--pid", "--pids-limit", "--platform", "--publish", "-p", "--pull", "--restart", "--runtime",
+        "--security-opt", "--shm-size", "--stop-signal", "--stop-timeout", "--storage-opt", "--sysctl", "--tmpfs", "--ulimit",
+        "--user", "-u", "--userns", "--uts", "--volume", "-v", "--volumes-from", "--workdir", "-w",
+    ]
 
     private mutating func ports(_ json: DevContainerJSON) -> [String] {
         var ports: [String] = []

@@ -51,8 +51,13 @@ public enum DevContainerConverter {
                 out += "\(taskName(command.name)) = \(value(command.command))\n"
             }
         }
-        if !config.warnings.isEmpty {
-            out += "\n# Not converted:\n" + config.warnings.map { "#   \(oneLine($0))\n" }.joined()
+        // A manifest has no features: each is named, so what it installed is not lost unseen.
+        let features = config.features.map {
+            "\(displayPath):\($0.location.line):\($0.location.column): feature '\(Printable.escape($0.reference, limit: 200))' is not converted: a devenv.toml has no features; install what it provides in a [[step]]"
+        }
+        let unconverted = config.warnings + features
+        if !unconverted.isEmpty {
+            out += "\n# Not converted:\n" + unconverted.map { "#   \(oneLine($0))\n" }.joined()
         }
         return out
     }

@@ -65,6 +65,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
     case unsupportedArchive(location: String, name: String, format: String)
     /// `ADD <url>` whose download failed (`reason` is the transfer's own error).
     case downloadFailed(location: String, url: String, reason: String)
+    /// A Dev Container Feature (asked for at `location`) that cannot be fetched or used.
+    case feature(location: String, reference: String, reason: String)
     /// A step's `user` or group that the image's account files do not list.
     case unknownAccount(kind: AccountKind, name: String)
 
@@ -147,6 +149,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(location): ADD of '\(Printable.escape(name))': \(format) archives are not supported (gzip and zstd are); unpack it in a RUN step"
         case let .downloadFailed(location, url, reason):
             return "\(location): ADD \(Printable.escape(url)): \(reason)"
+        case let .feature(location, reference, reason):
+            return "\(location): feature '\(Printable.escape(reference, limit: 200))': \(reason)"
         case let .unknownAccount(kind, name):
             return "\(kind == .user ? "user" : "group") \(Printable.quoted(name)) is not in the image's \(kind.file)"
         case let .invalidOption(option, value, allowed):

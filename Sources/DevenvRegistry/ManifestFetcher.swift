@@ -21,8 +21,24 @@ struct ManifestFetcher {
     /// Docker-Content-Digest header that disagrees with it is an error.
     func fetch(_ reference: String, expected: Descriptor? = nil, expectedDigest: Digest? = nil) throws -> FetchedManifest {
         let operation = "GET manifest \(repository):\(reference)"
+        let (data, actual, transportType) = try fetchVerified(reference, accept: Self.acceptedTypes, expected: expected, expectedDigest: expectedDigest)
+        let declared = expected?.mediaType ?? transportType
+        try Self.refuseForeignLayers(data, operation: operation)
+        let document = try RegistryError.wrap(operation) { try OCIDocument.parse(data, declaredType: declared) }
+        let mediaType: String
+        switch document {
+        case let .manifest(manifest): mediaType = manifest.mediaType ?? declared ?? MediaType.imageManifest
+        case let .index(index): mediaType = index.mediaType ?? declared ?? MediaType.imageIndex
+        }
+        return FetchedManifest(data: data, descriptor: Descriptor(mediaType: mediaType, digest: actual, size: Int64(data.count)), document: document)
+    }
+
+    /// The manifest's bytes, checked against the digest the caller or the registry names,
+    /// and the media type the response declared (one of `accept`), not yet parsed.
+    func fetchVerified(_ reference: String, accept: [String], expected: Descriptor? = nil, expectedDigest: Digest? = nil) throws -> (Data, Digest, String?) {
+        let operation = "GET manifest \(repository):\(reference)"
         let url = try client.url("\(repository)/manifests/\(reference)")
-        let request = HTTPRequest("GET", url, headers: ["Accept": Self.acceptedTypes.joined(separator: ", ")])
+        let request = HTTPRequest("GET", url, headers: ["Accept": accept.joined(separator: ", ")])
         let limits = client.configuration.limits
         let response = try client.send(request, scopes: ["repository:\(repository):pull"], handling: .buffer(limit: limits.document),
                                        deadline: client.configuration.timeouts.document, retry: true, operation: operation)
@@ -49,16 +65,7 @@ struct ManifestFetcher {
            claimed.algorithm == actual.algorithm, claimed != actual {
             throw RegistryError(.digestMismatch, operation, "the registry says the manifest is \(claimed), but its bytes hash to \(actual)")
         }
-        let transportType = response.mediaType.flatMap { Self.acceptedTypes.contains($0) ? $0 : nil }
-        let declared = expected?.mediaType ?? transportType
-        try Self.refuseForeignLayers(data, operation: operation)
-        let document = try RegistryError.wrap(operation) { try OCIDocument.parse(data, declaredType: declared) }
-        let mediaType: String
-        switch document {
-        case let .manifest(manifest): mediaType = manifest.mediaType ?? declared ?? MediaType.imageManifest
-        case let .index(index): mediaType = index.mediaType ?? declared ?? MediaType.imageIndex
-        }
-        return FetchedManifest(data: data, descriptor: Descriptor(mediaType: mediaType, digest: actual, size: Int64(data.count)), document: document)
+        return (data, actual, response.mediaType.flatMap { accept.contains($0) ? $0 : nil })
     }
 
     /// Non-distributable ("foreign") layers live outside the registry at `urls` devenv does

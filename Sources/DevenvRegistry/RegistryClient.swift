@@ -148,14 +148,14 @@ public final class RegistryClient: @unchecked Sendable {
 
     // MARK: Plumbing
 
-    private func origin(_ registry: String) throws -> RegistryHosts.Endpoint {
+    func origin(_ registry: String) throws -> RegistryHosts.Endpoint {
         guard let endpoint = try configuration.hosts.endpoints(for: registry, pull: false).last else {
             throw RegistryError(.configuration, "registry \(registry)", "no endpoint")
         }
         return endpoint
     }
 
-    private func client(for endpoint: RegistryHosts.Endpoint) -> EndpointClient {
+    func client(for endpoint: RegistryHosts.Endpoint) -> EndpointClient {
         lock.lock()
         defer { lock.unlock() }
         let key = endpoint.base.absoluteString
@@ -165,12 +165,12 @@ public final class RegistryClient: @unchecked Sendable {
         return EndpointClient(endpoint: endpoint, http: http, authenticator: authenticator, configuration: configuration)
     }
 
-    private func pusher(for reference: Reference, store: ImageStore?, progress: TransferProgress?) throws -> Pusher {
+    func pusher(for reference: Reference, store: ImageStore?, progress: TransferProgress?) throws -> Pusher {
         let endpoint = try origin(reference.registry)
         return Pusher(client: client(for: endpoint), repository: reference.repository, store: store, progress: progress)
     }
 
-    private func tagOrDigest(_ reference: Reference, digest: Digest) throws -> String {
+    func tagOrDigest(_ reference: Reference, digest: Digest) throws -> String {
         if let pinned = reference.digest {
             guard pinned == digest else {
                 throw RegistryError(.digestMismatch, "", "the reference pins \(pinned), but the manifest is \(digest)")

@@ -67,8 +67,8 @@ struct DevContainerConfigTests {
         #expect(project.warnings == [
             ".devcontainer/devcontainer.json:16:9: 'mounts' is ignored: type=volume mounts are not supported (only bind mounts of host directories); ignored",
             ".devcontainer/devcontainer.json:18:55: 'runArgs' is ignored: '--cap-add=SYS_PTRACE' has no devenv equivalent; ignored",
-            ".devcontainer/devcontainer.json:23:5: 'features' is ignored: dev container features are not supported; install what they provide with a Dockerfile `build`",
         ])
+        #expect(config.features.map(\.reference) == ["ghcr.io/devcontainers/features/node:1"])
         #expect(project.notes.first?.contains("ports 8000, db:5432 are reachable on localhost directly") == true)
 
         let shell = project.shell(imageEnvironment: ["PATH=/usr/bin:/bin", "LANG=C"])
@@ -117,7 +117,7 @@ struct DevContainerConfigTests {
         guard case let .run(run) = steps[2].step else { Issue.record("expected a run step"); return }
         #expect(run.command == ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", "/workspaces/proj", "make", "deps"])
         #expect(run.projectMount == "/workspaces/proj" && run.cacheMounts.isEmpty)
-        let planned = try project.plannedSteps(baseUser: "root", stateDirectory: "/nonexistent")
+        let planned = try project.plannedSteps(baseUser: "root", stateDirectory: "/nonexistent", features: .none)
         // The remote user writes the project as its owner would (ownedByStepUser).
         let workspace = StepExecution.CacheMount(hostPath: Self.root, containerPath: "/workspaces/proj", ownedByStepUser: true)
         #expect(planned.map(\.cacheMounts) == [[], [], [workspace], [workspace], []])
@@ -132,7 +132,7 @@ struct DevContainerConfigTests {
         #expect(error("{ \"image\": 5 }") == ".devcontainer/devcontainer.json:1:12: error: image: expected a string, found a number")
         #expect(error("{ \"name\": \"x\" }") == ".devcontainer/devcontainer.json:1:1: error: needs 'image' or 'build.dockerfile'")
         let compose = error("{\n  \"dockerComposeFile\": \"compose.yml\",\n  \"service\": \"app\"\n}")
-        #expect(compose?.hasPrefix(".devcontainer/devcontainer.json:1:1: error: needs 'image' or 'build.dockerfile'\n.devcontainer/devcontainer.json:2:3: error: 'dockerComposeFile': Docker Compose devcontainers are not supported") == true, "\(compose ?? "")")
+        #expect(compose?.hasPrefix(".devcontainer/devcontainer.json:1:1: error: needs 'image' or 'build.dockerfile'\n.devcontainer/devcontainer.json:2:3: error: 'dockerComposeFile': devenv does not run Docker Compose files") == true, "\(compose ?? "")")
         #expect(error("{ \"image\": \"x\",\n  \"postCreateCommand\": 3 }") == ".devcontainer/devcontainer.json:2:24: error: postCreateCommand: expected a string, an array of strings or an object of them, found a number")
         #expect(error("{ \"build\": { \"dockerfile\": \"../../../etc/Dockerfile\" } }") == ".devcontainer/devcontainer.json:1:28: error: '../../../etc/Dockerfile' is outside the project directory")
         #expect(error("[1, 2]") == ".devcontainer/devcontainer.json:1:1: error: expected an object, found an array")
@@ -169,7 +169,7 @@ struct DevContainerConfigTests {
               "runArgs": ["--network=none"],
               "postCreateCommand": { "install": "npm ci", "build": ["npm", "run", "build"] },
               "postStartCommand": "echo hi",
-              "features": {}
+              "features": { "ghcr.io/devcontainers/features/node:1": {} }
             }
             """)
         let text = DevContainerConverter.convert(project.config, displayPath: project.displayPath)
@@ -201,7 +201,7 @@ struct DevContainerConfigTests {
             post-start = "echo hi"
 
             # Not converted:
-            #   .devcontainer/devcontainer.json:10:3: 'features' is ignored: dev container features are not supported; install what they provide with a Dockerfile `build`
+            #   .devcontainer/devcontainer.json:10:17: feature 'ghcr.io/devcontainers/features/node:1' is not converted: a devenv.toml has no features; install what it provides in a [[step]]
 
             """)
         let manifest = try Manifest.parse(Array(text.utf8), path: ".devenv/devenv.toml")

@@ -158,7 +158,12 @@ struct LockCommand: ParsableCommand {
             let engine = try global.engine()
             switch try ProjectLocator.load(from: try HostPath.currentDirectory()) {
             case let .devContainer(project):
-                throw try project.lockRefusal(engine: engine)
+                guard !project.config.features.isEmpty else { throw try project.lockRefusal(engine: engine) }
+                let lock = try project.lockFeatures(engine: engine)
+                for (reference, entry) in lock.features.sorted(by: { $0.key < $1.key }) {
+                    Terminal.print("locked feature \(Printable.escape(reference, limit: 200)) at \(entry.resolved)")
+                }
+                Terminal.print("wrote \(Printable.escape(project.featureLockPath, limit: 400))")
             case let .manifest(project):
                 var build = ProjectBuild(engine: engine, project: project)
                 DistroProgress.configure(&build)

@@ -61,17 +61,20 @@ public struct DevContainerProject: Sendable {
         let projectState = ProjectState(layout: engine.store.layout, root: root)
         try projectState.claim(root: root)
         let state = projectState.directory
+        let features = try resolveFeatures(engine: engine, stateDirectory: state)
+        for message in features.warnings { warn(message) }
         switch config.base {
         case let .image(image):
             let base = try baseImage(image, engine: engine)
-            let request = try self.request(base: base, baseName: image.value, noCache: noCache, stateDirectory: state)
+            let request = try self.request(base: base, baseName: image.value, noCache: noCache, stateDirectory: state, features: features)
             return try engine.builder(executor: executor).build(request, onWait: onWait, events: events)
         case let .dockerfile(dockerfile):
             let build = DockerfileBuild(engine: engine, source: DockerfileProjectBuild.source(dockerfile, root: root),
                                         stateDirectory: state, tag: "\(imageTag)-dockerfile")
+            let topSteps = try plannedSteps(baseUser: nil, stateDirectory: state, features: features).count
             return try DockerfileProjectBuild.stacked(build, engine: engine, noCache: noCache, executor: executor, onWait: onWait,
-                                                      events: events, warn: warn, topSteps: config.steps(baseUser: nil).count) { image in
-                try request(base: image, baseName: dockerfile.path.value, noCache: noCache, stateDirectory: state)
+                                                      events: events, warn: warn, topSteps: topSteps) { image in
+                try request(base: image, baseName: dockerfile.path.value, noCache: noCache, stateDirectory: state, features: features)
             }
         }
     }
@@ -85,18 +88,56 @@ public struct DevContainerProject: Sendable {
         }
     }
 
-    func request(base: StoredImage, baseName: String, noCache: Bool, stateDirectory: String) throws -> BuildRequest {
-        BuildRequest(base: base, baseName: baseName, steps: try plannedSteps(baseUser: base.config.config?.user, stateDirectory: stateDirectory),
-                     tag: imageTag, labels: labels, noCache: noCache, stateDirectory: stateDirectory)
+    func request(base: StoredImage, baseName: String, noCache: Bool, stateDirectory: String, features: ResolvedFeatures) throws -> BuildRequest {
+        var labels = labels
+        // Always set: a base image's own label must not add commands to sessions.
+        labels[FeatureStartCommands.labelKey] = FeatureStartCommands.label(features.startCommands)
+        return BuildRequest(base: base, baseName: baseName,
+                            steps: try plannedSteps(baseUser: base.config.config?.user, stateDirectory: stateDirectory, features: features),
+                            tag: imageTag, labels: labels, noCache: noCache, stateDirectory: stateDirectory)
     }
 
-    /// `DevContainerConfig.steps` with the project directory behind its project mounts.
-    func plannedSteps(baseUser: String?, stateDirectory: String) throws -> [PlannedStep] {
-        try config.steps(baseUser: baseUser).map { lowered in
+    /// The features' install steps (each with its files mounted), then
+    /// `DevContainerConfig.steps` with the features' create commands first and the project
+    /// directory behind its project mounts.
+    func plannedSteps(baseUser: String?, stateDirectory: String, features: ResolvedFeatures) throws -> [PlannedStep] {
+        var config = config
+        config.createCommands = features.createCommands + config.createCommands
+        let installs = FeatureInstall.steps(features.installs, baseUser: baseUser, containerUser: config.containerUser, remoteUser: config.remoteUser)
+        let featureSteps = installs.map { lowered, sourceMount in
+            let mounts = sourceMount.flatMap { mount in
+                features.sources[mount].map { [StepExecution.CacheMount(hostPath: $0, containerPath: mount)] }
+            } ?? []
+            return PlannedStep(step: lowered.step, definition: lowered.definition, cacheMounts: mounts, location: location(lowered.location))
+        }
+        return featureSteps + (try config.steps(baseUser: baseUser).map { lowered in
             PlannedStep(step: lowered.step, definition: lowered.definition,
                         cacheMounts: try StepMounts.directories(for: lowered.step, stateDirectory: stateDirectory, projectRoot: root),
                         location: location(lowered.location))
-        }
+        })
+    }
+
+    // MARK: Features
+
+    /// The lock beside devcontainer.json.
+    public var featureLockPath: String { DevContainerLock.path(forConfig: "\(root)/\(displayPath)") }
+
+    /// The features fetched (pinned by devcontainer-lock.json when it has them) and ordered.
+    func resolveFeatures(engine: Engine, stateDirectory: String, honourLock: Bool = true) throws -> ResolvedFeatures {
+        guard !config.features.isEmpty else { return .none }
+        var fetcher = FeatureFetcher(engine: engine, stateDirectory: stateDirectory)
+        if honourLock, let lock = try DevContainerLock.read(featureLockPath) { fetcher.pins = lock.features }
+        return try FeatureResolver(project: self, fetcher: fetcher).resolve()
+    }
+
+    /// `devenv lock`: resolves every feature's reference again and writes
+    /// devcontainer-lock.json (the devcontainers/cli format); local features are not pinned.
+    public func lockFeatures(engine: Engine) throws -> DevContainerLock {
+        let projectState = ProjectState(layout: engine.store.layout, root: root)
+        try projectState.claim(root: root)
+        let lock = try resolveFeatures(engine: engine, stateDirectory: projectState.directory, honourLock: false).lock
+        try lock.write(featureLockPath)
+        return lock
     }
 
     private func location(_ location: SourceLocation) -> String { "\(displayPath):\(location.line)" }
@@ -105,7 +146,9 @@ public struct DevContainerProject: Sendable {
 
     /// How `devenv shell` and `devenv run` enter the built image; `imageEnvironment` (the
     /// image config's `Env`) resolves `${containerEnv:NAME}` in `remoteEnv`.
-    public func shell(imageEnvironment: [String]) -> DevContainerShell {
-        config.shell(root: root, imageEnvironment: imageEnvironment)
+    public func shell(imageEnvironment: [String], imageLabels: [String: String] = [:]) -> DevContainerShell {
+        var shell = config.shell(root: root, imageEnvironment: imageEnvironment)
+        shell.startCommands = FeatureStartCommands.read(imageLabels[FeatureStartCommands.labelKey]) + shell.startCommands
+        return shell
     }
 }

@@ -23,7 +23,8 @@ extension DevContainerProject {
         }
         let base = try baseImage(image, engine: engine)
         let state = ProjectState(layout: engine.store.layout, root: root)
-        let request = try request(base: base, baseName: image.value, noCache: false, stateDirectory: state.directory)
+        let features = try resolveFeatures(engine: engine, stateDirectory: state.directory)
+        let request = try request(base: base, baseName: image.value, noCache: false, stateDirectory: state.directory, features: features)
         let built = (try? engine.store.image(imageTag)) != nil
         return ProjectBuild.Status(project: root, manifest: displayPath, image: imageTag, base: request.baseName,
                                    baseDigest: base.manifestDescriptor.digest.description, lock: .notApplicable,

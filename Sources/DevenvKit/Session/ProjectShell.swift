@@ -41,7 +41,7 @@ struct ProjectShell: Equatable {
                       environment: environment, sshAgent: shell.sshAgent, gitIdentity: shell.gitIdentity, network: shell.network, mounts: shell.mounts,
                       shell: shell.shell?.value, startCommands: [], limits: try project.limits())
         case let .devContainer(project):
-            let shell = project.shell(imageEnvironment: imageEnvironment)
+            let shell = project.shell(imageEnvironment: imageEnvironment, imageLabels: image.config.config?.labels ?? [:])
             self.init(root: project.root, mountPoint: shell.mountPoint, workingDirectory: shell.workingDirectory, imageEnvironment: imageEnvironment,
                       environment: shell.environment, sshAgent: true, gitIdentity: true, network: shell.network, mounts: shell.mounts,
                       shell: nil, startCommands: shell.startCommands, limits: .default)
