@@ -34,7 +34,7 @@ struct BuildCommand: ParsableCommand {
     func run() throws {
         display.apply()
         try reportingErrors {
-            let engine = try global.containerEngine()
+            let engine = try global.engine()
             let project: Project
             if let file = dockerfile.file {
                 return try render(adopted: AdoptedBuilding.build(engine: engine, dockerfile: dockerfile, file: file, noCache: noCache, frozen: frozen, explain: explain))

@@ -41,7 +41,7 @@ struct SessionLauncher {
             return try SessionPlanner.plan(.init(target: .rootfs, lowerDirs: lowerDirs, options: options, command: command,
                                                  defaultTerminal: defaultTerminal, host: host))
         }
-        let engine = try global.containerEngine()
+        let engine = try global.engine()
         if let name = options.image {
             let image = try engine.resolve(try Reference(parsing: name))
             let mounted = try engine.store.mount(image)
