@@ -2,6 +2,7 @@ import DevenvAdopt
 import DevenvBuild
 import DevenvManifest
 import DevenvOCI
+import DevenvRuntime
 import DevenvStore
 import DevenvSystem
 import Foundation
@@ -70,7 +71,7 @@ public struct DevContainerProject: Sendable {
             let build = DockerfileBuild(engine: engine, source: DockerfileProjectBuild.source(dockerfile, root: root),
                                         stateDirectory: state, tag: "\(imageTag)-dockerfile")
             return try DockerfileProjectBuild.stacked(build, engine: engine, noCache: noCache, executor: executor, onWait: onWait,
-                                                      events: events, warn: warn, topSteps: config.steps(baseUser: nil).count) { image in
+                                                      events: events, warn: warn, topSteps: config.steps(baseUser: nil, remoteUserUID: Self.remoteUserUID()).count) { image in
                 try request(base: image, baseName: dockerfile.path.value, noCache: noCache, stateDirectory: state)
             }
         }
@@ -92,7 +93,7 @@ public struct DevContainerProject: Sendable {
 
     /// `DevContainerConfig.steps` with the project directory behind its project mounts.
     func plannedSteps(baseUser: String?, stateDirectory: String) throws -> [PlannedStep] {
-        try config.steps(baseUser: baseUser).map { lowered in
+        try config.steps(baseUser: baseUser, remoteUserUID: Self.remoteUserUID()).map { lowered in
             PlannedStep(step: lowered.step, definition: lowered.definition,
                         cacheMounts: try StepMounts.directories(for: lowered.step, stateDirectory: stateDirectory, projectRoot: root),
                         location: location(lowered.location))
@@ -100,6 +101,15 @@ public struct DevContainerProject: Sendable {
     }
 
     private func location(_ location: SourceLocation) -> String { "\(displayPath):\(location.line)" }
+
+    /// Rootless, the remote user takes the host user's ids (`updateRemoteUserUID`, the Dev
+    /// Containers default on Linux): the working tree is the host user's, and devenv's
+    /// mapping keeps that uid as itself. As root the tree is idmapped to the remote user
+    /// instead (`StepMounts`), so root's builds are unchanged.
+    static func remoteUserUID(host: HostIdentity = .current()) -> RemoteUserUID? {
+        guard !host.isRoot, host.idMapping != nil else { return nil }
+        return RemoteUserUID(uid: host.uid, gid: host.gid)
+    }
 
     // MARK: Shells
 
