@@ -33,7 +33,7 @@ public final class Engine: @unchecked Sendable {
         return builder
     }
 
-    public func importer() -> ImageImporter { ImageImporter(store: store) }
+    public func importer() -> ImageImporter { ImageImporter(store: store, ownership: ownership) }
     public func exporter() -> ImageExporter { ImageExporter(store: store) }
     public func storeCheck() -> StoreCheck { StoreCheck(engine: self) }
 

@@ -92,8 +92,8 @@ public struct DevContainerProject: Sendable {
     }
 
     /// `DevContainerConfig.steps` with the project directory behind its project mounts.
-    func plannedSteps(baseUser: String?, stateDirectory: String) throws -> [PlannedStep] {
-        try config.steps(baseUser: baseUser, remoteUserUID: Self.remoteUserUID()).map { lowered in
+    func plannedSteps(baseUser: String?, stateDirectory: String, remoteUserUID: RemoteUserUID? = remoteUserUID()) throws -> [PlannedStep] {
+        try config.steps(baseUser: baseUser, remoteUserUID: remoteUserUID).map { lowered in
             PlannedStep(step: lowered.step, definition: lowered.definition,
                         cacheMounts: try StepMounts.directories(for: lowered.step, stateDirectory: stateDirectory, projectRoot: root),
                         location: location(lowered.location))
