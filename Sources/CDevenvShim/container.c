@@ -138,6 +138,10 @@ static int place_fds(const int stdio[3], const int *fds, int count) {
 /* Returns only without a path (init continues in this process); otherwise execs or exits. */
 static void run_child(const struct devenv_spawn *spawn) {
     reset_signals();
+    /* Armed before the wait for the id maps: this copy holds the parent's end of sync_fd
+       too, so a parent killed before it writes the go byte would leave it waiting forever
+       (with every descriptor it inherited, locks included). Re-armed after setres*id. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(spawn->error_fd, "prctl", "PR_SET_PDEATHSIG", errno);
     /* Before anything else, so every process of the container starts inside its cgroup. */
     for (int index = 0; index < spawn->ncgroup_task_fds; index++) {
         if (write(spawn->cgroup_task_fds[index], "0", 1) != 1) child_fail(spawn->error_fd, "join", "cgroup", errno);

@@ -20,18 +20,30 @@ extension DevContainerConfig {
         return config
     }
 
-    /// What the image gets on top of its base: `containerEnv`, then the create commands,
-    /// run in the workspace folder with the project mounted there, as the remote user (the
-    /// base's user, `baseUser`, is restored after).
-    public func steps(baseUser: String?) -> [LoweredStep] {
+    /// What the image gets on top of its base: `containerEnv`, then (with `remoteUserUID`,
+    /// rootless) the remote user's uid and gid made the host user's (`RemoteUserUID`), then
+    /// the create commands, run in the workspace folder with the project mounted there, as
+    /// the remote user (the base's user, `baseUser`, is restored after).
+    public func steps(baseUser: String?, remoteUserUID: RemoteUserUID? = nil) -> [LoweredStep] {
         var steps: [LoweredStep] = []
         if !containerEnv.isEmpty {
             let variables = containerEnv.map { EnvironmentVariable(name: $0.name, value: $0.value) }
             steps.append(lowered(.config([.env(variables)]), at: containerEnv[0].location))
         }
-        guard let first = createCommands.first, let last = createCommands.last else { return steps }
         let user = remoteUser ?? containerUser
-        let switchUser = user != nil && user != (baseUser ?? "")
+        var current = baseUser ?? ""
+        if let remoteUserUID, let user, !RemoteUserUID.isRoot(user) {
+            if !RemoteUserUID.isRoot(current) {
+                steps.append(lowered(.config([.user("root")]), at: .start))
+                current = "root"
+            }
+            steps.append(lowered(.run(remoteUserUID.step(for: user)), at: .start))
+        }
+        guard let first = createCommands.first, let last = createCommands.last else {
+            if current != (baseUser ?? "") { steps.append(lowered(.config([.user(baseUser ?? "")]), at: .start)) }
+            return steps
+        }
+        let switchUser = user != nil && user != current
         if let user, switchUser {
             steps.append(lowered(.config([.user(user)]), at: first.location))
         }
@@ -39,7 +51,7 @@ extension DevContainerConfig {
             let run = RunStep(command: Self.inDirectory(workspaceFolder, command.command), projectMount: workspaceMountTarget)
             steps.append(lowered(.run(run), at: command.location))
         }
-        if switchUser {
+        if (user ?? current) != (baseUser ?? "") {
             steps.append(lowered(.config([.user(baseUser ?? "")]), at: last.location))
         }
         return steps

@@ -27,7 +27,7 @@ final class Extractor {
     /// effective ids, unless the root is setgid (new nodes would inherit its group). Nodes we
     /// just made with these ids need no chown; a Debian layer is almost all root:root.
     private let creator: (uid: UInt32, gid: UInt32)?
-    /// The image owner a node the creator made shows without a record (`ImageOwnership`).
+    /// The owner a node the creator made shows without a record.
     private let creatorShows: RecordedOwner?
 
     init(directory: String, lowers: LowerLayers, options: UnpackOptions) throws {
@@ -36,9 +36,7 @@ final class Extractor {
         let info = try rooted.root.stat()
         let creator = info.st_mode & S_ISGID == 0 ? (uid: geteuid(), gid: getegid()) : nil
         self.creator = creator
-        creatorShows = creator.map { creator in
-            options.ownership?.imageOwner(uid: creator.uid, gid: creator.gid, recorded: nil) ?? RecordedOwner(uid: creator.uid, gid: creator.gid)
-        }
+        creatorShows = creator.map { RecordedOwner(uid: $0.uid, gid: $0.gid) }
         rooted.merged.copiedUp = { [unowned self] in try copiedUp($0, $1, $2, $3) }
     }
 
@@ -285,8 +283,7 @@ final class Extractor {
         } else if !options.preserveOwnership {
             // The lower directory's image owner, which this one must keep.
             let recorded = XattrIO.recordedOwner(.node(directory: lowerDirectory.raw, name: []))
-            let owner = options.ownership?.imageOwner(uid: lower.st_uid, gid: lower.st_gid, recorded: recorded)
-                ?? recorded ?? RecordedOwner(uid: lower.st_uid, gid: lower.st_gid)
+            let owner = recorded ?? RecordedOwner(uid: lower.st_uid, gid: lower.st_gid)
             try record(owner, .node(directory: parent.raw, name: name), fresh: true)
         }
         guard let created = try RootedDirectory.status(parent, name) else { throw Failure.system("fstatat", errno: ENOENT) }

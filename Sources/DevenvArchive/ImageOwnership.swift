@@ -8,9 +8,8 @@ public struct RecordedOwner: Hashable, Sendable, Codable {
         self.gid = gid
     }
 
-    /// `user.devenv.owner`: where a store that cannot chown keeps the owner a layer gave a
-    /// node. Overlayfs copies it up with the node, so a step that only touches a directory
-    /// of a lower layer still leaves the owner the image had.
+    /// `user.devenv.owner`: where devenv, staging a tree as a user that cannot chown (a
+    /// rootless copy step, ADD's archive), keeps the owner the node is to have in the layer.
     public static let xattrName = "user.devenv.owner"
 
     /// The attribute's value: `uid:gid` in decimal.
@@ -24,12 +23,13 @@ public struct RecordedOwner: Hashable, Sendable, Codable {
     }
 }
 
-/// How the owners of a rootless store's trees read as the image's owners (docs/layers.md,
-/// "Owners without root"). Without root a layer cannot be unpacked with its owners: every
-/// node belongs to the user, and the owner the layer gave it is in `user.devenv.owner`.
-/// Nodes a rootless step made belong to subordinate ids, which map back to the container's.
-/// So a node's image owner is, per id: the recorded one when the node still has the
-/// unpacking user's id (as seen where the tree is read), else its id mapped through the
+/// How the owners of a rootless devenv's trees read as the image's owners (docs/layers.md,
+/// "Owners without root"). Snapshots hold the image's owners in the user namespace's ids
+/// (unpacked there; on disk the subordinate ids they map to), which map back through the
+/// namespace's map. Trees devenv stages itself as the user (copy steps, ADD's archives)
+/// cannot be chowned: their nodes belong to the user, with the owner they should have in
+/// `user.devenv.owner`. So a node's image owner is, per id: the recorded one when the node
+/// has the user's id (as seen where the tree is read), else its id mapped through the
 /// namespace's map. nil (root) means the ids on disk are the image's.
 public struct ImageOwnership: Hashable, Sendable, Codable {
     /// host ids [hostID, hostID+count) are image ids [imageID, imageID+count).

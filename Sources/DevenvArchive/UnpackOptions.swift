@@ -18,12 +18,10 @@ public struct UnpackOptions: Sendable {
     public var maxUncompressedBytes: Int64 = UnpackOptions.defaultMaxUncompressedBytes
     /// Cap on tar headers, whiteouts included.
     public var maxEntries: Int = UnpackOptions.defaultMaxEntries
-    /// chown entries to their uid/gid from the tar; otherwise they belong to the caller.
+    /// chown entries to their uid/gid from the tar; otherwise they belong to the caller, and
+    /// each node's owner is recorded in `user.devenv.owner` (a tree devenv stages as the
+    /// user, `ImageOwnership`).
     public var preserveOwnership: Bool
-    /// Without `preserveOwnership`, each node's owner is recorded in `user.devenv.owner`;
-    /// this says how the owners of lower layers' directories read (`ImageOwnership`), for
-    /// directories a layer implies without listing them. nil: as they are on disk.
-    public var ownership: ImageOwnership?
     /// `trusted.overlay.` (rootful overlay) or `user.overlay.` (mounted with `userxattr`).
     public var overlayXattrPrefix: String
     /// syncfs(2) the snapshot's filesystem at the end, before the caller renames it into place.

@@ -176,11 +176,18 @@ struct ImageTreeStager {
     }
 
     /// ADD of a local archive: its entries, with their own modes and owners, below `directory`.
-    private func extract(_ entry: CopyEntry, into directory: String) throws {
+    private mutating func extract(_ entry: CopyEntry, into directory: String) throws {
         guard try FileDigest.sha256(of: entry.source) == entry.input.digest else { throw changed(entry) }
         var options = UnpackOptions()
         options.preserveOwnership = geteuid() == 0
-        _ = try LayerUnpacker.unpack(layerAt: entry.source, declared: nil, into: root + directory, options: options)
+        let target = root + directory
+        _ = try LayerUnpacker.unpack(layerAt: entry.source, declared: nil, into: target, options: options)
+        // The archive's own `./` gives the destination its owner, as its chown does as root;
+        // without root it is only recorded, and the staged owner would win in the writer.
+        if !options.preserveOwnership,
+           let recorded = ExtendedAttribute.get(RecordedOwner.xattrName, of: target, limit: 32).flatMap(RecordedOwner.init(xattrValue:)) {
+            owners[Array(target.utf8.dropFirst(root.utf8.count + 1))] = recorded
+        }
     }
 
     private func changed(_ entry: CopyEntry) -> Problem {

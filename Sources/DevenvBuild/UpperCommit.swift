@@ -12,23 +12,19 @@ public struct UpperCommit: Codable, Sendable, Equatable {
     /// The image below the step, topmost first.
     public var lowerDirs: [String]
     /// What the runtime may have put in the upper directory (`StepExecutor.runtimeFiles`).
+    /// Owners in the upper and lower directories are the image's where the commit runs (as
+    /// root; rootless in the step's user namespace, where snapshots hold the image's ids).
     public var runtimeFiles: RuntimeFiles
-    /// How the owners in the upper and lower directories read as the image's where the
-    /// commit runs (rootless: in the step's user namespace); nil as root.
-    public var ownership: ImageOwnership?
 
-    public init(upperDir: String, lowerDirs: [String], runtimeFiles: RuntimeFiles, ownership: ImageOwnership? = nil) {
+    public init(upperDir: String, lowerDirs: [String], runtimeFiles: RuntimeFiles) {
         self.upperDir = upperDir
         self.lowerDirs = lowerDirs
         self.runtimeFiles = runtimeFiles
-        self.ownership = ownership
     }
 
     /// The layer, in this process: `removeStubs`, then the upper directory as a layer blob.
     public func write(to output: String, options: LayerWriteOptions) throws -> LayerBlob {
         try removeStubs()
-        var options = options
-        options.ownership = ownership
         return try LayerWriter.write(directory: upperDir, to: output, options: options)
     }
 
@@ -38,7 +34,6 @@ public struct UpperCommit: Codable, Sendable, Equatable {
         try removeStubs()
         var options = LayerWriteOptions()
         options.clampMTime = clampMTime
-        options.ownership = ownership
         return try LayerWriter.writeTar(directory: upperDir, to: fd, options: options)
     }
 
@@ -76,7 +71,7 @@ public struct UpperCommit: Codable, Sendable, Equatable {
     }
 
     func stubCandidates() -> Set<Candidate> {
-        let view = LayerView(lowerDirs: lowerDirs, ownership: ownership)
+        let view = LayerView(lowerDirs: lowerDirs)
         var candidates = Set<Candidate>()
         let leaves = runtimeFiles.mountPoints.map { ($0, nil as [UInt8]?) } + runtimeFiles.generated.map { ($0.path, $0.contents as [UInt8]?) }
         for (path, contents) in leaves {
@@ -121,7 +116,7 @@ public struct UpperCommit: Codable, Sendable, Equatable {
             guard type == S_IFREG, info.st_nlink == 1, info.st_size == contents.count,
                   (try? Self.contents(parent, name, size: contents.count)) == contents else { return }
         case let .copiedUp(mode, uid, gid):
-            guard type == S_IFDIR, UInt32(info.st_mode) == mode, imageOwner(info, candidate) == RecordedOwner(uid: uid, gid: gid),
+            guard type == S_IFDIR, UInt32(info.st_mode) == mode, info.st_uid == uid, info.st_gid == gid,
                   !isOpaque(candidate) else { return }
         }
         // rmdir itself checks that the directory is empty (ENOTEMPTY keeps it).
@@ -140,15 +135,6 @@ public struct UpperCommit: Codable, Sendable, Equatable {
             filled += count
         }
         return Array(bytes[..<filled])
-    }
-
-    /// The owner the layer would record for the upper directory's node (as `LayerView` reads
-    /// the lower one's), by path like `isOpaque`.
-    private func imageOwner(_ info: stat, _ candidate: Candidate) -> RecordedOwner {
-        guard let ownership else { return RecordedOwner(uid: info.st_uid, gid: info.st_gid) }
-        let path = upperDir + "/" + candidate.components.joined(separator: "/")
-        let recorded = ExtendedAttribute.get(RecordedOwner.xattrName, of: path, limit: 32).flatMap(RecordedOwner.init(xattrValue:))
-        return ownership.imageOwner(uid: info.st_uid, gid: info.st_gid, recorded: recorded)
     }
 
     /// By path: every parent was just opened without following a symlink, and the step's

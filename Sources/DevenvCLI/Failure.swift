@@ -58,15 +58,13 @@ func reportingErrors(_ body: () throws -> Void) throws {
 }
 
 extension GlobalOptions {
+    /// The store every command opens, and the one place that checks the host first: on a
+    /// host where this user's devenv cannot map a user namespace (no user namespaces,
+    /// subordinate ids or id-mapping helpers) a rootless store could be neither filled nor
+    /// cleaned (its snapshots belong to subordinate ids), so the one error with its fix comes
+    /// before the store is created or written, never a half-built store.
     func engine() throws -> Engine {
-        try Engine(storeRoot: store)
-    }
-
-    /// The engine for commands that build or start environments: on a host where this user's
-    /// devenv cannot (no user namespaces, subordinate ids or id-mapping helpers), the one error
-    /// with its fix comes before the store is created or written, never a half-built store.
-    func containerEngine() throws -> Engine {
         try RootlessSupport.require()
-        return try engine()
+        return try Engine(storeRoot: store)
     }
 }

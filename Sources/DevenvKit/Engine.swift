@@ -18,8 +18,12 @@ public final class Engine: @unchecked Sendable {
 
     /// Opens (creating if needed) the store at `root`, or at the default location.
     public init(storeRoot: String? = nil) throws {
-        ownership = .onHost(HostIdentity.current())
-        store = try ImageStore(root: storeRoot ?? StoreLayout.defaultRoot(), unpacker: ArchiveLayerUnpacker(ownership: ownership))
+        let host = HostIdentity.current()
+        ownership = .onHost(host)
+        // Rootless, layers are unpacked by the user namespace's root, so snapshots hold the
+        // images' owners in the ids every container of this user sees.
+        let unpacker: any LayerUnpacking = host.idMapping.map { NamespaceLayerUnpacker(mapping: $0) } ?? ArchiveLayerUnpacker()
+        store = try ImageStore(root: storeRoot ?? StoreLayout.defaultRoot(), unpacker: unpacker)
     }
 
     /// A builder over this store that reads its snapshots' owners right.
@@ -29,7 +33,7 @@ public final class Engine: @unchecked Sendable {
         return builder
     }
 
-    public func importer() -> ImageImporter { ImageImporter(store: store) }
+    public func importer() -> ImageImporter { ImageImporter(store: store, ownership: ownership) }
     public func exporter() -> ImageExporter { ImageExporter(store: store) }
     public func storeCheck() -> StoreCheck { StoreCheck(engine: self) }
 
@@ -94,12 +98,9 @@ public final class Engine: @unchecked Sendable {
     }
 }
 
-/// Applies layers with DevenvArchive's confined unpacker. Whiteouts become overlayfs
-/// whiteouts in the xattr namespace the runtime mounts with: `trusted.` as root,
-/// `user.` (overlay's `userxattr`) in a rootless store.
+/// Applies layers with DevenvArchive's confined unpacker, in this process (root: owners
+/// as the layer gives them, overlay whiteouts in `trusted.`).
 struct ArchiveLayerUnpacker: LayerUnpacking {
-    let ownership: ImageOwnership?
-
     func unpack(layerAt path: String, declared: LayerCompression?, into target: UnpackTarget) throws -> Digest {
         try LayerUnpacker.unpack(layerAt: path, declared: declared, into: target.directory,
                                  lowers: Self.lowers(target), options: options(target)).diffID
@@ -110,7 +111,7 @@ struct ArchiveLayerUnpacker: LayerUnpacking {
                                  lowers: Self.lowers(target), options: options(target)).diffID
     }
 
-    private static func lowers(_ target: UnpackTarget) -> LowerLayers {
+    static func lowers(_ target: UnpackTarget) -> LowerLayers {
         guard let lowers = target.lowers else { return .pending }
         return lowers.isEmpty ? .none : .directories(lowers)
     }
@@ -118,7 +119,6 @@ struct ArchiveLayerUnpacker: LayerUnpacking {
     private func options(_ target: UnpackTarget) -> UnpackOptions {
         var options = UnpackOptions()
         options.diffIDAlgorithm = target.diffIDAlgorithm
-        options.ownership = ownership
         return options
     }
 }

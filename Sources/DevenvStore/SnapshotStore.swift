@@ -77,7 +77,7 @@ public struct SnapshotStore: Sendable {
     /// Whether the snapshot for `chainID` is complete: its marker names this chain id and
     /// `diffID`, and its directory is there. Anything less is unusable.
     public func isComplete(_ chainID: Digest, diffID: Digest) -> Bool {
-        guard let marker = marker(for: chainID), marker.chainID == chainID, marker.diffID == diffID else { return false }
+        guard let marker = marker(for: chainID), marker.chainID == chainID, marker.diffID == diffID, marker.isCurrent else { return false }
         var info = stat()
         return lstat(path(for: chainID), &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
@@ -240,19 +240,31 @@ public struct SnapshotStore: Sendable {
 }
 
 /// `snapshots/<key>.complete`, written last when a snapshot is published and removed first
-/// when it is deleted: `{"chainID":"sha256:…","diffID":"sha256:…"}`, the chain id the
-/// directory is named after and the DiffID its layer was verified against.
+/// when it is deleted: `{"chainID":"sha256:…","diffID":"sha256:…","format":2}`, the chain id
+/// the directory is named after, the DiffID its layer was verified against, and how its
+/// files hold the image's owners.
 public struct SnapshotMarker: Codable, Equatable, Sendable {
     public static let suffix = ".complete"
     static let maxSize = 4096
+    /// 2: every node has the owner its layer gave it, in the ids of the store's user
+    /// namespace (rootless: unpacked by the namespace's root). Markers without a format are
+    /// from before: rootless snapshots then belonged to the user, with the owners in an
+    /// xattr that running steps do not see, so such a snapshot is not used but unpacked
+    /// again from its layer (which always had the right owners).
+    public static let currentFormat = 2
 
     public var chainID: Digest
     public var diffID: Digest
+    public var format: Int?
 
-    public init(chainID: Digest, diffID: Digest) {
+    public init(chainID: Digest, diffID: Digest, format: Int? = SnapshotMarker.currentFormat) {
         self.chainID = chainID
         self.diffID = diffID
+        self.format = format
     }
+
+    /// Whether the snapshot was made the way this devenv makes them.
+    public var isCurrent: Bool { format == Self.currentFormat }
 }
 
 /// A layer being unpacked while its blob downloads (SnapshotStore.startUnpack). Purely a

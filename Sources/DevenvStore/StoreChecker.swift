@@ -206,7 +206,17 @@ public struct StoreChecker {
         }
         for key in directories {
             report.snapshots += 1
-            guard let problem = snapshotProblem(key, expected: expected[key]) else { continue }
+            guard let problem = snapshotProblem(key, expected: expected[key]) else {
+                if let chainID = Self.chainID(key: key), snapshots.marker(for: chainID)?.isCurrent == false {
+                    // Not damage: the layer is intact, and the next use unpacks it again.
+                    var finding = Finding(kind: .leftover, object: "\(layout.snapshots)/\(key)",
+                                          problem: "unpacked by an older devenv (snapshot format before \(SnapshotMarker.currentFormat)): not used, the next use unpacks the layer again",
+                                          isDamage: false)
+                    if repair, !inUse.contains(key), (try? snapshots.discard(key: key)) != nil { finding.repaired = "removed" }
+                    report.findings.append(finding)
+                }
+                continue
+            }
             var finding = Finding(kind: .snapshot, object: "\(layout.snapshots)/\(key)", problem: problem)
             if repair, inUse.contains(key) {
                 finding.problem += "; not removed: a running environment uses it (run check --repair again after it exits)"

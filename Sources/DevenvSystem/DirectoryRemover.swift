@@ -66,7 +66,8 @@ public enum DirectoryRemover {
 
     private static func removeEntry(_ name: String, in parent: Int32, displayPath: String) throws {
         if unlinkat(parent, name, 0) == 0 { return }
-        switch errno {
+        let unlinkErrno = errno
+        switch unlinkErrno {
         case ENOENT: return
         case EISDIR, EPERM: break
         default: throw SystemError.last("unlink", path: displayPath)
@@ -75,6 +76,9 @@ public enum DirectoryRemover {
         if fd < 0 {
             guard errno == EACCES else {
                 if errno == ENOENT { return }
+                // Not a directory: the EPERM was unlink's own (a sticky directory of another
+                // owner, a rootless image's /tmp), which a permission fallback can get past.
+                if errno == ENOTDIR && unlinkErrno == EPERM { throw SystemError("unlink", path: displayPath, errno: EPERM) }
                 throw SystemError.last("open directory", path: displayPath)
             }
             // An empty directory goes without being opened: removing it needs only write

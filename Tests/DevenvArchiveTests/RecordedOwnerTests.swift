@@ -6,9 +6,10 @@ import Testing
 import Glibc
 #endif
 
-/// Issue 12: without the right to chown (a rootless store), an unpack records each node's
-/// owner in `user.devenv.owner`, overlay-style copied-up directories keep their lower
-/// directory's, and the layer writer turns them back into the owners the layer had.
+/// Issue 12: without the right to chown (devenv staging a tree as a user: ADD's archives),
+/// an unpack records each node's owner in `user.devenv.owner`, overlay-style copied-up
+/// directories keep their lower directory's, and the layer writer turns them back into the
+/// owners the layer had. (Rootless snapshots are unpacked with chown, in the user namespace.)
 @Suite struct RecordedOwnerTests {
     static let me = RecordedOwner(uid: geteuid(), gid: getegid())
 

@@ -117,7 +117,7 @@ struct DevContainerConfigTests {
         guard case let .run(run) = steps[2].step else { Issue.record("expected a run step"); return }
         #expect(run.command == ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", "/workspaces/proj", "make", "deps"])
         #expect(run.projectMount == "/workspaces/proj" && run.cacheMounts.isEmpty)
-        let planned = try project.plannedSteps(baseUser: "root", stateDirectory: "/nonexistent", features: .none)
+        let planned = try project.plannedSteps(baseUser: "root", stateDirectory: "/nonexistent", features: .none, remoteUserUID: nil)
         // The remote user writes the project as its owner would (ownedByStepUser).
         let workspace = StepExecution.CacheMount(hostPath: Self.root, containerPath: "/workspaces/proj", ownedByStepUser: true)
         #expect(planned.map(\.cacheMounts) == [[], [], [workspace], [workspace], []])
@@ -126,6 +126,27 @@ struct DevContainerConfigTests {
             ".devcontainer/devcontainer.json:1", ".devcontainer/devcontainer.json:1",
         ])
         #expect(project.config.steps(baseUser: "vscode").count == 3)
+    }
+
+    /// Rootless (issue 12): the remote user first takes the host user's ids, as root (the
+    /// base's user is switched away from and back); a root remote user is left alone.
+    @Test func rootlessTheRemoteUserTakesTheHostUsersIDs() throws {
+        let ids = RemoteUserUID(uid: 1001, gid: 1002)
+        let project = try load(#"{ "image": "x", "remoteUser": "vscode", "postCreateCommand": "npm ci" }"#)
+        let steps = project.config.steps(baseUser: "node", remoteUserUID: ids)
+        #expect(steps.map(\.definition).map { $0.hasPrefix("RUN [\"/bin/sh\", \"-c\", \"set -eu") ? "RUN update" : $0 } == [
+            "user root", "RUN update", "user vscode", "RUN cd '/workspaces/proj' && npm ci", "user node",
+        ])
+        guard case let .run(update) = steps[1].step else { Issue.record("expected a run step"); return }
+        #expect(update.command.suffix(4) == ["devenv-update-remote-user-uid", "vscode", "1001", "1002"])
+        #expect(update.projectMount == nil)
+        // The image's user is already root, and without create commands nothing else runs.
+        let shellOnly = try load(#"{ "image": "x", "remoteUser": "vscode" }"#)
+        let shellSteps = shellOnly.config.steps(baseUser: nil, remoteUserUID: ids)
+        #expect(shellSteps.count == 1)
+        if case .run = shellSteps.first?.step {} else { Issue.record("expected the update step alone: \(shellSteps)") }
+        let root = try load(#"{ "image": "x", "remoteUser": "root", "postCreateCommand": "true" }"#)
+        #expect(root.config.steps(baseUser: nil, remoteUserUID: ids).count == root.config.steps(baseUser: nil).count)
     }
 
     @Test func errorsAreLocated() {

@@ -37,6 +37,28 @@ import Testing
         #expect(fixture.store.snapshots.list().work.isEmpty, "the incomplete directory was removed")
     }
 
+    /// A snapshot from before the one id space (issue 12): its marker has no format. It is
+    /// not used but unpacked again from its layer, and `check` calls it a leftover, not damage.
+    @Test func aSnapshotOfAnOlderFormatIsUnpackedAgain() throws {
+        let fixture = try StoreFixture()
+        let image = try fixture.image("x", layers: ["a"])
+        let (dirs, _) = try fixture.store.mount(image)
+        let chainID = image.config.chainIDs[0]
+        let old = SnapshotMarker(chainID: chainID, diffID: image.config.rootfs.diffIDs[0], format: nil)
+        try OCIDocument.encode(old).write(to: URL(fileURLWithPath: fixture.store.snapshots.markerPath(for: chainID)))
+        try "stale".write(toFile: dirs[0] + "/content", atomically: false, encoding: .utf8)
+        #expect(!fixture.store.snapshots.isComplete(image.config))
+
+        let check = try self.check(fixture.store, repair: false)
+        #expect(check.damage.isEmpty, "\(check.findings)")
+        #expect(check.findings.contains { $0.kind == .leftover && $0.object == dirs[0] && $0.problem.contains("older devenv") }, "\(check.findings)")
+
+        let (again, _) = try fixture.store.mount(image)
+        #expect(again == dirs)
+        #expect(try String(contentsOfFile: again[0] + "/content", encoding: .utf8) == "a", "the layer was unpacked again")
+        #expect(fixture.store.snapshots.marker(for: chainID)?.format == SnapshotMarker.currentFormat)
+    }
+
     @Test func aMarkerForAnotherDiffIDDoesNotCount() throws {
         let fixture = try StoreFixture()
         let image = try fixture.image("x", layers: ["a"])

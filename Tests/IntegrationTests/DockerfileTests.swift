@@ -34,27 +34,11 @@ struct DockerfileTests {
         try compare(fixture, base: bookworm, bases: bases)
     }
 
-    /// Rootless fixtures that still differ from buildah, and why (issue 12, open): a rootless
-    /// store unpacks layers without chown, so on disk every snapshot file belongs to the user
-    /// (the image's owner is only recorded, in `user.devenv.owner`). Commits read the recorded
-    /// owners, but a later step's processes see the on-disk ones: a WORKDIR made for USER
-    /// builder is not writable by builder (workdir-user), ADD's extracted archive owners and
-    /// files a tool rewrites in place under /etc come out as the user's (add-archive,
-    /// bookworm-app). The fix is rootless snapshots in the step's id space (unpacked and
-    /// chowned inside the user namespace, as podman does).
-    static let rootlessOwnerGaps: Set<String> = ["add-archive", "workdir-user", "bookworm-app"]
-
-    /// Builds `fixture` with devenv (as root or rootless) and the peers, and compares the results.
+    /// Builds `fixture` with devenv (as root or rootless) and the peers, and compares the
+    /// results. Rootless, snapshots hold the images' owners in the build's id space (issue
+    /// 12): a WORKDIR made for a non-root USER is that user's in the next step, and ADD's
+    /// archive owners survive, so rootless builds match buildah as root's do.
     private func compare(_ fixture: String, base: String, bases: ConformanceBases) throws {
-        guard bases.runner.user == .rootless, Self.rootlessOwnerGaps.contains(fixture) else {
-            return try compareBuilds(fixture, base: base, bases: bases)
-        }
-        withKnownIssue("issue 12: rootless snapshots keep the user's ids on disk (DockerfileTests.rootlessOwnerGaps)") {
-            try compareBuilds(fixture, base: base, bases: bases)
-        }
-    }
-
-    private func compareBuilds(_ fixture: String, base: String, bases: ConformanceBases) throws {
         let project = try FixtureProject(fixture, bases: bases)
         let built = try project.devenv(["build", "--file", "Dockerfile", "--build-arg", "BASE=\(base)"])
         #expect(built.succeeded, "devenv build of \(fixture): \(built.stderr)")

@@ -22,9 +22,18 @@ struct RootlessHostTests {
         let project = scratch.file("project")
         try FileManager.default.createDirectory(atPath: "\(project)/.devenv", withIntermediateDirectories: true)
         try "[base]\nimage = \"docker.io/library/busybox:1.36\"\n\n[[step]]\nrun = \"true\"\n".write(toFile: "\(project)/.devenv/devenv.toml", atomically: false, encoding: .utf8)
+
+        let rootfs = scratch.file("rootfs")
+        try FileManager.default.createDirectory(atPath: "\(rootfs)/etc", withIntermediateDirectories: true)
         try runner.own(scratch.path)
 
-        for command in [["build"], ["run", "--", "true"], ["shell"], ["run", "--image", "docker.io/library/busybox:1.36", "--", "true"]] {
+        // Every command that opens the store checks first (`GlobalOptions.engine`), not
+        // only those that start containers: a rootless store's snapshots belong to
+        // subordinate ids, so without them it could be neither filled nor cleaned.
+        let commands = [["build"], ["run", "--", "true"], ["shell"], ["run", "--image", "docker.io/library/busybox:1.36", "--", "true"],
+                        ["lock"], ["status"], ["pull", "docker.io/library/busybox:1.36"], ["image", "import", rootfs, "--tag", "localhost/r:1"],
+                        ["image", "ls"], ["gc"], ["check"]]
+        for command in commands {
             let result = try runner.devenv(command, directory: project, timeout: 60)
             #expect(result.status == 125, "devenv \(command): \(result.stderr)")
             #expect(result.stderr == """

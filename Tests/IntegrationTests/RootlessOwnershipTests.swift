@@ -20,7 +20,7 @@ struct RootlessOwnershipTests {
         var description: String { zip(diffIDs, listings).map { "\($0)\n  " + $1.joined(separator: "\n  ") }.joined(separator: "\n") }
     }
 
-    static func layers(of project: StepProject, image: String) throws -> Layers {
+    static func layers(of project: StepProject, image: String, skippingBase: Bool = true) throws -> Layers {
         let inspected = try project.devenv(["image", "inspect", "--json", image])
         guard inspected.succeeded, let object = try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [String: Any],
               let manifest = object["manifest"] as? [String: Any], let layers = manifest["layers"] as? [[String: Any]],
@@ -29,7 +29,7 @@ struct RootlessOwnershipTests {
             throw DevenvProcess.Missing(what: "the built image \(image): \(inspected.stderr)")
         }
         // The first layer is the imported base.
-        let listings = try layers.dropFirst().map { layer -> [String] in
+        let listings = try layers.dropFirst(skippingBase ? 1 : 0).map { layer -> [String] in
             let digest = try #require(layer["digest"] as? String)
             let blob = "\(project.store)/blobs/sha256/\(digest.dropFirst("sha256:".count))"
             let listing = try DevenvProcess.run("/bin/sh", ["-c", "zstd -dcf '\(blob)' | tar -tv --numeric-owner"])
@@ -38,7 +38,7 @@ struct RootlessOwnershipTests {
                 return "\(fields[0]) \(fields[1]) \(fields[5...].joined(separator: " "))"
             }
         }
-        return Layers(diffIDs: Array(diffIDs.dropFirst()), listings: listings)
+        return Layers(diffIDs: Array(diffIDs.dropFirst(skippingBase ? 1 : 0)), listings: listings)
     }
 
     /// Builds the same project (manifest, files) as `user`: the image's added layers.
@@ -133,12 +133,12 @@ struct RootlessOwnershipTests {
     /// Item 3: a devcontainer whose `remoteUser` (uid 1500, made by its Dockerfile) is not
     /// the owner of the working tree: its postCreateCommand writes there, and what it makes
     /// belongs to the owner on the host. The tree belongs to the test user (sudo on a user's
-    /// checkout). Root only: rootless, devenv's one id mapping gives uid 1500 a subordinate
-    /// id, and mapping the user's own uid to it instead would shift the owners of the
-    /// files earlier steps made (docs/dockerfile.md).
-    @Test func asRootARemoteUserWritesTheWorkingTree() throws {
+    /// checkout; rootless, the user's own). As root the tree is idmapped so its owner appears
+    /// as uid 1500; rootless the remote user takes the host user's ids (`RemoteUserUID`,
+    /// devcontainer.json's `updateRemoteUserUID`), its home with it.
+    @Test(arguments: DevenvUser.allCases)
+    func aRemoteUserWritesTheWorkingTree(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
-        let user = DevenvUser.root
         let project = try StepProject(as: user, manifest: "[base]\nimage = \"base:it\"\n")
         try FileManager.default.removeItem(atPath: "\(project.root)/.devenv")
         try FileManager.default.createDirectory(atPath: "\(project.root)/.devcontainer", withIntermediateDirectories: true)
@@ -154,15 +154,79 @@ struct RootlessOwnershipTests {
         try owner.own(project.root)
         let built = try project.devenv(["build"])
         #expect(built.succeeded, "\(built.stderr)")
-        #expect(try String(contentsOfFile: "\(project.root)/created-by", encoding: .utf8) == "1500\n")
-        #expect(try String(contentsOfFile: "\(project.root)/seen-as", encoding: .utf8) == "1500\n")
+        let remoteUID = user == .root ? 1500 : owner.uid
+        #expect(try String(contentsOfFile: "\(project.root)/created-by", encoding: .utf8) == "\(remoteUID)\n")
+        #expect(try String(contentsOfFile: "\(project.root)/seen-as", encoding: .utf8) == "\(remoteUID)\n")
         for path in ["created-by", "made", "made/f"] {
             var info = stat()
             #expect(lstat("\(project.root)/\(path)", &info) == 0, "\(path)")
             #expect(info.st_uid == owner.uid && info.st_gid == owner.gid, "\(path): \(info.st_uid):\(info.st_gid)")
         }
-        // The remote user still writes its own home in the image.
-        #expect(try project.devenv(["run", "--", "stat", "-c", "%u:%g", "/home/dev/img"]).stdout == "1500:1500\n")
+        // The remote user still writes its own home in the image, and a session is that user.
+        let remoteGID = user == .root ? 1500 : owner.gid
+        #expect(try project.devenv(["run", "--", "stat", "-c", "%u:%g", "/home/dev/img"]).stdout == "\(remoteUID):\(remoteGID)\n")
+        if user == .rootless {
+            // The session runs as the host user's uid, which is now dev's.
+            let session = try project.devenv(["run", "--", "sh", "-c", "id -un; id -u"])
+            #expect(session.stdout == "dev\n\(owner.uid)\n", "\(session.stdout)\(session.stderr)")
+        }
+    }
+
+    /// The one id space: a rootless store's snapshots hold the image's owners as the mapped
+    /// subordinate ids (image root is the first subordinate id, a step's 7:8 the 8th and
+    /// 9th), as rootless podman's do. The user alone cannot remove such trees; gc does (in
+    /// the user namespace) and leaves nothing behind.
+    @Test func rootlessSnapshotsHoldMappedOwnersAndGCRemovesThem() throws {
+        try Requirement.require(root: true)
+        let project = try StepProject(as: .rootless, manifest: """
+            [base]
+            image = "base:it"
+
+            [[step]]
+            run = "mkdir -p /srv/private && echo s > /srv/private/f && chown -R 7:8 /srv/private && chmod 700 /srv/private"
+
+            """)
+        let built = try project.devenv(["build", "--json"])
+        #expect(built.succeeded, "\(built.stderr)")
+        let image = try #require((try JSONSerialization.jsonObject(with: Data(built.stdout.utf8)) as? [String: Any])?["image"] as? String)
+        let account = try TestUser.ensure()
+        let snapshots = "\(project.store)/snapshots"
+        let names = try FileManager.default.contentsOfDirectory(atPath: snapshots).filter { !$0.hasPrefix(".") && !$0.hasSuffix(".complete") }
+        var info = stat()
+        #expect(names.filter { lstat("\(snapshots)/\($0)/etc/passwd", &info) == 0 }.count == 1)
+        #expect(info.st_uid == account.subordinateUID && info.st_gid == account.subordinateGID, "etc/passwd: \(info.st_uid):\(info.st_gid)")
+        #expect(names.filter { lstat("\(snapshots)/\($0)/srv/private", &info) == 0 }.count == 1)
+        #expect(info.st_uid == account.subordinateUID + 7 && info.st_gid == account.subordinateGID + 8, "srv/private: \(info.st_uid):\(info.st_gid)")
+
+        try FileManager.default.removeItem(atPath: project.root)
+        for name in [image, "base:it"] {
+            let removed = try project.runner.devenv(["image", "rm", name], directory: project.scratch.path)
+            #expect(removed.succeeded, "\(removed.stderr)")
+        }
+        let collected = try project.runner.devenv(["gc"], directory: project.scratch.path)
+        #expect(collected.succeeded, "\(collected.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: snapshots)
+        #expect(left.isEmpty, "\(left)")
+    }
+
+    /// `image import DIR` rootless: a tree a rootless tool made (files of subordinate ids)
+    /// is recorded with the image's ids those map back to, as its snapshots would hold them;
+    /// the user's own files keep the user's uid, which devenv's mapping keeps as itself.
+    @Test func rootlessImportOfADirectoryRecordsTheImagesOwners() throws {
+        try Requirement.require(root: true, programs: ["zstd"])
+        let project = try StepProject(as: .rootless, manifest: "[base]\nimage = \"base:it\"\n")
+        let account = try TestUser.ensure()
+        let tree = project.scratch.file("tree")
+        try FileManager.default.createDirectory(atPath: "\(tree)/etc", withIntermediateDirectories: true)
+        try "f".write(toFile: "\(tree)/etc/f", atomically: false, encoding: .utf8)
+        try "m".write(toFile: "\(tree)/mine", atomically: false, encoding: .utf8)
+        try account.own(tree)
+        #expect(lchown("\(tree)/etc", account.subordinateUID, account.subordinateGID) == 0)
+        #expect(lchown("\(tree)/etc/f", account.subordinateUID + 7, account.subordinateGID + 8) == 0)
+        let imported = try project.devenv(["image", "import", tree, "--tag", "localhost/tree:it"])
+        #expect(imported.succeeded, "\(imported.stderr)")
+        let layers = try Self.layers(of: project, image: "localhost/tree:it", skippingBase: false)
+        #expect(layers.listings == [["drwxr-xr-x 0/0 etc/", "-rw-r--r-- 7/8 etc/f", "-rw-r--r-- \(account.uid)/\(account.gid) mine"]], "\(layers)")
     }
 
     /// Item 4: a session (root's, or the rootless user's own) leaves files in the working

@@ -38,7 +38,7 @@ struct BuildCommand: ParsableCommand {
         display.apply()
         try reportingErrors {
             let secrets = try self.secrets.values()
-            let engine = try global.containerEngine()
+            let engine = try global.engine()
             let project: Project
             if let file = dockerfile.file {
                 return try render(adopted: AdoptedBuilding.build(engine: engine, dockerfile: dockerfile, file: file, noCache: noCache, frozen: frozen,

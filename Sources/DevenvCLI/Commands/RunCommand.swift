@@ -68,7 +68,7 @@ struct SessionLauncher {
                                                  defaultTerminal: defaultTerminal, host: host))
         }
         if let name = options.image {
-            let engine = try global.containerEngine()
+            let engine = try global.engine()
             let image = try engine.resolve(try Reference(parsing: name))
             let mounted = try engine.store.mount(image)
             lease = mounted.lease
@@ -82,7 +82,7 @@ struct SessionLauncher {
         // What the command line asks of the project is checked before the store is opened.
         try SessionPlanner.checkProjectOptions(options)
         let chosen = try SessionPlanner.task(named: task?.name, arguments: task?.arguments ?? [], in: project)
-        let engine = try global.containerEngine()
+        let engine = try global.engine()
         let built = try DebugLog.timed("session", "build the environment") { try build(project, engine: engine) }
         let mounted = try DebugLog.timed("session", "mount \(built.image.name)") { try engine.store.mount(built.image, progress: Unpacking.report) }
         Terminal.endProgress()

@@ -2,6 +2,7 @@ import DevenvArchive
 import DevenvBuild
 import DevenvOCI
 import DevenvRuntime
+import DevenvStore
 import DevenvSystem
 import Foundation
 #if canImport(Glibc)
@@ -22,7 +23,7 @@ public enum NamespaceHelper {
     /// Commits `commit` inside the namespace: the helper removes the runtime's stubs and
     /// writes the tar to a pipe; this process compresses and hashes it into `output`.
     static func commit(_ commit: UpperCommit, mapping: IDMapping, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
-        let request = Request(operation: .commit, commit: commit, path: nil, clampMTime: options.clampMTime)
+        let request = Request(operation: .commit, commit: commit, path: nil, clampMTime: options.clampMTime, layer: nil)
         let helper = try UserNamespaceProcess.start(executable: executable, arguments: [argument, try request.encoded()],
                                                     mapping: mapping, captureOutput: true)
         var waited = false
@@ -41,12 +42,37 @@ public enum NamespaceHelper {
         }
     }
 
+    /// Unpacks a layer blob into `target` inside the namespace, where its root may chown to
+    /// every id of the mapping: the snapshot's files get their owners from the layer, in the
+    /// ids every rootless container and step sees (on disk, the subordinate ids they map to).
+    /// Returns the layer's DiffID.
+    static func unpack(layerAt path: String, declared: LayerCompression?, into target: UnpackTarget, mapping: IDMapping) throws -> Digest {
+        let layer = Request.Layer(path: path, declared: declared, directory: target.directory, lowers: target.lowers,
+                                  diffIDAlgorithm: target.diffIDAlgorithm)
+        let request = Request(operation: .unpack, commit: nil, path: nil, clampMTime: nil, layer: layer)
+        let helper = try UserNamespaceProcess.start(executable: executable, arguments: [argument, try request.encoded()],
+                                                    mapping: mapping, captureOutput: true)
+        guard let output = helper.output else {
+            helper.kill()
+            _ = try? helper.wait()
+            throw KitError.helperFailed("the helper has no output pipe")
+        }
+        let text = (try? FileDescriptor.readAll(output.raw, limit: 4096)) ?? []
+        close(output.release())
+        _ = try finished(try helper.wait(), object: path)
+        let line = String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let diffID = try? Digest(parsing: line) else {
+            throw KitError.helperFailed("\(Printable.escape(path)): the helper printed no DiffID")
+        }
+        return diffID
+    }
+
     /// Removes a tree the user's own permissions cannot (`DirectoryRemover.permissionFallback`).
     public static func remove(_ path: String) throws {
         guard let mapping = HostIdentity.current().idMapping else {
             return try DirectoryRemover.removeAsCaller(path)
         }
-        let request = Request(operation: .remove, commit: nil, path: path, clampMTime: nil)
+        let request = Request(operation: .remove, commit: nil, path: path, clampMTime: nil, layer: nil)
         let result = try UserNamespaceProcess.run(executable: executable, arguments: [argument, try request.encoded()], mapping: mapping)
         _ = try finished(result, object: path)
     }
@@ -67,11 +93,21 @@ public enum NamespaceHelper {
     // MARK: The helper's side
 
     struct Request: Codable {
-        enum Operation: String, Codable { case commit, remove }
+        enum Operation: String, Codable { case commit, remove, unpack }
+        /// What `unpack` applies where (`UnpackTarget`, with the blob).
+        struct Layer: Codable {
+            var path: String
+            var declared: LayerCompression?
+            var directory: String
+            var lowers: [String]?
+            var diffIDAlgorithm: Digest.Algorithm
+        }
+
         var operation: Operation
         var commit: UpperCommit?
         var path: String?
         var clampMTime: Int64?
+        var layer: Layer?
 
         func encoded() throws -> String { String(decoding: try JSONEncoder().encode(self), as: UTF8.self) }
     }
@@ -88,6 +124,16 @@ public enum NamespaceHelper {
                 for warning in try commit.writeTar(to: 1, clampMTime: request.clampMTime) {
                     FileHandle.standardError.write(Data((warningPrefix + warning + "\n").utf8))
                 }
+            case .unpack:
+                guard let layer = request.layer else { throw KitError.helperFailed("no layer in the request") }
+                // As the namespace's root the defaults chown every node to the layer's owner
+                // and write overlay's whiteouts as `user.overlay.*` (`UnpackOptions`).
+                var options = UnpackOptions()
+                options.diffIDAlgorithm = layer.diffIDAlgorithm
+                let lowers: LowerLayers = layer.lowers.map { $0.isEmpty ? .none : .directories($0) } ?? .pending
+                let report = try LayerUnpacker.unpack(layerAt: layer.path, declared: layer.declared, into: layer.directory,
+                                                      lowers: lowers, options: options)
+                FileHandle.standardOutput.write(Data("\(report.diffID)\n".utf8))
             case .remove:
                 guard let path = request.path else { throw KitError.helperFailed("no path in the request") }
                 try DirectoryRemover.removeAsCaller(path)

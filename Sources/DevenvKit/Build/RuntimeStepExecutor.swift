@@ -66,10 +66,7 @@ public struct RuntimeStepExecutor: StepExecutor {
     /// included) that only the user namespace's root can read, and whose owners only it sees
     /// as the container did: the commit runs there (`NamespaceHelper`).
     public func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
-        let host = HostIdentity.current()
-        guard let mapping = host.idMapping else { return try commit.write(to: output, options: options) }
-        var commit = commit
-        commit.ownership = .inNamespace(mapping: mapping, host: host)
+        guard let mapping = HostIdentity.current().idMapping else { return try commit.write(to: output, options: options) }
         return try NamespaceHelper.commit(commit, mapping: mapping, to: output, options: options)
     }
 

@@ -14,7 +14,7 @@ enum StepMounts {
         guard case let .run(run) = step else { return [] }
         var mounts = try run.cacheMounts.map { try cacheDirectory($0, stateDirectory: stateDirectory) }
         // The step's user writes the project as its owner would (idmapped as root), and what
-        // it makes there is the owner's. Rootless it cannot yet (docs/dockerfile.md).
+        // it makes there is the owner's. Rootless the remote user has the owner's uid (`RemoteUserUID`).
         if let target = run.projectMount {
             mounts.append(StepExecution.CacheMount(hostPath: projectRoot, containerPath: target, ownedByStepUser: true))
         }

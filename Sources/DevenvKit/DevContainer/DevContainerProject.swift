@@ -2,6 +2,7 @@ import DevenvAdopt
 import DevenvBuild
 import DevenvManifest
 import DevenvOCI
+import DevenvRuntime
 import DevenvStore
 import DevenvSystem
 import Foundation
@@ -100,7 +101,8 @@ public struct DevContainerProject: Sendable {
     /// The features' install steps (each with its files mounted), then
     /// `DevContainerConfig.steps` with the features' create commands first and the project
     /// directory behind its project mounts.
-    func plannedSteps(baseUser: String?, stateDirectory: String, features: ResolvedFeatures) throws -> [PlannedStep] {
+    func plannedSteps(baseUser: String?, stateDirectory: String, features: ResolvedFeatures,
+                      remoteUserUID: RemoteUserUID? = remoteUserUID()) throws -> [PlannedStep] {
         var config = config
         config.createCommands = features.createCommands + config.createCommands
         let installs = FeatureInstall.steps(features.installs, baseUser: baseUser, containerUser: config.containerUser, remoteUser: config.remoteUser)
@@ -110,7 +112,7 @@ public struct DevContainerProject: Sendable {
             } ?? []
             return PlannedStep(step: lowered.step, definition: lowered.definition, cacheMounts: mounts, location: location(lowered.location))
         }
-        return featureSteps + (try config.steps(baseUser: baseUser).map { lowered in
+        return featureSteps + (try config.steps(baseUser: baseUser, remoteUserUID: remoteUserUID).map { lowered in
             PlannedStep(step: lowered.step, definition: lowered.definition,
                         cacheMounts: try StepMounts.directories(for: lowered.step, stateDirectory: stateDirectory, projectRoot: root),
                         location: location(lowered.location))
@@ -141,6 +143,15 @@ public struct DevContainerProject: Sendable {
     }
 
     private func location(_ location: SourceLocation) -> String { "\(displayPath):\(location.line)" }
+
+    /// Rootless, the remote user takes the host user's ids (`updateRemoteUserUID`, the Dev
+    /// Containers default on Linux): the working tree is the host user's, and devenv's
+    /// mapping keeps that uid as itself. As root the tree is idmapped to the remote user
+    /// instead (`StepMounts`), so root's builds are unchanged.
+    static func remoteUserUID(host: HostIdentity = .current()) -> RemoteUserUID? {
+        guard !host.isRoot, host.idMapping != nil else { return nil }
+        return RemoteUserUID(uid: host.uid, gid: host.gid)
+    }
 
     // MARK: Shells
 

@@ -15,7 +15,14 @@ public struct ImageImporter {
     public var compression: LayerCompression = .zstd
     public var progress: (String) -> Void = { _ in }
 
-    public init(store: ImageStore) { self.store = store }
+    /// How a directory's owners read as the image's (rootless: a tree a rootless tool made
+    /// belongs to subordinate ids, which are the image's ids through devenv's mapping).
+    public var ownership: ImageOwnership?
+
+    public init(store: ImageStore, ownership: ImageOwnership? = nil) {
+        self.store = store
+        self.ownership = ownership
+    }
 
     /// Imports `path` and names it `tag`; `ref` picks one image from a layout that holds several.
     public func importImage(from path: String, tag: Reference, ref: String? = nil) throws -> StoredImage {
@@ -38,6 +45,7 @@ public struct ImageImporter {
                     var options = LayerWriteOptions()
                     options.compression = compression
                     options.translateOverlayWhiteouts = false
+                    options.ownership = ownership
                     return try LayerWriter.write(directory: directory, to: output, options: options)
                 }
             }
