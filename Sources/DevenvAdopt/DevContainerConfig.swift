@@ -129,8 +129,9 @@ struct DevContainerReader {
         for member in members {
             if Self.composeKeys.contains(member.key) {
                 error("'\(member.key)': devenv does not run Docker Compose files; it builds one container from 'image' or 'build'. "
-                      + "Give that container its image here and declare the other services as [services.NAME] in .devenv/devenv.toml "
-                      + "(`devenv init --from-devcontainer` writes the manifest; docs/devcontainer.md)", member.keyLocation)
+                      + "Give the development container its image or Dockerfile here and start the other services of the Compose file "
+                      + "with podman-compose or docker compose (devenv's shell shares the host network, so it reaches their published ports; "
+                      + "docs/dockerfile.md)", member.keyLocation)
             } else if !Self.supportedKeys.contains(member.key) && !Self.quietKeys.contains(member.key) {
                 warn(member.keyLocation, member.key, Self.reason(member.key))
             }

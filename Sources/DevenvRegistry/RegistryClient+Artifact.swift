@@ -88,30 +88,16 @@ extension RegistryClient {
 }
 
 extension RegistryClient {
-    /// Downloads the archive at `url` (https; plain http only where a registry may use it:
-    /// loopback or insecure-listed hosts) into `store`'s content, following at most five
-    /// redirects under the same rule and sending no credentials; at most `limit` bytes.
+    /// Downloads the archive at `url` into `store`'s content under the registry's URL rule
+    /// (https; plain http only for loopback or insecure-listed hosts), sending no
+    /// credentials; at most `limit` bytes.
     public func fetchArchive(_ url: URL, mediaType: String, limit: Int, into store: ImageStore) throws -> Descriptor {
-        let operation = "download \(HTTPMessage.display(url))"
-        var current = url
-        for _ in 0...5 {
-            guard let scheme = current.scheme?.lowercased(), let host = current.host,
-                  scheme == "https" || (scheme == "http" && configuration.hosts.allowsPlainHTTP(current.port.map { "\(host):\($0)" } ?? host)) else {
-                throw RegistryError(.insecure, operation, "\(HTTPMessage.display(current)) is not https (plain http only for loopback or insecure-listed hosts)")
-            }
-            let response = try http.send(HTTPRequest("GET", current), handling: .buffer(limit: limit), deadline: configuration.timeouts.document)
-            switch response.status {
-            case 200:
-                return try RegistryError.wrap(operation) { try store.withWriteAccess { try store.content.put(response.body, mediaType: mediaType) } }
-            case 301, 302, 303, 307, 308:
-                guard let location = response.header("location"), let next = URL(string: location, relativeTo: current)?.absoluteURL else {
-                    throw RegistryError(.invalidContent, operation, "a redirect without a usable Location")
-                }
-                current = next
-            default:
-                throw Retrying.statusError(response, operation: operation)
-            }
+        let path = "\(store.layout.tmp)/download-\(UUID().uuidString)"
+        defer { unlink(path) }
+        _ = try download(url, to: path, expected: nil, limit: Int64(limit), rule: .likeARegistry)
+        return try RegistryError.wrap("store the download of \(HTTPMessage.display(url))") {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return try store.withWriteAccess { try store.content.put(data, mediaType: mediaType) }
         }
-        throw RegistryError(.refused, operation, "more than five redirects")
     }
 }

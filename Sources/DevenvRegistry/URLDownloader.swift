@@ -13,19 +13,25 @@ extension RegistryClient {
     /// Redirects followed for a download, as curl's and Go's clients do by default.
     static let maxRedirects = 10
 
-    /// GETs `url` into `path` (written whole or not at all), following redirects to http and
-    /// https URLs only, with the configured timeouts, at most `limit` bytes. No credentials
-    /// are sent. With `expected`, bytes that hash differently are an error and `path` is
-    /// left untouched.
-    public func download(_ url: URL, to path: String, expected: Digest?, limit: Int64) throws -> URLDownload {
+    /// Which URLs a download may fetch, the first one and every redirect alike.
+    public enum URLRule: Sendable {
+        /// http and https anywhere, as a Dockerfile's `ADD <url>` fetches.
+        case httpOrHTTPS
+        /// https, and plain http only where a registry may use it (loopback or
+        /// insecure-listed hosts): for code that a build runs as root, such as a feature.
+        case likeARegistry
+    }
+
+    /// GETs `url` into `path` (written whole or not at all), following redirects that `rule`
+    /// allows, with the configured timeouts, at most `limit` bytes. No credentials are sent.
+    /// With `expected`, bytes that hash differently are an error and `path` is left untouched.
+    public func download(_ url: URL, to path: String, expected: Digest?, limit: Int64, rule: URLRule = .httpOrHTTPS) throws -> URLDownload {
         var current = url
         let operation = "download \(HTTPMessage.display(url))"
         let partial = path + ".partial"
         for _ in 0...Self.maxRedirects {
-            guard let scheme = current.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
-                throw RegistryError(.invalidContent, operation, "redirected to \(HTTPMessage.display(current)), which is not http or https")
-            }
-            FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600])
+            if let refusal = refusal(of: current, by: rule) { throw refusal.error(operation) }
+            _ = FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600])
             guard let output = FileHandle(forWritingAtPath: partial) else {
                 throw RegistryError(.transport, operation, "cannot write \(partial)")
             }
@@ -62,5 +68,21 @@ extension RegistryClient {
         }
         unlink(partial)
         throw RegistryError(.invalidContent, operation, "more than \(Self.maxRedirects) redirects")
+    }
+
+    private struct Refusal {
+        var kind: RegistryError.Kind
+        var reason: String
+        func error(_ operation: String) -> RegistryError { RegistryError(kind, operation, reason) }
+    }
+
+    private func refusal(of url: URL, by rule: URLRule) -> Refusal? {
+        guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+            return Refusal(kind: .invalidContent, reason: "\(HTTPMessage.display(url)) is not http or https")
+        }
+        guard rule == .likeARegistry, scheme == "http" else { return nil }
+        let host = url.host ?? ""
+        if configuration.hosts.allowsPlainHTTP(url.port.map { "\(host):\($0)" } ?? host) { return nil }
+        return Refusal(kind: .insecure, reason: "\(HTTPMessage.display(url)) is not https (plain http only for loopback or insecure-listed hosts)")
     }
 }

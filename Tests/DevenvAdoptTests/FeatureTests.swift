@@ -169,7 +169,7 @@ struct FeatureTests {
         #expect {
             try Self.parse("{ \"dockerComposeFile\": \"compose.yml\", \"service\": \"app\" }")
         } throws: { error in
-            "\(error)".contains("[services.NAME] in .devenv/devenv.toml") && "\(error)".contains("devenv init --from-devcontainer")
+            "\(error)".contains("does not run Docker Compose files") && "\(error)".contains("reaches their published ports")
         }
     }
 }
