@@ -89,7 +89,7 @@ public struct WorkspaceSession: Hashable, Sendable {
 
     /// The host user keeps their ids when the mapping has them (rootless with subordinate
     /// ranges); with a single-id mapping, or as root, the command runs as container root.
-    func containerUser(host: HostIdentity, mapping: IDMapping?) -> ContainerUser {
+    public func containerUser(host: HostIdentity, mapping: IDMapping?) -> ContainerUser {
         guard let mapping, let uid = mapping.containerUID(forHost: host.uid), uid != 0,
               let gid = mapping.containerGID(forHost: host.gid) else { return .root }
         let name = Self.safeName(host.name)
@@ -118,7 +118,7 @@ public struct WorkspaceSession: Hashable, Sendable {
     }
 
     /// A login name safe for /etc/passwd: letters, digits, '.', '_', '-'; else "user".
-    static func safeName(_ name: String) -> String {
+    public static func safeName(_ name: String) -> String {
         let allowed = name.unicodeScalars.allSatisfy { scalar in
             (scalar.value < 0x80) && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "." || scalar == "_" || scalar == "-")
         }

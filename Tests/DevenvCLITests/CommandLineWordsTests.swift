@@ -41,7 +41,7 @@ import Testing
     /// ArgumentParser captures run's words from the first one it does not know: an unknown
     /// option there is a usage error, not the command or a task's name.
     @Test func runRejectsAnUnknownOptionInsteadOfRunningIt() throws {
-        #expect(throws: (any Error).self) { try RunCommand.parse(["--gpus", "all", "--", "nvidia-smi"]) }
+        #expect(throws: (any Error).self) { try RunCommand.parse(["--gpu", "all", "--", "nvidia-smi"]) }
         #expect(throws: (any Error).self) { try RunCommand.parse(["-it", "--", "sh"]) }
         let task = try RunCommand.parse(["lint", "--fix"])
         #expect(task.arguments.command == ["lint", "--fix"])

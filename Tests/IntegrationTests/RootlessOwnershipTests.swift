@@ -167,8 +167,8 @@ struct RootlessOwnershipTests {
         #expect(try project.devenv(["run", "--", "stat", "-c", "%u:%g", "/home/dev/img"]).stdout == "\(remoteUID):\(remoteGID)\n")
         if user == .rootless {
             // The session runs as the host user's uid, which is now dev's.
-            let session = try project.devenv(["run", "--", "sh", "-c", "id -un; id -u"])
-            #expect(session.stdout == "dev\n\(owner.uid)\n", "\(session.stdout)\(session.stderr)")
+            let session = try project.devenv(["run", "--", "sh", "-c", "id -un; id -u; echo $HOME"])
+            #expect(session.stdout == "dev\n\(owner.uid)\n/home/dev\n", "\(session.stdout)\(session.stderr)")
         }
     }
 

@@ -107,6 +107,11 @@ enum ImageAccounts {
         }
     }
 
+    /// The image's own account for `uid`, if it names one.
+    static func account(uid: UInt32, lowerDirs: [String]) -> PasswdEntry? {
+        AccountFile.passwd(contents(of: "etc/passwd", lowerDirs: lowerDirs)).first { $0.uid == uid }
+    }
+
     private static func contents(of file: String, lowerDirs: [String]) -> String {
         for directory in lowerDirs {
             // Only a regular file: a symlink in an image must not make devenv read the host.

@@ -125,9 +125,21 @@ public enum SessionPlanner {
             network: options.network ?? (shell.network == Manifest.Network.none ? .none : .host),
             terminal: terminal, terminalType: input.host.environment["TERM"], hostname: options.hostname ?? hostname(Project.name(root: shell.root)),
             seccomp: input.seccomp, limits: try options.limits(over: shell.limits))
-        session.user = try user(input)
+        session.user = try user(input) ?? imageNamedHostUser(session, input: input)
         try options.applyDevices(to: &session)
         return session
+    }
+
+    /// The host user's container ids under the name and home the image gives them, when it
+    /// has an account for them (rootless, a devcontainer's remote user takes the host user's
+    /// uid): `$HOME` is then that account's, as podman's keep-id does. Nil leaves the
+    /// session's own choice (the host user's name, `/home/NAME`).
+    static func imageNamedHostUser(_ session: WorkspaceSession, input: Input) -> ContainerUser? {
+        let identity = input.host.identity
+        let user = session.containerUser(host: identity, mapping: identity.idMapping)
+        guard user.uid != 0, let account = ImageAccounts.account(uid: user.uid, lowerDirs: input.lowerDirs),
+              WorkspaceSession.safeName(account.name) == account.name, account.home.hasPrefix("/") else { return nil }
+        return ContainerUser(uid: user.uid, gid: user.gid, name: account.name, home: account.home)
     }
 
     /// `-u`, from the image's /etc/passwd and /etc/group as a step's `user` is; nil keeps the
