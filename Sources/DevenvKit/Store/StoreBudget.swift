@@ -125,7 +125,7 @@ struct ProjectStates {
         /// The bases its builds and its lock pinned: gc never removes them.
         func pinnedBases() -> [Digest] {
             var bases = states.compactMap { $0.record()?.baseDigest }
-            if let root, let lock = try? Lockfile.load(path: "\(root)/\(ProjectLocator.lockPath)") { bases.append(lock.baseDigest) }
+            if let root, let lock = try? Lockfile.load(path: "\(root)/\(ProjectLocator.lockPath)") { bases += lock.imageDigests }
             return bases
         }
     }
