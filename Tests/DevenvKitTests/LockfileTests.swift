@@ -146,3 +146,51 @@ struct LockfileTests {
         #expect(LineDiff.unified(old: "", new: "x\n", oldName: "a", newName: "b") == "--- a\n+++ b\n@@ -1 +1 @@\n+x\n")
     }
 }
+
+/// What a `packages` step resolved to, from dpkg's status and an apt index; how the lock's
+/// versions pin the next install.
+struct PackageLockTests {
+    static let status = """
+        Package: hello
+        Status: install ok installed
+        Architecture: amd64
+        Version: 2.10-3
+        Description: example
+         a continuation line: Version: 9
+
+        Package: removed
+        Status: deinstall ok config-files
+        Architecture: amd64
+        Version: 1
+
+        Package: libc6
+        Status: install ok installed
+        Architecture: amd64
+        Version: 2.36-9+deb12u9
+        """
+
+    @Test func installedPackagesAndWhatAStepAdded() {
+        let after = DebianControl.installed(status: Self.status)
+        #expect(after == [LockedPackage(name: "hello", version: "2.10-3", architecture: "amd64"),
+                          LockedPackage(name: "libc6", version: "2.36-9+deb12u9", architecture: "amd64")])
+        let before = [LockedPackage(name: "libc6", version: "2.36-9+deb12u9", architecture: "amd64")]
+        #expect(DebianControl.added(before: before, after: after).map(\.name) == ["hello"])
+        let upgraded = [LockedPackage(name: "libc6", version: "2.36-9+deb12u8", architecture: "amd64")]
+        #expect(DebianControl.added(before: upgraded, after: after).map(\.name) == ["hello", "libc6"])
+        let index = "Package: hello\nVersion: 2.10-3\nArchitecture: amd64\nSHA256: 5d41\n\nPackage: hello\nVersion: 2.10-2\nArchitecture: amd64\nSHA256: 0000\n"
+        #expect(DebianControl.checksums(index: index) == ["hello 2.10-3 amd64": "5d41", "hello 2.10-2 amd64": "0000"])
+    }
+
+    @Test func lockedVersionsPinTheInstallAndTheirDependencies() throws {
+        let pins = PackageInstaller.Pins(packages: [LockedPackage(name: "hello", version: "2.10-3", architecture: "amd64"),
+                                                    LockedPackage(name: "libc6", version: "2.36-9", architecture: "amd64")],
+                                         source: "debian:bookworm snapshot 20241101T000000Z (base sha256:0123)")
+        let script = PackageInstaller.command(installing: ["hello", "make=4.3-4.1"], pins: pins)[2]
+        #expect(script.contains("install -y -q --no-install-recommends 'hello=2.10-3' 'make=4.3-4.1'\n"), "\(script)")
+        #expect(script.contains("for wanted in 'hello=2.10-3' 'libc6=2.36-9'; do"))
+        #expect(script.contains("Package: libc6\nPin: version 2.36-9\nPin-Priority: 1001\n"))
+        #expect(script.contains("resolved them from debian:bookworm snapshot 20241101T000000Z (base sha256:0123); run `devenv lock`"))
+        let unpinned = PackageInstaller.command(installing: ["hello"])[2]
+        #expect(unpinned.contains("--no-install-recommends 'hello'\n") && !unpinned.contains("preferences.d/devenv-lock'") && !unpinned.contains("missing="))
+    }
+}

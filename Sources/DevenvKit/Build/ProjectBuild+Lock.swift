@@ -56,7 +56,7 @@ extension ProjectBuild {
     @discardableResult
     func settleLock(_ base: ResolvedBase, steps: [PlannedStep], frozen: Bool, record: Bool) throws -> [LockChange] {
         let existing = try Lockfile.load(path: project.lockPath)
-        let wanted = Lockfile(base: base.lock, images: base.images, steps: Self.lockedSteps(steps, carrying: existing?.steps))
+        let wanted = Lockfile(base: base.lock, images: base.images, steps: lockedSteps(steps, carrying: existing?.steps))
         guard let existing else {
             if frozen { throw LockError(message: "\(project.displayPath): --frozen: there is no .devenv/devenv.lock\n\(LockError.hint)") }
             if record { try writeLock(wanted) }
@@ -73,9 +73,10 @@ extension ProjectBuild {
 
     /// The lock's record of planned steps. A step whose definition did not change keeps the
     /// packages the lock resolved for it.
-    static func lockedSteps(_ steps: [PlannedStep], carrying previous: [LockedStep]?) -> [LockedStep] {
-        steps.enumerated().map { index, planned in
-            let digest = Digest.sha256(OCIDocument.encode(planned.step))
+    func lockedSteps(_ steps: [PlannedStep], carrying previous: [LockedStep]?) -> [LockedStep] {
+        let unpinned = BuildPlanner.unpinnedSteps(project.manifest)
+        return steps.enumerated().map { index, planned in
+            let digest = Digest.sha256(OCIDocument.encode(index < unpinned.count ? unpinned[index] : planned.step))
             let files = planned.inputs.compactMap { input in
                 input.digest.map { LockedFile(path: input.path, digest: $0, mode: input.mode) }
             }
@@ -103,11 +104,71 @@ extension ProjectBuild {
             base = ResolvedBase(image: image, name: baseText.value, lock: .image(baseText.value, digest: image.manifestDescriptor.digest))
         }
         try state.claim(root: project.root)
-        let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory).plan()
-        let new = Lockfile(base: base.lock, images: base.images, steps: Self.lockedSteps(steps, carrying: existing?.steps))
+        let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory, pins: packagePins(existing)).plan()
+        let new = Lockfile(base: base.lock, images: base.images, steps: lockedSteps(steps, carrying: existing?.steps))
         let changes = existing.map { LockComparison.changes(from: $0, to: new, locations: steps.map(\.location)) } ?? []
         if write && existing != new { try writeLock(new) }
         return LockUpdate(old: existing, new: new, changes: changes)
+    }
+
+    // MARK: Packages
+
+    /// The versions the lock resolved each unchanged `packages` step to, which its install pins.
+    func packagePins(_ lock: Lockfile?) -> [Int: PackageInstaller.Pins] {
+        guard let lock, let locked = lock.steps else { return [:] }
+        let unpinned = BuildPlanner.unpinnedSteps(project.manifest)
+        var pins: [Int: PackageInstaller.Pins] = [:]
+        for (index, step) in project.manifest.steps.enumerated() {
+            guard case .packages = step.action, index < locked.count, index < unpinned.count, !locked[index].packages.isEmpty,
+                  locked[index].digest == Digest.sha256(OCIDocument.encode(unpinned[index])) else { continue }
+            pins[index] = PackageInstaller.Pins(packages: locked[index].packages, source: Self.source(of: lock))
+        }
+        return pins
+    }
+
+    /// Where the lock's package versions came from, for the error when the archive dropped one.
+    static func source(of lock: Lockfile) -> String {
+        switch lock.baseLock {
+        case let .distro(distro, digest):
+            return "\(distro.distro) " + (distro.snapshot.map { "snapshot \($0)" } ?? "from \(distro.mirror)") + " (base \(digest.short))"
+        case let .image(text, digest):
+            return "the archive as base image \(text) (\(digest.short)) saw it"
+        case let .dockerfile(path, _):
+            return "the archive as the image built from \(path) saw it"
+        }
+    }
+
+    /// After a build: records what each `packages` step the lock has no versions for
+    /// installed, so the next build installs exactly that.
+    func recordPackages(_ request: BuildRequest, image: StoredImage) throws {
+        guard var lock = try Lockfile.load(path: project.lockPath), var steps = lock.steps else { return }
+        let indices = project.manifest.steps.indices.filter { index in
+            guard case .packages = project.manifest.steps[index].action else { return false }
+            return index < steps.count && steps[index].packages.isEmpty
+        }
+        guard !indices.isEmpty else { return }
+        let resolved = try PackageResolution(store: engine.store, request: request).resolve(indices, image: image)
+        for (index, packages) in resolved { steps[index].packages = packages.sorted { $0.name < $1.name } }
+        lock.steps = steps
+        try writeLock(lock)
+        try aliasPinnedSteps(request, lock: lock)
+    }
+
+    /// The build just made installed exactly the versions now locked, so the pinned steps'
+    /// results are already known: their cache keys (and every later step's, which chain on
+    /// them) name the same entries, and the next build, pinned, runs nothing again.
+    private func aliasPinnedSteps(_ request: BuildRequest, lock: Lockfile) throws {
+        var pinned = request
+        pinned.steps = try BuildPlanner(project: project, stateDirectory: stateDirectory, pins: packagePins(lock)).plan()
+        let cache = BuildCache(layout: engine.store.layout)
+        let (built, now) = (Builder.cacheKeys(request), Builder.cacheKeys(pinned))
+        guard let first = built.indices.first(where: { built[$0] != now[$0] }) else { return }
+        for index in first..<now.count {
+            guard let entry = cache.lookup(built[index]) else { return }
+            let parent = index == 0 ? CacheKey.base(manifest: request.base.manifestDescriptor.digest) : now[index - 1]
+            try cache.record(CacheEntry(key: now[index], parent: parent, step: pinned.steps[index].step, inputs: pinned.steps[index].inputs,
+                                        layer: entry.layer, diffID: entry.diffID, config: entry.config, created: entry.created))
+        }
     }
 
     func writeLock(_ lock: Lockfile) throws {

@@ -72,7 +72,9 @@ public struct ProjectBuild {
             }
             if let image = try fetchPrebuilt(prebuilt, note: note) { return .fetched(image, from: prebuilt) }
         }
-        return .built(try builder.build(request, onWait: onWait, events: events))
+        let result = try builder.build(request, onWait: onWait, events: events)
+        if !options.frozen { try recordPackages(request, image: result.image) }
+        return .built(result)
     }
 
     // MARK: Status
@@ -188,13 +190,12 @@ public struct ProjectBuild {
         _ = try project.limits()
         try state.claim(root: project.root)
         let resolved = try prebuilt ?? resolveBase(frozen: options.frozen, rebuild: options.noCache, recordLock: recordLock)
-        let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory).plan()
+        let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory, pins: packagePins(try Lockfile.load(path: project.lockPath))).plan()
         let changes = try settleLock(resolved, steps: steps, frozen: options.frozen, record: recordLock)
         let (base, baseName) = (resolved.image, resolved.name)
-        var labels = [
-            "org.opencontainers.image.title": project.name,
-            "dev.devenv.project": project.root,
-        ]
+        // Nothing host-specific (the checkout's path): equal inputs give an equal image on
+        // any machine. gc finds the checkout through the project's state (`project.json`).
+        var labels = ["org.opencontainers.image.title": project.name]
         if let repository = try? GitRepository.discover(from: project.root), let commit = try? repository.headCommit {
             labels["org.opencontainers.image.revision"] = commit
         }

@@ -141,7 +141,8 @@ struct ProjectStates {
         }
     }
 
-    /// For state from before `project.json`: the project label of the project's image.
+    /// For state from before `project.json`: the project label of the project's image
+    /// (devenv no longer writes it: an image carries no host path).
     private static func rootsFromImages(_ store: ImageStore) -> [String: String] {
         var roots: [String: String] = [:]
         for entry in (try? store.references.list()) ?? [] {
