@@ -109,7 +109,8 @@ public struct Builder {
             }
             apply(entry, definition: planned.definition, to: &state)
             let outcome = StepOutcome(number: number, summary: planned.summary, location: planned.location, key: state.key,
-                                      missReason: reason, seconds: Date().timeIntervalSince(started))
+                                      missReason: reason, seconds: Date().timeIntervalSince(started),
+                                      reproducible: StepOutcome.isReproducible(planned.step))
             outcomes.append(outcome)
             events(.stepFinished(outcome))
         }

@@ -112,6 +112,7 @@ struct BuildSummary: Encodable {
         var reason: String?
         var key: String
         var seconds: Double
+        var reproducible: Bool
     }
 
     var image: String
@@ -131,7 +132,7 @@ struct BuildSummary: Encodable {
         source = "built"
         steps = result.steps.map {
             Step(number: $0.number, location: $0.location, summary: $0.summary, cached: $0.missReason == nil,
-                 reason: $0.missReason?.description, key: $0.key.description, seconds: $0.seconds)
+                 reason: $0.missReason?.description, key: $0.key.description, seconds: $0.seconds, reproducible: $0.reproducible)
         }
     }
 }

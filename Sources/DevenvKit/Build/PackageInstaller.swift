@@ -53,7 +53,9 @@ enum PackageInstaller {
         return """
           missing=""
           for wanted in \(wanted); do
-            apt-cache show "$wanted" >/dev/null 2>&1 || missing="$missing $wanted"
+            name="${wanted%%=*}"; version="${wanted#*=}"
+            apt-cache madison "$name" | awk -F '|' -v want="$version" '{ gsub(/ /, "", $2); if ($2 == want) found = 1 } END { exit !found }' \\
+              || missing="$missing $wanted"
           done
           if [ -n "$missing" ]; then
             echo "devenv: the archive no longer serves these locked versions:$missing" >&2

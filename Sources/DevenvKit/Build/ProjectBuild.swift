@@ -59,6 +59,18 @@ public struct ProjectBuild {
 
     public func build(options: Options, executor: any StepExecutor, onWait: (() -> Void)? = nil,
                       note: (String) -> Void = { _ in }, events: (BuildEvent) -> Void = { _ in }) throws -> Outcome {
+        // The lock records only what built: a failed build leaves it as it was.
+        let lockBefore = try FileDescriptor.readRegularFileIfPresent(project.lockPath, limit: Manifest.maxFileSize, operation: "read the lock file")
+        do {
+            return try buildRecordingLock(options: options, executor: executor, onWait: onWait, note: note, events: events)
+        } catch {
+            if let lockBefore { try? AtomicFile.write(Data(lockBefore), to: project.lockPath) } else { unlink(project.lockPath) }
+            throw error
+        }
+    }
+
+    private func buildRecordingLock(options: Options, executor: any StepExecutor, onWait: (() -> Void)?,
+                                    note: (String) -> Void, events: (BuildEvent) -> Void) throws -> Outcome {
         if project.manifest.base.dockerfile != nil {
             return .built(try buildOnDockerfile(options: options, executor: executor, onWait: onWait, events: events))
         }
