@@ -20,17 +20,18 @@ struct ReproducibleBuildTests {
     env = { X = "1" }
 
     [[step]]
-    workdir = "/work"
+    workdir = "/src"
 
     [[step]]
-    run = "mkdir -p /work/out && echo built > /work/out/result && cp /src/a.txt /work/out/"
+    run = "mkdir -p /out && echo built > /out/result && cp /src/a.txt /out/"
     """
 
     static func inspect(_ project: ProjectFixture) throws -> (layers: [String], config: String, digest: String) {
         let built = try project.devenv(["build", "--json"])
+        try #require(built.succeeded, "\(built.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(built.stdout.utf8)) as? [String: Any], "\(built.stderr)")
         let image = try #require(summary["image"] as? String)
-        let inspected = try project.devenv(["image", "inspect", image])
+        let inspected = try project.devenv(["image", "inspect", "--json", image])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [String: Any], "\(inspected.stderr)")
         let manifest = try #require(object["manifest"] as? [String: Any])
         let layers = (manifest["layers"] as? [[String: Any]] ?? []).compactMap { $0["digest"] as? String }
@@ -60,12 +61,12 @@ struct ReproducibleBuildTests {
         #expect(one.config == two.config)
         #expect(one.digest == two.digest)
 
-        let image = try first.devenv(["image", "inspect", try #require(try first.lastImageName())])
+        let image = try first.devenv(["image", "inspect", "--json", try #require(try first.lastImageName())])
         #expect(!image.stdout.contains(first.root), "no host path in the image: \(image.stdout)")
 
         let explained = try first.devenv(["build", "--explain"])
         #expect(explained.stderr.contains("copy src -> /src/: cached; layer reproducible"), "\(explained.stderr)")
-        #expect(explained.stderr.contains("cp /src/a.txt /work/out/: cached; layer reproducible only if the command is"), "\(explained.stderr)")
+        #expect(explained.stderr.contains("cp /src/a.txt /out/: cached; layer reproducible only if the command is"), "\(explained.stderr)")
 
         let verified = try first.devenv(["verify"])
         #expect(verified.succeeded, "\(verified.stdout)\(verified.stderr)")
