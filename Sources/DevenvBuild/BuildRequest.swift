@@ -65,6 +65,15 @@ public struct StepOutcome: Sendable {
     /// nil on a cache hit.
     public var missReason: MissReason?
     public var seconds: Double
+    /// Whether the same inputs always give this step the same layer: devenv writes copies,
+    /// working directories and configuration deterministically (sorted entries, clamped
+    /// mtimes, no clock); a run step's layer is only as reproducible as its command.
+    public var reproducible = false
+
+    public static func isReproducible(_ step: Step) -> Bool {
+        if case .run = step { return false }
+        return true
+    }
 }
 
 public enum BuildEvent: Sendable {

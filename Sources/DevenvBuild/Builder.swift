@@ -35,7 +35,13 @@ public struct Builder {
         var diffIDs: [Digest]
         var run: ImageConfig.RunConfig
         var history: [ImageConfig.History]
+        /// When the steps' layers say they were made: the base's own time, not the clock, so
+        /// the same inputs give the same image in any store (the base is pinned by digest).
+        var created: String
     }
+
+    /// A base without a time (`FROM scratch`) makes layers dated at the epoch.
+    static let epoch = "1970-01-01T00:00:00Z"
 
     /// Every step's cache key, in order, without running anything: the last one names the
     /// finished environment (a prebuilt image in a registry is tagged with it).
@@ -76,7 +82,7 @@ public struct Builder {
         let base = request.base
         var state = Progress(key: CacheKey.base(manifest: base.manifestDescriptor.digest), layers: base.manifest.layers,
                              diffIDs: base.config.rootfs.diffIDs, run: base.config.config ?? ImageConfig.RunConfig(),
-                             history: base.config.history ?? [])
+                             history: base.config.history ?? [], created: base.config.created ?? Self.epoch)
         var outcomes: [StepOutcome] = []
         var recordSteps: [BuildRecord.Step] = []
         var rebuiltBefore: Int?
@@ -103,7 +109,8 @@ public struct Builder {
             }
             apply(entry, definition: planned.definition, to: &state)
             let outcome = StepOutcome(number: number, summary: planned.summary, location: planned.location, key: state.key,
-                                      missReason: reason, seconds: Date().timeIntervalSince(started))
+                                      missReason: reason, seconds: Date().timeIntervalSince(started),
+                                      reproducible: StepOutcome.isReproducible(planned.step))
             outcomes.append(outcome)
             events(.stepFinished(outcome))
         }
@@ -144,7 +151,7 @@ public struct Builder {
             for change in changes { change.apply(to: &run) }
         }
         return CacheEntry(key: state.key, parent: parent, step: planned.step, inputs: planned.inputs, layer: layer?.descriptor,
-                          diffID: layer?.diffID, config: run, created: ISO8601DateFormatter().string(from: Date()))
+                          diffID: layer?.diffID, config: run, created: state.created)
     }
 
     func runStep(_ planned: PlannedStep, _ step: RunStep, number: Int, state: Progress, scratch: String) throws -> (Descriptor, Digest) {

@@ -53,9 +53,11 @@ enum AdoptedBuilding {
         let context = absolute(options.context ?? directory, in: directory)
         let source = DockerfileBuild.Source(dockerfile: absolute(file, in: directory), displayPath: file, context: context,
                                             target: options.target, arguments: options.arguments())
-        let build = DockerfileBuild(engine: engine, source: source, stateDirectory: ProjectState(layout: engine.store.layout, root: context).directory,
+        let state = ProjectState(layout: engine.store.layout, root: context)
+        try state.claim(root: context)
+        let build = DockerfileBuild(engine: engine, source: source, stateDirectory: state.directory,
                                     tag: Project.imageTag(root: context),
-                                    labels: ["org.opencontainers.image.title": Project.name(root: context), "dev.devenv.project": context])
+                                    labels: ["org.opencontainers.image.title": Project.name(root: context)])
         let progress = BuildProgress(explain: explain)
         let executor = progress.executor(RuntimeStepExecutor(store: engine.store, secrets: secrets))
         return afterBuild(engine, try build.build(noCache: noCache, executor: executor, onWait: waiting,

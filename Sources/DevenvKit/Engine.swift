@@ -60,6 +60,23 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// Where a tag points now, asking its registry again even when the store has the tag
+    /// (`devenv lock`). An image the registry cannot give (only imported here, or the
+    /// registry unreachable) stays the store's, with a note saying so.
+    public func refresh(_ reference: Reference) throws -> StoredImage {
+        guard reference.digest == nil, reference.registry != "localhost" else { return try resolve(reference) }
+        do {
+            return try pull(reference)
+        } catch let error as RegistryError {
+            guard let local = try? store.image(reference.description) else { throw error }
+            notes("kept the store's \(reference.familiar): \(error)")
+            return local
+        }
+    }
+
+    /// Hears what a use case wants the user to know without failing (the CLI prints it).
+    public var notes: @Sendable (String) -> Void = { _ in }
+
     public func pull(_ reference: Reference) throws -> StoredImage {
         try registry().pull(reference, into: store, unpack: true, progress: transferProgress)
     }

@@ -74,7 +74,11 @@ import Testing
         let result = renderer.handle(.stepFinished(outcome(1, miss: .firstBuild), total: 2, explain: false), now: 1)
         #expect(result == ["step 1/2 .devenv/devenv.toml:5: run make: rebuilt (not built before) 1.25s"])
         #expect(renderer.handle(.stepFinished(outcome(2, miss: nil), total: 2, explain: false), now: 1).isEmpty, "a hit is silent without --explain")
-        #expect(renderer.handle(.stepFinished(outcome(2, miss: nil), total: 2, explain: true), now: 1) == ["step 2/2 .devenv/devenv.toml:5: run make: cached"])
+        #expect(renderer.handle(.stepFinished(outcome(2, miss: nil), total: 2, explain: true), now: 1)
+                == ["step 2/2 .devenv/devenv.toml:5: run make: cached; layer reproducible only if the command is"])
+        var copy = outcome(2, miss: nil)
+        copy.reproducible = true
+        #expect(renderer.handle(.stepFinished(copy, total: 2, explain: true), now: 1) == ["step 2/2 .devenv/devenv.toml:5: run make: cached; layer reproducible"])
     }
 
     @Test func plainModeIsHeaderOutputResultAndNeverALiveBlock() {

@@ -41,7 +41,7 @@ struct DistroBaseTests {
         #expect(base.hasPrefix("localhost/devenv-base/debian:bookworm-"))
         try checkBaseImage(project, base)
         let lock = try #require(project.read(".devenv/devenv.lock"))
-        #expect(lock.contains("distro = \"debian:bookworm\"\nvariant = \"minbase\"\nmirror = \"http"))
+        #expect(lock.contains("distro = \"debian:bookworm\"\nkey = \"sha256:") && lock.contains("\nmirror = \"http") && lock.contains("\nvariant = \"minbase\"\n"), "\(lock)")
         let baseDigest = try #require(try project.inspect(base)["digest"] as? String)
         #expect(lock.contains("digest = \"\(baseDigest)\""))
         let firstGets = Self.getLines(cold.stderr)
@@ -52,6 +52,7 @@ struct DistroBaseTests {
         #expect(warm.succeeded && !warm.stderr.contains("bootstrap"), "\(warm.stderr)")
         #expect(!warm.stdout.contains("\"cached\" : false"))
 
+        try packagesAreLockedAndPinned(project)
         try addingAPackageDownloadsOnlyThatPackage(project, firstGets: firstGets)
         try anUnknownPackageNamesTheStep(project)
         try frozenLockAndIdenticalRebootstrap(project, baseDigest: baseDigest)
@@ -88,6 +89,24 @@ struct DistroBaseTests {
         #expect(!gets.contains { $0.contains(" hello ") || $0.contains(" Packages") || $0.contains("Translation") }, "\(gets)")
         #expect(gets.count < firstGets.count)
         #expect(!rebuilt.stderr.contains("bootstrapped"))
+    }
+
+    /// The packages step's resolved set is locked (hello and any dependency, each with its
+    /// `.deb`'s SHA-256), so the warm build above ran nothing although it now installs exactly
+    /// that; a locked version the archive no longer serves is named with where it came from.
+    private func packagesAreLockedAndPinned(_ project: DistroProject) throws {
+        let lock = try #require(project.read(".devenv/devenv.lock"))
+        let line = try #require(lock.split(separator: "\n").first { $0.contains("name = \"hello\"") }.map(String.init), "\(lock)")
+        #expect(line.hasPrefix("  { architecture = \"") && line.contains("\", sha256 = \"") && line.contains(", version = \""), "\(line)")
+        let version = String(line.components(separatedBy: "version = \"")[1].prefix { $0 != "\"" })
+        try project.write(".devenv/devenv.lock", lock.replacingOccurrences(of: "version = \"\(version)\"", with: "version = \"0.0-devenv-gone\""))
+        let gone = try project.devenv(["build"])
+        #expect(gone.status == 68, "\(gone.stderr)")
+        #expect(gone.stderr.contains("devenv: the archive no longer serves these locked versions: hello=0.0-devenv-gone"), "\(gone.stderr)")
+        #expect(gone.stderr.contains("devenv: .devenv/devenv.lock resolved them from debian:bookworm from http"), "\(gone.stderr)")
+        try project.write(".devenv/devenv.lock", lock)
+        let pinned = try project.devenv(["build", "--frozen", "--json"])
+        #expect(pinned.succeeded && !pinned.stdout.contains("\"cached\" : false"), "\(pinned.stderr)")
     }
 
     /// apt's own message comes first; devenv's line names the step and the manifest line.

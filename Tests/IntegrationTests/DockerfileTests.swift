@@ -392,8 +392,14 @@ struct DockerfileTests {
         let image = try project.loadIntoPodman(tag: try #require(project.lastImage))
         defer { Podman.remove(image) }
         #expect(try ImageTree.contents(image, ["/from-manifest"])["/from-manifest"] == "app 7.7\nmain\n")
+        // The build locked the Dockerfile, its FROM images and the manifest's steps.
+        let lock = try String(contentsOfFile: "\(project.root)/.devenv/devenv.lock", encoding: .utf8)
+        #expect(lock.contains("dockerfile = \"Dockerfile\"") && lock.contains("[images]\n\"\(bases.busybox)\" = \"sha256:"), "\(lock)")
         let frozen = try project.devenv(["build", "--frozen"])
-        #expect(frozen.status == 67)
+        #expect(frozen.succeeded, "\(frozen.stderr)")
+        try project.write("Dockerfile", try String(contentsOfFile: "\(project.root)/Dockerfile", encoding: .utf8) + "\nRUN true\n")
+        let edited = try project.devenv(["build", "--frozen"])
+        #expect(edited.status == 67 && edited.stderr.contains("base Dockerfile: changed sha256:"), "\(edited.stderr)")
     }
 }
 

@@ -121,6 +121,7 @@ struct BuildSummary: Encodable {
         var reason: String?
         var key: String
         var seconds: Double
+        var reproducible: Bool
     }
 
     var image: String
@@ -140,7 +141,7 @@ struct BuildSummary: Encodable {
         source = "built"
         steps = result.steps.map {
             Step(number: $0.number, location: $0.location, summary: $0.summary, cached: $0.missReason == nil,
-                 reason: $0.missReason?.description, key: $0.key.description, seconds: $0.seconds)
+                 reason: $0.missReason?.description, key: $0.key.description, seconds: $0.seconds, reproducible: $0.reproducible)
         }
     }
 }
@@ -148,14 +149,26 @@ struct BuildSummary: Encodable {
 struct LockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lock",
-        abstract: "Resolve the base image again and write .devenv/devenv.lock."
+        abstract: "Resolve every input again (base tag, Dockerfile images, distro archive, steps, copied files) and write .devenv/devenv.lock.",
+        discussion: "Prints what moved. Exit status 67 with --check when the lock is not current."
     )
 
     @OptionGroup var global: GlobalOptions
 
+    @Flag(help: "Only tell whether the lock is current (exit 0) or not (exit 67); write nothing.")
+    var check = false
+
+    @Flag(help: "Print how the lock file would change, as a diff; write nothing.")
+    var diff = false
+
+    func validate() throws {
+        if check && diff { throw ValidationError("--check and --diff do not go together") }
+    }
+
     func run() throws {
         try reportingErrors {
             let engine = try global.engine()
+            engine.notes = { Terminal.note("devenv: note: \($0)") }
             switch try ProjectLocator.load(from: try HostPath.currentDirectory()) {
             case let .devContainer(project):
                 guard !project.config.features.isEmpty else { throw try project.lockRefusal(engine: engine) }
@@ -167,8 +180,19 @@ struct LockCommand: ParsableCommand {
             case let .manifest(project):
                 var build = ProjectBuild(engine: engine, project: project)
                 DistroProgress.configure(&build)
-                let lock = try build.lock()
-                Terminal.print("locked \(lock.base) at \(lock.baseDigest)")
+                let update = try build.relock(write: !check && !diff)
+                if diff {
+                    let text = LineDiff.unified(old: update.old?.render() ?? "", new: update.new.render(),
+                                                oldName: "a/.devenv/devenv.lock", newName: "b/.devenv/devenv.lock")
+                    if !text.isEmpty { Terminal.print(String(text.dropLast())) }
+                    return
+                }
+                if check {
+                    if let error = update.checkFailure(project: project.displayPath) { throw error }
+                    return Terminal.print(".devenv/devenv.lock is current")
+                }
+                for change in update.changes { Terminal.print(change.description) }
+                Terminal.print("locked \(update.new.base) at \(update.new.baseDigest)")
             }
         }
     }

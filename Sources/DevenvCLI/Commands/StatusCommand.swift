@@ -19,7 +19,7 @@ struct StatusCommand: ParsableCommand {
             let lock: String
             switch status.lock {
             case .current: lock = "current (.devenv/devenv.lock)"
-            case .stale: lock = "stale: the manifest's base changed; `devenv lock` or a build updates it"
+            case .stale: lock = "stale: the manifest changed since it was locked; `devenv lock --diff` shows how, `devenv lock` or a build updates it"
             case .missing: lock = "none yet; `devenv lock` or a build writes .devenv/devenv.lock"
             case .notApplicable: lock = "none: a devcontainer.json is built as written (pin \"image\" by digest to make it reproducible)"
             }

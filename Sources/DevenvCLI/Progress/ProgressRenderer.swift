@@ -67,7 +67,7 @@ struct ProgressRenderer {
             return [bold("[\(number)/\(total)] \(summary)")]
         case let .stepFinished(outcome, total, explain):
             status = nil
-            if explain || outcome.missReason != nil { return [Self.result(outcome, total: total)] }
+            if explain || outcome.missReason != nil { return [Self.result(outcome, total: total, explain: explain)] }
         }
         return []
     }
@@ -80,11 +80,13 @@ struct ProgressRenderer {
         return lines.map(fit)
     }
 
-    /// `step 2/3 .devenv/devenv.toml:9: run make: rebuilt (not built before) 1.20s`
-    static func result(_ outcome: StepOutcome, total: Int) -> String {
+    /// `step 2/3 .devenv/devenv.toml:9: run make: rebuilt (not built before) 1.20s`; with
+    /// `--explain` also whether the step's layer is reproducible.
+    static func result(_ outcome: StepOutcome, total: Int, explain: Bool = false) -> String {
         let status = outcome.missReason.map { "rebuilt (\($0))" } ?? "cached"
         let time = outcome.missReason == nil ? "" : String(format: " %.2fs", outcome.seconds)
-        return "step \(outcome.number)/\(total) \(outcome.location): \(Printable.escape(outcome.summary, limit: 80)): \(status)\(time)"
+        let layer = !explain ? "" : outcome.reproducible ? "; layer reproducible" : "; layer reproducible only if the command is"
+        return "step \(outcome.number)/\(total) \(outcome.location): \(Printable.escape(outcome.summary, limit: 80)): \(status)\(time)\(layer)"
     }
 
     // MARK: Transfers

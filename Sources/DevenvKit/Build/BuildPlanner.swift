@@ -16,10 +16,13 @@ struct BuildPlanner {
     let stateDirectory: String
     let statCache: StatCache
     let repository: GitRepository?
+    /// By step index: the versions the lock resolved a `packages` step to.
+    let pins: [Int: PackageInstaller.Pins]
 
-    init(project: Project, stateDirectory: String) {
+    init(project: Project, stateDirectory: String, pins: [Int: PackageInstaller.Pins] = [:]) {
         self.project = project
         self.stateDirectory = stateDirectory
+        self.pins = pins
         statCache = StatCache(path: "\(stateDirectory)/\(ProjectState.statCacheFile)")
         repository = try? GitRepository.discover(from: project.root)
     }
@@ -27,9 +30,9 @@ struct BuildPlanner {
     func plan() throws -> [PlannedStep] {
         var workdir = "/"
         var planned: [PlannedStep] = []
-        for step in project.manifest.steps {
+        for (index, step) in project.manifest.steps.enumerated() {
             let location = project.location(Self.valueLocation(step) ?? step.location)
-            let (lowered, definition) = Self.lower(step.action, workdir: &workdir)
+            let (lowered, definition) = Self.lower(step.action, workdir: &workdir, pins: pins[index])
             var items: [CopyItem] = []
             if case let .copy(copy) = step.action { items = try copyItems(copy.sources, location: location) }
             planned.append(PlannedStep(step: lowered, definition: definition, inputs: items.flatMap { $0.entries.map(\.input) },
@@ -43,7 +46,7 @@ struct BuildPlanner {
     /// A manifest step in the shared vocabulary, with its definition in the manifest's words
     /// (`run make`, `copy src -> /app/`). `workdir` tracks the working directory, where a
     /// copy without `to` lands.
-    static func lower(_ action: Manifest.Step.Action, workdir: inout String) -> (Step, String) {
+    static func lower(_ action: Manifest.Step.Action, workdir: inout String, pins: PackageInstaller.Pins? = nil) -> (Step, String) {
         switch action {
         case let .run(run):
             let command = run.command.value.arguments
@@ -51,7 +54,7 @@ struct BuildPlanner {
                                network: run.network == Manifest.Network.none ? .none : .host, secrets: run.secrets.map(secretMount))
             return (.run(step), runDefinition(command))
         case let .packages(packages):
-            let command = PackageInstaller.command(installing: packages.map(\.value))
+            let command = PackageInstaller.command(installing: packages.map(\.value), pins: pins)
             let step = RunStep(command: command, cacheMounts: PackageInstaller.cacheDirectories.map { CacheMount(target: $0) })
             return (.run(step), runDefinition(command))
         case let .copy(copy):
@@ -73,6 +76,13 @@ struct BuildPlanner {
     private static func secretMount(_ secret: Manifest.Step.Secret) -> SecretMount {
         let target = secret.target ?? (secret.environmentName == nil ? SecretMount.defaultTarget(id: secret.id) : nil)
         return SecretMount(kind: .secret, id: secret.id, target: target, environmentName: secret.environmentName, required: true)
+    }
+
+    /// The steps as the lock identifies them: lowered without the lock's package pins, so
+    /// recording what a `packages` step resolved to does not change what the step is.
+    static func unpinnedSteps(_ manifest: Manifest) -> [Step] {
+        var workdir = "/"
+        return manifest.steps.map { lower($0.action, workdir: &workdir).0 }
     }
 
     private static func runDefinition(_ command: [String]) -> String {

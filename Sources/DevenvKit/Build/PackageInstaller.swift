@@ -5,16 +5,34 @@ import DevenvPlan
 
 enum PackageInstaller {
     static let cacheDirectories = ["/var/cache/apt/archives", "/var/lib/apt/lists", "/var/cache/apk", "/var/cache/dnf"]
+    static let aptLists = "/var/lib/apt/lists"
 
-    static func command(installing packages: [String]) -> [String] {
-        let names = packages.map(RunStep.shellQuote).joined(separator: " ")
+    /// What the lock resolved the step to: apt installs exactly these versions (dependencies
+    /// pinned too), and names any the archive no longer serves with `source`, where the
+    /// lock's versions came from.
+    struct Pins: Equatable {
+        var packages: [LockedPackage]
+        var source: String
+    }
+
+    static func command(installing packages: [String], pins: Pins? = nil) -> [String] {
+        let names = packages.map { name in
+            guard let pins, !name.contains("="), let locked = pins.packages.first(where: { $0.name == name }) else { return RunStep.shellQuote(name) }
+            return RunStep.shellQuote("\(name)=\(locked.version)")
+        }.joined(separator: " ")
         let script = """
         set -e
         if command -v apt-get >/dev/null 2>&1; then
           export DEBIAN_FRONTEND=noninteractive
           rm -f /etc/apt/apt.conf.d/docker-clean
           apt-get -o APT::Keep-Downloaded-Packages=true update -q
-          apt-get -o APT::Keep-Downloaded-Packages=true install -y -q --no-install-recommends \(names)
+        \(pins.map(pinning) ?? "")  apt-get -o APT::Keep-Downloaded-Packages=true install -y -q --no-install-recommends \(names)
+          rm -f /etc/apt/preferences.d/devenv-lock
+          # What differs on every run (logs, ldconfig's inode cache) would make the layer differ too.
+          rm -f /var/cache/ldconfig/aux-cache /var/log/apt/eipp.log.xz
+          for log in /var/log/dpkg.log /var/log/alternatives.log /var/log/apt/history.log /var/log/apt/term.log; do
+            if [ -f "$log" ]; then : > "$log"; fi
+          done
         elif command -v apk >/dev/null 2>&1; then
           apk add --cache-dir /var/cache/apk \(names)
         elif command -v dnf >/dev/null 2>&1; then
@@ -25,5 +43,27 @@ enum PackageInstaller {
         fi
         """
         return ["/bin/sh", "-c", script]
+    }
+
+    /// Checks that the archive still serves every locked version, then pins them all (so
+    /// dependencies resolve to the locked versions too, while staying marked automatic).
+    private static func pinning(_ pins: Pins) -> String {
+        let wanted = pins.packages.map { RunStep.shellQuote("\($0.name)=\($0.version)") }.joined(separator: " ")
+        let preferences = pins.packages.map { "Package: \($0.name)\nPin: version \($0.version)\nPin-Priority: 1001\n" }.joined(separator: "\n")
+        return """
+          missing=""
+          for wanted in \(wanted); do
+            name="${wanted%%=*}"; version="${wanted#*=}"
+            apt-cache madison "$name" | awk -F '|' -v want="$version" '{ gsub(/ /, "", $2); if ($2 == want) found = 1 } END { exit !found }' \\
+              || missing="$missing $wanted"
+          done
+          if [ -n "$missing" ]; then
+            echo "devenv: the archive no longer serves these locked versions:$missing" >&2
+            printf '%s\\n' \(RunStep.shellQuote("devenv: .devenv/devenv.lock resolved them from \(pins.source); run `devenv lock` to resolve them again")) >&2
+            exit 100
+          fi
+          printf '%s' \(RunStep.shellQuote(preferences)) > /etc/apt/preferences.d/devenv-lock
+
+        """
     }
 }

@@ -59,6 +59,18 @@ public struct ProjectBuild {
 
     public func build(options: Options, executor: any StepExecutor, onWait: (() -> Void)? = nil,
                       note: (String) -> Void = { _ in }, events: (BuildEvent) -> Void = { _ in }) throws -> Outcome {
+        // The lock records only what built: a failed build leaves it as it was.
+        let lockBefore = try FileDescriptor.readRegularFileIfPresent(project.lockPath, limit: Manifest.maxFileSize, operation: "read the lock file")
+        do {
+            return try buildRecordingLock(options: options, executor: executor, onWait: onWait, note: note, events: events)
+        } catch {
+            if let lockBefore { try? AtomicFile.write(Data(lockBefore), to: project.lockPath) } else { unlink(project.lockPath) }
+            throw error
+        }
+    }
+
+    private func buildRecordingLock(options: Options, executor: any StepExecutor, onWait: (() -> Void)?,
+                                    note: (String) -> Void, events: (BuildEvent) -> Void) throws -> Outcome {
         if project.manifest.base.dockerfile != nil {
             return .built(try buildOnDockerfile(options: options, executor: executor, onWait: onWait, events: events))
         }
@@ -72,7 +84,9 @@ public struct ProjectBuild {
             }
             if let image = try fetchPrebuilt(prebuilt, note: note) { return .fetched(image, from: prebuilt) }
         }
-        return .built(try builder.build(request, onWait: onWait, events: events))
+        let result = try builder.build(request, onWait: onWait, events: events)
+        if !options.frozen { try recordPackages(request, image: result.image) }
+        return .built(result)
     }
 
     // MARK: Status
@@ -106,8 +120,8 @@ public struct ProjectBuild {
     public func status() throws -> Status {
         if project.manifest.base.dockerfile != nil { throw DockerfileProjectBuild.unsupported("devenv status", project) }
         let lock = try Lockfile.load(path: project.lockPath)
-        let lockState: Status.LockState = lock == nil ? .missing : (lock.map(lockIsCurrent) == true ? .current : .stale)
-        let request = try request(options: Options(), recordLock: false)
+        let (request, changes) = try lockedRequest(options: Options(), recordLock: false, base: nil)
+        let lockState: Status.LockState = lock == nil ? .missing : (changes.isEmpty ? .current : .stale)
         let built = (try? engine.store.image(project.imageTag)) != nil
         return Status(project: project.root, manifest: project.displayPath, image: project.imageTag, base: request.baseName,
                       baseDigest: request.base.manifestDescriptor.digest.description, lock: lockState,
@@ -177,24 +191,31 @@ public struct ProjectBuild {
     }
 
     /// `base`: an already built base (a Dockerfile's target) instead of `[base] image`.
-    public func request(options: Options, recordLock: Bool = true, base prebuilt: (StoredImage, String)? = nil) throws -> BuildRequest {
+    /// The lock is checked (`--frozen`) or brought up to date with the planned steps.
+    public func request(options: Options, recordLock: Bool = true, base prebuilt: ResolvedBase? = nil) throws -> BuildRequest {
+        try lockedRequest(options: options, recordLock: recordLock, base: prebuilt).request
+    }
+
+    /// The request, and the lock changes it makes (none under `--frozen`, which throws instead).
+    func lockedRequest(options: Options, recordLock: Bool, base prebuilt: ResolvedBase?) throws -> (request: BuildRequest, lockChanges: [LockChange]) {
         // Builds do not use [limits], but a mistake there is reported as early as any other.
         _ = try project.limits()
         try state.claim(root: project.root)
-        let (base, baseName) = try prebuilt ?? resolveBase(frozen: options.frozen, rebuild: options.noCache, recordLock: recordLock)
-        let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory).plan()
-        var labels = [
-            "org.opencontainers.image.title": project.name,
-            "dev.devenv.project": project.root,
-        ]
+        let resolved = try prebuilt ?? resolveBase(frozen: options.frozen, rebuild: options.noCache, recordLock: recordLock)
+        let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory, pins: packagePins(try Lockfile.load(path: project.lockPath))).plan()
+        let changes = try settleLock(resolved, steps: steps, frozen: options.frozen, record: recordLock)
+        let (base, baseName) = (resolved.image, resolved.name)
+        // Nothing host-specific (the checkout's path): equal inputs give an equal image on
+        // any machine. gc finds the checkout through the project's state (`project.json`).
+        var labels = ["org.opencontainers.image.title": project.name]
         if let repository = try? GitRepository.discover(from: project.root), let commit = try? repository.headCommit {
             labels["org.opencontainers.image.revision"] = commit
         }
-        return BuildRequest(base: base, baseName: baseName, steps: steps, tag: project.imageTag, labels: labels,
-                            noCache: options.noCache, stateDirectory: stateDirectory)
+        return (BuildRequest(base: base, baseName: baseName, steps: steps, tag: project.imageTag, labels: labels,
+                             noCache: options.noCache, stateDirectory: stateDirectory), changes)
     }
 
-    // MARK: The base and the lock
+    // MARK: The base
 
     /// The image base as written (the manifest has one whenever it has no distro).
     var baseText: Located<String> { project.manifest.base.image ?? Located("", at: project.manifest.base.location) }
@@ -207,47 +228,12 @@ public struct ProjectBuild {
         }
     }
 
-    /// The base image to build on. With a current lock the locked digest wins over wherever
-    /// the tag points now; without one the tag is resolved and the lock written.
-    func resolveBase(frozen: Bool, rebuild: Bool = false, recordLock: Bool = true) throws -> (StoredImage, String) {
-        if let resolver = distroResolver() { return try resolver.resolve(frozen: frozen, rebuild: rebuild, recordLock: recordLock) }
-        let reference = try baseReference()
-        let lock = try Lockfile.load(path: project.lockPath)
-        let current = lock.map(lockIsCurrent) ?? false
-        if frozen && !current {
-            throw LockError(message: lock == nil
-                ? "\(project.displayPath): --frozen: there is no .devenv/devenv.lock\nhint: run `devenv lock` and commit .devenv/devenv.lock"
-                : "\(project.displayPath): --frozen: .devenv/devenv.lock is stale (it locks base '\(Printable.escape(lock!.base))', the manifest says '\(Printable.escape(baseText.value))')\nhint: run `devenv lock` and commit .devenv/devenv.lock")
-        }
-        if let lock, current {
-            return (try engine.image(digest: lock.baseDigest, name: reference), reference.familiar)
-        }
-        let image = try engine.resolve(reference)
-        if recordLock { try writeLock(Lockfile(base: baseText.value, baseDigest: image.manifestDescriptor.digest)) }
-        return (image, reference.familiar)
-    }
-
-    /// `devenv lock`: resolve the base anew and record it.
-    public func lock() throws -> Lockfile {
-        if project.manifest.base.dockerfile != nil { throw DockerfileProjectBuild.notLockable(project) }
-        if let resolver = distroResolver() { return try resolver.lock() }
-        let image = try engine.resolve(try baseReference())
-        let lock = Lockfile(base: baseText.value, baseDigest: image.manifestDescriptor.digest)
-        try writeLock(lock)
-        return lock
-    }
-
-    private func distroResolver() -> DistroBaseResolver? {
+    func distroResolver() -> DistroBaseResolver? {
         guard let distro = project.manifest.base.distro else { return nil }
         var bootstrapper = DistroBootstrapper(store: engine.store)
         bootstrapper.output = bootstrapOutput
         bootstrapper.events = bootstrapEvents
         return DistroBaseResolver(engine: engine, project: project, distro: distro, bootstrapper: bootstrapper)
-    }
-
-    private func writeLock(_ lock: Lockfile) throws {
-        if let existing = try? Lockfile.load(path: project.lockPath), existing == lock { return }
-        try AtomicFile.write(Data(lock.render().utf8), to: project.lockPath)
     }
 }
 

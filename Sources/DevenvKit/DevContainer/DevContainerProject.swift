@@ -54,7 +54,7 @@ public struct DevContainerProject: Sendable {
     public func stateDirectory(_ engine: Engine) -> String { ProjectState(layout: engine.store.layout, root: root).directory }
 
     public var labels: [String: String] {
-        ["org.opencontainers.image.title": name, "dev.devenv.project": root]
+        ["org.opencontainers.image.title": name]
     }
 
     public func build(engine: Engine, noCache: Bool, executor: any StepExecutor, onWait: (() -> Void)? = nil,

@@ -6,7 +6,7 @@ import Foundation
 
 /// Resolves a project's `[base] distro` through its lock file: a current lock's base is
 /// reused while it is in the store; otherwise the base for the manifest's inputs is taken
-/// from the store by its key or bootstrapped, and the lock records what it resolved.
+/// from the store by its key or bootstrapped; the caller records what it resolved.
 struct DistroBaseResolver {
     let engine: Engine
     let project: Project
@@ -15,9 +15,9 @@ struct DistroBaseResolver {
 
     var base: DistroBase { DistroBase(distro, hostMirror: HostMirror.detect(for: distro.family)) }
 
-    /// `recordLock: false` is a dry run (`devenv status`): it neither writes the lock nor
-    /// bootstraps a base the store lacks.
-    func resolve(frozen: Bool, rebuild: Bool, recordLock: Bool = true) throws -> (StoredImage, String) {
+    /// `recordLock: false` is a dry run (`devenv status`): it does not bootstrap a base the
+    /// store lacks.
+    func resolve(frozen: Bool, rebuild: Bool, recordLock: Bool = true) throws -> ResolvedBase {
         let lock = try Lockfile.load(path: project.lockPath)
         let lockedDistro = lock?.distro
         let current = lockedDistro?.matches(distro) ?? false
@@ -25,7 +25,7 @@ struct DistroBaseResolver {
             throw LockError(message: "\(project.displayPath): --frozen: " + staleness(lock) + "\nhint: run `devenv lock` and commit .devenv/devenv.lock")
         }
         if let lock, current, !rebuild, let image = try? engine.image(digest: lock.baseDigest, name: try Reference(parsing: DistroBase.tag(name: lock.base, key: lock.distro!.key))) {
-            return (image, distro.name.value)
+            return ResolvedBase(image: image, name: distro.name.value, lock: lock.baseLock)
         }
         let base = self.base
         guard recordLock || (try? engine.store.image(base.tag)) != nil else {
@@ -39,18 +39,15 @@ struct DistroBaseResolver {
                 hint: pin the archive with [base] snapshot = "YYYYMMDDTHHMMSSZ" so the base rebuilds identically, or run `devenv lock`
                 """)
         }
-        if recordLock { try write(Lockfile(base: base.name, baseDigest: image.manifestDescriptor.digest, distro: DistroLock(base))) }
-        return (image, distro.name.value)
+        return ResolvedBase(image: image, name: distro.name.value, lock: .distro(DistroLock(base), digest: image.manifestDescriptor.digest))
     }
 
     /// `devenv lock`: the base for the manifest's inputs as the store has it (bootstrapped if
-    /// it has none), recorded.
-    func lock() throws -> Lockfile {
+    /// it has none).
+    func lock() throws -> ResolvedBase {
         let base = self.base
         let image = try bootstrapper.image(for: base)
-        let lock = Lockfile(base: base.name, baseDigest: image.manifestDescriptor.digest, distro: DistroLock(base))
-        try write(lock)
-        return lock
+        return ResolvedBase(image: image, name: distro.name.value, lock: .distro(DistroLock(base), digest: image.manifestDescriptor.digest))
     }
 
     private func staleness(_ lock: Lockfile?) -> String {
@@ -60,17 +57,13 @@ struct DistroBaseResolver {
         }
         return ".devenv/devenv.lock is stale (\(locked.difference(from: distro)))"
     }
-
-    private func write(_ lock: Lockfile) throws {
-        if let existing = try? Lockfile.load(path: project.lockPath), existing == lock { return }
-        try AtomicFile.write(Data(lock.render().utf8), to: project.lockPath)
-    }
 }
 
 extension ProjectBuild {
-    /// Whether the lock file still describes the manifest's base.
+    /// Whether the lock file still describes the manifest's base (image or distro).
     func lockIsCurrent(_ lock: Lockfile) -> Bool {
         if let distro = project.manifest.base.distro { return lock.distro?.matches(distro) ?? false }
-        return lock.distro == nil && lock.base == baseText.value
+        if case let .image(text, _) = lock.baseLock { return text == baseText.value }
+        return false
     }
 }

@@ -42,6 +42,8 @@ public struct DockerfileBuild {
     /// The target's name; other stages are named after it.
     public let tag: String
     public let labels: [String: String]
+    /// How FROM and `COPY --from` images resolve (the lock's pins, for a project's Dockerfile base).
+    public var images: DockerfileBaseResolver.Mode = .store
 
     public init(engine: Engine, source: Source, stateDirectory: String, tag: String, labels: [String: String] = [:]) {
         self.engine = engine
@@ -57,10 +59,15 @@ public struct DockerfileBuild {
         return try Dockerfile.parse(bytes, path: source.displayPath)
     }
 
+    /// The digest of the Dockerfile's text, which a project's lock records.
+    func dockerfileDigest() throws -> Digest {
+        Digest.sha256(Data(try FileDescriptor.readRegularFile(source.dockerfile, limit: Dockerfile.maxFileSize, operation: "read the Dockerfile")))
+    }
+
     /// Plans the target: which stages, which steps (bases are resolved in the store).
     public func plan() throws -> (DockerfilePlan, DockerfileBaseResolver) {
         let dockerfile = try parse()
-        let resolver = DockerfileBaseResolver(engine: engine, displayPath: source.displayPath)
+        let resolver = DockerfileBaseResolver(engine: engine, displayPath: source.displayPath, mode: images)
         let planner = DockerfilePlanner(dockerfile: dockerfile, options: .init(target: source.target, arguments: source.arguments)) { word in
             try resolver.image(word).config.config ?? ImageConfig.RunConfig()
         }
@@ -70,6 +77,12 @@ public struct DockerfileBuild {
     /// `warn` hears about build arguments nothing used.
     public func build(noCache: Bool, executor: any StepExecutor, onWait: (() -> Void)? = nil,
                       events: (BuildEvent) -> Void = { _ in }, warn: (String) -> Void = { _ in }) throws -> BuildResult {
+        try buildResolvingImages(noCache: noCache, executor: executor, onWait: onWait, events: events, warn: warn).result
+    }
+
+    /// The build and the images its FROM and `COPY --from` lines resolved to.
+    func buildResolvingImages(noCache: Bool, executor: any StepExecutor, onWait: (() -> Void)?,
+                              events: (BuildEvent) -> Void, warn: (String) -> Void) throws -> (result: BuildResult, images: [String: Digest]) {
         let (plan, resolver) = try plan()
         if !plan.unusedArguments.isEmpty {
             warn("\(source.displayPath): build arguments not used by any ARG: \(plan.unusedArguments.map { Printable.escape($0) }.joined(separator: ", "))")
@@ -106,20 +119,35 @@ public struct DockerfileBuild {
             image = result.image
         }
         guard let image else { throw KitError.nothingToBuild(dockerfile: source.displayPath) }
-        return BuildResult(image: image, steps: outcomes)
+        return (BuildResult(image: image, steps: outcomes), resolver.resolved)
     }
 }
 
-/// FROM and `COPY --from` images, resolved in the store once per build. A missing image
-/// is reported at the line that names it.
+/// FROM and `COPY --from` images, resolved once per build: through the lock's pins when
+/// there are any, else in the store (pulled when missing), or asking the registry again
+/// (`devenv lock`). A missing image is reported at the line that names it; `resolved`
+/// is what the lock records.
 public final class DockerfileBaseResolver: @unchecked Sendable {
+    public enum Mode: Sendable {
+        /// The store's image for a tag (pulled when the store has none).
+        case store
+        /// The lock's digest for each image it names; `frozen` refuses any other image.
+        case pinned([String: Digest], frozen: Bool)
+        /// Ask the registry again where each tag points (`devenv lock`).
+        case fresh
+    }
+
     let engine: Engine
     let displayPath: String
+    let mode: Mode
     private var images: [String: StoredImage] = [:]
+    /// Every image word resolved so far, with its manifest digest.
+    public private(set) var resolved: [String: Digest] = [:]
 
-    init(engine: Engine, displayPath: String) {
+    init(engine: Engine, displayPath: String, mode: Mode = .store) {
         self.engine = engine
         self.displayPath = displayPath
+        self.mode = mode
     }
 
     func image(_ word: Word) throws -> StoredImage {
@@ -127,11 +155,32 @@ public final class DockerfileBaseResolver: @unchecked Sendable {
         let location = "\(displayPath):\(word.location.line):\(word.location.column)"
         do {
             let reference = try Reference(parsing: word.value)
-            let image = try engine.resolve(reference)
+            let image: StoredImage
+            switch mode {
+            case let .pinned(pins, _) where pins[word.value] != nil:
+                image = try engine.image(digest: pins[word.value]!, name: reference)
+            case .pinned(_, frozen: true) where reference.digest == nil:
+                throw LockError(message: "--frozen: the image '\(Printable.escape(word.value))' is not in .devenv/devenv.lock\nhint: run `devenv lock` and commit .devenv/devenv.lock")
+            case .fresh:
+                image = try engine.refresh(reference)
+            default:
+                image = try engine.resolve(reference)
+            }
             images[word.value] = image
+            resolved[word.value] = image.manifestDescriptor.digest
             return image
         } catch {
             throw LocatedError(location: location, underlying: error)
+        }
+    }
+
+    /// Resolves every image `plan` names, as a build would (`COPY --from` images included).
+    func resolveAll(_ plan: DockerfilePlan) throws {
+        for stage in plan.stages {
+            if case let .image(word) = stage.base { _ = try image(word) }
+            for step in stage.steps {
+                if case let .image(word)? = step.copy?.origin { _ = try image(word) }
+            }
         }
     }
 }

@@ -8,11 +8,6 @@ import Foundation
 /// the Dockerfile's target is built first (its stages cached like any steps), then the
 /// project's own steps run on top of it as one more cached build.
 enum DockerfileProjectBuild {
-    static func notLockable(_ project: Project) -> KitError {
-        KitError.notLockable(project: project.displayPath, reason: "[base] is built from a Dockerfile, which has no lock yet",
-                           hint: "pin its FROM images by digest (FROM image@sha256:…) to make the base reproducible")
-    }
-
     static func unsupported(_ command: String, _ project: Project) -> KitError {
         KitError.unsupported(command: command, project: project.displayPath, what: "a [base] built from a Dockerfile", hint: "`devenv build --explain` says what would run")
     }
@@ -30,15 +25,23 @@ enum DockerfileProjectBuild {
     static func stacked(_ dockerfile: DockerfileBuild, engine: Engine, noCache: Bool, executor: any StepExecutor, onWait: (() -> Void)?,
                         events: (BuildEvent) -> Void, warn: (String) -> Void, topSteps: Int,
                         top: (StoredImage) throws -> BuildRequest) throws -> BuildResult {
+        try stacked(dockerfile, engine: engine, noCache: noCache, executor: executor, onWait: onWait, events: events, warn: warn,
+                    topSteps: topSteps) { image, _ in try top(image) }
+    }
+
+    /// `top` also hears the images the Dockerfile's FROM and `COPY --from` lines resolved to.
+    static func stacked(_ dockerfile: DockerfileBuild, engine: Engine, noCache: Bool, executor: any StepExecutor, onWait: (() -> Void)?,
+                        events: (BuildEvent) -> Void, warn: (String) -> Void, topSteps: Int,
+                        top: (StoredImage, [String: Digest]) throws -> BuildRequest) throws -> BuildResult {
         let planned = (try? dockerfile.plan().0.stages.reduce(0) { $0 + $1.steps.count }) ?? 0
-        let base = try dockerfile.build(noCache: noCache, executor: executor, onWait: onWait, events: { event in
+        let (base, images) = try dockerfile.buildResolvingImages(noCache: noCache, executor: executor, onWait: onWait, events: { event in
             if case let .stepStarted(number, _, summary) = event {
                 events(.stepStarted(number: number, total: planned + topSteps, summary: summary))
             } else {
                 events(event)
             }
         }, warn: warn)
-        let request = try top(base.image)
+        let request = try top(base.image, images)
         let offset = base.steps.count
         let result = try engine.builder(executor: executor).build(request, onWait: onWait) { event in
             switch event {
@@ -53,16 +56,31 @@ enum DockerfileProjectBuild {
 }
 
 extension ProjectBuild {
-    func buildOnDockerfile(options: Options, executor: any StepExecutor, onWait: (() -> Void)?, events: (BuildEvent) -> Void) throws -> BuildResult {
-        guard let dockerfile = project.manifest.base.dockerfile else { throw DockerfileProjectBuild.notLockable(project) }
-        if options.frozen {
-            throw LockError(message: DockerfileProjectBuild.notLockable(project).description)
-        }
-        let build = DockerfileBuild(engine: engine, source: DockerfileProjectBuild.source(dockerfile, root: project.root),
+    func dockerfileBuild(_ dockerfile: Manifest.DockerfileBase, images: DockerfileBaseResolver.Mode) -> DockerfileBuild {
+        var build = DockerfileBuild(engine: engine, source: DockerfileProjectBuild.source(dockerfile, root: project.root),
                                     stateDirectory: stateDirectory, tag: "\(project.imageTag)-dockerfile")
+        build.images = images
+        return build
+    }
+
+    /// The Dockerfile's images come from the lock when it locks this Dockerfile (so a moved
+    /// tag changes nothing until `devenv lock`); `--frozen` also holds the Dockerfile's text
+    /// and the project's steps to the lock.
+    func buildOnDockerfile(options: Options, executor: any StepExecutor, onWait: (() -> Void)?, events: (BuildEvent) -> Void) throws -> BuildResult {
+        guard let dockerfile = project.manifest.base.dockerfile else { throw KitError.nothingToBuild(dockerfile: project.displayPath) }
+        let lock = try Lockfile.load(path: project.lockPath)
+        var pins: [String: Digest] = [:]
+        if case .dockerfile(dockerfile.path.value, _)? = lock?.baseLock { pins = lock?.images ?? [:] }
+        let build = dockerfileBuild(dockerfile, images: .pinned(pins, frozen: options.frozen))
+        let baseLock = Lockfile.Base.dockerfile(dockerfile.path.value, digest: try build.dockerfileDigest())
+        if options.frozen {
+            guard let lock else { throw LockError(message: "\(project.displayPath): --frozen: there is no .devenv/devenv.lock\n\(LockError.hint)") }
+            let changes = LockComparison.changes(from: Lockfile(base: lock.baseLock), to: Lockfile(base: baseLock))
+            if !changes.isEmpty { throw LockError.stale(project.displayPath, changes) }
+        }
         return try DockerfileProjectBuild.stacked(build, engine: engine, noCache: options.noCache, executor: executor, onWait: onWait,
-                                                  events: events, warn: { _ in }, topSteps: project.manifest.steps.count) { image in
-            try request(options: options, base: (image, dockerfile.path.value))
+                                                  events: events, warn: { _ in }, topSteps: project.manifest.steps.count) { image, images in
+            try request(options: options, base: ResolvedBase(image: image, name: dockerfile.path.value, lock: baseLock, images: images))
         }
     }
 }

@@ -125,7 +125,7 @@ struct ProjectStates {
         /// The bases its builds and its lock pinned: gc never removes them.
         func pinnedBases() -> [Digest] {
             var bases = states.compactMap { $0.record()?.baseDigest }
-            if let root, let lock = try? Lockfile.load(path: "\(root)/\(ProjectLocator.lockPath)") { bases.append(lock.baseDigest) }
+            if let root, let lock = try? Lockfile.load(path: "\(root)/\(ProjectLocator.lockPath)") { bases += lock.imageDigests }
             return bases
         }
     }
@@ -141,7 +141,8 @@ struct ProjectStates {
         }
     }
 
-    /// For state from before `project.json`: the project label of the project's image.
+    /// For state from before `project.json`: the project label of the project's image
+    /// (devenv no longer writes it: an image carries no host path).
     private static func rootsFromImages(_ store: ImageStore) -> [String: String] {
         var roots: [String: String] = [:]
         for entry in (try? store.references.list()) ?? [] {
