@@ -48,10 +48,13 @@ extension ContainerRunner {
         }
         // The keeper closes the channel when its setup is done; a failed init closes it by exiting.
         _ = try? FileDescriptor.readAll(launched.channel.raw)
-        guard !Self.hasExited(launched.pidfd.raw), let stamp = ProcessStamp.current(launched.pid) else {
+        // A failed setup reports before its exit closes the channel, so the report is there
+        // even when the exit itself is not visible yet.
+        let reports = launched.reports()
+        guard reports.isEmpty, !Self.hasExited(launched.pidfd.raw), let stamp = ProcessStamp.current(launched.pid) else {
             let status = try launched.wait()
             limits.cgroup?.destroy()
-            _ = try Self.outcome(waitStatus: status, reports: launched.reports())
+            _ = try Self.outcome(waitStatus: status, reports: reports + launched.reports())
             throw RuntimeError(.setup, "start environment: its init exited during setup (\(ExitStatus(waitStatus: status)))")
         }
         return StartedContainer(initProcess: stamp, cgroups: limits.cgroup?.plan.directories ?? [])
