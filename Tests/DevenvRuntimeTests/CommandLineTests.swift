@@ -9,7 +9,7 @@ import Glibc
 /// `devenv run` as a separate process: exit codes, messages, signals, and what happens to the
 /// container when devenv itself dies.
 @Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(20)))
 struct CommandLineTests {
     func devenv(_ command: [String], workspace: String, extra: [String] = []) throws -> Command.Running {
         try Fixture.requireRoot()

@@ -9,7 +9,7 @@ import Glibc
 
 /// Real containers, started in-process as root with the busybox fixture rootfs.
 @Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(20)))
 struct ContainerRunnerTests {
     func run(_ script: String, network: NetworkMode = .host, workspace: String? = nil, input: [UInt8] = [],
              edit: (inout ContainerSpec) -> Void = { _ in }) throws -> Captured {

@@ -12,7 +12,7 @@ import Glibc
 /// devices usable. Real containers as root and as the unprivileged test user, with a real
 /// host block device.
 @Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(20)))
 struct DevicePolicyTests {
     /// The block device holding the test directory's filesystem, or the first loop device:
     /// a node for it that works would read the host's disk.

@@ -10,7 +10,7 @@ import Glibc
 /// family the filter refuses) through socketcall(2) or the direct i386 socket(2), while its
 /// AF_INET and AF_UNIX sockets made with the direct call, and socketpair, still work.
 @Suite(.enabled(if: Requirement.root(), "needs root and gcc-multilib (set CI=true to make this a failure instead of a skip)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(20)))
 struct I386SocketTests {
     /// The probe built with -m32 (gcc-multilib), static, into a directory all can read.
     static func probe32() throws -> String {

@@ -10,7 +10,7 @@ import Glibc
 /// Issue 12: a devcontainer's `remoteUser` writes the working tree its owner owns: as root
 /// the tree is idmapped so that the owner appears as that user.
 @Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(20)))
 struct MountOwnerMappingTests {
     @Test func theMapsOfAUserActingAsTheOwner() {
         #expect(IDMapping.procText(IDMapping.idActsAs(1500, owner: 1001)) == "1001 1500 1\n1 1 1000\n1002 1002 498\n1501 1501 4294965794\n")

@@ -9,7 +9,7 @@ import Glibc
 /// The seccomp engineer's static probe (Tests/Fixtures/probe/probe.c) run inside devenv
 /// containers with the real Docker default filter: what a process sees from the inside.
 @Suite(.enabled(if: Requirement.root(), "needs root and gcc (set CI=true to make this a failure instead of a skip)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(20)))
 struct ProbeTests {
     /// The probe built once (static, so any rootfs can run it) into a directory all can read.
     static func probe() throws -> String {

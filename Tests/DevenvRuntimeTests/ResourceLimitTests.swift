@@ -10,7 +10,7 @@ import Glibc
 /// Resource limits with real containers and small limits: a fork bomb, a memory hog, leftovers,
 /// a full /dev/shm, and the rootless fallback to rlimits.
 @Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(20)))
 struct ResourceLimitTests {
     func run(_ script: String, limits: ResourceLimits) throws -> Captured {
         try Fixture.requireRoot()

@@ -9,7 +9,7 @@ import Glibc
 /// devenv run by an unprivileged user with a subordinate range: user namespace, newuidmap,
 /// overlay with user xattrs, files owned by the user on the host.
 @Suite(.enabled(if: Requirement.root(), "needs root to create the test user (set CI=true to make this a failure instead of a skip)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(20)))
 struct RootlessTests {
     func run(_ script: String, user: TestUser, workspace: String, extra: [String] = []) throws -> Command.Result {
         // The image as a rootless store unpacks it: owned by container root's host id.

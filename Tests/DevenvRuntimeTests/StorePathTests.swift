@@ -11,7 +11,7 @@ import Glibc
 /// `,` and `:` in its options, fsconfig takes at most 256 bytes per value and mount(2) one
 /// page for all of them; devenv hands the kernel descriptor paths instead.
 @Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(20)))
 struct StorePathTests {
     /// `count` layer directories under `store`: the busybox tree at the bottom, then one
     /// directory per layer adding `/layers/<n>`; topmost first, as `lowerDirs` wants them.

@@ -10,7 +10,7 @@ import Glibc
 /// after a resize, Ctrl-C reaching the container's foreground job, the exit status, and the
 /// user's terminal settings restored afterwards.
 @Suite(.enabled(if: Requirement.root(), "needs root and tmux (set CI=true to make this a failure instead of a skip)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(20)))
 struct TerminalTests {
     final class Session {
         let socket = "devenv-test-\(UUID().uuidString.prefix(8))"

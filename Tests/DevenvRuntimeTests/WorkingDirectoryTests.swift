@@ -30,7 +30,7 @@ struct HostPathTests {
 /// kernel's path limit (5 KiB): the right directory is mounted, or devenv refuses clearly;
 /// never the host's root. The directories are made and entered one relative step at a time.
 @Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(20)))
 struct DeepWorkingDirectoryTests {
     /// A script that builds `depth` levels of 100-byte names under `base`, leaves a marker at
     /// the bottom and runs devenv there (`cd -P`: a logical cd would need the whole path).

@@ -11,7 +11,7 @@ import Glibc
 /// idmapped: container root acts as the owner there (issue 11, item 3). A setuid-root binary
 /// made inside is the owner's on the host and gives them nothing.
 @Suite(.enabled(if: Requirement.root(), "needs root (set CI=true to make this a failure instead of a skip)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(20)))
 struct WorkingTreeOwnershipTests {
     @Test func theIDMapOfRootActingAsAnOwner() {
         #expect(IDMapping.procText(IDMapping.rootActsAs(1000)) == "1000 0 1\n1 1 999\n1001 1001 4294966294\n")

@@ -7,7 +7,7 @@ import Glibc
 
 /// `devenv build` end to end, as root and as the unprivileged test user (rootless, its store
 /// in its home): real containers run the steps. Root is needed to become the test user.
-@Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"), .timeLimit(.minutes(5)))
+@Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"), .timeLimit(.minutes(20)))
 struct BuildCommandTests {
     static let manifest = """
     [base]

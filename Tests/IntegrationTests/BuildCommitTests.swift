@@ -8,7 +8,7 @@ import Glibc
 /// What a run step commits, root and rootless (issue 11 items 6 and 7, issue 12 items 1-3):
 /// only the step's own changes, never a name other tools read as a deletion, files of any
 /// mode with the owners the container saw, and nothing left behind by an interrupted step.
-@Suite(.enabled(if: Requirement.root(), "needs root to run containers and to act as the rootless test user"), .timeLimit(.minutes(5)))
+@Suite(.enabled(if: Requirement.root(), "needs root to run containers and to act as the rootless test user"), .timeLimit(.minutes(20)))
 struct BuildCommitTests {
     static func manifest(run: String, cache: [String] = []) -> String {
         var text = "[base]\nimage = \"base:it\"\n\n[[step]]\nrun = \"\(run)\"\n"
@@ -176,7 +176,7 @@ struct BuildCommitTests {
     /// root:adm; the layer records it as the container saw it. The base (bootstrapped
     /// rootless by mmdebstrap) has no /etc/resolv.conf or /etc/hostname, which the runtime
     /// provides during the step: they stay out of the layer.
-    @Test(.enabled(if: Requirement.programs("mmdebstrap"), "needs mmdebstrap and Debian's archive"), .timeLimit(.minutes(10)))
+    @Test(.enabled(if: Requirement.programs("mmdebstrap"), "needs mmdebstrap and Debian's archive"))
     func aPackagesStepCommitsRootless() throws {
         try Requirement.require(root: true, programs: ["mmdebstrap"])
         let project = try StepProject(as: .rootless, manifest: "[base]\ndistro = \"debian:bookworm\"\n\n[[step]]\npackages = [\"hello\"]\n")

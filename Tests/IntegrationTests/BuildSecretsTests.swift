@@ -10,7 +10,7 @@ import Glibc
 /// secret (and proves it by writing its SHA-256 into the image), and the secret's unique
 /// marker is then in no file of the store (every blob, decompressed too, every snapshot, the
 /// build record, the project's state, the warm records), of the project or of /dev/shm.
-@Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"), .timeLimit(.minutes(5)))
+@Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"), .timeLimit(.minutes(20)))
 struct BuildSecretsTests {
     struct Secret {
         let marker = "devenv-secret-marker-\(UUID().uuidString)"

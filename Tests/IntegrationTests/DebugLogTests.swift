@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `--debug` and `DEVENV_LOG=debug`: what devenv does, on stderr, never a credential.
-@Suite(.serialized, .enabled(if: Requirement.programs("docker-registry", "tar"), "needs docker-registry and tar"), .timeLimit(.minutes(3)))
+@Suite(.serialized, .enabled(if: Requirement.programs("docker-registry", "tar"), "needs docker-registry and tar"), .timeLimit(.minutes(20)))
 struct DebugLogTests {
     @Test func registryRequestsAreLoggedWithoutCredentials() throws {
         let password = "s3cret-pass-\(UUID().uuidString.prefix(8))"

@@ -10,7 +10,7 @@ import Glibc
 /// `stop` ends everything within its timeout, and a SIGKILLed session's environment is
 /// cleaned and never joined.
 @Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"),
-       .timeLimit(.minutes(4)))
+       .timeLimit(.minutes(20)))
 struct EnvironmentSessionTests {
     static let manifest = "[base]\nimage = \"busybox:it\"\n"
 

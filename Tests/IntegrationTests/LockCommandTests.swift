@@ -5,7 +5,7 @@ import Testing
 /// `.devenv/devenv.lock` end to end, as root and as the unprivileged test user: `--frozen`
 /// names the step and line, the file, the Dockerfile that changed; `devenv lock` asks the
 /// registry again and reports a moved tag; `lock --check` and `lock --diff` write nothing.
-@Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"), .timeLimit(.minutes(5)))
+@Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"), .timeLimit(.minutes(20)))
 struct LockCommandTests {
     static let manifest = BuildCommandTests.manifest
 

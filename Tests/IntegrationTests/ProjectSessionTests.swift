@@ -9,7 +9,7 @@ import Glibc
 /// shell` on a real terminal (a pty from util-linux's `script`), and `status`, `lock` and
 /// `doctor` around a build.
 @Suite(.serialized, .enabled(if: Requirement.rootAndPrograms("script"), "needs root (real containers, and to act as the test user) and util-linux's script"),
-       .timeLimit(.minutes(3)))
+       .timeLimit(.minutes(20)))
 struct ProjectSessionTests {
     static let manifest = "[base]\nimage = \"busybox:it\"\n\n[[step]]\nrun = \"echo built > /built\"\n"
 

@@ -8,7 +8,7 @@ import Glibc
 /// `devenv login`, `push`, `pull`, `image export` and `image import` end to end through a
 /// real registry with htpasswd authentication, as root and as the unprivileged test user.
 @Suite(.serialized, .enabled(if: Requirement.rootAndPrograms("docker-registry", "tar"), "needs root (to act as the test user too), docker-registry and tar"),
-       .timeLimit(.minutes(3)))
+       .timeLimit(.minutes(20)))
 struct RegistryCommandTests {
     static func layers(_ runner: DevenvRunner, _ name: String) throws -> [String] {
         let inspected = try runner.devenv(["image", "inspect", "--json", name])

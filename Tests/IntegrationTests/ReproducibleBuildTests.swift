@@ -6,7 +6,7 @@ import Testing
 /// gives the same image: every layer, the configuration, hence the manifest digest. As
 /// root and as the unprivileged test user. `devenv verify` says so too, and names a layer
 /// whose command is not reproducible.
-@Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"), .timeLimit(.minutes(5)))
+@Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"), .timeLimit(.minutes(20)))
 struct ReproducibleBuildTests {
     static let manifest = """
     [base]

@@ -11,7 +11,7 @@ import Glibc
 /// newuidmap or with user namespaces disabled are decided by the same rules
 /// (`RootlessSupport`, unit-tested in DoctorRulesTests), as this host has both and the sysctls
 /// are host-wide (turning them off would break every other rootless test running at once).
-@Suite(.enabled(if: Requirement.root(), "needs root to create and act as a user without subordinate ids"), .timeLimit(.minutes(2)))
+@Suite(.enabled(if: Requirement.root(), "needs root to create and act as a user without subordinate ids"), .timeLimit(.minutes(20)))
 struct RootlessHostTests {
     static let fix = "usermod --add-subuids 100000-165535 --add-subgids 100000-165535 devenv-test-single"
 

@@ -9,7 +9,7 @@ import Glibc
 /// layers byte for byte as the build done as root (copies, `COPY --chown`, run steps that
 /// touch a lower layer's directory or give files to other users); a devcontainer's
 /// `remoteUser` writes the working tree as its owner; sessions leave the owner's files there.
-@Suite(.enabled(if: Requirement.root(), "needs root to run containers and to act as the rootless test user"), .timeLimit(.minutes(5)))
+@Suite(.enabled(if: Requirement.root(), "needs root to run containers and to act as the rootless test user"), .timeLimit(.minutes(20)))
 struct RootlessOwnershipTests {
     /// The layers a build added on top of the base: their diff_ids and `tar -tv` listings
     /// ("MODE UID/GID PATH").

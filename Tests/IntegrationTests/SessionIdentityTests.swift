@@ -10,7 +10,7 @@ import Glibc
 /// files and flags stack in their documented order, and a changed env file is never missed by
 /// the front end's warm start.
 @Suite(.serialized, .enabled(if: Requirement.rootAndPrograms("ssh-agent", "ssh-add", "ssh-keygen"), "needs root (to act as the test user) and openssh-client"),
-       .timeLimit(.minutes(4)))
+       .timeLimit(.minutes(20)))
 struct SessionIdentityTests {
     static let manifest = """
     [base]
