@@ -36,7 +36,7 @@ struct Devenv: ParsableCommand {
         abstract: "Reproducible development environments: OCI images, layer cache, daemonless containers.",
         version: "0.1.0",
         subcommands: [
-            BuildCommand.self, RunCommand.self, ShellCommand.self, ExecCommand.self, PsCommand.self, StopCommand.self, StatusCommand.self, LockCommand.self, VerifyCommand.self, ImageCommand.self, GCCommand.self, DFCommand.self, SystemCommand.self, CheckCommand.self, DoctorCommand.self, LayerCommand.self,
+            BuildCommand.self, RunCommand.self, ShellCommand.self, ExecCommand.self, PsCommand.self, StopCommand.self, UpCommand.self, DownCommand.self, LogsCommand.self, StatusCommand.self, LockCommand.self, VerifyCommand.self, ImageCommand.self, GCCommand.self, DFCommand.self, SystemCommand.self, CheckCommand.self, DoctorCommand.self, LayerCommand.self,
             PullCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self,
             InitCommand.self, TasksCommand.self,
         ]

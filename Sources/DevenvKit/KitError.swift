@@ -74,6 +74,9 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// `option` given `value`, which is none of `allowed`.
     case invalidOption(option: String, value: String, allowed: [String])
+    /// A service (`[services.NAME]`) that could not be started, stopped or found; `problem`
+    /// says why, with a hint line where the fix is known.
+    case service(name: String, problem: String)
 
     public enum SourceProblem: Sendable, Equatable {
         /// Not found in `scope`; `excludedBy` names the ignore file that hides it.
@@ -155,6 +158,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(kind == .user ? "user" : "group") \(Printable.quoted(name)) is not in the image's \(kind.file)"
         case let .invalidOption(option, value, allowed):
             return "\(option) must be \(Self.alternatives(allowed)), not '\(Printable.escape(value))'"
+        case let .service(name, problem):
+            return "service '\(Printable.escape(name))': \(problem)"
         }
     }
 

@@ -19,6 +19,8 @@ extension Manifest {
         public var sshAgent: Bool
         /// `git_identity`: the host user's git name and email, and safe.directory, inside (default true).
         public var gitIdentity: Bool
+        /// `services`: started (with their dependencies) before `devenv shell` and `devenv run`.
+        public var services: [Located<String>] = []
         /// The `[shell]` table, or nil when the manifest has none.
         public var location: SourceLocation?
 

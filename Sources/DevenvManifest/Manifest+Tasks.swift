@@ -8,6 +8,8 @@ extension Manifest {
         public var env: [EnvironmentVariable]
         /// What `devenv tasks` says about the task.
         public var description: String?
+        /// `services`: started (with their dependencies) before the task runs.
+        public var services: [Located<String>] = []
         public var location: SourceLocation
 
         public init(name: String, command: Located<Command>, workdir: Located<String>? = nil, env: [EnvironmentVariable] = [], location: SourceLocation) {

@@ -8,14 +8,17 @@ public struct Manifest: Equatable, Sendable {
     public var tasks: [Task]
     public var cache: Cache?
     public var limits: Limits
+    public var services: [Service]
 
-    public init(base: Base, steps: [Step] = [], shell: Shell = Shell(), tasks: [Task] = [], cache: Cache? = nil, limits: Limits = Limits()) {
+    public init(base: Base, steps: [Step] = [], shell: Shell = Shell(), tasks: [Task] = [], cache: Cache? = nil, limits: Limits = Limits(),
+                services: [Service] = []) {
         self.base = base
         self.steps = steps
         self.shell = shell
         self.tasks = tasks
         self.cache = cache
         self.limits = limits
+        self.services = services
     }
 
     /// Largest manifest accepted. Callers should read at most `maxFileSize + 1` bytes and

@@ -27,6 +27,8 @@ struct SessionLauncher {
     var environmentMode = EnvironmentExecution.Mode.startOrJoin
     /// `shell --detach`: start the environment without a session.
     var detach = false
+    /// False for a service's container, which the front end must never replay as a session.
+    var recordsWarmStart = true
 
     /// Runs the session and exits with the command's status, or with 125/126/127 (and a
     /// message) when devenv cannot start it. A project session runs in the project's running
@@ -35,32 +37,49 @@ struct SessionLauncher {
         try reportingErrors {
             var lease: Lease?
             var environment: (EnvironmentDirectory, EnvironmentRequest)?
+            var services: [String] = []
             let plan = try DebugLog.timed("session", "prepare the session") {
-                try self.plan(command: command, defaultTerminal: defaultTerminal, lease: &lease, environment: &environment)
+                try self.plan(command: command, defaultTerminal: defaultTerminal, lease: &lease, environment: &environment, services: &services)
             }
             Self.logMounts(plan.spec)
             guard let (directory, request) = environment else {
                 throw ExitCode(SessionExecution.run(plan.spec, keeping: lease))
             }
+            // The services the task or shell needs run first; those this session started stop
+            // when it ends, unless `devenv up` (or another session) holds them.
+            let held = try startServices(services, detached: detach)
             if detach {
                 let session = try EnvironmentStarter.start(plan.spec, in: directory, request: request, lease: lease)
                 Terminal.note(session.joined ? "environment '\(request.name)' was already running; it now stays until `devenv stop`"
                                              : "started environment '\(request.name)'; it runs until `devenv stop`")
                 return
             }
-            throw ExitCode(EnvironmentExecution.run(plan.spec, in: directory, request: request, mode: environmentMode, keeping: lease))
+            let status = EnvironmentExecution.run(plan.spec, in: directory, request: request, mode: environmentMode, keeping: lease)
+            ServiceLauncher.leave(held)
+            throw ExitCode(status)
         }
     }
 
     func plan(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> SessionPlan {
         var environment: (EnvironmentDirectory, EnvironmentRequest)?
-        return try plan(command: command, defaultTerminal: defaultTerminal, lease: &lease, environment: &environment)
+        var services: [String] = []
+        return try plan(command: command, defaultTerminal: defaultTerminal, lease: &lease, environment: &environment, services: &services)
+    }
+
+    /// Starts `names` for this session (`devenv up`'s way when `detached`).
+    private func startServices(_ names: [String], detached: Bool) throws -> [ServiceLauncher.Entered] {
+        guard !names.isEmpty, case let .manifest(project) = try ProjectLocator.load(from: try HostPath.currentDirectory()) else { return [] }
+        let launcher = ServiceLauncher(global: global, project: project, engine: try global.engine())
+        return try launcher.start(names, detached: detached) { entered in
+            if entered.outcome == .started { Terminal.note("started service \(UpCommand.line(entered))") }
+        }
     }
 
     /// The image's snapshot directories come with a lease that keeps gc away from them while
     /// the container runs.
+    /// `services`: what the project's task or shell needs started first.
     func plan(command: [String]?, defaultTerminal: Bool, lease: inout Lease?,
-              environment: inout (EnvironmentDirectory, EnvironmentRequest)?) throws -> SessionPlan {
+              environment: inout (EnvironmentDirectory, EnvironmentRequest)?, services: inout [String]) throws -> SessionPlan {
         var host = SessionHost.current()
         if let rootfs = options.rootfs {
             let lowerDirs = [try SessionOptions.absolute(rootfs, what: "--rootfs")]
@@ -82,6 +101,9 @@ struct SessionLauncher {
         // What the command line asks of the project is checked before the store is opened.
         try SessionPlanner.checkProjectOptions(options)
         let chosen = try SessionPlanner.task(named: task?.name, arguments: task?.arguments ?? [], in: project)
+        if case let .manifest(manifestProject) = project {
+            services = (chosen?.task.services ?? manifestProject.manifest.shell.services).map(\.value)
+        }
         let engine = try global.engine()
         let built = try DebugLog.timed("session", "build the environment") { try build(project, engine: engine) }
         let mounted = try DebugLog.timed("session", "mount \(built.image.name)") { try engine.store.mount(built.image, progress: Unpacking.report) }
@@ -95,7 +117,7 @@ struct SessionLauncher {
                       EnvironmentStarter.request(root: project.root, image: built.image, name: environmentName))
         environment = target
         // The front end replays only sessions that start or join (never `--detach` or `exec`).
-        if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin {
+        if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin, recordsWarmStart, services.isEmpty {
             WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec, environment: target)
         }
         return plan

@@ -17,7 +17,7 @@ extension ImageImporter {
         defer { unlink(output) }
         let layer = try encode(output)
         try store.content.adoptVerified(file: output, digest: layer.digest)
-        let created = ISO8601DateFormatter().string(from: Date())
+        let created = ISO8601DateFormatter().string(from: Self.creationDate(of: path))
         let config = ImageConfig(
             config: ImageConfig.RunConfig(env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], cmd: ["/bin/sh"]),
             diffIDs: [layer.diffID],
@@ -26,6 +26,17 @@ extension ImageImporter {
         )
         let descriptor = Descriptor(mediaType: layer.mediaType, digest: layer.digest, size: layer.size)
         return try store.commitImage(name: tag.description, config: config, layers: [descriptor])
+    }
+
+    /// `SOURCE_DATE_EPOCH` when set, else when the tarball or directory last changed: importing
+    /// the same root filesystem twice gives the same image, in any store.
+    static func creationDate(of path: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Date {
+        if let epoch = environment["SOURCE_DATE_EPOCH"].flatMap(Int.init), epoch >= 0 {
+            return Date(timeIntervalSince1970: TimeInterval(epoch))
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return Date() }
+        return Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))
     }
 
     // MARK: docker save archives

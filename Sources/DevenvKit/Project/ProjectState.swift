@@ -46,6 +46,10 @@ public struct ProjectState: Sendable, Equatable {
     public var statCachePath: String { "\(directory)/\(Self.statCacheFile)" }
     /// The project's running environments (`EnvironmentDirectory`).
     public var environmentsPath: String { "\(directory)/environments" }
+    /// Services' records, logs and state files (`ProjectServices`).
+    public var servicesPath: String { "\(directory)/services" }
+    /// Named volumes of services, one directory each.
+    public var volumesPath: String { "\(directory)/volumes" }
 
     public func create() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

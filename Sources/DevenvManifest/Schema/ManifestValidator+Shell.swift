@@ -1,7 +1,7 @@
 /// `[shell]` and `[tasks]`.
 extension ManifestValidator {
-    static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts", "env_file", "ssh_agent", "git_identity"]
-    static let taskKeys = ["run", "workdir", "env", "description"]
+    static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts", "env_file", "ssh_agent", "git_identity", "services"]
+    static let taskKeys = ["run", "workdir", "env", "description", "services"]
 
     mutating func readShell(_ entry: TOMLEntry) -> Manifest.Shell? {
         let path = FieldPath.root.key("shell")
@@ -17,10 +17,11 @@ extension ManifestValidator {
         shell.envFile = table["env_file"].flatMap { containerPath($0, at: path.key("env_file"), ValueRules.projectPathProblem) }
         shell.sshAgent = table["ssh_agent"].flatMap { boolean($0, path: path.key("ssh_agent")) } ?? true
         shell.gitIdentity = table["git_identity"].flatMap { boolean($0, path: path.key("git_identity")) } ?? true
+        shell.services = table["services"].flatMap { stringList($0, path: path.key("services")) } ?? []
         return shell
     }
 
-    private mutating func boolean(_ entry: TOMLEntry, path: FieldPath) -> Bool? {
+    mutating func boolean(_ entry: TOMLEntry, path: FieldPath) -> Bool? {
         guard case let .boolean(value) = entry.node.value else {
             wrongType(entry.node, path: path, expected: "a boolean")
             return nil
@@ -28,7 +29,7 @@ extension ManifestValidator {
         return value
     }
 
-    private mutating func containerPath(_ entry: TOMLEntry, at path: FieldPath, _ rule: (String) -> String?) -> Located<String>? {
+    mutating func containerPath(_ entry: TOMLEntry, at path: FieldPath, _ rule: (String) -> String?) -> Located<String>? {
         guard let text = string(entry, path: path, limit: ValueRules.maxPathLength), check(text, path: path, rule) else { return nil }
         return text
     }
@@ -108,7 +109,7 @@ extension ManifestValidator {
     }
 
     /// `/data/` and `/data` name the same mount point.
-    private static func normalized(_ path: String) -> String {
+    static func normalized(_ path: String) -> String {
         "/" + ValueRules.components(path).filter { !$0.isEmpty && $0 != "." }.joined(separator: "/")
     }
 
@@ -144,6 +145,7 @@ extension ManifestValidator {
             guard let command, workdirValid, let env, table["description"] == nil || description != nil else { return nil }
             var task = Manifest.Task(name: entry.key, command: command, workdir: workdir, env: env, location: entry.keyLocation)
             task.description = description?.value
+            task.services = table["services"].flatMap { stringList($0, path: path.key("services")) } ?? []
             return task
         default:
             wrongType(entry.node, path: path, expected: "a string, an array of strings or a table")

@@ -3,7 +3,7 @@
 struct ManifestValidator {
     private(set) var diagnostics: [Diagnostic] = []
 
-    static let topLevelKeys = ["base", "step", "shell", "tasks", "cache", "limits"]
+    static let topLevelKeys = ["base", "step", "shell", "tasks", "cache", "limits", "services"]
     /// Keys that belong one level down, for "did you mean to put it in [base]?".
     static let misplacedKeys: [String: String] = [
         "image": "[base]", "run": "[[step]]", "copy": "[[step]]", "packages": "[[step]]",
@@ -20,9 +20,11 @@ struct ManifestValidator {
         let tasks = root["tasks"].map { readTasks($0) } ?? []
         let cache = root["cache"].flatMap { readCache($0) }
         let limits = root["limits"].flatMap { readLimits($0) } ?? Manifest.Limits()
+        let services = root["services"].map { readServices($0) } ?? []
+        checkServiceReferences(services, shell: shell, tasks: tasks)
         diagnostics.sort { $0.location < $1.location }
         guard let base else { return nil }
-        return Manifest(base: base, steps: steps, shell: shell, tasks: tasks, cache: cache, limits: limits)
+        return Manifest(base: base, steps: steps, shell: shell, tasks: tasks, cache: cache, limits: limits, services: services)
     }
 
     // MARK: - [base] and [cache]

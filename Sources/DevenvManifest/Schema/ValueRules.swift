@@ -122,6 +122,24 @@ enum ValueRules {
         return nil
     }
 
+    /// A service name: a directory and file name under the store, a host name in the pod.
+    static func serviceNameProblem(_ name: String) -> String? {
+        guard let first = name.utf8.first, TOMLSyntax.isLetter(first) || TOMLSyntax.isDigit(first), name.utf8.count <= 63,
+              name.utf8.allSatisfy({ TOMLSyntax.isLetter($0) || TOMLSyntax.isDigit($0) || $0 == UInt8(ascii: "-") }) else {
+            return "invalid service name \(quoted(name)): use at most 63 letters, digits and '-', starting with a letter or digit"
+        }
+        return nil
+    }
+
+    /// A named volume: one directory under the project's store.
+    static func volumeNameProblem(_ name: String) -> String? {
+        guard let first = name.utf8.first, TOMLSyntax.isLetter(first) || TOMLSyntax.isDigit(first), name.utf8.count <= 64,
+              name.utf8.allSatisfy({ TOMLSyntax.isLetter($0) || TOMLSyntax.isDigit($0) || "._-".utf8.contains($0) }) else {
+            return "invalid volume name \(quoted(name)): use at most 64 letters, digits and '._-', starting with a letter or digit (a working-tree directory starts with './')"
+        }
+        return nil
+    }
+
     /// A light syntactic check of an image reference; the Kit layer does the full parse.
     /// The digest part is held to the OCI grammar here already, so `x@sha256:../../y`
     /// never reaches anything that might build a path from it.

@@ -55,9 +55,10 @@ public struct EnvironmentDirectory: Sendable {
         }
         guard let start else { return nil }
         let started = try start()
-        let record = EnvironmentRecord(name: name, project: request.project, image: request.image, imageDigest: request.imageDigest,
+        var record = EnvironmentRecord(name: name, project: request.project, image: request.image, imageDigest: request.imageDigest,
                                        started: Date().timeIntervalSince1970, initProcess: started.initProcess,
                                        detached: request.detached, cgroups: started.cgroups, settings: request.settings)
+        record.service = request.service
         do {
             try save(record)
         } catch {
@@ -65,6 +66,17 @@ public struct EnvironmentDirectory: Sendable {
             throw error
         }
         return EnvironmentSession(directory: self, record: record, joined: false, sessions: sessions)
+    }
+
+    /// Rewrites the record of the running container `record` names (under its control lock);
+    /// false when it is no longer the one running.
+    @discardableResult
+    public func update(_ record: EnvironmentRecord) throws -> Bool {
+        let control = try lock(controlPath(record.name))
+        defer { control.unlock() }
+        guard let current = load(record.name), current.initProcess == record.initProcess else { return false }
+        try save(record)
+        return true
     }
 
     public enum StopOutcome: Equatable, Sendable {
@@ -208,14 +220,15 @@ public final class EnvironmentSession: @unchecked Sendable {
 
     public var container: StartedContainer { StartedContainer(initProcess: record.initProcess, cgroups: record.cgroups) }
 
-    /// Ends the session; the last one out ends the environment unless it is detached.
-    public func leave() {
+    /// Ends the session; the last one out ends the environment unless it is detached, giving
+    /// its processes `grace` after SIGTERM (nil: SIGKILL at once).
+    public func leave(grace: Duration? = nil) {
         sessions.unlock()
         guard let control = try? FileLock(path: directory.controlPath(record.name)) else { return }
         defer { control.unlock() }
         guard let current = directory.load(record.name), current.initProcess == record.initProcess, !current.detached,
               let nobody = try? FileLock.attempt(path: directory.sessionsPath(record.name)) else { return }
         nobody.unlock()
-        directory.end(current, grace: nil)
+        directory.end(current, grace: grace)
     }
 }

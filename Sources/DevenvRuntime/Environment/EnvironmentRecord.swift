@@ -24,6 +24,8 @@ public struct EnvironmentRecord: Codable, Equatable, Sendable {
     public var cgroups: [String] = []
     /// What the starting session's spec gave the whole environment.
     public var settings: EnvironmentSettings?
+    /// Set when the container is a service's (`ServiceOptions`).
+    public var service: ServiceRecord?
 
     public init(name: String, project: String, image: String, imageDigest: String, started: Double,
                 initProcess: ProcessStamp, detached: Bool, cgroups: [String] = [], settings: EnvironmentSettings? = nil) {
@@ -48,6 +50,7 @@ public struct EnvironmentRequest: Codable, Equatable, Sendable {
     public var detached: Bool
     /// Set from the session's spec when it enters (`EnvironmentExecution`).
     public var settings: EnvironmentSettings?
+    public var service: ServiceRecord?
 
     public init(name: String, project: String, image: String, imageDigest: String, detached: Bool = false) {
         self.name = name
@@ -63,5 +66,21 @@ public struct EnvironmentRequest: Codable, Equatable, Sendable {
     public static func validName(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 64 && name.first != "." && name.first != "-"
             && name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e }
+    }
+}
+
+/// What a service's record adds: what it was started from (a changed definition or image is
+/// started again by `devenv up`) and where it listens.
+public struct ServiceRecord: Codable, Equatable, Sendable {
+    /// A digest of the service's definition and image.
+    public var fingerprint: String
+    public var ports: [Int]
+    /// When it last passed its readiness check (seconds since 1970).
+    public var ready: Double?
+
+    public init(fingerprint: String, ports: [Int], ready: Double? = nil) {
+        self.fingerprint = fingerprint
+        self.ports = ports
+        self.ready = ready
     }
 }

@@ -62,6 +62,9 @@ public enum ContainerInit {
         } catch {
             reporter.failSetup("\(error)")
         }
+        if let service = plan.service {
+            ServiceSupervisor(service: service, setgroupsAllowed: plan.setgroupsAllowed, reporter: reporter).run()
+        }
         if plan.keep { KeeperInit(reporter: reporter).run() }
         guard let process = plan.process else {
             close(InitPlan.channelFD)

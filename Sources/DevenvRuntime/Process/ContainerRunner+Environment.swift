@@ -8,6 +8,30 @@ import Glibc
 public struct StartedContainer: Sendable {
     public let initProcess: ProcessStamp
     public let cgroups: [String]
+
+    public init(initProcess: ProcessStamp, cgroups: [String]) {
+        self.initProcess = initProcess
+        self.cgroups = cgroups
+    }
+}
+
+/// A service for `ContainerRunner.start`: its init runs the spec's process and supervises it
+/// (`ServiceSupervisor`), with its log and state in `logDirectory` (a host directory).
+public struct ServiceOptions: Sendable {
+    public var name: String
+    public var restartOnFailure: Bool
+    public var logDirectory: String
+    public var logLimit: Int
+
+    /// 4 MiB a file, two files: a service's log never takes more than 8 MiB.
+    public static let defaultLogLimit = 4 << 20
+
+    public init(name: String, restartOnFailure: Bool, logDirectory: String, logLimit: Int = Self.defaultLogLimit) {
+        self.name = name
+        self.restartOnFailure = restartOnFailure
+        self.logDirectory = logDirectory
+        self.logLimit = logLimit
+    }
 }
 
 extension ContainerRunner {
@@ -15,7 +39,8 @@ extension ContainerRunner {
     /// returns once its root filesystem is ready. The spec's process says what `join` runs.
     /// `holding`: descriptors init keeps open for its whole life (the store lease on the
     /// image's snapshots, so gc leaves them while the environment runs).
-    public func start(_ spec: ContainerSpec, io: ContainerIO = .standard, holding: [Int32] = []) throws -> StartedContainer {
+    /// `service`: init runs the spec's process as a supervised service instead of no command.
+    public func start(_ spec: ContainerSpec, io: ContainerIO = .standard, holding: [Int32] = [], service: ServiceOptions? = nil) throws -> StartedContainer {
         guard spec.idMapping != nil || geteuid() == 0 else {
             throw RuntimeError.invalid("running without a user namespace needs root; give the spec an id mapping")
         }
@@ -24,21 +49,31 @@ extension ContainerRunner {
         let resolvConf = spec.resolvConf ?? NetworkFiles.resolvConf(network: spec.network, hostResolvConf: FileDescriptor.readSystemText("/etc/resolv.conf"))
         var plan = try InitPlan.make(spec, scratch: runtimeDirectory, resolvConf: resolvConf, hosts: hosts,
                                      setgroupsAllowed: writer?.setgroupsAllowed ?? true)
+        let logDirectory = try service.map { try FileDescriptor.openRaw($0.logDirectory, O_RDONLY | O_DIRECTORY, operation: "open service log directory") }
+        defer { if let logDirectory { close(logDirectory) } }
+        let serviceProcess = plan.process
         plan.process = nil
         plan.keep = true
         try prepareRuntimeDirectory()
         let limits = ContainerLimits.prepare(spec.limits, nprocBinds: writer != nil || geteuid() != 0)
+        if let service, var process = serviceProcess {
+            process.rlimits = limits.rlimits
+            plan.service = ServiceSupervision(name: service.name, process: process, restartOnFailure: service.restartOnFailure,
+                                              logDirectory: -1, logLimit: service.logLimit)
+        }
         if let warning = limits.warning { try? FileDescriptor.writeAll(io.error, Array((warning + "\n").utf8)) }
         plan.newCgroupNamespace = limits.cgroup != nil
         let owners = writer == nil ? try OwnerMappedMounts.make(for: spec.mounts, firstDescriptor: InitPlan.firstPassedFD) : OwnerMappedMounts()
         defer { owners.close() }
         plan.idmappedSources = owners.bySource
+        let passed = owners.descriptors + holding + (logDirectory.map { [$0] } ?? [])
+        if logDirectory != nil { plan.service?.logDirectory = InitPlan.firstPassedFD + Int32(passed.count - 1) }
         // Rootless it is exec'd: an init that is a clone of devenv keeps devenv's memory map,
         // whose user namespace is the host's, and then the user could not open the namespaces
         // of a non-dumpable init to join them (root can: CAP_SYS_PTRACE).
         let launcher = InitLauncher(initExecutable: initExecutable, inProcess: ProcessControl.threadCount == 1 && geteuid() == 0,
                                     cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil),
-                                    idMapWriter: writer, stdio: nil, passedFDs: owners.descriptors + holding)
+                                    idMapWriter: writer, stdio: nil, passedFDs: passed)
         let launched: LaunchedInit
         do {
             launched = try launcher.launch(plan, cgroup: limits.cgroup)

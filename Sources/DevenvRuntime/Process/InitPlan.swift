@@ -20,6 +20,8 @@ struct InitPlan: Codable, Equatable {
     /// An environment's init: after setup it starts no command and stays as the namespaces'
     /// PID 1 until stopped, while sessions join (`KeeperInit`).
     var keep = false
+    /// A service's init: after setup it runs and supervises this command (`ServiceSupervisor`).
+    var service: ServiceSupervision?
     /// A joining session: the namespaces of a running container to enter, user first (then no
     /// mounts are made; the mount namespace brings the container's root).
     var joins: [NamespaceJoin] = []

@@ -19,7 +19,8 @@ final class SignalRelay {
     nonisolated(unsafe) private static var active = 0
     nonisolated(unsafe) private static var saved: [Int32: sigaction] = [:]
 
-    init() throws {
+    /// `signals`: what to catch (a service's init adds SIGCHLD to its stopping signals).
+    init(signals: [Int32] = SignalRelay.signals) throws {
         let ends = try FileDescriptor.pipe()
         readEnd = ends.read.release()
         writeEnd = ends.write.release()
@@ -34,17 +35,15 @@ final class SignalRelay {
         // A parent that blocked these (some process launchers do) would otherwise keep them pending forever.
         var relayed = sigset_t()
         sigemptyset(&relayed)
-        for signal in Self.signals { sigaddset(&relayed, signal) }
+        for signal in signals { sigaddset(&relayed, signal) }
         pthread_sigmask(SIG_UNBLOCK, &relayed, nil)
         Self.lock.lock()
         defer { Self.lock.unlock() }
         Self.active += 1
-        if Self.active == 1 {
-            for signal in Self.signals {
-                if let previous = SignalHandlers.relay(signal) { Self.saved[signal] = previous }
-            }
-            if let previous = SignalHandlers.ignore(SIGPIPE) { Self.saved[SIGPIPE] = previous }
+        for signal in signals where Self.saved[signal] == nil {
+            if let previous = SignalHandlers.relay(signal) { Self.saved[signal] = previous }
         }
+        if Self.saved[SIGPIPE] == nil, let previous = SignalHandlers.ignore(SIGPIPE) { Self.saved[SIGPIPE] = previous }
     }
 
     /// Signals received since the last call.

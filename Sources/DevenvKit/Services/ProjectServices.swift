@@ -1,0 +1,137 @@
+import DevenvManifest
+import DevenvRuntime
+import DevenvStore
+import DevenvSystem
+import DevenvText
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A project's services in the store (docs/services.md): each runs in a container of its own
+/// whose init supervises it, recorded like environments in `projects/<id>/services/` (the
+/// record, its locks, the log and the state file), with named volumes in
+/// `projects/<id>/volumes/NAME/`.
+public struct ProjectServices: Sendable {
+    public let root: String
+    public let state: ProjectState
+
+    public init(layout: StoreLayout, root: String) {
+        self.init(state: ProjectState(layout: layout, root: root), root: root)
+    }
+
+    /// `root`: how the project is named (the checkout's directory).
+    public init(state: ProjectState, root: String) {
+        self.root = root
+        self.state = state
+    }
+
+    public var directory: EnvironmentDirectory { EnvironmentDirectory(path: state.servicesPath) }
+    public var logDirectory: String { state.servicesPath }
+
+    public func volumePath(_ name: String) -> String { "\(state.volumesPath)/\(name)" }
+
+    /// The running services' records by name (stale ones cleaned on the way).
+    public func running() -> [String: EnvironmentRecord] {
+        Dictionary(directory.running().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func state(of name: String) -> ServiceState? {
+        ServiceState.read(service: name, in: logDirectory)
+    }
+
+    /// The directories the store keeps for services, made private to the user.
+    public func prepare() throws {
+        for path in [state.servicesPath, state.volumesPath] {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw KitError.service(name: "*", problem: "create \(Printable.quoted(path)): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// `-v` words for the service's volumes: a named volume's directory is created on first use;
+    /// a working-tree directory is created when missing and must stay inside the project
+    /// (a symlink in the tree cannot point a service at the host).
+    public func volumeOptions(_ service: Manifest.Service) throws -> [String] {
+        try service.volumes.map { volume in
+            let source: String
+            switch volume.source {
+            case let .named(name):
+                source = volumePath(name)
+                if mkdir(source, 0o755) != 0 && errno != EEXIST {
+                    throw KitError.service(name: service.name, problem: "create volume \(Printable.quoted(source)): \(Errno.message(errno))")
+                }
+            case let .workingTree(relative):
+                source = try workingTreeDirectory(relative, service: service.name)
+            }
+            return "\(source):\(volume.target)\(volume.readOnly ? ":ro" : "")"
+        }
+    }
+
+    private func workingTreeDirectory(_ relative: String, service: String) throws -> String {
+        let path = "\(root)/\(relative)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        guard let resolved = realpath(path, nil) else {
+            throw KitError.service(name: service, problem: "volume \(Printable.quoted(relative)): \(Errno.message(errno))")
+        }
+        defer { free(resolved) }
+        let real = String(cString: resolved)
+        let realRoot = (realpath(root, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) }) ?? root
+        guard real == realRoot || real.hasPrefix(realRoot + "/") else {
+            throw KitError.service(name: service, problem: "volume \(Printable.quoted(relative)) leads outside the project (to \(Printable.quoted(real))) through a symlink")
+        }
+        return real
+    }
+
+    /// Removes the named volumes `names` (files the service's users own included).
+    public func removeVolumes(_ names: [String]) throws {
+        for name in names {
+            let path = volumePath(name)
+            do {
+                try DirectoryRemover.remove(path)
+            } catch {
+                throw KitError.service(name: "*", problem: "remove volume \(Printable.quoted(path)): \(error)")
+            }
+        }
+    }
+
+    /// The named volumes on disk.
+    public func volumes() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: state.volumesPath)) ?? []).sorted()
+    }
+
+    /// Removes the state files of services that no longer run (`devenv down`), so `ps` stops
+    /// showing how they ended; their logs stay for `devenv logs`.
+    public func forgetStates() {
+        let running = running()
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: logDirectory)) ?? []
+        for entry in entries where entry.hasSuffix(".state") && running[String(entry.dropLast(6))] == nil {
+            unlink("\(logDirectory)/\(entry)")
+        }
+    }
+
+    /// Services with a state file (running or not), sorted.
+    public func stateNames() -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: logDirectory)) ?? []
+        return entries.filter { $0.hasSuffix(".state") && !$0.hasPrefix(".") }.map { String($0.dropLast(6)) }.sorted()
+    }
+
+    /// The log files of `name`, oldest first.
+    public func logFiles(_ name: String) -> [String] {
+        let current = "\(logDirectory)/\(ServiceState.logName(name))"
+        return [current + ".1", current].filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// The last `count` lines of the service's log, escaped for a terminal.
+    public func lastLogLines(_ name: String, count: Int = 10) -> [String] {
+        var lines: [Substring] = []
+        for file in logFiles(name) {
+            guard let bytes = try? FileDescriptor.readRegularFile(file, limit: 1 << 24, flags: O_NOFOLLOW) else { continue }
+            lines += String(decoding: bytes.suffix(1 << 16), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        }
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        return lines.suffix(count).map { Printable.escape(String($0), limit: 500) }
+    }
+}
