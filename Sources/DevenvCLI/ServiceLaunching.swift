@@ -5,7 +5,6 @@ import DevenvRuntime
 import DevenvSession
 import DevenvStore
 import DevenvSystem
-import DevenvText
 import Foundation
 
 /// Starts a project's services (`devenv up`, and the services a session or task needs): each
@@ -99,6 +98,7 @@ struct ServiceLauncher {
         options.gitIdentity = false
         options.tty = false
         options.environment = service.env.map { "\($0.name)=\($0.value)" }
+        try services.prepare()
         options.volumes = try services.volumeOptions(service)
         options.workdir = service.workdir?.value
         var command: [String]

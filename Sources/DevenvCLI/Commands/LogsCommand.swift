@@ -1,8 +1,8 @@
 import ArgumentParser
 import DevenvKit
+import DevenvOCI
 import DevenvRuntime
 import DevenvSystem
-import DevenvText
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -106,8 +106,15 @@ public struct ServiceStarter {
         if let readySpec {
             let null = try FileDescriptor.openRaw("/dev/null", O_RDWR)
             defer { close(null) }
-            let status = try? runner.join(container, spec: readySpec, io: ContainerIO(input: null, output: null, error: null))
-            return status == .exited(0)
+            do {
+                return try runner.join(container, spec: readySpec, io: ContainerIO(input: null, output: null, error: null)) == .exited(0)
+            } catch let error as RuntimeError where error.kind == .commandNotFound || error.kind == .commandNotExecutable {
+                // Waiting would not help: say so now rather than at the timeout.
+                throw KitError.service(name: service.name, problem: "its ready command cannot run: \(error.message)"
+                                       + "\nhint: install it in the image, or write services.\(service.name).ready as a string for /bin/sh -c")
+            } catch {
+                return false
+            }
         }
         if !service.ports.isEmpty { return service.ports.allSatisfy { LoopbackPort.accepts($0.value) } }
         // Without a check to run, a service counts as ready once it has stayed up a moment.

@@ -27,6 +27,17 @@ public struct ServiceState: Codable, Equatable, Sendable {
     public var lastExitCode: Int32?
     /// Seconds since 1970 when `phase` began.
     public var since: Double
+    /// Who the file is given to (not part of the state).
+    var owner: ServiceSupervision.LogOwner?
+
+    enum CodingKeys: String, CodingKey {
+        case phase, restarts, lastExit, lastExitCode, since
+    }
+
+    init(phase: Phase, since: Double, owner: ServiceSupervision.LogOwner?) {
+        self.init(phase: phase, since: since)
+        self.owner = owner
+    }
 
     public init(phase: Phase, restarts: Int = 0, lastExit: String? = nil, lastExitCode: Int32? = nil, since: Double) {
         self.phase = phase
@@ -52,6 +63,7 @@ public struct ServiceState: Codable, Equatable, Sendable {
         let temporary = ".\(Self.fileName(service)).tmp"
         let descriptor = FileDescriptor.openRaw(in: directory, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode: 0o600)
         guard descriptor >= 0 else { return }
+        if let owner { fchown(descriptor, owner.uid, owner.gid) }
         let written = (try? FileDescriptor.writeAll(descriptor, [UInt8](data))) != nil
         close(descriptor)
         if written { renameat(directory, temporary, directory, Self.fileName(service)) }

@@ -58,8 +58,13 @@ extension ContainerRunner {
         let limits = ContainerLimits.prepare(spec.limits, nprocBinds: writer != nil || geteuid() != 0)
         if let service, var process = serviceProcess {
             process.rlimits = limits.rlimits
+            let owner = spec.idMapping.flatMap { mapping in
+                mapping.containerUID(forHost: geteuid()).flatMap { uid in
+                    mapping.containerGID(forHost: getegid()).map { ServiceSupervision.LogOwner(uid: uid, gid: $0) }
+                }
+            }
             plan.service = ServiceSupervision(name: service.name, process: process, restartOnFailure: service.restartOnFailure,
-                                              logDirectory: -1, logLimit: service.logLimit)
+                                              logDirectory: -1, logLimit: service.logLimit, logOwner: owner)
         }
         if let warning = limits.warning { try? FileDescriptor.writeAll(io.error, Array((warning + "\n").utf8)) }
         plan.newCgroupNamespace = limits.cgroup != nil

@@ -15,6 +15,14 @@ struct ServiceSupervision: Codable, Equatable {
     var logDirectory: Int32
     /// Bytes per log file before it is rotated to `NAME.log.1`: at most twice this is kept.
     var logLimit: Int
+    /// Rootless: the container ids of the user who started it, who must be able to read the
+    /// log and state (init is container root, a subordinate id on the host). nil: as created.
+    var logOwner: LogOwner?
+
+    struct LogOwner: Codable, Equatable {
+        var uid: UInt32
+        var gid: UInt32
+    }
 }
 
 /// PID 1 of a service's container. It starts the service with stdout and stderr in a log of
@@ -52,8 +60,8 @@ struct ServiceSupervisor {
             for target: Int32 in 0...2 { dup2(null, target) }
             if null > 2 { close(null) }
         }
-        var log = ServiceLog(directory: service.logDirectory, name: service.name, limit: service.logLimit)
-        var state = ServiceState(phase: .running, since: Date().timeIntervalSince1970)
+        var log = ServiceLog(directory: service.logDirectory, name: service.name, limit: service.logLimit, owner: service.logOwner)
+        var state = ServiceState(phase: .running, since: Date().timeIntervalSince1970, owner: service.logOwner)
         var child: pid_t? = start(output: output.write, log: &log)
         var started = Date()
         state.write(service: service.name, directory: service.logDirectory)
@@ -148,18 +156,21 @@ struct ServiceLog {
     let directory: Int32
     let name: String
     let limit: Int
+    let owner: ServiceSupervision.LogOwner?
     private var descriptor: Int32 = -1
     private var size = 0
 
-    init(directory: Int32, name: String, limit: Int) {
+    init(directory: Int32, name: String, limit: Int, owner: ServiceSupervision.LogOwner?) {
         self.directory = directory
         self.name = name
         self.limit = max(limit, 4096)
+        self.owner = owner
         open()
     }
 
     private mutating func open() {
         descriptor = FileDescriptor.openRaw(in: directory, ServiceState.logName(name), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, mode: 0o600)
+        if descriptor >= 0, let owner { fchown(descriptor, owner.uid, owner.gid) }
         var info = stat()
         size = descriptor >= 0 && fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
     }

@@ -1,0 +1,212 @@
+@testable import DevenvTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Services end to end, as root and as the unprivileged test user: `devenv up` starts a
+/// command service of the environment image and an image service with a named volume, each
+/// ready before the next; the host reaches them on loopback; `ps`, `logs`, `down` and
+/// `down --volumes`; a task starts what it needs and stops it after; a crash, a port in use
+/// and a service that recovers by restarting.
+@Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"),
+       .timeLimit(.minutes(20)))
+struct ServicesTests {
+    /// A TCP port nothing listens on now.
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = in_addr_t(UInt32(0x7f00_0001).bigEndian)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw TestFailure("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// The body 127.0.0.1:port/ answers with (HTTP/1.0 over a plain socket), or nil.
+    static func fetch(_ port: Int) -> String? {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = in_addr_t(UInt32(0x7f00_0001).bigEndian)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { return nil }
+        let request = Array("GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        guard send(socket, request, request.count, 0) == request.count else { return nil }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            response += buffer[0..<count]
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        guard text.hasPrefix("HTTP/1.") && text.contains(" 200 "), let body = text.range(of: "\r\n\r\n") else { return nil }
+        return String(text[body.upperBound...])
+    }
+
+    static func manifest(web: Int, cache: Int) -> String {
+        """
+        [base]
+        image = "busybox:it"
+
+        [services.web]
+        command = "mkdir -p /tmp/www && echo hello-web > /tmp/www/index.html && echo web-starting && exec httpd -f -v -p 127.0.0.1:\(web) -h /tmp/www"
+        ports = [\(web)]
+
+        [services.cache]
+        image = "busybox:it"
+        command = ["sh", "-c", "mkdir -p /data/www; [ -e /data/www/index.html ] || echo $GREETING-$(cat /proc/sys/kernel/random/uuid) > /data/www/index.html; exec httpd -f -p 127.0.0.1:\(cache) -h /data/www"]
+        env = { GREETING = "kept" }
+        volumes = ["cachedata:/data"]
+        depends_on = ["web"]
+        ready = "wget -q -O /dev/null http://127.0.0.1:\(cache)/"
+
+
+        [tasks]
+        fetch = { run = "wget -q -O - http://127.0.0.1:\(web)/", services = ["web"] }
+        """
+    }
+
+    private func services(_ project: ProjectFixture) throws -> [String: [String: Any]] {
+        let listed = try project.devenv(["ps", "--json"])
+        #expect(listed.succeeded, "\(listed.stderr)")
+        let entries = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+        var byName: [String: [String: Any]] = [:]
+        for entry in entries where entry["project"] as? String == project.root {
+            if let service = entry["service"] as? [String: Any], let name = entry["name"] as? String { byName[name] = service }
+        }
+        return byName
+    }
+
+    @Test(arguments: DevenvUser.allCases)
+    func upPsLogsDownAndVolumes(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let (web, cache) = (try Self.freePort(), try Self.freePort())
+        let project = try ProjectFixture(manifest: Self.manifest(web: web, cache: cache), as: user)
+        defer { _ = try? project.devenv(["down", "--volumes"]) }
+
+        let up = try project.devenv(["up"])
+        try #require(up.succeeded, "\(up.stderr)")
+        let lines = up.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2 && lines[0].hasPrefix("web  ready in ") && lines[0].hasSuffix("127.0.0.1:\(web)"), "\(up.stdout)")
+        #expect(lines.last?.hasPrefix("cache  ready in ") == true, "dependencies first: \(up.stdout)")
+        #expect(Self.fetch(web) == "hello-web\n")
+        let first = try #require(Self.fetch(cache))
+        #expect(first.hasPrefix("kept-"), "the service's env: \(first)")
+
+        let listed = try services(project)
+        #expect(listed["web"]?["state"] as? String == "running" && listed["web"]?["ready"] as? Bool == true, "\(listed)")
+        #expect(listed["web"]?["ports"] as? [Int] == [web])
+        #expect(listed["cache"]?["state"] as? String == "running", "\(listed)")
+
+        let again = try project.devenv(["up"])
+        #expect(again.succeeded && again.stdout.contains("web  already running"), "\(again.stdout)\(again.stderr)")
+
+        let logs = try project.devenv(["logs", "web"])
+        #expect(logs.succeeded && logs.stdout.hasPrefix("web-starting\n") && logs.stdout.contains("response:200"), "\(logs.stdout)\(logs.stderr)")
+        let tail = try project.devenv(["logs", "--tail", "1", "web"])
+        #expect(tail.stdout.split(separator: "\n").count == 1, "\(tail.stdout)")
+
+        // The named volume keeps its data across down and up; down --volumes removes it.
+        let down = try project.devenv(["down"])
+        #expect(down.succeeded && down.stderr.contains("stopped cache") && down.stderr.contains("stopped web"), "\(down.stderr)")
+        #expect(Self.fetch(web) == nil, "nothing listens after down")
+        #expect(try services(project).isEmpty)
+        #expect(try project.devenv(["up", "cache"]).succeeded)
+        #expect(Self.fetch(cache) == first, "the volume's file survived down")
+        #expect(Self.fetch(web) == "hello-web\n", "up cache starts what it depends on")
+        let removed = try project.devenv(["down", "--volumes"])
+        #expect(removed.succeeded && removed.stderr.contains("removed volume cachedata"), "\(removed.stderr)")
+        #expect(try project.devenv(["up", "cache"]).succeeded)
+        #expect(Self.fetch(cache) != first, "a fresh volume after down --volumes")
+    }
+
+    @Test(arguments: DevenvUser.allCases)
+    func aTaskStartsWhatItNeedsAndStopsItAfter(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let (web, cache) = (try Self.freePort(), try Self.freePort())
+        let project = try ProjectFixture(manifest: Self.manifest(web: web, cache: cache), as: user)
+        defer { _ = try? project.devenv(["down", "--volumes"]) }
+        let ran = try project.devenv(["run", "fetch"])
+        #expect(ran.succeeded && ran.stdout == "hello-web\n", "\(ran.stdout)\(ran.stderr)")
+        #expect(ran.stderr.contains("started service web"), "\(ran.stderr)")
+        #expect(try services(project).isEmpty, "the task's service stopped with it")
+        #expect(Self.fetch(web) == nil)
+
+        // What `up` started stays after the task.
+        #expect(try project.devenv(["up", "web"]).succeeded)
+        #expect(try project.devenv(["run", "fetch"]).stdout == "hello-web\n")
+        #expect(try services(project)["web"]?["state"] as? String == "running")
+    }
+
+    @Test(arguments: DevenvUser.allCases)
+    func crashesPortsInUseAndRestarts(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let busy = try Self.freePort()
+        let project = try ProjectFixture(manifest: """
+            [base]
+            image = "busybox:it"
+
+            [services.crash]
+            command = "echo reading config; echo 'config: bad value' >&2; exit 3"
+            ready = "false"
+
+            [services.busy]
+            command = "exec sleep 1000"
+            ports = [\(busy)]
+
+            [services.noprobe]
+            command = "exec sleep 1000"
+            ready = ["no-such-probe", "--check"]
+
+            [services.flaky]
+            command = "n=$(cat /tmp/n 2>/dev/null || echo 0); echo attempt $n; echo $((n+1)) > /tmp/n; [ $n -ge 2 ] && exec sleep 1000; exit 1"
+            restart = "on-failure"
+            ready_timeout = 30
+            """, as: user)
+        defer { _ = try? project.devenv(["down", "--volumes"]) }
+
+        let crashed = try project.devenv(["up", "crash"])
+        #expect(crashed.status == 125)
+        #expect(crashed.stderr.contains("service 'crash': exited with status 3 before it was ready"), "\(crashed.stderr)")
+        #expect(crashed.stderr.contains("| config: bad value") && crashed.stderr.contains("devenv logs crash"), "\(crashed.stderr)")
+        #expect(try services(project)["crash"]?["lastExit"] as? String == "exited with status 3")
+
+        let listener = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(busy).bigEndian)
+        address.sin_addr.s_addr = in_addr_t(UInt32(0x7f00_0001).bigEndian)
+        let listening = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        } && listen(listener, 1) == 0
+        try #require(listening)
+        let inUse = try project.devenv(["up", "busy"])
+        #expect(inUse.status == 125 && inUse.stderr.contains("service 'busy': port \(busy) on 127.0.0.1 is already in use"), "\(inUse.stderr)")
+
+        let flaky = try project.devenv(["up", "flaky"])
+        #expect(flaky.succeeded, "\(flaky.stderr)")
+        #expect(try services(project)["flaky"]?["restarts"] as? Int == 2)
+        #expect(try project.devenv(["logs", "flaky"]).stdout == "attempt 0\nattempt 1\nattempt 2\n")
+
+        let noProbe = try project.devenv(["up", "noprobe"])
+        #expect(noProbe.status == 125 && noProbe.stderr.contains("service 'noprobe': its ready command cannot run: exec \"no-such-probe\""), "\(noProbe.stderr)")
+        #expect(try services(project)["noprobe"] == nil, "a service that failed its start is stopped")
+
+        let unknown = try project.devenv(["up", "nope"])
+        #expect(unknown.status == 125 && unknown.stderr.contains("defines no such service (it defines: crash, busy, noprobe, flaky)"), "\(unknown.stderr)")
+    }
+}
