@@ -8,6 +8,7 @@
 #                           rootless no-op against root
 #   layer-bench.sh          layer unpack/create against tar (median and spread)
 #   pull-bench.sh           pull against podman
+#   services-bench.sh       `devenv up` of postgres to ready against podman run, and a warm psql
 #   first-env-bench.sh      `devenv init` + `devenv run -- true` from nothing against mmdebstrap
 #                           (needs the network; SKIP_FIRST_ENV=1 leaves it out)
 #
@@ -33,7 +34,7 @@ export BENCH_RESULTS=$WORK/results
 # The rootless halves append to it as the test user.
 chmod 666 "$BENCH_RESULTS"
 
-ONLY=${ONLY:-start build layer pull first-env}
+ONLY=${ONLY:-start build layer pull first-env services}
 run() { # run NAME SCRIPT [ENV…]
   local name=$1 script=$2; shift 2
   [[ " $ONLY " == *" $name "* ]] || return 0
@@ -52,6 +53,7 @@ run build build-bench.sh
 run layer layer-bench.sh
 run pull pull-bench.sh
 [[ ${SKIP_FIRST_ENV:-0} == 1 ]] || run first-env first-env-bench.sh
+run services services-bench.sh
 
 echo
 echo "== ratios (devenv / reference unless named otherwise), one run each; load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -35,6 +35,14 @@ struct TemplateTests {
             (["--", "python3", "hello.py"], "hello from python"),
             (["test"], "1 passed"),
         ]),
+        "python-postgres": Program(files: ["test_db.py": "import psycopg2\n\ndef test_query():\n    with psycopg2.connect(host='127.0.0.1', port=5432, user='app', dbname='postgres') as connection:\n        cursor = connection.cursor()\n        cursor.execute('select 41 + 1')\n        assert cursor.fetchone()[0] == 42\n"], runs: [
+            (["test"], "1 passed"),
+            (["psql", "-tAc", "select 'query ' || 6 * 7"], "query 42"),
+        ]),
+        "node-redis": Program(files: ["test.js": "const net = require('net')\nconst s = net.connect(6379, '127.0.0.1', () => s.write('PING\\r\\nSET greeting hi\\r\\nGET greeting\\r\\n'))\nlet out = ''\ns.on('data', d => { out += d; if (out.split('\\r\\n').length > 4) { const l = out.split('\\r\\n'); console.log('redis says ' + l[0].slice(1) + ' and ' + l[3]); s.end() } })\n",
+                                      "package.json": "{ \"name\": \"hello\", \"version\": \"1.0.0\", \"scripts\": { \"test\": \"node test.js\" } }\n"], runs: [
+            (["test"], "redis says PONG and hi"),
+        ]),
         "node": Program(files: ["hello.js": "console.log('hello from node ' + process.versions.node)\n",
                                 "package.json": "{ \"name\": \"hello\", \"version\": \"1.0.0\", \"scripts\": { \"test\": \"node hello.js\" } }\n"], runs: [
             (["test"], "hello from node 20."),
@@ -61,13 +69,13 @@ struct TemplateTests {
     @Test(arguments: DevenvUser.allCases)
     func theDefaultAndPythonTemplatesWork(_ user: DevenvUser) throws {
         try Requirement.require(root: true, programs: ["mmdebstrap"])
-        try check(["debian", "python"], as: user)
+        try check(["debian", "python", "python-postgres"], as: user)
     }
 
     @Test(.enabled(if: allTemplates), arguments: DevenvUser.allCases)
     func everyOtherTemplateWorks(_ user: DevenvUser) throws {
         try Requirement.require(root: true, programs: ["mmdebstrap"])
-        try check(["c", "node", "go", "rust", "swift"], as: user)
+        try check(["c", "node", "node-redis", "go", "rust", "swift"], as: user)
     }
 
     /// One store for the lot, so templates on the same suite bootstrap it once.

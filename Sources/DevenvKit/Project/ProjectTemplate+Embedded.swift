@@ -51,6 +51,32 @@ build = "go build ./..."
 test = "go test ./..."
 
 """#),
+        ("node-redis", #"""
+# Node.js 20 with npm on Debian 13 (trixie), and Redis running next to the shell as a
+# service: `devenv up` starts it, `devenv run test` starts it when needed.
+
+[base]
+distro = "debian:trixie"
+
+[[step]]
+packages = ["nodejs", "npm", "redis-server", "redis-tools", "ca-certificates", "git"]
+
+[[step]]
+env = { REDIS_URL = "redis://127.0.0.1:6379" }
+
+# Data in the named volume redisdata (kept until `devenv down --volumes`).
+[services.cache]
+command = ["redis-server", "--bind", "127.0.0.1", "--port", "6379", "--dir", "/var/lib/devenv-redis", "--appendonly", "yes"]
+ports = [6379]
+volumes = ["redisdata:/var/lib/devenv-redis"]
+ready = "redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG"
+restart = "on-failure"
+
+[tasks]
+build = "npm run build --if-present"
+test = { run = "npm test", services = ["cache"] }
+
+"""#),
         ("node", #"""
 # Node.js 20 with npm on Debian 13 (trixie); bookworm's Node 18 is past its end of life.
 
@@ -63,6 +89,40 @@ packages = ["nodejs", "npm", "ca-certificates", "git"]
 [tasks]
 build = "npm run build --if-present"
 test = "npm test"
+
+"""#),
+        ("python-postgres", #"""
+# Python 3.11 with pytest and psycopg2 on Debian 12 (bookworm), and PostgreSQL 15 running next
+# to the shell as a service: `devenv up` starts it, `devenv run test` starts it when needed.
+
+[base]
+distro = "debian:bookworm"
+
+[[step]]
+packages = ["python3", "python3-pip", "python3-venv", "python3-pytest", "python3-psycopg2", "postgresql", "ca-certificates", "git"]
+
+[[step]]
+env = { PYTHONDONTWRITEBYTECODE = "1", PYTHONUNBUFFERED = "1", PGHOST = "127.0.0.1", PGPORT = "5432", PGUSER = "app", PGDATABASE = "postgres" }
+
+# The server runs as you, its data in the named volume pgdata (kept until `devenv down --volumes`).
+# PostgreSQL refuses to run as root: when you are root it runs as the image's postgres user.
+[services.db]
+command = """
+set -e
+data=/var/lib/devenv-postgres
+as=""
+if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$data"; as="setpriv --reuid=postgres --regid=postgres --init-groups"; fi
+[ -s "$data/PG_VERSION" ] || $as /usr/lib/postgresql/15/bin/initdb -D "$data" -U app --auth=trust --no-instructions
+exec $as /usr/lib/postgresql/15/bin/postgres -D "$data" -h 127.0.0.1 -p 5432 -k /tmp
+"""
+ports = [5432]
+volumes = ["pgdata:/var/lib/devenv-postgres"]
+ready = "pg_isready -q -h 127.0.0.1 -p 5432 -U app"
+
+[tasks]
+build = "python3 -m compileall -q ."
+test = { run = "python3 -m pytest", services = ["db"] }
+psql = { run = ["psql"], services = ["db"], description = "a psql prompt on the project's database" }
 
 """#),
         ("python", #"""
