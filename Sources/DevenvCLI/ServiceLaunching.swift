@@ -120,7 +120,11 @@ struct ServiceLauncher {
         var launcher = SessionLauncher(options: options, global: global)
         launcher.recordsWarmStart = false
         var lease: Lease?
-        let plan = try launcher.plan(command: command, defaultTerminal: false, lease: &lease)
+        var plan = try launcher.plan(command: command, defaultTerminal: false, lease: &lease)
+        let volumes = services.state.volumesPath + "/"
+        for index in plan.spec.mounts.indices where plan.spec.mounts[index].source.hasPrefix(volumes) {
+            plan.spec.mounts[index].keepsOwners = true
+        }
         let image = try engine.resolve(try Reference(parsing: service.image?.value ?? plan.image))
         var readySpec: ContainerSpec?
         if let ready = service.ready {

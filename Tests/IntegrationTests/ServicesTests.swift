@@ -67,7 +67,7 @@ struct ServicesTests {
 
         [services.cache]
         image = "busybox:it"
-        command = ["sh", "-c", "mkdir -p /data/www; [ -e /data/www/index.html ] || echo $GREETING-$(cat /proc/sys/kernel/random/uuid) > /data/www/index.html; exec httpd -f -p 127.0.0.1:\(cache) -h /data/www"]
+        command = ["sh", "-c", "mkdir -p /data/www; [ -e /data/www/index.html ] || echo $GREETING-$(cat /proc/sys/kernel/random/uuid) > /data/www/index.html; chown -R 65534:65534 /data/www && exec httpd -f -p 127.0.0.1:\(cache) -h /data/www"]
         env = { GREETING = "kept" }
         volumes = ["cachedata:/data"]
         depends_on = ["web"]

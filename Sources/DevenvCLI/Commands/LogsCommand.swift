@@ -43,6 +43,7 @@ struct LogsCommand: ParsableCommand {
             var bytes: [UInt8] = []
             for file in files { bytes += (try? FileDescriptor.readRegularFile(file, limit: 1 << 24, flags: O_NOFOLLOW)) ?? [] }
             output.write(tail.map { Self.lastLines(bytes, $0) } ?? bytes)
+            defer { output.finish() }
             guard follow else { return }
             try Self.follow("\(services.logDirectory)/\(ServiceState.logName(name))", from: bytes.count - (files.count > 1 ? Self.size(files[0]) : 0),
                             while: { services.running()[name] != nil }, output: &output)
@@ -110,6 +111,13 @@ struct LogOutput {
     private var pending: [UInt8] = []
 
     init(escaping: Bool) { self.escaping = escaping }
+
+    /// A last line without its newline.
+    mutating func finish() {
+        guard !pending.isEmpty else { return }
+        pending.append(0x0A)
+        write([])
+    }
 
     mutating func write(_ bytes: [UInt8]) {
         guard escaping else {

@@ -27,7 +27,7 @@ struct OwnerMappedMounts {
         var result = OwnerMappedMounts()
         var owners: [String: Int32] = [:]
         do {
-            for mount in mounts {
+            for mount in mounts where mount.keepsOwners != true {
                 var info = stat()
                 // A root-owned source is bound as it is, even for another user: mapping that
                 // user to on-disk root would let it make setuid-root files on the host.

@@ -89,12 +89,17 @@ public struct BindMount: Hashable, Codable, Sendable {
     /// writing the working tree); nil: container root acts as the owner (docs/runtime.md,
     /// "Device policy and mount flags"). Only as root: rootless there is no idmapped mount.
     public var ownerAppearsAs: MountOwner?
+    /// A service's named volume in the store (private to its user): bound as it is, its files
+    /// keeping the ids the container gave them, so a service may chown its data to its own
+    /// user. nil or false: the owner rule above applies.
+    public var keepsOwners: Bool?
 
-    public init(source: String, destination: String, readOnly: Bool = false, ownerAppearsAs: MountOwner? = nil) {
+    public init(source: String, destination: String, readOnly: Bool = false, ownerAppearsAs: MountOwner? = nil, keepsOwners: Bool? = nil) {
         self.source = source
         self.destination = destination
         self.readOnly = readOnly
         self.ownerAppearsAs = ownerAppearsAs
+        self.keepsOwners = keepsOwners
     }
 }
 
