@@ -18,6 +18,11 @@ public protocol StepExecutor {
     /// Commits a run step's upper directory: `UpperCommit.removeStubs`, then the layer, read
     /// where the step's files are readable as its container's root sees them.
     func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob
+
+    /// Splits a `packages` step's upper directory into its layers' directories
+    /// (`UpperSplit.run`), where the step's files are readable as its container's root sees
+    /// them; nil when the step stays one layer.
+    func split(_ split: UpperSplit) throws -> [UpperSplit.Part]?
 }
 
 extension StepExecutor {
@@ -26,6 +31,10 @@ extension StepExecutor {
     /// In this process: right for root, whose containers' files it can read as they are.
     public func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
         try commit.write(to: output, options: options)
+    }
+
+    public func split(_ split: UpperSplit) throws -> [UpperSplit.Part]? {
+        try split.run()
     }
 }
 
