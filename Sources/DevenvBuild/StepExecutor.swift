@@ -4,7 +4,9 @@ import DevenvPlan
 
 /// Runs a `run` step's command in a container whose root is an overlay of `lowerDirs`
 /// with `upperDir` on top; the upper directory is kept for the builder to commit. The
-/// builder only sees this seam; the runtime adapter lives in DevenvKit.
+/// builder only sees this seam; the runtime adapter lives in DevenvKit. A wrapper must
+/// forward every requirement: the defaults below run in this process, which rootless
+/// cannot read the step's files.
 public protocol StepExecutor {
     /// Returns the command's shell-style exit status (0 is success, 128+N for signal N).
     /// Throws `StepInterrupted` when devenv was told to stop (SIGINT, SIGTERM, SIGHUP) while
