@@ -147,7 +147,10 @@ public struct UpperSplit: Codable, Sendable, Equatable {
 
     private func materialize(_ layer: PackageLayerPlan.Layer, kinds: [String: PackageLayerPlan.Node.Kind], into directory: String) throws {
         let upper = commit.upperDir
-        try make(directory: directory, like: upper, opaque: false)
+        // The layer's root belongs to whoever owns the parts, as a step's upper directory
+        // belongs to the builder: the store moves it into its snapshots, which a directory
+        // of another owner could not be (rename needs to write its `..`). No layer records it.
+        try make(directory: directory, like: upper, owner: partsDirectory, opaque: false)
         var directories = [(directory, upper)]
         let opaque = Set(layer.opaque)
         for path in layer.paths {
@@ -170,11 +173,12 @@ public struct UpperSplit: Codable, Sendable, Equatable {
 
     /// A directory with the owner, mode and attributes of `source`; its opaque marker only
     /// when this layer is the one to carry it.
-    private func make(directory target: String, like source: String, opaque: Bool) throws {
-        var info = stat()
+    private func make(directory target: String, like source: String, owner: String? = nil, opaque: Bool) throws {
+        var info = stat(), owned = stat()
         guard lstat(source, &info) == 0 else { throw SystemError.last("lstat", path: source) }
+        guard lstat(owner ?? source, &owned) == 0 else { throw SystemError.last("lstat", path: owner ?? source) }
         guard mkdir(target, 0o700) == 0 else { throw SystemError.last("mkdir", path: target) }
-        guard lchown(target, info.st_uid, info.st_gid) == 0 else { throw SystemError.last("chown", path: target) }
+        guard lchown(target, owned.st_uid, owned.st_gid) == 0 else { throw SystemError.last("chown", path: target) }
         guard chmod(target, info.st_mode & 0o7777) == 0 else { throw SystemError.last("chmod", path: target) }
         let from = try FileDescriptor.open(source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
         let to = try FileDescriptor.open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
