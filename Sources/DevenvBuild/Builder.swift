@@ -266,6 +266,10 @@ public struct Builder {
     // MARK: The result
 
     private func commit(_ request: BuildRequest, state: Progress) throws -> StoredImage {
+        // Per-package layers add up; say which setting helps rather than the manifest's rule.
+        guard state.layers.count <= ImageManifest.maxLayers else {
+            throw BuildError.tooManyLayers(count: state.layers.count, limit: ImageManifest.maxLayers)
+        }
         var run = state.run
         var labels = run.labels ?? [:]
         labels.merge(request.labels) { _, new in new }
