@@ -10,7 +10,6 @@ public struct PackageLayers: Hashable, Sendable, Codable {
     /// Well below devenv's 125 layers an image may have, with room for the base and the
     /// other steps (docs/manifest.md, `layers`).
     public static let defaultLimit = 40
-    public static let limitRange = 1...100
 
     public init(limit: Int = PackageLayers.defaultLimit) {
         self.limit = limit
