@@ -96,7 +96,7 @@ let package = Package(
         // Shared by the test targets: scratch directories, a real registry on a free port.
         .target(name: "DevenvTestSupport", path: "Tests/DevenvTestSupport"),
         .testTarget(name: "DevenvRegistryTests", dependencies: ["DevenvRegistry", "DevenvOCI", "DevenvStore", "DevenvTestSupport"]),
-        .testTarget(name: "DevenvBuildTests", dependencies: ["DevenvBuild", "DevenvPlan", "DevenvOCI", "DevenvStore", "DevenvTestSupport"]),
+        .testTarget(name: "DevenvBuildTests", dependencies: ["DevenvArchive", "DevenvBuild", "DevenvPlan", "DevenvOCI", "DevenvStore", "DevenvTestSupport"]),
         .testTarget(name: "DevenvSeccompTests", dependencies: ["DevenvSeccomp", "DevenvTestSupport"]),
         .testTarget(name: "DevenvRuntimeTests", dependencies: ["DevenvRuntime", "DevenvSession", "DevenvSystem", "DevenvTestSupport"]),
         .testTarget(name: "DevenvManifestTests", dependencies: ["DevenvManifest"]),

@@ -15,14 +15,19 @@ public struct CacheEntry: Codable, Sendable {
     public var parent: Digest
     public var step: Step
     public var inputs: [BuildInput]
-    /// The layer the step produced; nil for steps that only change the config.
+    /// The layer the step produced; nil for steps that only change the config, and for
+    /// steps that made several (`layers`).
     public var layer: Descriptor?
     public var diffID: Digest?
+    /// A `packages` step's layers, one per package (`PackageLayers`); nil otherwise, so
+    /// entries of one layer read as before.
+    public var layers: [StepLayer]?
     /// The run configuration after this step.
     public var config: ImageConfig.RunConfig
     public var created: String
 
-    public init(key: Digest, parent: Digest, step: Step, inputs: [BuildInput], layer: Descriptor?, diffID: Digest?, config: ImageConfig.RunConfig, created: String) {
+    public init(key: Digest, parent: Digest, step: Step, inputs: [BuildInput], layer: Descriptor?, diffID: Digest?, config: ImageConfig.RunConfig, created: String,
+                layers: [StepLayer]? = nil) {
         self.key = key
         self.parent = parent
         self.step = step
@@ -31,6 +36,28 @@ public struct CacheEntry: Codable, Sendable {
         self.diffID = diffID
         self.config = config
         self.created = created
+        self.layers = layers
+    }
+
+    /// Every layer the step made, in order.
+    public var producedLayers: [StepLayer] {
+        if let layers { return layers }
+        guard let layer, let diffID else { return [] }
+        return [StepLayer(descriptor: layer, diffID: diffID)]
+    }
+}
+
+/// One layer of a step's result.
+public struct StepLayer: Codable, Sendable, Hashable {
+    public var descriptor: Descriptor
+    public var diffID: Digest
+    /// What the layer holds when the step made several (`package curl`), for the image history.
+    public var comment: String?
+
+    public init(descriptor: Descriptor, diffID: Digest, comment: String? = nil) {
+        self.descriptor = descriptor
+        self.diffID = diffID
+        self.comment = comment
     }
 }
 
@@ -53,7 +80,7 @@ public struct BuildCache: Sendable {
         guard let data = Self.read(path(key)),
               let entry = try? JSONDecoder().decode(CacheEntry.self, from: data),
               entry.key == key else { return nil }
-        if let layer = entry.layer, !content.contains(layer.digest) {
+        if entry.producedLayers.contains(where: { !content.contains($0.descriptor.digest) }) {
             unlink(path(key))
             return nil
         }
@@ -91,7 +118,7 @@ public struct BuildCache: Sendable {
     /// while its layer does, and the entries of older cache-key versions; returns their paths.
     public func pruneMissingLayers() -> [String] {
         let missing = all().compactMap { entry -> String? in
-            guard let layer = entry.layer, !content.contains(layer.digest) else { return nil }
+            guard entry.producedLayers.contains(where: { !content.contains($0.descriptor.digest) }) else { return nil }
             remove(entry.key)
             return path(entry.key)
         }
@@ -135,9 +162,10 @@ public struct BuildCache: Sendable {
             return "unreadable build-cache record: \(error)"
         }
         guard name == "\(entry.key.encoded).json" else { return "the record is for cache key \(entry.key)" }
-        guard let layer = entry.layer else { return nil }
-        if bad.contains(layer.digest) { return "its layer \(layer.digest) is damaged" }
-        if !content.contains(layer.digest) { return "its layer \(layer.digest) is missing" }
+        for layer in entry.producedLayers.map(\.descriptor) {
+            if bad.contains(layer.digest) { return "its layer \(layer.digest) is damaged" }
+            if !content.contains(layer.digest) { return "its layer \(layer.digest) is missing" }
+        }
         return nil
     }
 }

@@ -7,6 +7,8 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
     case layerFailed(number: Int, location: String, reason: String)
     /// devenv was told to stop (`signal`) while the step ran; nothing of the step was kept.
     case interrupted(number: Int, location: String, summary: String, signal: Int32)
+    /// The steps' layers and the base's are more than an image may have.
+    case tooManyLayers(count: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -18,6 +20,8 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
             return "\(location): build step \(number): commit layer: \(reason)"
         case let .interrupted(number, location, summary, signal):
             return "\(location): build step \(number) interrupted by signal \(signal) (nothing of it was kept): \(Printable.escape(summary, limit: 200))"
+        case let .tooManyLayers(count, limit):
+            return "the environment would have \(count) layers, more than the \(limit) an image may have: set a lower `layers` on its `packages` steps (docs/manifest.md)"
         }
     }
 }

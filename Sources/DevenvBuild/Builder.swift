@@ -123,23 +123,28 @@ public struct Builder {
     }
 
     private func apply(_ entry: CacheEntry, definition: String, to state: inout Progress) {
-        if let layer = entry.layer, let diffID = entry.diffID {
-            state.layers.append(layer)
-            state.diffIDs.append(diffID)
+        let layers = entry.producedLayers
+        for layer in layers {
+            state.layers.append(layer.descriptor)
+            state.diffIDs.append(layer.diffID)
+            state.history.append(ImageConfig.History(created: entry.created, createdBy: "devenv: \(definition)", comment: layer.comment))
         }
         state.run = entry.config
-        state.history.append(ImageConfig.History(created: entry.created, createdBy: "devenv: \(definition)",
-                                                 emptyLayer: entry.layer == nil ? true : nil))
+        if layers.isEmpty {
+            state.history.append(ImageConfig.History(created: entry.created, createdBy: "devenv: \(definition)", emptyLayer: true))
+        }
     }
 
     // MARK: Executing a step
 
     private func execute(_ planned: PlannedStep, number: Int, parent: Digest, state: Progress, scratch: String) throws -> CacheEntry {
         var layer: (descriptor: Descriptor, diffID: Digest)?
+        var split: [StepLayer]?
         var run = state.run
         switch planned.step {
         case let .run(step):
-            layer = try runStep(planned, step, number: number, state: state, scratch: scratch)
+            let layers = try runStep(planned, step, number: number, state: state, scratch: scratch)
+            if layers.count == 1 { layer = (layers[0].descriptor, layers[0].diffID) } else { split = layers }
         case let .copy(copy):
             layer = try copyFiles(planned, copy: copy, number: number, state: state, scratch: scratch)
         case let .workdir(workdir):
@@ -151,10 +156,11 @@ public struct Builder {
             for change in changes { change.apply(to: &run) }
         }
         return CacheEntry(key: state.key, parent: parent, step: planned.step, inputs: planned.inputs, layer: layer?.descriptor,
-                          diffID: layer?.diffID, config: run, created: state.created)
+                          diffID: layer?.diffID, config: run, created: state.created, layers: split)
     }
 
-    func runStep(_ planned: PlannedStep, _ step: RunStep, number: Int, state: Progress, scratch: String) throws -> (Descriptor, Digest) {
+    /// The step's layer, or a `packages` step's layers (`PackageLayers`).
+    func runStep(_ planned: PlannedStep, _ step: RunStep, number: Int, state: Progress, scratch: String) throws -> [StepLayer] {
         var lowerDirs = try snapshots(layers: state.layers, diffIDs: state.diffIDs)
         if lowerDirs.isEmpty { lowerDirs = [try emptyLowerDirectory(scratch: scratch, number: number)] }
         let upper = "\(scratch)/run-\(number)/upper"
@@ -182,13 +188,42 @@ public struct Builder {
             throw BuildError.stepFailed(number: number, location: planned.location, summary: planned.summary, status: status)
         }
         let commit = UpperCommit(upperDir: upper, lowerDirs: lowerDirs, runtimeFiles: try executor.runtimeFiles(for: execution))
+        if let limit = step.packageLayers?.limit, limit > 1 {
+            let parts = "\(scratch)/run-\(number)/layers"
+            guard mkdir(parts, 0o700) == 0 else { throw SystemError.last("mkdir", path: parts) }
+            let split: [UpperSplit.Part]?
+            do {
+                split = try executor.split(UpperSplit(commit: commit, partsDirectory: parts, limit: limit))
+            } catch {
+                throw BuildError.layerFailed(number: number, location: planned.location, reason: "split the packages into layers: \(error)")
+            }
+            if let split { return try commitParts(split, lowerDirs: lowerDirs, number: number, location: planned.location, diffIDs: state.diffIDs) }
+        }
         let layer = try commitLayer(number: number, location: planned.location) { output, options in
             try executor.commit(commit, to: output, options: options)
         }
         // The upper directory already is the new layer in snapshot form; keep it instead of
         // unpacking the layer we just wrote.
         try store.snapshots.adopt(directory: upper, diffIDs: state.diffIDs + [layer.1])
-        return layer
+        return [StepLayer(descriptor: layer.0, diffID: layer.1)]
+    }
+
+    /// Commits each layer directory of a split upper directory and keeps it as the
+    /// layer's snapshot, as a single step's upper directory is kept.
+    private func commitParts(_ parts: [UpperSplit.Part], lowerDirs: [String], number: Int, location: String, diffIDs: [Digest]) throws -> [StepLayer] {
+        var chain = diffIDs
+        var layers: [StepLayer] = []
+        for part in parts {
+            // The runtime's stubs were removed before the split.
+            let commit = UpperCommit(upperDir: part.directory, lowerDirs: lowerDirs, runtimeFiles: RuntimeFiles())
+            let layer = try commitLayer(number: number, location: location) { output, options in
+                try executor.commit(commit, to: output, options: options)
+            }
+            chain.append(layer.1)
+            try store.snapshots.adopt(directory: part.directory, diffIDs: chain)
+            layers.append(StepLayer(descriptor: layer.0, diffID: layer.1, comment: part.comment))
+        }
+        return layers
     }
 
     /// Commits a directory the builder staged itself (copies, workdirs): plain files, no
@@ -231,6 +266,10 @@ public struct Builder {
     // MARK: The result
 
     private func commit(_ request: BuildRequest, state: Progress) throws -> StoredImage {
+        // Per-package layers add up; say which setting helps rather than the manifest's rule.
+        guard state.layers.count <= ImageManifest.maxLayers else {
+            throw BuildError.tooManyLayers(count: state.layers.count, limit: ImageManifest.maxLayers)
+        }
         var run = state.run
         var labels = run.labels ?? [:]
         labels.merge(request.labels) { _, new in new }

@@ -4,7 +4,9 @@ import DevenvPlan
 
 /// Runs a `run` step's command in a container whose root is an overlay of `lowerDirs`
 /// with `upperDir` on top; the upper directory is kept for the builder to commit. The
-/// builder only sees this seam; the runtime adapter lives in DevenvKit.
+/// builder only sees this seam; the runtime adapter lives in DevenvKit. A wrapper must
+/// forward every requirement: the defaults below run in this process, which rootless
+/// cannot read the step's files.
 public protocol StepExecutor {
     /// Returns the command's shell-style exit status (0 is success, 128+N for signal N).
     /// Throws `StepInterrupted` when devenv was told to stop (SIGINT, SIGTERM, SIGHUP) while
@@ -18,6 +20,11 @@ public protocol StepExecutor {
     /// Commits a run step's upper directory: `UpperCommit.removeStubs`, then the layer, read
     /// where the step's files are readable as its container's root sees them.
     func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob
+
+    /// Splits a `packages` step's upper directory into its layers' directories
+    /// (`UpperSplit.run`), where the step's files are readable as its container's root sees
+    /// them; nil when the step stays one layer.
+    func split(_ split: UpperSplit) throws -> [UpperSplit.Part]?
 }
 
 extension StepExecutor {
@@ -26,6 +33,10 @@ extension StepExecutor {
     /// In this process: right for root, whose containers' files it can read as they are.
     public func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
         try commit.write(to: output, options: options)
+    }
+
+    public func split(_ split: UpperSplit) throws -> [UpperSplit.Part]? {
+        try split.run()
     }
 }
 

@@ -75,11 +75,14 @@ extension Manifest {
         /// Where the step starts (`[[step]]`, or `{` in an inline array).
         public var location: SourceLocation
         public var action: Action
+        /// `layers = N` of a `packages` step: the most layers it makes; nil for the default.
+        public var layers: Located<Int>?
 
-        public init(number: Int, location: SourceLocation, action: Action) {
+        public init(number: Int, location: SourceLocation, action: Action, layers: Located<Int>? = nil) {
             self.number = number
             self.location = location
             self.action = action
+            self.layers = layers
         }
     }
 }

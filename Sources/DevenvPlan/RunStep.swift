@@ -15,15 +15,20 @@ public struct RunStep: Hashable, Sendable, Codable {
     /// Secrets and SSH agents the command may use while it runs; nil when it uses none, so
     /// the cache keys of the steps without any stay what they were.
     public var secrets: [SecretMount]?
+    /// A `packages` step's layers, one per package; nil for one layer (every other step), so
+    /// their cache keys stay what they were.
+    public var packageLayers: PackageLayers?
 
     public init(command: [String], arguments: [EnvironmentVariable] = [], cacheMounts: [CacheMount] = [],
-                projectMount: String? = nil, network: BuildNetwork = .host, secrets: [SecretMount] = []) {
+                projectMount: String? = nil, network: BuildNetwork = .host, secrets: [SecretMount] = [],
+                packageLayers: PackageLayers? = nil) {
         self.command = command
         self.arguments = arguments
         self.cacheMounts = cacheMounts
         self.projectMount = projectMount
         self.network = network
         self.secrets = secrets.isEmpty ? nil : secrets
+        self.packageLayers = packageLayers
     }
 }
 

@@ -69,6 +69,8 @@ import Testing
             key(.run(RunStep(command: command, cacheMounts: [CacheMount(target: "/c")]))),
             key(.run(RunStep(command: command, cacheMounts: [CacheMount(target: "/c", id: "other")]))),
             key(.run(RunStep(command: command, projectMount: "/workspace"))),
+            key(.run(RunStep(command: command, packageLayers: PackageLayers()))),
+            key(.run(RunStep(command: command, packageLayers: PackageLayers(limit: 2)))),
             key(Self.run, inputs: [changed]),
             key(Self.run, inputs: [executable]),
             key(.copy(copy)),

@@ -46,11 +46,23 @@ struct ManifestLoweringTests {
         #expect(lowered.map(\.0) == [
             .run(RunStep(command: ["/bin/sh", "-c", "make"], cacheMounts: [CacheMount(target: "/root/.cache")], network: .none)),
             .run(RunStep(command: ["make", "-j4"])),
-            .run(RunStep(command: packages, cacheMounts: PackageInstaller.cacheDirectories.map { CacheMount(target: $0) })),
+            .run(RunStep(command: packages, cacheMounts: PackageInstaller.cacheDirectories.map { CacheMount(target: $0) },
+                         packageLayers: PackageLayers(limit: PackageLayers.defaultLimit))),
             .workdir(WorkdirStep(path: "/app", createsDirectory: false)),
             .copy(CopyStep(sources: ["src", "README.md"], destination: "/app/")),
             .config([.env([EnvironmentVariable(name: "PATH", value: "/opt/bin:$PATH")], expands: true)]),
             .config([.user("dev")]),
         ])
+    }
+
+    /// A `packages` step's `layers` reaches the builder's step (and so its cache key).
+    @Test func packageLayersOfAStep() throws {
+        let text = "[base]\nimage = \"debian\"\n[[step]]\npackages = [\"git\"]\nlayers = 3\n"
+        let manifest = try Manifest.parse(Array(text.utf8), path: ".devenv/devenv.toml")
+        var workdir = "/"
+        let (step, _) = BuildPlanner.lower(manifest.steps[0].action, workdir: &workdir, layers: manifest.steps[0].layers?.value)
+        guard case let .run(run) = step else { Issue.record("not a run step"); return }
+        #expect(run.packageLayers == PackageLayers(limit: 3))
+        #expect(BuildPlanner.unpinnedSteps(manifest) == [step])
     }
 }

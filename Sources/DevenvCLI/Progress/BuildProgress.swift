@@ -48,6 +48,8 @@ final class BuildProgress: @unchecked Sendable {
         func commit(_ commit: UpperCommit, to output: String, options: LayerWriteOptions) throws -> LayerBlob {
             try inner.commit(commit, to: output, options: options)
         }
+
+        func split(_ split: UpperSplit) throws -> [UpperSplit.Part]? { try inner.split(split) }
     }
 }
 

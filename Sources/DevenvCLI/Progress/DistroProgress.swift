@@ -20,9 +20,11 @@ enum DistroProgress {
             Terminal.endProgress()
             Terminal.note("bootstrapping \(base.name) (\(base.variant)) from \(Printable.escape(base.mirror)) with mmdebstrap…")
         case let .finished(base, image, seconds):
-            let layer = image.manifest.layers.first?.size ?? 0
-            Terminal.note(String(format: "bootstrapped %@ (%@) from %@ in %.1fs: %@, layer %@", base.name, base.variant,
-                                 Printable.escape(base.mirror), seconds, image.familiarName, Terminal.bytes(layer)))
+            let layers = image.manifest.layers
+            let size = layers.reduce(Int64(0)) { $0 + $1.size }
+            Terminal.note(String(format: "bootstrapped %@ (%@) from %@ in %.1fs: %@, %@ in %d layer%@", base.name, base.variant,
+                                 Printable.escape(base.mirror), seconds, image.familiarName, Terminal.bytes(size), layers.count,
+                                 layers.count == 1 ? "" : "s"))
         }
     }
 }

@@ -32,7 +32,7 @@ struct BuildPlanner {
         var planned: [PlannedStep] = []
         for (index, step) in project.manifest.steps.enumerated() {
             let location = project.location(Self.valueLocation(step) ?? step.location)
-            let (lowered, definition) = Self.lower(step.action, workdir: &workdir, pins: pins[index])
+            let (lowered, definition) = Self.lower(step.action, workdir: &workdir, pins: pins[index], layers: step.layers?.value)
             var items: [CopyItem] = []
             if case let .copy(copy) = step.action { items = try copyItems(copy.sources, location: location) }
             planned.append(PlannedStep(step: lowered, definition: definition, inputs: items.flatMap { $0.entries.map(\.input) },
@@ -46,7 +46,7 @@ struct BuildPlanner {
     /// A manifest step in the shared vocabulary, with its definition in the manifest's words
     /// (`run make`, `copy src -> /app/`). `workdir` tracks the working directory, where a
     /// copy without `to` lands.
-    static func lower(_ action: Manifest.Step.Action, workdir: inout String, pins: PackageInstaller.Pins? = nil) -> (Step, String) {
+    static func lower(_ action: Manifest.Step.Action, workdir: inout String, pins: PackageInstaller.Pins? = nil, layers: Int? = nil) -> (Step, String) {
         switch action {
         case let .run(run):
             let command = run.command.value.arguments
@@ -55,7 +55,8 @@ struct BuildPlanner {
             return (.run(step), runDefinition(command))
         case let .packages(packages):
             let command = PackageInstaller.command(installing: packages.map(\.value), pins: pins)
-            let step = RunStep(command: command, cacheMounts: PackageInstaller.cacheDirectories.map { CacheMount(target: $0) })
+            let step = RunStep(command: command, cacheMounts: PackageInstaller.cacheDirectories.map { CacheMount(target: $0) },
+                               packageLayers: PackageLayers(limit: layers ?? PackageLayers.defaultLimit))
             return (.run(step), runDefinition(command))
         case let .copy(copy):
             let destination = copy.destination?.value ?? (workdir.hasSuffix("/") ? workdir : workdir + "/")
@@ -82,7 +83,7 @@ struct BuildPlanner {
     /// recording what a `packages` step resolved to does not change what the step is.
     static func unpinnedSteps(_ manifest: Manifest) -> [Step] {
         var workdir = "/"
-        return manifest.steps.map { lower($0.action, workdir: &workdir).0 }
+        return manifest.steps.map { lower($0.action, workdir: &workdir, layers: $0.layers?.value).0 }
     }
 
     private static func runDefinition(_ command: [String]) -> String {

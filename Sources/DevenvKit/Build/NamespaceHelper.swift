@@ -67,6 +67,28 @@ public enum NamespaceHelper {
         return diffID
     }
 
+    /// Splits a `packages` step's upper directory inside the namespace (`UpperSplit.run`):
+    /// the layers' directories get the owners the step's container saw.
+    static func split(_ split: UpperSplit, mapping: IDMapping) throws -> [UpperSplit.Part]? {
+        var request = Request(operation: .split, commit: nil, path: nil, clampMTime: nil, layer: nil)
+        request.split = split
+        let helper = try UserNamespaceProcess.start(executable: executable, arguments: [argument, try request.encoded()],
+                                                    mapping: mapping, captureOutput: true)
+        guard let output = helper.output else {
+            helper.kill()
+            _ = try? helper.wait()
+            throw KitError.helperFailed("the helper has no output pipe")
+        }
+        let text = (try? FileDescriptor.readAll(output.raw, limit: 1 << 20)) ?? []
+        close(output.release())
+        _ = try finished(try helper.wait(), object: split.commit.upperDir)
+        do {
+            return try JSONDecoder().decode([UpperSplit.Part]?.self, from: Data(text))
+        } catch {
+            throw KitError.helperFailed("\(Printable.escape(split.commit.upperDir)): the helper's split is unreadable: \(error)")
+        }
+    }
+
     /// Removes a tree the user's own permissions cannot (`DirectoryRemover.permissionFallback`).
     public static func remove(_ path: String) throws {
         guard let mapping = HostIdentity.current().idMapping else {
@@ -93,7 +115,7 @@ public enum NamespaceHelper {
     // MARK: The helper's side
 
     struct Request: Codable {
-        enum Operation: String, Codable { case commit, remove, unpack }
+        enum Operation: String, Codable { case commit, remove, unpack, split }
         /// What `unpack` applies where (`UnpackTarget`, with the blob).
         struct Layer: Codable {
             var path: String
@@ -108,6 +130,7 @@ public enum NamespaceHelper {
         var path: String?
         var clampMTime: Int64?
         var layer: Layer?
+        var split: UpperSplit?
 
         func encoded() throws -> String { String(decoding: try JSONEncoder().encode(self), as: UTF8.self) }
     }
@@ -134,6 +157,9 @@ public enum NamespaceHelper {
                 let report = try LayerUnpacker.unpack(layerAt: layer.path, declared: layer.declared, into: layer.directory,
                                                       lowers: lowers, options: options)
                 FileHandle.standardOutput.write(Data("\(report.diffID)\n".utf8))
+            case .split:
+                guard let split = request.split else { throw KitError.helperFailed("no split in the request") }
+                FileHandle.standardOutput.write(try JSONEncoder().encode(try split.run()))
             case .remove:
                 guard let path = request.path else { throw KitError.helperFailed("no path in the request") }
                 try DirectoryRemover.removeAsCaller(path)

@@ -28,8 +28,10 @@ enum PackageInstaller {
           apt-get -o APT::Keep-Downloaded-Packages=true update -q
         \(pins.map(pinning) ?? "")  apt-get -o APT::Keep-Downloaded-Packages=true install -y -q --no-install-recommends \(names)
           rm -f /etc/apt/preferences.d/devenv-lock
-          # What differs on every run (logs, ldconfig's inode cache) would make the layer differ too.
-          rm -f /var/cache/ldconfig/aux-cache /var/log/apt/eipp.log.xz
+          # What differs on every run (logs, ldconfig's inode cache) would make the layer differ too;
+          # apt's binary caches of the lists (tens of MB) go as well: the lists stay on the cache
+          # mount, and apt rebuilds the caches from them when it needs them.
+          rm -f /var/cache/ldconfig/aux-cache /var/log/apt/eipp.log.xz /var/cache/apt/pkgcache.bin /var/cache/apt/srcpkgcache.bin
           for log in /var/log/dpkg.log /var/log/alternatives.log /var/log/apt/history.log /var/log/apt/term.log; do
             if [ -f "$log" ]; then : > "$log"; fi
           done

@@ -26,11 +26,11 @@ struct PackageResolution {
         defer { withExtendedLifetime(lease) {} }
         let cache = Builder(store: store, executor: NoStepExecutor()).cache
         let keys = Builder.cacheKeys(request)
-        // Layers in the image after each step: the base's, plus one per step that made one.
+        // Layers in the image after each step: the base's, plus those each step made.
         var after: [Int] = []
         var count = request.base.manifest.layers.count
         for key in keys {
-            if cache.lookup(key)?.layer != nil { count += 1 }
+            count += cache.lookup(key)?.producedLayers.count ?? 0
             after.append(count)
         }
         var resolved: [Int: [LockedPackage]] = [:]

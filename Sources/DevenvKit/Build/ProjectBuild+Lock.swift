@@ -167,7 +167,8 @@ extension ProjectBuild {
             guard let entry = cache.lookup(built[index]) else { return }
             let parent = index == 0 ? CacheKey.base(manifest: request.base.manifestDescriptor.digest) : now[index - 1]
             try cache.record(CacheEntry(key: now[index], parent: parent, step: pinned.steps[index].step, inputs: pinned.steps[index].inputs,
-                                        layer: entry.layer, diffID: entry.diffID, config: entry.config, created: entry.created))
+                                        layer: entry.layer, diffID: entry.diffID, config: entry.config, created: entry.created,
+                                        layers: entry.layers))
         }
     }
 

@@ -66,7 +66,10 @@ extension ProjectBuild {
     }
 
     static func compare(recorded: StoredImage, rebuilt: StoredImage) -> VerificationReport {
-        let history = (rebuilt.config.history ?? recorded.config.history ?? []).filter { $0.emptyLayer != true }.map { $0.createdBy ?? "" }
+        // A `packages` step's layers share its line; their comments (`package curl`) tell them apart.
+        let history = (rebuilt.config.history ?? recorded.config.history ?? []).filter { $0.emptyLayer != true }.map { entry in
+            (entry.comment.map { "\($0): " } ?? "") + (entry.createdBy ?? "")
+        }
         let count = max(recorded.manifest.layers.count, rebuilt.manifest.layers.count)
         // A base image may carry less history than layers: the last entries name the last layers.
         let offset = rebuilt.manifest.layers.count - history.count

@@ -70,6 +70,12 @@ public struct RuntimeStepExecutor: StepExecutor {
         return try NamespaceHelper.commit(commit, mapping: mapping, to: output, options: options)
     }
 
+    /// Rootless, for the same reason as `commit`.
+    public func split(_ split: UpperSplit) throws -> [UpperSplit.Part]? {
+        guard let mapping = HostIdentity.current().idMapping else { return try split.run() }
+        return try NamespaceHelper.split(split, mapping: mapping)
+    }
+
     /// The step's container, without its seccomp filter (only running it needs one).
     private func spec(for execution: StepExecution) throws -> ContainerSpec {
         let user = try ImageAccounts.resolve(execution.user, lowerDirs: execution.lowerDirs)

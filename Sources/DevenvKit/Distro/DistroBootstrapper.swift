@@ -1,4 +1,5 @@
 import DevenvArchive
+import DevenvBuild
 import DevenvOCI
 import DevenvRuntime
 import DevenvStore
@@ -17,8 +18,8 @@ public enum DistroBootstrapEvent: Sendable {
     case finished(DistroBase, image: StoredImage, seconds: Double)
 }
 
-/// Builds a distro base layer with mmdebstrap and stores it as an ordinary single-layer OCI
-/// image named by the base's key, so a second project on the same base (or a second build)
+/// Builds a distro base with mmdebstrap and stores it as an ordinary OCI image, one layer per
+/// package (docs/layers.md), named by the base's key, so a second project on the same base (or a second build)
 /// finds it instead of bootstrapping again, and `devenv image export`/`push` treat it like
 /// any image.
 public struct DistroBootstrapper {
@@ -72,7 +73,7 @@ public struct DistroBootstrapper {
             let log = output == .log ? try openLog(base) : nil
             events(.started(base, log: log?.path))
             try run(mmdebstrap, Self.arguments(for: base, output: tarball, mode: mode), base: base, directory: work, log: log)
-            let image = try importLayer(tarball, base: base)
+            let image = try importLayer(tarball, base: base, work: work)
             events(.finished(base, image: image, seconds: Date().timeIntervalSince(started)))
             return image
         }
@@ -176,9 +177,10 @@ public struct DistroBootstrapper {
 
     // MARK: The image
 
-    /// The tarball becomes the image's only layer, its bytes kept exactly; the config says
-    /// when (SOURCE_DATE_EPOCH) and from what the layer was made.
-    private func importLayer(_ tarball: String, base: DistroBase) throws -> StoredImage {
+    /// The tarball becomes a layer, its bytes kept exactly, then one layer per package
+    /// (`packageLayers`); the config says when (SOURCE_DATE_EPOCH) and from what the layers
+    /// were made.
+    private func importLayer(_ tarball: String, base: DistroBase, work: String) throws -> StoredImage {
         let output = "\(store.layout.ingest)/\(UUID().uuidString).layer"
         defer { unlink(output) }
         let layer = try LayerWriter.recompress(tarAt: tarball, to: output, compression: compression)
@@ -194,12 +196,15 @@ public struct DistroBootstrapper {
         if !base.packages.isEmpty { labels["dev.devenv.distro.packages"] = base.packages.joined(separator: " ") }
         let run = ImageConfig.RunConfig(env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
                                         cmd: ["/bin/bash"], labels: labels)
-        let history = ImageConfig.History(created: created, createdBy: "devenv: mmdebstrap --variant=\(base.variant) \(base.suite) \(base.mirror)"
-                                          + (base.packages.isEmpty ? "" : " --include=\(base.packages.joined(separator: ","))"))
-        var config = ImageConfig(config: run, diffIDs: [layer.diffID], history: [history], created: created)
-        config.author = "devenv"
+        let createdBy = "devenv: mmdebstrap --variant=\(base.variant) \(base.suite) \(base.mirror)"
+            + (base.packages.isEmpty ? "" : " --include=\(base.packages.joined(separator: ","))")
         let descriptor = Descriptor(mediaType: layer.mediaType, digest: layer.digest, size: layer.size)
-        return try store.commitImage(name: base.tag, config: config, layers: [descriptor])
+        let layers = try packageLayers(of: descriptor, diffID: layer.diffID, base: base, work: work)
+            ?? [StepLayer(descriptor: descriptor, diffID: layer.diffID)]
+        let history = layers.map { ImageConfig.History(created: created, createdBy: createdBy, comment: $0.comment) }
+        var config = ImageConfig(config: run, diffIDs: layers.map(\.diffID), history: history, created: created)
+        config.author = "devenv"
+        return try store.commitImage(name: base.tag, config: config, layers: layers.map(\.descriptor))
     }
 
     static func timestamp(_ epoch: Int64) -> String {

@@ -65,7 +65,7 @@ public struct StoreBudget {
         if report.dryRun {
             let removed = Set(report.removedBlobs)
             report.removedRecords = evictedEntries + cache.all().compactMap { entry in
-                entry.layer.flatMap { removed.contains($0.digest.description) ? cache.file(entry.key) : nil }
+                entry.producedLayers.contains { removed.contains($0.descriptor.digest.description) } ? cache.file(entry.key) : nil
             }
         } else {
             report.removedRecords = evictedEntries + cache.pruneMissingLayers()
@@ -98,7 +98,7 @@ public struct StoreBudget {
         for entry in cache.all() {
             let file = cache.file(entry.key)
             plan.candidates.append(.init(kind: .buildCache, id: file, lastUsed: AccessTimes.modified(file) ?? 0,
-                                         blobs: entry.layer.map { [$0.digest] } ?? [], path: file))
+                                         blobs: entry.producedLayers.map(\.descriptor.digest), path: file))
         }
         return plan
     }

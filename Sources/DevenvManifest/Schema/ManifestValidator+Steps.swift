@@ -2,7 +2,9 @@
 extension ManifestValidator {
     static let stepActions = ["run", "copy", "env", "workdir", "user", "packages"]
     /// Modifier key -> the action it belongs to.
-    static let stepModifiers = ["cache": "run", "network": "run", "secrets": "run", "to": "copy"]
+    static let stepModifiers = ["cache": "run", "network": "run", "secrets": "run", "to": "copy", "layers": "packages"]
+    /// `layers`: at least 1 (one layer for the step), at most 100 of the 125 an image may have.
+    static let packageLayerLimits = 1...100
 
     mutating func readSteps(_ entry: TOMLEntry) -> [Manifest.Step] {
         let path = FieldPath.root.key("step")
@@ -23,7 +25,7 @@ extension ManifestValidator {
     }
 
     private mutating func step(_ table: TOMLTable, number: Int, node: TOMLNode, path: FieldPath) -> Manifest.Step? {
-        checkKeys(table, allowed: Self.stepActions + ["cache", "network", "secrets", "to"], context: "[[step]]")
+        checkKeys(table, allowed: Self.stepActions + Array(Self.stepModifiers.keys).sorted(), context: "[[step]]")
         let actions = table.entries.filter { Self.stepActions.contains($0.key) }
         guard let actionEntry = actions.first else {
             report("a step needs one of \(Self.listing(Self.stepActions, conjunction: "or"))", path: path, at: node)
@@ -38,8 +40,10 @@ extension ManifestValidator {
             guard let owner = Self.stepModifiers[entry.key], owner != actionEntry.key else { continue }
             report("\(path.key(entry.key)): '\(entry.key)' is only valid in a '\(owner)' step", at: entry.keyLocation, width: entry.keyWidth)
         }
+        let layers = table["layers"].flatMap { layerLimit($0, path: path.key("layers")) }
         guard let action = action(actionEntry, in: table, path: path), actions.count == 1 else { return nil }
-        return Manifest.Step(number: number, location: node.location, action: action)
+        if table["layers"] != nil, layers == nil { return nil }
+        return Manifest.Step(number: number, location: node.location, action: action, layers: layers)
     }
 
     private mutating func action(_ entry: TOMLEntry, in table: TOMLTable, path: FieldPath) -> Manifest.Step.Action? {
@@ -78,6 +82,20 @@ extension ManifestValidator {
             }
             return valid ? .packages(names) : nil
         }
+    }
+
+    /// `layers = N`: an integer in `packageLayerLimits`.
+    private mutating func layerLimit(_ entry: TOMLEntry, path: FieldPath) -> Located<Int>? {
+        guard case let .integer(value) = entry.node.value else {
+            wrongType(entry.node, path: path, expected: "an integer")
+            return nil
+        }
+        guard let limit = Int(exactly: value), Self.packageLayerLimits.contains(limit) else {
+            report("must be from \(Self.packageLayerLimits.lowerBound) to \(Self.packageLayerLimits.upperBound) (layers of this step; an image has at most 125)",
+                   path: path, at: entry.node)
+            return nil
+        }
+        return Located(limit, at: entry.node.location, width: entry.node.width)
     }
 
     private mutating func run(_ entry: TOMLEntry, in table: TOMLTable, path: FieldPath) -> Manifest.Step.Run? {

@@ -75,11 +75,12 @@ final class StepProject {
 
     /// `tar -tv --numeric-owner` of the image's top layer, one line per entry as
     /// "MODE UID/GID PATH" (sizes and times left out).
-    func topLayer() throws -> [String] {
+    /// `below`: that many layers under the top one (a `packages` step makes one per package).
+    func topLayer(below: Int = 0) throws -> [String] {
         let inspected = try devenv(["image", "inspect", "--json", "localhost/devenv/project:\(try projectID())"])
         guard inspected.succeeded, let object = try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [String: Any],
               let manifest = object["manifest"] as? [String: Any], let layers = manifest["layers"] as? [[String: Any]],
-              let digest = layers.last?["digest"] as? String else {
+              layers.count > below, let digest = layers[layers.count - 1 - below]["digest"] as? String else {
             throw DevenvProcess.Missing(what: "the built image: \(inspected.stderr)")
         }
         let blob = "\(store)/blobs/sha256/\(digest.dropFirst("sha256:".count))"
