@@ -8,6 +8,7 @@
 #                           rootless no-op against root
 #   layer-bench.sh          layer unpack/create against tar (median and spread)
 #   pull-bench.sh           pull against podman
+#   package-layers-bench.sh bytes pushed after adding a package: one layer per package against one per step
 #   services-bench.sh       `devenv up` of postgres to ready against podman run, and a warm psql
 #   first-env-bench.sh      `devenv init` + `devenv run -- true` from nothing against mmdebstrap
 #                           (needs the network; SKIP_FIRST_ENV=1 leaves it out)
@@ -34,7 +35,7 @@ export BENCH_RESULTS=$WORK/results
 # The rootless halves append to it as the test user.
 chmod 666 "$BENCH_RESULTS"
 
-ONLY=${ONLY:-start build layer pull first-env services}
+ONLY=${ONLY:-start build layer pull package-layers first-env services}
 run() { # run NAME SCRIPT [ENV…]
   local name=$1 script=$2; shift 2
   [[ " $ONLY " == *" $name "* ]] || return 0
@@ -52,6 +53,7 @@ run start start-bench.sh ROOTLESS=1
 run build build-bench.sh
 run layer layer-bench.sh
 run pull pull-bench.sh
+run package-layers package-layers-bench.sh
 [[ ${SKIP_FIRST_ENV:-0} == 1 ]] || run first-env first-env-bench.sh
 run services services-bench.sh
 

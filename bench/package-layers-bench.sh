@@ -87,3 +87,6 @@ echo "20 packages (${PACKAGES[*]}) on $BASE, then + $ADDED"
 measure per-package ""
 measure one-layer "layers = 1"
 awk -v a="$one_layer_bytes" -v b="$per_package_bytes" 'BEGIN { printf "uploaded after the change: one layer per step %d bytes, per-package layers %d bytes: %.1fx less\n", a, b, a / b }'
+if [ -n "${BENCH_RESULTS:-}" ]; then
+  awk -v a="$one_layer_bytes" -v b="$per_package_bytes" 'BEGIN { printf "package_layers_push_saving %.1f >=10\n", a / b }' >> "$BENCH_RESULTS"
+fi
