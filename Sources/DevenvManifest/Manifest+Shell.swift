@@ -21,6 +21,9 @@ extension Manifest {
         public var gitIdentity: Bool
         /// `services`: started (with their dependencies) before `devenv shell` and `devenv run`.
         public var services: [Located<String>] = []
+        /// `devices`: what `--device` adds, for every session: a host device node
+        /// (`/dev/HOST[:/dev/CONTAINER][:rwm]`) or a CDI name (`vendor.com/class=name`).
+        public var devices: [Located<String>] = []
         /// The `[shell]` table, or nil when the manifest has none.
         public var location: SourceLocation?
 

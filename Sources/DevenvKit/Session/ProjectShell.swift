@@ -29,6 +29,8 @@ struct ProjectShell: Equatable {
     /// Run in order before the shell or command (devcontainer.json `postStartCommand`, `postAttachCommand`).
     var startCommands: [Manifest.Command]
     var limits: ResourceLimits
+    /// `[shell] devices`, in `--device`'s syntax, before the command line's.
+    var devices: [String] = []
 
     init(_ source: ProjectSource, image: StoredImage, host: [String: String]) throws {
         let imageEnvironment = image.config.config?.env ?? []
@@ -40,6 +42,7 @@ struct ProjectShell: Equatable {
             self.init(root: project.root, mountPoint: shell.mountPoint, workingDirectory: shell.workingDirectory, imageEnvironment: imageEnvironment,
                       environment: environment, sshAgent: shell.sshAgent, gitIdentity: shell.gitIdentity, network: shell.network, mounts: shell.mounts,
                       shell: shell.shell?.value, startCommands: [], limits: try project.limits())
+            devices = shell.devices.map(\.value)
         case let .devContainer(project):
             let shell = project.shell(imageEnvironment: imageEnvironment, imageLabels: image.config.config?.labels ?? [:])
             self.init(root: project.root, mountPoint: shell.mountPoint, workingDirectory: shell.workingDirectory, imageEnvironment: imageEnvironment,

@@ -126,7 +126,9 @@ public enum SessionPlanner {
             terminal: terminal, terminalType: input.host.environment["TERM"], hostname: options.hostname ?? hostname(Project.name(root: shell.root)),
             seccomp: input.seccomp, limits: try options.limits(over: shell.limits))
         session.user = try user(input) ?? imageNamedHostUser(session, input: input)
-        try options.applyDevices(to: &session)
+        var deviceOptions = options
+        deviceOptions.devices = shell.devices + options.devices
+        try deviceOptions.applyDevices(to: &session)
         return session
     }
 

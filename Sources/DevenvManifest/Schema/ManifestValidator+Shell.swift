@@ -1,6 +1,6 @@
 /// `[shell]` and `[tasks]`.
 extension ManifestValidator {
-    static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts", "env_file", "ssh_agent", "git_identity", "services"]
+    static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts", "env_file", "ssh_agent", "git_identity", "services", "devices"]
     static let taskKeys = ["run", "workdir", "env", "description", "services"]
 
     mutating func readShell(_ entry: TOMLEntry) -> Manifest.Shell? {
@@ -18,6 +18,9 @@ extension ManifestValidator {
         shell.sshAgent = table["ssh_agent"].flatMap { boolean($0, path: path.key("ssh_agent")) } ?? true
         shell.gitIdentity = table["git_identity"].flatMap { boolean($0, path: path.key("git_identity")) } ?? true
         shell.services = table["services"].flatMap { stringList($0, path: path.key("services")) } ?? []
+        shell.devices = (table["devices"].flatMap { stringList($0, path: path.key("devices")) } ?? []).filter { device in
+            check(device, path: path.key("devices"), ValueRules.deviceProblem)
+        }
         return shell
     }
 

@@ -122,6 +122,29 @@ enum ValueRules {
         return nil
     }
 
+    /// A device as `--device` takes it: `/dev/HOST[:/dev/CONTAINER][:PERMISSIONS]` (read and
+    /// write granted: narrower cannot be enforced) or a CDI name `vendor.com/class=name`.
+    static func deviceProblem(_ text: String) -> String? {
+        if !text.hasPrefix("/") {
+            let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[1].isEmpty, parts[0].split(separator: "/").count == 2, !parts[0].hasSuffix("/") else {
+                return "expected '/dev/HOST[:/dev/CONTAINER][:rwm]' or a CDI device name 'vendor.com/class=name', found \(quoted(text))"
+            }
+            return nil
+        }
+        var parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        if parts.count > 1, let last = parts.last, !last.isEmpty, last.allSatisfy({ "rwm".contains($0) }) {
+            guard last.contains("r") && last.contains("w") else {
+                return "device permissions must include 'r' and 'w' (narrower ones cannot be enforced), found \(quoted(text))"
+            }
+            parts.removeLast()
+        }
+        guard (1...2).contains(parts.count), parts.allSatisfy({ $0.hasPrefix("/") && !components($0).contains("..") }) else {
+            return "expected '/dev/HOST[:/dev/CONTAINER][:rwm]', found \(quoted(text))"
+        }
+        return nil
+    }
+
     /// A service name: a directory and file name under the store, a host name in the pod.
     static func serviceNameProblem(_ name: String) -> String? {
         guard let first = name.utf8.first, TOMLSyntax.isLetter(first) || TOMLSyntax.isDigit(first), name.utf8.count <= 63,
