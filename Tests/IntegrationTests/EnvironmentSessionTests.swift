@@ -61,6 +61,46 @@ struct EnvironmentSessionTests {
         #expect(fresh.status == 0, "a new environment, not the old one: \(fresh.stderr)")
     }
 
+    /// The project's environment records directories' files (`projects/*/environments/*`), by path.
+    private func environmentFiles(_ project: ProjectFixture) -> [String] {
+        let projects = (try? FileManager.default.contentsOfDirectory(atPath: project.store + "/projects")) ?? []
+        return projects.flatMap { id in
+            let directory = "\(project.store)/projects/\(id)/environments"
+            return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).map { "\(directory)/\($0)" }
+        }
+    }
+
+    /// The last session out does not wait for its environment to go, yet a run right after
+    /// never joins it (nor sees what it left running), and once `ps` has looked nothing of it
+    /// is left: no record, no cgroup. A joined session starts inside the environment's cgroup.
+    @Test(arguments: DevenvUser.allCases)
+    func endedEnvironmentIsNeverJoinedAndLeavesNothing(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: Self.manifest, as: user)
+        let script = "! ps -o args | grep -q '^sleep 300' && test ! -e /tmp/seen && touch /tmp/seen && (sleep 300 </dev/null >/dev/null 2>&1 &)"
+        for round in 1...4 {
+            let run = try project.devenv(["run", "--", "sh", "-c", script])
+            #expect(run.status == 0, "round \(round): a fresh environment every time: \(run.stdout)\(run.stderr)")
+        }
+
+        let holder = try startHolder(project)
+        defer { holder.terminate() }
+        let recordPath = try #require(environmentFiles(project).first { $0.hasSuffix("/default.json") })
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: recordPath))) as? [String: Any])
+        let cgroups = record["cgroups"] as? [String] ?? []
+        if !cgroups.isEmpty {
+            let view = try project.devenv(["exec", "--", "cat", "/proc/self/cgroup"])
+            let lines = view.stdout.split(separator: "\n")
+            #expect(lines.contains { $0 == "0::/" || ($0.contains(":pids:") && $0.hasSuffix(":/")) }, "inside the environment's cgroup: \(view.stdout)\(view.stderr)")
+        }
+        holder.terminate()
+        holder.waitUntilExit()
+        #expect(try running(project).isEmpty)
+        let left = environmentFiles(project).filter { $0.hasSuffix(".json") || $0.hasSuffix(".ended") }
+        #expect(left.isEmpty, "no record is left: \(left)")
+        for cgroup in cgroups { #expect(!FileManager.default.fileExists(atPath: cgroup), "cgroup \(cgroup) is removed") }
+    }
+
     /// A second `devenv shell` on a real terminal (util-linux's `script`) joins with a pty of
     /// the environment's own.
     @Test(arguments: DevenvUser.allCases)
@@ -134,7 +174,7 @@ struct EnvironmentSessionTests {
         #expect(try running(project).isEmpty)
         let records = (try? FileManager.default.contentsOfDirectory(atPath: project.store + "/projects")) ?? []
         let left = records.flatMap { (try? FileManager.default.contentsOfDirectory(atPath: "\(project.store)/projects/\($0)/environments")) ?? [] }
-        #expect(!left.contains { $0.hasSuffix(".json") }, "the record is removed: \(left)")
+        #expect(!left.contains { $0.hasSuffix(".json") || $0.hasSuffix(".ended") }, "the record is removed: \(left)")
         let fresh = try project.devenv(["run", "--", "sh", "-c", "! ps -o args | grep -q '^sleep 300'; test ! -e /tmp/marker"])
         #expect(fresh.status == 0, "a new environment: \(fresh.stdout)\(fresh.stderr)")
     }
