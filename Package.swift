@@ -6,7 +6,7 @@ import PackageDescription
 /// only DevenvOCI imports libcrypto, only DevenvSystem imports CDevenvShim. See docs/architecture.md.
 /// The front end and devenv-init are static executables, so no dynamic loader runs at each
 /// container start (docs/architecture.md): an exec'd init (rootless environments, build
-/// steps) starts in about a fifth of the time. The static FoundationEssentials archive must be followed by the
+/// steps) starts in a third of the time. The static FoundationEssentials archive must be followed by the
 /// archives it uses. Swift 6.0's needs ICU's static libraries too, which Debian's swiftlang
 /// 6.0 (devenv's own environment) does not ship, so 6.0 links the front end dynamically.
 #if compiler(>=6.1)
