@@ -29,6 +29,13 @@ struct EnvironmentSessionTests {
         throw TestFailure("the holder's environment never came up: \(log)")
     }
 
+    /// Ends the holder and waits for it, so its session ends the environment before the
+    /// fixture removes the store (once the records are gone nothing can end it any more).
+    private func stop(_ holder: Process) {
+        if holder.isRunning { holder.terminate() }
+        holder.waitUntilExit()
+    }
+
     private func running(_ project: ProjectFixture) throws -> [[String: Any]] {
         let listed = try project.devenv(["ps", "--json"])
         #expect(listed.succeeded, "\(listed.stderr)")
@@ -40,7 +47,7 @@ struct EnvironmentSessionTests {
         try Requirement.require(root: true)
         let project = try ProjectFixture(manifest: Self.manifest, as: user)
         let holder = try startHolder(project)
-        defer { holder.terminate() }
+        defer { stop(holder) }
         let seen = try project.devenv(["exec", "--", "sh", "-c", "ps -o pid,args; cat /tmp/marker"])
         #expect(seen.succeeded, "\(seen.stderr)")
         #expect(seen.stdout.contains("sleep 300") && seen.stdout.hasSuffix("up\n"), "the first session's process and file: \(seen.stdout)")
@@ -84,7 +91,7 @@ struct EnvironmentSessionTests {
         }
 
         let holder = try startHolder(project)
-        defer { holder.terminate() }
+        defer { stop(holder) }
         let recordPath = try #require(environmentFiles(project).first { $0.hasSuffix("/default.json") })
         let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: recordPath))) as? [String: Any])
         let cgroups = record["cgroups"] as? [String] ?? []
@@ -108,7 +115,7 @@ struct EnvironmentSessionTests {
         try Requirement.require(root: true, programs: ["script"])
         let project = try ProjectFixture(manifest: Self.manifest, as: user)
         let holder = try startHolder(project)
-        defer { holder.terminate() }
+        defer { stop(holder) }
         let (program, arguments) = try project.runner.command(["shell"])
         let line = ([program] + arguments).map { "'\($0)'" }.joined(separator: " ")
         let typed = "test -t 0 && cat /tmp/marker > /workspace/answer; ps -o args | grep -q '^sleep 300' && echo seen >> /workspace/answer; exit 3\n"
@@ -125,7 +132,7 @@ struct EnvironmentSessionTests {
         #expect(nothing.status == 1 && nothing.stderr.contains("no environment 'default' is running"), "\(nothing.stderr)")
 
         let holder = try startHolder(project)
-        defer { holder.terminate() }
+        defer { stop(holder) }
         #expect(try project.devenv(["exec", "--", "sh", "-c", "exit 7"]).status == 7)
         #expect(try project.devenv(["exec", "--", "sh", "-c", "kill -KILL $$"]).status == 128 + SIGKILL)
         #expect(try project.devenv(["exec", "--", "sh", "-c", "kill -TERM $$"]).status == 128 + SIGTERM)
@@ -184,7 +191,7 @@ struct EnvironmentSessionTests {
         try Requirement.require(root: true)
         let project = try ProjectFixture(manifest: Self.manifest, as: user)
         let holder = try startHolder(project)
-        defer { holder.terminate() }
+        defer { stop(holder) }
         try project.write(".devenv/devenv.toml", Self.manifest + "\n[[step]]\nrun = \"touch /rebuilt\"\n")
         let joined = try project.devenv(["exec", "--", "sh", "-c", "test ! -e /rebuilt && cat /tmp/marker"])
         #expect(joined.stdout == "up\n", "it joins the running environment: \(joined.stderr)")
