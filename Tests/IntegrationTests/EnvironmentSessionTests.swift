@@ -29,6 +29,13 @@ struct EnvironmentSessionTests {
         throw TestFailure("the holder's environment never came up: \(log)")
     }
 
+    /// Ends the holder and waits for it, so its session ends the environment before the
+    /// fixture removes the store (once the records are gone nothing can end it any more).
+    private func stop(_ holder: Process) {
+        if holder.isRunning { holder.terminate() }
+        holder.waitUntilExit()
+    }
+
     private func running(_ project: ProjectFixture) throws -> [[String: Any]] {
         let listed = try project.devenv(["ps", "--json"])
         #expect(listed.succeeded, "\(listed.stderr)")
@@ -40,7 +47,7 @@ struct EnvironmentSessionTests {
         try Requirement.require(root: true)
         let project = try ProjectFixture(manifest: Self.manifest, as: user)
         let holder = try startHolder(project)
-        defer { holder.terminate() }
+        defer { stop(holder) }
         let seen = try project.devenv(["exec", "--", "sh", "-c", "ps -o pid,args; cat /tmp/marker"])
         #expect(seen.succeeded, "\(seen.stderr)")
         #expect(seen.stdout.contains("sleep 300") && seen.stdout.hasSuffix("up\n"), "the first session's process and file: \(seen.stdout)")
@@ -61,6 +68,46 @@ struct EnvironmentSessionTests {
         #expect(fresh.status == 0, "a new environment, not the old one: \(fresh.stderr)")
     }
 
+    /// The project's environment records directories' files (`projects/*/environments/*`), by path.
+    private func environmentFiles(_ project: ProjectFixture) -> [String] {
+        let projects = (try? FileManager.default.contentsOfDirectory(atPath: project.store + "/projects")) ?? []
+        return projects.flatMap { id in
+            let directory = "\(project.store)/projects/\(id)/environments"
+            return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).map { "\(directory)/\($0)" }
+        }
+    }
+
+    /// The last session out does not wait for its environment to go, yet a run right after
+    /// never joins it (nor sees what it left running), and once `ps` has looked nothing of it
+    /// is left: no record, no cgroup. A joined session starts inside the environment's cgroup.
+    @Test(arguments: DevenvUser.allCases)
+    func endedEnvironmentIsNeverJoinedAndLeavesNothing(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: Self.manifest, as: user)
+        let script = "! ps -o args | grep -q '^sleep 300' && test ! -e /tmp/seen && touch /tmp/seen && (sleep 300 </dev/null >/dev/null 2>&1 &)"
+        for round in 1...4 {
+            let run = try project.devenv(["run", "--", "sh", "-c", script])
+            #expect(run.status == 0, "round \(round): a fresh environment every time: \(run.stdout)\(run.stderr)")
+        }
+
+        let holder = try startHolder(project)
+        defer { stop(holder) }
+        let recordPath = try #require(environmentFiles(project).first { $0.hasSuffix("/default.json") })
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: recordPath))) as? [String: Any])
+        let cgroups = record["cgroups"] as? [String] ?? []
+        if !cgroups.isEmpty {
+            let view = try project.devenv(["exec", "--", "cat", "/proc/self/cgroup"])
+            let lines = view.stdout.split(separator: "\n")
+            #expect(lines.contains { $0 == "0::/" || ($0.contains(":pids:") && $0.hasSuffix(":/")) }, "inside the environment's cgroup: \(view.stdout)\(view.stderr)")
+        }
+        holder.terminate()
+        holder.waitUntilExit()
+        #expect(try running(project).isEmpty)
+        let left = environmentFiles(project).filter { $0.hasSuffix(".json") || $0.hasSuffix(".ended") }
+        #expect(left.isEmpty, "no record is left: \(left)")
+        for cgroup in cgroups { #expect(!FileManager.default.fileExists(atPath: cgroup), "cgroup \(cgroup) is removed") }
+    }
+
     /// A second `devenv shell` on a real terminal (util-linux's `script`) joins with a pty of
     /// the environment's own.
     @Test(arguments: DevenvUser.allCases)
@@ -68,7 +115,7 @@ struct EnvironmentSessionTests {
         try Requirement.require(root: true, programs: ["script"])
         let project = try ProjectFixture(manifest: Self.manifest, as: user)
         let holder = try startHolder(project)
-        defer { holder.terminate() }
+        defer { stop(holder) }
         let (program, arguments) = try project.runner.command(["shell"])
         let line = ([program] + arguments).map { "'\($0)'" }.joined(separator: " ")
         let typed = "test -t 0 && cat /tmp/marker > /workspace/answer; ps -o args | grep -q '^sleep 300' && echo seen >> /workspace/answer; exit 3\n"
@@ -85,7 +132,7 @@ struct EnvironmentSessionTests {
         #expect(nothing.status == 1 && nothing.stderr.contains("no environment 'default' is running"), "\(nothing.stderr)")
 
         let holder = try startHolder(project)
-        defer { holder.terminate() }
+        defer { stop(holder) }
         #expect(try project.devenv(["exec", "--", "sh", "-c", "exit 7"]).status == 7)
         #expect(try project.devenv(["exec", "--", "sh", "-c", "kill -KILL $$"]).status == 128 + SIGKILL)
         #expect(try project.devenv(["exec", "--", "sh", "-c", "kill -TERM $$"]).status == 128 + SIGTERM)
@@ -134,7 +181,7 @@ struct EnvironmentSessionTests {
         #expect(try running(project).isEmpty)
         let records = (try? FileManager.default.contentsOfDirectory(atPath: project.store + "/projects")) ?? []
         let left = records.flatMap { (try? FileManager.default.contentsOfDirectory(atPath: "\(project.store)/projects/\($0)/environments")) ?? [] }
-        #expect(!left.contains { $0.hasSuffix(".json") }, "the record is removed: \(left)")
+        #expect(!left.contains { $0.hasSuffix(".json") || $0.hasSuffix(".ended") }, "the record is removed: \(left)")
         let fresh = try project.devenv(["run", "--", "sh", "-c", "! ps -o args | grep -q '^sleep 300'; test ! -e /tmp/marker"])
         #expect(fresh.status == 0, "a new environment: \(fresh.stdout)\(fresh.stderr)")
     }
@@ -144,7 +191,7 @@ struct EnvironmentSessionTests {
         try Requirement.require(root: true)
         let project = try ProjectFixture(manifest: Self.manifest, as: user)
         let holder = try startHolder(project)
-        defer { holder.terminate() }
+        defer { stop(holder) }
         try project.write(".devenv/devenv.toml", Self.manifest + "\n[[step]]\nrun = \"touch /rebuilt\"\n")
         let joined = try project.devenv(["exec", "--", "sh", "-c", "test ! -e /rebuilt && cat /tmp/marker"])
         #expect(joined.stdout == "up\n", "it joins the running environment: \(joined.stderr)")

@@ -11,6 +11,11 @@ import Glibc
 /// readable: a record whose init is gone (or from before a reboot) is stale and removed; a
 /// live one whose sessions lock nobody holds was left by a SIGKILLed devenv, and unless it
 /// is detached it is ended. Neither is ever joined.
+///
+/// The last session out does not wait for its environment to go (`retire`): the record is
+/// renamed to an ended record (`NAME.PID-START.ended`, which nothing joins) and init gets
+/// SIGKILL; the kernel takes the rest down while devenv exits. The next session or `ps`
+/// removes ended records, and their cgroups, once their init is gone (`sweepEnded`).
 public struct EnvironmentDirectory: Sendable {
     public let path: String
 
@@ -19,6 +24,11 @@ public struct EnvironmentDirectory: Sendable {
     func recordPath(_ name: String) -> String { "\(path)/\(name).json" }
     func controlPath(_ name: String) -> String { "\(path)/\(name).lock" }
     func sessionsPath(_ name: String) -> String { "\(path)/\(name).sessions" }
+    func endedPath(_ record: EnvironmentRecord) -> String {
+        "\(path)/\(record.name).\(record.initProcess.pid)-\(record.initProcess.startTime)\(Self.endedSuffix)"
+    }
+
+    static let endedSuffix = ".ended"
 
     /// The names with a record, sorted.
     public func names() -> [String] {
@@ -26,13 +36,16 @@ public struct EnvironmentDirectory: Sendable {
         return entries.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.filter(EnvironmentRequest.validName).sorted()
     }
 
-    /// The running environments, after cleaning stale and abandoned records.
+    /// The running environments, after cleaning stale, abandoned and ended records (waiting
+    /// for an ended environment that is still going down, so none of it is left after).
     public func running() -> [EnvironmentRecord] {
-        names().compactMap { name in
+        let records = names().compactMap { name -> EnvironmentRecord? in
             guard let control = try? FileLock(path: controlPath(name)) else { return nil }
             defer { control.unlock() }
             return try? current(name)
         }
+        sweepEnded(waiting: true)
+        return records
     }
 
     /// Enters the environment `request` names as a session: joins it when it runs, else
@@ -43,6 +56,7 @@ public struct EnvironmentDirectory: Sendable {
         let name = request.name
         let control = try lock(controlPath(name))
         defer { control.unlock() }
+        sweepEnded(waiting: false)
         // Looked at before this session's own shared lock, which would hide an abandoned one.
         let running = try current(name)
         let sessions = try lock(sessionsPath(name), mode: .shared)
@@ -120,14 +134,16 @@ public struct EnvironmentDirectory: Sendable {
         }
         if endingAbandoned, !record.detached, let nobody = try FileLock.attempt(path: sessionsPath(name)) {
             nobody.unlock()
-            end(record, grace: nil)
+            retire(record)
             return nil
         }
         return record
     }
 
-    func load(_ name: String) -> EnvironmentRecord? {
-        guard let bytes = try? FileDescriptor.readRegularFileIfPresent(recordPath(name), limit: 1 << 20, flags: O_NOFOLLOW) else { return nil }
+    func load(_ name: String) -> EnvironmentRecord? { load(at: recordPath(name)) }
+
+    private func load(at path: String) -> EnvironmentRecord? {
+        guard let bytes = try? FileDescriptor.readRegularFileIfPresent(path, limit: 1 << 20, flags: O_NOFOLLOW) else { return nil }
         return try? JSONDecoder().decode(EnvironmentRecord.self, from: Data(bytes))
     }
 
@@ -161,14 +177,70 @@ public struct EnvironmentDirectory: Sendable {
     }
 
     func remove(_ record: EnvironmentRecord) {
+        removeCgroups(record, waiting: true)
+        unlink(recordPath(record.name))
+    }
+
+    /// Ends the environment without waiting for it: once its record is an ended record no
+    /// session finds it, so a session that comes next starts a new one; then init gets
+    /// SIGKILL. Under the control lock.
+    func retire(_ record: EnvironmentRecord) {
+        guard rename(recordPath(record.name), endedPath(record)) == 0 else {
+            end(record, grace: nil)
+            return
+        }
+        Self.kill(record.initProcess)
+    }
+
+    /// Removes the ended records whose init is gone, with their cgroups. An init still
+    /// there gets SIGKILL (again: its devenv may have been killed between ending it and
+    /// the kill); with `waiting`, up to 10 s to go, else it is left to a later sweep.
+    func sweepEnded(waiting: Bool) {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for entry in entries where entry.hasSuffix(Self.endedSuffix) && !entry.hasPrefix(".") {
+            let file = "\(path)/\(entry)"
+            guard let record = load(at: file) else {
+                unlink(file)
+                continue
+            }
+            if record.initProcess.isAlive {
+                let pidfd = Self.kill(record.initProcess)
+                guard waiting, let pidfd else { continue }
+                _ = Self.wait(pidfd.raw, for: .seconds(10))
+            }
+            guard removeCgroups(record, waiting: waiting) else { continue }
+            unlink(file)
+        }
+    }
+
+    /// SIGKILL to `stamp`'s process, through a pidfd that names it for good once the stamp
+    /// matched after opening it; returns the pidfd (nil: the process is gone).
+    @discardableResult
+    private static func kill(_ stamp: ProcessStamp) -> FileDescriptor? {
+        guard let raw = ProcessControl.openPidfd(stamp.pid) else { return nil }
+        let pidfd = FileDescriptor(adopting: raw)
+        guard stamp.isAlive else { return nil }
+        _ = ProcessControl.signal(pidfd: pidfd.raw, SIGKILL)
+        return pidfd
+    }
+
+    /// rmdir of the environment's cgroups; `waiting` retries while the kernel still empties
+    /// them (EBUSY) for up to a second. True when none is left.
+    @discardableResult
+    private func removeCgroups(_ record: EnvironmentRecord, waiting: Bool) -> Bool {
+        var removed = true
         for directory in record.cgroups.reversed() {
             var attempts = 0
-            while rmdir(directory) != 0 && errno == EBUSY && attempts < 500 {
+            while rmdir(directory) != 0 && errno == EBUSY {
+                guard waiting, attempts < 500 else {
+                    removed = false
+                    break
+                }
                 usleep(2000)
                 attempts += 1
             }
         }
-        unlink(recordPath(record.name))
+        return removed
     }
 
     private static func wait(_ pidfd: Int32, for duration: Duration) -> Bool {
@@ -220,8 +292,9 @@ public final class EnvironmentSession: @unchecked Sendable {
 
     public var container: StartedContainer { StartedContainer(initProcess: record.initProcess, cgroups: record.cgroups) }
 
-    /// Ends the session; the last one out ends the environment unless it is detached, giving
-    /// its processes `grace` after SIGTERM (nil: SIGKILL at once).
+    /// Ends the session; the last one out ends the environment unless it is detached: at once
+    /// without waiting for it to go (`EnvironmentDirectory.retire`), or, given a `grace` (a
+    /// service's), with SIGTERM and up to `grace` for its processes to finish.
     public func leave(grace: Duration? = nil) {
         sessions.unlock()
         guard let control = try? FileLock(path: directory.controlPath(record.name)) else { return }
@@ -229,6 +302,10 @@ public final class EnvironmentSession: @unchecked Sendable {
         guard let current = directory.load(record.name), current.initProcess == record.initProcess, !current.detached,
               let nobody = try? FileLock.attempt(path: directory.sessionsPath(record.name)) else { return }
         nobody.unlock()
-        directory.end(current, grace: grace)
+        if let grace {
+            directory.end(current, grace: grace)
+        } else {
+            directory.retire(current)
+        }
     }
 }

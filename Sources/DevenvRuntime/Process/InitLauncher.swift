@@ -54,8 +54,8 @@ struct InitLauncher {
     let stdio: (Int32, Int32, Int32)?
     /// Descriptors init gets from `InitPlan.firstPassedFD` on.
     var passedFDs: [Int32] = []
-    /// A joining session's cgroups (a running environment's): the child is moved into each
-    /// before it may start its command.
+    /// A joining session's cgroups (a running environment's): the child starts inside them
+    /// like init (or, where the spawn cannot do that, is moved in before it may start its command).
     var joinCgroups: [String] = []
 
     static func cloneFlags(network: NetworkMode, userNamespace: Bool) -> UInt {
@@ -72,8 +72,15 @@ struct InitLauncher {
         let (parentChannel, childChannel) = try RuntimeError.wrapSetup { try FileDescriptor.socketPair() }
         let (reportRead, reportWrite) = try RuntimeError.wrapSetup { try FileDescriptor.pipe() }
         let placed = [childChannel.raw, reportWrite.raw] + passedFDs
-        let entry = try cgroup.map { cgroup in
-            do { return try cgroup.openEntry() } catch let error as SystemError { throw RuntimeError.setup(error) }
+        let entry: ContainerCgroup.Entry?
+        do {
+            if let cgroup {
+                entry = try cgroup.openEntry()
+            } else {
+                entry = joinCgroups.isEmpty ? nil : try ContainerCgroup.entry(joining: joinCgroups)
+            }
+        } catch let error as SystemError {
+            throw RuntimeError.setup(error)
         }
         defer { entry?.close() }
         var clone = ContainerClone(flags: cloneFlags, path: inProcess ? nil : initExecutable, arguments: ["devenv", ContainerInit.argument],
@@ -112,7 +119,7 @@ struct InitLauncher {
         // race-free: init starts the command only at end of input, which follows the move.
         do {
             if !joined { try cgroup?.add(pid) }
-            for directory in joinCgroups {
+            for directory in joinCgroups where !joined {
                 try ContainerCgroup.write(CgroupWrite(path: directory + "/cgroup.procs", value: "\(pid)"))
             }
         } catch let error as SystemError {
