@@ -57,7 +57,7 @@ import Testing
             - ReadWriteOnce
           resources:
             requests:
-              storage: 1Gi
+              storage: "1Gi"
         ---
         apiVersion: v1
         kind: Pod
@@ -316,7 +316,7 @@ import Testing
         image = "busybox"
 
         [shell]
-        env = { PATH = "/opt/x:$PATH", LITERAL = "\$(HOME)" }
+        env = { PATH = "/opt/x:$PATH", LITERAL = "\\$(HOME)" }
 
         [services.svc]
         command = "echo $(hostname) $HOME"
