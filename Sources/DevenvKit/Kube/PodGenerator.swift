@@ -232,10 +232,22 @@ public enum PodGenerator {
 
     private static func strings(_ values: [String]) -> YAMLNode { .list(values.map { .string($0) }) }
 
-    /// The kubelet expands `$(NAME)` in a container's command and environment values, and
-    /// reads `$$` as `$`: doubling every `$` makes it pass the value through unchanged, as
-    /// the runtime does (the shell in the command still expands its own `$1`, `$HOME`).
-    static func literal(_ value: String) -> String { value.replacingOccurrences(of: "$", with: "$$") }
+    /// The kubelet expands `$(NAME)` in a container's command and environment values and
+    /// reads `$$` as `$`; any other `$` stays as it is. Doubling each `$` that starts one of
+    /// those two makes the value reach the container unchanged, as the runtime passes it (the
+    /// shell in the command still expands its own `$1`, `$HOME`).
+    static func literal(_ value: String) -> String {
+        guard value.contains("$") else { return value }
+        var out = ""
+        var scalars = value.unicodeScalars.makeIterator()
+        var next = scalars.next()
+        while let scalar = next {
+            next = scalars.next()
+            out.unicodeScalars.append(scalar)
+            if scalar == "$", next == "(" || next == "$" { out += "$" }
+        }
+        return out
+    }
 
     private static func literal(_ values: [String]) -> YAMLNode { .list(values.map { .string(literal($0)) }) }
 
