@@ -125,13 +125,19 @@ struct KubeGenerateTests {
         try FileManager.default.removeItem(atPath: "\(project.root)/.git")
     }
 
-    @Test func projectWithoutACacheRegistryIsToldWhereTheImageWouldComeFrom() throws {
+    @Test(arguments: DevenvUser.allCases)
+    func projectWithoutACacheRegistryIsToldWhereTheImageWouldComeFrom(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
-        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n")
+        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n", as: user)
         let result = try project.devenv(["kube", "generate"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("has no [cache] registry"), "\(result.stderr)")
         #expect(result.stderr.contains("`devenv build --push`"), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
+
+        try project.write(".devenv/devenv.toml", "[base]\nimage = \"busybox:it\"\n[cache]\nregistry = \"127.0.0.1:1/team/env\"\n")
+        let unbuilt = try project.devenv(["kube", "generate"])
+        #expect(unbuilt.status != 0)
+        #expect(unbuilt.stderr.contains("has not been built here") && unbuilt.stderr.contains("`devenv build --push`"), "\(unbuilt.stderr)")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DevenvKit
+import DevenvOCI
 import DevenvSystem
 import Foundation
 
@@ -37,6 +38,9 @@ struct KubeGenerateCommand: ParsableCommand {
 
     func validate() throws {
         guard KubeExport.WorkspaceSource(rawValue: workspace) != nil else { throw ValidationError("--workspace must be clone or host") }
+        if let cloneImage {
+            do { _ = try Reference(parsing: cloneImage) } catch { throw ValidationError("--clone-image: \(error)") }
+        }
         guard Self.isQuantity(volumeSize) else {
             throw ValidationError("--volume-size must be a Kubernetes quantity such as 1Gi or 500Mi")
         }
