@@ -5,6 +5,7 @@ import DevenvRegistry
 import DevenvRuntime
 import DevenvSeccomp
 import DevenvStore
+import DevenvText
 import Foundation
 
 /// `devenv kube generate`: gathers what the pod needs from the store, the registry and git,
@@ -102,12 +103,12 @@ public struct KubeExport {
             let names = try repository.remoteNames()
             throw KitError.kube(problem: names.isEmpty
                 ? "the repository at \(quoted(repository.workdir)) has no remote for a pod to clone it from" + hint
-                : "the repository has several remotes (\(names.joined(separator: ", "))), none of them origin or the branch's upstream" + hint)
+                : "the repository has several remotes (\(names.map { Printable.escape($0) }.joined(separator: ", "))), none of them origin or the branch's upstream" + hint)
         }
         let (url, removed) = try KubeRemote.cloneURL(remote.url, remote: remote.name)
         var notes: [String] = []
-        if removed { notes.append("the credentials in the URL of remote '\(remote.name)' are left out of the pod; give the cluster its own access to the repository") }
-        if try repository.isDirty { notes.append("uncommitted changes are not in the pod: it clones commit \(commit.prefix(12)), which must be pushed to '\(remote.name)'") }
+        if removed { notes.append("the credentials in the URL of remote '\(Printable.escape(remote.name))' are left out of the pod; give the cluster its own access to the repository") }
+        if try repository.isDirty { notes.append("uncommitted changes are not in the pod: it clones commit \(commit.prefix(12)), which must be pushed to '\(Printable.escape(remote.name))'") }
         let root = Self.real(project.root), top = Self.real(repository.workdir)
         let subdirectory = root == top ? "" : root.hasPrefix(top + "/") ? String(root.dropFirst(top.count + 1)) : ""
         return (.clone(url: url, commit: commit, subdirectory: subdirectory, image: image), notes)
