@@ -57,7 +57,7 @@ public enum PodGenerator {
                                                                   capabilities: request.capabilities))))
         }
         spec.append(("containers", .list(containers)))
-        spec.append(("volumes", .list([workspaceVolume(request.workspace)] + claims.sorted { $0.key < $1.key }.map { volume, claim in
+        spec.append(("volumes", .list([workspaceVolume(request.workspace)] + claims.sorted { $0.key < $1.key }.map { _, claim in
             .map([("name", .string(claim.volume)), ("persistentVolumeClaim", .map([("claimName", .string(claim.claim))]))])
         })))
         let labels = YAMLNode.map([("app.kubernetes.io/name", .string(name)), ("app.kubernetes.io/managed-by", .string("devenv"))])
