@@ -38,7 +38,7 @@ struct Devenv: ParsableCommand {
         subcommands: [
             BuildCommand.self, RunCommand.self, ShellCommand.self, ExecCommand.self, PsCommand.self, StopCommand.self, UpCommand.self, DownCommand.self, LogsCommand.self, StatusCommand.self, LockCommand.self, VerifyCommand.self, ImageCommand.self, GCCommand.self, DFCommand.self, SystemCommand.self, CheckCommand.self, DoctorCommand.self, LayerCommand.self,
             PullCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self,
-            InitCommand.self, TasksCommand.self,
+            InitCommand.self, TasksCommand.self, KubeCommand.self,
         ]
     )
 }

@@ -9,7 +9,7 @@ import Glibc
 ///
 /// Not thread-safe: libgit2 repository objects must not be used from two threads at once.
 public final class GitRepository {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     /// The working tree's root, without a trailing slash.
     public let workdir: String
 
