@@ -135,13 +135,26 @@ static int place_fds(const int stdio[3], const int *fds, int count) {
     return (int)syscall(SYS_close_range, 3 + count, ~0U, 0);
 }
 
+/* Whether the parent has closed its read end of the error pipe (it died): a write end
+   without readers polls as POLLERR. */
+static int parent_gone(int error_fd) {
+    struct pollfd lifeline = { .fd = error_fd, .events = POLLOUT };
+    return poll(&lifeline, 1, 0) == 1 && (lifeline.revents & POLLERR);
+}
+
 /* Returns only without a path (init continues in this process); otherwise execs or exits. */
 static void run_child(const struct devenv_spawn *spawn) {
+    for (int index = 0; index < spawn->nparent_fds; index++) close(spawn->parent_fds[index]);
     reset_signals();
-    /* Armed before the wait for the id maps: this copy holds the parent's end of sync_fd
-       too, so a parent killed before it writes the go byte would leave it waiting forever
-       (with every descriptor it inherited, locks included). Re-armed after setres*id. */
+    /* Armed before the wait for the id maps: a parent killed before it writes the go byte
+       would leave this copy waiting (with every descriptor it inherited, locks included) if
+       another process still held the parent's end of sync_fd. Re-armed after setres*id. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(spawn->error_fd, "prctl", "PR_SET_PDEATHSIG", errno);
+    /* A parent killed between clone and the prctl above sends no signal: its read end of the
+       error pipe is gone then (this copy closed its own above), which is how this copy tells.
+       A gc killed at that moment left one waiting forever on the go byte, holding the store's
+       gc lock. */
+    if (parent_gone(spawn->error_fd)) _exit(DEVENV_INIT_SETUP_FAILED);
     /* Before anything else, so every process of the container starts inside its cgroup. */
     for (int index = 0; index < spawn->ncgroup_task_fds; index++) {
         if (write(spawn->cgroup_task_fds[index], "0", 1) != 1) child_fail(spawn->error_fd, "join", "cgroup", errno);
@@ -162,9 +175,8 @@ static void run_child(const struct devenv_spawn *spawn) {
     }
     /* Set after the credential change, which would clear it. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(spawn->error_fd, "prctl", "PR_SET_PDEATHSIG", errno);
-    /* The parent may have died before PDEATHSIG was armed: its read end of the error pipe is then gone. */
-    struct pollfd lifeline = { .fd = spawn->error_fd, .events = POLLOUT };
-    if (poll(&lifeline, 1, 0) == 1 && (lifeline.revents & POLLERR)) _exit(DEVENV_INIT_SETUP_FAILED);
+    /* The parent may have died before PDEATHSIG was armed again. */
+    if (parent_gone(spawn->error_fd)) _exit(DEVENV_INIT_SETUP_FAILED);
     if (setsid() < 0) child_fail(spawn->error_fd, "setsid", NULL, errno);
     if (chdir("/") != 0) child_fail(spawn->error_fd, "chdir", "/", errno);
     if (place_fds(spawn->stdio, spawn->fds, spawn->nfds) != 0) child_fail(spawn->error_fd, "pass descriptors to", "init", errno);

@@ -27,6 +27,9 @@ public struct ContainerClone {
     public var cgroupTaskFiles: [Int32] = []
     /// cgroup v2: the directory to clone into (clone3 CLONE_INTO_CGROUP), or -1.
     public var cgroupDirectory: Int32 = -1
+    /// The parent's ends of the sync socket and the error pipe, closed in the child first
+    /// thing: a parent that dies before the go byte then shows as EOF, never as a wait forever.
+    public var parentDescriptors: [Int32] = []
 
     public init(flags: UInt, path: String?, arguments: [String], errorDescriptor: Int32, errorDescriptorAfterExec: Int32, becomeRoot: Bool) {
         self.flags = flags
@@ -53,6 +56,7 @@ public struct ContainerClone {
         var pidfd: Int32 = -1
         return passed.withUnsafeBufferPointer { fds in
             cgroupTaskFiles.withUnsafeBufferPointer { tasks in
+              parentDescriptors.withUnsafeBufferPointer { parents in
                 withOptionalCString(path) { path in
                     var spawn = devenv_spawn()
                     spawn.clone_flags = flags
@@ -69,9 +73,12 @@ public struct ContainerClone {
                     spawn.cgroup_task_fds = tasks.isEmpty ? nil : tasks.baseAddress
                     spawn.ncgroup_task_fds = Int32(tasks.count)
                     spawn.cgroup_dir_fd = cgroupDirectory
+                    spawn.parent_fds = parents.isEmpty ? nil : parents.baseAddress
+                    spawn.nparent_fds = Int32(parents.count)
                     let pid = devenv_spawn_container(&spawn, &pidfd)
                     return Child(pid: pid, pidfd: pidfd, joinedCgroup: spawn.cgroup_joined != 0, errno: pid < 0 ? Glibc.errno : 0)
                 }
+              }
             }
         }
     }

@@ -81,6 +81,10 @@ struct devenv_spawn {
     /* Out: 1 when the child started in its cgroup(s); 0 when clone3 is missing and the
        caller must move it. */
     int cgroup_joined;
+    /* The parent's own ends of the sync socket and the error pipe: the child closes its
+       copies first, so a parent that dies shows as EOF and as a pipe without readers. */
+    const int *parent_fds;
+    int nparent_fds;
 };
 /* Clones init into new namespaces. With a path, the child execs it; without one (only for a
    single-threaded caller), it returns 0 in the child, which continues as init. */

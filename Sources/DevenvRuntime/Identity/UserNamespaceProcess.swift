@@ -37,6 +37,7 @@ public struct UserNamespaceProcess {
         var clone = ContainerClone(flags: CLONE_NEWUSER, path: executable, arguments: [executable] + arguments,
                                    errorDescriptor: errorWrite.raw, errorDescriptorAfterExec: 2, becomeRoot: true)
         clone.syncDescriptor = childChannel.raw
+        clone.parentDescriptors = [parentChannel.raw, errorRead.raw]
         clone.stdio = (null.raw, outputWrite.raw, errorWrite.raw)
         let child = clone.spawn()
         let (pid, pidfd) = (child.pid, child.pidfd)

@@ -87,6 +87,7 @@ struct InitLauncher {
                                    errorDescriptor: reportWrite.raw, errorDescriptorAfterExec: InitPlan.reportFD, becomeRoot: idMapWriter != nil)
         // Only id maps are worth waiting for; without a user namespace init starts at once.
         clone.syncDescriptor = idMapWriter == nil ? -1 : childChannel.raw
+        clone.parentDescriptors = [parentChannel.raw, reportRead.raw]
         clone.stdio = stdio.map { ($0.0, $0.1, $0.2) } ?? (-1, -1, -1)
         clone.passed = placed
         clone.cgroupTaskFiles = entry?.taskFiles ?? []
