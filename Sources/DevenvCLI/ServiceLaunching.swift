@@ -98,7 +98,7 @@ struct ServiceLauncher {
         options.gitIdentity = false
         options.tty = false
         options.environment = service.env.map { "\($0.name)=\($0.value)" }
-        try services.prepare()
+        try services.prepare(for: service.name)
         options.volumes = try services.volumeOptions(service)
         options.workdir = service.workdir?.value
         var command: [String]

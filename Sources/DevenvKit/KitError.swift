@@ -77,6 +77,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
     /// A service (`[services.NAME]`) that could not be started, stopped or found; `problem`
     /// says why, with a hint line where the fix is known.
     case service(name: String, problem: String)
+    /// A service's named volume that could not be created or removed.
+    case volume(name: String, problem: String)
     /// `devenv kube generate` cannot describe the project for Kubernetes; `problem` is escaped.
     case kube(problem: String)
 
@@ -162,6 +164,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(option) must be \(Self.alternatives(allowed)), not '\(Printable.escape(value))'"
         case let .service(name, problem):
             return "service '\(Printable.escape(name))': \(problem)"
+        case let .volume(name, problem):
+            return "volume '\(Printable.escape(name))': \(problem)"
         case let .kube(problem):
             return "kube generate: \(problem)"
         }

@@ -40,13 +40,14 @@ public struct ProjectServices: Sendable {
         ServiceState.read(service: name, in: logDirectory)
     }
 
-    /// The directories the store keeps for services, made private to the user.
-    public func prepare() throws {
+    /// The directories the store keeps for services, made private to the user, before
+    /// `service` starts.
+    public func prepare(for service: String) throws {
         for path in [state.servicesPath, state.volumesPath] {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
-                throw KitError.service(name: "*", problem: "create \(Printable.quoted(path)): \(error.localizedDescription)")
+                throw KitError.service(name: service, problem: "create \(Printable.quoted(path)): \(error.localizedDescription)")
             }
         }
     }
@@ -92,7 +93,7 @@ public struct ProjectServices: Sendable {
             do {
                 try DirectoryRemover.remove(path)
             } catch {
-                throw KitError.service(name: "*", problem: "remove volume \(Printable.quoted(path)): \(error)")
+                throw KitError.volume(name: name, problem: "remove \(Printable.quoted(path)): \(error)")
             }
         }
     }

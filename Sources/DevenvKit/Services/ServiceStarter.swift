@@ -41,7 +41,7 @@ public struct ServiceStarter {
     /// runs with another definition (the manifest or the image changed) is stopped first.
     public func start(_ service: Manifest.Service, spec: ContainerSpec, image: StoredImage, lease: Lease?,
                       detached: Bool) throws -> (EnvironmentSession, Outcome) {
-        try services.prepare()
+        try services.prepare(for: service.name)
         try? services.state.claim(root: services.root)
         let fingerprint = Self.fingerprint(spec, image: image.manifestDescriptor.digest.description)
         if let running = services.running()[service.name], running.service?.fingerprint != fingerprint {
