@@ -485,26 +485,55 @@ struct StagePlanner {
         return path.hasSuffix(".git")
     }
 
-    /// `URL[#REF[:SUBDIR]]` as a git source; nil when `text` is not a git URL.
+    /// `URL[#REF[:SUBDIR]]`, or BuildKit's query form `URL?ref=REF&subdir=DIR&keep-git-dir=true`
+    /// (`tag=` and `branch=` name the ref too), as a git source; nil when `text` is not a git URL.
     private func gitSource(_ text: String, keep: Word?, _ word: Word) throws -> GitSource? {
         guard Self.isGitURL(text) else { return nil }
+        func failure(_ reason: String) -> Diagnostic {
+            Diagnostic("ADD \(Printable.escape(text)): \(reason)", at: word.location, width: word.width)
+        }
         let parts = text.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)
+        var url = String(parts[0])
         var ref: String?
         var subdirectory: String?
+        var keepFromQuery: Bool?
         if parts.count == 2 {
             let fragment = parts[1].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             ref = fragment[0].isEmpty ? nil : fragment[0]
-            if fragment.count == 2, !fragment[1].isEmpty {
-                let clean = ConfigEditor.resolve(fragment[1], from: "/")
-                subdirectory = clean == "/" ? nil : String(clean.dropFirst())
+            if fragment.count == 2, !fragment[1].isEmpty { subdirectory = fragment[1] }
+        }
+        let scheme = url.lowercased()
+        if (scheme.hasPrefix("http://") || scheme.hasPrefix("https://")), let question = url.firstIndex(of: "?") {
+            let query = String(url[url.index(after: question)...])
+            url = String(url[..<question])
+            guard parts.count == 1 else { throw failure("give the ref either after '#' or as '?ref=', not both") }
+            for item in query.split(separator: "&", omittingEmptySubsequences: true) {
+                let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).removingPercentEncoding ?? String($0) }
+                let value = pair.count == 2 ? pair[1] : ""
+                switch pair[0] {
+                case "ref", "tag", "branch":
+                    guard ref == nil else { throw failure("the ref is given twice") }
+                    ref = value.isEmpty ? nil : value
+                case "subdir":
+                    subdirectory = value
+                case "keep-git-dir":
+                    guard let flag = ["true": true, "false": false][value] else { throw failure("keep-git-dir must be true or false") }
+                    keepFromQuery = flag
+                default:
+                    throw failure("unknown query parameter '\(Printable.escape(pair[0]))' (ref, tag, branch, subdir and keep-git-dir are read)")
+                }
             }
         }
+        if let given = subdirectory {
+            let clean = ConfigEditor.resolve(given, from: "/")
+            subdirectory = clean == "/" ? nil : String(clean.dropFirst())
+        }
         if let ref, ref.hasPrefix("-") || ref.contains("..") {
-            throw Diagnostic("ADD \(Printable.escape(text)): '\(Printable.escape(ref))' is not a branch, tag or commit", at: word.location, width: word.width)
+            throw failure("'\(Printable.escape(ref))' is not a branch, tag or commit")
         }
         let keepValue = try keep.map { try expand($0) }
-        return GitSource(url: String(parts[0]), ref: ref, subdirectory: subdirectory,
-                         keepGitDirectory: keepValue.map { $0 != "false" } ?? false, location: word.location)
+        return GitSource(url: url, ref: ref, subdirectory: subdirectory,
+                         keepGitDirectory: keepValue.map { $0 != "false" } ?? keepFromQuery ?? false, location: word.location)
     }
 
     /// An http or https source of ADD (BuildKit's isHTTPSource); nil for anything else.

@@ -133,4 +133,19 @@ struct HealthcheckOnbuildTests {
         #expect(planError("FROM busybox\nADD https://h/r.git#--upload-pack=x /x/\n")?.contains("is not a branch, tag or commit") == true)
         #expect(planError("FROM busybox\nADD ftp://h/f /x\n") == "Dockerfile:2:5: error: ADD ftp://h/f: only http, https and git sources are supported")
     }
+
+    /// BuildKit's query form of a git source: `?ref=`, `tag=`, `branch=`, `subdir=`, `keep-git-dir=`.
+    @Test func addGitURLsReadTheQueryForm() throws {
+        let planned = try plan("FROM busybox\nADD https://h/o/r.git?ref=v2&subdir=a/../docs https://h/o/s.git?tag=v1.0 https://h/o/t.git?branch=dev%2Fx /src/\n"
+                               + "ADD https://h/r.git?keep-git-dir=true /kept/\n")
+        let first = try #require(planned.target.steps[0].copy)
+        #expect(first.git.map(\.url) == ["https://h/o/r.git", "https://h/o/s.git", "https://h/o/t.git"])
+        #expect(first.git.map(\.ref) == ["v2", "v1.0", "dev/x"])
+        #expect(first.git.map(\.subdirectory) == ["docs", nil, nil])
+        #expect(planned.target.steps[1].copy?.git.first?.keepGitDirectory == true)
+        #expect(planError("FROM busybox\nADD https://h/r.git?ref=a#b /x/\n")?.contains("give the ref either after '#' or as '?ref=', not both") == true)
+        #expect(planError("FROM busybox\nADD https://h/r.git?ref=a&tag=b /x/\n")?.contains("the ref is given twice") == true)
+        #expect(planError("FROM busybox\nADD https://h/r.git?depth=1 /x/\n")?.contains("unknown query parameter 'depth'") == true)
+        #expect(planError("FROM busybox\nADD https://h/r.git?ref=--upload-pack=x /x/\n")?.contains("is not a branch, tag or commit") == true)
+    }
 }
