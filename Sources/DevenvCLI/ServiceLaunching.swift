@@ -14,6 +14,8 @@ struct ServiceLauncher {
     let global: GlobalOptions
     let project: Project
     let engine: Engine
+    /// What a session needs started (`[shell] services` or its task's); empty for `devenv up`.
+    var needed: [String] = []
 
     var services: ProjectServices { ProjectServices(layout: engine.store.layout, root: project.root) }
 
@@ -64,8 +66,9 @@ struct ServiceLauncher {
                         try starter.waitUntilReady(service, record: session.record, readySpec: planned.readySpec)
                     }
                 } catch {
+                    // One this launcher started goes; one that was running stays for its holders.
                     session.leave(grace: ServiceStarter.stopGrace)
-                    if detached || outcome == .started { _ = try? services.directory.stop(service.name, timeout: ServiceStarter.stopGrace) }
+                    if outcome == .started { _ = try? services.directory.stop(service.name, timeout: ServiceStarter.stopGrace) }
                     throw error
                 }
                 let done = Entered(service: service, session: session, outcome: outcome, seconds: Self.seconds(since: began))
@@ -102,8 +105,10 @@ struct ServiceLauncher {
         options.volumes = try services.volumeOptions(service)
         options.workdir = service.workdir?.value
         var command: [String]
+        var serviceImage: StoredImage?
         if let reference = service.image {
             let image = try engine.resolve(try Reference(parsing: reference.value))
+            serviceImage = image
             let config = image.config.config
             options.image = reference.value
             options.mountDirectory = project.root
@@ -125,7 +130,7 @@ struct ServiceLauncher {
         for index in plan.spec.mounts.indices where plan.spec.mounts[index].source.hasPrefix(volumes) {
             plan.spec.mounts[index].keepsOwners = true
         }
-        let image = try engine.resolve(try Reference(parsing: service.image?.value ?? plan.image))
+        let image = try serviceImage ?? engine.resolve(try Reference(parsing: plan.image))
         var readySpec: ContainerSpec?
         if let ready = service.ready {
             readySpec = plan.spec

@@ -40,19 +40,15 @@ struct LogsCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             var output = LogOutput(escaping: isatty(STDOUT_FILENO) == 1)
-            var bytes: [UInt8] = []
-            for file in files { bytes += (try? FileDescriptor.readRegularFile(file, limit: 1 << 24, flags: O_NOFOLLOW)) ?? [] }
+            let contents = files.map { (try? FileDescriptor.readRegularFile($0, limit: 1 << 24, flags: O_NOFOLLOW)) ?? [] }
+            let bytes = Array(contents.joined())
             output.write(tail.map { Self.lastLines(bytes, $0) } ?? bytes)
             defer { output.finish() }
             guard follow else { return }
-            try Self.follow("\(services.logDirectory)/\(ServiceState.logName(name))", from: bytes.count - (files.count > 1 ? Self.size(files[0]) : 0),
+            // Following goes on from the end of the current log, the last file read.
+            try Self.follow("\(services.logDirectory)/\(ServiceState.logName(name))", from: contents.last?.count ?? 0,
                             while: { services.running()[name] != nil }, output: &output)
         }
-    }
-
-    static func size(_ path: String) -> Int {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int(info.st_size) : 0
     }
 
     /// The last `count` lines of `bytes`.

@@ -37,7 +37,7 @@ struct SessionLauncher {
         try reportingErrors {
             var lease: Lease?
             var environment: (EnvironmentDirectory, EnvironmentRequest)?
-            var services: [String] = []
+            var services: ServiceLauncher?
             let plan = try DebugLog.timed("session", "prepare the session") {
                 try self.plan(command: command, defaultTerminal: defaultTerminal, lease: &lease, environment: &environment, services: &services)
             }
@@ -47,7 +47,7 @@ struct SessionLauncher {
             }
             // The services the task or shell needs run first; those this session started stop
             // when it ends, unless `devenv up` (or another session) holds them.
-            let held = try startServices(services, detached: detach)
+            let held = try services.map { try startServices($0, detached: detach) } ?? []
             if detach {
                 let session = try EnvironmentStarter.start(plan.spec, in: directory, request: request, lease: lease)
                 Terminal.note(session.joined ? "environment '\(request.name)' was already running; it now stays until `devenv stop`"
@@ -62,24 +62,22 @@ struct SessionLauncher {
 
     func plan(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> SessionPlan {
         var environment: (EnvironmentDirectory, EnvironmentRequest)?
-        var services: [String] = []
+        var services: ServiceLauncher?
         return try plan(command: command, defaultTerminal: defaultTerminal, lease: &lease, environment: &environment, services: &services)
     }
 
-    /// Starts `names` for this session (`devenv up`'s way when `detached`).
-    private func startServices(_ names: [String], detached: Bool) throws -> [ServiceLauncher.Entered] {
-        guard !names.isEmpty, case let .manifest(project) = try ProjectLocator.load(from: try HostPath.currentDirectory()) else { return [] }
-        let launcher = ServiceLauncher(global: global, project: project, engine: try global.engine())
-        return try launcher.start(names, detached: detached) { entered in
+    /// Starts what the session needs (`devenv up`'s way when `detached`).
+    private func startServices(_ launcher: ServiceLauncher, detached: Bool) throws -> [ServiceLauncher.Entered] {
+        try launcher.start(launcher.needed, detached: detached) { entered in
             if entered.outcome == .started { Terminal.note("started service \(UpCommand.line(entered))") }
         }
     }
 
     /// The image's snapshot directories come with a lease that keeps gc away from them while
     /// the container runs.
-    /// `services`: what the project's task or shell needs started first.
+    /// `services`: set when the project's task or shell needs services started first.
     func plan(command: [String]?, defaultTerminal: Bool, lease: inout Lease?,
-              environment: inout (EnvironmentDirectory, EnvironmentRequest)?, services: inout [String]) throws -> SessionPlan {
+              environment: inout (EnvironmentDirectory, EnvironmentRequest)?, services: inout ServiceLauncher?) throws -> SessionPlan {
         var host = SessionHost.current()
         if let rootfs = options.rootfs {
             let lowerDirs = [try SessionOptions.absolute(rootfs, what: "--rootfs")]
@@ -101,10 +99,11 @@ struct SessionLauncher {
         // What the command line asks of the project is checked before the store is opened.
         try SessionPlanner.checkProjectOptions(options)
         let chosen = try SessionPlanner.task(named: task?.name, arguments: task?.arguments ?? [], in: project)
-        if case let .manifest(manifestProject) = project {
-            services = (chosen?.task.services ?? manifestProject.manifest.shell.services).map(\.value)
-        }
         let engine = try global.engine()
+        if case let .manifest(manifestProject) = project,
+           case let needed = (chosen?.task.services ?? manifestProject.manifest.shell.services).map(\.value), !needed.isEmpty {
+            services = ServiceLauncher(global: global, project: manifestProject, engine: engine, needed: needed)
+        }
         let built = try DebugLog.timed("session", "build the environment") { try build(project, engine: engine) }
         let mounted = try DebugLog.timed("session", "mount \(built.image.name)") { try engine.store.mount(built.image, progress: Unpacking.report) }
         Terminal.endProgress()
@@ -117,7 +116,7 @@ struct SessionLauncher {
                       EnvironmentStarter.request(root: project.root, image: built.image, name: environmentName))
         environment = target
         // The front end replays only sessions that start or join (never `--detach` or `exec`).
-        if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin, recordsWarmStart, services.isEmpty {
+        if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin, recordsWarmStart, services == nil {
             WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec, environment: target)
         }
         return plan
