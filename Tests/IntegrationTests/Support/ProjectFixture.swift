@@ -18,7 +18,9 @@ final class ProjectFixture {
         let tarball = try Fixtures.busyboxRootfs(in: scratch)
         runner = try DevenvRunner(user, scratch: scratch)
         try write(".devenv/devenv.toml", manifest)
-        let imported = try runner.devenv(["image", "import", tarball, "--tag", "busybox:it"])
+        // Each fixture writes its own tarball: the same epoch makes every fixture's base the same
+        // image, as one pulled from a registry would be (the tarball's own mtime differs).
+        let imported = try runner.devenv(["image", "import", tarball, "--tag", "busybox:it"], environment: ["SOURCE_DATE_EPOCH": "1700000000"])
         guard imported.succeeded else { throw DevenvProcess.Missing(what: "a busybox base image: \(imported.stderr)") }
     }
 
