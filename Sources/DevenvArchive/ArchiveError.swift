@@ -28,6 +28,8 @@ public struct ArchiveError: Error, CustomStringConvertible, Sendable, Equatable 
         /// An entry the policy refuses: 0:0 character device, hardlink to a directory,
         /// out-of-range device numbers, an invalid whiteout name.
         case forbiddenEntry
+        /// An entry's owner is not one of the ids this (rootless) user namespace maps.
+        case unmappedOwner(uid: UInt32, gid: UInt32)
         case invalidWhiteout
         case missingLinkTarget
         /// The layer's result depends on lower layers that were not available (`LowerLayers.pending`).

@@ -278,7 +278,7 @@ final class Extractor {
         let lower = try lowerDirectory.stat()
         if options.preserveOwnership && (creator?.uid != lower.st_uid || creator?.gid != lower.st_gid) {
             guard withCString(name, { fchownat(parent.raw, $0, lower.st_uid, lower.st_gid, AT_SYMLINK_NOFOLLOW) }) == 0 else {
-                throw Failure.system("chown to \(lower.st_uid):\(lower.st_gid)")
+                throw Self.chownFailure(uid: lower.st_uid, gid: lower.st_gid)
             }
         } else if !options.preserveOwnership {
             // The lower directory's image owner, which this one must keep.
@@ -312,7 +312,24 @@ final class Extractor {
         case let .descriptor(fd): status = fchown(fd, uid, gid)
         case let .node(directory, name): status = withCString(name) { fchownat(directory, $0, uid, gid, AT_SYMLINK_NOFOLLOW) }
         }
-        guard status == 0 else { throw Failure.system("chown to \(uid):\(gid)") }
+        guard status == 0 else { throw Self.chownFailure(uid: uid, gid: gid) }
+    }
+
+    /// chown's EINVAL means an id this user namespace does not map: rootless, an image may
+    /// use only as many ids as the user's subordinate range holds, and the fix is on the host.
+    static func chownFailure(uid: uid_t, gid: gid_t, errno code: Int32 = devenvErrno()) -> Failure {
+        guard code == EINVAL, !isMapped(uid, in: "uid_map") || !isMapped(gid, in: "gid_map") else {
+            return Failure.system("chown to \(uid):\(gid)", errno: code)
+        }
+        let uids = mappedIDCount("uid_map").map { "\($0)" } ?? "fewer"
+        let gids = mappedIDCount("gid_map").map { "\($0)" } ?? "fewer"
+        // Container id N > 0 is the subordinate range's id N-1: the range needs N ids.
+        let needed = max(UInt64(max(uid, gid)), 65536)
+        return Failure(.unmappedOwner(uid: uid, gid: gid),
+                       "owner \(uid):\(gid) is outside the ids this user namespace maps (\(uids) uids, \(gids) gids: "
+                       + "your own id and your subordinate range); give your user a subordinate range of at least \(needed) ids "
+                       + "in /etc/subuid and /etc/subgid, one no other user has (e.g. `usermod --add-subuids 200000-\(200_000 + needed - 1) "
+                       + "--add-subgids 200000-\(200_000 + needed - 1) USER`)")
     }
 
     /// Without the right to chown, the owner goes into `user.devenv.owner` (`ImageOwnership`)

@@ -40,6 +40,23 @@ func inInitialUserNamespace() -> Bool {
     return map.split(whereSeparator: { $0 == " " || $0 == "\n" }) == ["0", "0", "4294967295"]
 }
 
+/// The number of ids `/proc/self/FILE` maps (`uid_map` or `gid_map`), nil if unreadable.
+func mappedIDCount(_ file: String) -> UInt64? {
+    guard let map = try? String(contentsOfFile: "/proc/self/\(file)", encoding: .utf8) else { return nil }
+    return map.split(separator: "\n").reduce(0) { total, line in
+        total + (line.split(separator: " ", omittingEmptySubsequences: true).last.flatMap { UInt64($0) } ?? 0)
+    }
+}
+
+/// Whether `id` is one of the ids `/proc/self/FILE` maps; true when the map is unreadable.
+func isMapped(_ id: UInt32, in file: String) -> Bool {
+    guard let map = try? String(contentsOfFile: "/proc/self/\(file)", encoding: .utf8) else { return true }
+    return map.split(separator: "\n").contains { line in
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true).compactMap { UInt64($0) }
+        return fields.count == 3 && UInt64(id) >= fields[0] && UInt64(id) < fields[0] + fields[2]
+    }
+}
+
 /// Sets the calling thread's LC_CTYPE to C.UTF-8 while `body` runs. libarchive converts PAX
 /// names between UTF-8 and the current locale; under "C" it warns about non-ASCII names and
 /// its writer output would depend on the process locale. A per-thread locale keeps names

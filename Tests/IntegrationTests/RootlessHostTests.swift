@@ -50,4 +50,34 @@ struct RootlessHostTests {
         #expect(doctor.stdout.contains("FAIL  subordinate ids: user 'devenv-test-single' has no subordinate uids"), "\(doctor.stdout)")
         #expect(doctor.stdout.contains("      fix: as root: \(Self.fix) (a range no other user has)\n"), "\(doctor.stdout)")
     }
+
+    /// An image whose files belong to ids beyond the user's subordinate range: as root it
+    /// runs with those owners; rootless it cannot be unpacked (no namespace maps the ids), and
+    /// the error names the owner, the ids there are and the host fix, and leaves no snapshot.
+    @Test(arguments: DevenvUser.allCases) func idsBeyondTheSubordinateRangeNameTheFix(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let scratch = try Scratch("devenv-wide-ids")
+        let runner = try DevenvRunner(user, scratch: scratch)
+        let root = try Fixtures.busyboxRoot(in: scratch)
+        try "far\n".write(toFile: "\(root)/far", atomically: false, encoding: .utf8)
+        let tarball = scratch.file("wide.tar")
+        let made = try DevenvProcess.run("/bin/sh", ["-c", "tar --sort=name --numeric-owner --owner=0 --group=0 -C '\(root)' -cf '\(tarball)' --exclude=./far . "
+                                                     + "&& tar --numeric-owner --owner=100000 --group=100001 -C '\(root)' -rf '\(tarball)' ./far"])
+        #expect(made.succeeded, "\(made.stderr)")
+        try runner.own(scratch.path)
+        let imported = try runner.devenv(["image", "import", tarball, "--tag", "localhost/wide:1"])
+        #expect(imported.succeeded, "\(user): \(imported.stderr)")
+
+        let run = try runner.devenv(["run", "--image", "localhost/wide:1", "--", "stat", "-c", "%u:%g", "/far"], timeout: 120)
+        switch user {
+        case .root:
+            #expect(run.succeeded && run.stdout == "100000:100001\n", "\(run.stdout)\(run.stderr)")
+        case .rootless:
+            #expect(run.status == 125, "\(run.stdout)\(run.stderr)")
+            #expect(run.stderr.contains("entry './far': owner 100000:100001 is outside the ids this user namespace maps (65537 uids, 65537 gids"), "\(run.stderr)")
+            #expect(run.stderr.contains("subordinate range of at least 100001 ids in /etc/subuid and /etc/subgid"), "\(run.stderr)")
+            let snapshots = (try? FileManager.default.contentsOfDirectory(atPath: "\(runner.store)/snapshots")) ?? []
+            #expect(snapshots.filter { !$0.hasPrefix(".") }.isEmpty, "a half-unpacked snapshot is visible: \(snapshots)")
+        }
+    }
 }
