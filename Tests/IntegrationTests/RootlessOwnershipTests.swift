@@ -110,6 +110,27 @@ struct RootlessOwnershipTests {
         #expect(rootless == root, "rootless:\n\(rootless)\nroot:\n\(root)")
     }
 
+    /// `COPY --from` of what a stage's root left private (a 0600 file, a 0700 directory with
+    /// a 0600 file of another owner, a symlink, a file in /root): rootless the user cannot read
+    /// them in the stage's snapshots, so the namespace's root mirrors them (`StageMirror`); the
+    /// layers are the rootful build's, and the step is cached the same way.
+    @Test func copyFromAStagesPrivateFilesRootless() throws {
+        try Requirement.require(root: true, programs: ["zstd"])
+        let dockerfile = """
+            FROM base:it AS build
+            RUN echo secret > /s && chmod 600 /s && mkdir -m 700 /d && echo x > /d/f && chmod 600 /d/f && chown 1500:1600 /d/f && ln -s f /d/l && echo r > /root/r && chmod 400 /root/r
+            FROM base:it
+            COPY --from=build /s /s
+            COPY --from=build /d /d
+            COPY --from=build /root/r* /opt/
+            """
+        let (root, rootless) = try Self.bothWays(manifest: "[base]\nimage = \"base:it\"\n", files: ["Dockerfile": dockerfile],
+                                                 arguments: ["--file", "Dockerfile"])
+        #expect(root.listings == [["-rw------- 0/0 s"], ["drwxr-xr-x 0/0 d/", "-rw------- 1500/1600 d/f", "lrwxrwxrwx 0/0 d/l -> f"],
+                                  ["drwxr-xr-x 0/0 opt/", "-r-------- 0/0 opt/r"]], "\(root)")
+        #expect(rootless == root, "rootless:\n\(rootless)\nroot:\n\(root)")
+    }
+
     /// Item 2 in a manifest: run steps on top of each other (the second modifies what the
     /// first made, as subordinate ids, and the base's /etc again).
     @Test func runStepsOverRunStepsKeepTheOwners() throws {

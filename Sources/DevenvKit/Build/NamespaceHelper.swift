@@ -72,6 +72,19 @@ public enum NamespaceHelper {
     static func split(_ split: UpperSplit, mapping: IDMapping) throws -> [UpperSplit.Part]? {
         var request = Request(operation: .split, commit: nil, path: nil, clampMTime: nil, layer: nil)
         request.split = split
+        return try answer(request, mapping: mapping, object: split.commit.upperDir)
+    }
+
+    /// Copies what a `COPY --from`'s patterns match out of a stage into the user's mirror
+    /// directory, inside the namespace (`StageMirror`).
+    static func mirror(_ mirror: StageMirror.Request, mapping: IDMapping) throws -> StageMirror.Result {
+        var request = Request(operation: .mirror, commit: nil, path: nil, clampMTime: nil, layer: nil)
+        request.mirror = mirror
+        return try answer(request, mapping: mapping, object: mirror.lowerDirs.first ?? mirror.directory)
+    }
+
+    /// Runs `request` and decodes the JSON the helper prints.
+    private static func answer<Answer: Decodable>(_ request: Request, mapping: IDMapping, object: String) throws -> Answer {
         let helper = try UserNamespaceProcess.start(executable: executable, arguments: [argument, try request.encoded()],
                                                     mapping: mapping, captureOutput: true)
         guard let output = helper.output else {
@@ -79,13 +92,13 @@ public enum NamespaceHelper {
             _ = try? helper.wait()
             throw KitError.helperFailed("the helper has no output pipe")
         }
-        let text = (try? FileDescriptor.readAll(output.raw, limit: 1 << 20)) ?? []
+        let text = (try? FileDescriptor.readAll(output.raw, limit: 64 << 20)) ?? []
         close(output.release())
-        _ = try finished(try helper.wait(), object: split.commit.upperDir)
+        _ = try finished(try helper.wait(), object: object)
         do {
-            return try JSONDecoder().decode([UpperSplit.Part]?.self, from: Data(text))
+            return try JSONDecoder().decode(Answer.self, from: Data(text))
         } catch {
-            throw KitError.helperFailed("\(Printable.escape(split.commit.upperDir)): the helper's split is unreadable: \(error)")
+            throw KitError.helperFailed("\(Printable.escape(object)): the helper's \(request.operation.rawValue) answer is unreadable: \(error)")
         }
     }
 
@@ -115,7 +128,7 @@ public enum NamespaceHelper {
     // MARK: The helper's side
 
     struct Request: Codable {
-        enum Operation: String, Codable { case commit, remove, unpack, split }
+        enum Operation: String, Codable { case commit, remove, unpack, split, mirror }
         /// What `unpack` applies where (`UnpackTarget`, with the blob).
         struct Layer: Codable {
             var path: String
@@ -131,6 +144,7 @@ public enum NamespaceHelper {
         var clampMTime: Int64?
         var layer: Layer?
         var split: UpperSplit?
+        var mirror: StageMirror.Request?
 
         func encoded() throws -> String { String(decoding: try JSONEncoder().encode(self), as: UTF8.self) }
     }
@@ -160,6 +174,9 @@ public enum NamespaceHelper {
             case .split:
                 guard let split = request.split else { throw KitError.helperFailed("no split in the request") }
                 FileHandle.standardOutput.write(try JSONEncoder().encode(try split.run()))
+            case .mirror:
+                guard let mirror = request.mirror else { throw KitError.helperFailed("no mirror in the request") }
+                FileHandle.standardOutput.write(try JSONEncoder().encode(try StageMirror.run(mirror)))
             case .remove:
                 guard let path = request.path else { throw KitError.helperFailed("no path in the request") }
                 try DirectoryRemover.removeAsCaller(path)

@@ -1,8 +1,10 @@
-import DevenvBuild
 import DevenvAdopt
+import DevenvArchive
+import DevenvBuild
 import DevenvManifest
 import DevenvOCI
 import DevenvPlan
+import DevenvRuntime
 import DevenvStore
 import DevenvSystem
 import Foundation
@@ -91,8 +93,10 @@ public struct DockerfileBuild {
         let statCache = StatCache(path: "\(stateDirectory)/\(ProjectState.statCacheFile)")
         defer { statCache.save() }
         let context = try DockerfileContext(root: source.context, dockerfile: source.dockerfile, statCache: statCache)
+        let mirrors = StageMirror.Directories(stateDirectory: stateDirectory)
+        defer { mirrors.remove() }
         var planner = StepPlanner(engine: engine, source: source, stateDirectory: stateDirectory, context: context,
-                                  statCache: statCache, resolver: resolver)
+                                  statCache: statCache, resolver: resolver, mirrors: mirrors)
         let total = plan.stages.reduce(0) { $0 + $1.steps.count }
         var outcomes: [StepOutcome] = []
         var image: StoredImage?
@@ -208,19 +212,22 @@ struct StepPlanner {
     let context: DockerfileContext
     let statCache: StatCache
     let resolver: DockerfileBaseResolver
+    /// Rootless `COPY --from` reads its files from these (`StageMirror`).
+    let mirrors: StageMirror.Directories
     /// Built stages by index, with their display names.
     var built: [Int: (StoredImage, String)] = [:]
     /// Keeps the snapshots of stages copied from safe from gc until the build ends.
     private var leases: [Lease] = []
 
     init(engine: Engine, source: DockerfileBuild.Source, stateDirectory: String, context: DockerfileContext,
-         statCache: StatCache, resolver: DockerfileBaseResolver) {
+         statCache: StatCache, resolver: DockerfileBaseResolver, mirrors: StageMirror.Directories) {
         self.engine = engine
         self.source = source
         self.stateDirectory = stateDirectory
         self.context = context
         self.statCache = statCache
         self.resolver = resolver
+        self.mirrors = mirrors
     }
 
     func base(of stage: PlannedStage) throws -> (StoredImage, String) {
@@ -249,10 +256,10 @@ struct StepPlanner {
             items = try context.items(copySource, unpack: copy.unpacksArchives, location: location, keyword: keyword)
         case let .stage(index):
             guard let (image, name) = built[index] else { throw KitError.stageNotBuilt(location: location, stage: index) }
-            items = try stageFiles(image, label: name).items(copySource, location: location, keyword: keyword)
+            items = try stageFiles(image, label: name, copySource).items(copySource, location: location, keyword: keyword)
         case let .image(word):
             let image = try resolver.image(word)
-            items = try stageFiles(image, label: word.value).items(copySource, location: location, keyword: keyword)
+            items = try stageFiles(image, label: word.value, copySource).items(copySource, location: location, keyword: keyword)
         }
         items += try DockerfileContext.inlineItems(copySource.inline, directory: "\(stateDirectory)/inline")
         items += try DockerfileRemoteFiles.items(copySource.remote, directory: "\(stateDirectory)/remote", location: location,
@@ -268,10 +275,19 @@ struct StepPlanner {
                            copyItems: items)
     }
 
-    private mutating func stageFiles(_ image: StoredImage, label: String) throws -> DockerfileStageFiles {
+    private mutating func stageFiles(_ image: StoredImage, label: String, _ source: CopySource) throws -> DockerfileStageFiles {
         let (lowerDirs, lease) = try engine.store.mount(image)
         leases.append(lease)
-        return DockerfileStageFiles(view: LayerView(lowerDirs: lowerDirs, ownership: engine.ownership), label: label, statCache: statCache)
+        var files = DockerfileStageFiles(view: LayerView(lowerDirs: lowerDirs, ownership: engine.ownership), label: label, statCache: statCache)
+        let host = HostIdentity.current()
+        if engine.ownership != nil, let mapping = host.idMapping,
+           let uid = mapping.containerUID(forHost: host.uid), let gid = mapping.containerGID(forHost: host.gid) {
+            let directory = try mirrors.next()
+            let request = StageMirror.Request(lowerDirs: lowerDirs, patterns: source.patterns.map(\.value), directory: directory,
+                                              user: RecordedOwner(uid: uid, gid: gid))
+            files.mirror = (directory, try NamespaceHelper.mirror(request, mapping: mapping))
+        }
+        return files
     }
 
     /// `FROM scratch`: an image with no layers and an empty configuration.

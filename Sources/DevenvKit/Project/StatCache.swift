@@ -34,7 +34,8 @@ final class StatCache {
     }
 
     /// The input record for the file or symlink at `absolute`, reported as `relative`.
-    func input(absolute: String, relative: String) throws -> BuildInput {
+    /// `remember`: false for a path used once (a digest kept for it would never be read).
+    func input(absolute: String, relative: String, remember: Bool = true) throws -> BuildInput {
         var info = stat()
         guard lstat(absolute, &info) == 0 else { throw SystemError.last("stat", path: absolute) }
         let mode = UInt32(info.st_mode) & 0o7777
@@ -45,7 +46,7 @@ final class StatCache {
             let target = try FileManager.default.destinationOfSymbolicLink(atPath: absolute)
             return BuildInput(path: relative, kind: .symlink, digest: Digest.sha256(Data(target.utf8)), mode: mode)
         case S_IFREG:
-            return BuildInput(path: relative, kind: .file, digest: try digest(absolute, info), mode: mode)
+            return BuildInput(path: relative, kind: .file, digest: remember ? try digest(absolute, info) : try FileDigest.sha256(of: absolute), mode: mode)
         default:
             throw SystemError("copy", path: absolute, errno: EINVAL, reason: "is \(FileDescriptor.kind(info.st_mode)), not a regular file, directory or symlink")
         }
