@@ -201,16 +201,113 @@ static long clone_into_cgroup(unsigned long flags, int cgroup_fd, int *pidfd) {
     return syscall(SYS_clone3, &args, sizeof args);
 }
 
-pid_t devenv_spawn_container(struct devenv_spawn *spawn, int *pidfd) {
-    int descriptor = -1;
+static long spawn_direct(struct devenv_spawn *spawn, unsigned long extra_flags, int *descriptor) {
     long pid = -1;
     spawn->cgroup_joined = spawn->cgroup_dir_fd < 0;
     if (spawn->cgroup_dir_fd >= 0) {
-        pid = clone_into_cgroup(spawn->clone_flags, spawn->cgroup_dir_fd, &descriptor);
+        pid = clone_into_cgroup(spawn->clone_flags | extra_flags, spawn->cgroup_dir_fd, descriptor);
         if (pid >= 0) spawn->cgroup_joined = 1;
         else if (errno != ENOSYS && errno != E2BIG) return -1;
     }
-    if (pid < 0) pid = syscall(SYS_clone, (unsigned long)(spawn->clone_flags | CLONE_PIDFD | SIGCHLD), NULL, &descriptor, NULL, 0);
+    if (pid < 0) pid = syscall(SYS_clone, (unsigned long)(spawn->clone_flags | extra_flags | CLONE_PIDFD | SIGCHLD), NULL, descriptor, NULL, 0);
+    return pid;
+}
+
+/* What the intermediate child of a joining spawn sends back: init's pid (or -errno). */
+struct join_answer {
+    long pid;
+    int cgroup_joined;
+};
+
+/* In the intermediate child: join the namespaces, clone init as the caller's child (its pidfd
+   goes back over `answer_fd`), and exit. Only async-signal-safe calls. */
+static void join_and_clone(struct devenv_spawn *spawn, int answer_fd) {
+    struct join_answer answer = { .pid = -1, .cgroup_joined = 1 };
+    int descriptor = -1;
+    if (spawn->join_user_fd >= 0 && setns(spawn->join_user_fd, CLONE_NEWUSER) != 0) answer.pid = -errno;
+    else if (spawn->join_net_fd >= 0 && setns(spawn->join_net_fd, CLONE_NEWNET) != 0) answer.pid = -errno;
+    else {
+        /* This child already started in the cgroup: init inherits it. */
+        long pid = syscall(SYS_clone, (unsigned long)(spawn->clone_flags | CLONE_PARENT | CLONE_PIDFD | SIGCHLD), NULL, &descriptor, NULL, 0);
+        if (pid == 0) {
+            run_child(spawn);
+            _exit(DEVENV_INIT_SETUP_FAILED);
+        }
+        answer.pid = pid < 0 ? -errno : pid;
+    }
+    struct iovec data = { .iov_base = &answer, .iov_len = sizeof answer };
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct msghdr message = { .msg_iov = &data, .msg_iovlen = 1 };
+    if (descriptor >= 0) {
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(header), &descriptor, sizeof(int));
+    }
+    _exit(sendmsg(answer_fd, &message, MSG_NOSIGNAL) == (ssize_t)sizeof answer ? 0 : 1);
+}
+
+/* A spawn that joins namespaces first (`join_user_fd`, `join_net_fd`): setns needs a
+   single-threaded caller, so a short-lived child joins and clones init with CLONE_PARENT. */
+static pid_t spawn_joining(struct devenv_spawn *spawn, int *pidfd) {
+    int ends[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) return -1;
+    struct devenv_spawn intermediate = *spawn;
+    intermediate.clone_flags = 0;
+    int intermediate_fd = -1;
+    long middle = spawn_direct(&intermediate, 0, &intermediate_fd);
+    if (middle == 0) {
+        close(ends[0]);
+        spawn->cgroup_joined = intermediate.cgroup_joined;
+        join_and_clone(spawn, ends[1]);
+    }
+    int saved = errno;
+    close(ends[1]);
+    if (middle < 0) {
+        close(ends[0]);
+        errno = saved;
+        return -1;
+    }
+    struct join_answer answer = { .pid = -EPROTO };
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec data = { .iov_base = &answer, .iov_len = sizeof answer };
+    struct msghdr message = { .msg_iov = &data, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+    ssize_t count;
+    do {
+        count = recvmsg(ends[0], &message, MSG_CMSG_CLOEXEC);
+    } while (count < 0 && errno == EINTR);
+    close(ends[0]);
+    int status;
+    while (waitpid((pid_t)middle, &status, __WALL) < 0 && errno == EINTR) {}
+    close(intermediate_fd);
+    int descriptor = -1;
+    struct cmsghdr *header = count == (ssize_t)sizeof answer ? CMSG_FIRSTHDR(&message) : NULL;
+    if (header != NULL && header->cmsg_type == SCM_RIGHTS) memcpy(&descriptor, CMSG_DATA(header), sizeof(int));
+    if (count != (ssize_t)sizeof answer || answer.pid <= 0 || descriptor < 0) {
+        if (descriptor >= 0) close(descriptor);
+        errno = answer.pid < 0 ? (int)-answer.pid : EPROTO;
+        return -1;
+    }
+    spawn->cgroup_joined = intermediate.cgroup_joined;
+    *pidfd = descriptor;
+    return (pid_t)answer.pid;
+}
+
+pid_t devenv_spawn_container(struct devenv_spawn *spawn, int *pidfd) {
+    if (spawn->join_user_fd >= 0 || spawn->join_net_fd >= 0) {
+        if (spawn->path == NULL) {
+            errno = EINVAL;
+            return -1;
+        }
+        return spawn_joining(spawn, pidfd);
+    }
+    int descriptor = -1;
+    long pid = spawn_direct(spawn, 0, &descriptor);
     if (pid < 0) return -1;
     if (pid == 0) {
         run_child(spawn);

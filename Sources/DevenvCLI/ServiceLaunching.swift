@@ -126,6 +126,10 @@ struct ServiceLauncher {
         launcher.recordsWarmStart = false
         var lease: Lease?
         var plan = try launcher.plan(command: command, defaultTerminal: false, lease: &lease)
+        // An image service is planned like `--image`; on a private network it joins the project's too.
+        if project.manifest.shell.network == .private {
+            try ProjectNetwork(services: services).attach(&plan.spec, manifest: project.manifest)
+        }
         let volumes = services.state.volumesPath + "/"
         for index in plan.spec.mounts.indices where plan.spec.mounts[index].source.hasPrefix(volumes) {
             plan.spec.mounts[index].keepsOwners = true

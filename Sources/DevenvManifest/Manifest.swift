@@ -96,10 +96,13 @@ extension Manifest {
         }
     }
 
-    /// `host` shares the host's network namespace; `none` gives only a loopback device.
+    /// `host` shares the host's network namespace; `none` gives only a loopback device;
+    /// `private` (`[shell]` only) gives the project one loopback-only network namespace that its
+    /// sessions and services share, with the services' ports forwarded from the host's loopback.
     public enum Network: String, Equatable, Sendable, CaseIterable {
         case host
         case none
+        case `private`
     }
 
     /// A command: a string run with `/bin/sh -c`, or an argv passed to execve verbatim.

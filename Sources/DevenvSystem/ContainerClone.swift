@@ -30,6 +30,10 @@ public struct ContainerClone {
     /// The parent's ends of the sync socket and the error pipe, closed in the child first
     /// thing: a parent that dies before the go byte then shows as EOF, never as a wait forever.
     public var parentDescriptors: [Int32] = []
+    /// A user and a network namespace (descriptors of `/proc/PID/ns/…`) to create the child
+    /// inside, -1 for none: a project network's (`NetworkHolder`). Needs `path`.
+    public var joinUserNamespace: Int32 = -1
+    public var joinNetworkNamespace: Int32 = -1
 
     public init(flags: UInt, path: String?, arguments: [String], errorDescriptor: Int32, errorDescriptorAfterExec: Int32, becomeRoot: Bool) {
         self.flags = flags
@@ -75,6 +79,8 @@ public struct ContainerClone {
                     spawn.cgroup_dir_fd = cgroupDirectory
                     spawn.parent_fds = parents.isEmpty ? nil : parents.baseAddress
                     spawn.nparent_fds = Int32(parents.count)
+                    spawn.join_user_fd = joinUserNamespace
+                    spawn.join_net_fd = joinNetworkNamespace
                     let pid = devenv_spawn_container(&spawn, &pidfd)
                     return Child(pid: pid, pidfd: pidfd, joinedCgroup: spawn.cgroup_joined != 0, errno: pid < 0 ? Glibc.errno : 0)
                 }

@@ -188,13 +188,8 @@ struct ServicesTests {
         #expect(crashed.stderr.contains("| config: bad value") && crashed.stderr.contains("devenv logs crash"), "\(crashed.stderr)")
         #expect(try services(project)["crash"]?["lastExit"] as? String == "exited with status 3")
 
-        let listener = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = try Self.listener(on: busy)
         defer { close(listener) }
-        var address = Self.loopback(busy)
-        let listening = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        } && listen(listener, 1) == 0
-        try #require(listening)
         let inUse = try project.devenv(["up", "busy"])
         #expect(inUse.status == 125 && inUse.stderr.contains("service 'busy': port \(busy) on 127.0.0.1 is already in use"), "\(inUse.stderr)")
 
@@ -209,5 +204,71 @@ struct ServicesTests {
 
         let unknown = try project.devenv(["up", "nope"])
         #expect(unknown.status == 125 && unknown.stderr.contains("defines no such service (it defines: crash, busy, noprobe, flaky)"), "\(unknown.stderr)")
+    }
+
+    /// A listener on 127.0.0.1:port held by the test (the caller closes it).
+    static func listener(on port: Int) throws -> Int32 {
+        let listener = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // As servers do: connections in TIME_WAIT on the port do not keep it.
+        var on: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        var address = loopback(port)
+        let listening = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        } && Glibc.listen(listener, 8) == 0
+        guard listening else {
+            close(listener)
+            throw TestFailure("cannot listen on 127.0.0.1:\(port)")
+        }
+        return listener
+    }
+
+    /// `[shell] network = "private"`: the sessions and the services (a command service and an
+    /// image service) share one loopback-only network namespace; the services' ports are
+    /// forwarded from the host's loopback, and what listens on the host's loopback is out of
+    /// reach inside; `down` leaves nothing listening; a published port in use is refused.
+    @Test(arguments: DevenvUser.allCases)
+    func aPrivateNetworkIsTheProjectsOwn(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let (web, cache, hostOnly) = (try Self.freePort(), try Self.freePort(), try Self.freePort())
+        // Only published ports are reachable from the host: the cache publishes its port here.
+        let manifest = Self.manifest(web: web, cache: cache)
+            .replacingOccurrences(of: "[services.web]", with: "[shell]\nnetwork = \"private\"\n\n[services.web]")
+            .replacingOccurrences(of: "volumes = [\"cachedata:/data\"]", with: "volumes = [\"cachedata:/data\"]\nports = [\(cache)]")
+        let project = try ProjectFixture(manifest: manifest, as: user)
+        defer { _ = try? project.devenv(["down", "--volumes"]) }
+        let hostListener = try Self.listener(on: hostOnly)
+        defer { close(hostListener) }
+
+        let up = try project.devenv(["up"])
+        try #require(up.succeeded, "\(up.stderr)")
+        #expect(Self.fetch(web) == "hello-web\n", "forwarded from the host's loopback")
+        #expect(Self.fetch(cache)?.hasPrefix("kept-") == true, "an image service is on the project's network too")
+
+        let inside = try project.devenv(["run", "--", "sh", "-c",
+                                         "wget -q -O - http://127.0.0.1:\(web)/; grep -c : /proc/net/dev; grep -o '^ *lo:' /proc/net/dev; "
+                                         + "wget -q -T 2 -O /dev/null http://127.0.0.1:\(hostOnly)/ 2>/dev/null && echo host-reached || echo host-unreachable"])
+        #expect(inside.succeeded, "\(inside.stderr)")
+        #expect(inside.stdout == "hello-web\n1\n    lo:\nhost-unreachable\n", "only lo, the services, and not the host: \(inside.stdout)")
+
+        let down = try project.devenv(["down"])
+        #expect(down.succeeded, "\(down.stderr)")
+        // The holder notices within two seconds that nothing uses the namespace, and goes.
+        var freed = false
+        for _ in 0..<50 where !freed {
+            if let listener = try? Self.listener(on: web) {
+                close(listener)
+                freed = true
+            } else {
+                usleep(200_000)
+            }
+        }
+        #expect(freed, "port \(web) is still held after down")
+
+        let taken = try Self.listener(on: web)
+        defer { close(taken) }
+        let refused = try project.devenv(["up", "web"])
+        #expect(refused.status == 125 && refused.stderr.contains("service 'web': port \(web) on 127.0.0.1 is already in use by another program, so the private network cannot publish it"),
+                "\(refused.stderr)")
     }
 }

@@ -85,6 +85,11 @@ struct devenv_spawn {
        copies first, so a parent that dies shows as EOF and as a pipe without readers. */
     const int *parent_fds;
     int nparent_fds;
+    /* Namespaces to join before the clone (a project network's user and network namespace,
+       setns order): an intermediate child joins them, then clones init with CLONE_PARENT, so
+       init is still the caller's child and is created inside them. -1 for none. */
+    int join_user_fd;
+    int join_net_fd;
 };
 /* Clones init into new namespaces. With a path, the child execs it; without one (only for a
    single-threaded caller), it returns 0 in the child, which continues as init. */

@@ -110,13 +110,19 @@ struct SessionLauncher {
         ProgressDisplay.shared.clear()
         lease = mounted.lease
         let seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
-        let plan = try SessionPlanner.plan(.init(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
+        var plan = try SessionPlanner.plan(.init(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
                                                  command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp))
+        if plan.spec.network == .private {
+            var manifest: Manifest?
+            if case let .manifest(manifestProject) = project { manifest = manifestProject.manifest }
+            try ProjectNetwork(services: ProjectServices(layout: engine.store.layout, root: project.root)).attach(&plan.spec, manifest: manifest)
+        }
         let target = (EnvironmentStarter.directory(layout: engine.store.layout, root: project.root),
                       EnvironmentStarter.request(root: project.root, image: built.image, name: environmentName))
         environment = target
         // The front end replays only sessions that start or join (never `--detach` or `exec`).
-        if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin, recordsWarmStart, services == nil {
+        if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin, recordsWarmStart, services == nil,
+           plan.spec.network != .private {
             WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec, environment: target)
         }
         return plan

@@ -53,7 +53,8 @@ public struct ServiceStarter {
         request.service = ServiceRecord(fingerprint: fingerprint, ports: service.ports.map(\.value))
         let options = ServiceOptions(name: service.name, restartOnFailure: service.restart == .onFailure, logDirectory: services.logDirectory)
         let session = try services.directory.enter(request, start: {
-            try Self.checkPortsFree(service)
+            // On a private network the holder has the ports already (and checked them).
+            if spec.network != .private { try Self.checkPortsFree(service) }
             let held = try lease.map { try $0.handOff() }
             defer { if let held { close(held) } }
             return try runner.start(spec, holding: held.map { [$0] } ?? [], service: options)
@@ -107,7 +108,9 @@ public struct ServiceStarter {
             let null = try FileDescriptor.openRaw("/dev/null", O_RDWR)
             defer { close(null) }
             do {
-                return try runner.join(container, spec: readySpec, io: ContainerIO(input: null, output: null, error: null)) == .exited(0)
+                guard try runner.join(container, spec: readySpec, io: ContainerIO(input: null, output: null, error: null)) == .exited(0) else { return false }
+                // On a private network the host reaches the ports once the holder forwards them.
+                return readySpec.network != .private || service.ports.allSatisfy { LoopbackPort.accepts($0.value) }
             } catch let error as RuntimeError where error.kind == .commandNotFound || error.kind == .commandNotExecutable {
                 // Waiting would not help: say so now rather than at the timeout.
                 throw KitError.service(name: service.name, problem: "its ready command cannot run: \(error.message)"

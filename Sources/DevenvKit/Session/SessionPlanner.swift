@@ -20,6 +20,11 @@ public enum SessionPlanner {
             case image(name: String, environment: [String])
             /// `--rootfs DIR`.
             case rootfs
+
+            var isProject: Bool {
+                if case .project = self { return true }
+                return false
+            }
         }
 
         public var target: Target
@@ -52,6 +57,10 @@ public enum SessionPlanner {
 
     /// The session `input` describes.
     public static func plan(_ input: Input) throws -> SessionPlan {
+        if input.options.network == .private, !input.target.isProject {
+            // A private network is a project's: its services and sessions share it.
+            throw KitError.invalidOption(option: "--network", value: "private", allowed: ["host", "none"])
+        }
         switch input.target {
         case let .project(project, image):
             try checkProjectOptions(input.options)
@@ -122,7 +131,7 @@ public enum SessionPlanner {
             mountDirectory: shell.root, mountTarget: shell.mountPoint, mounts: try mounts(shell.mounts, home: input.host.home) + options.volumeMounts(base: shell.root, home: input.host.home), files: files,
             workingDirectory: workdir, environment: environment,
             sshAgentSocket: (options.sshAgent ?? shell.sshAgent) ? SSHAgentForwarding.hostSocket(environment: input.host.environment) : nil,
-            network: options.network ?? (shell.network == Manifest.Network.none ? .none : .host),
+            network: options.network ?? shell.network.flatMap { NetworkMode(rawValue: $0.rawValue) } ?? .host,
             terminal: terminal, terminalType: input.host.environment["TERM"], hostname: options.hostname ?? hostname(Project.name(root: shell.root)),
             seccomp: input.seccomp, limits: try options.limits(over: shell.limits))
         session.user = try user(input) ?? imageNamedHostUser(session, input: input)

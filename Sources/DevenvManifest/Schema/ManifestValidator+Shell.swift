@@ -12,7 +12,7 @@ extension ManifestValidator {
         shell.workdir = table["workdir"].flatMap { containerPath($0, at: path.key("workdir"), ValueRules.containerPathProblem) }
         shell.shell = table["shell"].flatMap { containerPath($0, at: path.key("shell"), ValueRules.containerPathProblem) }
         shell.env = table["env"].flatMap { environment($0, path: path.key("env")) } ?? []
-        shell.network = table["network"].flatMap { network($0, path: path.key("network")) }
+        shell.network = table["network"].flatMap { network($0, path: path.key("network"), allowed: Manifest.Network.allCases) }
         shell.mounts = table["mounts"].map { mounts($0, path: path.key("mounts"), workingTree: shell.mountPoint) } ?? []
         shell.envFile = table["env_file"].flatMap { containerPath($0, at: path.key("env_file"), ValueRules.projectPathProblem) }
         shell.sshAgent = table["ssh_agent"].flatMap { boolean($0, path: path.key("ssh_agent")) } ?? true

@@ -161,10 +161,12 @@ struct ManifestValidator {
         return false
     }
 
-    mutating func network(_ entry: TOMLEntry, path: FieldPath) -> Manifest.Network? {
+    /// `allowed`: what the key takes (`private` is the shell's alone: a build step has no project network).
+    mutating func network(_ entry: TOMLEntry, path: FieldPath, allowed: [Manifest.Network] = [.host, .none]) -> Manifest.Network? {
         guard let text = string(entry, path: path) else { return nil }
-        guard let network = Manifest.Network(rawValue: text.value) else {
-            report("expected 'host' or 'none', found \(ValueRules.quoted(text.value))", path: path, at: entry.node)
+        guard let network = Manifest.Network(rawValue: text.value), allowed.contains(network) else {
+            let names = allowed.map { "'\($0.rawValue)'" }
+            report("expected \(names.dropLast().joined(separator: ", ")) or \(names.last ?? ""), found \(ValueRules.quoted(text.value))", path: path, at: entry.node)
             return nil
         }
         return network

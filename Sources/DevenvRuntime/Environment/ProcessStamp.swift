@@ -4,7 +4,7 @@ import FoundationEssentials
 /// Names one process for its whole life and no longer: the pid, its start time (clock ticks
 /// after boot, field 22 of /proc/PID/stat) and the boot it belongs to. A recorded pid that now
 /// names another process, or a record from before a reboot, no longer matches.
-public struct ProcessStamp: Codable, Equatable, Sendable {
+public struct ProcessStamp: Codable, Hashable, Sendable {
     public var pid: Int32
     public var startTime: UInt64
     public var bootID: String

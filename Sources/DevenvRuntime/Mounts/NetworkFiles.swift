@@ -19,6 +19,7 @@ public enum NetworkFiles {
         switch network {
         case .host: return hostResolvConf ?? ""
         case .none: return "# no network (devenv --network none)\n"
+        case .private: return "# the project's private network: loopback only ([shell] network = \"private\")\n"
         }
     }
 }

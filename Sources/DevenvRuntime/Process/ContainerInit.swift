@@ -13,7 +13,15 @@ public enum ContainerInit {
     /// The hidden argument that selects this entry point in the devenv executable.
     public static let argument = "__init"
 
+    /// Whether `arguments` (argv) select the runtime's own entry points: init, or the holder
+    /// of a project's private network.
+    public static func isEntry(_ arguments: [String]) -> Bool {
+        (arguments.count == 2 && arguments[1] == argument) || (arguments.count >= 2 && arguments[1] == NetworkHolder.argument)
+    }
+
     public static func main() -> Never {
+        let arguments = CommandLine.arguments
+        if arguments.count >= 2, arguments[1] == NetworkHolder.argument { NetworkHolder.main(Array(arguments.dropFirst(2))) }
         let reporter = Reporter(descriptor: InitPlan.reportFD)
         let plan: InitPlan
         do {

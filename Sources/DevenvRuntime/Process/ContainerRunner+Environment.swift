@@ -71,14 +71,18 @@ extension ContainerRunner {
         let owners = writer == nil ? try OwnerMappedMounts.make(for: spec.mounts, firstDescriptor: InitPlan.firstPassedFD) : OwnerMappedMounts()
         defer { owners.close() }
         plan.idmappedSources = owners.bySource
-        let passed = owners.descriptors + holding + (logDirectory.map { [$0] } ?? [])
+        let network = try NetworkJoin.open(for: spec)
+        defer { network?.close() }
+        // Init keeps its lifeline to the project network for its whole life, like the lease.
+        let passed = owners.descriptors + holding + (network.map { [$0.lifeline] } ?? []) + (logDirectory.map { [$0] } ?? [])
         if logDirectory != nil { plan.service?.logDirectory = InitPlan.firstPassedFD + Int32(passed.count - 1) }
         // Rootless it is exec'd: an init that is a clone of devenv keeps devenv's memory map,
         // whose user namespace is the host's, and then the user could not open the namespaces
         // of a non-dumpable init to join them (root can: CAP_SYS_PTRACE).
-        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: ProcessControl.threadCount == 1 && geteuid() == 0,
-                                    cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil),
-                                    idMapWriter: writer, stdio: nil, passedFDs: passed)
+        var launcher = InitLauncher(initExecutable: initExecutable, inProcess: ProcessControl.threadCount == 1 && geteuid() == 0,
+                                    cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil && network?.user == nil),
+                                    idMapWriter: network?.user == nil ? writer : nil, stdio: nil, passedFDs: passed)
+        launcher.network = network
         let launched: LaunchedInit
         do {
             launched = try launcher.launch(plan, cgroup: limits.cgroup)

@@ -85,10 +85,13 @@ public final class ContainerRunner: Sendable {
         plan.idmappedSources = owners.bySource
 
         let relay = try SignalRelay()
-        let launcher = InitLauncher(initExecutable: initExecutable, inProcess: ProcessControl.threadCount == 1,
-                                    cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil),
-                                    idMapWriter: writer, stdio: spec.process.terminal ? nil : (io.input, io.output, io.error),
+        let network = try NetworkJoin.open(for: spec)
+        defer { network?.close() }
+        var launcher = InitLauncher(initExecutable: initExecutable, inProcess: ProcessControl.threadCount == 1,
+                                    cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil && network?.user == nil),
+                                    idMapWriter: network?.user == nil ? writer : nil, stdio: spec.process.terminal ? nil : (io.input, io.output, io.error),
                                     passedFDs: owners.descriptors)
+        launcher.network = network
         let launched = try launcher.launch(plan, cgroup: limits.cgroup)
         defer { launched.kill() }
 

@@ -57,6 +57,8 @@ struct InitLauncher {
     /// A joining session's cgroups (a running environment's): the child starts inside them
     /// like init (or, where the spawn cannot do that, is moved in before it may start its command).
     var joinCgroups: [String] = []
+    /// A private network to create init in (its namespaces stay the caller's to close).
+    var network: NetworkJoin?
 
     static func cloneFlags(network: NetworkMode, userNamespace: Bool) -> UInt {
         var flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP
@@ -68,7 +70,7 @@ struct InitLauncher {
     /// `cgroup`: init starts inside it (or is moved in before it starts the command), so
     /// nothing of the container ever runs outside.
     func launch(_ plan: InitPlan, cgroup: ContainerCgroup? = nil) throws -> LaunchedInit {
-        let payload = inProcess ? Data() : try JSONEncoder().encode(plan)
+        let payload = inProcess && network == nil ? Data() : try JSONEncoder().encode(plan)
         let (parentChannel, childChannel) = try RuntimeError.wrapSetup { try FileDescriptor.socketPair() }
         let (reportRead, reportWrite) = try RuntimeError.wrapSetup { try FileDescriptor.pipe() }
         let placed = [childChannel.raw, reportWrite.raw] + passedFDs
@@ -83,8 +85,13 @@ struct InitLauncher {
             throw RuntimeError.setup(error)
         }
         defer { entry?.close() }
+        // Joining takes an exec'd init: the clone that joins is not the caller.
+        let inProcess = inProcess && network == nil
         var clone = ContainerClone(flags: cloneFlags, path: inProcess ? nil : initExecutable, arguments: ["devenv", ContainerInit.argument],
-                                   errorDescriptor: reportWrite.raw, errorDescriptorAfterExec: InitPlan.reportFD, becomeRoot: idMapWriter != nil)
+                                   errorDescriptor: reportWrite.raw, errorDescriptorAfterExec: InitPlan.reportFD,
+                                   becomeRoot: idMapWriter != nil || network?.user != nil)
+        clone.joinUserNamespace = network?.user ?? -1
+        clone.joinNetworkNamespace = network?.net ?? -1
         // Only id maps are worth waiting for; without a user namespace init starts at once.
         clone.syncDescriptor = idMapWriter == nil ? -1 : childChannel.raw
         clone.parentDescriptors = [parentChannel.raw, reportRead.raw]

@@ -13,6 +13,9 @@ public struct ContainerSpec: Hashable, Codable, Sendable {
     public var process: ProcessSpec
     public var hostname: String
     public var network: NetworkMode
+    /// With `network = .private`: the project network whose namespaces the container is
+    /// created in (the holder's network namespace and, rootless, its user namespace).
+    public var privateNetwork: PrivateNetwork?
     /// The user namespace's maps; nil runs without a user namespace (only as root).
     public var idMapping: IDMapping?
     /// Raw classic-BPF seccomp program, loaded last, right before execve; nil loads none.
@@ -155,6 +158,9 @@ public enum NetworkMode: String, Hashable, Codable, Sendable, CaseIterable {
     case host
     /// A fresh network namespace with only the loopback interface, brought up.
     case none
+    /// A project's own network namespace (loopback only) that its services and sessions
+    /// share, held by a `NetworkHolder` that forwards published ports from the host's loopback.
+    case `private`
 }
 
 /// The command to run and who runs it.

@@ -29,6 +29,9 @@ public enum SpecValidator {
         if let mapping = spec.idMapping {
             guard !mapping.uids.isEmpty, !mapping.gids.isEmpty else { throw RuntimeError.invalid("id mapping: empty uid or gid map") }
         }
+        if spec.privateNetwork != nil && spec.network != .private {
+            throw RuntimeError.invalid("network: only a private network has a holder")
+        }
     }
 
     static func validateRootfs(_ rootfs: RootfsSpec) throws {
