@@ -7,6 +7,9 @@ public struct URLDownload: Sendable, Equatable {
     public var size: Int64
     /// The `Last-Modified` header as sent, if any (BuildKit gives the file that mtime).
     public var lastModified: String?
+
+    /// `lastModified` in seconds since the epoch, when it is an HTTP date.
+    public var modified: Int64? { lastModified.flatMap(HTTPDate.parse) }
 }
 
 extension RegistryClient {
@@ -44,7 +47,15 @@ extension RegistryClient {
                 hasher.update(data)
                 try RegistryError.wrap(operation) { try output.write(contentsOf: data) }
             })
-            let response = try http.send(HTTPRequest("GET", current), handling: .stream(sink))
+            let response: HTTPResponse
+            do {
+                response = try http.send(HTTPRequest("GET", current), handling: .stream(sink))
+            } catch var error as RegistryError {
+                // Named as the download (the URL asked for), not as the hop's request.
+                unlink(partial)
+                error.operation = operation
+                throw error
+            }
             if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("location"),
                let next = URL(string: location, relativeTo: current)?.absoluteURL {
                 current = next

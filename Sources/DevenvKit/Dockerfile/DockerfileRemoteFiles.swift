@@ -10,7 +10,9 @@ import Glibc
 /// ADD's http and https sources, fetched into the project's state directory (never into the
 /// build context) when the step is planned. With `--checksum` the file is kept under its
 /// digest and fetched only once; without one it is fetched on every build, as BuildKit
-/// revalidates it, and its content digest decides whether the step runs again.
+/// revalidates it, and its content digest and `Last-Modified` decide whether the step runs
+/// again. The file keeps `Last-Modified` as its mtime in the image (the epoch without one),
+/// as BuildKit's HTTP source sets it; the kept file carries that mtime between builds.
 enum DockerfileRemoteFiles {
     /// A bound against a server that never stops sending.
     static let limit: Int64 = 16 << 30
@@ -35,7 +37,11 @@ enum DockerfileRemoteFiles {
             }
             // The mode the file gets unless --chmod, as BuildKit's HTTP source makes it.
             chmod(path, 0o600)
-            let input = BuildInput(path: file.url, kind: .file, digest: digest, mode: 0o600)
+            var status = stat()
+            guard stat(path, &status) == 0 else {
+                throw KitError.downloadFailed(location: location, url: file.url, reason: "cannot stat \(path): \(String(cString: strerror(errno)))")
+            }
+            let input = BuildInput(path: file.url, kind: .file, digest: digest, mode: 0o600, mtime: Int64(status.st_mtim.tv_sec))
             return CopyItem(name: file.name, kind: .file, entries: [CopyEntry(source: path, relative: "", input: input)])
         }
     }
@@ -45,10 +51,16 @@ enum DockerfileRemoteFiles {
         guard let url = URL(string: file.url) else {
             throw KitError.downloadFailed(location: location, url: file.url, reason: "not a valid URL")
         }
+        let downloaded: URLDownload
         do {
-            return try registry().download(url, to: path, expected: file.checksum, limit: limit).digest
+            downloaded = try registry().download(url, to: path, expected: file.checksum, limit: limit)
         } catch let error as RegistryError {
             throw KitError.downloadFailed(location: location, url: file.url, reason: error.description)
         }
+        var times = [timespec](repeating: timespec(tv_sec: Int(downloaded.modified ?? 0), tv_nsec: 0), count: 2)
+        guard utimensat(AT_FDCWD, path, &times, 0) == 0 else {
+            throw KitError.downloadFailed(location: location, url: file.url, reason: "cannot set the mtime of \(path): \(String(cString: strerror(errno)))")
+        }
+        return downloaded.digest
     }
 }
