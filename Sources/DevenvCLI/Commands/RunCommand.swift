@@ -111,7 +111,8 @@ struct SessionLauncher {
         lease = mounted.lease
         let seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
         let plan = try SessionPlanner.plan(.init(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
-                                                 command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp))
+                                                 command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp,
+                                                 store: engine.store.layout))
         let target = (EnvironmentStarter.directory(layout: engine.store.layout, root: project.root),
                       EnvironmentStarter.request(root: project.root, image: built.image, name: environmentName))
         environment = target
