@@ -60,6 +60,18 @@ import Glibc
         #expect(download.lastModified == "Sun, 06 Nov 1994 08:49:37 GMT" && download.modified == Self.example)
         #expect(FileManager.default.contents(atPath: scratch.file("a")) == payload)
 
+        // Revalidation: the ETag sent back as If-None-Match; a 304 keeps the file and the
+        // known download, a changed file (a new ETag) is fetched.
+        let client = RegistryClient(configuration: configuration)
+        #expect(download.etag?.hasPrefix("\"") == true)
+        server.clearRequests()
+        #expect(try client.download(url, to: scratch.file("a"), expected: nil, limit: 1 << 20, known: download) == download)
+        #expect(server.responses == ["304 /file.txt"] && FileManager.default.contents(atPath: scratch.file("a")) == payload)
+        try server.put("file.txt", Data("changed\n".utf8), modified: Date(timeIntervalSince1970: TimeInterval(Self.example + 60)))
+        let changed = try client.download(url, to: scratch.file("a"), expected: nil, limit: 1 << 20, known: download)
+        #expect(changed.digest == Digest.sha256(Data("changed\n".utf8)) && changed.modified == Self.example + 60 && changed.etag != download.etag)
+        #expect(server.responses == ["304 /file.txt", "200 /file.txt"] && FileManager.default.contents(atPath: scratch.file("a")) == Data("changed\n".utf8))
+
         let untrusted = #expect(throws: RegistryError.self) {
             try RegistryClient().download(url, to: scratch.file("b"), expected: nil, limit: 1 << 20)
         }

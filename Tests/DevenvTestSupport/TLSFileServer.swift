@@ -6,8 +6,9 @@ import Glibc
 /// A real HTTPS file server on 127.0.0.1 (Python's http.server behind its ssl module, on a
 /// port it picks itself) with a throwaway CA made by `openssl` for the test: `caCertificate`
 /// is the PEM file a client must be told to trust. Files under `put` are served with
-/// `Last-Modified` from their mtime (http.server's own behaviour), `redirects` answer 302,
-/// anything else 404. Every GET path is logged. `stop()` ends it.
+/// `Last-Modified` from their mtime and an `ETag` of their bytes and mtime (as nginx makes
+/// one), answering a matching `If-None-Match` with 304; `redirects` answer 302, anything else
+/// 404. Every GET is logged (`requests`, `responses`). `stop()` ends it.
 final class TLSFileServer: @unchecked Sendable {
     let scratch: Scratch
     let port: UInt16
@@ -26,8 +27,7 @@ final class TLSFileServer: @unchecked Sendable {
         try Self.makeCertificates(in: scratch)
         try JSONSerialization.data(withJSONObject: redirects).write(to: URL(fileURLWithPath: scratch.file("redirects.json")))
         try Self.script.write(toFile: scratch.file("server.py"), atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: scratch.file("requests.log"), contents: nil)
-        FileManager.default.createFile(atPath: scratch.file("server.log"), contents: nil)
+        for log in ["requests.log", "responses.log", "server.log"] { _ = FileManager.default.createFile(atPath: scratch.file(log), contents: nil) }
         let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : try Tools.which("python3")
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [scratch.file("server.py"), scratch.file("files"), scratch.file("server.pem"), scratch.file("server.key"),
@@ -73,8 +73,14 @@ final class TLSFileServer: @unchecked Sendable {
         ((try? String(contentsOfFile: scratch.file("requests.log"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
+    /// `STATUS /path` of each file or redirect answered, in order.
+    var responses: [String] {
+        ((try? String(contentsOfFile: scratch.file("responses.log"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
     func clearRequests() {
         _ = FileManager.default.createFile(atPath: scratch.file("requests.log"), contents: nil)
+        _ = FileManager.default.createFile(atPath: scratch.file("responses.log"), contents: nil)
     }
 
     /// A CA (`ca.pem`) and a server certificate it signs for 127.0.0.1 and localhost.
@@ -91,8 +97,9 @@ final class TLSFileServer: @unchecked Sendable {
     }
 
     private static let script = """
-        import http.server, json, os, ssl, sys
+        import hashlib, http.server, json, os, ssl, sys
         root, cert, key, redirects_path, log_path, port_path = sys.argv[1:7]
+        responses_path = os.path.join(os.path.dirname(log_path), "responses.log")
         with open(redirects_path) as f:
             redirects = json.load(f)
 
@@ -100,17 +107,42 @@ final class TLSFileServer: @unchecked Sendable {
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, directory=root, **kwargs)
 
+            def answered(self, status):
+                with open(responses_path, "a") as log:
+                    log.write("%d %s\\n" % (status, self.path))
+
             def do_GET(self):
                 with open(log_path, "a") as log:
                     log.write(self.path + "\\n")
                 target = redirects.get(self.path)
                 if target is not None:
+                    self.answered(302)
                     self.send_response(302)
                     self.send_header("Location", target)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                super().do_GET()
+                path = self.translate_path(self.path)
+                if not os.path.isfile(path):
+                    super().do_GET()
+                    return
+                with open(path, "rb") as f:
+                    data = f.read()
+                mtime = os.stat(path).st_mtime
+                etag = '"%s"' % hashlib.sha256(data + str(int(mtime)).encode()).hexdigest()[:20]
+                if self.headers.get("If-None-Match") == etag:
+                    self.answered(304)
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
+                self.answered(200)
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Last-Modified", self.date_time_string(mtime))
+                self.send_header("ETag", etag)
+                self.end_headers()
+                self.wfile.write(data)
 
             def log_message(self, *args):
                 pass
