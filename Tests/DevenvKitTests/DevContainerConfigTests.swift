@@ -52,6 +52,8 @@ struct DevContainerConfigTests {
         #expect(read == mounts && read.volumes.map(\.name) == ["dind-\(ProjectState.id(root: Self.root))"])
         #expect(read.mounts(root: "/elsewhere", location: .start).map { "\($0.source):\($0.target):\($0.readOnly)" } == ["/elsewhere/tools:/code/t:true"])
         #expect(FeatureMounts.read("not json") == FeatureMounts() && FeatureMounts.read(nil) == FeatureMounts())
+        let forged = #"{"volumes":[{"name":"../x","target":"/x","readOnly":false}],"binds":[{"path":"../../etc","target":"/e","readOnly":false},{"path":"/etc","target":"/e","readOnly":false}]}"#
+        #expect(FeatureMounts.read(forged) == FeatureMounts())
         // Sessions bind them, the devcontainer's own after the features'.
         let shell = project.shell(imageEnvironment: [], imageLabels: [FeatureMounts.labelKey: mounts.label])
         #expect(shell.volumes == read.volumes && shell.mounts.map(\.target) == ["/code/t"])

@@ -23,9 +23,14 @@ struct FeatureMounts: Sendable, Equatable, Codable {
         String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
-    /// A label devenv did not write (or that does not decode) adds nothing.
+    /// A label devenv did not write (or that does not decode) adds nothing; an entry that
+    /// `add` would not have made (a bad volume name, a tree path with `..`) is dropped.
     static func read(_ label: String?) -> FeatureMounts {
-        guard let label, let mounts = try? JSONDecoder().decode(FeatureMounts.self, from: Data(label.utf8)) else { return FeatureMounts() }
+        guard let label, var mounts = try? JSONDecoder().decode(FeatureMounts.self, from: Data(label.utf8)) else { return FeatureMounts() }
+        mounts.volumes = mounts.volumes.filter { DevContainerVolume.isValidName($0.name) && $0.target.hasPrefix("/") }
+        mounts.binds = mounts.binds.filter { bind in
+            bind.target.hasPrefix("/") && !bind.path.hasPrefix("/") && !bind.path.split(separator: "/").contains("..")
+        }
         return mounts
     }
 
