@@ -1,3 +1,5 @@
+import DevenvOCI
+
 /// Which certificate authorities TLS connections trust. By default libcurl's (the system
 /// bundle); the variables curl, OpenSSL and Go programs (docker, BuildKit) read replace it, so
 /// a server signed by a private CA works the way it does for those tools.
@@ -36,8 +38,8 @@ public struct CertificateTrust: Sendable, Equatable {
 
     /// For a TLS failure: what was trusted, and how to trust a private CA.
     var hint: String {
-        let trusted = [bundle.map { "the CA certificates in \($0.path) (\($0.variable))" },
-                       directory.map { "the CA directory \($0.path) (\($0.variable))" }].compactMap { $0 }
+        let trusted = [bundle.map { "the CA certificates in \(Printable.escape($0.path)) (\($0.variable))" },
+                       directory.map { "the CA directory \(Printable.escape($0.path)) (\($0.variable))" }].compactMap { $0 }
         if trusted.isEmpty {
             return "if the server's certificate comes from a private CA, set SSL_CERT_FILE to a PEM file with that CA's certificate"
         }

@@ -344,7 +344,7 @@ private final class Transfer {
     }
 
     private var trustedLocations: String {
-        let named = [trust.bundle, trust.directory].compactMap { $0 }.map { "\($0.path), from \($0.variable)" }
+        let named = [trust.bundle, trust.directory].compactMap { $0 }.map { "\(Printable.escape($0.path)), from \($0.variable)" }
         return named.isEmpty ? "libcurl's built-in CA bundle" : named.joined(separator: "; ")
     }
 
