@@ -6,10 +6,11 @@ extension DevContainerConfig {
     /// Pure: the configuration in `bytes`, for a project at `root`; `environment` supplies
     /// `${localEnv:…}`.
     /// - Throws: `DiagnosticError` named after `displayPath`, every problem at its place.
-    public static func parse(_ bytes: [UInt8], root: String, displayPath: String, environment: [String: String]) throws -> DevContainerConfig {
+    public static func parse(_ bytes: [UInt8], root: String, displayPath: String, environment: [String: String],
+                             devcontainerId: String? = nil) throws -> DevContainerConfig {
         let json = try DevContainerJSON.parse(bytes, path: displayPath)
         let directory = ("\(root)/\(displayPath)" as NSString).deletingLastPathComponent
-        var reader = DevContainerReader(path: displayPath, configDirectory: directory, root: root, environment: environment)
+        var reader = DevContainerReader(path: displayPath, configDirectory: directory, root: root, environment: environment, devcontainerId: devcontainerId)
         var config = reader.read(json)
         var diagnostics = reader.diagnostics
         config?.readFeatures(json, diagnostics: &diagnostics)
@@ -81,9 +82,11 @@ extension DevContainerConfig {
         }
         let variables = DevContainerVariables(localEnvironment: [:], localWorkspaceFolder: root, containerWorkspaceFolder: workspaceFolder)
         let environment = remoteEnv.map { "\($0.name)=\(variables.substitute($0.value, containerEnvironment: container))" }
-        return DevContainerShell(mountPoint: workspaceMountTarget, workingDirectory: workspaceFolder, environment: environment,
-                                 user: remoteUser ?? containerUser, network: network, hostname: hostname,
-                                 mounts: mounts, startCommands: startCommands.map(\.command), forwardPorts: forwardPorts)
+        var shell = DevContainerShell(mountPoint: workspaceMountTarget, workingDirectory: workspaceFolder, environment: environment,
+                                      user: remoteUser ?? containerUser, network: network, hostname: hostname,
+                                      mounts: mounts, startCommands: startCommands.map(\.command), forwardPorts: forwardPorts)
+        shell.volumes = volumes
+        return shell
     }
 }
 
@@ -101,8 +104,10 @@ public struct DevContainerShell: Sendable, Equatable {
     /// nil: devenv's default (host).
     public var network: Manifest.Network?
     public var hostname: String?
-    /// Extra bind mounts (`mounts` of type bind).
+    /// Extra bind mounts (`mounts` of type bind, the features' working-tree binds).
     public var mounts: [Manifest.Mount]
+    /// Named volumes (`mounts` of type volume, the features' too).
+    public var volumes: [DevContainerVolume] = []
     /// `postStartCommand` then `postAttachCommand`: run in order before the shell or command,
     /// in the same container, from `workingDirectory`; a failure stops the session.
     public var startCommands: [Manifest.Command]

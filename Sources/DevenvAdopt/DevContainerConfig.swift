@@ -31,7 +31,10 @@ public struct DevContainerConfig: Sendable {
     public var workspaceFolder: String
     /// Where the project directory is mounted: `workspaceMount`'s target, else `workspaceFolder`.
     public var workspaceMountTarget: String
+    /// `mounts` of type bind (host paths; a working-tree one is checked when a session binds it).
     public var mounts: [Manifest.Mount]
+    /// `mounts` of type volume: the project's named volumes.
+    public var volumes: [DevContainerVolume] = []
     public var network: Manifest.Network?
     public var hostname: String?
     /// `onCreateCommand`, `updateContentCommand`, `postCreateCommand`: run once, cached as layers.
@@ -45,6 +48,14 @@ public struct DevContainerConfig: Sendable {
     /// `features`, in the order written, and `overrideFeatureInstallOrder` (DevContainerConfig+Features).
     public var features: [FeatureRequest] = []
     public var featureInstallOrder: [String] = []
+    /// The substitutions of this file, for the features' `mounts`.
+    var variables: DevContainerVariables?
+
+    /// A feature's `mounts` entry with this file's variables substituted (the spec gives
+    /// features the same ones).
+    public func featureMount(_ text: String) -> DevContainerMount {
+        DevContainerMount.read(DevContainerMount.fields(variables?.substitute(text) ?? text))
+    }
 }
 
 /// The substitutions devcontainer.json allows in its strings.
@@ -52,10 +63,12 @@ struct DevContainerVariables {
     var localEnvironment: [String: String]
     var localWorkspaceFolder: String
     var containerWorkspaceFolder: String
+    /// `${devcontainerId}`: devenv's id of the project (stable for its directory); nil leaves it as written.
+    var devcontainerId: String? = nil
 
     /// `${localEnv:NAME}`, `${localEnv:NAME:default}`, `${localWorkspaceFolder}`,
     /// `${localWorkspaceFolderBasename}`, `${containerWorkspaceFolder}`,
-    /// `${containerWorkspaceFolderBasename}`; with `containerEnvironment`, also
+    /// `${containerWorkspaceFolderBasename}`, `${devcontainerId}`; with `containerEnvironment`, also
     /// `${containerEnv:NAME}`. Anything else is left as written.
     func substitute(_ text: String, containerEnvironment: [String: String]? = nil) -> String {
         var out = ""
@@ -86,6 +99,7 @@ struct DevContainerVariables {
         case "localWorkspaceFolderBasename": return (localWorkspaceFolder as NSString).lastPathComponent
         case "containerWorkspaceFolder": return containerWorkspaceFolder
         case "containerWorkspaceFolderBasename": return (containerWorkspaceFolder as NSString).lastPathComponent
+        case "devcontainerId": return devcontainerId
         default: return nil
         }
     }
@@ -113,12 +127,12 @@ struct DevContainerReader {
     private var warningLocations: [SourceLocation] = []
     private var notes: [String] = []
 
-    init(path: String, configDirectory: String, root: String, environment: [String: String]) {
+    init(path: String, configDirectory: String, root: String, environment: [String: String], devcontainerId: String? = nil) {
         self.path = path
         self.configDirectory = configDirectory
         self.root = root
         variables = DevContainerVariables(localEnvironment: environment, localWorkspaceFolder: root,
-                                          containerWorkspaceFolder: "/workspaces/\((root as NSString).lastPathComponent)")
+                                          containerWorkspaceFolder: "/workspaces/\((root as NSString).lastPathComponent)", devcontainerId: devcontainerId)
     }
 
     mutating func read(_ json: DevContainerJSON) -> DevContainerConfig? {
@@ -148,14 +162,17 @@ struct DevContainerReader {
         var network: Manifest.Network?
         var hostname: String?
         if let runArgs = json["runArgs"] { readRunArgs(runArgs, env: &containerEnv, network: &network, hostname: &hostname) }
-        let config = DevContainerConfig(
+        let (binds, volumes) = mounts(json["mounts"])
+        var config = DevContainerConfig(
             base: base ?? .image(Located("", at: .start)), containerEnv: containerEnv, remoteEnv: remoteEnv,
             remoteUser: string(json["remoteUser"], "remoteUser").map { variables.substitute($0) },
             containerUser: string(json["containerUser"], "containerUser").map { variables.substitute($0) },
-            workspaceFolder: workspaceFolder, workspaceMountTarget: mountTarget ?? workspaceFolder, mounts: mounts(json["mounts"]), network: network, hostname: hostname,
+            workspaceFolder: workspaceFolder, workspaceMountTarget: mountTarget ?? workspaceFolder, mounts: binds, network: network, hostname: hostname,
             createCommands: ["onCreateCommand", "updateContentCommand", "postCreateCommand"].flatMap { lifecycle(json[$0], $0) },
             startCommands: ["postStartCommand", "postAttachCommand"].flatMap { lifecycle(json[$0], $0) },
             forwardPorts: ports(json), warnings: warnings, notes: notes)
+        config.volumes = volumes
+        config.variables = variables
         return base == nil ? nil : config
     }
 
@@ -268,53 +285,40 @@ struct DevContainerReader {
         return nil
     }
 
-    private mutating func mounts(_ node: DevContainerJSON?) -> [Manifest.Mount] {
-        guard let node else { return [] }
+    private mutating func mounts(_ node: DevContainerJSON?) -> ([Manifest.Mount], [DevContainerVolume]) {
+        guard let node else { return ([], []) }
         guard let elements = node.elements else {
             wrongType(node, "mounts", "an array")
-            return []
+            return ([], [])
         }
         var mounts: [Manifest.Mount] = []
+        var volumes: [DevContainerVolume] = []
         for element in elements {
             var fields: [String: String] = [:]
             if let text = element.string {
-                fields = Self.mountFields(variables.substitute(text))
+                fields = DevContainerMount.fields(variables.substitute(text))
             } else if let members = element.members {
-                for member in members { if let value = member.value.string { fields[member.key] = variables.substitute(value) } }
+                for member in members { if let value = member.value.scalarText { fields[member.key.lowercased()] = variables.substitute(value) } }
             } else {
                 wrongType(element, "mounts", "a string or an object")
                 continue
             }
-            let type = fields["type"] ?? "bind"
-            guard type == "bind" else {
-                warn(element.location, "mounts", "type=\(type) mounts are not supported (only bind mounts of host directories); ignored")
-                continue
+            switch DevContainerMount.read(fields) {
+            case let .bind(source, target, readOnly):
+                mounts.append(Manifest.Mount(source: .absolute(source), target: target, readOnly: readOnly, location: element.location))
+            case let .volume(volume):
+                volumes.append(volume)
+            case let .unsupported(reason):
+                warn(element.location, "mounts", reason + "; ignored")
             }
-            guard let source = fields["source"] ?? fields["src"], source.hasPrefix("/"),
-                  let target = fields["target"] ?? fields["destination"] ?? fields["dst"], target.hasPrefix("/") else {
-                warn(element.location, "mounts", "a bind mount needs an absolute source and target; ignored")
-                continue
-            }
-            let readOnly = fields["readonly"] != nil || fields["ro"] != nil || fields["readonly"] == "true"
-            mounts.append(Manifest.Mount(source: .absolute(source), target: target, readOnly: readOnly, location: element.location))
         }
-        return mounts
-    }
-
-    /// `source=…,target=…,type=bind,consistency=cached` (a lone `readonly` is a flag).
-    static func mountFields(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for part in text.split(separator: ",") {
-            let pieces = part.split(separator: "=", maxSplits: 1).map(String.init)
-            fields[pieces[0].trimmingCharacters(in: .whitespaces).lowercased()] = pieces.count == 2 ? pieces[1] : "true"
-        }
-        return fields
+        return (mounts, volumes)
     }
 
     /// The target of `workspaceMount`; its source must be the project directory.
     private mutating func readWorkspaceMount(_ node: DevContainerJSON) -> String? {
         guard let text = string(node, "workspaceMount") else { return nil }
-        let fields = Self.mountFields(variables.substitute(text))
+        let fields = DevContainerMount.fields(variables.substitute(text))
         if let source = fields["source"] ?? fields["src"], source != root {
             warn(node.location, "workspaceMount", "devenv mounts the project directory itself; the source '\(Printable.escape(source, limit: 128))' is ignored")
         }

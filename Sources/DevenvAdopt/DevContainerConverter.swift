@@ -55,7 +55,10 @@ public enum DevContainerConverter {
         let features = config.features.map {
             "\(displayPath):\($0.location.line):\($0.location.column): feature '\(Printable.escape($0.reference, limit: 200))' is not converted: a devenv.toml has no features; install what it provides in a [[step]]"
         }
-        let unconverted = config.warnings + features
+        let volumes = config.volumes.map {
+            "\(displayPath): 'mounts': the volume '\($0.name)' at \(Printable.escape($0.target)) is not converted: [shell] mounts bind host paths only; bind a directory instead"
+        }
+        let unconverted = config.warnings + volumes + features
         if !unconverted.isEmpty {
             out += "\n# Not converted:\n" + unconverted.map { "#   \(oneLine($0))\n" }.joined()
         }

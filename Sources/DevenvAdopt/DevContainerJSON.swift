@@ -27,6 +27,15 @@ public struct DevContainerJSON: Sendable {
         return nil
     }
 
+    /// A string, or a boolean or number as written (`"readonly": true` in a mount object).
+    public var scalarText: String? {
+        switch value {
+        case let .string(text), let .number(text): return text
+        case let .bool(flag): return flag ? "true" : "false"
+        default: return nil
+        }
+    }
+
     public var members: [Member]? {
         if case let .object(members) = value { return members }
         return nil

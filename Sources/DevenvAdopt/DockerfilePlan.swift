@@ -45,12 +45,17 @@ public struct ImageConfigSummary: Equatable, Sendable {
     public var user: String?
     /// SHELL (stages built on this stage inherit it).
     public var shell: [String]
+    /// The ONBUILD triggers the stage declares (its base's ran and were cleared): a stage
+    /// built on this one runs them, as BuildKit does.
+    public var onBuild: [String]
 
-    public init(env: [String] = [], workingDir: String? = nil, user: String? = nil, shell: [String] = DockerfilePlanner.defaultShell) {
+    public init(env: [String] = [], workingDir: String? = nil, user: String? = nil, shell: [String] = DockerfilePlanner.defaultShell,
+                onBuild: [String] = []) {
         self.env = env
         self.workingDir = workingDir
         self.user = user
         self.shell = shell
+        self.onBuild = onBuild
     }
 }
 

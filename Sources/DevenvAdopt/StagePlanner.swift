@@ -21,7 +21,9 @@ struct StagePlanner {
     private var arguments: [(name: String, value: String?)] = []
     private var cmdSet = false
     private var steps: [DockerfileStep] = []
+    /// The base's ONBUILD triggers, and what to call the base in their errors.
     private var baseTriggers: [String] = []
+    private var triggerOwner = "the base image"
 
     init(dockerfile: Dockerfile, stage: Stage, globals: GlobalArguments, options: DockerfilePlanner.Options,
          earlier: [Result<PlannedStage, Error>], imageConfig: @escaping (Word) throws -> ImageConfig.RunConfig) {
@@ -74,6 +76,9 @@ struct StagePlanner {
         if let index = dockerfile.stages.prefix(stage.index).last(where: { $0.name == reference.lowercased() })?.index {
             // A base stage that failed to plan fails this one with its own error.
             config = try earlier[index].get().config
+            baseTriggers = config.onBuild
+            triggerOwner = "the base stage '\(Printable.escape(reference.lowercased()))'"
+            config.onBuild = []
             return .stage(index)
         }
         let run = try imageConfig(word)
@@ -82,22 +87,32 @@ struct StagePlanner {
         return .image(word)
     }
 
-    /// The base image's ONBUILD triggers run first, as instructions of this stage written at
-    /// its FROM, and are not passed on (BuildKit's order and rule).
+    /// The base's ONBUILD triggers (an image's, or an earlier stage's own) run first, as
+    /// instructions of this stage written at its FROM, and are not passed on (BuildKit's order
+    /// and rule). A trigger is one instruction, and never ONBUILD, FROM or MAINTAINER, which an
+    /// image config written by hand could still hold.
     private mutating func runTriggers() throws {
         guard !baseTriggers.isEmpty else { return }
         add(.config([.onBuild(nil)]), stage.location)
         for trigger in baseTriggers {
             let image = stage.from.image
+            let owner = triggerOwner
             let fail = { (message: String) in
-                Diagnostic("ONBUILD trigger '\(Printable.escape(trigger, limit: 120))' of the base image: \(message)",
+                Diagnostic("ONBUILD trigger '\(Printable.escape(trigger, limit: 120))' of \(owner): \(message)",
                            at: image.location, width: image.width)
             }
-            let instructions: [Instruction]
+            let keyword = trigger.drop { $0 == " " || $0 == "\t" }.prefix { $0 != " " && $0 != "\t" && $0 != "\n" }.uppercased()
+            if keyword == "ONBUILD" { throw dockerfile.error([fail("chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")]) }
+            if keyword == "FROM" || keyword == "MAINTAINER" { throw dockerfile.error([fail("\(keyword) isn't allowed as an ONBUILD trigger")]) }
+            let parsed: Dockerfile
             do {
-                instructions = try Dockerfile.parse(Array(("FROM scratch\n" + trigger).utf8), path: "ONBUILD").stages.first?.instructions ?? []
+                parsed = try Dockerfile.parse(Array(("FROM scratch\n" + trigger).utf8), path: "ONBUILD")
             } catch let error as DiagnosticError {
                 throw dockerfile.error([fail(error.diagnostics.map(\.message).joined(separator: "; "))])
+            }
+            let instructions = parsed.stages.first?.instructions ?? []
+            guard parsed.stages.count == 1, instructions.count == 1 else {
+                throw dockerfile.error([fail("a trigger must be exactly one instruction")])
             }
             for var instruction in instructions {
                 instruction.location = stage.location
@@ -173,6 +188,7 @@ struct StagePlanner {
         case let .healthcheck(healthcheck):
             add(.config([.healthcheck(healthcheck)]), location)
         case let .onBuild(trigger):
+            config.onBuild.append(trigger)
             add(.config([.onBuild([trigger])]), location)
         }
     }

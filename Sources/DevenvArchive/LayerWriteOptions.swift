@@ -17,6 +17,9 @@ public struct LayerWriteOptions: Sendable {
     /// Owners by entry path (`dir/file`, no leading slash), ahead of everything else: a tree
     /// staged without the right to chown (`ImageTreeStager` rootless).
     public var owners: [[UInt8]: RecordedOwner] = [:]
+    /// Mtimes by entry path (as `owners`), kept as they are instead of clamped: a file whose
+    /// time is part of its definition (ADD <url>'s `Last-Modified`).
+    public var mtimes: [[UInt8]: Int64] = [:]
     /// libzstd worker threads (at least 1; the output is identical for any count >= 1).
     public var zstdWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
 

@@ -72,6 +72,7 @@ final class TreeEncoder {
         let info = visit.info
         var mtime = info.st_mtim.tv_sec
         if let clamp = options.clampMTime, Int64(mtime) > clamp { mtime = Int(clamp) }
+        if let kept = options.mtimes[path] { mtime = Int(kept) }
         return TarEntry(path: path, kind: kind, permissions: info.st_mode & 0o7777, uid: Int64(owner.uid),
                         gid: Int64(owner.gid), size: 0, mtime: timespec(tv_sec: mtime, tv_nsec: 0), atime: nil,
                         linkTarget: [], deviceMajor: 0, deviceMinor: 0, xattrs: xattrs)

@@ -16,13 +16,18 @@ public struct BuildInput: Hashable, Sendable, Codable, Comparable {
     public var mode: UInt32
     /// `uid:gid` when the copy keeps the source's ownership (files from another stage).
     public var owner: String?
+    /// The mtime (seconds since the epoch) the file keeps in the image instead of the build's
+    /// clamped one: ADD <url>'s `Last-Modified`, as BuildKit gives it. Part of the key,
+    /// since it is part of the layer; nil for everything else.
+    public var mtime: Int64?
 
-    public init(path: String, kind: Kind, digest: Digest?, mode: UInt32, owner: String? = nil) {
+    public init(path: String, kind: Kind, digest: Digest?, mode: UInt32, owner: String? = nil, mtime: Int64? = nil) {
         self.path = path
         self.kind = kind
         self.digest = digest
         self.mode = mode
         self.owner = owner
+        self.mtime = mtime
     }
 
     public static func < (lhs: BuildInput, rhs: BuildInput) -> Bool {

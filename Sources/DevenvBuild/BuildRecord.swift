@@ -67,6 +67,7 @@ public enum MissReason: Equatable, Sendable, CustomStringConvertible {
 public enum InputChange: Equatable, Sendable, CustomStringConvertible {
     case modified(path: String, from: Digest?, to: Digest?)
     case modeChanged(path: String, from: UInt32, to: UInt32)
+    case mtimeChanged(path: String, from: Int64?, to: Int64?)
     case added(String)
     case removed(String)
 
@@ -76,6 +77,8 @@ public enum InputChange: Equatable, Sendable, CustomStringConvertible {
             return "\(path) changed (\(from?.short ?? "-") -> \(to?.short ?? "-"))"
         case let .modeChanged(path, from, to):
             return "\(path) mode changed (\(String(from, radix: 8)) -> \(String(to, radix: 8)))"
+        case let .mtimeChanged(path, from, to):
+            return "\(path) modification time changed (\(from.map(String.init) ?? "-") -> \(to.map(String.init) ?? "-"))"
         case let .added(path): return "\(path) added"
         case let .removed(path): return "\(path) removed"
         }
@@ -135,6 +138,8 @@ public enum Explainer {
                 changes.append(.modified(path: input.path, from: previous.digest, to: input.digest))
             } else if previous.mode != input.mode {
                 changes.append(.modeChanged(path: input.path, from: previous.mode, to: input.mode))
+            } else if previous.mtime != input.mtime {
+                changes.append(.mtimeChanged(path: input.path, from: previous.mtime, to: input.mtime))
             }
         }
         for input in old.sorted() where after[input.path] == nil {

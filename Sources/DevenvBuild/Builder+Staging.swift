@@ -16,17 +16,19 @@ extension Builder {
         let view = LayerView(lowerDirs: try snapshots(layers: state.layers, diffIDs: state.diffIDs), ownership: ownership)
         let root = "\(scratch)/copy-\(number)"
         let owners: [[UInt8]: RecordedOwner]
+        let mtimes: [[UInt8]: Int64]
         do {
             let owner = try copy.owner.map { try ImageOwner.resolve($0, in: view) }
             var stager = try ImageTreeStager(view: view, root: root)
             try stager.copy(copy, items: planned.copyItems, owner: owner)
             owners = stager.owners
+            mtimes = stager.mtimes
         } catch let error as BuildError {
             throw error
         } catch {
             throw BuildError.copyFailed(number: number, location: planned.location, path: copy.sources.joined(separator: " "), reason: "\(error)")
         }
-        return try commitLayer(from: root, owners: owners, number: number, location: planned.location)
+        return try commitLayer(from: root, owners: owners, mtimes: mtimes, number: number, location: planned.location)
     }
 
     /// Creates the working directory, owned by the current user, when the image lacks it;

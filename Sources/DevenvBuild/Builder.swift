@@ -228,11 +228,13 @@ public struct Builder {
 
     /// Commits a directory the builder staged itself (copies, workdirs): plain files, no
     /// overlay whiteouts, with the staged `owners` where it could not chown.
-    func commitLayer(from directory: String, owners: [[UInt8]: RecordedOwner], number: Int, location: String) throws -> (Descriptor, Digest) {
+    func commitLayer(from directory: String, owners: [[UInt8]: RecordedOwner], mtimes: [[UInt8]: Int64] = [:],
+                     number: Int, location: String) throws -> (Descriptor, Digest) {
         try commitLayer(number: number, location: location) { output, options in
             var options = options
             options.translateOverlayWhiteouts = false
             options.owners = owners
+            options.mtimes = mtimes
             options.ownership = ownership
             return try LayerWriter.write(directory: directory, to: output, options: options)
         }

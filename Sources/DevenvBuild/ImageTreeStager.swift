@@ -22,6 +22,9 @@ struct ImageTreeStager {
     /// Without root the staged nodes are the caller's: their owners, by entry path, for the
     /// layer writer (`LayerWriteOptions.owners`).
     private(set) var owners: [[UInt8]: RecordedOwner] = [:]
+    /// Files whose input names the mtime they keep (`BuildInput.mtime`), by entry path, for
+    /// the layer writer (`LayerWriteOptions.mtimes`).
+    private(set) var mtimes: [[UInt8]: Int64] = [:]
 
     init(view: LayerView, root: String) throws {
         self.view = view
@@ -119,6 +122,7 @@ struct ImageTreeStager {
             try FileManager.default.createSymbolicLink(atPath: target, withDestinationPath: destination)
         case .file:
             try copyContents(entry, to: target, mode: mode ?? entry.input.mode)
+            if let mtime = entry.input.mtime { mtimes[Array(target.utf8.dropFirst(root.utf8.count + 1))] = mtime }
         case .directory:
             break
         }

@@ -46,6 +46,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
     case notInProject(option: String, reason: String)
     /// A `[shell] mounts` entry from `~` when no home directory is known.
     case noHomeForMount(target: String)
+    /// A project mount a session cannot make (`where`: the file and the container path).
+    case sessionMount(where: String, problem: String)
 
     // MARK: Build inputs
 
@@ -140,6 +142,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(project) projects have no [tasks]; run a command with: devenv run -- CMD"
         case let .noHomeForMount(target):
             return "[shell] mounts: \(Printable.escape(target)) is mounted from ~, but HOME is not an absolute path and the account database has no home directory for this user"
+        case let .sessionMount(place, problem):
+            return "\(place): \(problem)"
         case let .copySource(location, instruction, source, problem):
             return "\(location): \(instruction) source '\(Printable.escape(source))' \(problem.phrase)"
         case let .noSourceMatched(location, instruction, patterns):

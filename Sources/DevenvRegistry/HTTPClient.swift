@@ -19,6 +19,7 @@ final class HTTPClient: @unchecked Sendable {
     let timeouts: RegistryConfiguration.Timeouts
     let errorBodyLimit: Int
     let userAgent: String
+    let trust: CertificateTrust
 
     /// Idle easy handles; each keeps its connections open for the next request.
     private let lock = NSLock()
@@ -26,10 +27,11 @@ final class HTTPClient: @unchecked Sendable {
     private static let maxIdle = 8
     private static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
-    init(timeouts: RegistryConfiguration.Timeouts, errorBodyLimit: Int, userAgent: String) {
+    init(timeouts: RegistryConfiguration.Timeouts, errorBodyLimit: Int, userAgent: String, trust: CertificateTrust = CertificateTrust()) {
         self.timeouts = timeouts
         self.errorBodyLimit = errorBodyLimit
         self.userAgent = userAgent
+        self.trust = trust
         _ = Self.initialized
     }
 
@@ -50,7 +52,7 @@ final class HTTPClient: @unchecked Sendable {
         DebugLog.log("registry", "\(operation)\(Self.loggedHeaders(request))")
         let started = DebugLog.isEnabled ? ContinuousClock.now : nil
         let transfer = Transfer(handling: handling, errorBodyLimit: errorBodyLimit, operation: operation, isHead: request.method == "HEAD",
-                                timeouts: timeouts, deadline: deadline, cancellation: cancellation)
+                                timeouts: timeouts, deadline: deadline, cancellation: cancellation, trust: trust)
         guard let handle = takeHandle() else {
             throw RegistryError(.transport, operation, "libcurl could not create a transfer", retryable: true)
         }
@@ -105,6 +107,9 @@ final class HTTPClient: @unchecked Sendable {
         _ = devenv_curl_set_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
         _ = devenv_curl_set_long(handle, CURLOPT_BUFFERSIZE, 256 << 10)
         _ = devenv_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(timeouts.response * 1000)))
+        // Set, they replace libcurl's built-in CA locations (as they do for curl itself).
+        if let bundle = trust.bundle { _ = devenv_curl_set_pointer(handle, CURLOPT_CAINFO, bundle.path) }
+        if let directory = trust.directory { _ = devenv_curl_set_pointer(handle, CURLOPT_CAPATH, directory.path) }
         switch request.method {
         case "GET":
             _ = devenv_curl_set_long(handle, CURLOPT_HTTPGET, 1)
@@ -164,6 +169,7 @@ private final class Transfer {
     let timeouts: RegistryConfiguration.Timeouts
     let deadline: TimeInterval?
     let cancellation: CancellationFlag?
+    let trust: CertificateTrust
 
     private var status = 0
     private var headers: [String: String] = [:]
@@ -179,7 +185,7 @@ private final class Transfer {
     private var windowBytes: Int64 = 0
 
     init(handling: BodyHandling, errorBodyLimit: Int, operation: String, isHead: Bool,
-         timeouts: RegistryConfiguration.Timeouts, deadline: TimeInterval?, cancellation: CancellationFlag?) {
+         timeouts: RegistryConfiguration.Timeouts, deadline: TimeInterval?, cancellation: CancellationFlag?, trust: CertificateTrust) {
         self.handling = handling
         self.errorBodyLimit = errorBodyLimit
         self.operation = operation
@@ -187,6 +193,7 @@ private final class Transfer {
         self.timeouts = timeouts
         self.deadline = deadline
         self.cancellation = cancellation
+        self.trust = trust
         windowStart = started
     }
 
@@ -323,13 +330,22 @@ private final class Transfer {
         case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE:
             return RegistryError(.transport, operation, status == 0 ? "the connection was lost before a response"
                                      : "the connection was lost before the response was complete", retryable: true)
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
-            return RegistryError(.insecure, operation, "TLS failed (\(String(cString: curl_easy_strerror(code)))): the registry's certificate is not trusted, or it does not speak HTTPS")
+        case CURLE_PEER_FAILED_VERIFICATION:
+            return RegistryError(.insecure, operation, "TLS failed: the server's certificate is not trusted (\(String(cString: curl_easy_strerror(code)))); \(trust.hint)")
+        case CURLE_SSL_CACERT_BADFILE:
+            return RegistryError(.insecure, operation, "TLS failed: cannot read the trusted CA certificates (\(trustedLocations)): check that the file exists and holds PEM certificates")
+        case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM:
+            return RegistryError(.insecure, operation, "TLS failed (\(String(cString: curl_easy_strerror(code)))): the server does not speak HTTPS there, or its certificate is not trusted; \(trust.hint)")
         case CURLE_ABORTED_BY_CALLBACK:
             return RegistryError(.cancelled, operation, "cancelled")
         default:
             return RegistryError(.transport, operation, "network error \(code.rawValue): \(String(cString: curl_easy_strerror(code)))", retryable: true)
         }
+    }
+
+    private var trustedLocations: String {
+        let named = [trust.bundle, trust.directory].compactMap { $0 }.map { "\(Printable.escape($0.path)), from \($0.variable)" }
+        return named.isEmpty ? "libcurl's built-in CA bundle" : named.joined(separator: "; ")
     }
 
     private func timeout(_ reason: String) -> RegistryError {

@@ -94,12 +94,8 @@ enum HTTPMessage {
     static func retryAfter(_ value: String?, now: Date = Date()) -> TimeInterval? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         if let seconds = Int64(value) { return seconds < 0 ? nil : TimeInterval(seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
-        return max(0, date.timeIntervalSince(now))
+        guard let date = HTTPDate.parse(value) else { return nil }
+        return max(0, TimeInterval(date) - now.timeIntervalSince1970)
     }
 
     /// A registry error body made printable: the OCI `errors` list when there is one,

@@ -14,7 +14,7 @@ public final class RegistryClient: @unchecked Sendable {
     public init(configuration: RegistryConfiguration = RegistryConfiguration()) {
         self.configuration = configuration
         http = HTTPClient(timeouts: configuration.timeouts, errorBodyLimit: configuration.limits.errorBody,
-                          userAgent: configuration.userAgent)
+                          userAgent: configuration.userAgent, trust: configuration.trust)
     }
 
     // MARK: Pull

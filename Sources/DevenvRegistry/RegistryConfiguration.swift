@@ -63,16 +63,21 @@ public struct RegistryConfiguration: Sendable {
     public var hosts: RegistryHosts
     public var credentials: any CredentialSource
     public var userAgent = "devenv/0.1"
+    /// The CAs TLS connections trust (registries and downloads alike).
+    public var trust = CertificateTrust()
 
     public init(hosts: RegistryHosts = RegistryHosts(), credentials: any CredentialSource = DockerCredentialStore()) {
         self.hosts = hosts
         self.credentials = credentials
     }
 
-    /// The configuration for a command line run: registries.json, `DEVENV_INSECURE_REGISTRIES`
-    /// and the docker credential configuration of the current user.
+    /// The configuration for a command line run: registries.json, `DEVENV_INSECURE_REGISTRIES`,
+    /// the docker credential configuration of the current user and the CA variables
+    /// (`CertificateTrust`).
     public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RegistryConfiguration {
-        RegistryConfiguration(hosts: try RegistryHosts.load(environment: environment),
-                              credentials: DockerCredentialStore(environment: environment))
+        var configuration = RegistryConfiguration(hosts: try RegistryHosts.load(environment: environment),
+                                                  credentials: DockerCredentialStore(environment: environment))
+        configuration.trust = CertificateTrust.from(environment: environment)
+        return configuration
     }
 }

@@ -2,11 +2,23 @@ import DevenvOCI
 import Foundation
 
 /// One file fetched from a plain http(s) URL, as a Dockerfile's `ADD <url>` needs it.
-public struct URLDownload: Sendable, Equatable {
+public struct URLDownload: Sendable, Equatable, Codable {
     public var digest: Digest
     public var size: Int64
     /// The `Last-Modified` header as sent, if any (BuildKit gives the file that mtime).
     public var lastModified: String?
+    /// The `ETag` header as sent, if any: what a later download revalidates with.
+    public var etag: String?
+
+    public init(digest: Digest, size: Int64, lastModified: String? = nil, etag: String? = nil) {
+        self.digest = digest
+        self.size = size
+        self.lastModified = lastModified
+        self.etag = etag
+    }
+
+    /// `lastModified` in seconds since the epoch, when it is an HTTP date.
+    public var modified: Int64? { lastModified.flatMap(HTTPDate.parse) }
 }
 
 extension RegistryClient {
@@ -25,7 +37,10 @@ extension RegistryClient {
     /// GETs `url` into `path` (written whole or not at all), following redirects that `rule`
     /// allows, with the configured timeouts, at most `limit` bytes. No credentials are sent.
     /// With `expected`, bytes that hash differently are an error and `path` is left untouched.
-    public func download(_ url: URL, to path: String, expected: Digest?, limit: Int64, rule: URLRule = .httpOrHTTPS) throws -> URLDownload {
+    /// With `known` (what `path` holds, from an earlier download that had an ETag), the
+    /// request carries `If-None-Match`, and a 304 keeps `path` and returns `known`.
+    public func download(_ url: URL, to path: String, expected: Digest?, limit: Int64, rule: URLRule = .httpOrHTTPS,
+                         known: URLDownload? = nil) throws -> URLDownload {
         var current = url
         let operation = "download \(HTTPMessage.display(url))"
         let partial = path + ".partial"
@@ -44,11 +59,25 @@ extension RegistryClient {
                 hasher.update(data)
                 try RegistryError.wrap(operation) { try output.write(contentsOf: data) }
             })
-            let response = try http.send(HTTPRequest("GET", current), handling: .stream(sink))
+            let response: HTTPResponse
+            do {
+                var request = HTTPRequest("GET", current)
+                if let etag = known?.etag { request.headers["If-None-Match"] = etag }
+                response = try http.send(request, handling: .stream(sink))
+            } catch var error as RegistryError {
+                // Named as the download (the URL asked for), not as the hop's request.
+                unlink(partial)
+                error.operation = operation
+                throw error
+            }
             if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("location"),
                let next = URL(string: location, relativeTo: current)?.absoluteURL {
                 current = next
                 continue
+            }
+            if response.status == 304, let known, known.etag != nil {
+                unlink(partial)
+                return known
             }
             guard response.isSuccess else {
                 unlink(partial)
@@ -64,7 +93,7 @@ extension RegistryClient {
                 unlink(partial)
                 throw RegistryError(.transport, operation, "cannot move the download to \(path): \(String(cString: strerror(errno)))")
             }
-            return URLDownload(digest: digest, size: written, lastModified: response.header("last-modified"))
+            return URLDownload(digest: digest, size: written, lastModified: response.header("last-modified"), etag: response.header("etag"))
         }
         unlink(partial)
         throw RegistryError(.invalidContent, operation, "more than \(Self.maxRedirects) redirects")

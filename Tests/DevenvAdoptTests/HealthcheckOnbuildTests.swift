@@ -95,6 +95,48 @@ struct HealthcheckOnbuildTests {
         }
     }
 
+    /// A stage built on an earlier stage runs that stage's own ONBUILD triggers (BuildKit's
+    /// rule; what the earlier stage's base declared ran there), and clears the list it inherits.
+    @Test func anEarlierStagesTriggersRunInTheStageBuiltOnIt() throws {
+        let planned = try plan("FROM busybox AS tools\nONBUILD ENV FROM_STAGE=1\nONBUILD RUN touch /stage\nRUN own\n"
+                               + "FROM tools AS app\nRUN echo app\nFROM app\nRUN echo last\n")
+        #expect(Dump.plan(planned) == #"""
+            stage tools: image "busybox"
+              2: ONBUILD ENV FROM_STAGE=1
+              3: ONBUILD RUN touch /stage
+              4: RUN ["/bin/sh","-c","own"]
+            stage app: stage 0
+              5: ONBUILD (cleared)
+              5: ENV FROM_STAGE="1"
+              5: RUN ["/bin/sh","-c","touch /stage"]
+              6: RUN ["/bin/sh","-c","echo app"]
+            stage #2: stage 1
+              8: RUN ["/bin/sh","-c","echo last"]
+            """#)
+        #expect(planned.stages[0].config.onBuild == ["ENV FROM_STAGE=1", "RUN touch /stage"] && planned.stages[1].config.onBuild.isEmpty)
+        #expect(planned.stages[1].config.env.contains("FROM_STAGE=1"))
+    }
+
+    /// Triggers an image config holds that no Dockerfile could have declared are refused at
+    /// the FROM, as Docker refuses them when it runs them.
+    @Test(arguments: [
+        ("ONBUILD RUN x", "ONBUILD trigger 'ONBUILD RUN x' of the base image: chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"),
+        ("from other", "ONBUILD trigger 'from other' of the base image: FROM isn't allowed as an ONBUILD trigger"),
+        ("MAINTAINER me", "ONBUILD trigger 'MAINTAINER me' of the base image: MAINTAINER isn't allowed as an ONBUILD trigger"),
+        ("RUN a\nRUN b", "ONBUILD trigger 'RUN a\\nRUN b' of the base image: a trigger must be exactly one instruction"),
+        ("", "ONBUILD trigger '' of the base image: a trigger must be exactly one instruction"),
+    ])
+    func handWrittenTriggersAreRefused(_ trigger: String, _ message: String) {
+        var base = ImageConfig.RunConfig(env: ["PATH=/bin"])
+        base.onBuild = [trigger]
+        do {
+            _ = try plan("FROM base\n", images: ["base": base])
+            Issue.record("planned a base with the trigger \(trigger)")
+        } catch {
+            #expect("\(error)".contains("Dockerfile:1:6: error: " + message), "\(error)")
+        }
+    }
+
     @Test(arguments: [
         ("0", 0), ("1ns", 1), ("1.5h", 5_400_000_000_000), ("1m30s", 90_000_000_000), ("+2ms", 2_000_000), ("-1s", -1_000_000_000),
         ("1µs", 1_000), ("1us", 1_000), (".5s", 500_000_000), ("1.s", 1_000_000_000),

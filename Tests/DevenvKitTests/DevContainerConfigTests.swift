@@ -1,6 +1,7 @@
 import DevenvBuild
 import DevenvAdopt
 import DevenvManifest
+import Foundation
 import Testing
 @testable import DevenvKit
 
@@ -12,6 +13,66 @@ struct DevContainerConfigTests {
 
     func load(_ text: String, path: String = ".devcontainer/devcontainer.json") throws -> DevContainerProject {
         try DevContainerProject.parse(Array(text.utf8), root: Self.root, displayPath: path, environment: Self.environment)
+    }
+
+    /// Mounts devenv cannot apply are said, with the reason; a volume name cannot name a path.
+    @Test(arguments: [
+        ("source=../x,target=/x,type=volume", "'../x' is not a volume name (letters, digits, '_', '.', '-', starting with a letter or digit)"),
+        ("target=/x,type=volume", "an anonymous volume (no source) would be new in every session; give it a name"),
+        ("source=relative,target=/x,type=bind", "a bind mount needs an absolute source"),
+        ("source=/a,target=relative", "a mount needs an absolute target"),
+        ("type=npipe,source=/a,target=/b", "type=npipe mounts are not supported (only bind and volume)"),
+    ])
+    func unsupportedMountsAreWarnings(_ mount: String, _ reason: String) throws {
+        let project = try load("{ \"image\": \"busybox\", \"mounts\": [\"\(mount)\"] }")
+        #expect(project.config.mounts.isEmpty && project.config.volumes.isEmpty)
+        #expect(project.warnings == [".devcontainer/devcontainer.json:1:34: 'mounts' is ignored: \(reason); ignored"], "\(project.warnings)")
+    }
+
+    /// The object form takes JSON booleans (`"readonly": true`), as the spec writes them.
+    @Test func objectMountsTakeBooleans() throws {
+        let project = try load(#"{ "image": "busybox", "mounts": [{ "type": "bind", "source": "/x", "target": "/y", "readonly": true }, { "Type": "volume", "source": "v", "target": "/v", "readonly": false }] }"#)
+        #expect(project.config.mounts.map(\.readOnly) == [true] && project.config.volumes == [DevContainerVolume(name: "v", target: "/v", readOnly: false)])
+        #expect(project.warnings.isEmpty, "\(project.warnings)")
+    }
+
+    /// A feature's mounts: volumes and working-tree binds (kept relative in the image label,
+    /// bound at the project's root in sessions); any other host path is refused with a reason.
+    @Test func featureMountsKeepToTheProject() throws {
+        let project = try load("{ \"image\": \"busybox\", \"workspaceFolder\": \"/code\" }")
+        var mounts = FeatureMounts()
+        #expect(mounts.add(project.config.featureMount("source=dind-${devcontainerId},target=/var/lib/docker,type=volume"), root: Self.root) == nil)
+        #expect(mounts.add(project.config.featureMount("type=bind,source=${localWorkspaceFolder}/tools,target=${containerWorkspaceFolder}/t,readonly"), root: Self.root) == nil)
+        #expect(mounts.add(project.config.featureMount("type=bind,source=${localWorkspaceFolder}/../other,target=/o"), root: Self.root)?
+            .contains("a feature may bind only paths of the working tree") == true)
+        #expect(mounts.add(project.config.featureMount("type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock"), root: Self.root)?
+            .contains("not '/var/run/docker.sock'") == true)
+        #expect(mounts.add(.unsupported("why"), root: Self.root) == "why")
+        let read = FeatureMounts.read(mounts.label)
+        #expect(read == mounts && read.volumes.map(\.name) == ["dind-\(ProjectState.id(root: Self.root))"])
+        #expect(read.mounts(root: "/elsewhere", location: .start).map { "\($0.source):\($0.target):\($0.readOnly)" } == ["/elsewhere/tools:/code/t:true"])
+        #expect(FeatureMounts.read("not json") == FeatureMounts() && FeatureMounts.read(nil) == FeatureMounts())
+        let forged = #"{"volumes":[{"name":"../x","target":"/x","readOnly":false}],"binds":[{"path":"../../etc","target":"/e","readOnly":false},{"path":"/etc","target":"/e","readOnly":false}]}"#
+        #expect(FeatureMounts.read(forged) == FeatureMounts())
+        // Sessions bind them, the devcontainer's own after the features'.
+        let shell = project.shell(imageEnvironment: [], imageLabels: [FeatureMounts.labelKey: mounts.label])
+        #expect(shell.volumes == read.volumes && shell.mounts.map(\.target) == ["/code/t"])
+    }
+
+    /// A working-tree bind is bound as the path it really is; a symlink out of the tree is refused.
+    @Test func treeBindsStayInTheTree() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tree-bind-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try FileManager.default.createDirectory(atPath: "\(scratch)/project/real", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(scratch)/project/inside", withDestinationPath: "real")
+        try FileManager.default.createSymbolicLink(atPath: "\(scratch)/project/outside", withDestinationPath: scratch)
+        let root = "\(scratch)/project"
+        func mount(_ source: String) -> Manifest.Mount { Manifest.Mount(source: .absolute(source), target: "/t", readOnly: false, location: .start) }
+        #expect(try ProjectShell.checkedInTree(mount("\(root)/inside"), root: root, file: "f").source == .absolute("\(root)/real"))
+        #expect(try ProjectShell.checkedInTree(mount("/etc"), root: root, file: "f").source == .absolute("/etc"))
+        let refused = try #require(throws: KitError.self) { try ProjectShell.checkedInTree(mount("\(root)/outside"), root: root, file: "f") }
+        let message = "\(refused)"
+        #expect(message.contains("f: mount at /t: 'outside' leads outside the project (to '\(scratch)') through a symlink"), "\(message)")
     }
 
     func error(_ text: String) -> String? {
@@ -40,7 +101,8 @@ struct DevContainerConfigTests {
                 "mounts": [
                     "source=${localEnv:HOME}/.ssh,target=/home/vscode/.ssh,type=bind,readonly",
                     { "source": "/data", "target": "/data", "type": "bind" },
-                    "source=cache,target=/cache,type=volume",
+                    "source=cache-${devcontainerId},target=/cache,type=volume",
+                    "type=tmpfs,target=/tmp/x",
                 ],
                 "runArgs": ["--network=host", "-e", "FROM_RUN=1", "--cap-add=SYS_PTRACE", "--hostname", "box"],
                 "postCreateCommand": "pip install -r requirements.txt",
@@ -64,9 +126,10 @@ struct DevContainerConfigTests {
         #expect(config.createCommands.map(\.command) == [.shell("pip install -r requirements.txt")])
         #expect(config.startCommands.map(\.name) == ["postStartCommand", "postAttachCommand.one", "postAttachCommand.two"])
         #expect(config.forwardPorts == ["8000", "db:5432"])
+        #expect(config.volumes == [DevContainerVolume(name: "cache-\(ProjectState.id(root: Self.root))", target: "/cache", readOnly: false)])
         #expect(project.warnings == [
-            ".devcontainer/devcontainer.json:16:9: 'mounts' is ignored: type=volume mounts are not supported (only bind mounts of host directories); ignored",
-            ".devcontainer/devcontainer.json:18:55: 'runArgs' is ignored: '--cap-add=SYS_PTRACE' has no devenv equivalent; ignored",
+            ".devcontainer/devcontainer.json:17:9: 'mounts' is ignored: type=tmpfs mounts are not supported (only bind and volume); ignored",
+            ".devcontainer/devcontainer.json:19:55: 'runArgs' is ignored: '--cap-add=SYS_PTRACE' has no devenv equivalent; ignored",
         ])
         #expect(config.features.map(\.reference) == ["ghcr.io/devcontainers/features/node:1"])
         #expect(project.notes.first?.contains("ports 8000, db:5432 are reachable on localhost directly") == true)
@@ -186,7 +249,7 @@ struct DevContainerConfigTests {
               "containerEnv": { "A": "1" },
               "remoteEnv": { "PATH": "${containerEnv:PATH}:/opt/bin" },
               "remoteUser": "vscode",
-              "mounts": ["source=/data,target=/data,type=bind,readonly"],
+              "mounts": ["source=/data,target=/data,type=bind,readonly", "source=cache,target=/cache,type=volume"],
               "runArgs": ["--network=none"],
               "postCreateCommand": { "install": "npm ci", "build": ["npm", "run", "build"] },
               "postStartCommand": "echo hi",
@@ -222,6 +285,7 @@ struct DevContainerConfigTests {
             post-start = "echo hi"
 
             # Not converted:
+            #   .devcontainer/devcontainer.json: 'mounts': the volume 'cache' at /cache is not converted: [shell] mounts bind host paths only; bind a directory instead
             #   .devcontainer/devcontainer.json:10:17: feature 'ghcr.io/devcontainers/features/node:1' is not converted: a devenv.toml has no features; install what it provides in a [[step]]
 
             """)

@@ -135,6 +135,46 @@ struct DockerfileTests {
         #expect(try ImageTree.contents(childImage, ["/seen.txt"])["/seen.txt"] == "triggered\n")
     }
 
+    /// ONBUILD triggers of a base pulled from a registry run in the stage built on it, and an
+    /// earlier stage's own triggers run in the stage built on that stage; neither is passed on.
+    @Test(arguments: DevenvUser.allCases)
+    func onbuildTriggersOfARegistryBaseAndOfAnEarlierStage(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["podman", "docker-registry"])
+        let bases = try ConformanceBases(as: user)
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let project = try FixtureProject(nil, bases: bases)
+        try project.write("Dockerfile", "FROM \(bases.busybox)\nONBUILD RUN echo from-registry > /registry.txt\nONBUILD ENV TRIGGERED=registry\n")
+        let published = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(published.succeeded, "\(published.stderr)")
+        let remote = "\(registry.authority)/onbuild/base:1"
+        let pushed = try project.devenv(["push", try #require(published.stdout.split(separator: " ").first.map(String.init)), remote])
+        #expect(pushed.succeeded, "\(pushed.stderr)")
+
+        try project.write("Dockerfile", """
+            FROM \(remote) AS tools
+            ONBUILD RUN echo from-stage > /stage.txt
+            RUN cat /registry.txt > /seen-registry.txt
+            FROM tools
+            RUN cat /stage.txt /seen-registry.txt > /seen.txt
+
+            """)
+        let built = try project.devenv(["build", "--file", "Dockerfile"])
+        #expect(built.succeeded, "\(built.stderr)")
+        let tag = try #require(built.stdout.split(separator: " ").first.map(String.init))
+        let config = try project.exportedConfig(tag)
+        #expect(config["OnBuild"] == nil, "\(config)")
+        #expect((config["Env"] as? [String])?.contains("TRIGGERED=registry") == true, "\(config)")
+        let image = try project.loadIntoPodman(tag: tag)
+        defer { Podman.remove(image) }
+        #expect(try ImageTree.contents(image, ["/seen.txt"])["/seen.txt"] == "from-stage\nfrom-registry\n")
+
+        let tools = try project.devenv(["build", "--file", "Dockerfile", "--target", "tools"])
+        #expect(tools.succeeded, "\(tools.stderr)")
+        let toolsConfig = try project.exportedConfig(try #require(tools.stdout.split(separator: " ").first.map(String.init)))
+        #expect(toolsConfig["OnBuild"] as? [String] == ["RUN echo from-stage > /stage.txt"], "\(toolsConfig)")
+    }
+
     /// ADD of http URLs against a loopback server: the file keeps the URL's last segment in a
     /// directory, is mode 0600 unless --chmod, is not unpacked, follows redirects, and
     /// --checksum is verified (a wrong one fails the build, a right one is fetched once).
@@ -190,6 +230,76 @@ struct DockerfileTests {
         try project.write("Dockerfile", "FROM \(bases.busybox)\nADD \(base)/missing /x\n")
         let missing = try project.devenv(["build", "--file", "Dockerfile"])
         #expect(missing.stderr.contains("Dockerfile:2: ADD \(base)/missing: download \(base)/missing: the server answered 404"), "\(missing.stderr)")
+    }
+
+    /// ADD of https URLs from a real TLS server whose CA devenv is told to trust through
+    /// SSL_CERT_FILE: the file keeps `Last-Modified` as its mtime, a redirect is followed, a
+    /// checksummed file is fetched once, a changed `Last-Modified` alone reruns the step (part
+    /// of the key, as BuildKit's); a wrong checksum, a 404 and an untrusted certificate are
+    /// errors naming the line and the URL.
+    @Test(arguments: DevenvUser.allCases)
+    func addFromAnHTTPSURL(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["podman", "openssl", "python3"])
+        let bases = try ConformanceBases(as: user)
+        let server = try TLSFileServer(redirects: ["/moved": "/files/tool.txt"])
+        defer { server.stop() }
+        let payload = Data("fetched over TLS\n".utf8)
+        let modified = 784_111_777
+        try server.put("files/tool.txt", payload, modified: Date(timeIntervalSince1970: TimeInterval(modified)))
+        // CA variables in the test's own environment (a CURL_CA_BUNDLE would win) do not apply.
+        let system = ["CURL_CA_BUNDLE": "", "SSL_CERT_DIR": "", "SSL_CERT_FILE": ""]
+        let trust = system.merging(["SSL_CERT_FILE": server.caCertificate]) { $1 }
+        let digest = Digest.sha256(payload)
+        let project = try FixtureProject(nil, bases: bases)
+        try project.write("Dockerfile", """
+            FROM \(bases.busybox)
+            ADD \(server.base)/files/tool.txt /opt/
+            ADD --checksum=\(digest) \(server.base)/moved /opt/checked.txt
+
+            """)
+        let built = try project.devenv(["build", "--file", "Dockerfile"], environment: trust)
+        #expect(built.succeeded, "\(built.stderr)")
+        let tag = try #require(built.stdout.split(separator: " ").first.map(String.init))
+        let image = try project.loadIntoPodman(tag: tag)
+        defer { Podman.remove(image) }
+        let files = try ImageTree.contents(image, ["/opt/tool.txt", "/opt/checked.txt"])
+        #expect(files == ["/opt/tool.txt": "fetched over TLS\n", "/opt/checked.txt": "fetched over TLS\n"], "\(files)")
+        #expect(try ImageTree.modificationTimes(image, ["/opt/tool.txt", "/opt/checked.txt"]) == ["/opt/tool.txt": modified, "/opt/checked.txt": modified])
+
+        // Unchanged: both cached; the URL without a checksum is revalidated with its ETag (304,
+        // not downloaded again), the checksummed one is not asked for.
+        server.clearRequests()
+        let again = try project.buildSteps(["build", "--json", "--file", "Dockerfile"], environment: trust)
+        #expect(again.allSatisfy { $0["cached"] as? Bool == true }, "\(again)")
+        #expect(server.responses == ["304 /files/tool.txt"], "\(server.responses)")
+
+        // Same bytes, a newer Last-Modified: the first ADD runs again (and so the next) and the
+        // file has the new time; the checksummed file is still not fetched.
+        server.clearRequests()
+        try server.put("files/tool.txt", payload, modified: Date(timeIntervalSince1970: TimeInterval(modified + 3600)))
+        let touched = try project.buildSteps(["build", "--json", "--file", "Dockerfile"], environment: trust)
+        #expect(touched.map { $0["cached"] as? Bool } == [false, false], "\(touched)")
+        #expect(server.responses == ["200 /files/tool.txt"], "\(server.responses)")
+        #expect(touched.first?["reason"] as? String == "\(server.base)/files/tool.txt modification time changed (\(modified) -> \(modified + 3600))", "\(touched)")
+        let touchedImage = try project.loadIntoPodman(tag: try #require(project.lastImage))
+        defer { Podman.remove(touchedImage) }
+        #expect(try ImageTree.modificationTimes(touchedImage, ["/opt/tool.txt"]) == ["/opt/tool.txt": modified + 3600])
+
+        try project.write("Dockerfile", "FROM \(bases.busybox)\nADD --checksum=sha256:\(String(repeating: "0", count: 64)) \(server.base)/files/tool.txt /x\n")
+        let mismatch = try project.devenv(["build", "--file", "Dockerfile"], environment: trust)
+        #expect(!mismatch.succeeded)
+        #expect(mismatch.stderr.contains("Dockerfile:2: ADD \(server.base)/files/tool.txt: download \(server.base)/files/tool.txt: the file's digest is \(digest), --checksum expects sha256:000"), "\(mismatch.stderr)")
+
+        try project.write("Dockerfile", "FROM \(bases.busybox)\nADD \(server.base)/missing.txt /x\n")
+        let missing = try project.devenv(["build", "--file", "Dockerfile"], environment: trust)
+        #expect(!missing.succeeded)
+        #expect(missing.stderr.contains("Dockerfile:2: ADD \(server.base)/missing.txt: download \(server.base)/missing.txt: the server answered 404"), "\(missing.stderr)")
+
+        try project.write("Dockerfile", "FROM \(bases.busybox)\nADD \(server.base)/files/tool.txt /x\n")
+        let untrusted = try project.devenv(["build", "--file", "Dockerfile"], environment: system)
+        #expect(!untrusted.succeeded)
+        #expect(untrusted.stderr.contains("Dockerfile:2: ADD \(server.base)/files/tool.txt: download \(server.base)/files/tool.txt: TLS failed: the server's certificate is not trusted"), "\(untrusted.stderr)")
+        #expect(untrusted.stderr.contains("set SSL_CERT_FILE to a PEM file with that CA's certificate"), "\(untrusted.stderr)")
     }
 
     /// ADD of git repositories (served by `git daemon` on loopback, cloned through libgit2):
@@ -504,8 +614,8 @@ final class FixtureProject {
         try runner.own("\(root)/\(relative.split(separator: "/").first ?? "")")
     }
 
-    func devenv(_ arguments: [String]) throws -> DevenvProcess.Result {
-        let result = try runner.devenv(arguments, directory: root)
+    func devenv(_ arguments: [String], environment: [String: String] = [:]) throws -> DevenvProcess.Result {
+        let result = try runner.devenv(arguments, environment: environment, directory: root)
         if result.succeeded, let name = result.stdout.split(separator: " ").first, !arguments.contains("--json") {
             lastImage = String(name)
         }
@@ -513,8 +623,8 @@ final class FixtureProject {
     }
 
     /// `devenv build --json`'s steps.
-    func buildSteps(_ arguments: [String]) throws -> [[String: Any]] {
-        let result = try devenv(arguments)
+    func buildSteps(_ arguments: [String], environment: [String: String] = [:]) throws -> [[String: Any]] {
+        let result = try devenv(arguments, environment: environment)
         let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         if let image = object?["image"] as? String { lastImage = image }
         guard result.succeeded, let steps = object?["steps"] as? [[String: Any]] else {
@@ -607,6 +717,18 @@ enum ImageTree {
                 }
             }
             return entries
+        }
+    }
+
+    /// The mtimes (seconds since the epoch) of `paths` in the image.
+    static func modificationTimes(_ image: String, _ paths: [String]) throws -> [String: Int] {
+        try mounted(image) { root in
+            var result: [String: Int] = [:]
+            for path in paths {
+                var info = stat()
+                if lstat(root + path, &info) == 0 { result[path] = info.st_mtim.tv_sec }
+            }
+            return result
         }
     }
 

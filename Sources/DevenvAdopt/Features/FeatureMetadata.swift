@@ -123,7 +123,7 @@ public struct FeatureMetadata: Sendable, Equatable {
         (node?.elements ?? []).compactMap { element in
             if let text = element.string { return text }
             guard let members = element.members else { return nil }
-            return members.compactMap { member in member.value.string.map { "\(member.key)=\($0)" } }.joined(separator: ",")
+            return members.compactMap { member in member.value.scalarText.map { "\(member.key)=\($0)" } }.joined(separator: ",")
         }
     }
 

@@ -111,7 +111,8 @@ struct SessionLauncher {
         lease = mounted.lease
         let seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
         var plan = try SessionPlanner.plan(.init(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
-                                                 command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp))
+                                                 command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp,
+                                                 store: engine.store.layout))
         if plan.spec.network == .private {
             var manifest: Manifest?
             if case let .manifest(manifestProject) = project { manifest = manifestProject.manifest }

@@ -46,7 +46,8 @@ public struct DevContainerProject: Sendable {
     /// Pure: the configuration in `bytes`, for a project at `root`.
     public static func parse(_ bytes: [UInt8], root: String, displayPath: String, environment: [String: String]) throws -> DevContainerProject {
         DevContainerProject(root: root, displayPath: displayPath,
-                            config: try DevContainerConfig.parse(bytes, root: root, displayPath: displayPath, environment: environment))
+                            config: try DevContainerConfig.parse(bytes, root: root, displayPath: displayPath, environment: environment,
+                                                                 devcontainerId: ProjectState.id(root: root)))
     }
 
     // MARK: Building
@@ -93,6 +94,7 @@ public struct DevContainerProject: Sendable {
         var labels = labels
         // Always set: a base image's own label must not add commands to sessions.
         labels[FeatureStartCommands.labelKey] = FeatureStartCommands.label(features.startCommands)
+        labels[FeatureMounts.labelKey] = features.mounts.label
         return BuildRequest(base: base, baseName: baseName,
                             steps: try plannedSteps(baseUser: base.config.config?.user, stateDirectory: stateDirectory, features: features),
                             tag: imageTag, labels: labels, noCache: noCache, stateDirectory: stateDirectory)
@@ -160,6 +162,9 @@ public struct DevContainerProject: Sendable {
     public func shell(imageEnvironment: [String], imageLabels: [String: String] = [:]) -> DevContainerShell {
         var shell = config.shell(root: root, imageEnvironment: imageEnvironment)
         shell.startCommands = FeatureStartCommands.read(imageLabels[FeatureStartCommands.labelKey]) + shell.startCommands
+        let features = FeatureMounts.read(imageLabels[FeatureMounts.labelKey])
+        shell.volumes = features.volumes + shell.volumes
+        shell.mounts = features.mounts(root: root, location: .start) + shell.mounts
         return shell
     }
 }

@@ -18,6 +18,8 @@ public struct ResolvedFeatures: Sendable {
     /// The features' create and start commands, in install order (before the project's own).
     var createCommands: [DevContainerConfig.LifecycleCommand]
     var startCommands: [DevContainerConfig.LifecycleCommand]
+    /// The features' volumes and working-tree binds, for sessions.
+    var mounts = FeatureMounts()
 
     static let none = ResolvedFeatures(installs: [], sources: [:], warnings: [], lock: DevContainerLock(), createCommands: [], startCommands: [])
 }
@@ -66,6 +68,11 @@ struct FeatureResolver {
                                                     options: options, sourceMount: mount, location: entry.location))
             resolved.sources[mount] = entry.fetched.directory
             resolved.warnings += warnings(metadata, entry)
+            for text in metadata.mounts {
+                if let reason = resolved.mounts.add(project.config.featureMount(text), root: project.root) {
+                    resolved.warnings.append("\(place(entry.location)): feature '\(Printable.escape(entry.request.reference, limit: 200))' asks for the mount '\(Printable.escape(text, limit: 200))', which is not applied: \(reason)")
+                }
+            }
             resolved.createCommands += metadata.createCommands.map { relocated($0, entry) }
             resolved.startCommands += metadata.startCommands.map { relocated($0, entry) }
             if let pin = entry.fetched.resolved {
@@ -115,9 +122,6 @@ struct FeatureResolver {
         }
         if !metadata.securityOpt.isEmpty {
             warnings.append("\(prefix) asks for security options \(metadata.securityOpt.map { Printable.escape($0, limit: 64) }.joined(separator: ", ")); devenv keeps its seccomp profile and no-new-privileges")
-        }
-        for mount in metadata.mounts {
-            warnings.append("\(prefix) asks for the mount '\(Printable.escape(mount, limit: 200))'; devenv does not let a feature add mounts, add it to devcontainer.json's mounts if you want it")
         }
         if let entrypoint = metadata.entrypoint {
             warnings.append("\(prefix) has the entrypoint '\(Printable.escape(entrypoint, limit: 200))'; devenv sessions start under devenv's own init and do not run it (run it from postStartCommand if needed)")

@@ -60,28 +60,53 @@ public struct ProjectServices: Sendable {
             let source: String
             switch volume.source {
             case let .named(name):
-                source = volumePath(name)
-                if mkdir(source, 0o755) != 0 && errno != EEXIST {
-                    throw KitError.service(name: service.name, problem: "create volume \(Printable.quoted(source)): \(Errno.message(errno))")
+                do {
+                    source = try namedVolume(name)
+                } catch let problem as VolumeProblem {
+                    throw KitError.service(name: service.name, problem: problem.description)
                 }
             case let .workingTree(relative):
-                source = try workingTreeDirectory(relative, service: service.name)
+                do {
+                    source = try Self.workingTreePath(relative, in: root, create: true)
+                } catch let problem as VolumeProblem {
+                    throw KitError.service(name: service.name, problem: "volume \(problem)")
+                }
             }
             return "\(source):\(volume.target)\(volume.readOnly ? ":ro" : "")"
         }
     }
 
-    private func workingTreeDirectory(_ relative: String, service: String) throws -> String {
-        let path = "\(root)/\(relative)"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    /// Why a volume or a working-tree path cannot be mounted (the caller names who asked).
+    struct VolumeProblem: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The named volume's directory, created on first use (with the store's volumes
+    /// directory, private to the user); services and sessions share it.
+    func namedVolume(_ name: String) throws -> String {
+        let source = volumePath(name)
+        // A failure here shows as the volume's own mkdir error below.
+        try? FileManager.default.createDirectory(atPath: state.volumesPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if mkdir(source, 0o755) != 0 && errno != EEXIST {
+            throw VolumeProblem(description: "create volume \(Printable.quoted(source)): \(Errno.message(errno))")
+        }
+        return source
+    }
+
+    /// The working-tree path `relative` resolved, which must stay inside the project: a
+    /// symlink in the tree cannot point a mount at the rest of the host. With `create`, a
+    /// missing directory is made first (a service's data directory).
+    static func workingTreePath(_ relative: String, in root: String, create: Bool) throws -> String {
+        let path = relative.isEmpty ? root : "\(root)/\(relative)"
+        if create { try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
         guard let resolved = realpath(path, nil) else {
-            throw KitError.service(name: service, problem: "volume \(Printable.quoted(relative)): \(Errno.message(errno))")
+            throw VolumeProblem(description: "\(Printable.quoted(relative)): \(Errno.message(errno))")
         }
         defer { free(resolved) }
         let real = String(cString: resolved)
         let realRoot = (realpath(root, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) }) ?? root
         guard real == realRoot || real.hasPrefix(realRoot + "/") else {
-            throw KitError.service(name: service, problem: "volume \(Printable.quoted(relative)) leads outside the project (to \(Printable.quoted(real))) through a symlink")
+            throw VolumeProblem(description: "\(Printable.quoted(relative)) leads outside the project (to \(Printable.quoted(real))) through a symlink")
         }
         return real
     }

@@ -1,8 +1,10 @@
+import DevenvAdopt
 import DevenvManifest
 import DevenvPlan
 import DevenvRuntime
 import DevenvSession
 import DevenvStore
+import Foundation
 
 /// What a project says about entering its environment, whichever file says it: a manifest's
 /// `[shell]` and `[limits]`, or a devcontainer.json's workspace folder, `remoteEnv`,
@@ -31,6 +33,8 @@ struct ProjectShell: Equatable {
     var limits: ResourceLimits
     /// `[shell] devices`, in `--device`'s syntax, before the command line's.
     var devices: [String] = []
+    /// devcontainer.json's (and its features') named volumes: the project's, in the store.
+    var volumes: [DevContainerVolume] = []
 
     init(_ source: ProjectSource, image: StoredImage, host: [String: String]) throws {
         let imageEnvironment = image.config.config?.env ?? []
@@ -46,8 +50,10 @@ struct ProjectShell: Equatable {
         case let .devContainer(project):
             let shell = project.shell(imageEnvironment: imageEnvironment, imageLabels: image.config.config?.labels ?? [:])
             self.init(root: project.root, mountPoint: shell.mountPoint, workingDirectory: shell.workingDirectory, imageEnvironment: imageEnvironment,
-                      environment: shell.environment, sshAgent: true, gitIdentity: true, network: shell.network, mounts: shell.mounts,
+                      environment: shell.environment, sshAgent: true, gitIdentity: true, network: shell.network,
+                      mounts: try shell.mounts.map { try Self.checkedInTree($0, root: project.root, file: project.displayPath) },
                       shell: nil, startCommands: shell.startCommands, limits: .default)
+            volumes = shell.volumes
         }
     }
 
@@ -65,6 +71,21 @@ struct ProjectShell: Equatable {
         self.shell = shell
         self.startCommands = startCommands
         self.limits = limits
+    }
+
+    /// A bind of a working-tree path (`${localWorkspaceFolder}/…`) as the path it really is,
+    /// which must stay in the tree: the repository's own symlink cannot lead it to the host.
+    static func checkedInTree(_ mount: Manifest.Mount, root: String, file: String) throws -> Manifest.Mount {
+        guard case let .absolute(source) = mount.source else { return mount }
+        let path = URL(fileURLWithPath: source).standardizedFileURL.path
+        guard path == root || path.hasPrefix(root + "/") else { return mount }
+        var checked = mount
+        do {
+            checked.source = .absolute(try ProjectServices.workingTreePath(String(path.dropFirst(root.count).drop { $0 == "/" }), in: root, create: false))
+        } catch let problem as ProjectServices.VolumeProblem {
+            throw KitError.sessionMount(where: "\(file): mount at \(Printable.escape(mount.target))", problem: problem.description)
+        }
+        return checked
     }
 
     /// The working tree at `target` instead (`--mount-target`), and the working directory

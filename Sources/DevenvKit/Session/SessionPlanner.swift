@@ -41,9 +41,11 @@ public enum SessionPlanner {
         public var host: SessionHost
         /// For projects; `--image`/`--rootfs` sessions compile their own (`SessionOptions`).
         public var seccomp: SeccompFilter?
+        /// The store, where a project's named volumes are (devcontainer.json `mounts`).
+        public var store: StoreLayout?
 
         public init(target: Target, lowerDirs: [String], options: SessionOptions, command: [String]?, task: SessionTask? = nil,
-                    defaultTerminal: Bool, host: SessionHost, seccomp: SeccompFilter? = nil) {
+                    defaultTerminal: Bool, host: SessionHost, seccomp: SeccompFilter? = nil, store: StoreLayout? = nil) {
             self.target = target
             self.lowerDirs = lowerDirs
             self.options = options
@@ -52,6 +54,7 @@ public enum SessionPlanner {
             self.defaultTerminal = defaultTerminal
             self.host = host
             self.seccomp = seccomp
+            self.store = store
         }
     }
 
@@ -128,7 +131,8 @@ public enum SessionPlanner {
         let terminal = options.tty ?? input.defaultTerminal
         var session = WorkspaceSession(
             lowerDirs: input.lowerDirs, imageEnvironment: shell.imageEnvironment, command: command,
-            mountDirectory: shell.root, mountTarget: shell.mountPoint, mounts: try mounts(shell.mounts, home: input.host.home) + options.volumeMounts(base: shell.root, home: input.host.home), files: files,
+            mountDirectory: shell.root, mountTarget: shell.mountPoint,
+            mounts: try mounts(shell.mounts, home: input.host.home) + volumes(shell, store: input.store) + options.volumeMounts(base: shell.root, home: input.host.home), files: files,
             workingDirectory: workdir, environment: environment,
             sshAgentSocket: (options.sshAgent ?? shell.sshAgent) ? SSHAgentForwarding.hostSocket(environment: input.host.environment) : nil,
             network: options.network ?? shell.network.flatMap { NetworkMode(rawValue: $0.rawValue) } ?? .host,
@@ -170,6 +174,20 @@ public enum SessionPlanner {
                 source = rest.isEmpty ? home : "\(home)/\(rest)"
             }
             return BindMount(source: source, destination: mount.target, readOnly: mount.readOnly)
+        }
+    }
+
+    /// devcontainer.json's named volumes: the project's (shared with its services), made on first use.
+    static func volumes(_ shell: ProjectShell, store: StoreLayout?) throws -> [BindMount] {
+        guard !shell.volumes.isEmpty else { return [] }
+        guard let store else { throw KitError.sessionMount(where: "mount at \(shell.volumes[0].target)", problem: "named volumes need the store") }
+        let services = ProjectServices(layout: store, root: shell.root)
+        return try shell.volumes.map { volume in
+            do {
+                return BindMount(source: try services.namedVolume(volume.name), destination: volume.target, readOnly: volume.readOnly)
+            } catch let problem as ProjectServices.VolumeProblem {
+                throw KitError.volume(name: volume.name, problem: problem.description)
+            }
         }
     }
 
