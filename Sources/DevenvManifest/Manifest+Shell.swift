@@ -24,6 +24,9 @@ extension Manifest {
         /// `devices`: what `--device` adds, for every session: a host device node
         /// (`/dev/HOST[:/dev/CONTAINER][:rwm]`) or a CDI name (`vendor.com/class=name`).
         public var devices: [Located<String>] = []
+        /// `dotfiles`: host files and directories under `~`, bound read-only at the same place
+        /// under the container user's home.
+        public var dotfiles: [Dotfile] = []
         /// The `[shell]` table, or nil when the manifest has none.
         public var location: SourceLocation?
 
@@ -44,6 +47,19 @@ extension Manifest {
 
         public var mountPoint: String { mount?.value ?? Self.defaultMountPoint }
         public var workingDirectory: String { workdir?.value ?? mountPoint }
+    }
+
+    /// One `[shell] dotfiles` entry: `~/REST` as written, with `REST` normalized (no empty or
+    /// `.` components; `..` is refused), the same path below the host's home and the
+    /// container user's.
+    public struct Dotfile: Equatable, Sendable {
+        public var relativePath: String
+        public var written: Located<String>
+
+        public init(relativePath: String, written: Located<String>) {
+            self.relativePath = relativePath
+            self.written = written
+        }
     }
 
     /// An extra bind mount into the shell: `host:container[:ro]`.

@@ -27,6 +27,8 @@ public struct SessionOptions: Equatable, Sendable {
     public var sshAgent: Bool?
     /// `--no-git-identity` sets false; nil leaves it to the project (on by default).
     public var gitIdentity: Bool?
+    /// `--no-dotfiles` sets false; nil leaves it to the project's `[shell] dotfiles`.
+    public var dotfiles: Bool?
     public var tty: Bool?
     public var mountDirectory: String?
     public var mountTarget: String?

@@ -29,6 +29,8 @@ public struct WorkspaceSession: Hashable, Sendable {
     /// The host's ssh-agent socket, bound at `SSHAgentForwarding.containerSocket` with
     /// `SSH_AUTH_SOCK` set (below `environment`); nil forwards none.
     public var sshAgentSocket: String?
+    /// `[shell] dotfiles`, bound read-only below the user's home (after `mounts`).
+    public var homeFiles: [HomeFile] = []
     /// `-u`: the user the command runs as; nil: the host user's ids (`containerUser`).
     public var user: ContainerUser?
     public var network: NetworkMode
@@ -76,7 +78,7 @@ public struct WorkspaceSession: Hashable, Sendable {
         let process = ProcessSpec(args: args, fallbackExecutables: fallbacks, environment: environment(for: user),
                                   workingDirectory: workingDirectory ?? mountTarget, user: user, terminal: terminal)
         return ContainerSpec(rootfs: RootfsSpec(lowerDirs: lowerDirs),
-                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)] + mounts + sshAgentMounts, files: files, devices: devices,
+                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)] + mounts + sshAgentMounts + homeFiles.map { $0.mount(home: user.home) }, files: files, devices: devices,
                              process: process, hostname: hostname, network: network, idMapping: mapping,
                              seccomp: seccomp, capabilities: capabilities, limits: limits)
     }

@@ -106,6 +106,69 @@ struct SessionIdentityTests {
         #expect(off.stdout == "none\n", "\(off.stdout)\(off.stderr)")
     }
 
+    /// `[shell] dotfiles`: bound read-only at the same place below the container user's home
+    /// (a symlink followed), the rest of `$HOME` the user's to write in (the directories on the
+    /// way to a dotfile too), a missing one a warning at its line, `--no-dotfiles` leaving them out.
+    @Test(arguments: DevenvUser.allCases)
+    func dotfilesAreBoundReadOnly(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: """
+            [base]
+            image = "busybox:it"
+
+            [shell]
+            dotfiles = ["~/.bashrc", "~/.config/nvim", "~/.profile", "~/.missing"]
+            """, as: user)
+        let home = project.runner.home ?? project.scratch.file("root-home")
+        try FileManager.default.createDirectory(atPath: "\(home)/.config/nvim", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(home)/dotfiles", withIntermediateDirectories: true)
+        try "alias ll='ls -l'\n".write(toFile: "\(home)/.bashrc", atomically: false, encoding: .utf8)
+        try "set number\n".write(toFile: "\(home)/.config/nvim/init.vim", atomically: false, encoding: .utf8)
+        try "export FROM_PROFILE=1\n".write(toFile: "\(home)/dotfiles/profile", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: "\(home)/.profile", withDestinationPath: "dotfiles/profile")
+        try project.runner.own(project.scratch.path)
+        let script = "cat ~/.bashrc ~/.config/nvim/init.vim ~/.profile; echo x >> ~/.bashrc 2>/dev/null && echo wrote || echo read-only; "
+            + "touch ~/new && mkdir ~/.config/other && echo home-writable; test \"$(stat -c %u ~ ~/.config | sort -u)\" = \"$(id -u)\" && echo owned"
+        let run = try project.runner.devenv(["run", "--", "sh", "-c", script], environment: ["HOME": home], directory: project.root, timeout: 120)
+        #expect(run.succeeded && run.stdout == "alias ll='ls -l'\nset number\nexport FROM_PROFILE=1\nread-only\nhome-writable\nowned\n", "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains(".devenv/devenv.toml:5:58: warning: [shell] dotfiles: '~/.missing' does not exist on this host; it is not bound"), "\(run.stderr)")
+        #expect(try String(contentsOfFile: "\(home)/.bashrc", encoding: .utf8) == "alias ll='ls -l'\n")
+
+        let off = try project.runner.devenv(["run", "--no-dotfiles", "--", "sh", "-c", "test -e ~/.bashrc && echo bound || echo none"],
+                                            environment: ["HOME": home], directory: project.root, timeout: 120)
+        #expect(off.succeeded && off.stdout == "none\n" && !off.stderr.contains("warning"), "\(off.stdout)\(off.stderr)")
+    }
+
+    /// A credential helper's socket under the home, forwarded by listing it in `[shell]
+    /// dotfiles`: a real ssh-agent there answers `ssh-add -l` inside through the read-only
+    /// bind (the session's own agent forwarding off, so only the dotfile can answer).
+    @Test(arguments: DevenvUser.allCases)
+    func aCredentialSocketUnderTheHomeIsForwarded(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["ssh-agent", "ssh-add", "ssh-keygen"])
+        let project = try ProjectFixture(manifest: """
+            [base]
+            image = "busybox:it"
+
+            [shell]
+            ssh_agent = false
+            dotfiles = ["~/.ssh/agent.sock"]
+            """, as: user)
+        let home = project.runner.home ?? project.scratch.file("root-home")
+        try FileManager.default.createDirectory(atPath: "\(home)/.ssh", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try copyProgram("ssh-add", into: "\(project.root)/ssh")
+        try project.runner.own(project.scratch.path)
+        let key = "\(home)/.ssh/id_ed25519"
+        try asUser(project, "ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "devenv-dotfile-key", "-f", key])
+        let agent = try startAgent(project, socket: "\(home)/.ssh/agent.sock")
+        defer { kill(agent.processIdentifier, SIGKILL); agent.waitUntilExit() }
+        try asUser(project, "ssh-add", [key], environment: ["SSH_AUTH_SOCK": "\(home)/.ssh/agent.sock"])
+        let sshAdd = "SSH_AUTH_SOCK=$HOME/.ssh/agent.sock /workspace/ssh/ld.so --library-path /workspace/ssh /workspace/ssh/ssh-add -l"
+        let inside = try project.runner.devenv(["run", "--", "sh", "-c", sshAdd], environment: ["HOME": home], directory: project.root, timeout: 120)
+        #expect(inside.succeeded && inside.stdout.contains("devenv-dotfile-key"), "\(inside.stdout)\(inside.stderr)")
+        let keys = try project.runner.devenv(["run", "--", "sh", "-c", "ls ~/.ssh"], environment: ["HOME": home], directory: project.root, timeout: 120)
+        #expect(keys.stdout == "agent.sock\n", "only the socket, never the keys beside it: \(keys.stdout)\(keys.stderr)")
+    }
+
     /// `-v SRC:DST:ro` is read-only inside (a write fails), `-v SRC:DST` writes through to
     /// the host, SRC is relative to the project, and a destination devenv manages is refused.
     @Test(arguments: DevenvUser.allCases)

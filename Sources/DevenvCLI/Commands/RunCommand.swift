@@ -112,11 +112,14 @@ struct SessionLauncher {
         let seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
         let plan = try SessionPlanner.plan(.init(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
                                                  command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp))
+        for warning in plan.warnings { Terminal.note(warning) }
         let target = (EnvironmentStarter.directory(layout: engine.store.layout, root: project.root),
                       EnvironmentStarter.request(root: project.root, image: built.image, name: environmentName))
         environment = target
-        // The front end replays only sessions that start or join (never `--detach` or `exec`).
-        if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin, recordsWarmStart, services == nil {
+        // The front end replays only sessions that start or join (never `--detach` or `exec`),
+        // and none with a warning, which it would not repeat.
+        if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin, recordsWarmStart, services == nil,
+           plan.warnings.isEmpty {
             WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec, environment: target)
         }
         return plan

@@ -31,6 +31,9 @@ struct ProjectShell: Equatable {
     var limits: ResourceLimits
     /// `[shell] devices`, in `--device`'s syntax, before the command line's.
     var devices: [String] = []
+    /// `[shell] dotfiles`, and the manifest they are written in (for warnings).
+    var dotfiles: [Manifest.Dotfile] = []
+    var manifestPath = ProjectLocator.manifestPath
 
     init(_ source: ProjectSource, image: StoredImage, host: [String: String]) throws {
         let imageEnvironment = image.config.config?.env ?? []
@@ -43,6 +46,8 @@ struct ProjectShell: Equatable {
                       environment: environment, sshAgent: shell.sshAgent, gitIdentity: shell.gitIdentity, network: shell.network, mounts: shell.mounts,
                       shell: shell.shell?.value, startCommands: [], limits: try project.limits())
             devices = shell.devices.map(\.value)
+            dotfiles = shell.dotfiles
+            manifestPath = project.displayPath
         case let .devContainer(project):
             let shell = project.shell(imageEnvironment: imageEnvironment, imageLabels: image.config.config?.labels ?? [:])
             self.init(root: project.root, mountPoint: shell.mountPoint, workingDirectory: shell.workingDirectory, imageEnvironment: imageEnvironment,

@@ -23,6 +23,8 @@ public struct SessionPlan: Sendable, Equatable {
     /// The image the container runs (empty for `--rootfs`).
     public var image: String
     public var spec: ContainerSpec
+    /// Warnings for the user before the session starts (`FILE:LINE:COLUMN: warning: …`).
+    public var warnings: [String] = []
 }
 
 /// The facts about the invoking user and process a plan depends on, read once.

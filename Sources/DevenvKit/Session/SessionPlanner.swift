@@ -55,8 +55,11 @@ public enum SessionPlanner {
         switch input.target {
         case let .project(project, image):
             try checkProjectOptions(input.options)
-            let session = try workspace(ProjectShell(project, image: image, host: input.host.environment).mounted(at: input.options.mountTarget), input: input)
-            return SessionPlan(kind: project.kind, image: image.name, spec: session.spec(for: input.host.identity))
+            let shell = try ProjectShell(project, image: image, host: input.host.environment).mounted(at: input.options.mountTarget)
+            let dotfiles = try ProjectDotfiles.resolve(input.options.dotfiles == false ? [] : shell.dotfiles, home: input.host.home, manifest: shell.manifestPath)
+            var session = try workspace(shell, input: input)
+            session.homeFiles = dotfiles.files
+            return SessionPlan(kind: project.kind, image: image.name, spec: session.spec(for: input.host.identity), warnings: dotfiles.warnings)
         case let .image(name, environment):
             var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: environment, command: input.command,
                                                              defaultTerminal: input.defaultTerminal, host: input.host.environment)

@@ -1,6 +1,6 @@
 /// `[shell]` and `[tasks]`.
 extension ManifestValidator {
-    static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts", "env_file", "ssh_agent", "git_identity", "services", "devices"]
+    static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts", "env_file", "ssh_agent", "git_identity", "services", "devices", "dotfiles"]
     static let taskKeys = ["run", "workdir", "env", "description", "services"]
 
     mutating func readShell(_ entry: TOMLEntry) -> Manifest.Shell? {
@@ -21,7 +21,33 @@ extension ManifestValidator {
         shell.devices = (table["devices"].flatMap { stringList($0, path: path.key("devices")) } ?? []).filter { device in
             check(device, path: path.key("devices"), ValueRules.deviceProblem)
         }
+        shell.dotfiles = table["dotfiles"].map { dotfiles($0, path: path.key("dotfiles")) } ?? []
         return shell
+    }
+
+    /// Each entry under `~`, once: an entry inside another would bind onto the read-only
+    /// bind of its parent.
+    private mutating func dotfiles(_ entry: TOMLEntry, path: FieldPath) -> [Manifest.Dotfile] {
+        guard let items = stringList(entry, path: path) else { return [] }
+        var accepted: [Manifest.Dotfile] = []
+        for (offset, item) in items.enumerated() {
+            let itemPath = path.index(offset + 1)
+            let relative: String
+            switch ValueRules.dotfile(item.value) {
+            case let .success(value): relative = value
+            case let .failure(error):
+                report("\(itemPath): \(error.reason)", at: item.location, width: item.width)
+                continue
+            }
+            if let earlier = accepted.first(where: { $0.relativePath == relative || relative.hasPrefix($0.relativePath + "/") || $0.relativePath.hasPrefix(relative + "/") }) {
+                let how = earlier.relativePath == relative ? "is listed already" : "overlaps"
+                report("\(itemPath): \(ValueRules.quoted(item.value)) \(how) as \(ValueRules.quoted(earlier.written.value)) (an entry inside another would be bound onto its read-only parent)",
+                       at: item.location, width: item.width)
+                continue
+            }
+            accepted.append(Manifest.Dotfile(relativePath: relative, written: item))
+        }
+        return accepted
     }
 
     mutating func boolean(_ entry: TOMLEntry, path: FieldPath) -> Bool? {
