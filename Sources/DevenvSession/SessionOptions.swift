@@ -65,8 +65,8 @@ public struct SessionOptions: Equatable, Sendable {
 
     /// `--device` entries applied to `session`: host nodes (`/dev/…`), and CDI names
     /// (`vendor.com/class=name`, from `registry`), whose mounts and environment come too
-    /// (the environment below `-e`).
-    public func applyDevices(to session: inout WorkspaceSession, registry: () -> CDIRegistry = { CDIRegistry() }) throws {
+    /// (the environment below `-e`). `registry` is read only when a CDI name is given.
+    public func applyDevices(to session: inout WorkspaceSession, registry: () -> CDIRegistry) throws {
         var cdi: CDIRegistry?
         for device in devices {
             if device.hasPrefix("/") {

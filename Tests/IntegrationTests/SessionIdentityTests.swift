@@ -201,8 +201,8 @@ struct SessionIdentityTests {
         #expect(notADevice.status == 125 && notADevice.stderr.contains("not a character or block device"), "\(notADevice.stderr)")
     }
 
-    /// A CDI device from a spec in /etc/cdi: its node, mount and environment inside; and
-    /// `doctor` lists it.
+    /// A CDI device from a spec in /etc/cdi, JSON or YAML: its node, mount and environment
+    /// inside; and `doctor` lists both.
     @Test(arguments: DevenvUser.allCases)
     func cdiDevice(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
@@ -216,11 +216,27 @@ struct SessionIdentityTests {
         """
         try spec.write(toFile: specPath, atomically: true, encoding: .utf8)
         defer { unlink(specPath) }
+        // The same device as YAML, the form `nvidia-ctk cdi generate` writes.
+        let yamlPath = "/etc/cdi/devenv-test-\(user).yaml"
+        try """
+        cdiVersion: 0.6.0
+        kind: devenv.test/yaml-\(user)
+        devices:
+          - name: "null"
+            containerEdits:
+              deviceNodes:
+                - path: /dev/devenv-null
+                  hostPath: /dev/null
+              env: [DEVENV_CDI=yaml]
+        """.write(toFile: yamlPath, atomically: true, encoding: .utf8)
+        defer { unlink(yamlPath) }
         let script = "ls -l /dev/devenv-null | cut -c1; echo x > /dev/devenv-null && echo $DEVENV_CDI; test -d /opt/cdi/.devenv && echo mounted"
         let run = try project.devenv(["run", "--device", "devenv.test/dev-\(user)=null", "--", "sh", "-c", script], timeout: 120)
         #expect(run.succeeded && run.stdout == "c\nnull\nmounted\n", "\(run.stdout)\(run.stderr)")
+        let yaml = try project.devenv(["run", "--device", "devenv.test/yaml-\(user)=null", "--", "sh", "-c", "ls -l /dev/devenv-null | cut -c1; echo $DEVENV_CDI"], timeout: 120)
+        #expect(yaml.succeeded && yaml.stdout == "c\nyaml\n", "\(yaml.stdout)\(yaml.stderr)")
         let doctor = try project.devenv(["doctor"], timeout: 120)
-        #expect(doctor.stdout.contains("devenv.test/dev-\(user)=null"), "\(doctor.stdout)")
+        #expect(doctor.stdout.contains("devenv.test/dev-\(user)=null") && doctor.stdout.contains("devenv.test/yaml-\(user)=null"), "\(doctor.stdout)")
         let gpus = try project.devenv(["run", "--gpus", "all", "--", "true"], timeout: 120)
         #expect(gpus.status != 0 && gpus.stderr.contains("nvidia.com/gpu=all"), "\(gpus.stderr)")
     }

@@ -64,13 +64,13 @@ public enum SessionPlanner {
             var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: environment, command: input.command,
                                                              defaultTerminal: input.defaultTerminal, host: input.host.environment)
             session.user = try user(input)
-            try input.options.applyDevices(to: &session)
+            try input.options.applyDevices(to: &session, registry: CDIRegistry.host)
             return SessionPlan(kind: .image, image: name, spec: session.spec(for: input.host.identity))
         case .rootfs:
             var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: [], command: input.command,
                                                              defaultTerminal: input.defaultTerminal, host: input.host.environment)
             session.user = try user(input)
-            try input.options.applyDevices(to: &session)
+            try input.options.applyDevices(to: &session, registry: CDIRegistry.host)
             return SessionPlan(kind: .rootfs, image: "", spec: session.spec(for: input.host.identity))
         }
     }
@@ -131,7 +131,7 @@ public enum SessionPlanner {
         session.user = try user(input) ?? imageNamedHostUser(session, input: input)
         var deviceOptions = options
         deviceOptions.devices = shell.devices + options.devices
-        try deviceOptions.applyDevices(to: &session)
+        try deviceOptions.applyDevices(to: &session, registry: CDIRegistry.host)
         return session
     }
 
