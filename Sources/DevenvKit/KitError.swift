@@ -46,6 +46,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
     case notInProject(option: String, reason: String)
     /// A `[shell] mounts` entry from `~` when no home directory is known.
     case noHomeForMount(target: String)
+    /// `[shell] home = "persistent"` could not be prepared.
+    case persistentHome(problem: String)
 
     // MARK: Build inputs
 
@@ -138,6 +140,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(option) does not apply in a project: \(reason)"
         case let .noTasks(project):
             return "\(project) projects have no [tasks]; run a command with: devenv run -- CMD"
+        case let .persistentHome(problem):
+            return "[shell] home = \"persistent\": \(problem)"
         case let .noHomeForMount(target):
             return "[shell] mounts: \(Printable.escape(target)) is mounted from ~, but HOME is not an absolute path and the account database has no home directory for this user"
         case let .copySource(location, instruction, source, problem):

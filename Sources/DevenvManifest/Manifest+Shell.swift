@@ -27,6 +27,8 @@ extension Manifest {
         /// `dotfiles`: host files and directories under `~`, bound read-only at the same place
         /// under the container user's home.
         public var dotfiles: [Dotfile] = []
+        /// `home`: whether `$HOME` starts empty each environment or is kept in the store.
+        public var home: Home = .ephemeral
         /// The `[shell]` table, or nil when the manifest has none.
         public var location: SourceLocation?
 
@@ -47,6 +49,15 @@ extension Manifest {
 
         public var mountPoint: String { mount?.value ?? Self.defaultMountPoint }
         public var workingDirectory: String { workdir?.value ?? mountPoint }
+    }
+
+    /// `[shell] home`.
+    public enum Home: String, Equatable, Sendable, CaseIterable {
+        /// In the environment's temporary upper layer: gone when the environment ends.
+        case ephemeral
+        /// A directory of the project's state in the store, bound at `$HOME`: kept across
+        /// environments, one per container user.
+        case persistent
     }
 
     /// One `[shell] dotfiles` entry: `~/REST` as written, with `REST` normalized (no empty or

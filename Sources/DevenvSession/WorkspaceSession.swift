@@ -31,6 +31,9 @@ public struct WorkspaceSession: Hashable, Sendable {
     public var sshAgentSocket: String?
     /// `[shell] dotfiles`, bound read-only below the user's home (after `mounts`).
     public var homeFiles: [HomeFile] = []
+    /// `[shell] home = "persistent"`: the host directory bound at the user's home (before
+    /// `homeFiles`), given to the user by the container's setup.
+    public var persistentHome: String?
     /// `-u`: the user the command runs as; nil: the host user's ids (`containerUser`).
     public var user: ContainerUser?
     public var network: NetworkMode
@@ -78,7 +81,7 @@ public struct WorkspaceSession: Hashable, Sendable {
         let process = ProcessSpec(args: args, fallbackExecutables: fallbacks, environment: environment(for: user),
                                   workingDirectory: workingDirectory ?? mountTarget, user: user, terminal: terminal)
         return ContainerSpec(rootfs: RootfsSpec(lowerDirs: lowerDirs),
-                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)] + mounts + sshAgentMounts + homeFiles.map { $0.mount(home: user.home) }, files: files, devices: devices,
+                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)] + mounts + sshAgentMounts + homeMounts(user), files: files, devices: devices,
                              process: process, hostname: hostname, network: network, idMapping: mapping,
                              seccomp: seccomp, capabilities: capabilities, limits: limits)
     }
@@ -87,6 +90,15 @@ public struct WorkspaceSession: Hashable, Sendable {
     /// may hold other sockets, and the socket alone is what `SSH_AUTH_SOCK` names.
     var sshAgentMounts: [BindMount] {
         sshAgentSocket.map { [BindMount(source: $0, destination: SSHAgentForwarding.containerSocket)] } ?? []
+    }
+
+    /// The persistent home (a store directory private to its user, bound as it is: its files
+    /// keep the ids the container gives them), then the dotfiles below it.
+    func homeMounts(_ user: ContainerUser) -> [BindMount] {
+        let home = persistentHome.map {
+            BindMount(source: $0, destination: user.home, keepsOwners: true, sourceOwner: MountOwner(uid: user.uid, gid: user.gid))
+        }
+        return (home.map { [$0] } ?? []) + homeFiles.map { $0.mount(home: user.home) }
     }
 
     /// The host user keeps their ids when the mapping has them (rootless with subordinate

@@ -139,6 +139,33 @@ struct SessionIdentityTests {
         #expect(off.succeeded && off.stdout == "none\n" && !off.stderr.contains("warning"), "\(off.stdout)\(off.stderr)")
     }
 
+    /// `[shell] home = "persistent"`: what one environment leaves in `$HOME` the next finds
+    /// (each `run` here is an environment of its own, ended when it exits), the home is the
+    /// session user's inside and, rootless, the invoking user's on the host; the default
+    /// stays ephemeral.
+    @Test(arguments: DevenvUser.allCases)
+    func aPersistentHomeOutlivesItsEnvironment(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n\n[shell]\nhome = \"persistent\"\n", as: user)
+        let first = try project.devenv(["run", "--", "sh", "-c", "echo kept > ~/note && mkdir -p ~/.cache/tool && test \"$(stat -c %u ~)\" = \"$(id -u)\" && echo owned"], timeout: 120)
+        #expect(first.succeeded && first.stdout == "owned\n", "\(first.stdout)\(first.stderr)")
+        for round in 1...2 {
+            // The second round may be the front end's warm start, from the record the first left.
+            Thread.sleep(forTimeInterval: 1.1)
+            let again = try project.devenv(["run", "--", "sh", "-c", "cat ~/note; ls -d ~/.cache/tool"], timeout: 120)
+            #expect(again.succeeded && again.stdout.hasPrefix("kept\n"), "round \(round): \(again.stdout)\(again.stderr)")
+        }
+        let projects = "\(project.store)/projects"
+        let homes = try FileManager.default.contentsOfDirectory(atPath: projects).map { "\(projects)/\($0)/homes" }.filter { FileManager.default.fileExists(atPath: $0) }
+        let note = try #require(homes.first.map { "\($0)/\(project.runner.account.map { String($0.uid) } ?? "0")/note" })
+        var info = stat()
+        #expect(lstat(note, &info) == 0 && info.st_uid == (project.runner.account?.uid ?? 0), "\(note) belongs to the user on the host")
+
+        try project.write(".devenv/devenv.toml", "[base]\nimage = \"busybox:it\"\n")
+        let ephemeral = try project.devenv(["run", "--", "sh", "-c", "test -e ~/note && echo kept || echo fresh"], timeout: 120)
+        #expect(ephemeral.stdout == "fresh\n", "\(ephemeral.stdout)\(ephemeral.stderr)")
+    }
+
     /// A credential helper's socket under the home, forwarded by listing it in `[shell]
     /// dotfiles`: a real ssh-agent there answers `ssh-add -l` inside through the read-only
     /// bind (the session's own agent forwarding off, so only the dotfile can answer).

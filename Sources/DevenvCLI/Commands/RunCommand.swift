@@ -110,8 +110,10 @@ struct SessionLauncher {
         ProgressDisplay.shared.clear()
         lease = mounted.lease
         let seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
-        let plan = try SessionPlanner.plan(.init(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
-                                                 command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp))
+        var input = SessionPlanner.Input(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
+                                         command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp)
+        input.persistentHomes = ProjectState(layout: engine.store.layout, root: project.root).homesPath
+        let plan = try SessionPlanner.plan(input)
         for warning in plan.warnings { Terminal.note(warning) }
         let target = (EnvironmentStarter.directory(layout: engine.store.layout, root: project.root),
                       EnvironmentStarter.request(root: project.root, image: built.image, name: environmentName))
@@ -120,7 +122,7 @@ struct SessionLauncher {
         // and none with a warning, which it would not repeat.
         if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin, recordsWarmStart, services == nil,
            plan.warnings.isEmpty {
-            WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec, environment: target)
+            WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec, storePaths: plan.storePaths, environment: target)
         }
         return plan
     }

@@ -34,6 +34,8 @@ struct ProjectShell: Equatable {
     /// `[shell] dotfiles`, and the manifest they are written in (for warnings).
     var dotfiles: [Manifest.Dotfile] = []
     var manifestPath = ProjectLocator.manifestPath
+    /// `[shell] home`.
+    var home = Manifest.Home.ephemeral
 
     init(_ source: ProjectSource, image: StoredImage, host: [String: String]) throws {
         let imageEnvironment = image.config.config?.env ?? []
@@ -48,6 +50,7 @@ struct ProjectShell: Equatable {
             devices = shell.devices.map(\.value)
             dotfiles = shell.dotfiles
             manifestPath = project.displayPath
+            home = shell.home
         case let .devContainer(project):
             let shell = project.shell(imageEnvironment: imageEnvironment, imageLabels: image.config.config?.labels ?? [:])
             self.init(root: project.root, mountPoint: shell.mountPoint, workingDirectory: shell.workingDirectory, imageEnvironment: imageEnvironment,

@@ -36,6 +36,8 @@ public enum SessionPlanner {
         public var host: SessionHost
         /// For projects; `--image`/`--rootfs` sessions compile their own (`SessionOptions`).
         public var seccomp: SeccompFilter?
+        /// The project's `ProjectState.homesPath`, for `[shell] home = "persistent"`.
+        public var persistentHomes: String?
 
         public init(target: Target, lowerDirs: [String], options: SessionOptions, command: [String]?, task: SessionTask? = nil,
                     defaultTerminal: Bool, host: SessionHost, seccomp: SeccompFilter? = nil) {
@@ -59,7 +61,14 @@ public enum SessionPlanner {
             let dotfiles = try ProjectDotfiles.resolve(input.options.dotfiles == false ? [] : shell.dotfiles, home: input.host.home, manifest: shell.manifestPath)
             var session = try workspace(shell, input: input)
             session.homeFiles = dotfiles.files
-            return SessionPlan(kind: project.kind, image: image.name, spec: session.spec(for: input.host.identity), warnings: dotfiles.warnings)
+            var home = PersistentHome.Resolved()
+            if shell.home == .persistent {
+                guard let homes = input.persistentHomes else { throw KitError.persistentHome(problem: "the project has no state directory in the store") }
+                home = try PersistentHome.prepare(homes: homes, user: session.user ?? session.containerUser(host: input.host.identity, mapping: input.host.identity.idMapping))
+                session.persistentHome = home.directory
+            }
+            return SessionPlan(kind: project.kind, image: image.name, spec: session.spec(for: input.host.identity), warnings: dotfiles.warnings + home.warnings,
+                               storePaths: home.directory.map { [$0] } ?? [])
         case let .image(name, environment):
             var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: environment, command: input.command,
                                                              defaultTerminal: input.defaultTerminal, host: input.host.environment)

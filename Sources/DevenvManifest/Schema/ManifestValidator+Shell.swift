@@ -1,6 +1,6 @@
 /// `[shell]` and `[tasks]`.
 extension ManifestValidator {
-    static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts", "env_file", "ssh_agent", "git_identity", "services", "devices", "dotfiles"]
+    static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts", "env_file", "ssh_agent", "git_identity", "services", "devices", "dotfiles", "home"]
     static let taskKeys = ["run", "workdir", "env", "description", "services"]
 
     mutating func readShell(_ entry: TOMLEntry) -> Manifest.Shell? {
@@ -22,6 +22,7 @@ extension ManifestValidator {
             check(device, path: path.key("devices"), ValueRules.deviceProblem)
         }
         shell.dotfiles = table["dotfiles"].map { dotfiles($0, path: path.key("dotfiles")) } ?? []
+        shell.home = table["home"].flatMap { home($0, path: path.key("home")) } ?? .ephemeral
         return shell
     }
 
@@ -48,6 +49,15 @@ extension ManifestValidator {
             accepted.append(Manifest.Dotfile(relativePath: relative, written: item))
         }
         return accepted
+    }
+
+    private mutating func home(_ entry: TOMLEntry, path: FieldPath) -> Manifest.Home? {
+        guard let text = string(entry, path: path) else { return nil }
+        guard let home = Manifest.Home(rawValue: text.value) else {
+            report("expected 'ephemeral' or 'persistent', found \(ValueRules.quoted(text.value))", path: path, at: entry.node)
+            return nil
+        }
+        return home
     }
 
     mutating func boolean(_ entry: TOMLEntry, path: FieldPath) -> Bool? {

@@ -66,13 +66,16 @@ struct MountExecutor<Calls: MountCalls> {
         }
     }
 
-    /// Only a file devenv made for the container: one link, so no other name of it changes owner.
+    /// Only what devenv made for the container: a file with one link (no other name of it
+    /// changes owner) or a directory, itself and not what it holds.
     static func give(_ descriptor: Int32, path: String, to owner: MountOwner) throws {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw SystemError.last("stat", path: path) }
-        guard (info.st_mode & S_IFMT) == S_IFREG, info.st_nlink == 1 else {
-            throw SystemError("give \(Errno.quote(path)) to \(owner.uid):\(owner.gid): not a regular file with one link", errno: EINVAL)
+        let kind = info.st_mode & S_IFMT
+        guard (kind == S_IFREG && info.st_nlink == 1) || kind == S_IFDIR else {
+            throw SystemError("give \(Errno.quote(path)) to \(owner.uid):\(owner.gid): not a regular file with one link or a directory", errno: EINVAL)
         }
+        if info.st_uid == owner.uid && info.st_gid == owner.gid { return }
         guard fchownat(descriptor, "", owner.uid, owner.gid, AT_EMPTY_PATH) == 0 else {
             throw SystemError.last("chown \(owner.uid):\(owner.gid)", path: path)
         }

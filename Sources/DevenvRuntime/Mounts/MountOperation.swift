@@ -26,8 +26,8 @@ public enum MountOperation: Hashable, Codable, Sendable {
     /// sysfs read-only; where the kernel refuses (user namespace without its own network
     /// namespace) a recursive read-only bind of the host's /sys.
     case sysfs(destination: String)
-    /// Chowns a bind's source, a regular file with one link (`BindMount.sourceOwner`), to
-    /// the container user, before it is bound.
+    /// Chowns a bind's source, a regular file with one link or a directory
+    /// (`BindMount.sourceOwner`), to the container user, before it is bound.
     case giveSource(path: String, owner: MountOwner)
     /// Recursive, and always nosuid and nodev (see `MountPlan.bindFlags`).
     case bind(source: String, destination: String, readOnly: Bool)
