@@ -66,10 +66,14 @@ extension Manifest {
     public struct Dotfile: Equatable, Sendable {
         public var relativePath: String
         public var written: Located<String>
+        /// `{ path = "~/…", writable = true }`: bound read-write (a credential store its
+        /// tool rewrites); read-only otherwise.
+        public var writable: Bool
 
-        public init(relativePath: String, written: Located<String>) {
+        public init(relativePath: String, written: Located<String>, writable: Bool = false) {
             self.relativePath = relativePath
             self.written = written
+            self.writable = writable
         }
     }
 

@@ -25,6 +25,20 @@ import Testing
         }
     }
 
+    /// The table form binds read-write (a credential store its tool rewrites).
+    @Test func writableEntries() throws {
+        let manifest = try Manifest.parse(Array("[base]\nimage = \"x\"\n[shell]\ndotfiles = [{ path = \"~/.config/gh\", writable = true }, { path = \"~/.npmrc\" }]\n".utf8),
+                                          path: ".devenv/devenv.toml")
+        #expect(manifest.shell.dotfiles.map(\.relativePath) == [".config/gh", ".npmrc"] && manifest.shell.dotfiles.map(\.writable) == [true, false])
+        let source = "[base]\nimage = \"x\"\n[shell]\ndotfiles = [{ path = \"/etc\" }, { writable = true }, { path = \"~/a\", writeable = true }, { path = \"~/b\", writable = \"yes\" }]\n"
+        let error = #expect(throws: ManifestError.self) { try Manifest.parse(Array(source.utf8), path: ".devenv/devenv.toml") }
+        let lines = error?.diagnostics.map(\.message) ?? []
+        #expect(lines.contains { $0.contains("shell.dotfiles[1]: must be a path under your home directory") }, "\(lines)")
+        #expect(lines.contains { $0.contains("shell.dotfiles[2]: missing required key 'path'") }, "\(lines)")
+        #expect(lines.contains { $0.contains("unknown key 'writeable'") && $0.contains("did you mean 'writable'?") }, "\(lines)")
+        #expect(lines.contains { $0.contains("shell.dotfiles[4].writable: expected a boolean") }, "\(lines)")
+    }
+
     @Test func entriesAreNormalized() throws {
         let manifest = try Manifest.parse(Array("[base]\nimage = \"x\"\n[shell]\ndotfiles = [\"~/.config//nvim/\", \"~/./.bashrc\"]\n".utf8), path: ".devenv/devenv.toml")
         #expect(manifest.shell.dotfiles.map(\.relativePath) == [".config/nvim", ".bashrc"])

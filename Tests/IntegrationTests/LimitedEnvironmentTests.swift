@@ -28,7 +28,7 @@ struct LimitedEnvironmentTests {
             for controller in controllers {
                 let hierarchy = "/sys/fs/cgroup/\(controller)"
                 guard FileManager.default.fileExists(atPath: "\(hierarchy)/cgroup.procs"), !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") else {
-                    throw TestFailure("no cgroup v1 \(controller) hierarchy at \(hierarchy) to delegate to \(owner.name) (a cgroup v2 host delegates through systemd --user)")
+                    throw TestFailure("no cgroup v1 \(controller) hierarchy at \(hierarchy) to delegate to \(owner.name) (on cgroup v2 delegation comes from a systemd user session, which this test does not emulate)")
                 }
                 let directory = "\(hierarchy)/\(name)"
                 guard mkdir(directory, 0o755) == 0 else { throw TestFailure("mkdir \(directory): errno \(errno)") }

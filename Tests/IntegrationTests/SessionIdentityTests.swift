@@ -117,7 +117,7 @@ struct SessionIdentityTests {
             image = "busybox:it"
 
             [shell]
-            dotfiles = ["~/.bashrc", "~/.config/nvim", "~/.profile", "~/.missing"]
+            dotfiles = ["~/.bashrc", "~/.config/nvim", "~/.profile", "~/.missing", { path = "~/.git-credentials", writable = true }]
             """, as: user)
         let home = project.runner.home ?? project.scratch.file("root-home")
         try FileManager.default.createDirectory(atPath: "\(home)/.config/nvim", withIntermediateDirectories: true)
@@ -126,11 +126,14 @@ struct SessionIdentityTests {
         try "set number\n".write(toFile: "\(home)/.config/nvim/init.vim", atomically: false, encoding: .utf8)
         try "export FROM_PROFILE=1\n".write(toFile: "\(home)/dotfiles/profile", atomically: false, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: "\(home)/.profile", withDestinationPath: "dotfiles/profile")
+        try "https://old@example.com\n".write(toFile: "\(home)/.git-credentials", atomically: false, encoding: .utf8)
         try project.runner.own(project.scratch.path)
         let script = "cat ~/.bashrc ~/.config/nvim/init.vim ~/.profile; echo x >> ~/.bashrc 2>/dev/null && echo wrote || echo read-only; "
-            + "touch ~/new && mkdir ~/.config/other && echo home-writable; test \"$(stat -c %u ~ ~/.config | sort -u)\" = \"$(id -u)\" && echo owned"
+            + "touch ~/new && mkdir ~/.config/other && echo home-writable; test \"$(stat -c %u ~ ~/.config | sort -u)\" = \"$(id -u)\" && echo owned; "
+            + "echo https://new@example.com >> ~/.git-credentials && echo refreshed"
         let run = try project.runner.devenv(["run", "--", "sh", "-c", script], environment: ["HOME": home], directory: project.root, timeout: 120)
-        #expect(run.succeeded && run.stdout == "alias ll='ls -l'\nset number\nexport FROM_PROFILE=1\nread-only\nhome-writable\nowned\n", "\(run.stdout)\(run.stderr)")
+        #expect(run.succeeded && run.stdout == "alias ll='ls -l'\nset number\nexport FROM_PROFILE=1\nread-only\nhome-writable\nowned\nrefreshed\n", "\(run.stdout)\(run.stderr)")
+        #expect(try String(contentsOfFile: "\(home)/.git-credentials", encoding: .utf8) == "https://old@example.com\nhttps://new@example.com\n")
         #expect(run.stderr.contains(".devenv/devenv.toml:5:58: warning: [shell] dotfiles: '~/.missing' does not exist on this host; it is not bound"), "\(run.stderr)")
         #expect(try String(contentsOfFile: "\(home)/.bashrc", encoding: .utf8) == "alias ll='ls -l'\n")
 

@@ -39,7 +39,7 @@ enum ProjectDotfiles {
                 throw KitError.invalidManifestValue(location: at, key: "[shell] dotfiles",
                                                     reason: "\(written) is \(FileDescriptor.kind(info.st_mode)); only files, directories and sockets are bound")
             }
-            resolved.files.append(HomeFile(source: source, relativePath: dotfile.relativePath))
+            resolved.files.append(HomeFile(source: source, relativePath: dotfile.relativePath, writable: dotfile.writable))
         }
         return resolved
     }

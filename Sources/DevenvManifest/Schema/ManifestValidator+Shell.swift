@@ -27,12 +27,16 @@ extension ManifestValidator {
     }
 
     /// Each entry under `~`, once: an entry inside another would bind onto the read-only
-    /// bind of its parent.
+    /// bind of its parent. A string, or `{ path = "~/…", writable = true }`.
     private mutating func dotfiles(_ entry: TOMLEntry, path: FieldPath) -> [Manifest.Dotfile] {
-        guard let items = stringList(entry, path: path) else { return [] }
+        guard let items = entry.node.value.arrayValue else {
+            wrongType(entry.node, path: path, expected: "an array")
+            return []
+        }
         var accepted: [Manifest.Dotfile] = []
-        for (offset, item) in items.enumerated() {
+        for (offset, node) in items.enumerated() {
             let itemPath = path.index(offset + 1)
+            guard let (item, writable) = dotfileEntry(node, path: itemPath) else { continue }
             let relative: String
             switch ValueRules.dotfile(item.value) {
             case let .success(value): relative = value
@@ -46,9 +50,24 @@ extension ManifestValidator {
                        at: item.location, width: item.width)
                 continue
             }
-            accepted.append(Manifest.Dotfile(relativePath: relative, written: item))
+            accepted.append(Manifest.Dotfile(relativePath: relative, written: item, writable: writable))
         }
         return accepted
+    }
+
+    private mutating func dotfileEntry(_ node: TOMLNode, path: FieldPath) -> (Located<String>, Bool)? {
+        switch node.value {
+        case .string:
+            return string(node, path: path).map { ($0, false) }
+        case let .table(table):
+            checkKeys(table, allowed: ["path", "writable"], context: "\(path)")
+            guard let pathEntry = required("path", in: table, path: path, at: node), let text = string(pathEntry.node, path: path.key("path")) else { return nil }
+            guard let flag = table["writable"] else { return (text, false) }
+            return boolean(flag, path: path.key("writable")).map { (text, $0) }
+        default:
+            wrongType(node, path: path, expected: "a string or a table")
+            return nil
+        }
     }
 
     private mutating func home(_ entry: TOMLEntry, path: FieldPath) -> Manifest.Home? {
