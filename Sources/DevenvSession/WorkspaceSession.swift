@@ -29,7 +29,7 @@ public struct WorkspaceSession: Hashable, Sendable {
     /// The host's ssh-agent socket, bound at `SSHAgentForwarding.containerSocket` with
     /// `SSH_AUTH_SOCK` set (below `environment`); nil forwards none.
     public var sshAgentSocket: String?
-    /// `[shell] dotfiles`, bound read-only below the user's home (after `mounts`).
+    /// `[shell] dotfiles`, bound below the user's home (after `mounts`).
     public var homeFiles: [HomeFile] = []
     /// `[shell] home = "persistent"`: the host directory bound at the user's home (before
     /// `homeFiles`), given to the user by the container's setup.

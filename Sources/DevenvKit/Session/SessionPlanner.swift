@@ -56,19 +56,7 @@ public enum SessionPlanner {
     public static func plan(_ input: Input) throws -> SessionPlan {
         switch input.target {
         case let .project(project, image):
-            try checkProjectOptions(input.options)
-            let shell = try ProjectShell(project, image: image, host: input.host.environment).mounted(at: input.options.mountTarget)
-            let dotfiles = try ProjectDotfiles.resolve(input.options.dotfiles == false ? [] : shell.dotfiles, home: input.host.home, manifest: shell.manifestPath)
-            var session = try workspace(shell, input: input)
-            session.homeFiles = dotfiles.files
-            var home = PersistentHome.Resolved()
-            if shell.home == .persistent {
-                guard let homes = input.persistentHomes else { throw KitError.persistentHome(problem: "the project has no state directory in the store") }
-                home = try PersistentHome.prepare(homes: homes, user: session.user ?? session.containerUser(host: input.host.identity, mapping: input.host.identity.idMapping))
-                session.persistentHome = home.directory
-            }
-            return SessionPlan(kind: project.kind, image: image.name, spec: session.spec(for: input.host.identity), warnings: dotfiles.warnings + home.warnings,
-                               storePaths: home.directory.map { [$0] } ?? [])
+            return try projectPlan(project, image: image, input: input)
         case let .image(name, environment):
             var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: environment, command: input.command,
                                                              defaultTerminal: input.defaultTerminal, host: input.host.environment)
@@ -95,6 +83,24 @@ public enum SessionPlanner {
     }
 
     // MARK: Projects
+
+    /// The project's session, with the host's dotfiles and the persistent home where `[shell]` asks.
+    static func projectPlan(_ project: ProjectSource, image: StoredImage, input: Input) throws -> SessionPlan {
+        try checkProjectOptions(input.options)
+        let shell = try ProjectShell(project, image: image, host: input.host.environment).mounted(at: input.options.mountTarget)
+        let dotfiles = try ProjectDotfiles.resolve(input.options.dotfiles == false ? [] : shell.dotfiles, home: input.host.home, manifest: shell.manifestPath)
+        var session = try workspace(shell, input: input)
+        session.homeFiles = dotfiles.files
+        var home = PersistentHome.Resolved()
+        if shell.home == .persistent {
+            guard let homes = input.persistentHomes else { throw KitError.persistentHome(problem: "the project has no state directory in the store") }
+            let identity = input.host.identity
+            home = try PersistentHome.prepare(homes: homes, user: session.user ?? session.containerUser(host: identity, mapping: identity.idMapping))
+            session.persistentHome = home.directory
+        }
+        return SessionPlan(kind: project.kind, image: image.name, spec: session.spec(for: input.host.identity), warnings: dotfiles.warnings + home.warnings,
+                           storePaths: home.directory.map { [$0] } ?? [])
+    }
 
     /// The `run`/`shell` options that mean nothing in a project, rejected before anything is
     /// built: the project's working tree is what a project session mounts. (`--hostname` and
