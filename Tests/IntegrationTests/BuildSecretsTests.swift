@@ -48,6 +48,10 @@ struct BuildSecretsTests {
         user = "0:0"
 
         [[step]]
+        run = "echo \\"GIVEN=$(stat -c '%a %u %g' /run/secrets/npmrc)\\""
+        secrets = ["id=npmrc,src=\(npmrc.path),uid=65534,gid=100,mode=0440"]
+
+        [[step]]
         run = "test ! -e /run/secrets/npmrc && test -z \\"$NPM_TOKEN\\""
         """, as: user)
         try project.runner.own(sources.path)
@@ -56,7 +60,7 @@ struct BuildSecretsTests {
         // Mode 0400 and the step user's, root and rootless (rootless it used to be the
         // invoking user's own id, 0444 for a step user other than root: readable by every user).
         #expect(built.stderr.contains("MODE=400 0"), "\(built.stderr)")
-        #expect(built.stderr.contains("NOBODY=400 65534"), "\(built.stderr)")
+        #expect(built.stderr.contains("NOBODY=400 65534") && built.stderr.contains("GIVEN=440 65534 100"), "\(built.stderr)")
 
         let read = try project.devenv(["run", "--", "cat", "/npmrc.sha", "/token.sha"])
         #expect(read.status == 0, "\(read.stderr)")
