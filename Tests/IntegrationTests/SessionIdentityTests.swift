@@ -169,6 +169,36 @@ struct SessionIdentityTests {
         #expect(ephemeral.stdout == "fresh\n", "\(ephemeral.stdout)\(ephemeral.stderr)")
     }
 
+    /// A service built from the project's environment is no developer's session: it gets
+    /// neither the dotfiles nor the kept home.
+    @Test(arguments: DevenvUser.allCases)
+    func servicesGetNoDotfilesNorTheKeptHome(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: """
+            [base]
+            image = "busybox:it"
+
+            [shell]
+            home = "persistent"
+            dotfiles = ["~/.bashrc"]
+
+            [services.probe]
+            command = "{ test -e ~/.bashrc && echo dotfile || echo no-dotfile; } > /workspace/probe.tmp && mv /workspace/probe.tmp /workspace/probe.txt && exec sleep 300"
+            """, as: user)
+        let home = project.runner.home ?? project.scratch.file("root-home")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        try "alias ll='ls -l'\n".write(toFile: "\(home)/.bashrc", atomically: false, encoding: .utf8)
+        try project.runner.own(project.scratch.path)
+        let up = try project.runner.devenv(["up", "probe"], environment: ["HOME": home], directory: project.root, timeout: 120)
+        defer { _ = try? project.runner.devenv(["down"], environment: ["HOME": home], directory: project.root, timeout: 120) }
+        #expect(up.succeeded, "\(up.stderr)")
+        let probe = "\(project.root)/probe.txt"
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: probe) { usleep(100_000) }
+        #expect((try? String(contentsOfFile: probe, encoding: .utf8)) == "no-dotfile\n")
+        let projects = (try? FileManager.default.contentsOfDirectory(atPath: "\(project.store)/projects")) ?? []
+        #expect(!projects.contains { FileManager.default.fileExists(atPath: "\(project.store)/projects/\($0)/homes") }, "no kept home for a service")
+    }
+
     /// A credential helper's socket under the home, forwarded by listing it in `[shell]
     /// dotfiles`: a real ssh-agent there answers `ssh-add -l` inside through the read-only
     /// bind (the session's own agent forwarding off, so only the dotfile can answer).

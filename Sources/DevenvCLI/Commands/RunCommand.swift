@@ -29,6 +29,8 @@ struct SessionLauncher {
     var detach = false
     /// False for a service's container, which the front end must never replay as a session.
     var recordsWarmStart = true
+    /// False for a service's container: `[shell] home = "persistent"` is the developer's.
+    var keepsHome = true
 
     /// Runs the session and exits with the command's status, or with 125/126/127 (and a
     /// message) when devenv cannot start it. A project session runs in the project's running
@@ -112,7 +114,7 @@ struct SessionLauncher {
         let seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
         var input = SessionPlanner.Input(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
                                          command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp)
-        input.persistentHomes = ProjectState(layout: engine.store.layout, root: project.root).homesPath
+        if keepsHome { input.persistentHomes = ProjectState(layout: engine.store.layout, root: project.root).homesPath }
         let plan = try SessionPlanner.plan(input)
         for warning in plan.warnings { Terminal.note(warning) }
         let target = (EnvironmentStarter.directory(layout: engine.store.layout, root: project.root),

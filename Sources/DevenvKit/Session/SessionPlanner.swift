@@ -36,7 +36,8 @@ public enum SessionPlanner {
         public var host: SessionHost
         /// For projects; `--image`/`--rootfs` sessions compile their own (`SessionOptions`).
         public var seccomp: SeccompFilter?
-        /// The project's `ProjectState.homesPath`, for `[shell] home = "persistent"`.
+        /// The project's `ProjectState.homesPath`, for `[shell] home = "persistent"`; nil keeps
+        /// no home (a service's container is no developer's session).
         public var persistentHomes: String?
 
         public init(target: Target, lowerDirs: [String], options: SessionOptions, command: [String]?, task: SessionTask? = nil,
@@ -92,8 +93,7 @@ public enum SessionPlanner {
         var session = try workspace(shell, input: input)
         session.homeFiles = dotfiles.files
         var home = PersistentHome.Resolved()
-        if shell.home == .persistent {
-            guard let homes = input.persistentHomes else { throw KitError.persistentHome(problem: "the project has no state directory in the store") }
+        if shell.home == .persistent, let homes = input.persistentHomes {
             let identity = input.host.identity
             home = try PersistentHome.prepare(homes: homes, user: session.user ?? session.containerUser(host: identity, mapping: identity.idMapping))
             session.persistentHome = home.directory
