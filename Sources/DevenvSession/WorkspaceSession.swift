@@ -81,7 +81,7 @@ public struct WorkspaceSession: Hashable, Sendable {
         let process = ProcessSpec(args: args, fallbackExecutables: fallbacks, environment: environment(for: user),
                                   workingDirectory: workingDirectory ?? mountTarget, user: user, terminal: terminal)
         return ContainerSpec(rootfs: RootfsSpec(lowerDirs: lowerDirs),
-                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)] + mounts + sshAgentMounts + homeMounts(user), files: files, devices: devices,
+                             mounts: allMounts(user), files: files, devices: devices,
                              process: process, hostname: hostname, network: network, idMapping: mapping,
                              seccomp: seccomp, capabilities: capabilities, limits: limits)
     }
@@ -92,13 +92,20 @@ public struct WorkspaceSession: Hashable, Sendable {
         sshAgentSocket.map { [BindMount(source: $0, destination: SSHAgentForwarding.containerSocket)] } ?? []
     }
 
-    /// The persistent home (a store directory private to its user, bound as it is: its files
-    /// keep the ids the container gives them), then the dotfiles below it.
-    func homeMounts(_ user: ContainerUser) -> [BindMount] {
-        let home = persistentHome.map {
-            BindMount(source: $0, destination: user.home, keepsOwners: true, sourceOwner: MountOwner(uid: user.uid, gid: user.gid))
+    /// The working tree, the other mounts, the agent, the dotfiles. The persistent home (a
+    /// store directory private to its user, bound as it is: its files keep the ids the
+    /// container gives them) goes before the first of them at or below the home, so it hides
+    /// none of them (a working tree at `~/src`, a cache mount at `~/.cache/pip`).
+    func allMounts(_ user: ContainerUser) -> [BindMount] {
+        var all = [BindMount(source: mountDirectory, destination: mountTarget)] + mounts + sshAgentMounts + homeFiles.map { $0.mount(home: user.home) }
+        if let persistentHome, let home = try? ContainerPath.normalize(user.home, what: "home directory") {
+            let below = all.firstIndex { mount in
+                (try? ContainerPath.normalize(mount.destination, what: "mount destination")).map { $0 == home || $0.hasPrefix(home + "/") } ?? false
+            }
+            all.insert(BindMount(source: persistentHome, destination: user.home, keepsOwners: true, sourceOwner: MountOwner(uid: user.uid, gid: user.gid)),
+                       at: below ?? all.count)
         }
-        return (home.map { [$0] } ?? []) + homeFiles.map { $0.mount(home: user.home) }
+        return all
     }
 
     /// The host user keeps their ids when the mapping has them (rootless with subordinate

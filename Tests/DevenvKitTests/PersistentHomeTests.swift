@@ -39,6 +39,18 @@ import Testing
         #expect(numeric.warnings.contains { $0.contains("uid 4321 has no home directory in the image") }, "\(numeric.warnings)")
     }
 
+    /// The home would hide a working tree or mount below it that came first.
+    @Test func theHomeIsBoundBeforeWhatIsBelowIt() throws {
+        let scratch = try SessionEnvironmentTests.Directory()
+        let project = try SessionPlannerTests.manifestProject("[base]\nimage = \"x\"\n[shell]\nhome = \"persistent\"\nmount = \"/root/src\"\nmounts = [\"/srv/cache:/root/.cache\", \"/srv/data:/data\"]\n")
+        let host = SessionHost(identity: HostIdentity(uid: 0, gid: 0, name: "root"), currentDirectory: "/elsewhere", home: scratch.path, environment: [:])
+        var input = SessionPlanner.Input(target: .project(project, image: SessionPlannerTests.image()), lowerDirs: ["/nonexistent"], options: SessionOptions(),
+                                         command: ["true"], defaultTerminal: false, host: host)
+        input.persistentHomes = "\(scratch.path)/homes"
+        let destinations = try SessionPlanner.plan(input).spec.mounts.map(\.destination)
+        #expect(destinations == ["/root", "/root/src", "/root/.cache", "/data"], "\(destinations)")
+    }
+
     @Test func aBadValueIsLocated() throws {
         let source = "[base]\nimage = \"x\"\n[shell]\nhome = \"kept\"\n"
         let error = #expect(throws: ManifestError.self) { try Manifest.parse(Array(source.utf8), path: ".devenv/devenv.toml") }
