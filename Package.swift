@@ -39,6 +39,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // YAML CDI specs (DevenvKit only: the runtime and the static front end stay without it).
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ] + loggingPackages,
     targets: [
         // System libraries through pkg-config.
@@ -76,7 +78,8 @@ let package = Package(
         .target(name: "DevenvBuild", dependencies: ["DevenvPlan", "DevenvOCI", "DevenvStore", "DevenvArchive", "DevenvSystem"]),
 
         // Use cases and the command line.
-        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvPlan", "DevenvAdopt", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSeccomp", "DevenvSession", "DevenvSystem"]),
+        .target(name: "DevenvKit", dependencies: ["DevenvOCI", "DevenvStore", "DevenvBuild", "DevenvPlan", "DevenvAdopt", "DevenvRegistry", "DevenvManifest", "DevenvGit", "DevenvArchive", "DevenvRuntime", "DevenvSeccomp", "DevenvSession", "DevenvSystem",
+                                              .product(name: "Yams", package: "Yams")]),
         // Warm starts of `run`/`shell` in the front end: no registry, git, archive or ArgumentParser.
         .target(name: "DevenvLaunch", dependencies: ["DevenvRuntime", "DevenvSession", "DevenvStore", "DevenvOCI", "DevenvSystem"]),
         .target(name: "DevenvCLI", dependencies: [

@@ -360,14 +360,22 @@ struct StagePlanner {
             guard let flag = Bool(value.lowercased()) else { throw fail("required=\(Printable.escape(value)): expected true or false") }
             required = flag
         }
-        if let key = ["uid", "gid", "mode"].first(where: { fields[$0] != nil }) {
-            throw fail("'\(key)' is not supported: devenv gives a \(kind == .ssh ? "socket" : "secret") to the step's user (docs/daily-use.md)")
+        if kind == .ssh, let key = ["uid", "gid", "mode"].first(where: { fields[$0] != nil }) {
+            throw fail("'\(key)' is not supported for an ssh mount: devenv binds the host agent's own socket, which it does not hand to another owner (docs/daily-use.md)")
+        }
+        var owner: [String: UInt32] = [:]
+        for (key, octal) in [("uid", false), ("gid", false), ("mode", true)] {
+            guard let value = fields.removeValue(forKey: key) else { continue }
+            guard let number = UInt32(value, radix: octal ? 8 : 10), !octal || number <= 0o777 else {
+                throw fail("\(key)=\(Printable.escape(value)) is not \(octal ? "an octal file mode (at most 0777)" : "a number")")
+            }
+            owner[key] = number
         }
         if let key = fields.keys.sorted().first {
-            throw fail("'\(Printable.escape(key))' is not supported for \(kind == .ssh ? "an ssh" : "a secret") mount (devenv supports id, target, required\(kind == .secret ? " and env" : ""))")
+            throw fail("'\(Printable.escape(key))' is not supported for \(kind == .ssh ? "an ssh" : "a secret") mount (devenv supports id, target, required\(kind == .secret ? ", env, uid, gid and mode" : ""))")
         }
         let place = target ?? (environment != nil ? nil : kind == .ssh ? SecretMount.defaultAgentTarget(index: agentIndex) : SecretMount.defaultTarget(id: id))
-        return SecretMount(kind: kind, id: id, target: place, environmentName: environment, required: required)
+        return SecretMount(kind: kind, id: id, target: place, environmentName: environment, required: required, uid: owner["uid"], gid: owner["gid"], mode: owner["mode"])
     }
 
     private func cacheMount(_ fields: inout [String: String], fail: (String) -> Diagnostic) throws -> CacheMount {

@@ -43,6 +43,9 @@ struct ContainerOptions: ParsableArguments {
     @Flag(name: .customLong("no-git-identity"), help: "In a project, do not give git the host user's name and email.")
     var noGitIdentity = false
 
+    @Flag(name: .customLong("no-dotfiles"), help: "In a project, do not bind the host files [shell] dotfiles lists.")
+    var noDotfiles = false
+
     @Flag(inversion: .prefixedNo, help: "Run on a pseudo-terminal (default: when stdin and stdout are terminals).")
     var tty: Bool?
 
@@ -92,6 +95,7 @@ struct ContainerOptions: ParsableArguments {
         values.devices = devices + (gpus.map { ["nvidia.com/gpu=\($0)"] } ?? [])
         values.sshAgent = noSSHAgent ? false : nil
         values.gitIdentity = noGitIdentity ? false : nil
+        values.dotfiles = noDotfiles ? false : nil
         values.tty = tty
         values.mountDirectory = mountDirectory
         values.mountTarget = mountTarget

@@ -94,11 +94,12 @@ struct ServiceLauncher {
     }
 
     /// The service's container as a `devenv run` of its command would be, with its
-    /// environment and volumes; never the user's ssh agent or terminal.
+    /// environment and volumes; never the user's ssh agent, dotfiles, kept home or terminal.
     private func plan(_ service: Manifest.Service) throws -> (spec: ContainerSpec, readySpec: ContainerSpec?, image: StoredImage, lease: Lease?) {
         var options = SessionOptions()
         options.sshAgent = false
         options.gitIdentity = false
+        options.dotfiles = false
         options.tty = false
         options.environment = service.env.map { "\($0.name)=\($0.value)" }
         try services.prepare(for: service.name)
@@ -124,6 +125,7 @@ struct ServiceLauncher {
         }
         var launcher = SessionLauncher(options: options, global: global)
         launcher.recordsWarmStart = false
+        launcher.keepsHome = false
         var lease: Lease?
         var plan = try launcher.plan(command: command, defaultTerminal: false, lease: &lease)
         // An image service is planned like `--image`; on a private network it joins the project's too.

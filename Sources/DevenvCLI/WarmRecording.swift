@@ -15,21 +15,23 @@ import Glibc
 /// be written exactly is removed instead, and the next start takes the full road again.
 enum WarmRecording {
     /// `run`/`shell`: the final container spec of a manifest project's session.
-    static func session(project: Project, engine: Engine, outcome: ProjectBuild.Outcome, spec: ContainerSpec,
+    /// `storePaths`: directories of the store the spec binds, which must still exist.
+    static func session(project: Project, engine: Engine, outcome: ProjectBuild.Outcome, spec: ContainerSpec, storePaths: [String],
                         environment: (EnvironmentDirectory, EnvironmentRequest)) {
         var stored = spec
         let defaultSeccomp = spec.seccomp != nil && spec.seccomp == (try? SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
         if defaultSeccomp { stored.seccomp = nil }
         save(project: project, engine: engine, outcome: outcome, .session(spec: stored, host: HostIdentity.current(), defaultSeccomp: defaultSeccomp,
-                                                                   environment: WarmEnvironment(directory: environment.0.path, request: environment.1)))
+                                                                   environment: WarmEnvironment(directory: environment.0.path, request: environment.1)),
+             required: storePaths)
     }
 
     /// `build`: the line it printed (as `Terminal.print` writes it).
     static func build(project: Project, engine: Engine, outcome: ProjectBuild.Outcome, printed line: String) {
-        save(project: project, engine: engine, outcome: outcome, .build(output: Printable.terminalSafe(line) + "\n"))
+        save(project: project, engine: engine, outcome: outcome, .build(output: Printable.terminalSafe(line) + "\n"), required: [])
     }
 
-    private static func save(project: Project, engine: Engine, outcome: ProjectBuild.Outcome, _ result: WarmRecord.Outcome) {
+    private static func save(project: Project, engine: Engine, outcome: ProjectBuild.Outcome, _ result: WarmRecord.Outcome, required extra: [String]) {
         let root = engine.store.layout.root
         guard let invocation = WarmInvocation.current(arguments: Array(CommandLine.arguments.dropFirst())), invocation.storeRoot == root else { return }
         guard case let .built(built) = outcome, let paths = WarmInputs.paths(project: project, directory: invocation.directory),
@@ -42,7 +44,7 @@ enum WarmRecording {
         }
         let image = built.image
         let blobs = [image.manifestDescriptor.digest, image.manifest.config.digest] + image.manifest.layers.map(\.digest)
-        let required = built.steps.map { "\(root)/buildcache/\($0.key.encoded).json" } + blobs.map { engine.store.content.path(for: $0) }
+        let required = extra + built.steps.map { "\(root)/buildcache/\($0.key.encoded).json" } + blobs.map { engine.store.content.path(for: $0) }
         WarmRecord(watched: watched, required: required, image: image.name, manifestDigest: image.manifestDescriptor.digest.description, outcome: result)
             .save(root: root, key: invocation.key)
     }

@@ -48,6 +48,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
     case noHomeForMount(target: String)
     /// A project mount a session cannot make (`where`: the file and the container path).
     case sessionMount(where: String, problem: String)
+    /// `[shell] home = "persistent"` could not be prepared.
+    case persistentHome(problem: String)
 
     // MARK: Build inputs
 
@@ -140,6 +142,8 @@ public enum KitError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(option) does not apply in a project: \(reason)"
         case let .noTasks(project):
             return "\(project) projects have no [tasks]; run a command with: devenv run -- CMD"
+        case let .persistentHome(problem):
+            return "[shell] home = \"persistent\": \(problem)"
         case let .noHomeForMount(target):
             return "[shell] mounts: \(Printable.escape(target)) is mounted from ~, but HOME is not an absolute path and the account database has no home directory for this user"
         case let .sessionMount(place, problem):

@@ -73,6 +73,7 @@ public struct QuickCommandLine: Equatable, Sendable {
         "--no-tty": { $0.options.tty = false },
         "--no-ssh-agent": { $0.options.sshAgent = false },
         "--no-git-identity": { $0.options.gitIdentity = false },
+        "--no-dotfiles": { $0.options.dotfiles = false },
         "--json": { _ in },
     ]
 

@@ -24,6 +24,11 @@ extension Manifest {
         /// `devices`: what `--device` adds, for every session: a host device node
         /// (`/dev/HOST[:/dev/CONTAINER][:rwm]`) or a CDI name (`vendor.com/class=name`).
         public var devices: [Located<String>] = []
+        /// `dotfiles`: host files and directories under `~`, bound read-only at the same place
+        /// under the container user's home.
+        public var dotfiles: [Dotfile] = []
+        /// `home`: whether `$HOME` starts empty each environment or is kept in the store.
+        public var home: Home = .ephemeral
         /// The `[shell]` table, or nil when the manifest has none.
         public var location: SourceLocation?
 
@@ -44,6 +49,32 @@ extension Manifest {
 
         public var mountPoint: String { mount?.value ?? Self.defaultMountPoint }
         public var workingDirectory: String { workdir?.value ?? mountPoint }
+    }
+
+    /// `[shell] home`.
+    public enum Home: String, Equatable, Sendable, CaseIterable {
+        /// In the environment's temporary upper layer: gone when the environment ends.
+        case ephemeral
+        /// A directory of the project's state in the store, bound at `$HOME`: kept across
+        /// environments, one per container user.
+        case persistent
+    }
+
+    /// One `[shell] dotfiles` entry: `~/REST` as written, with `REST` normalized (no empty or
+    /// `.` components; `..` is refused), the same path below the host's home and the
+    /// container user's.
+    public struct Dotfile: Equatable, Sendable {
+        public var relativePath: String
+        public var written: Located<String>
+        /// `{ path = "~/…", writable = true }`: bound read-write (a credential store its
+        /// tool rewrites); read-only otherwise.
+        public var writable: Bool
+
+        public init(relativePath: String, written: Located<String>, writable: Bool = false) {
+            self.relativePath = relativePath
+            self.written = written
+            self.writable = writable
+        }
     }
 
     /// An extra bind mount into the shell: `host:container[:ro]`.

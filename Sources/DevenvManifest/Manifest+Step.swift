@@ -39,14 +39,18 @@ extension Manifest {
             }
         }
 
-        /// `secrets = ["id=ID,src=FILE[,target=PATH][,env=VAR]"]`: a host file the step sees
-        /// at `target` (default /run/secrets/ID) and/or as the variable `env` while it runs.
+        /// `secrets = ["id=ID,src=FILE[,target=PATH][,env=VAR][,uid=N][,gid=N][,mode=0NNN]"]`: a
+        /// host file the step sees at `target` (default /run/secrets/ID) and/or as the variable
+        /// `env` while it runs; its file the step user's and 0400 unless uid, gid, mode say otherwise.
         public struct Secret: Equatable, Sendable {
             public var id: String
             public var source: HostPath
             public var target: String?
             public var environmentName: String?
             public var location: SourceLocation
+            public var uid: UInt32?
+            public var gid: UInt32?
+            public var mode: UInt32?
 
             public init(id: String, source: HostPath, target: String?, environmentName: String?, location: SourceLocation) {
                 self.id = id

@@ -16,14 +16,26 @@ public struct SecretMount: Hashable, Sendable, Codable {
     public var environmentName: String?
     /// A step whose secret has no source fails instead of running without it.
     public var required: Bool
+    /// BuildKit's `uid=`, `gid=` and `mode=` of a secret's file; nil: the step user's ids, 0400.
+    /// (Absent from the encoding when nil, so steps without them keep their cache keys.)
+    public var uid: UInt32?
+    public var gid: UInt32?
+    public var mode: UInt32?
 
-    public init(kind: Kind, id: String, target: String?, environmentName: String? = nil, required: Bool = false) {
+    public init(kind: Kind, id: String, target: String?, environmentName: String? = nil, required: Bool = false,
+                uid: UInt32? = nil, gid: UInt32? = nil, mode: UInt32? = nil) {
         self.kind = kind
         self.id = id
         self.target = target
         self.environmentName = environmentName
         self.required = required
+        self.uid = uid
+        self.gid = gid
+        self.mode = mode
     }
+
+    /// The mode a secret's file has without `mode=`: its owner reads it, nobody else.
+    public static let defaultMode: UInt32 = 0o400
 
     /// BuildKit's default place of a secret.
     public static func defaultTarget(id: String) -> String { "/run/secrets/" + id }

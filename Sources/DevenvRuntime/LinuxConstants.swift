@@ -7,3 +7,6 @@ let CLONE_NEWIPC: UInt = 0x0800_0000
 let CLONE_NEWUSER: UInt = 0x1000_0000
 let CLONE_NEWPID: UInt = 0x2000_0000
 let CLONE_NEWNET: UInt = 0x4000_0000
+
+/// fchownat(2)'s flag to act on the descriptor itself (an O_PATH one), also behind _GNU_SOURCE.
+let AT_EMPTY_PATH: Int32 = 0x1000

@@ -27,6 +27,8 @@ public struct SessionOptions: Equatable, Sendable {
     public var sshAgent: Bool?
     /// `--no-git-identity` sets false; nil leaves it to the project (on by default).
     public var gitIdentity: Bool?
+    /// `--no-dotfiles` sets false; nil leaves it to the project's `[shell] dotfiles`.
+    public var dotfiles: Bool?
     public var tty: Bool?
     public var mountDirectory: String?
     public var mountTarget: String?
@@ -63,8 +65,8 @@ public struct SessionOptions: Equatable, Sendable {
 
     /// `--device` entries applied to `session`: host nodes (`/dev/…`), and CDI names
     /// (`vendor.com/class=name`, from `registry`), whose mounts and environment come too
-    /// (the environment below `-e`).
-    public func applyDevices(to session: inout WorkspaceSession, registry: () -> CDIRegistry = { CDIRegistry() }) throws {
+    /// (the environment below `-e`). `registry` is read only when a CDI name is given.
+    public func applyDevices(to session: inout WorkspaceSession, registry: () -> CDIRegistry) throws {
         var cdi: CDIRegistry?
         for device in devices {
             if device.hasPrefix("/") {

@@ -29,6 +29,11 @@ public struct WorkspaceSession: Hashable, Sendable {
     /// The host's ssh-agent socket, bound at `SSHAgentForwarding.containerSocket` with
     /// `SSH_AUTH_SOCK` set (below `environment`); nil forwards none.
     public var sshAgentSocket: String?
+    /// `[shell] dotfiles`, bound below the user's home (after `mounts`).
+    public var homeFiles: [HomeFile] = []
+    /// `[shell] home = "persistent"`: the host directory bound at the user's home (before
+    /// `homeFiles`), given to the user by the container's setup.
+    public var persistentHome: String?
     /// `-u`: the user the command runs as; nil: the host user's ids (`containerUser`).
     public var user: ContainerUser?
     public var network: NetworkMode
@@ -76,7 +81,7 @@ public struct WorkspaceSession: Hashable, Sendable {
         let process = ProcessSpec(args: args, fallbackExecutables: fallbacks, environment: environment(for: user),
                                   workingDirectory: workingDirectory ?? mountTarget, user: user, terminal: terminal)
         return ContainerSpec(rootfs: RootfsSpec(lowerDirs: lowerDirs),
-                             mounts: [BindMount(source: mountDirectory, destination: mountTarget)] + mounts + sshAgentMounts, files: files, devices: devices,
+                             mounts: allMounts(user), files: files, devices: devices,
                              process: process, hostname: hostname, network: network, idMapping: mapping,
                              seccomp: seccomp, capabilities: capabilities, limits: limits)
     }
@@ -85,6 +90,22 @@ public struct WorkspaceSession: Hashable, Sendable {
     /// may hold other sockets, and the socket alone is what `SSH_AUTH_SOCK` names.
     var sshAgentMounts: [BindMount] {
         sshAgentSocket.map { [BindMount(source: $0, destination: SSHAgentForwarding.containerSocket)] } ?? []
+    }
+
+    /// The working tree, the other mounts, the agent, the dotfiles. The persistent home (a
+    /// store directory private to its user, bound as it is: its files keep the ids the
+    /// container gives them) goes before the first of them at or below the home, so it hides
+    /// none of them (a working tree at `~/src`, a cache mount at `~/.cache/pip`).
+    func allMounts(_ user: ContainerUser) -> [BindMount] {
+        var all = [BindMount(source: mountDirectory, destination: mountTarget)] + mounts + sshAgentMounts + homeFiles.map { $0.mount(home: user.home) }
+        if let persistentHome, let home = try? ContainerPath.normalize(user.home, what: "home directory") {
+            let below = all.firstIndex { mount in
+                (try? ContainerPath.normalize(mount.destination, what: "mount destination")).map { $0 == home || $0.hasPrefix(home + "/") } ?? false
+            }
+            all.insert(BindMount(source: persistentHome, destination: user.home, keepsOwners: true, sourceOwner: MountOwner(uid: user.uid, gid: user.gid)),
+                       at: below ?? all.count)
+        }
+        return all
     }
 
     /// The host user keeps their ids when the mapping has them (rootless with subordinate

@@ -27,6 +27,13 @@ import Testing
         #expect(run.cacheMounts.map(\.target) == ["/c"] && run.secrets?.map(\.id) == ["s"])
     }
 
+    @Test func ownerAndModeAsBuildKitSpellsThem() throws {
+        #expect(try secrets("RUN --mount=type=secret,id=s,uid=1000,gid=1001,mode=0440 x") == [
+            SecretMount(kind: .secret, id: "s", target: "/run/secrets/s", uid: 1000, gid: 1001, mode: 0o440),
+        ])
+        #expect(try secrets("RUN --mount=type=secret,id=s,mode=600 x").first?.mode == 0o600)
+    }
+
     @Test func aStepWithoutSecretsEncodesAsBefore() throws {
         let steps = try plan("FROM busybox\nRUN make\n").target.steps
         guard case let .run(run) = steps.last?.step else { Issue.record("not a run step"); return }
@@ -37,8 +44,10 @@ import Testing
         let cases: [(String, String)] = [
             ("RUN --mount=type=secret x", "Dockerfile:2:13: error: RUN --mount: a secret mount needs id=ID (or a target=PATH to name it)"),
             ("RUN --mount=type=secret,id=a,required=maybe x", "Dockerfile:2:13: error: RUN --mount: required=maybe: expected true or false"),
-            ("RUN --mount=type=secret,id=a,from=b x", "Dockerfile:2:13: error: RUN --mount: 'from' is not supported for a secret mount (devenv supports id, target, required and env)"),
-            ("RUN --mount=type=secret,id=a,mode=0444 x", "Dockerfile:2:13: error: RUN --mount: 'mode' is not supported: devenv gives a secret to the step's user (docs/daily-use.md)"),
+            ("RUN --mount=type=secret,id=a,from=b x", "Dockerfile:2:13: error: RUN --mount: 'from' is not supported for a secret mount (devenv supports id, target, required, env, uid, gid and mode)"),
+            ("RUN --mount=type=secret,id=a,mode=0999 x", "Dockerfile:2:13: error: RUN --mount: mode=0999 is not an octal file mode (at most 0777)"),
+            ("RUN --mount=type=secret,id=a,uid=me x", "Dockerfile:2:13: error: RUN --mount: uid=me is not a number"),
+            ("RUN --mount=type=ssh,mode=0666 x", "Dockerfile:2:13: error: RUN --mount: 'mode' is not supported for an ssh mount: devenv binds the host agent's own socket, which it does not hand to another owner (docs/daily-use.md)"),
             ("RUN --mount=type=secret,id=.. x", "Dockerfile:2:13: error: RUN --mount: a secret mount needs id=ID (or a target=PATH to name it)"),
             ("RUN --mount=type=ssh,env=X x", "Dockerfile:2:13: error: RUN --mount: 'env' is not supported for an ssh mount (devenv supports id, target, required)"),
             ("RUN --mount=type=secret,id=a/b x", "Dockerfile:2:13: error: RUN --mount: a secret mount needs id=ID (or a target=PATH to name it)"),

@@ -19,6 +19,8 @@ import Testing
         #expect(Self.key([npmrc]) != Self.key([]))
         #expect(Self.key([npmrc]) != Self.key([SecretMount(kind: .secret, id: "other", target: "/run/secrets/npmrc")]))
         #expect(Self.key([npmrc]) != Self.key([SecretMount(kind: .secret, id: "npmrc", target: "/root/.npmrc")]))
+        // The file's owner and mode are what the step sees, so they are part of it.
+        #expect(Self.key([npmrc]) != Self.key([SecretMount(kind: .secret, id: "npmrc", target: "/run/secrets/npmrc", uid: 1000, mode: 0o440)]))
         // What the key hashes, spelled out: a secret has no field that could hold its content.
         let encoded = String(decoding: try JSONEncoder().encode(npmrc), as: UTF8.self)
         #expect(Set(try #require(try JSONSerialization.jsonObject(with: Data(encoded.utf8)) as? [String: Any]).keys) == ["kind", "id", "target", "required"])

@@ -1,3 +1,4 @@
+@testable import DevenvKit
 import DevenvRuntime
 import DevenvSession
 import Testing
@@ -85,10 +86,60 @@ import Testing
      ]}
     """
 
-    func registry(_ files: [String: String]) throws -> CDIRegistry {
+    func registry(_ files: [String: String], yaml: CDIRegistry.YAMLReader? = nil) throws -> CDIRegistry {
         let directory = try SessionEnvironmentTests.Directory()
         for (name, text) in files { try directory.write(name, text) }
-        return CDIRegistry(directories: [directory.path, "/nonexistent"])
+        return CDIRegistry(directories: [directory.path, "/nonexistent"], yaml: yaml)
+    }
+
+    /// The same spec as YAML (as `nvidia-ctk cdi generate` writes it), with an anchor and a
+    /// null, means what the JSON means.
+    static let yamlSpec = """
+    ---
+    cdiVersion: 0.6.0
+    kind: devenv.test/dev
+    containerEdits:
+      env: ["CDI_COMMON=1"]
+    devices:
+    - name: "null"
+      containerEdits:
+        deviceNodes:
+        - path: /dev/devenv-null
+          hostPath: /dev/null
+        env:
+        - CDI_NULL=1
+        mounts:
+        - &share {hostPath: /usr/share, containerPath: /opt/share, options: [ro, bind]}
+        hooks: ~
+    - name: zero
+      containerEdits:
+        deviceNodes:
+        - {path: /dev/zero, permissions: rw}
+    """
+
+    @Test func yamlSpecsReadAsTheirJSON() throws {
+        let registry = try registry(["test.yaml": Self.yamlSpec], yaml: CDIYAMLReader.spec)
+        #expect(registry.problems == [])
+        #expect(registry.deviceNames == ["devenv.test/dev=null", "devenv.test/dev=zero"])
+        let json = try self.registry(["test.json": Self.spec])
+        #expect(try registry.resolve("devenv.test/dev=null") == json.resolve("devenv.test/dev=null"))
+        #expect(try registry.resolve("devenv.test/dev=zero") == json.resolve("devenv.test/dev=zero"))
+    }
+
+    /// Broken YAML, a spec that is not a mapping and a "billion laughs" are problems naming
+    /// the file, never a hang; without a reader YAML is reported, not skipped silently.
+    @Test func hostileYAMLSpecs() throws {
+        var laughs = "cdiVersion: 0.6.0\nkind: a.com/b\nl0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 { laughs += "l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        laughs += "devices: [{name: x, containerEdits: {env: *l9}}]\n"
+        let registry = try registry(["broken.yaml": "kind: [\n", "list.yml": "- a\n- b\n", "laughs.yaml": laughs], yaml: CDIYAMLReader.spec)
+        #expect(registry.specs.isEmpty)
+        #expect(registry.problems.count == 3, "\(registry.problems)")
+        #expect(registry.problems.contains { $0.contains("broken.yaml") && $0.contains("not YAML") }, "\(registry.problems)")
+        #expect(registry.problems.contains { $0.contains("list.yml") && $0.contains("not a mapping") }, "\(registry.problems)")
+        #expect(registry.problems.contains { $0.contains("laughs.yaml") && $0.contains("expands to more than") }, "\(registry.problems)")
+        let without = try self.registry(["test.yaml": Self.yamlSpec])
+        #expect(without.specs.isEmpty && without.problems.contains { $0.contains("test.yaml: YAML CDI specs are read by the full CLI only") })
     }
 
     @Test func resolvesNodesMountsAndEnvironment() throws {
@@ -103,7 +154,7 @@ import Testing
 
     @Test func refusals() throws {
         let registry = try registry(["test.json": Self.spec, "other.yaml": "cdiVersion: 0.6.0\n", "broken.json": "{"])
-        #expect(registry.problems.count == 2 && registry.problems.contains { $0.contains("other.yaml: YAML CDI specs are not read") })
+        #expect(registry.problems.count == 2 && registry.problems.contains { $0.contains("other.yaml: YAML CDI specs are read by the full CLI only") })
         let hooked = #expect(throws: RuntimeError.self) { try registry.resolve("devenv.test/dev=hooked") }
         #expect(hooked?.message.contains("devenv runs no CDI hooks") == true)
         // `all` includes the hooked device, so it is refused as a whole.

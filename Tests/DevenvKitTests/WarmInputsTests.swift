@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import DevenvKit
 
@@ -42,6 +45,21 @@ import Testing
             #expect(paths.contains(expected), "\(expected) is not watched")
         }
         #expect(!paths.contains("\(root)/.devenv/.devcontainer.json"), "the project root itself is no probe")
+    }
+
+    /// A dotfile appearing, disappearing or pointing elsewhere changes the session's binds.
+    @Test func dotfilesAreWatchedFromTheHomeDown() throws {
+        let tree = try Tree()
+        try tree.write("home/dots/init.vim")
+        try FileManager.default.createDirectory(atPath: "\(tree.root)/home/.config", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(tree.root)/home/.config/nvim", withDestinationPath: "\(tree.root)/home/dots")
+        try tree.write(".devenv/devenv.toml", "[base]\nimage = \"busybox:1\"\n[shell]\ngit_identity = false\ndotfiles = [\"~/.config/nvim\", \"~/.missing\"]\n")
+        let home = "\(tree.root)/home"
+        let paths = try #require(WarmInputs.paths(project: try Project.load(root: tree.root), directory: tree.root, environment: ["HOME": home]))
+        let physical = try #require(realpath(home, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) })
+        for expected in ["\(home)/.config", "\(home)/.config/nvim", "\(physical)/dots", "\(home)/.missing"] {
+            #expect(paths.contains(expected), "\(expected) is not watched: \(paths)")
+        }
     }
 
     @Test func gitInputsAreWatched() throws {

@@ -27,6 +27,7 @@ import Testing
         ["--image", "x"],
         ["--no-tty", "--rootfs=/srv/root", "-e", "TERM=dumb"],
         ["--no-ssh-agent"],
+        ["--no-dotfiles", "--no-git-identity"],
         [],
     ]
 

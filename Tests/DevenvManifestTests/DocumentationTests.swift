@@ -14,6 +14,7 @@ import Testing
     #expect(Set(manifest.steps.map(\.action.key)) == Set(ManifestValidator.stepActions))
     #expect(manifest.shell.mount != nil && manifest.shell.workdir != nil && manifest.shell.shell != nil)
     #expect(!manifest.shell.env.isEmpty && manifest.shell.network != nil && manifest.shell.mounts.count == 3)
+    #expect(manifest.shell.dotfiles.map(\.relativePath) == [".bashrc", ".config/nvim"] && manifest.shell.home == .persistent)
     #expect(manifest.tasks.count == 3 && manifest.cache != nil)
     #expect(manifest.limits.memory?.value == "8g" && manifest.limits.pids?.value == "4096")
     #expect(manifest.limits.cpus?.value == "2.5" && manifest.limits.shmSize?.value == "2g")

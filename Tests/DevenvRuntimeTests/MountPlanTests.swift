@@ -72,6 +72,27 @@ import Testing
         #expect(operations.contains(.bind(source: "/src", destination: "/data/x", readOnly: true)))
     }
 
+    /// A bind below the user's home (a dotfile) used to create the home and its parents as
+    /// container root before `.home` ran, which then found the home present: `$HOME` was not
+    /// the user's to write in.
+    @Test func mountPointsBelowTheHomeAreInDirectoriesTheUserOwns() throws {
+        let user = ContainerUser(uid: 1000, gid: 1000, name: "u", home: "/home/u")
+        var spec = Self.spec(mapping: Self.keepID, mounts: [BindMount(source: "/w", destination: "/workspace"),
+                                                            BindMount(source: "/h/.config/nvim", destination: "/home/u//.config/nvim", readOnly: true),
+                                                            BindMount(source: "/h/.bashrc", destination: "/home/u/.bashrc", readOnly: true)])
+        spec.process.user = user
+        let operations = try plan(spec).operations
+        let home = try #require(operations.firstIndex(of: .home(user: user)))
+        let config = try #require(operations.firstIndex(of: .userDirectory(path: "/home/u/.config", user: user)))
+        let nvim = try #require(operations.firstIndex(of: .bind(source: "/h/.config/nvim", destination: "/home/u/.config/nvim", readOnly: true)))
+        let workspace = try #require(operations.firstIndex(of: .bind(source: "/w", destination: "/workspace", readOnly: false)))
+        #expect(home < workspace && home < config && config < nvim)
+        #expect(operations.filter { if case .userDirectory = $0 { return true } else { return false } }.count == 1, "\(operations)")
+        #expect(MountPlan.userDirectories(between: "/home/u", and: "/home/u/a/b/c") == ["/home/u/a", "/home/u/a/b"])
+        #expect(MountPlan.userDirectories(between: "/home/u", and: "/home/user/a") == [])
+        #expect(MountPlan.userDirectories(between: "/", and: "/a/b") == ["/a"])
+    }
+
     @Test func theInitPlanCarriesCredentialsAndCapabilities() throws {
         var spec = Self.spec(mapping: Self.keepID)
         spec.process.user = ContainerUser(uid: 1000, gid: 1000, name: "u", home: "/home/u")

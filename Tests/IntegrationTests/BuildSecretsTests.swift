@@ -48,16 +48,19 @@ struct BuildSecretsTests {
         user = "0:0"
 
         [[step]]
+        run = "echo \\"GIVEN=$(stat -c '%a %u %g' /run/secrets/npmrc)\\""
+        secrets = ["id=npmrc,src=\(npmrc.path),uid=65534,gid=100,mode=0440"]
+
+        [[step]]
         run = "test ! -e /run/secrets/npmrc && test -z \\"$NPM_TOKEN\\""
         """, as: user)
         try project.runner.own(sources.path)
         let built = try project.devenv(["build", "--progress", "plain"])
         #expect(built.status == 0, "\(built.stderr)")
-        // As root: mode 0400, the step user's. Rootless the file is the user's own id in the
-        // namespace (keep-id): 0400 for a root step, 0444 for another step user.
-        let hostUID = project.runner.account.map { String($0.uid) }
-        #expect(built.stderr.contains("MODE=400 \(hostUID ?? "0")"), "\(built.stderr)")
-        #expect(built.stderr.contains(hostUID.map { "NOBODY=444 \($0)" } ?? "NOBODY=400 65534"), "\(built.stderr)")
+        // Mode 0400 and the step user's, root and rootless (rootless it used to be the
+        // invoking user's own id, 0444 for a step user other than root: readable by every user).
+        #expect(built.stderr.contains("MODE=400 0"), "\(built.stderr)")
+        #expect(built.stderr.contains("NOBODY=400 65534") && built.stderr.contains("GIVEN=440 65534 100"), "\(built.stderr)")
 
         let read = try project.devenv(["run", "--", "cat", "/npmrc.sha", "/token.sha"])
         #expect(read.status == 0, "\(read.stderr)")
@@ -95,6 +98,11 @@ struct BuildSecretsTests {
         RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent
         RUN test ! -e /run/secrets/cli
         RUN --mount=type=ssh,required test -S "$SSH_AUTH_SOCK" && test "$SSH_AUTH_SOCK" = /run/buildkit/ssh_agent.0
+        RUN --mount=type=secret,id=cli,uid=1000,gid=1001,mode=0440 echo "OWNED=$(stat -c '%a %u %g' /run/secrets/cli)"
+        USER 1000:1000
+        RUN --mount=type=secret,id=cli echo "STEPUSER=$(stat -c '%a %u %g' /run/secrets/cli)" && cat /run/secrets/cli > /dev/null
+        USER 65534:65534
+        RUN --mount=type=secret,id=cli,uid=1000 cat /run/secrets/cli > /dev/null 2>&1 || echo OTHER=refused
         """)
         let agent = sources.file("agent.sock")
         let listener = try Self.listen(at: agent)
@@ -105,6 +113,9 @@ struct BuildSecretsTests {
                                                          environment: ["THE_TOKEN": environmentSecret])
         let built = try DevenvProcess.run(program, line, directory: project.root)
         #expect(built.status == 0, "\(built.stderr)")
+        // BuildKit's uid, gid and mode; else the step user's, 0400, which another user cannot read.
+        #expect(built.stderr.contains("OWNED=440 1000 1001") && built.stderr.contains("STEPUSER=400 1000 1000") && built.stderr.contains("OTHER=refused"),
+                "\(built.stderr)")
         let image = try #require(built.stdout.split(separator: " ").first.map(String.init))
         let read = try project.devenv(["run", "--image", image, "--", "cat", "/cli.sha", "/env.sha", "/target.sha"])
         #expect(read.stdout == "\(file.sha256)  -\n\(Digest.sha256(Data(environmentSecret.utf8)).encoded)  -\n\(file.sha256)  -\n", "\(read.stderr)")

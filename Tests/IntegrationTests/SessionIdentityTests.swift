@@ -106,6 +106,129 @@ struct SessionIdentityTests {
         #expect(off.stdout == "none\n", "\(off.stdout)\(off.stderr)")
     }
 
+    /// `[shell] dotfiles`: bound read-only at the same place below the container user's home
+    /// (a symlink followed), the rest of `$HOME` the user's to write in (the directories on the
+    /// way to a dotfile too), a missing one a warning at its line, `--no-dotfiles` leaving them out.
+    @Test(arguments: DevenvUser.allCases)
+    func dotfilesAreBoundReadOnly(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: """
+            [base]
+            image = "busybox:it"
+
+            [shell]
+            dotfiles = ["~/.bashrc", "~/.config/nvim", "~/.profile", "~/.missing", { path = "~/.git-credentials", writable = true }]
+            """, as: user)
+        let home = project.runner.home ?? project.scratch.file("root-home")
+        try FileManager.default.createDirectory(atPath: "\(home)/.config/nvim", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(home)/dotfiles", withIntermediateDirectories: true)
+        try "alias ll='ls -l'\n".write(toFile: "\(home)/.bashrc", atomically: false, encoding: .utf8)
+        try "set number\n".write(toFile: "\(home)/.config/nvim/init.vim", atomically: false, encoding: .utf8)
+        try "export FROM_PROFILE=1\n".write(toFile: "\(home)/dotfiles/profile", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: "\(home)/.profile", withDestinationPath: "dotfiles/profile")
+        try "https://old@example.com\n".write(toFile: "\(home)/.git-credentials", atomically: false, encoding: .utf8)
+        try project.runner.own(project.scratch.path)
+        let script = "cat ~/.bashrc ~/.config/nvim/init.vim ~/.profile; echo x >> ~/.bashrc 2>/dev/null && echo wrote || echo read-only; "
+            + "touch ~/new && mkdir ~/.config/other && echo home-writable; test \"$(stat -c %u ~ ~/.config | sort -u)\" = \"$(id -u)\" && echo owned; "
+            + "echo https://new@example.com >> ~/.git-credentials && echo refreshed"
+        let run = try project.runner.devenv(["run", "--", "sh", "-c", script], environment: ["HOME": home], directory: project.root, timeout: 120)
+        #expect(run.succeeded && run.stdout == "alias ll='ls -l'\nset number\nexport FROM_PROFILE=1\nread-only\nhome-writable\nowned\nrefreshed\n", "\(run.stdout)\(run.stderr)")
+        #expect(try String(contentsOfFile: "\(home)/.git-credentials", encoding: .utf8) == "https://old@example.com\nhttps://new@example.com\n")
+        #expect(run.stderr.contains(".devenv/devenv.toml:5:58: warning: [shell] dotfiles: '~/.missing' does not exist on this host; it is not bound"), "\(run.stderr)")
+        #expect(try String(contentsOfFile: "\(home)/.bashrc", encoding: .utf8) == "alias ll='ls -l'\n")
+
+        let off = try project.runner.devenv(["run", "--no-dotfiles", "--", "sh", "-c", "test -e ~/.bashrc && echo bound || echo none"],
+                                            environment: ["HOME": home], directory: project.root, timeout: 120)
+        #expect(off.succeeded && off.stdout == "none\n" && !off.stderr.contains("warning"), "\(off.stdout)\(off.stderr)")
+    }
+
+    /// `[shell] home = "persistent"`: what one environment leaves in `$HOME` the next finds
+    /// (each `run` here is an environment of its own, ended when it exits), the home is the
+    /// session user's inside and, rootless, the invoking user's on the host; the default
+    /// stays ephemeral.
+    @Test(arguments: DevenvUser.allCases)
+    func aPersistentHomeOutlivesItsEnvironment(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: "[base]\nimage = \"busybox:it\"\n\n[shell]\nhome = \"persistent\"\n", as: user)
+        let first = try project.devenv(["run", "--", "sh", "-c", "echo kept > ~/note && mkdir -p ~/.cache/tool && test \"$(stat -c %u ~)\" = \"$(id -u)\" && echo owned"], timeout: 120)
+        #expect(first.succeeded && first.stdout == "owned\n", "\(first.stdout)\(first.stderr)")
+        for round in 1...2 {
+            // The second round may be the front end's warm start, from the record the first left.
+            Thread.sleep(forTimeInterval: 1.1)
+            let again = try project.devenv(["run", "--", "sh", "-c", "cat ~/note; ls -d ~/.cache/tool"], timeout: 120)
+            #expect(again.succeeded && again.stdout.hasPrefix("kept\n"), "round \(round): \(again.stdout)\(again.stderr)")
+        }
+        let projects = "\(project.store)/projects"
+        let homes = try FileManager.default.contentsOfDirectory(atPath: projects).map { "\(projects)/\($0)/homes" }.filter { FileManager.default.fileExists(atPath: $0) }
+        let note = try #require(homes.first.map { "\($0)/\(project.runner.account.map { String($0.uid) } ?? "0")/note" })
+        var info = stat()
+        #expect(lstat(note, &info) == 0 && info.st_uid == (project.runner.account?.uid ?? 0), "\(note) belongs to the user on the host")
+
+        try project.write(".devenv/devenv.toml", "[base]\nimage = \"busybox:it\"\n")
+        let ephemeral = try project.devenv(["run", "--", "sh", "-c", "test -e ~/note && echo kept || echo fresh"], timeout: 120)
+        #expect(ephemeral.stdout == "fresh\n", "\(ephemeral.stdout)\(ephemeral.stderr)")
+    }
+
+    /// A service built from the project's environment is no developer's session: it gets
+    /// neither the dotfiles nor the kept home.
+    @Test(arguments: DevenvUser.allCases)
+    func servicesGetNoDotfilesNorTheKeptHome(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: """
+            [base]
+            image = "busybox:it"
+
+            [shell]
+            home = "persistent"
+            dotfiles = ["~/.bashrc"]
+
+            [services.probe]
+            command = "{ test -e ~/.bashrc && echo dotfile || echo no-dotfile; } > /workspace/probe.tmp && mv /workspace/probe.tmp /workspace/probe.txt && exec sleep 300"
+            """, as: user)
+        let home = project.runner.home ?? project.scratch.file("root-home")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        try "alias ll='ls -l'\n".write(toFile: "\(home)/.bashrc", atomically: false, encoding: .utf8)
+        try project.runner.own(project.scratch.path)
+        let up = try project.runner.devenv(["up", "probe"], environment: ["HOME": home], directory: project.root, timeout: 120)
+        defer { _ = try? project.runner.devenv(["down"], environment: ["HOME": home], directory: project.root, timeout: 120) }
+        #expect(up.succeeded, "\(up.stderr)")
+        let probe = "\(project.root)/probe.txt"
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: probe) { usleep(100_000) }
+        #expect((try? String(contentsOfFile: probe, encoding: .utf8)) == "no-dotfile\n")
+        let projects = (try? FileManager.default.contentsOfDirectory(atPath: "\(project.store)/projects")) ?? []
+        #expect(!projects.contains { FileManager.default.fileExists(atPath: "\(project.store)/projects/\($0)/homes") }, "no kept home for a service")
+    }
+
+    /// A credential helper's socket under the home, forwarded by listing it in `[shell]
+    /// dotfiles`: a real ssh-agent there answers `ssh-add -l` inside through the read-only
+    /// bind (the session's own agent forwarding off, so only the dotfile can answer).
+    @Test(arguments: DevenvUser.allCases)
+    func aCredentialSocketUnderTheHomeIsForwarded(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["ssh-agent", "ssh-add", "ssh-keygen"])
+        let project = try ProjectFixture(manifest: """
+            [base]
+            image = "busybox:it"
+
+            [shell]
+            ssh_agent = false
+            dotfiles = ["~/.ssh/agent.sock"]
+            """, as: user)
+        let home = project.runner.home ?? project.scratch.file("root-home")
+        try FileManager.default.createDirectory(atPath: "\(home)/.ssh", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try copyProgram("ssh-add", into: "\(project.root)/ssh")
+        try project.runner.own(project.scratch.path)
+        let key = "\(home)/.ssh/id_ed25519"
+        try asUser(project, "ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "devenv-dotfile-key", "-f", key])
+        let agent = try startAgent(project, socket: "\(home)/.ssh/agent.sock")
+        defer { kill(agent.processIdentifier, SIGKILL); agent.waitUntilExit() }
+        try asUser(project, "ssh-add", [key], environment: ["SSH_AUTH_SOCK": "\(home)/.ssh/agent.sock"])
+        let sshAdd = "SSH_AUTH_SOCK=$HOME/.ssh/agent.sock /workspace/ssh/ld.so --library-path /workspace/ssh /workspace/ssh/ssh-add -l"
+        let inside = try project.runner.devenv(["run", "--", "sh", "-c", sshAdd], environment: ["HOME": home], directory: project.root, timeout: 120)
+        #expect(inside.succeeded && inside.stdout.contains("devenv-dotfile-key"), "\(inside.stdout)\(inside.stderr)")
+        let keys = try project.runner.devenv(["run", "--", "sh", "-c", "ls ~/.ssh"], environment: ["HOME": home], directory: project.root, timeout: 120)
+        #expect(keys.stdout == "agent.sock\n", "only the socket, never the keys beside it: \(keys.stdout)\(keys.stderr)")
+    }
+
     /// `-v SRC:DST:ro` is read-only inside (a write fails), `-v SRC:DST` writes through to
     /// the host, SRC is relative to the project, and a destination devenv manages is refused.
     @Test(arguments: DevenvUser.allCases)
@@ -138,8 +261,8 @@ struct SessionIdentityTests {
         #expect(notADevice.status == 125 && notADevice.stderr.contains("not a character or block device"), "\(notADevice.stderr)")
     }
 
-    /// A CDI device from a spec in /etc/cdi: its node, mount and environment inside; and
-    /// `doctor` lists it.
+    /// A CDI device from a spec in /etc/cdi, JSON or YAML: its node, mount and environment
+    /// inside; and `doctor` lists both.
     @Test(arguments: DevenvUser.allCases)
     func cdiDevice(_ user: DevenvUser) throws {
         try Requirement.require(root: true)
@@ -153,11 +276,27 @@ struct SessionIdentityTests {
         """
         try spec.write(toFile: specPath, atomically: true, encoding: .utf8)
         defer { unlink(specPath) }
+        // The same device as YAML, the form `nvidia-ctk cdi generate` writes.
+        let yamlPath = "/etc/cdi/devenv-test-\(user).yaml"
+        try """
+        cdiVersion: 0.6.0
+        kind: devenv.test/yaml-\(user)
+        devices:
+          - name: "null"
+            containerEdits:
+              deviceNodes:
+                - path: /dev/devenv-null
+                  hostPath: /dev/null
+              env: [DEVENV_CDI=yaml]
+        """.write(toFile: yamlPath, atomically: true, encoding: .utf8)
+        defer { unlink(yamlPath) }
         let script = "ls -l /dev/devenv-null | cut -c1; echo x > /dev/devenv-null && echo $DEVENV_CDI; test -d /opt/cdi/.devenv && echo mounted"
         let run = try project.devenv(["run", "--device", "devenv.test/dev-\(user)=null", "--", "sh", "-c", script], timeout: 120)
         #expect(run.succeeded && run.stdout == "c\nnull\nmounted\n", "\(run.stdout)\(run.stderr)")
+        let yaml = try project.devenv(["run", "--device", "devenv.test/yaml-\(user)=null", "--", "sh", "-c", "ls -l /dev/devenv-null | cut -c1; echo $DEVENV_CDI"], timeout: 120)
+        #expect(yaml.succeeded && yaml.stdout == "c\nyaml\n", "\(yaml.stdout)\(yaml.stderr)")
         let doctor = try project.devenv(["doctor"], timeout: 120)
-        #expect(doctor.stdout.contains("devenv.test/dev-\(user)=null"), "\(doctor.stdout)")
+        #expect(doctor.stdout.contains("devenv.test/dev-\(user)=null") && doctor.stdout.contains("devenv.test/yaml-\(user)=null"), "\(doctor.stdout)")
         let gpus = try project.devenv(["run", "--gpus", "all", "--", "true"], timeout: 120)
         #expect(gpus.status != 0 && gpus.stderr.contains("nvidia.com/gpu=all"), "\(gpus.stderr)")
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevenvKit
 import DevenvRuntime
 import DevenvStore
 import Foundation
@@ -12,7 +13,7 @@ struct DoctorCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let report = try Doctor(storeRoot: global.store ?? StoreLayout.defaultRoot()).run()
+        let report = try Doctor(storeRoot: global.store ?? StoreLayout.defaultRoot(), cdi: CDIRegistry.host()).run()
         if global.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

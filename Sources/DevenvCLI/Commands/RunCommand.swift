@@ -29,6 +29,8 @@ struct SessionLauncher {
     var detach = false
     /// False for a service's container, which the front end must never replay as a session.
     var recordsWarmStart = true
+    /// False for a service's container: `[shell] home = "persistent"` is the developer's.
+    var keepsHome = true
 
     /// Runs the session and exits with the command's status, or with 125/126/127 (and a
     /// message) when devenv cannot start it. A project session runs in the project's running
@@ -110,9 +112,12 @@ struct SessionLauncher {
         ProgressDisplay.shared.clear()
         lease = mounted.lease
         let seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
-        var plan = try SessionPlanner.plan(.init(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
-                                                 command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp,
-                                                 store: engine.store.layout))
+        var input = SessionPlanner.Input(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
+                                         command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp,
+                                         store: engine.store.layout)
+        if keepsHome { input.persistentHomes = ProjectState(layout: engine.store.layout, root: project.root).homesPath }
+        var plan = try SessionPlanner.plan(input)
+        for warning in plan.warnings { Terminal.note(warning) }
         if plan.spec.network == .private {
             var manifest: Manifest?
             if case let .manifest(manifestProject) = project { manifest = manifestProject.manifest }
@@ -121,10 +126,12 @@ struct SessionLauncher {
         let target = (EnvironmentStarter.directory(layout: engine.store.layout, root: project.root),
                       EnvironmentStarter.request(root: project.root, image: built.image, name: environmentName))
         environment = target
-        // The front end replays only sessions that start or join (never `--detach` or `exec`).
+        // The front end replays only sessions that start or join (never `--detach` or `exec`),
+        // and none with a warning, which it would not repeat, or on a private network, whose
+        // holder it does not start.
         if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin, recordsWarmStart, services == nil,
-           plan.spec.network != .private {
-            WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec, environment: target)
+           plan.warnings.isEmpty, plan.spec.network != .private {
+            WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec, storePaths: plan.storePaths, environment: target)
         }
         return plan
     }

@@ -76,7 +76,8 @@ struct BuildPlanner {
     /// A manifest secret names its file, so a step never runs without it.
     private static func secretMount(_ secret: Manifest.Step.Secret) -> SecretMount {
         let target = secret.target ?? (secret.environmentName == nil ? SecretMount.defaultTarget(id: secret.id) : nil)
-        return SecretMount(kind: .secret, id: secret.id, target: target, environmentName: secret.environmentName, required: true)
+        return SecretMount(kind: .secret, id: secret.id, target: target, environmentName: secret.environmentName, required: true,
+                           uid: secret.uid, gid: secret.gid, mode: secret.mode)
     }
 
     /// The steps as the lock identifies them: lowered without the lock's package pins, so

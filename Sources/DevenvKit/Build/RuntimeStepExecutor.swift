@@ -33,7 +33,7 @@ public struct RuntimeStepExecutor: StepExecutor {
         for mount in execution.cacheMounts { AccessTimes.touch(mount.hostPath) }
         do {
             var spec = try spec(for: execution)
-            let staged = try StepSecrets(execution.secrets, sources: secrets, user: spec.process.user, rootless: spec.idMapping != nil)
+            let staged = try StepSecrets(execution.secrets, sources: secrets, user: spec.process.user)
             defer { staged.remove() }
             spec.mounts += staged.mounts
             spec.process.environment += staged.environment

@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// A step's secrets while it runs: each one's content in a file of a private directory on a
-/// memory filesystem, bound read-only at its target (mode 0400, the step user's; see `stage`), or as the
+/// memory filesystem, bound read-only at its target (mode 0400 and the step user's unless `uid`/`gid`/`mode` say otherwise; see `stage`), or as the
 /// variable it names; each SSH agent's socket bound at its target, with SSH_AUTH_SOCK. The
 /// directory is removed when the step ends, so nothing of a secret is left on disk, in the
 /// upper directory (the bound stubs are empty and `UpperCommit.removeStubs` drops them) or in
@@ -23,12 +23,12 @@ struct StepSecrets {
     private var directory: String?
 
     /// Nothing is staged for a step that declares no secret.
-    init(_ declared: [SecretMount], sources: BuildSecrets, user: ContainerUser, rootless: Bool,
+    init(_ declared: [SecretMount], sources: BuildSecrets, user: ContainerUser,
          hostEnvironment: [String: String] = ProcessInfo.processInfo.environment) throws {
         do {
             for secret in declared {
                 switch secret.kind {
-                case .secret: try stage(secret, source: sources.secrets[secret.id], user: user, rootless: rootless, hostEnvironment: hostEnvironment)
+                case .secret: try stage(secret, source: sources.secrets[secret.id], user: user, hostEnvironment: hostEnvironment)
                 case .ssh: try bindAgent(secret, socket: sources.agents[secret.id])
                 }
             }
@@ -46,7 +46,7 @@ struct StepSecrets {
         try? DirectoryRemover.remove(directory)
     }
 
-    private mutating func stage(_ secret: SecretMount, source: BuildSecrets.Source?, user: ContainerUser, rootless: Bool,
+    private mutating func stage(_ secret: SecretMount, source: BuildSecrets.Source?, user: ContainerUser,
                                 hostEnvironment: [String: String]) throws {
         guard let content = try Self.content(of: secret, source: source, hostEnvironment: hostEnvironment) else { return }
         if let name = secret.environmentName {
@@ -56,19 +56,14 @@ struct StepSecrets {
         let path = try privateDirectory(for: secret.id) + "/\(mounts.count)"
         let file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: 0o600)
         try file.writeAll(content, path: path)
-        // As root the container's ids are the host's: the file is the step user's, and the
-        // bind says so (else the runtime maps a non-root owner to container root). Rootless
-        // the file is this user's own id in the namespace (keep-id), which its root reads;
-        // another step user reads it through its mode (no idmapped mount to hand it over).
-        let ownedByStepUser = !rootless || user.uid == 0
-        if !rootless, fchown(file.raw, user.uid, user.gid) != 0 {
-            throw KitError.buildSecret(id: secret.id, problem: "\(SystemError("chown", path: path, errno: errno))")
-        }
-        if fchmod(file.raw, ownedByStepUser ? 0o400 : 0o444) != 0 {
+        if fchmod(file.raw, mode_t(secret.mode ?? SecretMount.defaultMode)) != 0 {
             throw KitError.buildSecret(id: secret.id, problem: "\(SystemError("chmod", path: path, errno: errno))")
         }
+        // The container's setup gives the file to its owner (the step user unless `uid=`/`gid=`
+        // say otherwise): as root a plain chown, rootless one by the user namespace's root,
+        // so 0400 is enough for a step user other than root there too.
         mounts.append(BindMount(source: path, destination: target, readOnly: true,
-                                ownerAppearsAs: rootless ? nil : MountOwner(uid: user.uid, gid: user.gid)))
+                                sourceOwner: MountOwner(uid: secret.uid ?? user.uid, gid: secret.gid ?? user.gid)))
     }
 
     /// The secret's bytes; nil when it has no source and is not required.

@@ -50,6 +50,8 @@ public struct ProjectState: Sendable, Equatable {
     public var servicesPath: String { "\(directory)/services" }
     /// Named volumes of services, one directory each.
     public var volumesPath: String { "\(directory)/volumes" }
+    /// `[shell] home = "persistent"`: one home directory per container uid.
+    public var homesPath: String { "\(directory)/homes" }
 
     public func create() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

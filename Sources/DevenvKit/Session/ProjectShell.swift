@@ -35,6 +35,11 @@ struct ProjectShell: Equatable {
     var devices: [String] = []
     /// devcontainer.json's (and its features') named volumes: the project's, in the store.
     var volumes: [DevContainerVolume] = []
+    /// `[shell] dotfiles`, and the manifest they are written in (for warnings).
+    var dotfiles: [Manifest.Dotfile] = []
+    var manifestPath = ProjectLocator.manifestPath
+    /// `[shell] home`.
+    var home = Manifest.Home.ephemeral
 
     init(_ source: ProjectSource, image: StoredImage, host: [String: String]) throws {
         let imageEnvironment = image.config.config?.env ?? []
@@ -47,6 +52,9 @@ struct ProjectShell: Equatable {
                       environment: environment, sshAgent: shell.sshAgent, gitIdentity: shell.gitIdentity, network: shell.network, mounts: shell.mounts,
                       shell: shell.shell?.value, startCommands: [], limits: try project.limits())
             devices = shell.devices.map(\.value)
+            dotfiles = shell.dotfiles
+            manifestPath = project.displayPath
+            home = shell.home
         case let .devContainer(project):
             let shell = project.shell(imageEnvironment: imageEnvironment, imageLabels: image.config.config?.labels ?? [:])
             self.init(root: project.root, mountPoint: shell.mountPoint, workingDirectory: shell.workingDirectory, imageEnvironment: imageEnvironment,

@@ -23,6 +23,10 @@ public struct SessionPlan: Sendable, Equatable {
     /// The image the container runs (empty for `--rootfs`).
     public var image: String
     public var spec: ContainerSpec
+    /// Warnings for the user before the session starts (`FILE:LINE:COLUMN: warning: …`).
+    public var warnings: [String] = []
+    /// Store directories the spec binds (a persistent home): a warm start needs them present.
+    public var storePaths: [String] = []
 }
 
 /// The facts about the invoking user and process a plan depends on, read once.

@@ -43,6 +43,9 @@ public enum SessionPlanner {
         public var seccomp: SeccompFilter?
         /// The store, where a project's named volumes are (devcontainer.json `mounts`).
         public var store: StoreLayout?
+        /// The project's `ProjectState.homesPath`, for `[shell] home = "persistent"`; nil keeps
+        /// no home (a service's container is no developer's session).
+        public var persistentHomes: String?
 
         public init(target: Target, lowerDirs: [String], options: SessionOptions, command: [String]?, task: SessionTask? = nil,
                     defaultTerminal: Bool, host: SessionHost, seccomp: SeccompFilter? = nil, store: StoreLayout? = nil) {
@@ -66,20 +69,18 @@ public enum SessionPlanner {
         }
         switch input.target {
         case let .project(project, image):
-            try checkProjectOptions(input.options)
-            let session = try workspace(ProjectShell(project, image: image, host: input.host.environment).mounted(at: input.options.mountTarget), input: input)
-            return SessionPlan(kind: project.kind, image: image.name, spec: session.spec(for: input.host.identity))
+            return try projectPlan(project, image: image, input: input)
         case let .image(name, environment):
             var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: environment, command: input.command,
                                                              defaultTerminal: input.defaultTerminal, host: input.host.environment)
             session.user = try user(input)
-            try input.options.applyDevices(to: &session)
+            try input.options.applyDevices(to: &session, registry: CDIRegistry.host)
             return SessionPlan(kind: .image, image: name, spec: session.spec(for: input.host.identity))
         case .rootfs:
             var session = try input.options.workspaceSession(lowerDirs: input.lowerDirs, imageEnvironment: [], command: input.command,
                                                              defaultTerminal: input.defaultTerminal, host: input.host.environment)
             session.user = try user(input)
-            try input.options.applyDevices(to: &session)
+            try input.options.applyDevices(to: &session, registry: CDIRegistry.host)
             return SessionPlan(kind: .rootfs, image: "", spec: session.spec(for: input.host.identity))
         }
     }
@@ -95,6 +96,23 @@ public enum SessionPlanner {
     }
 
     // MARK: Projects
+
+    /// The project's session, with the host's dotfiles and the persistent home where `[shell]` asks.
+    static func projectPlan(_ project: ProjectSource, image: StoredImage, input: Input) throws -> SessionPlan {
+        try checkProjectOptions(input.options)
+        let shell = try ProjectShell(project, image: image, host: input.host.environment).mounted(at: input.options.mountTarget)
+        let dotfiles = try ProjectDotfiles.resolve(input.options.dotfiles == false ? [] : shell.dotfiles, home: input.host.home, manifest: shell.manifestPath)
+        var session = try workspace(shell, input: input)
+        session.homeFiles = dotfiles.files
+        var home = PersistentHome.Resolved()
+        if shell.home == .persistent, let homes = input.persistentHomes {
+            let identity = input.host.identity
+            home = try PersistentHome.prepare(homes: homes, user: session.user ?? session.containerUser(host: identity, mapping: identity.idMapping))
+            session.persistentHome = home.directory
+        }
+        return SessionPlan(kind: project.kind, image: image.name, spec: session.spec(for: input.host.identity), warnings: dotfiles.warnings + home.warnings,
+                           storePaths: home.directory.map { [$0] } ?? [])
+    }
 
     /// The `run`/`shell` options that mean nothing in a project, rejected before anything is
     /// built: the project's working tree is what a project session mounts. (`--hostname` and
@@ -141,7 +159,7 @@ public enum SessionPlanner {
         session.user = try user(input) ?? imageNamedHostUser(session, input: input)
         var deviceOptions = options
         deviceOptions.devices = shell.devices + options.devices
-        try deviceOptions.applyDevices(to: &session)
+        try deviceOptions.applyDevices(to: &session, registry: CDIRegistry.host)
         return session
     }
 

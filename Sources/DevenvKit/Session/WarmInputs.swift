@@ -34,7 +34,8 @@ public enum WarmInputs {
     }
 
     /// What the session reads besides the build's inputs: `[shell] env_file` (and each
-    /// directory on the way to it), and the ssh-agent socket `$SSH_AUTH_SOCK` names (and
+    /// directory on the way to it), each `[shell] dotfiles` entry (each directory from the
+    /// home down, and where a symlink there leads), whose presence decides its bind, and the ssh-agent socket `$SSH_AUTH_SOCK` names (and
     /// where a symlink there leads), whose presence decides the agent's mount. nil for an
     /// env file that is a symlink: its target is not watched.
     static func sessionPaths(project: Project, environment: [String: String]) -> [String]? {
@@ -48,6 +49,14 @@ public enum WarmInputs {
         if project.manifest.shell.gitIdentity {
             guard let configs = userGitConfigs(environment: environment) else { return nil }
             paths += configs
+        }
+        if !project.manifest.shell.dotfiles.isEmpty {
+            guard let home = try? HostPath.home(environment: environment) else { return nil }
+            for dotfile in project.manifest.shell.dotfiles {
+                let file = components(of: dotfile.relativePath, in: home)
+                paths += file
+                if let last = file.last, let resolved = realpath(last), resolved != last { paths.append(resolved) }
+            }
         }
         if project.manifest.shell.sshAgent, let socket = environment["SSH_AUTH_SOCK"], socket.hasPrefix("/") {
             paths.append(socket)

@@ -1,6 +1,6 @@
 /// A run step's `secrets = ["id=npmrc,src=~/.npmrc", …]`, as BuildKit spells `--secret`.
 extension ManifestValidator {
-    static let secretFields = ["id", "src", "target", "env"]
+    static let secretFields = ["id", "src", "target", "env", "uid", "gid", "mode"]
 
     mutating func secrets(_ entry: TOMLEntry, path: FieldPath) -> [Manifest.Step.Secret]? {
         guard let items = stringList(entry, path: path) else { return nil }
@@ -25,9 +25,9 @@ extension ManifestValidator {
         var fields: [String: String] = [:]
         for field in item.value.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { return fail("expected KEY=VALUE fields (id, src, target, env), found '\(TextEscaping.key(String(field)))'") }
+            guard parts.count == 2 else { return fail("expected KEY=VALUE fields (id, src, target, env, uid, gid, mode), found '\(TextEscaping.key(String(field)))'") }
             guard Self.secretFields.contains(parts[0]) else {
-                let hint = Suggestion.closest(to: parts[0], among: Self.secretFields).map { "; did you mean '\($0)'?" } ?? " (expected id, src, target or env)"
+                let hint = Suggestion.closest(to: parts[0], among: Self.secretFields).map { "; did you mean '\($0)'?" } ?? " (expected id, src, target, env, uid, gid or mode)"
                 return fail("unknown secret field '\(TextEscaping.key(parts[0]))'\(hint)")
             }
             guard fields.updateValue(parts[1], forKey: parts[0]) == nil else { return fail("'\(parts[0])' is given twice") }
@@ -42,7 +42,17 @@ extension ManifestValidator {
         }
         if let target = fields["target"], let problem = ValueRules.mountPointProblem(target) { return fail("target: \(problem)") }
         if let name = fields["env"], let problem = ValueRules.variableNameProblem(name) { return fail("env: \(problem)") }
-        return Manifest.Step.Secret(id: id, source: source, target: fields["target"], environmentName: fields["env"], location: item.location)
+        var owner: [String: UInt32] = [:]
+        for (key, octal) in [("uid", false), ("gid", false), ("mode", true)] {
+            guard let value = fields[key] else { continue }
+            guard let number = UInt32(value, radix: octal ? 8 : 10), !octal || number <= 0o777 else {
+                return fail("\(key): '\(TextEscaping.key(value))' is not \(octal ? "an octal file mode (at most 0777)" : "a number")")
+            }
+            owner[key] = number
+        }
+        var secret = Manifest.Step.Secret(id: id, source: source, target: fields["target"], environmentName: fields["env"], location: item.location)
+        (secret.uid, secret.gid, secret.mode) = (owner["uid"], owner["gid"], owner["mode"])
+        return secret
     }
 
     private static func firstDuplicate(_ words: [String]) -> String? {

@@ -1,6 +1,6 @@
 /// `[shell]` and `[tasks]`.
 extension ManifestValidator {
-    static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts", "env_file", "ssh_agent", "git_identity", "services", "devices"]
+    static let shellKeys = ["workdir", "mount", "shell", "env", "network", "mounts", "env_file", "ssh_agent", "git_identity", "services", "devices", "dotfiles", "home"]
     static let taskKeys = ["run", "workdir", "env", "description", "services"]
 
     mutating func readShell(_ entry: TOMLEntry) -> Manifest.Shell? {
@@ -21,7 +21,62 @@ extension ManifestValidator {
         shell.devices = (table["devices"].flatMap { stringList($0, path: path.key("devices")) } ?? []).filter { device in
             check(device, path: path.key("devices"), ValueRules.deviceProblem)
         }
+        shell.dotfiles = table["dotfiles"].map { dotfiles($0, path: path.key("dotfiles")) } ?? []
+        shell.home = table["home"].flatMap { home($0, path: path.key("home")) } ?? .ephemeral
         return shell
+    }
+
+    /// Each entry under `~`, once: an entry inside another would bind onto the read-only
+    /// bind of its parent. A string, or `{ path = "~/…", writable = true }`.
+    private mutating func dotfiles(_ entry: TOMLEntry, path: FieldPath) -> [Manifest.Dotfile] {
+        guard let items = entry.node.value.arrayValue else {
+            wrongType(entry.node, path: path, expected: "an array")
+            return []
+        }
+        var accepted: [Manifest.Dotfile] = []
+        for (offset, node) in items.enumerated() {
+            let itemPath = path.index(offset + 1)
+            guard let (item, writable) = dotfileEntry(node, path: itemPath) else { continue }
+            let relative: String
+            switch ValueRules.dotfile(item.value) {
+            case let .success(value): relative = value
+            case let .failure(error):
+                report("\(itemPath): \(error.reason)", at: item.location, width: item.width)
+                continue
+            }
+            if let earlier = accepted.first(where: { $0.relativePath == relative || relative.hasPrefix($0.relativePath + "/") || $0.relativePath.hasPrefix(relative + "/") }) {
+                let how = earlier.relativePath == relative ? "is listed already" : "overlaps"
+                report("\(itemPath): \(ValueRules.quoted(item.value)) \(how) as \(ValueRules.quoted(earlier.written.value)) (an entry inside another would be bound onto its read-only parent)",
+                       at: item.location, width: item.width)
+                continue
+            }
+            accepted.append(Manifest.Dotfile(relativePath: relative, written: item, writable: writable))
+        }
+        return accepted
+    }
+
+    private mutating func dotfileEntry(_ node: TOMLNode, path: FieldPath) -> (Located<String>, Bool)? {
+        switch node.value {
+        case .string:
+            return string(node, path: path).map { ($0, false) }
+        case let .table(table):
+            checkKeys(table, allowed: ["path", "writable"], context: "\(path)")
+            guard let pathEntry = required("path", in: table, path: path, at: node), let text = string(pathEntry.node, path: path.key("path")) else { return nil }
+            guard let flag = table["writable"] else { return (text, false) }
+            return boolean(flag, path: path.key("writable")).map { (text, $0) }
+        default:
+            wrongType(node, path: path, expected: "a string or a table")
+            return nil
+        }
+    }
+
+    private mutating func home(_ entry: TOMLEntry, path: FieldPath) -> Manifest.Home? {
+        guard let text = string(entry, path: path) else { return nil }
+        guard let home = Manifest.Home(rawValue: text.value) else {
+            report("expected 'ephemeral' or 'persistent', found \(ValueRules.quoted(text.value))", path: path, at: entry.node)
+            return nil
+        }
+        return home
     }
 
     mutating func boolean(_ entry: TOMLEntry, path: FieldPath) -> Bool? {

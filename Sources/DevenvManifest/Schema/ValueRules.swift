@@ -57,6 +57,19 @@ enum ValueRules {
         return .failure(RuleError("must be an absolute path or start with '~/', found \(quoted(path))"))
     }
 
+    /// A `[shell] dotfiles` entry: `~/REST` naming something below the home (not the home
+    /// itself), without `..`; the result is REST without empty or `.` components.
+    static func dotfile(_ path: String) -> Result<String, RuleError> {
+        if let problem = textProblem(path, limit: maxPathLength) { return .failure(RuleError(problem)) }
+        guard path.hasPrefix("~/") else {
+            return .failure(RuleError("must be a path under your home directory, starting with '~/', found \(quoted(path))"))
+        }
+        let parts = components(String(path.dropFirst(2))).filter { !$0.isEmpty && $0 != "." }
+        if parts.contains("..") { return .failure(RuleError("must not contain '..', found \(quoted(path))")) }
+        if parts.isEmpty { return .failure(RuleError("must name a file or directory under '~', not the home directory itself")) }
+        return .success(parts.joined(separator: "/"))
+    }
+
     /// An environment variable name: not empty, no `=` (it would split differently than
     /// written), no NUL, no control characters or whitespace.
     static func variableNameProblem(_ name: String) -> String? {

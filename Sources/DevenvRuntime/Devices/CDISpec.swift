@@ -6,8 +6,9 @@ import Glibc
 
 /// A Container Device Interface spec (github.com/cncf-tags/container-device-interface,
 /// SPEC.md): a vendor's `kind` (`vendor.com/class`), its named devices, and the container
-/// edits each needs. Only the JSON form is read (YAML specs are reported, not parsed: devenv
-/// carries no YAML reader). Pure: `CDIRegistry` finds the files.
+/// edits each needs. Read from JSON here; YAML is turned into the same JSON by a reader the
+/// caller passes (`CDIRegistry.yaml`: the runtime itself carries no YAML parser). Pure:
+/// `CDIRegistry` finds the files.
 public struct CDISpec: Codable, Equatable, Sendable {
     public var cdiVersion: String
     public var kind: String
@@ -53,12 +54,13 @@ public struct CDISpec: Codable, Equatable, Sendable {
         public var environment: [String] = []
     }
 
-    public static func decode(_ bytes: [UInt8], path: String) throws -> CDISpec {
+    /// `format`: how the file was written, for the message (YAML arrives here as JSON).
+    public static func decode(_ bytes: [UInt8], path: String, format: String = "JSON") throws -> CDISpec {
         let spec: CDISpec
         do {
             spec = try JSONDecoder().decode(CDISpec.self, from: Data(bytes))
         } catch {
-            throw RuntimeError.invalid("CDI spec \(ContainerPath.quote(path)): not a CDI spec in JSON (\(error))")
+            throw RuntimeError.invalid("CDI spec \(ContainerPath.quote(path)): not a CDI spec in \(format) (\(error))")
         }
         let parts = spec.kind.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -95,26 +97,32 @@ public struct CDISpec: Codable, Equatable, Sendable {
     }
 }
 
-/// The CDI specs on this host: `*.json` in /etc/cdi, then /var/run/cdi (a later file's kind
-/// replaces an earlier one's, as the CDI library's priority order).
+/// The CDI specs on this host: `*.json`, `*.yaml` and `*.yml` in /etc/cdi, then /var/run/cdi
+/// (a later file's kind replaces an earlier one's, as the CDI library's priority order).
 public struct CDIRegistry: Sendable {
     public static let defaultDirectories = ["/etc/cdi", "/var/run/cdi"]
+    /// A YAML spec's bytes (and path, for messages) as a checked spec.
+    public typealias YAMLReader = @Sendable ([UInt8], String) throws -> CDISpec
 
     public var specs: [String: (spec: CDISpec, path: String)] = [:]
-    /// Files that could not be used, with the reason (YAML, broken JSON).
+    /// Files that could not be used, with the reason (broken JSON or YAML, YAML without a reader).
     public var problems: [String] = []
 
-    public init(directories: [String] = CDIRegistry.defaultDirectories) {
+    /// `yaml`: reads YAML specs (DevenvKit's, `CDIRegistry.host()`); without one they are
+    /// reported in `problems`.
+    public init(directories: [String] = CDIRegistry.defaultDirectories, yaml: YAMLReader? = nil) {
         for directory in directories {
             for name in Self.names(in: directory).sorted() where !name.hasPrefix(".") {
                 let path = "\(directory)/\(name)"
-                if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-                    problems.append("\(path): YAML CDI specs are not read (write it as JSON)")
+                let isYAML = name.hasSuffix(".yaml") || name.hasSuffix(".yml")
+                guard isYAML || name.hasSuffix(".json") else { continue }
+                if isYAML && yaml == nil {
+                    problems.append("\(path): YAML CDI specs are read by the full CLI only")
                     continue
                 }
-                guard name.hasSuffix(".json") else { continue }
                 do {
-                    let spec = try CDISpec.decode(try FileDescriptor.readRegularFile(path, limit: 4 << 20, operation: "read CDI spec"), path: path)
+                    let bytes = try FileDescriptor.readRegularFile(path, limit: 4 << 20, operation: "read CDI spec")
+                    let spec = try isYAML ? yaml!(bytes, path) : CDISpec.decode(bytes, path: path)
                     specs[spec.kind] = (spec, path)
                 } catch {
                     problems.append("\(error)")

@@ -11,11 +11,14 @@ public struct Doctor {
     public let initExecutable: String
     public let storeRoot: String
     public let identity: HostIdentity
+    /// The host's CDI specs (the caller's registry reads YAML too).
+    public let cdi: CDIRegistry
 
-    public init(initExecutable: String? = nil, storeRoot: String, identity: HostIdentity = .current()) {
+    public init(initExecutable: String? = nil, storeRoot: String, identity: HostIdentity = .current(), cdi: CDIRegistry = CDIRegistry()) {
         self.initExecutable = initExecutable ?? ContainerRunner.defaultInitExecutable()
         self.storeRoot = storeRoot
         self.identity = identity
+        self.cdi = cdi
     }
 
     public func run() -> DoctorReport {
@@ -36,7 +39,7 @@ public struct Doctor {
         let everything = ResourceLimits(memory: ResourceLimits.minimumMemory, cpus: 1)
         checks.append(DoctorRules.cgroups(all: CgroupPlanner.place(everything, name: "devenv-doctor", facts: cgroupHost),
                                           pidsOnly: CgroupPlanner.place(.default, name: "devenv-doctor", facts: cgroupHost)))
-        checks.append(DoctorRules.cdi(CDIRegistry()))
+        checks.append(DoctorRules.cdi(cdi))
         return DoctorReport(checks: checks)
     }
 

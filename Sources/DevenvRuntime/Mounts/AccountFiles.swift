@@ -18,16 +18,18 @@ struct AccountFiles {
         }
     }
 
-    func ensureHome(_ user: ContainerUser) throws {
-        if let existing = try root.open(user.home, O_PATH) {
+    /// The home, or a directory below it: created owned by the user when missing; one that
+    /// exists (the image's) is left as it is.
+    func ensureDirectory(_ path: String, ownedBy user: ContainerUser) throws {
+        if let existing = try root.open(path, O_PATH) {
             close(existing)
             return
         }
-        let (parent, name) = try root.parent(of: user.home)
+        let (parent, name) = try root.parent(of: path)
         defer { close(parent) }
-        guard mkdirat(parent, name, 0o755) == 0 || errno == EEXIST else { throw SystemError.last("mkdir", path: root.display(user.home)) }
+        guard mkdirat(parent, name, 0o755) == 0 || errno == EEXIST else { throw SystemError.last("mkdir", path: root.display(path)) }
         guard fchownat(parent, name, user.uid, user.gid, AT_SYMLINK_NOFOLLOW) == 0 else {
-            throw SystemError.last("chown \(user.uid):\(user.gid)", path: root.display(user.home))
+            throw SystemError.last("chown \(user.uid):\(user.gid)", path: root.display(path))
         }
     }
 

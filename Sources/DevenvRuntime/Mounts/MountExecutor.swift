@@ -66,6 +66,21 @@ struct MountExecutor<Calls: MountCalls> {
         }
     }
 
+    /// Only what devenv made for the container: a file with one link (no other name of it
+    /// changes owner) or a directory, itself and not what it holds.
+    static func give(_ descriptor: Int32, path: String, to owner: MountOwner) throws {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw SystemError.last("stat", path: path) }
+        let kind = info.st_mode & S_IFMT
+        guard (kind == S_IFREG && info.st_nlink == 1) || kind == S_IFDIR else {
+            throw SystemError("give \(Errno.quote(path)) to \(owner.uid):\(owner.gid): not a regular file with one link or a directory", errno: EINVAL)
+        }
+        if info.st_uid == owner.uid && info.st_gid == owner.gid { return }
+        guard fchownat(descriptor, "", owner.uid, owner.gid, AT_EMPTY_PATH) == 0 else {
+            throw SystemError.last("chown \(owner.uid):\(owner.gid)", path: path)
+        }
+    }
+
     private mutating func openSource(_ path: String) throws {
         guard sources[path] == nil else { return }
         sources[path] = try FileDescriptor.openRaw(path, O_PATH, operation: "open mount source")
@@ -101,6 +116,8 @@ struct MountExecutor<Calls: MountCalls> {
             guard symlinkat(target, parent, name) == 0 else { throw SystemError.last("symlink", path: root.display(destination)) }
         case .sysfs(let destination):
             try mountSysfs(destination)
+        case .giveSource(let path, let owner):
+            try Self.give(sources[path]!, path: path, to: owner)
         case .bind(let source, let destination, let readOnly):
             let flags = readOnly ? MountPlan.bindFlags.union(.readOnly) : MountPlan.bindFlags
             if let userNamespace = idmappedSources[source] {
@@ -117,7 +134,9 @@ struct MountExecutor<Calls: MountCalls> {
         case .accounts(let user):
             try AccountFiles(root: rootfs()).ensure(user)
         case .home(let user):
-            try AccountFiles(root: rootfs()).ensureHome(user)
+            try AccountFiles(root: rootfs()).ensureDirectory(user.home, ownedBy: user)
+        case .userDirectory(let path, let user):
+            try AccountFiles(root: rootfs()).ensureDirectory(path, ownedBy: user)
         case .mask(let path):
             try mask(path)
         case .readOnly(let path):

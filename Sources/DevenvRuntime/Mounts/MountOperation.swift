@@ -26,6 +26,9 @@ public enum MountOperation: Hashable, Codable, Sendable {
     /// sysfs read-only; where the kernel refuses (user namespace without its own network
     /// namespace) a recursive read-only bind of the host's /sys.
     case sysfs(destination: String)
+    /// Chowns a bind's source, a regular file with one link or a directory
+    /// (`BindMount.sourceOwner`), to the container user, before it is bound.
+    case giveSource(path: String, owner: MountOwner)
     /// Recursive, and always nosuid and nodev (see `MountPlan.bindFlags`).
     case bind(source: String, destination: String, readOnly: Bool)
     /// Writes `contents` into the scratch `files` directory and binds it onto `destination`.
@@ -34,6 +37,9 @@ public enum MountOperation: Hashable, Codable, Sendable {
     case accounts(user: ContainerUser)
     /// Creates the user's home directory, owned by the user, when missing.
     case home(user: ContainerUser)
+    /// Creates a directory below the user's home, owned by the user, when missing: the
+    /// parent of a mount point there stays the user's to write in.
+    case userDirectory(path: String, user: ContainerUser)
     /// Hides a path: /dev/null over files, an empty read-only tmpfs over directories.
     case mask(path: String)
     case readOnly(path: String)

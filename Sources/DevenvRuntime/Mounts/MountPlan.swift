@@ -60,8 +60,14 @@ public struct MountPlan: Hashable, Codable, Sendable {
             operations.append(.hostDevice(source: device.source, destination: try ContainerPath.normalize(device.destination, what: "device path")))
         }
         operations.append(.sysfs(destination: "/sys"))
+        // The home first, so a bind below it (a dotfile, a mount under ~) finds it the user's
+        // and its own parents are made the user's too, not container root's.
+        operations.append(.home(user: spec.process.user))
+        let home = try ContainerPath.normalize(spec.process.user.home, what: "home directory")
         for mount in spec.mounts {
             let destination = try ContainerPath.normalize(mount.destination, what: "mount destination")
+            operations += userDirectories(between: home, and: destination).map { .userDirectory(path: $0, user: spec.process.user) }
+            if let owner = mount.sourceOwner { operations.append(.giveSource(path: mount.source, owner: owner)) }
             operations.append(.bind(source: mount.source, destination: destination, readOnly: mount.readOnly))
         }
         var generatedReadOnly: [String] = []
@@ -75,7 +81,6 @@ public struct MountPlan: Hashable, Codable, Sendable {
         operations.append(.generatedFile(name: "hosts", contents: hosts, destination: "/etc/hosts"))
         operations.append(.generatedFile(name: "resolv.conf", contents: resolvConf, destination: "/etc/resolv.conf"))
         operations.append(.accounts(user: spec.process.user))
-        operations.append(.home(user: spec.process.user))
 
         operations += maskedPaths.map { .mask(path: $0) }
         operations += (readOnlyPaths + generatedReadOnly).map { .readOnly(path: $0) }
@@ -92,6 +97,18 @@ public struct MountPlan: Hashable, Codable, Sendable {
         paths += (spec.mounts.map(\.destination) + spec.files.map(\.destination)).compactMap { try? ContainerPath.normalize($0, what: "mount destination") }
         paths.append(spec.process.user.home)
         return paths
+    }
+
+    /// The directories strictly between `home` and `destination`, outermost first; none when
+    /// `destination` is not below `home` (both normalized).
+    static func userDirectories(between home: String, and destination: String) -> [String] {
+        let prefix = home == "/" ? "/" : home + "/"
+        guard destination.hasPrefix(prefix) else { return [] }
+        var current = home == "/" ? "" : home
+        return destination.dropFirst(prefix.count).split(separator: "/").dropLast().map { part in
+            current += "/" + part
+            return current
+        }
     }
 
     static func devOperations(spec: ContainerSpec) -> [MountOperation] {

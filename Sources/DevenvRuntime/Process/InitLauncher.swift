@@ -82,7 +82,7 @@ struct InitLauncher {
                 entry = joinCgroups.isEmpty ? nil : try ContainerCgroup.entry(joining: joinCgroups)
             }
         } catch let error as SystemError {
-            throw RuntimeError.setup(error)
+            throw cgroup == nil ? Self.joinRefused(error) : RuntimeError.setup(error)
         }
         defer { entry?.close() }
         // Joining takes an exec'd init: the clone that joins is not the caller.
@@ -128,15 +128,33 @@ struct InitLauncher {
         do {
             if !joined { try cgroup?.add(pid) }
             for directory in joinCgroups where !joined {
-                try ContainerCgroup.write(CgroupWrite(path: directory + "/cgroup.procs", value: "\(pid)"))
+                do {
+                    try ContainerCgroup.write(CgroupWrite(path: directory + "/cgroup.procs", value: "\(pid)"))
+                } catch let error as SystemError {
+                    throw Self.joinRefused(error)
+                }
             }
         } catch let error as SystemError {
             launched.kill()
             _ = try? launched.wait()
             throw RuntimeError.setup(error)
+        } catch {
+            launched.kill()
+            _ = try? launched.wait()
+            throw error
         }
         shutdown(parentChannel.raw, Int32(SHUT_WR))
         return launched
+    }
+
+    /// A session that may not move itself into the environment's cgroup never starts (it
+    /// would run outside its limits); the environment is left as it is.
+    static func joinRefused(_ error: SystemError) -> RuntimeError {
+        var hint = "the environment and its limits are unchanged"
+        if error.errno == EACCES || error.errno == EPERM {
+            hint += "; a session joins a limited environment only from where it may enter that cgroup: rootless, from inside the cgroups delegated to you (where the environment was started, e.g. the same systemd user session); or `devenv stop` and start it again from here"
+        }
+        return RuntimeError(.setup, "join the environment's cgroup: \(error)", errno: error.errno, hint: hint)
     }
 
     private func send(bytes: [UInt8], on socket: Int32) -> Bool {

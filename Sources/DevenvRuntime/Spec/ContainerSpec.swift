@@ -96,13 +96,19 @@ public struct BindMount: Hashable, Codable, Sendable {
     /// keeping the ids the container gave them, so a service may chown its data to its own
     /// user. nil or false: the owner rule above applies.
     public var keepsOwners: Bool?
+    /// Setup gives the source, a regular file or a directory devenv made for this container
+    /// user alone (a build secret, a persistent home), to this user before binding it: a chown by the container's root,
+    /// in its user namespace rootless, where no idmapped mount could hand it over.
+    public var sourceOwner: MountOwner?
 
-    public init(source: String, destination: String, readOnly: Bool = false, ownerAppearsAs: MountOwner? = nil, keepsOwners: Bool? = nil) {
+    public init(source: String, destination: String, readOnly: Bool = false, ownerAppearsAs: MountOwner? = nil, keepsOwners: Bool? = nil,
+                sourceOwner: MountOwner? = nil) {
         self.source = source
         self.destination = destination
         self.readOnly = readOnly
         self.ownerAppearsAs = ownerAppearsAs
         self.keepsOwners = keepsOwners
+        self.sourceOwner = sourceOwner
     }
 }
 
