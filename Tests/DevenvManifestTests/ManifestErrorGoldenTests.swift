@@ -105,3 +105,13 @@ import Testing
         #expect(manifestError(source)?.description == ".devenv/devenv.toml:" + expected, "\(source)")
     }
 }
+
+/// `private` is the shell's network alone: a build step has no project network to join.
+@Test func aPrivateNetworkIsTheShells() throws {
+    let shell = try parse("[base]\nimage = \"d\"\n[shell]\nnetwork = \"private\"\n")
+    #expect(shell.shell.network == .private)
+    #expect(manifestError("[base]\nimage = \"d\"\n[[step]]\nrun = \"x\"\nnetwork = \"private\"")?.description
+            == ".devenv/devenv.toml:5:11: error: step[1].network: expected 'host' or 'none', found 'private'")
+    #expect(manifestError("[base]\nimage = \"d\"\n[shell]\nnetwork = \"pod\"")?.description
+            == ".devenv/devenv.toml:4:11: error: shell.network: expected 'host', 'none' or 'private', found 'pod'")
+}
