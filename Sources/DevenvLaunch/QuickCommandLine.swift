@@ -82,7 +82,8 @@ public struct QuickCommandLine: Equatable, Sendable {
         "--rootfs": { $0.options.rootfs = $1; return true },
         "--workdir": { $0.options.workdir = $1; return true },
         "--network": { line, value in
-            guard let mode = NetworkMode(rawValue: value) else { return false }
+            // A private network is a project's: the full CLI says so.
+            guard let mode = NetworkMode(rawValue: value), mode != .private else { return false }
             line.options.network = mode
             return true
         },

@@ -57,6 +57,8 @@ import Testing
         ("run", ["--image", "a", "--rootfs", "/r", "--", "x"]),
         ("run", ["--rootfs", "", "--", "x"]),
         ("run", ["--network", "bridge", "--image", "x", "--", "y"]),
+        // A private network is a project's; the full CLI explains.
+        ("run", ["--network", "private", "--image", "x", "--", "y"]),
         ("run", ["--image", "--", "x"]),
         ("run", ["--bogus", "--image", "x", "--", "y"]),
         ("run", ["-e", "=A", "--image", "x", "--", "y"]),
