@@ -205,6 +205,29 @@ struct DistroBaseTests {
         try lockResolvesPackagesAgain(project)
     }
 
+    /// `[base] layers` caps the bootstrapped base's split; it is an input of the base, so the
+    /// lock holds a build to it, and it is checked at its line.
+    @Test(arguments: DevenvUser.allCases)
+    func layersCapTheBase(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["mmdebstrap"])
+        let manifest = "[base]\ndistro = \"debian:bookworm\"\nlayers = 3\n"
+        let project = try DistroProject(manifest: manifest, label: "devenv-distro-layers", as: user)
+        let built = try project.devenv(["build"])
+        #expect(built.succeeded, "\(built.stderr)")
+        let inspected = try project.inspect(try #require(try project.baseImage()))
+        let layers = (inspected["manifest"] as? [String: Any])?["layers"] as? [[String: Any]] ?? []
+        let comments = ((inspected["config"] as? [String: Any])?["history"] as? [[String: Any]] ?? []).map { $0["comment"] as? String ?? "" }
+        #expect(layers.count == 3 && comments.last == "maintainer scripts and package database", "\(comments)")
+        #expect(project.read(".devenv/devenv.lock")?.contains("\nlayers = 3\n") == true)
+
+        try project.write(".devenv/devenv.toml", manifest.replacingOccurrences(of: "layers = 3", with: "layers = 4"))
+        let stale = try project.devenv(["build", "--frozen"])
+        #expect(stale.status == 67 && stale.stderr.contains(".devenv/devenv.lock is stale (layers '3' -> '4')"), "\(stale.stderr)")
+        try project.write(".devenv/devenv.toml", manifest.replacingOccurrences(of: "layers = 3", with: "layers = 0"))
+        let invalid = try project.devenv(["build"])
+        #expect(invalid.status != 0 && invalid.stderr.contains(".devenv/devenv.toml:3:10: error: base.layers: must be from 1 to 100 (layers of the base;"), "\(invalid.stderr)")
+    }
+
     @Test func anUnreachableMirrorFailsWithItsLog() throws {
         try Requirement.require(root: true, programs: ["mmdebstrap"])
         // Port 9 (discard) on loopback: nothing listens, apt fails at once.

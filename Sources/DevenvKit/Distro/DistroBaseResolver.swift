@@ -1,8 +1,12 @@
 import DevenvManifest
 import DevenvOCI
+import DevenvRegistry
 import DevenvStore
 import DevenvSystem
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Resolves a project's `[base] distro` through its lock file: a current lock's base is
 /// reused while it is in the store; otherwise the base for the manifest's inputs is taken
@@ -56,13 +60,37 @@ struct DistroBaseResolver {
         return locked.changes(to: now).map { "\(subject): \($0)" }
     }
 
-    /// `devenv lock`: the base for the manifest's inputs as the store has it (bootstrapped if
-    /// it has none, from the archive as it is now).
+    /// `devenv lock`: the base for the manifest's inputs, from the archive as it is now: the
+    /// store's while the archive's `InRelease` is still the one it was bootstrapped from,
+    /// else bootstrapped again (an archive that cannot be asked keeps the store's, with a note).
     func lock() throws -> ResolvedBase {
         let base = self.base
-        let image = try bootstrapper.image(for: base)
+        var image = try bootstrapper.image(for: base)
+        if let recorded = DistroLock(base, image: image).archive?.inRelease {
+            do {
+                if try currentRelease(of: base) != recorded { image = try bootstrapper.image(for: base, rebuild: true) }
+            } catch let error as RegistryError {
+                engine.notes("kept the stored base \(Printable.escape(base.name)): could not ask \(Printable.escape(base.mirror)) for its InRelease (\(error))")
+            }
+        }
         return ResolvedBase(image: image, name: distro.name.value, lock: .distro(DistroLock(base, image: image), digest: image.manifestDescriptor.digest))
     }
+
+    /// The SHA-256 of the suite's `InRelease` the mirror serves now.
+    private func currentRelease(of base: DistroBase) throws -> Digest {
+        guard let url = URL(string: "\(base.mirror)/dists/\(base.suite)/InRelease") else {
+            throw DistroError(base: base, reason: "'\(Printable.escape(base.mirror))' is not a URL", hint: nil)
+        }
+        if url.isFileURL {
+            return Digest.sha256(Data(try FileDescriptor.readRegularFile(url.path, limit: Self.releaseLimit, operation: "read the archive's InRelease")))
+        }
+        let path = "\(engine.store.layout.tmp)/in-release-\(UUID().uuidString)"
+        defer { unlink(path) }
+        return try engine.registry().download(url, to: path, expected: nil, limit: Int64(Self.releaseLimit)).digest
+    }
+
+    /// A suite's InRelease is a few hundred KB.
+    static let releaseLimit = 16 << 20
 
     private func staleness(_ lock: Lockfile?) -> String {
         guard let lock else { return "there is no .devenv/devenv.lock" }
