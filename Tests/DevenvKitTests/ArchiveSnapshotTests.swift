@@ -1,5 +1,7 @@
 @testable import DevenvKit
+@testable import DevenvTestSupport
 import DevenvOCI
+import DevenvStore
 import Foundation
 import Testing
 
@@ -144,5 +146,52 @@ struct ArchiveSnapshotTests {
         // The source names the release the lock was made from.
         let lock = Lockfile(base: .distro(DistroLock(base, archive: Self.snapshot), digest: Digest.sha256(Data("b".utf8))))
         #expect(ProjectBuild.source(of: lock).hasPrefix("debian:bookworm from http://deb.debian.org/debian (InRelease of Sat, 09 Nov 2024 10:28:45 UTC (\(Self.snapshot.inRelease!.short)), base "))
+    }
+}
+
+/// `devenv lock` asks the archive again: the stored base stays while the mirror's
+/// `InRelease` is the one it was bootstrapped from, and is bootstrapped again when not; an
+/// archive that cannot be asked keeps it, with a note. (A bootstrap from the fake mirror
+/// fails, which is how the test sees that one was attempted.)
+@Suite struct DistroRelockTests {
+    final class Notes: @unchecked Sendable {
+        private let lock = NSLock()
+        private var seen: [String] = []
+        func append(_ note: String) { lock.lock(); seen.append(note); lock.unlock() }
+        var all: [String] { lock.lock(); defer { lock.unlock() }; return seen }
+    }
+
+    func resolver(mirror: String, in tree: Scratch, release: String) throws -> (DistroBaseResolver, StoredImage, Notes) {
+        try tree.write("project/.devenv/devenv.toml", "[base]\ndistro = \"debian:bookworm\"\nmirror = \"\(mirror)\"\n")
+        let project = try Project.load(root: tree.file("project"))
+        let distro = try #require(project.manifest.base.distro)
+        let engine = try Engine(storeRoot: tree.file("store"))
+        let notes = Notes()
+        engine.notes = { notes.append($0) }
+        let base = DistroBase(distro, hostMirror: nil)
+        let snapshot = ArchiveSnapshot(suite: "bookworm", inRelease: Digest.sha256(Data(release.utf8)), date: "then", packages: [])
+        let stored = try engine.store.commitImage(name: base.tag, config: ImageConfig(config: ImageConfig.RunConfig(labels: snapshot.labels)), layers: [])
+        return (DistroBaseResolver(engine: engine, project: project, distro: distro, bootstrapper: DistroBootstrapper(store: engine.store)), stored, notes)
+    }
+
+    @Test func aMovedInReleaseBootstrapsAgain() throws {
+        let tree = try Scratch("devenv-relock")
+        try tree.write("mirror/dists/bookworm/InRelease", "Date: then\n")
+        let (resolver, stored, _) = try resolver(mirror: "file://\(tree.file("mirror"))", in: tree, release: "Date: then\n")
+        let kept = try resolver.lock()
+        #expect(kept.image.manifestDescriptor.digest == stored.manifestDescriptor.digest)
+        guard case let .distro(lock, _) = kept.lock else { Issue.record("not a distro lock"); return }
+        #expect(lock.archive?.date == "then")
+
+        try tree.write("mirror/dists/bookworm/InRelease", "Date: now\n")
+        #expect(throws: DistroError.self) { try resolver.lock() }
+    }
+
+    @Test func anArchiveThatCannotBeAskedKeepsTheStoredBase() throws {
+        let tree = try Scratch("devenv-relock")
+        // Port 9 (discard) on loopback: nothing listens.
+        let (resolver, stored, notes) = try resolver(mirror: "http://127.0.0.1:9/debian", in: tree, release: "Date: then\n")
+        #expect(try resolver.lock().image.manifestDescriptor.digest == stored.manifestDescriptor.digest)
+        #expect(notes.all.count == 1 && notes.all[0].hasPrefix("kept the stored base debian:bookworm: could not ask http://127.0.0.1:9/debian for its InRelease ("), "\(notes.all)")
     }
 }

@@ -15,6 +15,9 @@ public struct ArchiveSnapshot: Equatable, Sendable {
     /// Sorted by name, then architecture.
     public var packages: [LockedPackage]
 
+    /// A suite's `InRelease` is a few hundred KB.
+    static let releaseLimit = 16 << 20
+
     public init(suite: String, inRelease: Digest?, date: String?, packages: [LockedPackage]) {
         self.suite = suite
         self.inRelease = inRelease

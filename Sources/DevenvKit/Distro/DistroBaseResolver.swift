@@ -82,15 +82,12 @@ struct DistroBaseResolver {
             throw DistroError(base: base, reason: "'\(Printable.escape(base.mirror))' is not a URL", hint: nil)
         }
         if url.isFileURL {
-            return Digest.sha256(Data(try FileDescriptor.readRegularFile(url.path, limit: Self.releaseLimit, operation: "read the archive's InRelease")))
+            return Digest.sha256(Data(try FileDescriptor.readRegularFile(url.path, limit: ArchiveSnapshot.releaseLimit, operation: "read the archive's InRelease")))
         }
         let path = "\(engine.store.layout.tmp)/in-release-\(UUID().uuidString)"
         defer { unlink(path) }
-        return try engine.registry().download(url, to: path, expected: nil, limit: Int64(Self.releaseLimit)).digest
+        return try engine.registry().download(url, to: path, expected: nil, limit: Int64(ArchiveSnapshot.releaseLimit)).digest
     }
-
-    /// A suite's InRelease is a few hundred KB.
-    static let releaseLimit = 16 << 20
 
     private func staleness(_ lock: Lockfile?) -> String {
         guard let lock else { return "there is no .devenv/devenv.lock" }

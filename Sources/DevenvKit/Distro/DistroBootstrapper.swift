@@ -77,10 +77,10 @@ public struct DistroBootstrapper {
             let tarball = "\(work)/rootfs.tar"
             let archive = "\(work)/archive"
             guard mkdir(archive, 0o700) == 0 else { throw SystemError.last("mkdir", path: archive) }
-            var preferences: String?
-            if let pins {
-                preferences = "\(work)/devenv-lock.pref"
-                try AtomicFile.write(Data(PackageInstaller.preferences(pins.packages).utf8), to: preferences!)
+            let preferences = try pins.map { pins in
+                let path = "\(work)/devenv-lock.pref"
+                try AtomicFile.write(Data(PackageInstaller.preferences(pins.packages).utf8), to: path)
+                return path
             }
             let log = output == .log ? try openLog(base) : nil
             events(.started(base, log: log?.path))
@@ -246,7 +246,7 @@ public struct DistroBootstrapper {
         let status = String(decoding: try read("status", limit: PackageResolution.statusLimit), as: UTF8.self)
         // mmdebstrap gets one mirror and suite, hence one InRelease; the suite's own if several.
         let releases = names.filter { $0.hasSuffix("_InRelease") }
-        let release = try (releases.first { $0.hasSuffix("_dists_\(base.suite)_InRelease") } ?? releases.first).map { try read($0, limit: 16 << 20) }
+        let release = try (releases.first { $0.hasSuffix("_dists_\(base.suite)_InRelease") } ?? releases.first).map { try read($0, limit: ArchiveSnapshot.releaseLimit) }
         let indexes = try names.filter { $0.hasSuffix("_Packages") }.map { String(decoding: try read($0, limit: PackageResolution.indexLimit), as: UTF8.self) }
         return ArchiveSnapshot(suite: base.suite, status: status, inRelease: release, indexes: indexes)
     }
