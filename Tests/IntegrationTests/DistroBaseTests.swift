@@ -58,6 +58,7 @@ struct DistroBaseTests {
 
         try packagesAreLockedAndPinned(project)
         try lockResolvesPackagesAgain(project)
+        try lockResolvesPackagesOnADockerfileBase(store: project.store, base: base)
         try addingAPackageDownloadsOnlyThatPackage(project, firstGets: firstGets)
         try anUnknownPackageNamesTheStep(project)
         try frozenLockAndIdenticalRebootstrap(project, baseDigest: baseDigest)
@@ -135,6 +136,18 @@ struct DistroBaseTests {
         #expect(project.read(".devenv/devenv.lock") == lock)
         let pinned = try project.devenv(["build", "--frozen", "--json"])
         #expect(pinned.succeeded && !pinned.stdout.contains("\"cached\" : false"), "\(pinned.stdout)\(pinned.stderr)")
+    }
+
+    /// The same on a Dockerfile base (here one `FROM` the bootstrapped base, in the same store):
+    /// `devenv lock` builds the Dockerfile's target and runs the `packages` step on it again.
+    private func lockResolvesPackagesOnADockerfileBase(store: String, base: String) throws {
+        let manifest = "[base]\ndockerfile = \"Dockerfile\"\n\n\n[[step]]\npackages = [\"hello\"]\n"
+        let project = try DistroProject(manifest: manifest, label: "devenv-distro-dockerfile", store: store)
+        try project.write("Dockerfile", "FROM \(base)\nRUN echo dockerfile > /from-dockerfile\n")
+        let built = try project.devenv(["build"])
+        #expect(built.succeeded, "\(built.stderr)")
+        #expect(project.read(".devenv/devenv.lock")?.contains("name = \"hello\"") == true, "\(project.read(".devenv/devenv.lock") ?? "")")
+        try lockResolvesPackagesAgain(project)
     }
 
     /// apt's own message comes first; devenv's line names the step and the manifest line.
