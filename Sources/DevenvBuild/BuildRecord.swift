@@ -50,6 +50,8 @@ public enum MissReason: Equatable, Sendable, CustomStringConvertible {
     case earlierStepRebuilt(Int)
     case noCache
     case entryMissing
+    /// `devenv lock` runs the step again to resolve its packages from the archive as it is now.
+    case resolvingAgain
 
     public var description: String {
         switch self {
@@ -60,6 +62,7 @@ public enum MissReason: Equatable, Sendable, CustomStringConvertible {
         case let .earlierStepRebuilt(number): return "earlier step \(number) was rebuilt"
         case .noCache: return "--no-cache"
         case .entryMissing: return "nothing changed, but the cached layer is gone (removed by gc)"
+        case .resolvingAgain: return "devenv lock resolves its packages again"
         }
     }
 }

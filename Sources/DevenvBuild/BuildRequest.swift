@@ -12,6 +12,10 @@ public struct BuildRequest: Sendable {
     public var tag: String
     public var labels: [String: String]
     public var noCache: Bool
+    /// Steps from this index on run even when cached (`devenv lock` resolving `packages`
+    /// steps against the archive again); every later one too, since their cached results
+    /// were built on the old one's.
+    public var rerunFrom: Int?
     /// A directory owned by this project's builds: the last build record, scratch space.
     public var stateDirectory: String
 

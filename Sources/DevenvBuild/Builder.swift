@@ -60,7 +60,7 @@ public struct Builder {
 
     /// Whether every step would be a cache hit right now.
     public func isFullyCached(_ request: BuildRequest) -> Bool {
-        !request.noCache && Self.cacheKeys(request).allSatisfy { cache.lookup($0) != nil }
+        !request.noCache && request.rerunFrom == nil && Self.cacheKeys(request).allSatisfy { cache.lookup($0) != nil }
     }
 
     public func build(_ request: BuildRequest, onWait: (() -> Void)? = nil, events: (BuildEvent) -> Void = { _ in }) throws -> BuildResult {
@@ -97,12 +97,14 @@ public struct Builder {
             recordSteps.append(current)
             var reason: MissReason?
             let entry: CacheEntry
-            if !request.noCache, let hit = cache.lookup(state.key) {
+            let rerun = request.rerunFrom.map { index >= $0 } ?? false
+            if !request.noCache, !rerun, let hit = cache.lookup(state.key) {
                 entry = hit
                 cache.touch(state.key)
             } else {
-                reason = Explainer.reason(index: index, current: current, base: (request.baseName, base.manifestDescriptor.digest),
-                                          previous: previous, rebuiltBefore: rebuiltBefore, noCache: request.noCache)
+                reason = index == request.rerunFrom && !request.noCache ? .resolvingAgain
+                    : Explainer.reason(index: index, current: current, base: (request.baseName, base.manifestDescriptor.digest),
+                                       previous: previous, rebuiltBefore: rebuiltBefore, noCache: request.noCache)
                 entry = try execute(planned, number: number, parent: parent, state: state, scratch: scratch)
                 try cache.record(entry)
                 rebuiltBefore = number

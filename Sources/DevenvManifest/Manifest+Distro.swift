@@ -24,6 +24,12 @@ extension Manifest {
         public var variant: Located<String>?
         /// Extra packages in the base layer (mmdebstrap `--include`).
         public var packages: [Located<String>]
+        /// `layers = N`: the most layers the bootstrapped base is split into; nil for the default.
+        public var layers: Located<Int>?
+
+        /// A minbase has about 90 packages: the largest 22 alone, the rest shared, the
+        /// package database last (docs/layers.md).
+        public static let defaultLayers = 24
 
         public init(family: Family, suite: String, name: Located<String>, mirror: Located<String>? = nil,
                     snapshot: Located<String>? = nil, variant: Located<String>? = nil, packages: [Located<String>] = []) {
@@ -37,5 +43,6 @@ extension Manifest {
         }
 
         public var variantName: String { variant?.value ?? Self.defaultVariant }
+        public var layerCap: Int { layers?.value ?? Self.defaultLayers }
     }
 }

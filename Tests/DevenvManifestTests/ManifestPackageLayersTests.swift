@@ -36,4 +36,27 @@ import Testing
             #expect(error.description == ".devenv/devenv.toml:5:1: error: step[1].layers: 'layers' is only valid in a 'packages' step")
         }
     }
+
+    /// `[base] layers`: the cap on the bootstrapped base's layers, next to `distro`.
+    @Test func layersOfADistroBase() throws {
+        let manifest = try Manifest.parse(Array("[base]\ndistro = \"debian:bookworm\"\nlayers = 8\n".utf8), path: ".devenv/devenv.toml")
+        let distro = try #require(manifest.base.distro)
+        #expect(distro.layers?.value == 8 && distro.layers?.location.line == 3 && distro.layers?.location.column == 10)
+        #expect(distro.layerCap == 8)
+        #expect(try Manifest.parse(Array("[base]\ndistro = \"debian:bookworm\"\n".utf8), path: "m").base.distro?.layerCap == Manifest.Distro.defaultLayers)
+    }
+
+    @Test(arguments: [
+        ("[base]\ndistro = \"debian:bookworm\"\nlayers = 0\n", "3:10: error: base.layers: must be from 1 to 100 (layers of the base; an image has at most 125)"),
+        ("[base]\ndistro = \"debian:bookworm\"\nlayers = 2.5\n", "3:10: error: base.layers: expected an integer, found a float"),
+        ("[base]\nimage = \"debian\"\nlayers = 4\n", "3:1: error: base.layers: 'layers' is only valid with 'distro'"),
+    ])
+    func badBaseLayersAreLocated(_ text: String, _ expected: String) throws {
+        do {
+            _ = try Manifest.parse(Array(text.utf8), path: ".devenv/devenv.toml")
+            Issue.record("accepted \(text)")
+        } catch let error as ManifestError {
+            #expect(error.description == ".devenv/devenv.toml:" + expected)
+        }
+    }
 }

@@ -41,7 +41,11 @@ struct DistroBaseTests {
         #expect(base.hasPrefix("localhost/devenv-base/debian:bookworm-"))
         try checkBaseImage(project, base)
         let lock = try #require(project.read(".devenv/devenv.lock"))
-        #expect(lock.contains("distro = \"debian:bookworm\"\nkey = \"sha256:") && lock.contains("\nmirror = \"http") && lock.contains("\nvariant = \"minbase\"\n"), "\(lock)")
+        #expect(lock.contains("distro = \"debian:bookworm\"\nin_release = \"sha256:") && lock.contains("\nmirror = \"http") && lock.contains("\nvariant = \"minbase\"\n"), "\(lock)")
+        // The archive as the bootstrap saw it: the suite, its InRelease and every package, one a line.
+        #expect(lock.contains("\nin_release_date = \"") && lock.contains("\nlayers = 24\n") && lock.contains("\nsuite = \"bookworm\"\n"), "\(lock)")
+        let libc = try #require(lock.split(separator: "\n").first { $0.hasPrefix("  { architecture = \"amd64\", name = \"libc6\", sha256 = \"") }, "\(lock)")
+        #expect(lock.components(separatedBy: "[[step]]")[0].contains("installed = [\n") && libc.contains(", version = \""), "\(lock)")
         let baseDigest = try #require(try project.inspect(base)["digest"] as? String)
         #expect(lock.contains("digest = \"\(baseDigest)\""))
         let firstGets = Self.getLines(cold.stderr)
@@ -53,9 +57,12 @@ struct DistroBaseTests {
         #expect(!warm.stdout.contains("\"cached\" : false"))
 
         try packagesAreLockedAndPinned(project)
+        try lockResolvesPackagesAgain(project)
+        try lockResolvesPackagesOnADockerfileBase(store: project.store, base: base)
         try addingAPackageDownloadsOnlyThatPackage(project, firstGets: firstGets)
         try anUnknownPackageNamesTheStep(project)
         try frozenLockAndIdenticalRebootstrap(project, baseDigest: baseDigest)
+        try aMovedArchiveIsNamedPackageByPackage(project)
         try rootlessBootstrapGivesTheSameBase(baseDigest: baseDigest)
     }
 
@@ -112,6 +119,37 @@ struct DistroBaseTests {
         #expect(pinned.succeeded && !pinned.stdout.contains("\"cached\" : false"), "\(pinned.stderr)")
     }
 
+    /// `devenv lock` runs a `packages` step again, unpinned, and names what moved; the next
+    /// build, pinned to the new versions, runs nothing. (The archive does not move during a
+    /// test: a lock edited to an older version stands in for it.)
+    private func lockResolvesPackagesAgain(_ project: DistroProject) throws {
+        let lock = try #require(project.read(".devenv/devenv.lock"))
+        let line = try #require(lock.split(separator: "\n").first { $0.contains("name = \"hello\"") }.map(String.init), "\(lock)")
+        let version = String(line.components(separatedBy: "version = \"")[1].prefix { $0 != "\"" })
+        try project.write(".devenv/devenv.lock", lock.replacingOccurrences(of: line, with: line.replacingOccurrences(of: "version = \"\(version)\"", with: "version = \"0.0-devenv-old\"")))
+        let check = try project.devenv(["lock", "--check"])
+        #expect(check.succeeded, "--check runs nothing, and the definitions did not change: \(check.stderr)")
+        let relocked = try project.devenv(["lock"])
+        #expect(relocked.succeeded, "\(relocked.stderr)")
+        #expect(relocked.stdout.contains("step 1 (.devenv/devenv.toml:6): package hello 0.0-devenv-old -> \(version)\n"), "\(relocked.stdout)")
+        #expect(relocked.stderr.contains("devenv lock resolves its packages again"), "\(relocked.stderr)")
+        #expect(project.read(".devenv/devenv.lock") == lock)
+        let pinned = try project.devenv(["build", "--frozen", "--json"])
+        #expect(pinned.succeeded && !pinned.stdout.contains("\"cached\" : false"), "\(pinned.stdout)\(pinned.stderr)")
+    }
+
+    /// The same on a Dockerfile base (here one `FROM` the bootstrapped base, in the same store):
+    /// `devenv lock` builds the Dockerfile's target and runs the `packages` step on it again.
+    private func lockResolvesPackagesOnADockerfileBase(store: String, base: String) throws {
+        let manifest = "[base]\ndockerfile = \"Dockerfile\"\n\n\n[[step]]\npackages = [\"hello\"]\n"
+        let project = try DistroProject(manifest: manifest, label: "devenv-distro-dockerfile", store: store)
+        try project.write("Dockerfile", "FROM \(base)\nRUN echo dockerfile > /from-dockerfile\n")
+        let built = try project.devenv(["build"])
+        #expect(built.succeeded, "\(built.stderr)")
+        #expect(project.read(".devenv/devenv.lock")?.contains("name = \"hello\"") == true, "\(project.read(".devenv/devenv.lock") ?? "")")
+        try lockResolvesPackagesAgain(project)
+    }
+
     /// apt's own message comes first; devenv's line names the step and the manifest line.
     private func anUnknownPackageNamesTheStep(_ project: DistroProject) throws {
         try project.write(".devenv/devenv.toml", Self.manifest(packages: ["hello", "no-such-package-devenv"]))
@@ -142,14 +180,65 @@ struct DistroBaseTests {
         #expect(try project.inspect(try #require(try project.baseImage()))["digest"] as? String == baseDigest)
     }
 
-    /// mmdebstrap's unshare mode as an unprivileged user builds the identical base.
+    /// The lock's base is gone from the store and the archive moved (a lock edited to another
+    /// libc6 stands in for it): `--frozen` names the package with both versions; bootstrapping
+    /// again, pinned to the lock, says the archive no longer serves it and where it came from.
+    private func aMovedArchiveIsNamedPackageByPackage(_ project: DistroProject) throws {
+        let lock = try #require(project.read(".devenv/devenv.lock"))
+        let base = lock.components(separatedBy: "[[step]]")[0]
+        let line = try #require(base.split(separator: "\n").first { $0.contains("name = \"libc6\"") }.map(String.init), "\(lock)")
+        let version = String(line.components(separatedBy: "version = \"")[1].prefix { $0 != "\"" })
+        let digest = String(try #require(base.components(separatedBy: "[base]\ndigest = \"").dropFirst().first?.prefix(71)))
+        let gone = "sha256:" + String(repeating: "0", count: 64)
+        try project.write(".devenv/devenv.lock", lock.replacingOccurrences(of: digest, with: gone)
+            .replacingOccurrences(of: line, with: line.replacingOccurrences(of: "version = \"\(version)\"", with: "version = \"0.0-devenv-gone\"")))
+        let frozen = try project.devenv(["build", "--frozen"])
+        #expect(frozen.status == 67, "\(frozen.stderr)")
+        #expect(frozen.stderr.contains("--frozen: the locked base 000000000000 is not in the store, and bootstrapping debian:bookworm again gave"), "\(frozen.stderr)")
+        #expect(frozen.stderr.contains("\n  base debian:bookworm: package libc6 0.0-devenv-gone -> \(version)\n"), "\(frozen.stderr)")
+        let rebootstrapped = try project.devenv(["build", "--frozen", "--no-cache"])
+        #expect(rebootstrapped.status == 67, "\(rebootstrapped.stderr)")
+        #expect(rebootstrapped.stderr.contains("bootstrap debian:bookworm: the archive no longer serves these locked versions: libc6 0.0-devenv-gone (it has \(version))"), "\(rebootstrapped.stderr)")
+        #expect(rebootstrapped.stderr.contains(".devenv/devenv.lock resolved them from debian:bookworm from http") && rebootstrapped.stderr.contains("(InRelease of "), "\(rebootstrapped.stderr)")
+        try project.write(".devenv/devenv.lock", lock)
+        #expect(try project.devenv(["build", "--frozen"]).succeeded)
+    }
+
+    /// mmdebstrap's unshare mode as an unprivileged user builds the identical base (so the
+    /// same archive snapshot in its labels and lock); `devenv lock` resolves its packages
+    /// step again.
     private func rootlessBootstrapGivesTheSameBase(baseDigest: String) throws {
-        let project = try DistroProject(manifest: "[base]\ndistro = \"debian:bookworm\"\n", label: "devenv-distro-rootless", as: .rootless)
+        let project = try DistroProject(manifest: Self.manifest(packages: ["hello"]), label: "devenv-distro-rootless", as: .rootless)
         let result = try project.devenv(["build"])
         #expect(result.succeeded, "\(result.stderr)")
         #expect(result.stderr.contains("bootstrapped debian:bookworm"))
         let lock = project.read(".devenv/devenv.lock") ?? ""
         #expect(lock.contains("digest = \"\(baseDigest)\""), "\(lock)")
+        #expect(lock.contains("\nin_release = \"sha256:") && lock.contains("name = \"libc6\", sha256 = \""), "\(lock)")
+        try lockResolvesPackagesAgain(project)
+    }
+
+    /// `[base] layers` caps the bootstrapped base's split; it is an input of the base, so the
+    /// lock holds a build to it, and it is checked at its line.
+    @Test(arguments: DevenvUser.allCases)
+    func layersCapTheBase(_ user: DevenvUser) throws {
+        try Requirement.require(root: true, programs: ["mmdebstrap"])
+        let manifest = "[base]\ndistro = \"debian:bookworm\"\nlayers = 3\n"
+        let project = try DistroProject(manifest: manifest, label: "devenv-distro-layers", as: user)
+        let built = try project.devenv(["build"])
+        #expect(built.succeeded, "\(built.stderr)")
+        let inspected = try project.inspect(try #require(try project.baseImage()))
+        let layers = (inspected["manifest"] as? [String: Any])?["layers"] as? [[String: Any]] ?? []
+        let comments = ((inspected["config"] as? [String: Any])?["history"] as? [[String: Any]] ?? []).map { $0["comment"] as? String ?? "" }
+        #expect(layers.count == 3 && comments.last == "maintainer scripts and package database", "\(comments)")
+        #expect(project.read(".devenv/devenv.lock")?.contains("\nlayers = 3\n") == true)
+
+        try project.write(".devenv/devenv.toml", manifest.replacingOccurrences(of: "layers = 3", with: "layers = 4"))
+        let stale = try project.devenv(["build", "--frozen"])
+        #expect(stale.status == 67 && stale.stderr.contains(".devenv/devenv.lock is stale (layers '3' -> '4')"), "\(stale.stderr)")
+        try project.write(".devenv/devenv.toml", manifest.replacingOccurrences(of: "layers = 3", with: "layers = 0"))
+        let invalid = try project.devenv(["build"])
+        #expect(invalid.status != 0 && invalid.stderr.contains(".devenv/devenv.toml:3:10: error: base.layers: must be from 1 to 100 (layers of the base;"), "\(invalid.stderr)")
     }
 
     @Test func anUnreachableMirrorFailsWithItsLog() throws {

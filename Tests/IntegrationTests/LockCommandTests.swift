@@ -21,7 +21,7 @@ struct LockCommandTests {
         let locked = try project.devenv(["lock"])
         #expect(locked.succeeded, "\(locked.stderr)")
         let text = try Self.lock(project)
-        #expect(text.contains("version = 2"))
+        #expect(text.contains("version = 3"))
         #expect(text.contains("[[step]]\ndefinition = \"run echo a > /a\"\ndigest = \"sha256:"), "\(text)")
         #expect(text.contains("mode = \"0644\", path = \"payload.txt\" },"), "\(text)")
         #expect(try project.devenv(["build", "--frozen"]).succeeded)

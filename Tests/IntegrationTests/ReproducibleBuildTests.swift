@@ -84,6 +84,36 @@ struct ReproducibleBuildTests {
     }
 }
 
+extension ReproducibleBuildTests {
+    /// A Dockerfile base: `verify` copies its FROM image in at the locked digest, runs the
+    /// Dockerfile's stages and the project's steps again in a scratch store, and names the
+    /// Dockerfile layer whose command is not reproducible.
+    @Test(arguments: DevenvUser.allCases)
+    func verifyRebuildsADockerfileBase(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let dockerfile = "FROM busybox:it\nCOPY a.txt /a.txt\nRUN echo built > /from-dockerfile\n"
+        let project = try ProjectFixture(manifest: "[base]\ndockerfile = \"Dockerfile\"\n\n[[step]]\nrun = \"cat /from-dockerfile /a.txt > /out\"\n", as: user)
+        try project.write("a.txt", "a\n")
+        try project.write("Dockerfile", dockerfile)
+        let built = try project.devenv(["build"])
+        try #require(built.succeeded, "\(built.stderr)")
+        let verified = try project.devenv(["verify"])
+        #expect(verified.succeeded, "\(verified.stdout)\(verified.stderr)")
+        #expect(verified.stdout.contains("layer 4/4 devenv: run cat /from-dockerfile /a.txt > /out: identical sha256:"), "\(verified.stdout)")
+        #expect(verified.stdout.contains("config: identical sha256:") && verified.stdout.hasSuffix("is reproducible\n"), "\(verified.stdout)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: project.store).filter { $0.hasPrefix("verify-") }
+        #expect(left.isEmpty, "the scratch store is gone: \(left)")
+
+        try project.write("Dockerfile", dockerfile + "RUN cat /proc/sys/kernel/random/uuid > /uuid\n")
+        #expect(try project.devenv(["build"]).succeeded)
+        let differs = try project.devenv(["verify"])
+        #expect(differs.status == 1, "\(differs.stdout)\(differs.stderr)")
+        let line = try #require(differs.stdout.split(separator: "\n").first { $0.hasPrefix("layer 4/5 ") }, "\(differs.stdout)")
+        #expect(line.contains("cat /proc/sys/kernel/random/uuid > /uuid: DIFFERS: recorded sha256:") && line.contains(", rebuilt sha256:"), "\(differs.stdout)")
+        #expect(differs.stdout.contains("layer 3/5") && differs.stdout.contains("1 layer(s) differ"), "\(differs.stdout)")
+    }
+}
+
 extension ProjectFixture {
     /// The project's image name, from the last `devenv build --json`.
     func lastImageName() throws -> String? {

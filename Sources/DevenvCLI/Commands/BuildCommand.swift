@@ -150,7 +150,7 @@ struct LockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lock",
         abstract: "Resolve every input again (base tag, Dockerfile images, distro archive, steps, copied files) and write .devenv/devenv.lock.",
-        discussion: "Prints what moved. Exit status 67 with --check when the lock is not current."
+        discussion: "Prints what moved; packages steps run again to resolve their packages from the archive as it is now. --check and --diff run nothing. Exit status 67 with --check when the lock is not current."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -180,7 +180,16 @@ struct LockCommand: ParsableCommand {
             case let .manifest(project):
                 var build = ProjectBuild(engine: engine, project: project)
                 DistroProgress.configure(&build)
-                let update = try build.relock(write: !check && !diff)
+                let update: LockUpdate
+                if check || diff {
+                    update = try build.relock(write: false)
+                } else {
+                    // `packages` steps resolve again by running (unpinned), shown as a build is.
+                    let progress = BuildProgress(explain: false)
+                    let sources = try project.buildSecrets(home: SessionHost.current().home)
+                    update = try build.relock(write: true, executor: progress.executor(RuntimeStepExecutor(store: engine.store, secrets: sources)),
+                                              onWait: { Terminal.note("waiting for another build of this project to finish…") }, events: progress.events)
+                }
                 if diff {
                     let text = LineDiff.unified(old: update.old?.render() ?? "", new: update.new.render(),
                                                 oldName: "a/.devenv/devenv.lock", newName: "b/.devenv/devenv.lock")

@@ -10,7 +10,7 @@ enum PackageInstaller {
     /// What the lock resolved the step to: apt installs exactly these versions (dependencies
     /// pinned too), and names any the archive no longer serves with `source`, where the
     /// lock's versions came from.
-    struct Pins: Equatable {
+    struct Pins: Equatable, Sendable {
         var packages: [LockedPackage]
         var source: String
     }
@@ -47,11 +47,17 @@ enum PackageInstaller {
         return ["/bin/sh", "-c", script]
     }
 
+    /// An apt preferences file that makes each locked version the candidate (1001: even a
+    /// downgrade), which a `packages` step and a distro base's bootstrap install with.
+    static func preferences(_ packages: [LockedPackage]) -> String {
+        packages.map { "Package: \($0.name)\nPin: version \($0.version)\nPin-Priority: 1001\n" }.joined(separator: "\n")
+    }
+
     /// Checks that the archive still serves every locked version, then pins them all (so
     /// dependencies resolve to the locked versions too, while staying marked automatic).
     private static func pinning(_ pins: Pins) -> String {
         let wanted = pins.packages.map { RunStep.shellQuote("\($0.name)=\($0.version)") }.joined(separator: " ")
-        let preferences = pins.packages.map { "Package: \($0.name)\nPin: version \($0.version)\nPin-Priority: 1001\n" }.joined(separator: "\n")
+        let preferences = preferences(pins.packages)
         return """
           missing=""
           for wanted in \(wanted); do

@@ -87,8 +87,13 @@ extension ProjectBuild {
 
     /// `devenv lock`: every input resolved again from its source (the registry for a tag,
     /// the archive for a distro base, the project's files), compared with the lock on disk,
-    /// and written unless `write` is false (`--check`, `--diff`).
-    public func relock(write: Bool) throws -> LockUpdate {
+    /// and written unless `write` is false (`--check`, `--diff`). With an `executor`, a
+    /// written lock's `packages` steps are resolved again too: they run unpinned against the
+    /// archive as it is now (a build: the project's image is the result), and the lock
+    /// records what they installed. Without one, or without `write`, they keep the lock's
+    /// versions while their definitions are unchanged.
+    public func relock(write: Bool, executor: (any StepExecutor)? = nil, onWait: (() -> Void)? = nil,
+                       events: (BuildEvent) -> Void = { _ in }) throws -> LockUpdate {
         let existing = try Lockfile.load(path: project.lockPath)
         let base: ResolvedBase
         if let dockerfile = project.manifest.base.dockerfile {
@@ -104,6 +109,9 @@ extension ProjectBuild {
             base = ResolvedBase(image: image, name: baseText.value, lock: .image(baseText.value, digest: image.manifestDescriptor.digest))
         }
         try state.claim(root: project.root)
+        if write, let executor, let first = packageStepIndices.first {
+            return try resolvePackages(base, from: first, existing: existing, executor: executor, onWait: onWait, events: events)
+        }
         let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory, pins: packagePins(existing)).plan()
         let new = Lockfile(base: base.lock, images: base.images, steps: lockedSteps(steps, carrying: existing?.steps))
         let changes = existing.map { LockComparison.changes(from: $0, to: new, locations: steps.map(\.location)) } ?? []
@@ -112,6 +120,51 @@ extension ProjectBuild {
     }
 
     // MARK: Packages
+
+    var packageStepIndices: [Int] {
+        project.manifest.steps.indices.filter { index in
+            if case .packages = project.manifest.steps[index].action { return true }
+            return false
+        }
+    }
+
+    /// `devenv lock` for a project with `packages` steps: the steps planned without the
+    /// lock's pins and run again from the first `packages` step on (a cached result holds
+    /// the archive as it was), then what each installed is recorded, compared and aliased
+    /// so the next (pinned) build runs nothing. A Dockerfile base is built first, its
+    /// images asked for again.
+    private func resolvePackages(_ base: ResolvedBase, from first: Int, existing: Lockfile?, executor: any StepExecutor,
+                                 onWait: (() -> Void)?, events: (BuildEvent) -> Void) throws -> LockUpdate {
+        let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory, pins: [:]).plan()
+        func rerunning(_ resolved: ResolvedBase) -> BuildRequest {
+            var request = self.request(base: resolved, steps: steps, noCache: false)
+            request.rerunFrom = first
+            request.labels[Self.cacheKeyLabel] = Builder.environmentKey(request).description
+            return request
+        }
+        var built = rerunning(base)
+        var resolved = base
+        let image: StoredImage
+        if let dockerfile = project.manifest.base.dockerfile {
+            image = try DockerfileProjectBuild.stacked(dockerfileBuild(dockerfile, images: .fresh), engine: engine, noCache: false, executor: executor,
+                                                       onWait: onWait, events: events, warn: { _ in }, topSteps: steps.count) { target, images in
+                resolved = ResolvedBase(image: target, name: base.name, lock: base.lock, images: images)
+                built = rerunning(resolved)
+                return built
+            }.image
+        } else {
+            image = try engine.builder(executor: executor).build(built, onWait: onWait, events: events).image
+        }
+        var new = Lockfile(base: resolved.lock, images: resolved.images, steps: lockedSteps(steps, carrying: nil))
+        for (index, packages) in try PackageResolution(store: engine.store, request: built).resolve(packageStepIndices, image: image) {
+            new.steps![index] = LockedStep(definition: new.steps![index].definition, digest: new.steps![index].digest,
+                                           files: new.steps![index].files, packages: packages)
+        }
+        let changes = existing.map { LockComparison.changes(from: $0, to: new, locations: steps.map(\.location)) } ?? []
+        try writeLock(new)
+        try aliasPinnedSteps(built, lock: new)
+        return LockUpdate(old: existing, new: new, changes: changes)
+    }
 
     /// The versions the lock resolved each unchanged `packages` step to, which its install pins.
     func packagePins(_ lock: Lockfile?) -> [Int: PackageInstaller.Pins] {
@@ -130,7 +183,8 @@ extension ProjectBuild {
     static func source(of lock: Lockfile) -> String {
         switch lock.baseLock {
         case let .distro(distro, digest):
-            return "\(distro.distro) " + (distro.snapshot.map { "snapshot \($0)" } ?? "from \(distro.mirror)") + " (base \(digest.short))"
+            return "\(distro.distro) " + (distro.snapshot.map { "snapshot \($0)" } ?? "from \(distro.mirror)")
+                + " (" + (distro.archive.map { "\($0.releaseDescription), " } ?? "") + "base \(digest.short))"
         case let .image(text, digest):
             return "the archive as base image \(text) (\(digest.short)) saw it"
         case let .dockerfile(path, _):

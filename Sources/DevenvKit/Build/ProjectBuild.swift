@@ -204,15 +204,19 @@ public struct ProjectBuild {
         let resolved = try prebuilt ?? resolveBase(frozen: options.frozen, rebuild: options.noCache, recordLock: recordLock)
         let steps = try BuildPlanner(project: project, stateDirectory: stateDirectory, pins: packagePins(try Lockfile.load(path: project.lockPath))).plan()
         let changes = try settleLock(resolved, steps: steps, frozen: options.frozen, record: recordLock)
-        let (base, baseName) = (resolved.image, resolved.name)
+        return (request(base: resolved, steps: steps, noCache: options.noCache), changes)
+    }
+
+    /// The build of `steps` on `base`, named and labelled as the project's environment.
+    func request(base: ResolvedBase, steps: [PlannedStep], noCache: Bool) -> BuildRequest {
         // Nothing host-specific (the checkout's path): equal inputs give an equal image on
         // any machine. gc finds the checkout through the project's state (`project.json`).
         var labels = ["org.opencontainers.image.title": project.name]
         if let repository = try? GitRepository.discover(from: project.root), let commit = try? repository.headCommit {
             labels["org.opencontainers.image.revision"] = commit
         }
-        return (BuildRequest(base: base, baseName: baseName, steps: steps, tag: project.imageTag, labels: labels,
-                             noCache: options.noCache, stateDirectory: stateDirectory), changes)
+        return BuildRequest(base: base.image, baseName: base.name, steps: steps, tag: project.imageTag, labels: labels,
+                            noCache: noCache, stateDirectory: stateDirectory)
     }
 
     // MARK: The base

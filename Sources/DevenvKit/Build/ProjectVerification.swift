@@ -25,11 +25,11 @@ public struct VerificationReport: Sendable {
 }
 
 extension ProjectBuild {
-    /// `executor` runs the scratch build's steps against the scratch store. An image base is
-    /// copied in at its locked digest (it is not devenv's to rebuild); a distro base is
-    /// bootstrapped again from the locked archive.
+    /// `executor` runs the scratch build's steps against the scratch store. An image base, and
+    /// every image a Dockerfile base's FROM and `COPY --from` lines name, is copied in at its
+    /// locked digest (it is not devenv's to rebuild), and the Dockerfile's stages run again; a
+    /// distro base is bootstrapped again from the locked archive.
     public func verify(scratchRoot: String, executor: (ImageStore) -> any StepExecutor) throws -> VerificationReport {
-        if project.manifest.base.dockerfile != nil { throw DockerfileProjectBuild.unsupported("devenv verify", project) }
         guard let lock = try Lockfile.load(path: project.lockPath) else {
             throw LockError(message: "\(project.displayPath): `devenv verify` rebuilds a locked environment, and there is no .devenv/devenv.lock\n\(LockError.hint)")
         }
@@ -44,7 +44,16 @@ extension ProjectBuild {
         defer { try? DirectoryRemover.remove(scratchRoot) }
         let scratch = try Engine(storeRoot: "\(scratchRoot)/store")
         scratch.notes = engine.notes
-        if case let .image(text, digest) = lock.baseLock { try copyBase(text, digest: digest, into: scratch, scratchRoot: scratchRoot) }
+        switch lock.baseLock {
+        case let .image(_, digest):
+            try copy(try baseReference(), digest: digest, into: scratch, scratchRoot: scratchRoot)
+        case .dockerfile:
+            for (word, digest) in lock.images.sorted(by: { $0.key < $1.key }) {
+                try copy(try Reference(parsing: word), digest: digest, into: scratch, scratchRoot: scratchRoot)
+            }
+        case .distro:
+            break
+        }
         var build = ProjectBuild(engine: scratch, project: project)
         build.bootstrapOutput = bootstrapOutput
         build.bootstrapEvents = bootstrapEvents
@@ -52,9 +61,9 @@ extension ProjectBuild {
         return Self.compare(recorded: recorded, rebuilt: rebuilt)
     }
 
-    /// The base as this store has it, exported and imported unchanged.
-    private func copyBase(_ text: String, digest: Digest, into scratch: Engine, scratchRoot: String) throws {
-        let reference = try baseReference()
+    /// A locked image as this store has it (pulled by digest if it has none), exported and
+    /// imported unchanged.
+    private func copy(_ reference: Reference, digest: Digest, into scratch: Engine, scratchRoot: String) throws {
         let base = try engine.image(digest: digest, name: reference)
         let archive = "\(scratchRoot)/base.tar"
         try engine.exporter().export(base, to: archive, format: .oci)

@@ -33,6 +33,15 @@ enum DebianControl {
         return after.filter { !old.contains(key($0.name, $0.version, $0.architecture)) }
     }
 
+    /// The first `Field: value` line of `text` (an `InRelease`'s `Date:`), outside any
+    /// continuation; nil when there is none.
+    static func field(_ name: String, in text: String) -> String? {
+        for line in text.split(separator: "\n") where line.hasPrefix("\(name):") {
+            return line.dropFirst(name.utf8.count + 1).trimmingCharacters(in: .whitespaces)
+        }
+        return nil
+    }
+
     private static let wanted: Set<Substring> = ["Package", "Version", "Architecture", "Status", "SHA256"]
 
     static func stanzas(_ text: String) -> [[String: String]] {

@@ -9,8 +9,9 @@ import Glibc
 /// the package set in canonical order, the architecture. Equal inputs give an equal cache
 /// key, and the key names the base image in the store. Pure: no I/O.
 public struct DistroBase: Equatable, Sendable {
-    /// Bump when the bootstrap changes in a way that makes old bases wrong.
-    static let keyVersion = 1
+    /// Bump when the bootstrap changes in a way that makes old bases wrong (2: the archive
+    /// snapshot in the image's labels, the layer cap an input).
+    static let keyVersion = 2
     /// SOURCE_DATE_EPOCH without a snapshot: fixed, so equal inputs tend to give equal
     /// layers (mmdebstrap clamps file times to it and writes it where dpkg would write now).
     public static let defaultEpoch: Int64 = 1_700_000_000
@@ -29,10 +30,17 @@ public struct DistroBase: Equatable, Sendable {
     public var packages: [String]
     /// OCI architecture name (`amd64`, `arm64`); mmdebstrap bootstraps the host's.
     public var architecture: String
+    /// The most layers the bootstrapped tree is split into (`[base] layers`).
+    public var layers: Int
+
+    /// A minbase has about 90 packages: the largest 22 get their own layer, the rest share
+    /// one, and the database's comes last, leaving most of an image's 125 layers to the
+    /// project's steps.
+    public static let defaultLayers = Manifest.Distro.defaultLayers
 
     public init(family: Manifest.Distro.Family, suite: String, variant: String = Manifest.Distro.defaultVariant,
                 mirror: String, mirrorSource: MirrorSource, snapshot: String? = nil, packages: [String] = [],
-                architecture: String = Platform.host.architecture) {
+                architecture: String = Platform.host.architecture, layers: Int = DistroBase.defaultLayers) {
         self.family = family
         self.suite = suite
         self.variant = variant
@@ -41,6 +49,7 @@ public struct DistroBase: Equatable, Sendable {
         self.snapshot = snapshot
         self.packages = Array(Set(packages)).sorted()
         self.architecture = architecture
+        self.layers = layers
     }
 
     /// Resolves the manifest's distro: its mirror, else the snapshot archive, else the
@@ -58,7 +67,8 @@ public struct DistroBase: Equatable, Sendable {
             (mirror, source) = (Self.defaultMirror(distro.family, architecture: architecture), .builtIn)
         }
         self.init(family: distro.family, suite: distro.suite, variant: distro.variantName, mirror: mirror, mirrorSource: source,
-                  snapshot: distro.snapshot?.value, packages: distro.packages.map(\.value), architecture: architecture)
+                  snapshot: distro.snapshot?.value, packages: distro.packages.map(\.value), architecture: architecture,
+                  layers: distro.layerCap)
     }
 
     /// `debian:bookworm`
@@ -116,13 +126,14 @@ public struct DistroBase: Equatable, Sendable {
         var packages: [String]
         var architecture: String
         var epoch: Int64
+        var layers: Int
     }
 
     /// What the cached base is keyed by: every input of the bootstrap.
     public var key: Digest {
         Digest.sha256(OCIDocument.encode(KeyMaterial(family: family.rawValue, suite: suite, variant: variant, mirror: mirror,
                                                      snapshot: snapshot, packages: packages, architecture: architecture,
-                                                     epoch: sourceDateEpoch)))
+                                                     epoch: sourceDateEpoch, layers: layers)))
     }
 
     /// `localhost/devenv-base/debian:bookworm-0123456789ab`

@@ -9,13 +9,8 @@ import Glibc
 #endif
 
 extension DistroBootstrapper {
-    /// Layers of a bootstrapped base: a minbase has about 90 packages, so the largest 22
-    /// get their own, the rest share one, and the database's comes last, leaving most of an
-    /// image's 125 layers to the project's steps.
-    static let baseLayers = 24
-
     /// The bootstrapped tree (the layer `single`, unpacked as its snapshot) split like a
-    /// `packages` step's (`UpperSplit`, docs/layers.md), each part committed and kept as its
+    /// `packages` step's (`UpperSplit`, docs/layers.md) into at most `base.layers`, each part committed and kept as its
     /// snapshot; nil when it does not split (no dpkg database). Rootless, the split and the
     /// commits run in the namespace helper (`RuntimeStepExecutor`), like a step's.
     func packageLayers(of single: Descriptor, diffID: Digest, base: DistroBase, work: String) throws -> [StepLayer]? {
@@ -26,7 +21,7 @@ extension DistroBootstrapper {
         guard mkdir(parts, 0o700) == 0 else { throw SystemError.last("mkdir", path: parts) }
         let executor = RuntimeStepExecutor(store: store)
         let split = UpperSplit(commit: UpperCommit(upperDir: tree, lowerDirs: [], runtimeFiles: RuntimeFiles()), partsDirectory: parts,
-                               limit: Self.baseLayers)
+                               limit: base.layers)
         guard let split = try executor.split(split) else { return nil }
         var chain: [Digest] = []
         var layers: [StepLayer] = []

@@ -1,6 +1,7 @@
 import DevenvArchive
 import DevenvBuild
 import DevenvOCI
+import DevenvPlan
 import DevenvRuntime
 import DevenvStore
 import DevenvSystem
@@ -38,6 +39,10 @@ public struct DistroBootstrapper {
     }
 
     public let store: ImageStore
+    /// The lock's packages and versions, which a bootstrap installs exactly (a version the
+    /// archive no longer serves is an error naming it and `source`); nil installs what the
+    /// archive serves now.
+    var pins: PackageInstaller.Pins?
     public var output: Output = .log
     public var events: (DistroBootstrapEvent) -> Void = { _ in }
     public var compression: LayerCompression = .zstd
@@ -70,18 +75,31 @@ public struct DistroBootstrapper {
             guard mkdir(work, 0o700) == 0 else { throw SystemError.last("mkdir", path: work) }
             defer { try? DirectoryRemover.remove(work) }
             let tarball = "\(work)/rootfs.tar"
+            let archive = "\(work)/archive"
+            guard mkdir(archive, 0o700) == 0 else { throw SystemError.last("mkdir", path: archive) }
+            let preferences = try pins.map { pins in
+                let path = "\(work)/devenv-lock.pref"
+                try AtomicFile.write(Data(PackageInstaller.preferences(pins.packages).utf8), to: path)
+                return path
+            }
             let log = output == .log ? try openLog(base) : nil
             events(.started(base, log: log?.path))
-            try run(mmdebstrap, Self.arguments(for: base, output: tarball, mode: mode), base: base, directory: work, log: log)
-            let image = try importLayer(tarball, base: base, work: work)
+            try run(mmdebstrap, Self.arguments(for: base, output: tarball, mode: mode, archive: archive, preferences: preferences),
+                    base: base, directory: work, log: log)
+            let snapshot = try readArchive(archive, base: base)
+            if let pins { try Self.checkPins(pins, installed: snapshot.packages, base: base) }
+            let image = try importLayer(tarball, base: base, archive: snapshot, work: work)
             events(.finished(base, image: image, seconds: Date().timeIntervalSince(started)))
             return image
         }
     }
 
     /// mmdebstrap's command line: everything explicit, so the host's mmdebstrap defaults
-    /// cannot change the result.
-    static func arguments(for base: DistroBase, output: String, mode: Mode) -> [String] {
+    /// cannot change the result. What the lock records of the archive (dpkg's status, the
+    /// `InRelease` and `Packages` apt fetched) is copied to `archive` before mmdebstrap's
+    /// cleanup removes the lists; `preferences`, an apt preferences file, pins the versions
+    /// while apt resolves and leaves no trace in the image.
+    static func arguments(for base: DistroBase, output: String, mode: Mode, archive: String, preferences: String? = nil) -> [String] {
         var arguments = ["--mode=\(mode.rawValue)", "--format=tar", "--variant=\(base.variant)"]
         if base.family == .ubuntu {
             arguments.append("--components=main,universe")
@@ -99,6 +117,13 @@ public struct DistroBootstrapper {
             arguments.append("--aptopt=Acquire::Check-Valid-Until \"false\"")
         }
         arguments.append("--aptopt=Acquire::Retries \"3\"")
+        // Special hooks (mmdebstrap reads and writes the host's side itself), so they work
+        // in unshare mode too, where the namespace's root cannot enter devenv's directories.
+        if let preferences {
+            arguments.append("--setup-hook=upload \(RunStep.shellQuote(preferences)) /etc/apt/preferences.d/devenv-lock")
+            arguments.append("--customize-hook=rm -f \"$1/etc/apt/preferences.d/devenv-lock\"")
+        }
+        arguments.append("--customize-hook=copy-out /var/lib/dpkg/status /var/lib/apt/lists \(RunStep.shellQuote(archive))")
         // The host's resolver and name have no place in a shared image.
         arguments.append("--customize-hook=rm -f \"$1/etc/resolv.conf\" \"$1/etc/hostname\"")
         arguments += [base.suite, output, base.mirror]
@@ -180,7 +205,7 @@ public struct DistroBootstrapper {
     /// The tarball becomes a layer, its bytes kept exactly, then one layer per package
     /// (`packageLayers`); the config says when (SOURCE_DATE_EPOCH) and from what the layers
     /// were made.
-    private func importLayer(_ tarball: String, base: DistroBase, work: String) throws -> StoredImage {
+    private func importLayer(_ tarball: String, base: DistroBase, archive: ArchiveSnapshot, work: String) throws -> StoredImage {
         let output = "\(store.layout.ingest)/\(UUID().uuidString).layer"
         defer { unlink(output) }
         let layer = try LayerWriter.recompress(tarAt: tarball, to: output, compression: compression)
@@ -194,6 +219,7 @@ public struct DistroBootstrapper {
         ]
         if let snapshot = base.snapshot { labels["dev.devenv.distro.snapshot"] = snapshot }
         if !base.packages.isEmpty { labels["dev.devenv.distro.packages"] = base.packages.joined(separator: " ") }
+        labels.merge(archive.labels) { first, _ in first }
         let run = ImageConfig.RunConfig(env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
                                         cmd: ["/bin/bash"], labels: labels)
         let createdBy = "devenv: mmdebstrap --variant=\(base.variant) \(base.suite) \(base.mirror)"
@@ -205,6 +231,38 @@ public struct DistroBootstrapper {
         var config = ImageConfig(config: run, diffIDs: layers.map(\.diffID), history: history, created: created)
         config.author = "devenv"
         return try store.commitImage(name: base.tag, config: config, layers: layers.map(\.descriptor))
+    }
+
+    /// What the bootstrap copied out (`arguments`): dpkg's status, and apt's lists with the
+    /// `InRelease` of the suite and the `Packages` indexes.
+    private func readArchive(_ directory: String, base: DistroBase) throws -> ArchiveSnapshot {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/lists")) ?? []).sorted().map { "lists/\($0)" }
+        func read(_ name: String, limit: Int) throws -> [UInt8] {
+            try FileDescriptor.readRegularFile("\(directory)/\(name)", limit: limit, operation: "read what the bootstrap installed")
+        }
+        guard access("\(directory)/status", F_OK) == 0 else {
+            throw DistroError(base: base, reason: "mmdebstrap left no dpkg status to lock", hint: nil)
+        }
+        let status = String(decoding: try read("status", limit: PackageResolution.statusLimit), as: UTF8.self)
+        // mmdebstrap gets one mirror and suite, hence one InRelease; the suite's own if several.
+        let releases = names.filter { $0.hasSuffix("_InRelease") }
+        let release = try (releases.first { $0.hasSuffix("_dists_\(base.suite)_InRelease") } ?? releases.first).map { try read($0, limit: ArchiveSnapshot.releaseLimit) }
+        let indexes = try names.filter { $0.hasSuffix("_Packages") }.map { String(decoding: try read($0, limit: PackageResolution.indexLimit), as: UTF8.self) }
+        return ArchiveSnapshot(suite: base.suite, status: status, inRelease: release, indexes: indexes)
+    }
+
+    /// A pinned bootstrap that did not install a locked version: the archive no longer serves it.
+    static func checkPins(_ pins: PackageInstaller.Pins, installed: [LockedPackage], base: DistroBase) throws {
+        let unserved = ArchiveSnapshot.unserved(locked: pins.packages, installed: installed)
+        guard !unserved.isEmpty else { return }
+        let names = unserved.map { locked, now in
+            "\(Printable.escape(locked.name)) \(Printable.escape(locked.version)) (" + (now.map { "it has \(Printable.escape($0.version))" } ?? "not installed now") + ")"
+        }
+        throw LockError(message: """
+            bootstrap \(Printable.escape(base.name)): the archive no longer serves these locked versions: \(names.joined(separator: ", "))
+            .devenv/devenv.lock resolved them from \(pins.source)
+            hint: run `devenv lock` to bootstrap the base from the archive as it is now, or pin the archive with [base] snapshot
+            """)
     }
 
     static func timestamp(_ epoch: Int64) -> String {

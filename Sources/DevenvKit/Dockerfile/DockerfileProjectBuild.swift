@@ -78,10 +78,15 @@ extension ProjectBuild {
             let changes = LockComparison.changes(from: Lockfile(base: lock.baseLock), to: Lockfile(base: baseLock))
             if !changes.isEmpty { throw LockError.stale(project.displayPath, changes) }
         }
-        return try DockerfileProjectBuild.stacked(build, engine: engine, noCache: options.noCache, executor: executor, onWait: onWait,
-                                                  events: events, warn: { _ in }, topSteps: project.manifest.steps.count) { image, images in
-            try request(options: options, base: ResolvedBase(image: image, name: dockerfile.path.value, lock: baseLock, images: images))
+        var top: BuildRequest?
+        let result = try DockerfileProjectBuild.stacked(build, engine: engine, noCache: options.noCache, executor: executor, onWait: onWait,
+                                                        events: events, warn: { _ in }, topSteps: project.manifest.steps.count) { image, images in
+            top = try request(options: options, base: ResolvedBase(image: image, name: dockerfile.path.value, lock: baseLock, images: images))
+            return top!
         }
+        // The project's `packages` steps are locked as on any other base.
+        if !options.frozen, let top { try recordPackages(top, image: result.image) }
+        return result
     }
 }
 

@@ -17,7 +17,7 @@ public enum LockComparison {
         changes += imageChanges(old.images, new.images)
         switch (old.steps, new.steps) {
         case let (oldSteps?, newSteps?):
-            changes += stepChanges(oldSteps, newSteps, locations: locations)
+            changes += stepChanges(oldSteps, newSteps, locations: locations, format: old.format)
         case (nil, _?):
             changes.append(LockChange(subject: "steps", change: "not recorded (a version 1 lock)"))
         default:
@@ -37,7 +37,12 @@ public enum LockComparison {
         case let (.distro(oldDistro, oldDigest), .distro(newDistro, newDigest)):
             let fields = oldDistro.fieldChanges(to: newDistro)
             if !fields.isEmpty { return [LockChange(subject: "base", change: fields.joined(separator: ", "))] }
-            if oldDigest != newDigest { return [LockChange(subject: "base \(Printable.escape(newDistro.distro))", change: "rebootstrapped \(oldDigest) -> \(newDigest)")] }
+            if oldDigest != newDigest {
+                // What moved in the archive, package by package, when both bootstraps recorded it.
+                let subject = "base \(Printable.escape(newDistro.distro))"
+                let moved = oldDistro.archive.flatMap { was in newDistro.archive.map { was.changes(to: $0) } } ?? []
+                return [LockChange(subject: subject, change: "rebootstrapped \(oldDigest) -> \(newDigest)")] + moved.map { LockChange(subject: subject, change: $0) }
+            }
         default:
             return [LockChange(subject: "base", change: "\(kind(old)) -> \(kind(new))")]
         }
@@ -64,7 +69,9 @@ public enum LockComparison {
         }
     }
 
-    private static func stepChanges(_ old: [LockedStep], _ new: [LockedStep], locations: [String]) -> [LockChange] {
+    /// `format`: the old lock's version, which explains a `packages` step whose words did not
+    /// change but whose meaning to the builder did (its layers, before version 3).
+    private static func stepChanges(_ old: [LockedStep], _ new: [LockedStep], locations: [String], format: Int) -> [LockChange] {
         var changes: [LockChange] = []
         for index in 0..<max(old.count, new.count) {
             let subject = "step \(index + 1)" + (index < locations.count ? " (\(locations[index]))" : "")
@@ -78,8 +85,11 @@ public enum LockComparison {
             }
             let (was, now) = (old[index], new[index])
             if was.digest != now.digest {
-                let change = was.definition == now.definition ? "definition changed (\(was.digest.short) -> \(now.digest.short))"
+                var change = was.definition == now.definition ? "definition changed (\(was.digest.short) -> \(now.digest.short))"
                     : "'\(Printable.escape(was.definition))' -> '\(Printable.escape(now.definition))'"
+                if was.definition == now.definition, format < Lockfile.packageLayersVersion, now.definition.hasPrefix("packages ") {
+                    change += ": the lock was written by an older devenv (lock version \(format), before per-package layers); `devenv lock` refreshes it"
+                }
                 changes.append(LockChange(subject: subject, change: change))
             }
             changes += fileChanges(was.files, now.files).map { LockChange(subject: subject, change: $0) }
@@ -103,7 +113,8 @@ public enum LockComparison {
         }
     }
 
-    private static func packageChanges(_ old: [LockedPackage], _ new: [LockedPackage]) -> [String] {
+    /// `package NAME OLD -> NEW`, `… added`, `… removed`, `… has another .deb checksum`.
+    static func packageChanges(_ old: [LockedPackage], _ new: [LockedPackage]) -> [String] {
         let was = Dictionary(old.map { ("\($0.name):\($0.architecture)", $0) }, uniquingKeysWith: { first, _ in first })
         let now = Dictionary(new.map { ("\($0.name):\($0.architecture)", $0) }, uniquingKeysWith: { first, _ in first })
         return Set(was.keys).union(now.keys).sorted().compactMap { key in
@@ -132,6 +143,7 @@ extension DistroLock {
         note("mirror", mirror, other.mirror)
         note("snapshot", snapshot ?? "", other.snapshot ?? "")
         note("packages", packages.joined(separator: " "), other.packages.joined(separator: " "))
+        note("layers", String(layers), String(other.layers))
         return changes
     }
 }

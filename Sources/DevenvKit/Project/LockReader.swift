@@ -38,15 +38,20 @@ struct LockReader {
         return try items.map { node in
             guard let table = node.value.tableValue else { throw invalid(node.location.line, "[[step]] is not a table") }
             return LockedStep(definition: try string(table, "definition", in: "[[step]]"), digest: try digest(table, "digest", in: "[[step]]"),
-                              files: try list(table, "files") { try file($0) }, packages: try list(table, "packages") { try package($0) })
+                              files: try list(table, "files") { try file($0) }, packages: try packages(table, "packages", in: "[[step]]"))
         }
     }
 
-    private func list<T>(_ table: TOMLTable, _ key: String, _ read: (TOMLTable) throws -> T) throws -> [T] {
+    /// A list of packages, one inline table each (a step's `packages`, the base's `installed`).
+    func packages(_ table: TOMLTable, _ key: String, in section: String) throws -> [LockedPackage] {
+        try list(table, key, in: section) { try package($0, in: "\(section) \(key)") }
+    }
+
+    private func list<T>(_ table: TOMLTable, _ key: String, in section: String = "[[step]]", _ read: (TOMLTable) throws -> T) throws -> [T] {
         guard let entry = table[key] else { return [] }
-        guard let items = entry.node.value.arrayValue else { throw invalid(entry.node.location.line, "[[step]] '\(key)' is not an array") }
+        guard let items = entry.node.value.arrayValue else { throw invalid(entry.node.location.line, "\(section) '\(key)' is not an array") }
         return try items.map { node in
-            guard let item = node.value.tableValue else { throw invalid(node.location.line, "[[step]] '\(key)' holds a value that is not a table") }
+            guard let item = node.value.tableValue else { throw invalid(node.location.line, "\(section) '\(key)' holds a value that is not a table") }
             return try read(item)
         }
     }
@@ -57,9 +62,9 @@ struct LockReader {
         return LockedFile(path: try string(table, "path", in: "[[step]] files"), digest: try digest(table, "digest", in: "[[step]] files"), mode: mode)
     }
 
-    private func package(_ table: TOMLTable) throws -> LockedPackage {
-        LockedPackage(name: try string(table, "name", in: "[[step]] packages"), version: try string(table, "version", in: "[[step]] packages"),
-                      architecture: try string(table, "architecture", in: "[[step]] packages"),
-                      sha256: table["sha256"] == nil ? nil : try string(table, "sha256", in: "[[step]] packages"))
+    private func package(_ table: TOMLTable, in section: String) throws -> LockedPackage {
+        LockedPackage(name: try string(table, "name", in: section), version: try string(table, "version", in: section),
+                      architecture: try string(table, "architecture", in: section),
+                      sha256: table["sha256"] == nil ? nil : try string(table, "sha256", in: section))
     }
 }

@@ -25,17 +25,7 @@ public struct LockedStep: Equatable, Sendable {
             lines += files.map { "  { digest = \"\($0.digest)\", mode = \"\($0.modeText)\", path = \(Lockfile.quote($0.path)) }," }
             lines.append("]")
         }
-        if !packages.isEmpty {
-            lines.append("packages = [")
-            lines += packages.map { package in
-                var fields = ["architecture = \(Lockfile.quote(package.architecture))", "name = \(Lockfile.quote(package.name))"]
-                if let sha256 = package.sha256 { fields.append("sha256 = \(Lockfile.quote(sha256))") }
-                fields.append("version = \(Lockfile.quote(package.version))")
-                return "  { \(fields.joined(separator: ", ")) },"
-            }
-            lines.append("]")
-        }
-        return lines
+        return lines + LockedPackage.renderedList("packages", packages)
     }
 }
 
@@ -68,5 +58,16 @@ public struct LockedPackage: Equatable, Sendable, Hashable {
         self.version = version
         self.architecture = architecture
         self.sha256 = sha256
+    }
+
+    /// `key = [` and one package a line, keys sorted; nothing for no packages.
+    static func renderedList(_ key: String, _ packages: [LockedPackage]) -> [String] {
+        guard !packages.isEmpty else { return [] }
+        return ["\(key) = ["] + packages.map { package in
+            var fields = ["architecture = \(Lockfile.quote(package.architecture))", "name = \(Lockfile.quote(package.name))"]
+            if let sha256 = package.sha256 { fields.append("sha256 = \(Lockfile.quote(sha256))") }
+            fields.append("version = \(Lockfile.quote(package.version))")
+            return "  { \(fields.joined(separator: ", ")) },"
+        } + ["]"]
     }
 }

@@ -9,8 +9,11 @@ import Foundation
 /// steps (`[[step]]`: definition, copied files, resolved packages). A moved base tag does
 /// not change a locked environment; `devenv lock` re-resolves and records what moved.
 public struct Lockfile: Equatable, Sendable {
-    /// 2: steps, copied files, packages and Dockerfile images (1 locked only the base).
-    public static let version = 2
+    /// 3: a distro base's archive snapshot and layer cap, `packages` steps with their layers
+    /// (2: steps, copied files, packages and Dockerfile images; 1 locked only the base).
+    public static let version = 3
+    /// The format `packages` steps' digests first included their per-package layers.
+    static let packageLayersVersion = 3
 
     public enum Base: Equatable, Sendable {
         /// `[base] image` as the manifest writes it, and the manifest digest it resolved to.
@@ -27,11 +30,15 @@ public struct Lockfile: Equatable, Sendable {
     public var images: [String: Digest]
     /// The project's steps in order; nil for a version 1 lock, which did not record them.
     public var steps: [LockedStep]?
+    /// The version the file was written in (`version` for a lock made here): an older one is
+    /// rewritten by the next build or `devenv lock`.
+    public var format: Int
 
-    public init(base: Base, images: [String: Digest] = [:], steps: [LockedStep]? = []) {
+    public init(base: Base, images: [String: Digest] = [:], steps: [LockedStep]? = [], format: Int = Lockfile.version) {
         baseLock = base
         self.images = images
         self.steps = steps
+        self.format = format
     }
 
     public init(base: String, baseDigest: Digest, distro: DistroLock? = nil, steps: [LockedStep]? = []) {
@@ -97,7 +104,7 @@ public struct Lockfile: Equatable, Sendable {
         }
         // Version 1 recorded no steps: its steps are unknown, not empty.
         let steps = version < 2 ? nil : try reader.steps(root)
-        return Lockfile(base: baseLock, images: images, steps: steps)
+        return Lockfile(base: baseLock, images: images, steps: steps, format: version)
     }
 
     // MARK: Writing

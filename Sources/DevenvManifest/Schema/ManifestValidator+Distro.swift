@@ -1,7 +1,7 @@
-/// `[base] distro = "debian:bookworm"` with its options `mirror`, `snapshot`, `variant` and
-/// `packages`, which mean nothing next to `image`.
+/// `[base] distro = "debian:bookworm"` with its options `mirror`, `snapshot`, `variant`,
+/// `packages` and `layers`, which mean nothing next to `image`.
 extension ManifestValidator {
-    static let distroOptions = ["mirror", "snapshot", "variant", "packages"]
+    static let distroOptions = ["mirror", "snapshot", "variant", "packages", "layers"]
 
     mutating func readDistroBase(_ table: TOMLTable, entry: TOMLEntry, path: FieldPath) -> Manifest.Base? {
         if let image = table["image"] {
@@ -40,7 +40,13 @@ extension ManifestValidator {
                 valid = false
             }
         }
+        var layers: Located<Int>?
+        if let layersEntry = table["layers"] {
+            layers = layerLimit(layersEntry, path: path.key("layers"), of: "the base")
+            valid = layers != nil && valid
+        }
         guard valid, var distro else { return nil }
+        distro.layers = layers
         distro.mirror = mirror
         distro.snapshot = snapshot
         distro.variant = variant

@@ -84,14 +84,14 @@ extension ManifestValidator {
         }
     }
 
-    /// `layers = N`: an integer in `packageLayerLimits`.
-    private mutating func layerLimit(_ entry: TOMLEntry, path: FieldPath) -> Located<Int>? {
+    /// `layers = N` (of a `packages` step, or of a distro base): an integer in `packageLayerLimits`.
+    mutating func layerLimit(_ entry: TOMLEntry, path: FieldPath, of what: String = "this step") -> Located<Int>? {
         guard case let .integer(value) = entry.node.value else {
             wrongType(entry.node, path: path, expected: "an integer")
             return nil
         }
         guard let limit = Int(exactly: value), Self.packageLayerLimits.contains(limit) else {
-            report("must be from \(Self.packageLayerLimits.lowerBound) to \(Self.packageLayerLimits.upperBound) (layers of this step; an image has at most 125)",
+            report("must be from \(Self.packageLayerLimits.lowerBound) to \(Self.packageLayerLimits.upperBound) (layers of \(what); an image has at most 125)",
                    path: path, at: entry.node)
             return nil
         }
