@@ -101,9 +101,6 @@ struct StagePlanner {
                 Diagnostic("ONBUILD trigger '\(Printable.escape(trigger, limit: 120))' of \(owner): \(message)",
                            at: image.location, width: image.width)
             }
-            let keyword = trigger.drop { $0 == " " || $0 == "\t" }.prefix { $0 != " " && $0 != "\t" && $0 != "\n" }.uppercased()
-            if keyword == "ONBUILD" { throw dockerfile.error([fail("chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")]) }
-            if keyword == "FROM" || keyword == "MAINTAINER" { throw dockerfile.error([fail("\(keyword) isn't allowed as an ONBUILD trigger")]) }
             let parsed: Dockerfile
             do {
                 parsed = try Dockerfile.parse(Array(("FROM scratch\n" + trigger).utf8), path: "ONBUILD")
@@ -111,9 +108,16 @@ struct StagePlanner {
                 throw dockerfile.error([fail(error.diagnostics.map(\.message).joined(separator: "; "))])
             }
             let instructions = parsed.stages.first?.instructions ?? []
+            // A FROM in the trigger makes a second stage: exactly one stage, one instruction.
             guard parsed.stages.count == 1, instructions.count == 1 else {
-                throw dockerfile.error([fail("a trigger must be exactly one instruction")])
+                let keyword = parsed.stages.count > 1 ? "FROM" : nil
+                throw dockerfile.error([fail(keyword.map { "\($0) isn't allowed as an ONBUILD trigger" } ?? "a trigger must be exactly one instruction")])
             }
+            // The parsed instruction decides, not the text: a comment or a line continuation
+            // before the keyword must not smuggle a chained trigger in.
+            let keyword = instructions[0].keyword.uppercased()
+            if keyword == "ONBUILD" { throw dockerfile.error([fail("chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")]) }
+            if keyword == "FROM" || keyword == "MAINTAINER" { throw dockerfile.error([fail("\(keyword) isn't allowed as an ONBUILD trigger")]) }
             for var instruction in instructions {
                 instruction.location = stage.location
                 do {

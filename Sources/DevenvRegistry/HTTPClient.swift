@@ -107,9 +107,12 @@ final class HTTPClient: @unchecked Sendable {
         _ = devenv_curl_set_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
         _ = devenv_curl_set_long(handle, CURLOPT_BUFFERSIZE, 256 << 10)
         _ = devenv_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(timeouts.response * 1000)))
-        // Set, they replace libcurl's built-in CA locations (as they do for curl itself).
-        if let bundle = trust.bundle { _ = devenv_curl_set_pointer(handle, CURLOPT_CAINFO, bundle.path) }
-        if let directory = trust.directory { _ = devenv_curl_set_pointer(handle, CURLOPT_CAPATH, directory.path) }
+        // A configured bundle or directory replaces libcurl's built-in ones (both: a curl
+        // built with a CA path would otherwise still trust it), as the variables promise.
+        if trust.bundle != nil || trust.directory != nil {
+            _ = devenv_curl_set_pointer(handle, CURLOPT_CAINFO, trust.bundle?.path)
+            _ = devenv_curl_set_pointer(handle, CURLOPT_CAPATH, trust.directory?.path)
+        }
         switch request.method {
         case "GET":
             _ = devenv_curl_set_long(handle, CURLOPT_HTTPGET, 1)

@@ -125,6 +125,9 @@ struct HealthcheckOnbuildTests {
         ("MAINTAINER me", "ONBUILD trigger 'MAINTAINER me' of the base image: MAINTAINER isn't allowed as an ONBUILD trigger"),
         ("RUN a\nRUN b", "ONBUILD trigger 'RUN a\\nRUN b' of the base image: a trigger must be exactly one instruction"),
         ("", "ONBUILD trigger '' of the base image: a trigger must be exactly one instruction"),
+        // The parsed instruction decides, not the first word of the text.
+        ("# c\nONBUILD RUN x", "ONBUILD trigger '# c\\nONBUILD RUN x' of the base image: chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"),
+        ("\\\nFROM x", "ONBUILD trigger '\\\\\\nFROM x' of the base image: FROM isn't allowed as an ONBUILD trigger"),
     ])
     func handWrittenTriggersAreRefused(_ trigger: String, _ message: String) {
         var base = ImageConfig.RunConfig(env: ["PATH=/bin"])

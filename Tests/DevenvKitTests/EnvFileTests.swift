@@ -132,9 +132,13 @@ import Testing
         var laughs = "cdiVersion: 0.6.0\nkind: a.com/b\nl0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1...9 { laughs += "l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
         laughs += "devices: [{name: x, containerEdits: {env: *l9}}]\n"
-        let registry = try registry(["broken.yaml": "kind: [\n", "list.yml": "- a\n- b\n", "laughs.yaml": laughs], yaml: CDIYAMLReader.spec)
+        // Deep enough to overflow a recursive composer's stack, were it parsed.
+        let deep = "cdiVersion: 0.6.0\nkind: a.com/b\ndevices: " + String(repeating: "[", count: 200_000) + "\n"
+        let registry = try registry(["broken.yaml": "kind: [\n", "list.yml": "- a\n- b\n", "laughs.yaml": laughs, "deep.yaml": deep],
+                                    yaml: CDIYAMLReader.spec)
         #expect(registry.specs.isEmpty)
-        #expect(registry.problems.count == 3, "\(registry.problems)")
+        #expect(registry.problems.count == 4, "\(registry.problems)")
+        #expect(registry.problems.contains { $0.contains("deep.yaml") && $0.contains("nests deeper than 64 levels") }, "\(registry.problems)")
         #expect(registry.problems.contains { $0.contains("broken.yaml") && $0.contains("not YAML") }, "\(registry.problems)")
         #expect(registry.problems.contains { $0.contains("list.yml") && $0.contains("not a mapping") }, "\(registry.problems)")
         #expect(registry.problems.contains { $0.contains("laughs.yaml") && $0.contains("expands to more than") }, "\(registry.problems)")

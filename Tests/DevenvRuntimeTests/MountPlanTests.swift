@@ -2,6 +2,9 @@
 import DevenvSeccomp
 import DevenvSystem
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct MountPlanTests {
     static func spec(mapping: IDMapping? = nil, upper: UpperLayer = .temporary, mounts: [BindMount] = [BindMount(source: "/home/u/project", destination: "/workspace")]) -> ContainerSpec {
@@ -44,6 +47,23 @@ import Testing
         for path in ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"] {
             #expect(operations.contains(.readOnly(path: path)))
         }
+    }
+
+    /// A pinned source is checked once opened: it must still be the path the planner resolved.
+    @Test func pinnedSourcesAreCheckedBeforeTheirBind() throws {
+        var pinned = BindMount(source: "/home/u/project/data", destination: "/data")
+        pinned.pinned = true
+        let operations = try plan(Self.spec(mounts: [pinned])).operations
+        let check = try #require(operations.firstIndex(of: .pinnedSource(path: "/home/u/project/data")))
+        let bind = try #require(operations.firstIndex(of: .bind(source: "/home/u/project/data", destination: "/data", readOnly: false)))
+        #expect(check < bind)
+        #expect(!(try plan(Self.spec()).operations.contains { if case .pinnedSource = $0 { return true }; return false }))
+
+        let directory = try FileDescriptor.openRaw("/proc/self", O_PATH)
+        defer { close(directory) }
+        #expect(throws: SystemError.self) { try MountExecutor<LinuxMountCalls>.requireResolves(directory, to: "/proc/self") }
+        let real = "/proc/\(getpid())"
+        try MountExecutor<LinuxMountCalls>.requireResolves(directory, to: real)
     }
 
     @Test func rootlessPlanBindsDevicesAndUsesUserXattrs() throws {
@@ -90,7 +110,8 @@ import Testing
         #expect(operations.filter { if case .userDirectory = $0 { return true } else { return false } }.count == 1, "\(operations)")
         #expect(MountPlan.userDirectories(between: "/home/u", and: "/home/u/a/b/c") == ["/home/u/a", "/home/u/a/b"])
         #expect(MountPlan.userDirectories(between: "/home/u", and: "/home/user/a") == [])
-        #expect(MountPlan.userDirectories(between: "/", and: "/a/b") == ["/a"])
+        #expect(MountPlan.userDirectories(between: "/", and: "/a/b") == [], "a user without a home owns nothing on the way")
+        #expect(MountPlan.userDirectories(between: "/", and: "/run/secrets/npmrc") == [])
     }
 
     @Test func theInitPlanCarriesCredentialsAndCapabilities() throws {

@@ -135,6 +135,25 @@ struct DevContainerFeatureTests {
         #expect(!warned.stderr.contains("source=dind"), "a volume is applied, not warned about: \(warned.stderr)")
     }
 
+    /// A volume made for a session belongs to its user: a user that is not root (here `-u`,
+    /// as a `remoteUser` would be) writes its own command history, as the common devcontainer
+    /// pattern expects.
+    @Test(arguments: DevenvUser.allCases)
+    func aNewVolumeIsItsUsersOwn(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let bases = try ConformanceBases(as: user)
+        let project = try FixtureProject(nil, bases: bases)
+        try project.write(".devcontainer/devcontainer.json", """
+            { "image": "\(bases.busybox)",
+              "mounts": ["source=history-${devcontainerId},target=/commandhistory,type=volume"] }
+
+            """)
+        let run = try project.devenv(["run", "-u", "1500", "--", "sh", "-c", "id -u && echo saved > /commandhistory/h && stat -c %u /commandhistory"])
+        #expect(run.succeeded && run.stdout == "1500\n1500\n", "\(run.stdout)\(run.stderr)")
+        let again = try project.devenv(["run", "-u", "1500", "--", "cat", "/commandhistory/h"])
+        #expect(again.succeeded && again.stdout == "saved\n", "\(again.stdout)\(again.stderr)")
+    }
+
     /// devcontainer.json's and a feature's `mounts` in sessions: named volumes (the project's,
     /// kept across sessions; `${devcontainerId}` substituted), binds of working-tree paths
     /// (`${localWorkspaceFolder}`); a feature's bind of another host path and other mount types

@@ -98,17 +98,58 @@ public struct ProjectServices: Sendable {
     /// missing directory is made first (a service's data directory).
     static func workingTreePath(_ relative: String, in root: String, create: Bool) throws -> String {
         let path = relative.isEmpty ? root : "\(root)/\(relative)"
-        if create { try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        if create { try createInside(relative, root: root) }
         guard let resolved = realpath(path, nil) else {
             throw VolumeProblem(description: "\(Printable.quoted(relative)): \(Errno.message(errno))")
         }
         defer { free(resolved) }
         let real = String(cString: resolved)
-        let realRoot = (realpath(root, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) }) ?? root
+        try checkInside(real, relative: relative, root: root)
+        return real
+    }
+
+    private static func canonical(_ path: String) -> String? {
+        realpath(path, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        }
+    }
+
+    private static func checkInside(_ real: String, relative: String, root: String) throws {
+        let realRoot = canonical(root) ?? root
         guard real == realRoot || real.hasPrefix(realRoot + "/") else {
             throw VolumeProblem(description: "\(Printable.quoted(relative)) leads outside the project (to \(Printable.quoted(real))) through a symlink")
         }
-        return real
+    }
+
+    /// Makes the missing directories of `relative` only below a part of it that is already
+    /// inside the tree, one component at a time without following symlinks: a symlink the
+    /// container planted in the tree must not make devenv create directories on the host.
+    private static func createInside(_ relative: String, root: String) throws {
+        let components = relative.split(separator: "/").map(String.init).filter { $0 != "." }
+        guard !components.contains("..") else {
+            throw VolumeProblem(description: "\(Printable.quoted(relative)): '..' is not allowed in a working-tree path")
+        }
+        var existing = components.count
+        var info = stat()
+        while existing > 0 && lstat(([root] + components[..<existing]).joined(separator: "/"), &info) != 0 { existing -= 1 }
+        guard existing < components.count else { return }
+        let prefix = ([root] + components[..<existing]).joined(separator: "/")
+        guard let real = canonical(prefix) else {
+            throw VolumeProblem(description: "\(Printable.quoted(relative)): \(Errno.message(errno))")
+        }
+        try checkInside(real, relative: relative, root: root)
+        var directory = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0 else { throw VolumeProblem(description: "\(Printable.quoted(relative)): \(Errno.message(errno))") }
+        defer { close(directory) }
+        for component in components[existing...] {
+            guard mkdirat(directory, component, 0o755) == 0 || errno == EEXIST,
+                  case let next = openat(directory, component, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), next >= 0 else {
+                throw VolumeProblem(description: "create \(Printable.quoted(relative)) in the working tree: \(Errno.message(errno))")
+            }
+            close(directory)
+            directory = next
+        }
     }
 
     /// Removes the named volumes `names` (files the service's users own included).

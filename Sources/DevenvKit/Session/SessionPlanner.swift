@@ -3,6 +3,7 @@ import DevenvPlan
 import DevenvRuntime
 import DevenvSession
 import DevenvStore
+import DevenvText
 import Foundation
 
 /// What a `devenv run`/`devenv shell` means, decided in one place from data: the project
@@ -147,16 +148,25 @@ public enum SessionPlanner {
         if command == nil, let preferred = shell.shell { command = [preferred] }
         environment += try options.fileEnvironment(host: input.host.environment) + options.resolvedEnvironment(host: input.host.environment)
         let terminal = options.tty ?? input.defaultTerminal
+        let volumes = try self.volumes(shell, store: input.store)
         var session = WorkspaceSession(
             lowerDirs: input.lowerDirs, imageEnvironment: shell.imageEnvironment, command: command,
             mountDirectory: shell.root, mountTarget: shell.mountPoint,
-            mounts: try mounts(shell.mounts, home: input.host.home) + volumes(shell, store: input.store) + options.volumeMounts(base: shell.root, home: input.host.home), files: files,
+            mounts: try mounts(shell.mounts, home: input.host.home) + volumes.mounts + options.volumeMounts(base: shell.root, home: input.host.home), files: files,
             workingDirectory: workdir, environment: environment,
             sshAgentSocket: (options.sshAgent ?? shell.sshAgent) ? SSHAgentForwarding.hostSocket(environment: input.host.environment) : nil,
             network: options.network ?? shell.network.flatMap { NetworkMode(rawValue: $0.rawValue) } ?? .host,
             terminal: terminal, terminalType: input.host.environment["TERM"], hostname: options.hostname ?? hostname(Project.name(root: shell.root)),
             seccomp: input.seccomp, limits: try options.limits(over: shell.limits))
         session.user = try user(input) ?? imageNamedHostUser(session, input: input)
+        // A volume made for this session is its user's, as a devcontainer's `remoteUser`
+        // expects of its own volume (Docker gives a new volume the image directory's owner).
+        let identity = input.host.identity
+        let owner = session.user ?? session.containerUser(host: identity, mapping: identity.idMapping)
+        for index in session.mounts.indices where owner.uid != 0 && volumes.created.contains(session.mounts[index].source) {
+            session.mounts[index].sourceOwner = MountOwner(uid: owner.uid, gid: owner.gid)
+        }
+        Self.pinInTree(&session.mounts, root: shell.root)
         var deviceOptions = options
         deviceOptions.devices = shell.devices + options.devices
         try deviceOptions.applyDevices(to: &session, registry: CDIRegistry.host)
@@ -196,17 +206,38 @@ public enum SessionPlanner {
     }
 
     /// devcontainer.json's named volumes: the project's (shared with its services), made on first use.
-    static func volumes(_ shell: ProjectShell, store: StoreLayout?) throws -> [BindMount] {
-        guard !shell.volumes.isEmpty else { return [] }
-        guard let store else { throw KitError.sessionMount(where: "mount at \(shell.volumes[0].target)", problem: "named volumes need the store") }
+    /// Binds of working-tree paths, as the paths they really are, pinned: a container that
+    /// writes the tree must not turn a checked directory into a symlink to the host between
+    /// this plan and the bind (`BindMount.pinned`).
+    static func pinInTree(_ mounts: inout [BindMount], root: String) {
+        guard let realRoot = realpath(root, nil).map({ pointer in defer { free(pointer) }; return String(cString: pointer) }) else { return }
+        for index in mounts.indices {
+            guard let real = realpath(mounts[index].source, nil).map({ pointer in defer { free(pointer) }; return String(cString: pointer) }),
+                  real == realRoot || real.hasPrefix(realRoot + "/") else { continue }
+            mounts[index].source = real
+            mounts[index].pinned = true
+        }
+    }
+
+    /// `created`: the sources made now, which the session's user is given.
+    static func volumes(_ shell: ProjectShell, store: StoreLayout?) throws -> (mounts: [BindMount], created: Set<String>) {
+        guard !shell.volumes.isEmpty else { return ([], []) }
+        guard let store else {
+            throw KitError.sessionMount(where: "mount at \(Printable.escape(shell.volumes[0].target))", problem: "named volumes need the store")
+        }
         let services = ProjectServices(layout: store, root: shell.root)
-        return try shell.volumes.map { volume in
+        var created: Set<String> = []
+        let mounts = try shell.volumes.map { volume in
             do {
-                return BindMount(source: try services.namedVolume(volume.name), destination: volume.target, readOnly: volume.readOnly)
+                let isNew = access(services.volumePath(volume.name), F_OK) != 0
+                let source = try services.namedVolume(volume.name)
+                if isNew { created.insert(source) }
+                return BindMount(source: source, destination: volume.target, readOnly: volume.readOnly)
             } catch let problem as ProjectServices.VolumeProblem {
                 throw KitError.volume(name: volume.name, problem: problem.description)
             }
         }
+        return (mounts, created)
     }
 
     /// The subdirectory of the project the user is in, at the same place under the mount

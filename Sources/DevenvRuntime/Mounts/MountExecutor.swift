@@ -33,6 +33,9 @@ struct MountExecutor<Calls: MountCalls> {
         for operation in plan.operations {
             switch operation {
             case .bind(let source, _, _): try openSource(source)
+            case .pinnedSource(let path):
+                try openSource(path)
+                try Self.requireResolves(sources[path]!, to: path)
             case .device(let destination, let major, let minor):
                 try openSource(destination)
                 try Self.requireCharacterDevice(sources[destination]!, path: destination, major: major, minor: minor)
@@ -81,6 +84,17 @@ struct MountExecutor<Calls: MountCalls> {
         }
     }
 
+    /// The opened source is what gets bound: checked here, nothing can swap it afterwards.
+    static func requireResolves(_ descriptor: Int32, to path: String) throws {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/fd/\(descriptor)", &buffer, buffer.count - 1)
+        let resolved = count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        guard resolved == path else {
+            throw SystemError("mount source \(Errno.quote(path)) now leads to \(Errno.quote(resolved)) (a symlink was put in its way since it was checked)",
+                              errno: ELOOP)
+        }
+    }
+
     private mutating func openSource(_ path: String) throws {
         guard sources[path] == nil else { return }
         sources[path] = try FileDescriptor.openRaw(path, O_PATH, operation: "open mount source")
@@ -116,6 +130,8 @@ struct MountExecutor<Calls: MountCalls> {
             guard symlinkat(target, parent, name) == 0 else { throw SystemError.last("symlink", path: root.display(destination)) }
         case .sysfs(let destination):
             try mountSysfs(destination)
+        case .pinnedSource:
+            break
         case .giveSource(let path, let owner):
             try Self.give(sources[path]!, path: path, to: owner)
         case .bind(let source, let destination, let readOnly):

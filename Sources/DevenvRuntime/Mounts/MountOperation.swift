@@ -29,6 +29,9 @@ public enum MountOperation: Hashable, Codable, Sendable {
     /// Chowns a bind's source, a regular file with one link or a directory
     /// (`BindMount.sourceOwner`), to the container user, before it is bound.
     case giveSource(path: String, owner: MountOwner)
+    /// A bind source the plan resolved and checked (a working-tree path): once opened it must
+    /// still be that path, or something swapped a part of it for a symlink since.
+    case pinnedSource(path: String)
     /// Recursive, and always nosuid and nodev (see `MountPlan.bindFlags`).
     case bind(source: String, destination: String, readOnly: Bool)
     /// Writes `contents` into the scratch `files` directory and binds it onto `destination`.

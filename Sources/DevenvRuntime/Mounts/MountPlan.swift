@@ -67,6 +67,7 @@ public struct MountPlan: Hashable, Codable, Sendable {
         for mount in spec.mounts {
             let destination = try ContainerPath.normalize(mount.destination, what: "mount destination")
             operations += userDirectories(between: home, and: destination).map { .userDirectory(path: $0, user: spec.process.user) }
+            if mount.pinned == true { operations.append(.pinnedSource(path: mount.source)) }
             if let owner = mount.sourceOwner { operations.append(.giveSource(path: mount.source, owner: owner)) }
             operations.append(.bind(source: mount.source, destination: destination, readOnly: mount.readOnly))
         }
@@ -102,10 +103,11 @@ public struct MountPlan: Hashable, Codable, Sendable {
     /// The directories strictly between `home` and `destination`, outermost first; none when
     /// `destination` is not below `home` (both normalized).
     static func userDirectories(between home: String, and destination: String) -> [String] {
-        let prefix = home == "/" ? "/" : home + "/"
-        guard destination.hasPrefix(prefix) else { return [] }
-        var current = home == "/" ? "" : home
-        return destination.dropFirst(prefix.count).split(separator: "/").dropLast().map { part in
+        // A user without a home (home `/`, an id the image has no account for) owns nothing
+        // on the way to a mount: /run or /workspaces stay root's.
+        guard home != "/", destination.hasPrefix(home + "/") else { return [] }
+        var current = home
+        return destination.dropFirst(home.count + 1).split(separator: "/").dropLast().map { part in
             current += "/" + part
             return current
         }

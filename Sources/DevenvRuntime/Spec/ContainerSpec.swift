@@ -100,6 +100,9 @@ public struct BindMount: Hashable, Codable, Sendable {
     /// user alone (a build secret, a persistent home), to this user before binding it: a chown by the container's root,
     /// in its user namespace rootless, where no idmapped mount could hand it over.
     public var sourceOwner: MountOwner?
+    /// The source is a path the planner resolved and checked (inside the working tree, which
+    /// containers may write): setup refuses it when it no longer resolves to itself.
+    public var pinned: Bool?
 
     public init(source: String, destination: String, readOnly: Bool = false, ownerAppearsAs: MountOwner? = nil, keepsOwners: Bool? = nil,
                 sourceOwner: MountOwner? = nil) {
