@@ -6,6 +6,13 @@ import Glibc
 /// database). Every one is absolute or an error: an empty or unresolvable value must never
 /// become `/` (an empty current directory once turned `/workspace` into the host's root).
 public enum HostPath {
+    /// `path` with every symlink resolved (realpath(3)), or nil when it cannot be.
+    public static func real(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// The longest path getcwd is asked for; deeper directories fail with ENAMETOOLONG.
     static let maximumLength = 1 << 20
 

@@ -99,24 +99,15 @@ public struct ProjectServices: Sendable {
     static func workingTreePath(_ relative: String, in root: String, create: Bool) throws -> String {
         let path = relative.isEmpty ? root : "\(root)/\(relative)"
         if create { try createInside(relative, root: root) }
-        guard let resolved = realpath(path, nil) else {
+        guard let real = HostPath.real(path) else {
             throw VolumeProblem(description: "\(Printable.quoted(relative)): \(Errno.message(errno))")
         }
-        defer { free(resolved) }
-        let real = String(cString: resolved)
         try checkInside(real, relative: relative, root: root)
         return real
     }
 
-    private static func canonical(_ path: String) -> String? {
-        realpath(path, nil).map { pointer in
-            defer { free(pointer) }
-            return String(cString: pointer)
-        }
-    }
-
     private static func checkInside(_ real: String, relative: String, root: String) throws {
-        let realRoot = canonical(root) ?? root
+        let realRoot = HostPath.real(root) ?? root
         guard real == realRoot || real.hasPrefix(realRoot + "/") else {
             throw VolumeProblem(description: "\(Printable.quoted(relative)) leads outside the project (to \(Printable.quoted(real))) through a symlink")
         }
@@ -135,7 +126,7 @@ public struct ProjectServices: Sendable {
         while existing > 0 && lstat(([root] + components[..<existing]).joined(separator: "/"), &info) != 0 { existing -= 1 }
         guard existing < components.count else { return }
         let prefix = ([root] + components[..<existing]).joined(separator: "/")
-        guard let real = canonical(prefix) else {
+        guard let real = HostPath.real(prefix) else {
             throw VolumeProblem(description: "\(Printable.quoted(relative)): \(Errno.message(errno))")
         }
         try checkInside(real, relative: relative, root: root)

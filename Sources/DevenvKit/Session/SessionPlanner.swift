@@ -3,6 +3,7 @@ import DevenvPlan
 import DevenvRuntime
 import DevenvSession
 import DevenvStore
+import DevenvSystem
 import DevenvText
 import Foundation
 
@@ -210,9 +211,9 @@ public enum SessionPlanner {
     /// writes the tree must not turn a checked directory into a symlink to the host between
     /// this plan and the bind (`BindMount.pinned`).
     static func pinInTree(_ mounts: inout [BindMount], root: String) {
-        guard let realRoot = realpath(root, nil).map({ pointer in defer { free(pointer) }; return String(cString: pointer) }) else { return }
+        guard let realRoot = HostPath.real(root) else { return }
         for index in mounts.indices {
-            guard let real = realpath(mounts[index].source, nil).map({ pointer in defer { free(pointer) }; return String(cString: pointer) }),
+            guard let real = HostPath.real(mounts[index].source),
                   real == realRoot || real.hasPrefix(realRoot + "/") else { continue }
             mounts[index].source = real
             mounts[index].pinned = true

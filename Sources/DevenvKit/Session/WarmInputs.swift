@@ -14,7 +14,7 @@ public enum WarmInputs {
     static let maxEntries = 20_000
 
     public static func paths(project: Project, directory: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String]? {
-        guard project.manifest.base.dockerfile == nil, let physicalRoot = realpath(project.root) else { return nil }
+        guard project.manifest.base.dockerfile == nil, let physicalRoot = HostPath.real(project.root) else { return nil }
         var paths = [project.manifestPath, project.lockPath]
         paths += locatorProbes(from: directory, root: project.root)
         var sources: [String] = []
@@ -55,12 +55,12 @@ public enum WarmInputs {
             for dotfile in project.manifest.shell.dotfiles {
                 let file = components(of: dotfile.relativePath, in: home)
                 paths += file
-                if let last = file.last, let resolved = realpath(last), resolved != last { paths.append(resolved) }
+                if let last = file.last, let resolved = HostPath.real(last), resolved != last { paths.append(resolved) }
             }
         }
         if project.manifest.shell.sshAgent, let socket = environment["SSH_AUTH_SOCK"], socket.hasPrefix("/") {
             paths.append(socket)
-            if let resolved = realpath(socket), resolved != socket { paths.append(resolved) }
+            if let resolved = HostPath.real(socket), resolved != socket { paths.append(resolved) }
         }
         return paths
     }
@@ -204,11 +204,5 @@ public enum WarmInputs {
 
     private static func normalize(_ path: String) -> String {
         path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }.joined(separator: "/")
-    }
-
-    private static func realpath(_ path: String) -> String? {
-        guard let resolved = Glibc.realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 }
