@@ -497,6 +497,11 @@ int devenv_exec_sealed(const char *path, char *const argv[], char *const envp[],
     return -1;
 }
 
+int devenv_exec_descriptor(int fd, char *const argv[], char *const envp[]) {
+    syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    return -1;
+}
+
 /* ---- Descriptors, sockets, ioctls --------------------------------------------------------- */
 
 int devenv_send_fd(int socket_fd, int fd) {

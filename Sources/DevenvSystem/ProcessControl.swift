@@ -96,6 +96,13 @@ public enum ProcessControl {
         return errno
     }
 
+    /// Runs the executable `descriptor` names (execveat with an empty path), which need not be
+    /// reachable from the current root. Returns only on failure, with the errno.
+    public static func exec(descriptor: Int32, arguments: CStringArray, environment: CStringArray) -> Int32 {
+        _ = devenv_exec_descriptor(descriptor, arguments.pointers, environment.pointers)
+        return errno
+    }
+
     /// Sends `signal` through a pidfd (no pid reuse race).
     @discardableResult
     public static func signal(pidfd: Int32, _ signal: Int32) -> Bool { devenv_pidfd_send_signal(pidfd, signal) == 0 }

@@ -16,8 +16,8 @@ struct EnvironmentSessionTests {
 
     /// `devenv run` holding the environment with a marker process and a file in /tmp;
     /// returns once another session sees the file.
-    private func startHolder(_ project: ProjectFixture) throws -> Process {
-        let holder = try project.runner.start(["run", "--", "sh", "-c", "echo up > /tmp/marker; exec sleep 300"],
+    private func startHolder(_ project: ProjectFixture, script: String = "echo up > /tmp/marker; exec sleep 300") throws -> Process {
+        let holder = try project.runner.start(["run", "--", "sh", "-c", script],
                                               directory: project.root, output: project.scratch.file("holder.log"))
         let deadline = Date().addingTimeInterval(90)
         while Date() < deadline {
@@ -66,6 +66,35 @@ struct EnvironmentSessionTests {
         #expect(try running(project).isEmpty)
         let fresh = try project.devenv(["run", "--", "sh", "-c", "test ! -e /tmp/marker"])
         #expect(fresh.status == 0, "a new environment, not the old one: \(fresh.stderr)")
+    }
+
+    /// A warm start (the single-threaded front end answering from its record) sets the
+    /// environment up in its own clone. Rootless, that clone then execs a static devenv-init as
+    /// the keeper, from inside the container: only such an image is one the user may join.
+    @Test(arguments: DevenvUser.allCases)
+    func aWarmStartedEnvironmentIsJoined(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: Self.manifest, as: user)
+        // The record is of this very command line; it holds the environment once asked to.
+        let script = "test -e /workspace/hold || exit 0; echo up > /tmp/marker; exec sleep 300"
+        _ = try project.devenv(["run", "--", "sh", "-c", script])
+        // Inputs younger than a second are not trusted for a warm record (WarmStartTests).
+        Thread.sleep(forTimeInterval: 1.2)
+        #expect(try project.devenv(["run", "--", "sh", "-c", script]).succeeded)
+        let records = (try? FileManager.default.contentsOfDirectory(atPath: project.store + "/warm")) ?? []
+        #expect(records.contains { $0.hasSuffix(".json") }, "a warm record: \(records)")
+
+        try project.write("hold", "")
+        let holder = try startHolder(project, script: script)
+        defer { stop(holder) }
+        let seen = try project.devenv(["exec", "--", "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; ps -o args"])
+        #expect(seen.succeeded, "\(seen.stderr)")
+        #expect(seen.stdout.contains("sleep 300"), "the first session's process: \(seen.stdout)")
+        let keeper = seen.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        switch user {
+        case .rootless: #expect(keeper.hasPrefix("devenv __keeper"), "the exec'd keeper: \(keeper)")
+        case .root: #expect(keeper.contains(" run "), "root's keeper is the front end's clone: \(keeper)")
+        }
     }
 
     /// The project's environment records directories' files (`projects/*/environments/*`), by path.

@@ -136,6 +136,8 @@ int devenv_sethostname(const char *name, size_t length);
 
 /* Loads the seccomp filter (when given) and execve()s immediately: nothing may run in between. */
 int devenv_exec_sealed(const char *path, char *const argv[], char *const envp[], const void *filter, unsigned short instructions);
+/* execveat(fd, "", AT_EMPTY_PATH): runs the file an open descriptor names, wherever the root now is. */
+int devenv_exec_descriptor(int fd, char *const argv[], char *const envp[]);
 
 /* SCM_RIGHTS over a unix socket (the pty master travels from the container to the parent). */
 int devenv_send_fd(int socket_fd, int fd);

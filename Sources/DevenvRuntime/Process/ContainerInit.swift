@@ -16,13 +16,15 @@ public enum ContainerInit {
     /// Whether `arguments` (argv) select the runtime's own entry points: init, or the holder
     /// of a project's private network.
     public static func isEntry(_ arguments: [String]) -> Bool {
-        (arguments.count == 2 && arguments[1] == argument) || (arguments.count >= 2 && arguments[1] == NetworkHolder.argument)
+        (arguments.count == 2 && (arguments[1] == argument || arguments[1] == KeeperInit.argument))
+            || (arguments.count >= 2 && arguments[1] == NetworkHolder.argument)
     }
 
     public static func main() -> Never {
         let arguments = CommandLine.arguments
         if arguments.count >= 2, arguments[1] == NetworkHolder.argument { NetworkHolder.main(Array(arguments.dropFirst(2))) }
         let reporter = Reporter(descriptor: InitPlan.reportFD)
+        if arguments.count == 2, arguments[1] == KeeperInit.argument { KeeperInit(reporter: reporter).run() }
         let plan: InitPlan
         do {
             plan = try InitPlan.receive(from: InitPlan.channelFD)
@@ -73,7 +75,10 @@ public enum ContainerInit {
         if let service = plan.service {
             ServiceSupervisor(service: service, setgroupsAllowed: plan.setgroupsAllowed, reporter: reporter).run()
         }
-        if plan.keep { KeeperInit(reporter: reporter).run() }
+        if plan.keep {
+            if let executable = plan.keeperExecutable { KeeperInit.exec(executable, reporter: reporter) }
+            KeeperInit(reporter: reporter).run()
+        }
         guard let process = plan.process else {
             close(InitPlan.channelFD)
             _exit(0)

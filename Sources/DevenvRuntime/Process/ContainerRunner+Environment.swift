@@ -73,13 +73,19 @@ extension ContainerRunner {
         plan.idmappedSources = owners.bySource
         let network = try NetworkJoin.open(for: spec)
         defer { network?.close() }
+        // Rootless the keeper must be an exec'd image (`KeeperInit.exec`). A single-threaded
+        // devenv sets up in its clone and execs a static init afterwards, from inside; else
+        // init is exec'd first and reads the plan.
+        let keeperImage = geteuid() != 0 && service == nil && network == nil && ProcessControl.threadCount == 1
+            ? Self.openStaticExecutable(initExecutable) : nil
+        defer { if let keeperImage { close(keeperImage) } }
         // Init keeps its lifeline to the project network for its whole life, like the lease.
         let passed = owners.descriptors + holding + (network.map { [$0.lifeline] } ?? []) + (logDirectory.map { [$0] } ?? [])
+            + (keeperImage.map { [$0] } ?? [])
         if logDirectory != nil { plan.service?.logDirectory = InitPlan.firstPassedFD + Int32(passed.count - 1) }
-        // Rootless it is exec'd: an init that is a clone of devenv keeps devenv's memory map,
-        // whose user namespace is the host's, and then the user could not open the namespaces
-        // of a non-dumpable init to join them (root can: CAP_SYS_PTRACE).
-        var launcher = InitLauncher(initExecutable: initExecutable, inProcess: ProcessControl.threadCount == 1 && geteuid() == 0,
+        if keeperImage != nil { plan.keeperExecutable = InitPlan.firstPassedFD + Int32(passed.count - 1) }
+        var launcher = InitLauncher(initExecutable: initExecutable,
+                                    inProcess: ProcessControl.threadCount == 1 && (geteuid() == 0 || keeperImage != nil),
                                     cloneFlags: InitLauncher.cloneFlags(network: spec.network, userNamespace: writer != nil && network?.user == nil),
                                     idMapWriter: network?.user == nil ? writer : nil, stdio: nil, passedFDs: passed)
         launcher.network = network
@@ -133,6 +139,17 @@ extension ContainerRunner {
         }
         let status = try launched.wait()
         return try Self.outcome(waitStatus: status, reports: launched.reports())
+    }
+
+    /// `path` open for exec if it is a static executable; nil otherwise (a dynamic one needs
+    /// the host's loader, which a container's root does not have).
+    static func openStaticExecutable(_ path: String) -> Int32? {
+        guard let descriptor = try? FileDescriptor.openRaw(path, O_RDONLY | O_CLOEXEC) else { return nil }
+        guard ExecutableImage.isStatic(descriptor: descriptor) else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
     }
 
     static func hasExited(_ pidfd: Int32) -> Bool {

@@ -20,6 +20,9 @@ struct InitPlan: Codable, Equatable {
     /// An environment's init: after setup it starts no command and stays as the namespaces'
     /// PID 1 until stopped, while sessions join (`KeeperInit`).
     var keep = false
+    /// Rootless, the keeper becomes a fresh image of this static executable once setup is done
+    /// (`KeeperInit.exec`); the descriptor is a passed one.
+    var keeperExecutable: Int32?
     /// A service's init: after setup it runs and supervises this command (`ServiceSupervisor`).
     var service: ServiceSupervision?
     /// A joining session: the namespaces of a running container to enter, user first (then no

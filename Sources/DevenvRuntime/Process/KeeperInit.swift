@@ -13,6 +13,20 @@ struct KeeperInit {
 
     static let stopping: [Int32] = [SIGTERM, SIGINT, SIGHUP]
 
+    /// The entry point of an exec'd keeper: its channel and report stay on fds 3 and 4.
+    static let argument = "__keeper"
+
+    /// Becomes the keeper as a fresh image of `descriptor` (a static executable with this
+    /// entry point), keeping the setup already done. Rootless that is what lets the user join:
+    /// the namespaces of a non-dumpable process may be opened only with CAP_SYS_PTRACE in the
+    /// user namespace of its memory map, which is the container's only for an image exec'd in
+    /// it, never for a clone of devenv.
+    static func exec(_ descriptor: Int32, reporter: Reporter) -> Never {
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        let code = ProcessControl.exec(descriptor: descriptor, arguments: CStringArray(["devenv", argument]), environment: CStringArray([]))
+        reporter.fail("exec keeper", errno: code)
+    }
+
     func run() -> Never {
         // The environment outlives the devenv that started it (docs/daily-use.md).
         try? ProcessControl.setParentDeathSignal(0)
