@@ -1,4 +1,5 @@
 import Foundation
+import DevenvManifest
 import DevenvOCI
 import DevenvPlan
 import DevenvText
@@ -364,22 +365,22 @@ struct StagePlanner {
             guard let flag = Bool(value.lowercased()) else { throw fail("required=\(Printable.escape(value)): expected true or false") }
             required = flag
         }
-        if kind == .ssh, let key = ["uid", "gid", "mode"].first(where: { fields[$0] != nil }) {
+        if kind == .ssh, let key = MountOwnerFields.keys.first(where: { fields[$0] != nil }) {
             throw fail("'\(key)' is not supported for an ssh mount: devenv binds the host agent's own socket, which it does not hand to another owner (docs/daily-use.md)")
         }
-        var owner: [String: UInt32] = [:]
-        for (key, octal) in [("uid", false), ("gid", false), ("mode", true)] {
-            guard let value = fields.removeValue(forKey: key) else { continue }
-            guard let number = UInt32(value, radix: octal ? 8 : 10), !octal || number <= 0o777 else {
-                throw fail("\(key)=\(Printable.escape(value)) is not \(octal ? "an octal file mode (at most 0777)" : "a number")")
-            }
-            owner[key] = number
-        }
+        let owner = try ownerFields(&fields, maxMode: 0o777, fail: fail)
         if let key = fields.keys.sorted().first {
             throw fail("'\(Printable.escape(key))' is not supported for \(kind == .ssh ? "an ssh" : "a secret") mount (devenv supports id, target, required\(kind == .secret ? ", env, uid, gid and mode" : ""))")
         }
         let place = target ?? (environment != nil ? nil : kind == .ssh ? SecretMount.defaultAgentTarget(index: agentIndex) : SecretMount.defaultTarget(id: id))
-        return SecretMount(kind: kind, id: id, target: place, environmentName: environment, required: required, uid: owner["uid"], gid: owner["gid"], mode: owner["mode"])
+        return SecretMount(kind: kind, id: id, target: place, environmentName: environment, required: required, uid: owner.uid, gid: owner.gid, mode: owner.mode)
+    }
+
+    private func ownerFields(_ fields: inout [String: String], maxMode: UInt32, fail: (String) -> Diagnostic) throws -> MountOwnerFields {
+        switch MountOwnerFields.take(from: &fields, maxMode: maxMode) {
+        case let .success(owner): return owner
+        case let .failure(problem): throw fail("\(problem.key)=\(Printable.escape(problem.value)) is not \(problem.expected)")
+        }
     }
 
     private func cacheMount(_ fields: inout [String: String], fail: (String) -> Diagnostic) throws -> CacheMount {
@@ -389,23 +390,15 @@ struct StagePlanner {
         }
         let path = ConfigEditor.resolve(target, from: config.workingDir)
         guard path != "/" else { throw fail("a cache mount cannot be the root directory") }
-        var spec = CacheMount(target: path, id: fields.removeValue(forKey: "id"))
+        let id = fields.removeValue(forKey: "id")
         if let sharing = fields.removeValue(forKey: "sharing"), !["shared", "private", "locked"].contains(sharing) {
             throw fail("sharing=\(Printable.escape(sharing)): expected shared, private or locked")
         }
-        for (key, octal) in [("uid", false), ("gid", false), ("mode", true)] {
-            guard let value = fields.removeValue(forKey: key) else { continue }
-            guard let number = UInt32(value, radix: octal ? 8 : 10) else { throw fail("\(key)=\(Printable.escape(value)) is not a number") }
-            switch key {
-            case "uid": spec.uid = number
-            case "gid": spec.gid = number
-            default: spec.mode = number & 0o7777
-            }
-        }
+        let owner = try ownerFields(&fields, maxMode: 0o7777, fail: fail)
         if let key = fields.keys.sorted().first {
             throw fail("'\(Printable.escape(key))' is not supported for a cache mount (devenv supports target, id, sharing, uid, gid and mode)")
         }
-        return spec
+        return CacheMount(target: path, id: id, uid: owner.uid, gid: owner.gid, mode: owner.mode)
     }
 
     // MARK: COPY and ADD

@@ -128,6 +128,8 @@ struct PlannerTests {
             ("FROM busybox\nRUN --mount=type=bind,target=/src make\n", "Dockerfile:2:13: error: RUN --mount: type=bind is not supported (only cache, secret and ssh); a build step sees only the image, so COPY what it needs first"),
             ("FROM busybox\nRUN --mount=type=cache make\n", "Dockerfile:2:13: error: RUN --mount: a cache mount needs target=PATH"),
             ("FROM busybox\nRUN --mount=type=cache,target=/x,from=y make\n", "Dockerfile:2:13: error: RUN --mount: 'from' is not supported for a cache mount (devenv supports target, id, sharing, uid, gid and mode)"),
+            ("FROM busybox\nRUN --mount=type=cache,target=/x,mode=17777 make\n", "Dockerfile:2:13: error: RUN --mount: mode=17777 is not an octal mode (at most 07777)"),
+            ("FROM busybox\nRUN --mount=type=cache,target=/x,gid=staff make\n", "Dockerfile:2:13: error: RUN --mount: gid=staff is not a number"),
             ("FROM busybox\nRUN --network=bridge make\n", "Dockerfile:2:15: error: RUN --network=bridge: expected default, host or none"),
             ("FROM busybox\nRUN --security=insecure make\n", "Dockerfile:2:16: error: RUN --security=insecure is not supported: build steps always run confined"),
             ("FROM --platform=linux/arm64 busybox\n", "Dockerfile:1:17: error: FROM --platform=linux/arm64: devenv builds only for this machine's platform (linux/amd64)"),

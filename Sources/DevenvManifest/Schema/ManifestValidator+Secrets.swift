@@ -42,16 +42,14 @@ extension ManifestValidator {
         }
         if let target = fields["target"], let problem = ValueRules.mountPointProblem(target) { return fail("target: \(problem)") }
         if let name = fields["env"], let problem = ValueRules.variableNameProblem(name) { return fail("env: \(problem)") }
-        var owner: [String: UInt32] = [:]
-        for (key, octal) in [("uid", false), ("gid", false), ("mode", true)] {
-            guard let value = fields[key] else { continue }
-            guard let number = UInt32(value, radix: octal ? 8 : 10), !octal || number <= 0o777 else {
-                return fail("\(key): '\(TextEscaping.key(value))' is not \(octal ? "an octal file mode (at most 0777)" : "a number")")
-            }
-            owner[key] = number
+        var ownerFields = fields
+        let owner: MountOwnerFields
+        switch MountOwnerFields.take(from: &ownerFields, maxMode: 0o777) {
+        case let .success(read): owner = read
+        case let .failure(problem): return fail("\(problem.key): '\(TextEscaping.key(problem.value))' is not \(problem.expected)")
         }
         var secret = Manifest.Step.Secret(id: id, source: source, target: fields["target"], environmentName: fields["env"], location: item.location)
-        (secret.uid, secret.gid, secret.mode) = (owner["uid"], owner["gid"], owner["mode"])
+        (secret.uid, secret.gid, secret.mode) = (owner.uid, owner.gid, owner.mode)
         return secret
     }
 
