@@ -78,6 +78,10 @@ struct KubeGenerateTests {
         }
         let played = try podman.run(["kube", "play", "--tls-verify=false", file])
         #expect(played.status == 0, "\(played.stdout)\n\(played.stderr)")
+        if let image {
+            #expect(try podman.run(["image", "exists", image]).status == 0, "pulled into the storage of the podman that runs the pod")
+            if user == .rootless { #expect(try Tools.execute("podman", ["image", "exists", image]).status == 1, "not root's") }
+        }
 
         // The service listens on the pod's loopback, which the environment's container shares.
         var answer = ""
@@ -100,13 +104,15 @@ struct KubeGenerateTests {
     /// The default workspace: the repository's remote at HEAD, found through libgit2; no
     /// remote is an error that suggests `--workspace host`.
     static func cloneWorkspace(_ project: ProjectFixture, directory: String) throws {
+        // As the project's user: the repository is theirs, as a developer's checkout is (git
+        // and libgit2 refuse one another user owns).
         let git = { (arguments: [String]) throws -> DevenvProcess.Result in
-            let result = try DevenvProcess.run("git", ["-C", project.root] + arguments,
-                                               environment: ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e"])
-            // The repository is the project user's, as a developer's checkout is (libgit2
-            // refuses one another user owns).
-            try project.runner.own(project.root)
-            return result
+            let environment = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e"]
+            guard let account = project.runner.account else {
+                return try DevenvProcess.run("git", ["-C", project.root] + arguments, environment: environment)
+            }
+            let (program, line) = account.command("git", ["-C", project.root] + arguments, home: project.runner.home, environment: environment)
+            return try DevenvProcess.run(program, line)
         }
         #expect(try git(["init", "--quiet"]).succeeded)
         #expect(try git(["add", "-A"]).succeeded)
