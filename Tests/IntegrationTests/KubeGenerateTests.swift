@@ -25,6 +25,7 @@ struct KubeGenerateTests {
         [services.web]
         command = ["/bin/busybox", "httpd", "-f", "-p", "\(port)", "-h", "/www"]
         ports = [\(port)]
+        restart = "always"
 
         [cache]
         registry = "\(registry)/team/env"
@@ -63,6 +64,7 @@ struct KubeGenerateTests {
         let yaml = try String(contentsOfFile: file, encoding: .utf8)
         #expect(yaml.contains("image: \"\(registry.authority)/team/env@sha256:"), "by digest, as pushed:\n\(yaml)")
         #expect(yaml.contains("runAsUser: 65534"), "the image's user, resolved from its passwd:\n\(yaml)")
+        #expect(yaml.contains("\n  restartPolicy: Always\n"), "the service's restart = \"always\":\n\(yaml)")
         let printed = try project.devenv(["kube", "generate", "--workspace", "host"], in: directory)
         #expect(printed.stdout == yaml, "standard output holds the same YAML")
 
