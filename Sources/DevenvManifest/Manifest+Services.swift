@@ -3,9 +3,12 @@ extension Manifest {
     /// started by `devenv up` or by the tasks that need it. It runs in its own container on
     /// the project's network (docs/services.md).
     public struct Service: Equatable, Sendable {
+        /// When the supervisor starts the command again after it exits (never after `down`).
         public enum Restart: String, Equatable, Sendable, CaseIterable {
             case no
             case onFailure = "on-failure"
+            /// After every exit, a clean one (status 0) too, as compose's and podman's `always`.
+            case always
         }
 
         public var name: String

@@ -29,6 +29,7 @@ struct KubeValidationTests {
     image = "docker.io/library/redis:7"
     ports = [6379]
     env = { "weird.name-1" = "yes" }
+    restart = "always"
     """#
 
     static func request(_ kind: KubeRequest.Kind) throws -> KubeRequest {

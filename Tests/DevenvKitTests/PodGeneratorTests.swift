@@ -182,7 +182,28 @@ import Testing
 
         """
         #expect(generated.text == expected)
-        #expect(generated.notes == ["a pod has one restart policy: OnFailure (from 'db') applies to every service"])
+        #expect(generated.notes == ["a pod has one restart policy for all its containers: OnFailure, from 'db'; 'web' (restart = \"no\") is started again after a failure"])
+    }
+
+    /// A pod's one `restartPolicy` is the strongest any service asks for; the note names the
+    /// services it restarts more than they said, and agreeing services need none.
+    @Test(arguments: [
+        (["no", "no"], KubeRequest.Kind.pod, "Never", nil),
+        (["on-failure", "on-failure"], .pod, "OnFailure", nil),
+        (["always", "always"], .pod, "Always", nil),
+        (["always", "no"], .pod, "Always",
+         "a pod has one restart policy for all its containers: Always, from 'a'; 'b' (restart = \"no\") is started again after any exit, a clean one too"),
+        (["on-failure", "always", "no"], .pod, "Always",
+         "a pod has one restart policy for all its containers: Always, from 'b'; 'a' (restart = \"on-failure\"), 'c' (restart = \"no\") are started again after any exit, a clean one too"),
+        (["always"], .deployment, "Always", nil),
+        (["on-failure", "always"], .deployment, "Always",
+         "a Deployment restarts every container that ends (restartPolicy Always); 'a' (restart = \"on-failure\") is started again after any exit, a clean one too"),
+    ] as [([String], KubeRequest.Kind, String, String?)])
+    func oneRestartPolicyForThePod(_ restarts: [String], kind: KubeRequest.Kind, policy: String, note: String?) throws {
+        let services = zip(["a", "b", "c"], restarts).map { "[services.\($0)]\ncommand = \"sleep 9\"\nrestart = \"\($1)\"\n" }
+        let generated = try PodGenerator.generate(try Self.request("[base]\nimage = \"busybox\"\n" + services.joined(), kind: kind))
+        #expect(generated.text.contains("\n\(kind == .pod ? "" : "    ")  restartPolicy: \(policy)\n"), "\(generated.text)")
+        #expect(generated.notes == (note.map { [$0] } ?? []))
     }
 
     @Test func cloneFillsTheWorkingTreeInInitContainersWithoutAShell() throws {

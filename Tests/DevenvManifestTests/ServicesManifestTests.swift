@@ -22,6 +22,10 @@ import Testing
     image = "redis:7"
     ports = [6379]
 
+    [services.worker]
+    command = "run-one-job"
+    restart = "always"
+
     [services.web]
     command = ["python3", "-m", "http.server", "8000"]
     depends_on = ["db", "cache"]
@@ -33,7 +37,7 @@ import Testing
 
     @Test func servicesKeepWhatWasWritten() throws {
         let manifest = try parse(Self.valid)
-        #expect(manifest.services.map(\.name) == ["db", "cache", "web"])
+        #expect(manifest.services.map(\.name) == ["db", "cache", "worker", "web"])
         let db = try #require(manifest.service(named: "db"))
         #expect(db.command?.value == .shell("postgres -D /data"))
         #expect(db.image == nil && db.env.map(\.name) == ["PGDATA"])
@@ -46,6 +50,7 @@ import Testing
         let cache = try #require(manifest.service(named: "cache"))
         #expect(cache.image?.value == "redis:7" && cache.command == nil && cache.restart == .no)
         #expect(cache.readyTimeout == Manifest.Service.defaultReadyTimeout)
+        #expect(manifest.service(named: "worker")?.restart == .always)
         #expect(manifest.service(named: "web")?.workdir?.value == "/workspace/site")
         #expect(manifest.shell.services.map(\.value) == ["db"])
         #expect(manifest.task(named: "test")?.services.map(\.value) == ["db"])
@@ -53,7 +58,7 @@ import Testing
 
     @Test func startOrderPutsDependenciesFirstOnce() throws {
         let manifest = try parse(Self.valid)
-        #expect(manifest.servicesStartOrder().map(\.name) == ["db", "cache", "web"])
+        #expect(manifest.servicesStartOrder().map(\.name) == ["db", "cache", "worker", "web"])
         #expect(manifest.servicesStartOrder(["web"]).map(\.name) == ["db", "cache", "web"])
         #expect(manifest.servicesStartOrder(["cache", "db"]).map(\.name) == ["cache", "db"])
     }
@@ -77,7 +82,7 @@ import Testing
 
         [services.b]
         command = "x"
-        restart = "always"
+        restart = "unless-stopped"
         ready_timeout = 0
         volumes = ["../up:/x", "data:/x", "data:/x", "-bad:/y", "data:relative", "one"]
 
@@ -87,7 +92,7 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("5:1: unknown key 'comand' in [services.db] (did you mean 'command'?)") }, "\(lines)")
         #expect(lines.contains("4:11: services.db: give 'command' (a program of the project's environment image) or 'image' (a service image)"), "\(lines)")
         #expect(lines.contains("9:10: services.a.ports[1]: expected a port number from 1 to 65535, found 0"), "\(lines)")
-        #expect(lines.contains { $0.hasPrefix("13:11: services.b.restart: expected 'no' or 'on-failure', found 'always'") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("13:11: services.b.restart: expected 'no', 'on-failure' or 'always', found 'unless-stopped'") }, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("14:17: services.b.ready_timeout: expected a number of seconds from 1 to 3600") }, "\(lines)")
         #expect(lines.contains { $0.contains("services.b.volumes[1]: working-tree path must not leave the project directory") }, "\(lines)")
         #expect(lines.contains { $0.contains("services: invalid service name 'bad name'") }, "\(lines)")

@@ -8,8 +8,8 @@ import Glibc
 /// Services end to end, as root and as the unprivileged test user: `devenv up` starts a
 /// command service of the environment image and an image service with a named volume, each
 /// ready before the next; the host reaches them on loopback; `ps`, `logs`, `down` and
-/// `down --volumes`; a task starts what it needs and stops it after; a crash, a port in use
-/// and a service that recovers by restarting.
+/// `down --volumes`; a task starts what it needs and stops it after; a crash, a port in use,
+/// a service that recovers by restarting, and one restarted after every exit until `down`.
 @Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"),
        .timeLimit(.minutes(20)))
 struct ServicesTests {
@@ -204,6 +204,71 @@ struct ServicesTests {
 
         let unknown = try project.devenv(["up", "nope"])
         #expect(unknown.status == 125 && unknown.stderr.contains("defines no such service (it defines: crash, busy, noprobe, flaky)"), "\(unknown.stderr)")
+    }
+
+    /// `restart = "always"` starts a service again after a clean exit too, where `on-failure`
+    /// leaves it exited; `ps` counts the restarts; `down` while it waits between two runs ends
+    /// it for good: its init is gone and nothing runs it again.
+    @Test(arguments: DevenvUser.allCases)
+    func alwaysRestartsAfterACleanExitUntilDown(_ user: DevenvUser) throws {
+        try Requirement.require(root: true)
+        let project = try ProjectFixture(manifest: """
+            [base]
+            image = "busybox:it"
+
+            [services.again]
+            command = "echo run >> again.txt; sleep 0.5"
+            restart = "always"
+
+            [services.once]
+            command = "echo run >> once.txt; sleep 0.5"
+            restart = "on-failure"
+            """, as: user)
+        defer { _ = try? project.devenv(["down"]) }
+        let runs = { (name: String) -> Int in
+            ((try? String(contentsOfFile: "\(project.root)/\(name).txt", encoding: .utf8)) ?? "").split(separator: "\n").count
+        }
+        let up = try project.devenv(["up"])
+        try #require(up.succeeded, "\(up.stderr)")
+
+        // Runs of 0.5 s with pauses of 0.5, 1, 2, 4 s between: after the third run a pause of
+        // at least 2 s, in which `down` comes.
+        var listed: [String: [String: Any]] = [:]
+        var count = 0
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            // The count is the pause's when it is the same before and after the state is read.
+            count = runs("again")
+            listed = try services(project)
+            if count >= 3, count == runs("again"), listed["again"]?["state"] as? String == "restarting" { break }
+            usleep(100_000)
+        }
+        #expect(count >= 3, "started again after each exit 0")
+        #expect(listed["again"]?["state"] as? String == "restarting" && listed["again"]?["restarts"] as? Int == count - 1, "\(listed)")
+        #expect(listed["again"]?["lastExit"] as? String == "exited with status 0", "\(listed)")
+        #expect(runs("once") == 1, "on-failure does not start a clean exit again")
+        #expect(listed["once"]?["state"] as? String == "exited" && listed["once"]?["restarts"] as? Int == 0, "\(listed)")
+        let table = try project.devenv(["ps"]).stdout
+        #expect(table.contains("\tagain\trestarting (\(count - 1) restarts; last: exited with status 0)\t"), "\(table)")
+
+        let entries = (try? JSONSerialization.jsonObject(with: Data(try project.devenv(["ps", "--json"]).stdout.utf8)) as? [[String: Any]]) ?? []
+        let pid = try #require(entries.first { $0["project"] as? String == project.root && $0["name"] as? String == "again" }?["pid"] as? Int)
+        #expect(Self.isRunning(pid))
+        let down = try project.devenv(["down"])
+        #expect(down.succeeded && down.stderr.contains("stopped again"), "\(down.stderr)")
+        #expect(!Self.isRunning(pid), "the service's init is gone after down")
+        #expect(try services(project).isEmpty)
+        // Longer than the pause it was in (2 s after the third run): no run came after down.
+        usleep(2_500_000)
+        #expect(runs("again") == count)
+    }
+
+    /// Whether `pid` is a live process: one that exited is gone, or a zombie waiting for
+    /// whoever inherited it to reap it.
+    static func isRunning(_ pid: Int) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].split(separator: " ").first
+        return state != "Z" && state != "X"
     }
 
     /// A listener on 127.0.0.1:port held by the test (the caller closes it).

@@ -30,21 +30,8 @@ public enum PodGenerator {
             }
         }
         let claims = try claimNames(services, pod: name)
-        var notes: [String] = []
-        let restartPolicy: String
-        switch request.kind {
-        case .deployment:
-            restartPolicy = "Always"
-            if services.contains(where: { $0.restart == .no }) {
-                notes.append("a Deployment restarts every container that ends (restartPolicy Always), services with restart = \"no\" too")
-            }
-        case .pod:
-            let restarted = services.filter { $0.restart == .onFailure }
-            restartPolicy = restarted.isEmpty ? "Never" : "OnFailure"
-            if !restarted.isEmpty, restarted.count < services.count {
-                notes.append("a pod has one restart policy: OnFailure (from \(restarted.map { "'\($0.name)'" }.joined(separator: ", "))) applies to every service")
-            }
-        }
+        let (restartPolicy, restartNote) = restartPolicy(services, kind: request.kind)
+        var notes = restartNote.map { [$0] } ?? []
         if request.manifest.shell.envFile != nil {
             notes.append("[shell] env_file is read on the host at each session start and is not part of the pod; give its variables to the cluster (a Secret or ConfigMap)")
         }
@@ -80,6 +67,35 @@ public enum PodGenerator {
             ]))
         }
         return KubeManifest(documents: documents, notes: notes)
+    }
+
+    /// A pod has one `restartPolicy` for all its containers: the strongest any service asks
+    /// for (`always` > `on-failure` > `no`), since a weaker one would leave a service that must
+    /// keep running stopped for good; a Deployment's is always `Always` (the API allows no
+    /// other). The note names the services restarted more than their `restart` says.
+    static func restartPolicy(_ services: [Manifest.Service], kind: KubeRequest.Kind) -> (policy: String, note: String?) {
+        let strongest: Manifest.Service.Restart = kind == .deployment ? .always
+            : services.map(\.restart).max { strength($0) < strength($1) } ?? .no
+        let policy = switch strongest {
+        case .no: "Never"
+        case .onFailure: "OnFailure"
+        case .always: "Always"
+        }
+        let weaker = services.filter { strength($0.restart) < strength(strongest) }
+        guard !weaker.isEmpty else { return (policy, nil) }
+        let which = weaker.map { "'\(Printable.escape($0.name))' (restart = \"\($0.restart.rawValue)\")" }.joined(separator: ", ")
+        let reason = kind == .deployment ? "a Deployment restarts every container that ends (restartPolicy Always)"
+            : "a pod has one restart policy for all its containers: \(policy), from \(services.filter { $0.restart == strongest }.map { "'\(Printable.escape($0.name))'" }.joined(separator: ", "))"
+        let after = strongest == .always ? "after any exit, a clean one too" : "after a failure"
+        return (policy, "\(reason); \(which) \(weaker.count == 1 ? "is" : "are") started again \(after)")
+    }
+
+    private static func strength(_ restart: Manifest.Service.Restart) -> Int {
+        switch restart {
+        case .no: 0
+        case .onFailure: 1
+        case .always: 2
+        }
     }
 
     // MARK: Containers

@@ -51,7 +51,7 @@ public struct ServiceStarter {
                                          imageDigest: image.manifestDescriptor.digest.description, detached: detached)
         request.settings = EnvironmentSettings(spec)
         request.service = ServiceRecord(fingerprint: fingerprint, ports: service.ports.map(\.value))
-        let options = ServiceOptions(name: service.name, restartOnFailure: service.restart == .onFailure, logDirectory: services.logDirectory)
+        let options = ServiceOptions(name: service.name, restart: Self.restart(service.restart), logDirectory: services.logDirectory)
         let session = try services.directory.enter(request, start: {
             // On a private network the holder has the ports already (and checked them).
             if spec.network != .private { try Self.checkPortsFree(service) }
@@ -61,6 +61,14 @@ public struct ServiceStarter {
         })
         guard let session else { throw KitError.service(name: service.name, problem: "its container did not start") }
         return (session, session.joined ? .alreadyRunning : .started)
+    }
+
+    static func restart(_ restart: Manifest.Service.Restart) -> ServiceRestart {
+        switch restart {
+        case .no: .never
+        case .onFailure: .onFailure
+        case .always: .always
+        }
     }
 
     /// How long a service has after SIGTERM before SIGKILL when devenv stops it.
@@ -90,7 +98,7 @@ public struct ServiceStarter {
                 return
             }
             guard Date() < deadline else {
-                let restarts = services.state(of: service.name).map { $0.restarts > 0 ? ", started again \($0.restarts) times after failing (last: \($0.lastExit ?? "?"))" : "" } ?? ""
+                let restarts = services.state(of: service.name).map { $0.restarts > 0 ? ", started again \($0.restarts) times after it exited (last: \($0.lastExit ?? "?"))" : "" } ?? ""
                 throw KitError.service(name: service.name, problem: "not ready after \(service.readyTimeout) s\(restarts)"
                                        + (service.ready != nil ? " (its ready command never exited 0)" : service.ports.isEmpty ? "" : " (nothing accepted connections on port \(service.ports.map { String($0.value) }.joined(separator: ", ")))")
                                        + logExcerpt(service.name) + "\nhint: `devenv logs \(service.name)`; raise services.\(service.name).ready_timeout if it needs longer")
@@ -127,7 +135,7 @@ public struct ServiceStarter {
 
     private func checkStillRunning(_ service: Manifest.Service, record: EnvironmentRecord) throws {
         let state = services.state(of: service.name)
-        // One started again after a failure may still come up (a dependency was slow): the timeout decides.
+        // One started again after it exited may still come up (a dependency was slow): the timeout decides.
         guard !record.initProcess.isAlive || state?.phase == .exited || state?.phase == .stopped else { return }
         throw KitError.service(name: service.name, problem: "\(state?.lastExit ?? "exited") before it was ready" + logExcerpt(service.name)
                                + "\nhint: `devenv logs \(service.name)` shows its whole output")

@@ -82,7 +82,7 @@ extension ManifestValidator {
     private mutating func restart(_ entry: TOMLEntry, path: FieldPath) -> Manifest.Service.Restart? {
         guard let text = string(entry, path: path) else { return nil }
         guard let restart = Manifest.Service.Restart(rawValue: text.value) else {
-            report("expected 'no' or 'on-failure', found \(ValueRules.quoted(text.value))", path: path, at: entry.node)
+            report("expected 'no', 'on-failure' or 'always', found \(ValueRules.quoted(text.value))", path: path, at: entry.node)
             return nil
         }
         return restart

@@ -10,7 +10,7 @@ import Glibc
 public struct ServiceState: Codable, Equatable, Sendable {
     public enum Phase: String, Codable, Sendable {
         case running
-        /// Exited, to be started again after a pause (`restart = "on-failure"`).
+        /// Exited, to be started again after a pause (`restart = "on-failure"` or `"always"`).
         case restarting
         /// Exited for good, by itself: the policy does not start it again.
         case exited

@@ -19,16 +19,16 @@ public struct StartedContainer: Sendable {
 /// (`ServiceSupervisor`), with its log and state in `logDirectory` (a host directory).
 public struct ServiceOptions: Sendable {
     public var name: String
-    public var restartOnFailure: Bool
+    public var restart: ServiceRestart
     public var logDirectory: String
     public var logLimit: Int
 
     /// 4 MiB a file, two files: a service's log never takes more than 8 MiB.
     public static let defaultLogLimit = 4 << 20
 
-    public init(name: String, restartOnFailure: Bool, logDirectory: String, logLimit: Int = Self.defaultLogLimit) {
+    public init(name: String, restart: ServiceRestart, logDirectory: String, logLimit: Int = Self.defaultLogLimit) {
         self.name = name
-        self.restartOnFailure = restartOnFailure
+        self.restart = restart
         self.logDirectory = logDirectory
         self.logLimit = logLimit
     }
@@ -63,7 +63,7 @@ extension ContainerRunner {
                     mapping.containerGID(forHost: getegid()).map { ServiceSupervision.LogOwner(uid: uid, gid: $0) }
                 }
             }
-            plan.service = ServiceSupervision(name: service.name, process: process, restartOnFailure: service.restartOnFailure,
+            plan.service = ServiceSupervision(name: service.name, process: process, restart: service.restart,
                                               logDirectory: -1, logLimit: service.logLimit, logOwner: owner)
         }
         if let warning = limits.warning { try? FileDescriptor.writeAll(io.error, Array((warning + "\n").utf8)) }

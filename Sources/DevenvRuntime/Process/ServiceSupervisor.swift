@@ -9,7 +9,7 @@ import Glibc
 struct ServiceSupervision: Codable, Equatable {
     var name: String
     var process: InitProcess
-    var restartOnFailure: Bool
+    var restart: ServiceRestart
     /// The log directory, a descriptor passed to init (`InitPlan.firstPassedFD` on): the
     /// service's `NAME.log` (and `NAME.log.1`) and `NAME.state` live there.
     var logDirectory: Int32
@@ -26,8 +26,8 @@ struct ServiceSupervision: Codable, Equatable {
 }
 
 /// PID 1 of a service's container. It starts the service with stdout and stderr in a log of
-/// bounded size, starts it again after a failure when the policy says so (pausing longer
-/// after each quick failure), records each start and exit in the state file, and reaps
+/// bounded size, starts it again after it exits when the policy says so (pausing longer
+/// after each quick exit), records each start and exit in the state file, and reaps
 /// whatever is left to it. SIGTERM (or SIGINT, SIGHUP) goes to every process of the
 /// container, and init exits once they are gone; whoever stops it sends SIGKILL after a
 /// timeout, which the kernel extends to the whole pid namespace.
@@ -37,7 +37,7 @@ struct ServiceSupervisor {
     let reporter: Reporter
 
     static let stopping: [Int32] = [SIGTERM, SIGINT, SIGHUP]
-    /// A run shorter than this counts as a quick failure and doubles the pause.
+    /// A run shorter than this counts as a quick exit and doubles the pause.
     static let steadyRun = 10.0
 
     func run() -> Never {
@@ -73,6 +73,14 @@ struct ServiceSupervisor {
         var finished = false
         var pause = 0.25
         var restartAt: Date?
+        // Once asked to stop, nothing starts again: a stop during a restart's pause ends it.
+        func takeStopSignals() {
+            for signal in relay.drain() where Self.stopping.contains(signal) && !stopping {
+                stopping = true
+                restartAt = nil
+                kill(-1, SIGTERM)
+            }
+        }
         while true {
             let timeout: Int32
             if stopping || finished {
@@ -86,11 +94,7 @@ struct ServiceSupervisor {
                            pollfd(fd: output.read, events: Int16(POLLIN), revents: 0)]
             _ = poll(&entries, 2, timeout)
             log.copy(from: output.read)
-            for signal in relay.drain() where Self.stopping.contains(signal) && !stopping {
-                stopping = true
-                restartAt = nil
-                kill(-1, SIGTERM)
-            }
+            takeStopSignals()
             var status: Int32 = 0
             while case let pid = waitpid(-1, &status, WNOHANG), pid > 0 {
                 guard pid == child else { continue }
@@ -99,7 +103,7 @@ struct ServiceSupervisor {
                 state.lastExit = exit.description
                 state.lastExitCode = exit.shellCode
                 state.since = Date().timeIntervalSince1970
-                if !stopping && service.restartOnFailure && exit != .exited(0) {
+                if !stopping && service.restart.restarts(after: exit) {
                     pause = Date().timeIntervalSince(started) >= Self.steadyRun ? 0.25 : min(pause * 2, 10)
                     restartAt = Date().addingTimeInterval(pause)
                     state.phase = .restarting
@@ -113,6 +117,8 @@ struct ServiceSupervisor {
                 }
                 state.write(service: service.name, directory: service.logDirectory)
             }
+            // A stop that arrived while the exit was being recorded wins over the restart.
+            takeStopSignals()
             if let due = restartAt, due <= Date(), child == nil {
                 restartAt = nil
                 child = start(output: output.write, log: &log)
