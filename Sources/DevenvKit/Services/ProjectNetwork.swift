@@ -48,7 +48,7 @@ public struct ProjectNetwork {
             }
             return record.network
         }
-        for (service, port) in ports where !LoopbackPort.isFree(port) {
+        for (service, port) in ports where !LoopbackSocket.isFree(port) {
             throw KitError.service(name: service, problem: "port \(port) on 127.0.0.1 is already in use by another program, so the private network cannot publish it"
                                    + "\nhint: stop that program, or change services.\(service).ports and the port the service listens on")
         }

@@ -76,7 +76,7 @@ public struct ServiceStarter {
 
     /// A port some other program listens on would make the service fail later, less clearly.
     static func checkPortsFree(_ service: Manifest.Service) throws {
-        for port in service.ports where !LoopbackPort.isFree(port.value) {
+        for port in service.ports where !LoopbackSocket.isFree(port.value) {
             throw KitError.service(name: service.name, problem: "port \(port.value) on 127.0.0.1 is already in use by another program"
                                    + "\nhint: stop that program, or change services.\(service.name).ports and the port the service listens on")
         }
@@ -118,7 +118,7 @@ public struct ServiceStarter {
             do {
                 guard try runner.join(container, spec: readySpec, io: ContainerIO(input: null, output: null, error: null)) == .exited(0) else { return false }
                 // On a private network the host reaches the ports once the holder forwards them.
-                return readySpec.network != .private || service.ports.allSatisfy { LoopbackPort.accepts($0.value) }
+                return readySpec.network != .private || service.ports.allSatisfy { LoopbackSocket.accepts($0.value) }
             } catch let error as RuntimeError where error.kind == .commandNotFound || error.kind == .commandNotExecutable {
                 // Waiting would not help: say so now rather than at the timeout.
                 throw KitError.service(name: service.name, problem: "its ready command cannot run: \(error.message)"
@@ -127,7 +127,7 @@ public struct ServiceStarter {
                 return false
             }
         }
-        if !service.ports.isEmpty { return service.ports.allSatisfy { LoopbackPort.accepts($0.value) } }
+        if !service.ports.isEmpty { return service.ports.allSatisfy { LoopbackSocket.accepts($0.value) } }
         // Without a check to run, a service counts as ready once it has stayed up a moment.
         guard let state = services.state(of: service.name), state.phase == .running else { return false }
         return Date().timeIntervalSince1970 - state.since >= Self.settleTime
@@ -144,40 +144,5 @@ public struct ServiceStarter {
     private func logExcerpt(_ name: String) -> String {
         let lines = services.lastLogLines(name)
         return lines.isEmpty ? "; it printed nothing" : "; its last log lines:\n" + lines.map { "  | " + $0 }.joined(separator: "\n")
-    }
-}
-
-/// TCP on the host's loopback, where services listen with the default host network.
-enum LoopbackPort {
-    static func address(_ port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = in_addr_t(UInt32(0x7f00_0001).bigEndian)
-        return address
-    }
-
-    /// Whether a new listener could bind 127.0.0.1:port now.
-    static func isFree(_ port: Int) -> Bool {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { return true }
-        defer { close(socket) }
-        var on: Int32 = 1
-        setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        var address = address(port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-    }
-
-    /// Whether something accepts connections on 127.0.0.1:port.
-    static func accepts(_ port: Int) -> Bool {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { return false }
-        defer { close(socket) }
-        var address = address(port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 }

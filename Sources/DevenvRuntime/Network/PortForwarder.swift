@@ -65,45 +65,12 @@ struct PortForwarder {
 
     /// A socket bound to 127.0.0.1:`port` on the host, not listening yet.
     static func bind(_ port: Int) throws -> Int32 {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { throw RuntimeError.setup(SystemError.last("socket")) }
-        var on: Int32 = 1
-        setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        var address = loopback(port)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        do {
+            return try LoopbackSocket.bind(port)
+        } catch let error as SystemError {
+            throw RuntimeError(.setup, InitReport.describe("publish port \(port) on 127.0.0.1", errno: error.errno), errno: error.errno,
+                               hint: error.errno == EADDRINUSE ? "another program listens on port \(port); stop it, or publish another port" : nil)
         }
-        guard bound == 0 else {
-            let code = errno
-            close(socket)
-            throw RuntimeError(.setup, InitReport.describe("publish port \(port) on 127.0.0.1", errno: code), errno: code,
-                               hint: code == EADDRINUSE ? "another program listens on port \(port); stop it, or publish another port" : nil)
-        }
-        return socket
-    }
-
-    static func loopback(_ port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = in_addr_t(UInt32(0x7f00_0001).bigEndian)
-        return address
-    }
-
-    /// A connection to 127.0.0.1:`port` in this network namespace, or nil when nothing accepts.
-    static func connectInside(_ port: Int) -> Int32? {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { return nil }
-        var address = loopback(port)
-        // On loopback the handshake completes inside connect: blocking costs nothing.
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            close(socket)
-            return nil
-        }
-        return socket
     }
 
     mutating func run() {
@@ -185,7 +152,7 @@ struct PortForwarder {
     /// Listeners whose port now accepts inside begin to listen.
     private mutating func startListening() {
         for index in listeners.indices where !listeners[index].listening {
-            guard let probe = Self.connectInside(listeners[index].port) else { continue }
+            guard let probe = LoopbackSocket.connect(listeners[index].port) else { continue }
             close(probe)
             listeners[index].listening = listen(listeners[index].socket, 128) == 0
         }
@@ -196,7 +163,7 @@ struct PortForwarder {
         guard client >= 0 else { return }
         _ = fcntl(client, F_SETFD, FD_CLOEXEC)
         FileDescriptor.setNonBlocking(client)
-        guard let inner = Self.connectInside(listeners[index].port) else {
+        guard let inner = LoopbackSocket.connect(listeners[index].port) else {
             close(client)
             return
         }
