@@ -18,6 +18,11 @@
 # Env: RUNS (default 5), DEVENV (default .build/release/devenv), IMAGE (default
 #      127.0.0.1:5000/base/bookworm:12), KEEP=1 keeps the temporary stores,
 #      WORKDIR (default /var/tmp; e.g. /dev/shm for tmpfs) holds the stores.
+#      AS_USER=NAME runs every devenv as that unprivileged user (rootless: layers are
+#      unpacked in its user namespace; it needs subordinate ids, e.g. devenv-test from
+#      .ci/ensure-user); podman stays rootful. BASELINE=PATH also times another devenv
+#      build (e.g. main's, copied with its devenv-core) the same way, interleaved, and
+#      prints devenv/baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,17 +56,45 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {print b - a}'; }
 
-devenv_times=() podman_times=() fetch_times=()
+if [ -n "${AS_USER:-}" ]; then
+  id "$AS_USER" >/dev/null 2>&1 || die "no user $AS_USER (.ci/ensure-user $AS_USER makes one with subordinate ids)"
+  chmod 755 "$work"
+  # The user's own HOME (config, credentials) inside the work directory.
+  mkdir "$work/home" && chown "$AS_USER:" "$work/home"
+  as_user() { setpriv --reuid="$AS_USER" --regid="$AS_USER" --init-groups env -i HOME="$work/home" PATH=/usr/bin:/bin "$@"; }
+else
+  as_user() { "$@"; }
+fi
+# A store directory the devenv runs can create.
+fresh() { mkdir -p "$1"; [ -z "${AS_USER:-}" ] || chown "$AS_USER:" "$1"; printf '%s/store' "$1"; }
+
+if [ -n "${BASELINE:-}" ]; then
+  [ -x "$BASELINE" ] || die "no $BASELINE"
+  BASELINE=$(realpath "$BASELINE")
+fi
+DEVENV=$(realpath "$DEVENV")
+
+devenv_times=() podman_times=() fetch_times=() baseline_times=()
 for i in $(seq "$RUNS"); do
-  store="$work/store-$i"
+  store=$(fresh "$work/store-$i")
   cold; start=$(now)
-  "$DEVENV" pull --store "$store" "$IMAGE" >/dev/null
+  as_user "$DEVENV" pull --store "$store" "$IMAGE" >/dev/null
   end=$(now)
   devenv_times+=("$(elapsed "$start" "$end")")
   [ -d "$store/snapshots" ] && [ -n "$(ls -A "$store/snapshots")" ] || die "devenv pull left no unpacked snapshot"
 
+  if [ -n "${BASELINE:-}" ]; then
+    store=$(fresh "$work/baseline-$i")
+    cold; start=$(now)
+    as_user "$BASELINE" pull --store "$store" "$IMAGE" >/dev/null
+    end=$(now)
+    baseline_times+=("$(elapsed "$start" "$end")")
+    printf 'run %d: baseline %.3f s\n' "$i" "${baseline_times[-1]}"
+  fi
+
+  store=$(fresh "$work/fetch-$i")
   cold; start=$(now)
-  "$DEVENV" pull --no-unpack --store "$work/fetch-$i" "$IMAGE" >/dev/null
+  as_user "$DEVENV" pull --no-unpack --store "$store" "$IMAGE" >/dev/null
   end=$(now)
   fetch_times+=("$(elapsed "$start" "$end")")
 
@@ -76,6 +109,11 @@ for i in $(seq "$RUNS"); do
 done
 fm=$(printf '%s\n' "${fetch_times[@]}" | median)
 printf 'median devenv pull --no-unpack: %.3f s\n' "$fm"
+if [ -n "${BASELINE:-}" ]; then
+  bm=$(printf '%s\n' "${baseline_times[@]}" | median)
+  dm=$(printf '%s\n' "${devenv_times[@]}" | median)
+  printf 'median: devenv %.3f s  baseline %.3f s  ratio %.2f\n' "$dm" "$bm" "$(awk -v a="$dm" -v b="$bm" 'BEGIN {print a / b}')"
+fi
 
 dm=$(printf '%s\n' "${devenv_times[@]}" | median)
 pm=$(printf '%s\n' "${podman_times[@]}" | median)
