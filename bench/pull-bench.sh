@@ -22,7 +22,10 @@
 #      unpacked in its user namespace; it needs subordinate ids, e.g. devenv-test from
 #      .ci/ensure-user); podman stays rootful. BASELINE=PATH also times another devenv
 #      build (e.g. main's, copied with its devenv-core) the same way, interleaved, and
-#      prints devenv/baseline.
+#      prints devenv/baseline. LINK_MBPS=N puts a loopback proxy in front of the registry
+#      that sends each connection at most N MB/s, as a remote registry would (every
+#      tool pulls through it); unthrottled, unpacking while downloading cannot gain much
+#      when the download takes a fraction of the unpack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,8 +49,47 @@ fi
 # path, which made every run after the first several times slower for both tools.
 work=$(mktemp -d "${WORKDIR:-/var/tmp}/pull-bench.XXXXXX")
 printf 'stores in %s (%s)\n' "$work" "$(stat -f -c %T "$work")"
-cleanup() { [ "${KEEP:-0}" = 1 ] || rm -rf "$work"; }
+cleanup() {
+  [ -z "${proxy_pid:-}" ] || kill "$proxy_pid" 2>/dev/null || true
+  [ "${KEEP:-0}" = 1 ] || rm -rf "$work"
+}
 trap cleanup EXIT
+
+if [ -n "${LINK_MBPS:-}" ]; then
+  python3 - "$REGISTRY" "$LINK_MBPS" > "$work/proxy.port" <<'PY' &
+import socket, sys, threading, time
+host, port = sys.argv[1].rsplit(":", 1)
+rate = float(sys.argv[2]) * 1e6
+def pipe(source, sink, limited):
+    start, sent = time.time(), 0
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+            sent += len(data)
+            if limited and (ahead := sent / rate - (time.time() - start)) > 0:
+                time.sleep(ahead)
+    except OSError:
+        pass
+    finally:
+        try: sink.shutdown(socket.SHUT_WR)
+        except OSError: pass
+def serve(client):
+    upstream = socket.create_connection((host, int(port)))
+    threading.Thread(target=pipe, args=(client, upstream, False), daemon=True).start()
+    pipe(upstream, client, True)
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(64)
+print(listener.getsockname()[1], flush=True)
+while True:
+    threading.Thread(target=serve, args=(listener.accept()[0],), daemon=True).start()
+PY
+  proxy_pid=$!
+  for _ in $(seq 50); do [ -s "$work/proxy.port" ] && break; sleep 0.1; done
+  [ -s "$work/proxy.port" ] || die "the throttling proxy did not start"
+  IMAGE="127.0.0.1:$(cat "$work/proxy.port")/${IMAGE#*/}"
+  printf 'through a %s MB/s link: %s\n' "$LINK_MBPS" "$IMAGE"
+fi
 
 now() { date +%s.%N; }
 # Same starting point for every measured command: dirty data written, caches empty.
