@@ -63,4 +63,12 @@ public final class JoinableThread: @unchecked Sendable {
         joined = true
         pthread_join(thread, nil)
     }
+
+    /// Lets the thread run on unwaited (it frees itself when the closure returns). Instead
+    /// of `join`.
+    public func detach() {
+        guard !joined else { return }
+        joined = true
+        pthread_detach(thread)
+    }
 }

@@ -40,8 +40,8 @@ public final class GrowingFile: @unchecked Sendable {
     }
 
     /// Waits until bytes past `offset` are published or the file ended; returns the
-    /// published length, or nil when it is complete at `offset`.
-    func wait(past offset: Int64) throws -> Int64? {
+    /// published length, or nil when it is complete at `offset`. Throws when abandoned.
+    public func wait(past offset: Int64) throws -> Int64? {
         condition.lock()
         defer { condition.unlock() }
         while true {

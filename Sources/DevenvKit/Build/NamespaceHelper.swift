@@ -47,18 +47,41 @@ public enum NamespaceHelper {
     /// ids every rootless container and step sees (on disk, the subordinate ids they map to).
     /// Returns the layer's DiffID.
     static func unpack(layerAt path: String, declared: LayerCompression?, into target: UnpackTarget, mapping: IDMapping) throws -> Digest {
+        try unpack(path, declared: declared, into: target, mapping: mapping, growing: nil)
+    }
+
+    /// The same for a blob still downloading into `layer`: the helper follows the file as it
+    /// grows (`GrowingFile.following`) while this process forwards the lengths the download
+    /// publishes, so extraction keeps pace with the transfer as it does as root. If the
+    /// download is abandoned, the helper is killed and this throws; the caller discards the
+    /// target.
+    static func unpack(growing layer: GrowingFile, declared: LayerCompression?, into target: UnpackTarget, mapping: IDMapping) throws -> Digest {
+        try unpack(layer.path, declared: declared, into: target, mapping: mapping, growing: layer)
+    }
+
+    private static func unpack(_ path: String, declared: LayerCompression?, into target: UnpackTarget, mapping: IDMapping,
+                               growing: GrowingFile?) throws -> Digest {
         let layer = Request.Layer(path: path, declared: declared, directory: target.directory, lowers: target.lowers,
-                                  diffIDAlgorithm: target.diffIDAlgorithm)
+                                  diffIDAlgorithm: target.diffIDAlgorithm, growing: growing != nil)
         let request = Request(operation: .unpack, commit: nil, path: nil, clampMTime: nil, layer: layer)
         let helper = try UserNamespaceProcess.start(executable: executable, arguments: [argument, try request.encoded()],
-                                                    mapping: mapping, captureOutput: true)
-        guard let output = helper.output else {
-            helper.kill()
-            _ = try? helper.wait()
-            throw KitError.helperFailed("the helper has no output pipe")
+                                                    mapping: mapping, captureOutput: true, feedInput: growing != nil)
+        var waited = false
+        defer {
+            if !waited {
+                helper.kill()
+                _ = try? helper.wait()
+            }
+        }
+        guard let output = helper.output else { throw KitError.helperFailed("the helper has no output pipe") }
+        if let growing, let input = helper.input {
+            // False: the helper stopped reading, its error (below) says why.
+            _ = try growing.forward(to: input.raw)
+            close(input.release())
         }
         let text = (try? FileDescriptor.readAll(output.raw, limit: 4096)) ?? []
         close(output.release())
+        waited = true
         _ = try finished(try helper.wait(), object: path)
         let line = String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let diffID = try? Digest(parsing: line) else {
@@ -136,6 +159,8 @@ public enum NamespaceHelper {
             var directory: String
             var lowers: [String]?
             var diffIDAlgorithm: Digest.Algorithm
+            /// The blob is still downloading: its published lengths come on stdin.
+            var growing: Bool?
         }
 
         var operation: Operation
@@ -168,8 +193,11 @@ public enum NamespaceHelper {
                 var options = UnpackOptions()
                 options.diffIDAlgorithm = layer.diffIDAlgorithm
                 let lowers: LowerLayers = layer.lowers.map { $0.isEmpty ? .none : .directories($0) } ?? .pending
-                let report = try LayerUnpacker.unpack(layerAt: layer.path, declared: layer.declared, into: layer.directory,
-                                                      lowers: lowers, options: options)
+                let report = layer.growing == true
+                    ? try LayerUnpacker.unpack(growing: try GrowingFile.following(path: layer.path, from: 0), declared: layer.declared,
+                                               into: layer.directory, lowers: lowers, options: options)
+                    : try LayerUnpacker.unpack(layerAt: layer.path, declared: layer.declared, into: layer.directory,
+                                               lowers: lowers, options: options)
                 FileHandle.standardOutput.write(Data("\(report.diffID)\n".utf8))
             case .split:
                 guard let split = request.split else { throw KitError.helperFailed("no split in the request") }

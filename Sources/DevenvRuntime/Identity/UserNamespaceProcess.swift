@@ -22,10 +22,16 @@ public struct UserNamespaceProcess {
     /// The read end of a pipe from the helper's stdout (`captureOutput`); the caller reads
     /// it to its end (or closes it) before `wait`.
     public let output: FileDescriptor?
+    /// The parent's end of a stream socket that is the helper's stdin (`feedInput`): a
+    /// socket, so a write after the helper exited fails with EPIPE (MSG_NOSIGNAL) instead
+    /// of raising SIGPIPE.
+    public let input: FileDescriptor?
 
     /// Starts `executable` with `arguments` (argv[1...]) and an empty environment; its stdin
-    /// is /dev/null, its stdout a pipe to `output` with `captureOutput`, else /dev/null.
-    public static func start(executable: String, arguments: [String], mapping: IDMapping, captureOutput: Bool = false) throws -> UserNamespaceProcess {
+    /// is a socket to `input` with `feedInput`, else /dev/null; its stdout a pipe to
+    /// `output` with `captureOutput`, else /dev/null.
+    public static func start(executable: String, arguments: [String], mapping: IDMapping, captureOutput: Bool = false,
+                             feedInput: Bool = false) throws -> UserNamespaceProcess {
         let (parentChannel, childChannel) = try RuntimeError.wrapSetup { try FileDescriptor.socketPair() }
         let (errorRead, errorWrite) = try RuntimeError.wrapSetup { try FileDescriptor.pipe() }
         let null = try FileDescriptor.open("/dev/null", O_RDWR | O_CLOEXEC)
@@ -33,12 +39,15 @@ public struct UserNamespaceProcess {
         if captureOutput { outputEnds = try RuntimeError.wrapSetup { try FileDescriptor.pipe() } }
         let outputRead = outputEnds?.read
         let outputWrite = outputEnds?.write ?? null
+        var inputEnds: (parent: FileDescriptor, child: FileDescriptor)?
+        if feedInput { inputEnds = try RuntimeError.wrapSetup { try FileDescriptor.socketPair() } }
+        let inputRead = inputEnds?.child ?? null
 
         var clone = ContainerClone(flags: CLONE_NEWUSER, path: executable, arguments: [executable] + arguments,
                                    errorDescriptor: errorWrite.raw, errorDescriptorAfterExec: 2, becomeRoot: true)
         clone.syncDescriptor = childChannel.raw
         clone.parentDescriptors = [parentChannel.raw, errorRead.raw]
-        clone.stdio = (null.raw, outputWrite.raw, errorWrite.raw)
+        clone.stdio = (inputRead.raw, outputWrite.raw, errorWrite.raw)
         let child = clone.spawn()
         let (pid, pidfd) = (child.pid, child.pidfd)
         guard pid > 0 else {
@@ -46,7 +55,8 @@ public struct UserNamespaceProcess {
             throw RuntimeError(.setup, InitReport.describe("clone a user namespace", errno: code), errno: code,
                                hint: SetupHint.forClone(errno: code, userNamespace: true))
         }
-        let process = UserNamespaceProcess(pid: pid, pidfd: FileDescriptor(adopting: pidfd), errorOutput: errorRead, output: outputRead)
+        let process = UserNamespaceProcess(pid: pid, pidfd: FileDescriptor(adopting: pidfd), errorOutput: errorRead, output: outputRead,
+                                           input: inputEnds?.parent)
         close(childChannel.release())
         close(errorWrite.release())
         do {

@@ -20,6 +20,9 @@ final class FaultProxy: @unchecked Sendable {
         /// Forward without the Range header, as a server that ignores it.
         case ignoreRange
         case redirect(to: String)
+        /// Send the head and `bytes` of the body, then wait (at most `timeout`) until
+        /// `until` says so, then send the rest, or with `then` drop the connection instead.
+        case pauseAfter(bytes: Int, until: @Sendable () -> Bool, timeout: TimeInterval = 60, then: Drop? = nil)
     }
 
     /// Faults for a request; `count` is how many requests with this method and path the
@@ -122,6 +125,18 @@ final class FaultProxy: @unchecked Sendable {
                 }
                 Thread.sleep(forTimeInterval: 0.05)
                 if how == .reset { connection.reset() } else { connection.closeQuietly() }
+                return
+            }
+            if case let .pauseAfter(bytes, until, timeout, then) = fault {
+                connection.write(head)
+                connection.write(Data(response.body.prefix(bytes)))
+                let deadline = Date().addingTimeInterval(timeout)
+                while !until(), Date() < deadline, !(server?.isStopped ?? true) { Thread.sleep(forTimeInterval: 0.01) }
+                switch then {
+                case .reset?: connection.reset()
+                case .some: connection.closeQuietly()
+                case nil: connection.write(Data(response.body.dropFirst(bytes)))
+                }
                 return
             }
             if case let .drip(interval) = fault {
