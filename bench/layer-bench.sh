@@ -5,7 +5,8 @@
 # Input: the Debian bookworm minbase rootfs tar (~170 MB) made by peers-setup.sh.
 # Targets: unpack no slower than tar -xzf; create within 1.2x of tar | zstd.
 #
-# Both sides run warm (page cache filled by a warmup run). Every run extracts into a fresh
+# Both sides run warm (page cache filled by a warmup run); the create comparison runs its
+# commands interleaved, round by round, so load from elsewhere falls on all of them alike. Every run extracts into a fresh
 # directory (made in hyperfine's --prepare step, outside the timed part), and all of them are
 # deleted only at the end: ext4 avoids reusing inodes freed in the last 30 s
 # (vm.dirty_expire_centisecs), so an `rm -rf` of the previous 8,700-entry tree right before a
@@ -60,22 +61,43 @@ hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/unpack.js
   -n "devenv layer unpack" "'$DEVENV' layer unpack '$WORK/layer.tar.gz' '$WORK/out/' --compression gzip" \
   -n "tar -xzf" "tar -xzf '$WORK/layer.tar.gz' -C '$WORK/out/'"
 
-echo "== (b) create zstd layer"
-hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/create.json" \
-  --prepare "rm -f '$WORK/devenv.tar.zst'" -n "devenv layer create" \
-  "'$DEVENV' layer create '$WORK/tree' -o '$WORK/devenv.tar.zst'" \
-  --prepare "rm -f '$WORK/tar.tar.zst'" -n "tar | zstd -3 -T0" \
-  "tar -c -C '$WORK/tree' . | zstd -3 -T0 -q > '$WORK/tar.tar.zst'" \
-  --prepare "rm -f '$WORK/tar-sync.tar.zst'" -n "tar | zstd -3 -T0; sync FILE" \
-  "tar -c -C '$WORK/tree' . | zstd -3 -T0 -q > '$WORK/tar-sync.tar.zst' && sync '$WORK/tar-sync.tar.zst'"
+echo "== (b) create zstd layer (interleaved)"
+# Interleaved rounds, not hyperfine's one block per command: the machine's load moves between
+# blocks (1.13x and 1.81x in two runs of the same binaries). Each round runs the three in a
+# rotated order. The unpack runs above left about a GB of dirty pages: devenv's fsync, first
+# in line, would otherwise wait for their writeback too (ext4 data=ordered commits them
+# with it), so everything is written back first.
+sync
+create_cmds=(
+  "rm -f '$WORK/devenv.tar.zst' && '$DEVENV' layer create '$WORK/tree' -o '$WORK/devenv.tar.zst' >/dev/null"
+  "rm -f '$WORK/tar.tar.zst' && tar -c -C '$WORK/tree' . | zstd -3 -T0 -q > '$WORK/tar.tar.zst'"
+  "rm -f '$WORK/tar-sync.tar.zst' && tar -c -C '$WORK/tree' . | zstd -3 -T0 -q > '$WORK/tar-sync.tar.zst' && sync '$WORK/tar-sync.tar.zst'"
+)
+create_names=("devenv layer create" "tar | zstd -3 -T0" "tar | zstd -3 -T0; sync FILE")
+for command in "${create_cmds[@]}"; do bash -c "$command"; done  # warmup
+create_times=("" "" "")
+for ((round = 0; round < RUNS; round++)); do
+  for ((k = 0; k < 3; k++)); do
+    i=$(((round + k) % 3))
+    start=$(date +%s%N)
+    bash -c "${create_cmds[$i]}"
+    create_times[$i]+="$((($(date +%s%N) - start) / 1000)) "
+  done
+done
+# Median in seconds of a list of microseconds.
+median_us() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR] = $1} END {printf "%.3f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) / 1e6}'; }
+for i in 0 1 2; do
+  printf '   %-30s median %s s  (runs, s: %s)\n' "${create_names[$i]}" "$(median_us "${create_times[$i]}")" \
+    "$(tr ' ' '\n' <<<"${create_times[$i]}" | grep . | awk '{printf "%.2f ", $1 / 1e6}')"
+done
 
 unpack_devenv=$(median "$WORK/unpack.json" 0); unpack_tar=$(median "$WORK/unpack.json" 1)
 # Spread: the range (slowest - fastest run) of each tool; user and system CPU means.
 spread() { jq -r ".results[$2].times | (max - min)" "$1"; }
 cpu() { jq -r ".results[$2] | \"user \(.user * 1000 | floor) ms, system \(.system * 1000 | floor) ms\"" "$1"; }
 spread_devenv=$(spread "$WORK/unpack.json" 0); spread_tar=$(spread "$WORK/unpack.json" 1)
-create_devenv=$(median "$WORK/create.json" 0); create_tar=$(median "$WORK/create.json" 1)
-create_tar_sync=$(median "$WORK/create.json" 2)
+create_devenv=$(median_us "${create_times[0]}"); create_tar=$(median_us "${create_times[1]}")
+create_tar_sync=$(median_us "${create_times[2]}")
 echo
 echo "== medians (seconds)"
 awk -v a="$unpack_devenv" -v b="$unpack_tar" -v c="$create_devenv" -v d="$create_tar" -v e="$create_tar_sync" -v f="$spread_devenv" -v g="$spread_tar" 'BEGIN {

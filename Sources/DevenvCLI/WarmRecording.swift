@@ -16,13 +16,15 @@ import Glibc
 enum WarmRecording {
     /// `run`/`shell`: the final container spec of a manifest project's session.
     /// `storePaths`: directories of the store the spec binds, which must still exist.
+    /// `warnings`: what the session printed through `Terminal.note`, replayed as printed.
     static func session(project: Project, engine: Engine, outcome: ProjectBuild.Outcome, spec: ContainerSpec, storePaths: [String],
-                        environment: (EnvironmentDirectory, EnvironmentRequest)) {
+                        warnings: [String], environment: (EnvironmentDirectory, EnvironmentRequest)) {
         var stored = spec
         let defaultSeccomp = spec.seccomp != nil && spec.seccomp == (try? SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
         if defaultSeccomp { stored.seccomp = nil }
         save(project: project, engine: engine, outcome: outcome, .session(spec: stored, host: HostIdentity.current(), defaultSeccomp: defaultSeccomp,
-                                                                   environment: WarmEnvironment(directory: environment.0.path, request: environment.1)),
+                                                                   environment: WarmEnvironment(directory: environment.0.path, request: environment.1),
+                                                                   warnings: warnings.map(Terminal.safe)),
              required: storePaths)
     }
 

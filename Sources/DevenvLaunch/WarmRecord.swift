@@ -15,7 +15,7 @@ import Glibc
 /// still exist, the image name must still reach the same manifest, and the executables must be
 /// the ones that wrote it. Anything else means the full CLI runs, which writes a new record.
 public struct WarmRecord: Codable, Equatable, Sendable {
-    public static let format = 2
+    public static let format = 3
     /// Records kept per store; the least recently written go first.
     static let limit = 64
 
@@ -34,7 +34,9 @@ public struct WarmRecord: Codable, Equatable, Sendable {
         /// `defaultSeccomp`: the spec's filter was Docker's default for the container
         /// capabilities, left out here and taken from the front end's own cache.
         /// `environment`: the project's running environment the session starts or joins.
-        case session(spec: ContainerSpec, host: HostIdentity, defaultSeccomp: Bool, environment: WarmEnvironment)
+        /// `warnings`: the lines the full CLI printed on stderr before starting it, as
+        /// `Terminal.note` made them safe; each derives only from what the record checks.
+        case session(spec: ContainerSpec, host: HostIdentity, defaultSeccomp: Bool, environment: WarmEnvironment, warnings: [String])
         /// `build`: what the full CLI printed on stdout for a build with nothing to do.
         case build(output: String)
     }

@@ -12,7 +12,7 @@ import Glibc
 /// depends on moved; devenv-core then runs and writes a new one.
 struct WarmStart {
     enum Action {
-        case session(ContainerSpec, Lease, WarmEnvironment)
+        case session(ContainerSpec, Lease, WarmEnvironment, warnings: [String])
         case print(String)
     }
 
@@ -28,7 +28,7 @@ struct WarmStart {
         case let .build(output):
             guard invocation.verb == .build else { return nil }
             action = .print(output)
-        case let .session(recorded, host, defaultSeccomp, environment):
+        case let .session(recorded, host, defaultSeccomp, environment, warnings):
             guard invocation.verb != .build, store.snapshots.isComplete(image.config), HostIdentity.current() == host,
                   let mounted = try? store.mount(image), mounted.lowerDirs == recorded.rootfs.lowerDirs
             else { return nil }
@@ -38,13 +38,15 @@ struct WarmStart {
                 else { return nil }
                 spec.seccomp = filter
             }
-            action = .session(spec, mounted.lease, environment)
+            action = .session(spec, mounted.lease, environment, warnings: warnings)
         }
     }
 
     func run() -> Never {
         switch action {
-        case let .session(spec, lease, environment):
+        case let .session(spec, lease, environment, warnings):
+            // As the full CLI printed them (escaped again: the record is only a file).
+            for warning in warnings { StandardError.line(warning) }
             exit(EnvironmentExecution.run(spec, in: EnvironmentDirectory(path: environment.directory), request: environment.request, keeping: lease))
         case let .print(output):
             // As the full CLI's print: a closed stdout loses the line, not the status.

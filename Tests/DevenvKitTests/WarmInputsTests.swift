@@ -62,6 +62,23 @@ import Testing
         }
     }
 
+    /// A dangling symlink's missing target, and every hop of a chain, are watched: the target
+    /// appearing or a hop pointing elsewhere changes the dotfile's bind (or its warning).
+    @Test func everyHopOfADotfilesSymlinksIsWatched() throws {
+        let tree = try Tree()
+        let home = "\(tree.root)/home"
+        try tree.write("home/dots/b")
+        try FileManager.default.createSymbolicLink(atPath: "\(home)/.dangling", withDestinationPath: "dots/none/rc")
+        try FileManager.default.createSymbolicLink(atPath: "\(home)/dots/a", withDestinationPath: "\(home)/dots/b")
+        try FileManager.default.createSymbolicLink(atPath: "\(home)/.chained", withDestinationPath: "dots/../dots/a")
+        let resolution = try #require(WarmInputs.resolution(of: ".dangling", in: home))
+        #expect(resolution == ["\(home)/.dangling", "\(home)/dots", "\(home)/dots/none"])
+        let chain = try #require(WarmInputs.resolution(of: ".chained", in: home))
+        #expect(chain == ["\(home)/.chained", "\(home)/dots", "\(home)/dots", "\(home)/dots/a", "\(home)/dots", "\(home)/dots/b"])
+        try FileManager.default.createSymbolicLink(atPath: "\(home)/.loop", withDestinationPath: ".loop")
+        #expect(WarmInputs.resolution(of: ".loop", in: home) == nil)
+    }
+
     @Test func gitInputsAreWatched() throws {
         let tree = try Tree()
         try tree.write("src/one.txt", "1")

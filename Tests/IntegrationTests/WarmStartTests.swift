@@ -34,10 +34,12 @@ import Glibc
     struct Setup {
         let project: ProjectFixture
         let runner: DevenvRunner
+        /// For every run (a HOME of the test's).
+        var environment: [String: String] = [:]
 
         func devenv(_ arguments: [String], in subdirectory: String = "") throws -> DevenvProcess.Result {
             let directory = subdirectory.isEmpty ? project.root : "\(project.root)/\(subdirectory)"
-            return try runner.devenv(arguments, directory: directory, timeout: WarmStartTests.timeout)
+            return try runner.devenv(arguments, environment: environment, directory: directory, timeout: WarmStartTests.timeout)
         }
 
         /// Writes a project file as its owner would (content changes keep the file's owner).
@@ -166,6 +168,50 @@ import Glibc
         try setup.write("sub/.devenv/devenv.toml", "[base]\nimage = \"busybox:it\"\n\n[[step]]\nrun = \"echo inner > /payload.txt\"\n")
         let inner = try setup.devenv(Self.showMark, in: "sub")
         #expect(inner.stdout == "full inner\n", "\(inner.stderr)")
+    }
+
+    /// A session that warns (dotfiles this host lacks) is recorded too: the front end prints
+    /// the same warnings on the same stream and starts the same container. A missing dotfile
+    /// appearing, plainly or as the target of a dangling symlink, is a change: the next start
+    /// binds it and stops warning.
+    @Test(arguments: DevenvUser.allCases) func aWarningIsReplayedUntilItsCauseGoesAway(_ user: DevenvUser) throws {
+        let project = try ProjectFixture(manifest: Self.manifest + "\n[shell]\ndotfiles = [\"~/.missingrc\", \"~/.linkedrc\"]\n", as: user)
+        try project.write("payload.txt", "v1\n")
+        let home = project.runner.home ?? project.scratch.file("root-home")
+        try FileManager.default.createDirectory(atPath: "\(home)/dots", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(home)/.linkedrc", withDestinationPath: "dots/linkedrc")
+        try project.runner.own(project.scratch.path)
+        let setup = Setup(project: project, runner: project.runner, environment: ["HOME": home])
+        let probe = ["run", "--", "sh", "-c", "echo ${WARM_MARK:-full} $(cat ~/.missingrc ~/.linkedrc 2>/dev/null)"]
+        let missing = ".devenv/devenv.toml:14:13: warning: [shell] dotfiles: '~/.missingrc' does not exist on this host; it is not bound\n"
+        let linked = ".devenv/devenv.toml:14:29: warning: [shell] dotfiles: '~/.linkedrc' does not exist on this host; it is not bound\n"
+
+        _ = try setup.devenv(probe)
+        let full = try setup.record(probe)
+        #expect(full.stdout == "full\n" && full.stderr.hasSuffix(missing + linked), "\(full.stdout)\(full.stderr)")
+        try setup.markRecords()
+        let warm = try setup.devenv(probe)
+        #expect(warm.stdout == "1\n", "the front end did not answer from the record: \(warm.stderr)")
+        #expect(warm.stderr == full.stderr)
+
+        // The symlink's target appears: bound from the next start on.
+        try writeHomeFile("\(home)/dots/linkedrc", "l\n", runner: project.runner)
+        let bound = try setup.devenv(probe)
+        #expect(bound.stdout == "full l\n" && bound.stderr.hasSuffix(missing) && !bound.stderr.contains("linkedrc"), "\(bound.stdout)\(bound.stderr)")
+        let again = try setup.record(probe)
+        try setup.markRecords()
+        let warmAgain = try setup.devenv(probe)
+        #expect(warmAgain.stdout == "1 l\n" && warmAgain.stderr == again.stderr, "\(warmAgain.stdout)\(warmAgain.stderr)")
+
+        // The missing file appears: bound, and nothing left to warn about.
+        try writeHomeFile("\(home)/.missingrc", "m\n", runner: project.runner)
+        let complete = try setup.devenv(probe)
+        #expect(complete.stdout == "full m l\n" && !complete.stderr.contains("warning"), "\(complete.stdout)\(complete.stderr)")
+    }
+
+    func writeHomeFile(_ path: String, _ contents: String, runner: DevenvRunner) throws {
+        try contents.write(toFile: path, atomically: false, encoding: .utf8)
+        try runner.own(path)
     }
 
     @Test(arguments: DevenvUser.allCases) func aNoOpBuildIsAnsweredAndAChangeIsBuilt(_ user: DevenvUser) throws {

@@ -127,11 +127,12 @@ struct SessionLauncher {
                       EnvironmentStarter.request(root: project.root, image: built.image, name: environmentName))
         environment = target
         // The front end replays only sessions that start or join (never `--detach` or `exec`),
-        // and none with a warning, which it would not repeat, or on a private network, whose
-        // holder it does not start.
+        // and none on a private network, whose holder it does not start; it prints the
+        // plan's warnings again as they were printed here.
         if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin, recordsWarmStart, services == nil,
-           plan.warnings.isEmpty, plan.spec.network != .private {
-            WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec, storePaths: plan.storePaths, environment: target)
+           plan.spec.network != .private {
+            WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec, storePaths: plan.storePaths,
+                                  warnings: plan.warnings, environment: target)
         }
         return plan
     }

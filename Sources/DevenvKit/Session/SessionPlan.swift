@@ -24,6 +24,8 @@ public struct SessionPlan: Sendable, Equatable {
     public var image: String
     public var spec: ContainerSpec
     /// Warnings for the user before the session starts (`FILE:LINE:COLUMN: warning: …`).
+    /// A project session's warm record replays them, so each may depend only on what the
+    /// record checks (the image, the host identity, the paths `WarmInputs` watches).
     public var warnings: [String] = []
     /// Store directories the spec binds (a persistent home): a warm start needs them present.
     public var storePaths: [String] = []

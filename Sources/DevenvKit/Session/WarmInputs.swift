@@ -34,8 +34,8 @@ public enum WarmInputs {
     }
 
     /// What the session reads besides the build's inputs: `[shell] env_file` (and each
-    /// directory on the way to it), each `[shell] dotfiles` entry (each directory from the
-    /// home down, and where a symlink there leads), whose presence decides its bind, and the ssh-agent socket `$SSH_AUTH_SOCK` names (and
+    /// directory on the way to it), each `[shell] dotfiles` entry (its `resolution`), whose
+    /// presence decides its bind or its warning, and the ssh-agent socket `$SSH_AUTH_SOCK` names (and
     /// where a symlink there leads), whose presence decides the agent's mount. nil for an
     /// env file that is a symlink: its target is not watched.
     static func sessionPaths(project: Project, environment: [String: String]) -> [String]? {
@@ -53,9 +53,8 @@ public enum WarmInputs {
         if !project.manifest.shell.dotfiles.isEmpty {
             guard let home = try? HostPath.home(environment: environment) else { return nil }
             for dotfile in project.manifest.shell.dotfiles {
-                let file = components(of: dotfile.relativePath, in: home)
-                paths += file
-                if let last = file.last, let resolved = HostPath.real(last), resolved != last { paths.append(resolved) }
+                guard let resolution = resolution(of: dotfile.relativePath, in: home) else { return nil }
+                paths += resolution
             }
         }
         if project.manifest.shell.sshAgent, let socket = environment["SSH_AUTH_SOCK"], socket.hasPrefix("/") {
@@ -75,6 +74,40 @@ public enum WarmInputs {
             current = (current as NSString).deletingLastPathComponent
         }
         return probes
+    }
+
+    /// Every path whose lstat decides where `relative` below `base` leads, as the kernel
+    /// follows it: each component from `base` down, each symlink on the way and each
+    /// component of where it points, up to the first missing one (its appearing is a change
+    /// too, so a dangling symlink whose target appears is noticed). `base` and the
+    /// directories above it are not watched: a file added to the home would change them.
+    /// nil beyond 40 symlinks, where the kernel stops too (ELOOP).
+    static func resolution(of relative: String, in base: String) -> [String]? {
+        var paths: [String] = []
+        var pending = relative.split(separator: "/").map(String.init)
+        var current = base
+        var links = 0
+        while !pending.isEmpty {
+            let part = pending.removeFirst()
+            if part.isEmpty || part == "." { continue }
+            if part == ".." {
+                current = current == "/" ? "/" : (current as NSString).deletingLastPathComponent
+                continue
+            }
+            let candidate = (current == "/" ? "" : current) + "/" + part
+            if !(candidate == base || base.hasPrefix(candidate + "/")) { paths.append(candidate) }
+            var info = stat()
+            guard lstat(candidate, &info) == 0 else { return paths }
+            guard (info.st_mode & S_IFMT) == S_IFLNK else {
+                current = candidate
+                continue
+            }
+            links += 1
+            guard links <= 40, let target = try? FileManager.default.destinationOfSymbolicLink(atPath: candidate) else { return nil }
+            if target.hasPrefix("/") { current = "/" }
+            pending = target.split(separator: "/").map(String.init) + pending
+        }
+        return paths
     }
 
     /// Each directory from the root down to a copy source, and the source: one replaced by a
