@@ -206,6 +206,15 @@ struct StreamingPullTests {
             }
         }
 
+        /// Sends layer 0's first 3 MiB, then holds the rest (or with `then` drops the
+        /// connection) until its unpack has extracted the first entry; `seen` records that it did.
+        func holdUntilExtracting(_ seen: FlagBox, then: FaultProxy.Drop? = nil) -> FaultProxy.Fault {
+            .pauseAfter(bytes: 3 << 20, until: {
+                if self.extractingFirstEntry() { seen.value = true }
+                return seen.value
+            }, then: then)
+        }
+
         /// `snapshots/` entries that are work in progress or deletions.
         func leftovers() -> [String] {
             ((try? FileManager.default.contentsOfDirectory(atPath: snapshots)) ?? []).filter { $0.hasPrefix(".") }
@@ -308,10 +317,7 @@ struct StreamingPullTests {
         let puller = try Puller(user, fixture, name: "overlap")
         let seen = FlagBox(false)
         fixture.onBigLayer { count in
-            count > 1 ? [] : [.pauseAfter(bytes: 3 << 20, until: {
-                if puller.extractingFirstEntry() { seen.value = true }
-                return seen.value
-            })]
+            count > 1 ? [] : [puller.holdUntilExtracting(seen)]
         }
         let pulled = try puller.devenv(["pull", fixture.reference])
         #expect(pulled.status == 0, "\(pulled.stderr)")
@@ -331,10 +337,7 @@ struct StreamingPullTests {
         let puller = try Puller(user, fixture, name: "corrupt")
         let seen = FlagBox(false)
         fixture.onBigLayer { _ in
-            [.flipByte(at: 6 << 20), .pauseAfter(bytes: 3 << 20, until: {
-                if puller.extractingFirstEntry() { seen.value = true }
-                return seen.value
-            })]
+            [.flipByte(at: 6 << 20), puller.holdUntilExtracting(seen)]
         }
         let failed = try puller.devenv(["pull", fixture.reference])
         #expect(failed.status != 0)
@@ -356,10 +359,7 @@ struct StreamingPullTests {
         let seen = FlagBox(false)
         fixture.onBigLayer { count in
             guard count == 1 else { return [.dropAfter(bytes: 64 << 10, .reset)] }
-            return [.pauseAfter(bytes: 3 << 20, until: {
-                if puller.extractingFirstEntry() { seen.value = true }
-                return seen.value
-            }, then: .reset)]
+            return [puller.holdUntilExtracting(seen, then: .reset)]
         }
         let failed = try puller.devenv(["pull", fixture.reference])
         #expect(failed.status != 0)

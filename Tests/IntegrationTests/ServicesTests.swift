@@ -1,3 +1,4 @@
+import DevenvSystem
 @testable import DevenvTestSupport
 import Foundation
 import Testing
@@ -13,39 +14,25 @@ import Glibc
 @Suite(.serialized, .enabled(if: Requirement.root(), "needs root (real containers, and to act as the test user)"),
        .timeLimit(.minutes(20)))
 struct ServicesTests {
-    /// 127.0.0.1:port (0: any free port).
-    static func loopback(_ port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = in_addr_t(UInt32(0x7f00_0001).bigEndian)
-        return address
-    }
-
     /// A TCP port nothing listens on now.
     static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let socket = try LoopbackSocket.bind(0)
         defer { close(socket) }
-        var address = loopback(0)
+        var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) == 0 }
         }
-        guard bound else { throw TestFailure("no free port") }
+        guard named else { throw TestFailure("no free port") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// The body 127.0.0.1:port/ answers with (HTTP/1.0 over a plain socket), or nil.
     static func fetch(_ port: Int) -> String? {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard let socket = LoopbackSocket.connect(port) else { return nil }
         defer { close(socket) }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = loopback(port)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        guard connected else { return nil }
         let request = Array("GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
         guard send(socket, request, request.count, 0) == request.count else { return nil }
         var response: [UInt8] = []
@@ -273,15 +260,9 @@ struct ServicesTests {
 
     /// A listener on 127.0.0.1:port held by the test (the caller closes it).
     static func listener(on port: Int) throws -> Int32 {
-        let listener = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        // As servers do: connections in TIME_WAIT on the port do not keep it.
-        var on: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        var address = loopback(port)
-        let listening = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        } && Glibc.listen(listener, 8) == 0
-        guard listening else {
+        // SO_REUSEADDR, as servers bind: connections in TIME_WAIT on the port do not keep it.
+        guard let listener = try? LoopbackSocket.bind(port) else { throw TestFailure("cannot bind 127.0.0.1:\(port)") }
+        guard Glibc.listen(listener, 8) == 0 else {
             close(listener)
             throw TestFailure("cannot listen on 127.0.0.1:\(port)")
         }

@@ -24,7 +24,15 @@ public enum ContainerInit {
         let arguments = CommandLine.arguments
         if arguments.count >= 2, arguments[1] == NetworkHolder.argument { NetworkHolder.main(Array(arguments.dropFirst(2))) }
         let reporter = Reporter(descriptor: InitPlan.reportFD)
-        if arguments.count == 2, arguments[1] == KeeperInit.argument { KeeperInit(reporter: reporter).run() }
+        if arguments.count == 2, arguments[1] == KeeperInit.argument {
+            // Only what `KeeperInit.exec` started, as PID 1 of a set-up container; typed by
+            // hand it would wait forever with its output on /dev/null.
+            guard getpid() == 1 else {
+                StandardError.line("devenv: error: \(KeeperInit.argument) runs only as a container's init")
+                _exit(RuntimeExitCode.setupFailed)
+            }
+            KeeperInit(reporter: reporter).run()
+        }
         let plan: InitPlan
         do {
             plan = try InitPlan.receive(from: InitPlan.channelFD)
