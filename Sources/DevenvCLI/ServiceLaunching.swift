@@ -67,8 +67,8 @@ struct ServiceLauncher {
                     }
                 } catch {
                     // One this launcher started goes; one that was running stays for its holders.
-                    session.leave(grace: ServiceStarter.stopGrace)
-                    if outcome == .started { _ = try? services.directory.stop(service.name, timeout: ServiceStarter.stopGrace) }
+                    session.leave(grace: ServiceOptions.stopGrace)
+                    if outcome == .started { _ = try? services.directory.stop(service.name, timeout: ServiceOptions.stopGrace) }
                     throw error
                 }
                 let done = Entered(service: service, session: session, outcome: outcome, seconds: Self.seconds(since: began))
@@ -85,7 +85,7 @@ struct ServiceLauncher {
     /// Ends this launcher's hold on the services, last started first: one no session holds
     /// any more and not `up` is stopped.
     static func leave(_ entered: [Entered]) {
-        for held in entered.reversed() { held.session.leave(grace: ServiceStarter.stopGrace) }
+        for held in entered.reversed() { held.session.leave(grace: ServiceOptions.stopGrace) }
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
@@ -126,8 +126,8 @@ struct ServiceLauncher {
         var launcher = SessionLauncher(options: options, global: global)
         launcher.recordsWarmStart = false
         launcher.keepsHome = false
-        var lease: Lease?
-        var plan = try launcher.plan(command: command, defaultTerminal: false, lease: &lease)
+        let prepared = try launcher.prepare(command: command, defaultTerminal: false)
+        var plan = prepared.plan
         // An image service is planned like `--image`; on a private network it joins the project's too.
         if project.manifest.shell.network == .private {
             try ProjectNetwork(services: services).attach(&plan.spec, manifest: project.manifest)
@@ -143,6 +143,6 @@ struct ServiceLauncher {
             readySpec?.process.args = ready.value.arguments
             readySpec?.process.fallbackExecutables = []
         }
-        return (plan.spec, readySpec, image, lease)
+        return (plan.spec, readySpec, image, prepared.lease)
     }
 }

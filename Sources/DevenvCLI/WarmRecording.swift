@@ -14,18 +14,35 @@ import Glibc
 /// (`WarmRecord`, docs/architecture.md "Warm records"). Best effort: a record that cannot
 /// be written exactly is removed instead, and the next start takes the full road again.
 enum WarmRecording {
-    /// `run`/`shell`: the final container spec of a manifest project's session.
+    /// `run`/`shell`: the final container spec of a manifest project's session, saved once the
+    /// services it needs are held (`save(services:)`), since the record names them.
     /// `storePaths`: directories of the store the spec binds, which must still exist.
     /// `warnings`: what the session printed through `Terminal.note`, replayed as printed.
-    static func session(project: Project, engine: Engine, outcome: ProjectBuild.Outcome, spec: ContainerSpec, storePaths: [String],
-                        warnings: [String], environment: (EnvironmentDirectory, EnvironmentRequest)) {
-        var stored = spec
-        let defaultSeccomp = spec.seccomp != nil && spec.seccomp == (try? SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
-        if defaultSeccomp { stored.seccomp = nil }
-        save(project: project, engine: engine, outcome: outcome, .session(spec: stored, host: HostIdentity.current(), defaultSeccomp: defaultSeccomp,
-                                                                   environment: WarmEnvironment(directory: environment.0.path, request: environment.1),
-                                                                   warnings: warnings.map(Terminal.safe)),
-             required: storePaths)
+    struct PendingSession {
+        let project: Project
+        let engine: Engine
+        let outcome: ProjectBuild.Outcome
+        let spec: ContainerSpec
+        let storePaths: [String]
+        let warnings: [String]
+        let environment: (EnvironmentDirectory, EnvironmentRequest)
+
+        func save(services: [WarmService]) {
+            var stored = spec
+            let defaultSeccomp = spec.seccomp != nil && spec.seccomp == (try? SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory()))
+            if defaultSeccomp { stored.seccomp = nil }
+            let recorded = WarmEnvironment(directory: environment.0.path, request: environment.1, services: services)
+            WarmRecording.save(project: project, engine: engine, outcome: outcome,
+                               .session(spec: stored, host: HostIdentity.current(), defaultSeccomp: defaultSeccomp, environment: recorded,
+                                        warnings: warnings.map(Terminal.safe)),
+                               required: storePaths)
+        }
+    }
+
+    /// A service the session holds, as the front end must find it running to replay the session.
+    static func service(_ entered: ServiceLauncher.Entered) -> WarmService {
+        WarmService(directory: entered.session.directory.path, name: entered.service.name,
+                    fingerprint: entered.session.record.service?.fingerprint ?? "")
     }
 
     /// `build`: the line it printed (as `Terminal.print` writes it).

@@ -15,7 +15,7 @@ import Glibc
 /// still exist, the image name must still reach the same manifest, and the executables must be
 /// the ones that wrote it. Anything else means the full CLI runs, which writes a new record.
 public struct WarmRecord: Codable, Equatable, Sendable {
-    public static let format = 3
+    public static let format = 4
     /// Records kept per store; the least recently written go first.
     static let limit = 64
 
@@ -108,14 +108,33 @@ public struct WarmRecord: Codable, Equatable, Sendable {
     }
 }
 
-/// Where a project session's environment is recorded, and what the session asks of it.
+/// Where a project session's environment is recorded, what the session asks of it, and the
+/// services (in start order) it holds while it runs.
 public struct WarmEnvironment: Codable, Equatable, Sendable {
     public var directory: String
     public var request: EnvironmentRequest
+    public var services: [WarmService]
 
-    public init(directory: String, request: EnvironmentRequest) {
+    public init(directory: String, request: EnvironmentRequest, services: [WarmService] = []) {
         self.directory = directory
         self.request = request
+        self.services = services
+    }
+}
+
+/// A service a recorded session needs: the front end replays the session only while the
+/// service runs the definition the full CLI found (`fingerprint`, which a changed image or
+/// manifest changes) and has passed its readiness check; otherwise the full CLI starts it.
+public struct WarmService: Codable, Equatable, Sendable {
+    /// The project's services' `EnvironmentDirectory`.
+    public var directory: String
+    public var name: String
+    public var fingerprint: String
+
+    public init(directory: String, name: String, fingerprint: String) {
+        self.directory = directory
+        self.name = name
+        self.fingerprint = fingerprint
     }
 }
 

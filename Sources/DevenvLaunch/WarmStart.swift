@@ -12,7 +12,7 @@ import Glibc
 /// depends on moved; devenv-core then runs and writes a new one.
 struct WarmStart {
     enum Action {
-        case session(ContainerSpec, Lease, WarmEnvironment, warnings: [String])
+        case session(ContainerSpec, Lease, WarmEnvironment, warnings: [String], services: WarmServiceHold)
         case print(String)
     }
 
@@ -38,16 +38,20 @@ struct WarmStart {
                 else { return nil }
                 spec.seccomp = filter
             }
-            action = .session(spec, mounted.lease, environment, warnings: warnings)
+            // Last: it joins the services, which the session then holds.
+            guard let services = WarmServiceHold(environment.services, store: store, project: (record.image, record.manifestDigest)) else { return nil }
+            action = .session(spec, mounted.lease, environment, warnings: warnings, services: services)
         }
     }
 
     func run() -> Never {
         switch action {
-        case let .session(spec, lease, environment, warnings):
+        case let .session(spec, lease, environment, warnings, services):
             // As the full CLI printed them (escaped again: the record is only a file).
             for warning in warnings { StandardError.line(warning) }
-            exit(EnvironmentExecution.run(spec, in: EnvironmentDirectory(path: environment.directory), request: environment.request, keeping: lease))
+            let status = EnvironmentExecution.run(spec, in: EnvironmentDirectory(path: environment.directory), request: environment.request, keeping: lease)
+            services.leave()
+            exit(status)
         case let .print(output):
             // As the full CLI's print: a closed stdout loses the line, not the status.
             let standardOutput = FileDescriptor(adopting: 1)

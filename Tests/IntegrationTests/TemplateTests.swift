@@ -38,6 +38,8 @@ struct TemplateTests {
         "python-postgres": Program(files: ["test_db.py": "import psycopg2\n\ndef test_query():\n    with psycopg2.connect(host='127.0.0.1', port=5432, user='app', dbname='postgres') as connection:\n        cursor = connection.cursor()\n        cursor.execute('select 41 + 1')\n        assert cursor.fetchone()[0] == 42\n"], runs: [
             (["test"], "1 passed"),
             (["psql", "-tAc", "select 'query ' || 6 * 7"], "query 42"),
+            // The server's own psql, not Debian's Perl wrapper (30 ms a call).
+            (["--", "sh", "-c", "command -v psql"], "/usr/lib/postgresql/15/bin/psql"),
         ]),
         "node-redis": Program(files: ["test.js": "const net = require('net')\nconst s = net.connect(6379, '127.0.0.1', () => s.write('PING\\r\\nSET greeting hi\\r\\nGET greeting\\r\\n'))\nlet out = ''\ns.on('data', d => { out += d; if (out.split('\\r\\n').length > 4) { const l = out.split('\\r\\n'); console.log('redis says ' + l[0].slice(1) + ' and ' + l[3]); s.end() } })\n",
                                       "package.json": "{ \"name\": \"hello\", \"version\": \"1.0.0\", \"scripts\": { \"test\": \"node test.js\" } }\n"], runs: [

@@ -209,6 +209,71 @@ import Glibc
         #expect(complete.stdout == "full m l\n" && !complete.stderr.contains("warning"), "\(complete.stdout)\(complete.stderr)")
     }
 
+    /// A session whose task needs a service is answered by the front end only while the
+    /// service runs the definition the full CLI found and is ready; the replayed session holds
+    /// the service as the full CLI's does, so one that another session started outlives
+    /// neither of them, and one that is `up` stays.
+    @Test(arguments: DevenvUser.allCases) func aSessionNeedingAServiceIsAnsweredOnlyWhileItRunsAsRecorded(_ user: DevenvUser) throws {
+        let port = try ServicesTests.freePort()
+        let project = try ProjectFixture(manifest: Self.manifest + """
+
+            fetch = { run = "echo ${WARM_MARK:-full} $(wget -q -O - http://127.0.0.1:\(port)/)", services = ["web"] }
+            hold = { run = "touch /workspace/held; while [ ! -e /workspace/release ]; do sleep 0.1; done", services = ["web"] }
+
+            [services.web]
+            command = "mkdir -p /tmp/www && echo hello > /tmp/www/index.html && exec httpd -f -p 127.0.0.1:\(port) -h /tmp/www"
+            ports = [\(port)]
+
+            """, as: user)
+        try project.write("payload.txt", "v1\n")
+        try project.runner.own(project.scratch.path)
+        let setup = Setup(project: project, runner: project.runner)
+        defer { _ = try? setup.devenv(["down"]) }
+        func webRuns() throws -> Bool { try setup.devenv(["ps"]).stdout.contains("web\trunning") }
+
+        #expect(try setup.devenv(["up", "web"]).succeeded)
+        #expect(try setup.devenv(["run", "fetch"]).stdout == "full hello\n")
+        #expect(try setup.record(["run", "fetch"]).stdout == "full hello\n")
+        try setup.markRecords()
+        let warm = try setup.devenv(["run", "fetch"])
+        #expect(warm.stdout == "1 hello\n", "the front end did not answer from the record: \(warm.stderr)")
+        #expect(try webRuns(), "a replayed session stopped a service that is up")
+
+        // The service runs another definition than the record's: the full CLI starts this
+        // one's in its place (held by that session only, so it stops when the session ends).
+        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: "\(project.store)/projects").first)
+        let services = "\(project.store)/projects/\(id)/services/web.json"
+        var running = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: services))) as? [String: Any])
+        var service = try #require(running["service"] as? [String: Any])
+        service["fingerprint"] = "sha256:" + String(repeating: "0", count: 64)
+        running["service"] = service
+        try JSONSerialization.data(withJSONObject: running).write(to: URL(fileURLWithPath: services))
+        let other = try setup.devenv(["run", "fetch"])
+        #expect(other.stdout == "full hello\n" && other.stderr.contains("started service web"), "\(other.stdout)\(other.stderr)")
+        #expect(try !webRuns())
+
+        // Not running: the full CLI starts it for the session and stops it after.
+        try setup.markRecords()
+        let stopped = try setup.devenv(["run", "fetch"])
+        #expect(stopped.stdout == "full hello\n" && stopped.stderr.contains("started service web"), "\(stopped.stdout)\(stopped.stderr)")
+        #expect(try !webRuns())
+
+        // Started by another session: the replayed one joins it and leaves it to that one.
+        try setup.markRecords()
+        let holder = try project.runner.start(["run", "hold"], directory: project.root, output: project.scratch.file("hold.out"))
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGTERM) } }
+        let held = Date().addingTimeInterval(Self.timeout)
+        while access("\(project.root)/held", F_OK) != 0 && holder.isRunning && Date() < held { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(access("\(project.root)/held", F_OK) == 0, "the holding session did not start")
+        let joined = try setup.devenv(["run", "fetch"])
+        #expect(joined.stdout == "1 hello\n", "\(joined.stdout)\(joined.stderr)")
+        #expect(try webRuns(), "the replayed session stopped a service another session holds")
+        try project.write("release", "")
+        holder.waitUntilExit()
+        #expect(holder.terminationStatus == 0)
+        #expect(try !webRuns(), "the service outlived the sessions that held it")
+    }
+
     func writeHomeFile(_ path: String, _ contents: String, runner: DevenvRunner) throws {
         try contents.write(toFile: path, atomically: false, encoding: .utf8)
         try runner.own(path)

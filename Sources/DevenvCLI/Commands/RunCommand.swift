@@ -32,40 +32,45 @@ struct SessionLauncher {
     /// False for a service's container: `[shell] home = "persistent"` is the developer's.
     var keepsHome = true
 
+    /// What a session needs before it starts: its plan, the lease on the image's snapshots
+    /// (which keeps gc away from them while the container runs), and in a project the
+    /// environment it starts or joins, the services its task or shell needs started first,
+    /// and its warm record, written once those services are held.
+    struct Prepared {
+        var plan: SessionPlan
+        var lease: Lease?
+        var environment: (EnvironmentDirectory, EnvironmentRequest)?
+        var services: ServiceLauncher?
+        var warmRecord: WarmRecording.PendingSession?
+    }
+
     /// Runs the session and exits with the command's status, or with 125/126/127 (and a
     /// message) when devenv cannot start it. A project session runs in the project's running
     /// environment, started as needed.
     func run(command: [String]?, defaultTerminal: Bool) throws {
         try reportingErrors {
-            var lease: Lease?
-            var environment: (EnvironmentDirectory, EnvironmentRequest)?
-            var services: ServiceLauncher?
-            let plan = try DebugLog.timed("session", "prepare the session") {
-                try self.plan(command: command, defaultTerminal: defaultTerminal, lease: &lease, environment: &environment, services: &services)
+            let prepared = try DebugLog.timed("session", "prepare the session") {
+                try self.prepare(command: command, defaultTerminal: defaultTerminal)
             }
-            Self.logMounts(plan.spec)
-            guard let (directory, request) = environment else {
-                throw ExitCode(SessionExecution.run(plan.spec, keeping: lease))
+            let spec = prepared.plan.spec
+            Self.logMounts(spec)
+            guard let (directory, request) = prepared.environment else {
+                throw ExitCode(SessionExecution.run(spec, keeping: prepared.lease))
             }
             // The services the task or shell needs run first; those this session started stop
             // when it ends, unless `devenv up` (or another session) holds them.
-            let held = try services.map { try startServices($0, detached: detach) } ?? []
+            let held = try prepared.services.map { try startServices($0, detached: detach) } ?? []
             if detach {
-                let session = try EnvironmentStarter.start(plan.spec, in: directory, request: request, lease: lease)
+                let session = try EnvironmentStarter.start(spec, in: directory, request: request, lease: prepared.lease)
                 Terminal.note(session.joined ? "environment '\(request.name)' was already running; it now stays until `devenv stop`"
                                              : "started environment '\(request.name)'; it runs until `devenv stop`")
                 return
             }
-            let status = EnvironmentExecution.run(plan.spec, in: directory, request: request, mode: environmentMode, keeping: lease)
+            prepared.warmRecord?.save(services: held.map(WarmRecording.service))
+            let status = EnvironmentExecution.run(spec, in: directory, request: request, mode: environmentMode, keeping: prepared.lease)
             ServiceLauncher.leave(held)
             throw ExitCode(status)
         }
-    }
-
-    func plan(command: [String]?, defaultTerminal: Bool, lease: inout Lease?) throws -> SessionPlan {
-        var environment: (EnvironmentDirectory, EnvironmentRequest)?
-        var services: ServiceLauncher?
-        return try plan(command: command, defaultTerminal: defaultTerminal, lease: &lease, environment: &environment, services: &services)
     }
 
     /// Starts what the session needs (`devenv up`'s way when `detached`).
@@ -75,25 +80,21 @@ struct SessionLauncher {
         }
     }
 
-    /// The image's snapshot directories come with a lease that keeps gc away from them while
-    /// the container runs.
-    /// `services`: set when the project's task or shell needs services started first.
-    func plan(command: [String]?, defaultTerminal: Bool, lease: inout Lease?,
-              environment: inout (EnvironmentDirectory, EnvironmentRequest)?, services: inout ServiceLauncher?) throws -> SessionPlan {
+    func prepare(command: [String]?, defaultTerminal: Bool) throws -> Prepared {
         var host = SessionHost.current()
         if let rootfs = options.rootfs {
             let lowerDirs = [try SessionOptions.absolute(rootfs, what: "--rootfs")]
-            return try SessionPlanner.plan(.init(target: .rootfs, lowerDirs: lowerDirs, options: options, command: command,
-                                                 defaultTerminal: defaultTerminal, host: host))
+            return Prepared(plan: try SessionPlanner.plan(.init(target: .rootfs, lowerDirs: lowerDirs, options: options, command: command,
+                                                                defaultTerminal: defaultTerminal, host: host)))
         }
         if let name = options.image {
             let engine = try global.engine()
             let image = try engine.resolve(try Reference(parsing: name))
             let mounted = try engine.store.mount(image)
-            lease = mounted.lease
-            return try SessionPlanner.plan(.init(target: .image(name: image.name, environment: image.config.config?.env ?? []),
-                                                 lowerDirs: mounted.lowerDirs, options: options, command: command,
-                                                 defaultTerminal: defaultTerminal, host: host))
+            let plan = try SessionPlanner.plan(.init(target: .image(name: image.name, environment: image.config.config?.env ?? []),
+                                                     lowerDirs: mounted.lowerDirs, options: options, command: command,
+                                                     defaultTerminal: defaultTerminal, host: host))
+            return Prepared(plan: plan, lease: mounted.lease)
         }
         let current = try HostPath.currentDirectory()
         host.currentDirectory = current
@@ -102,6 +103,7 @@ struct SessionLauncher {
         try SessionPlanner.checkProjectOptions(options)
         let chosen = try SessionPlanner.task(named: task?.name, arguments: task?.arguments ?? [], in: project)
         let engine = try global.engine()
+        var services: ServiceLauncher?
         if case let .manifest(manifestProject) = project,
            case let needed = (chosen?.task.services ?? manifestProject.manifest.shell.services).map(\.value), !needed.isEmpty {
             services = ServiceLauncher(global: global, project: manifestProject, engine: engine, needed: needed)
@@ -110,7 +112,6 @@ struct SessionLauncher {
         let mounted = try DebugLog.timed("session", "mount \(built.image.name)") { try engine.store.mount(built.image, progress: Unpacking.report) }
         Terminal.endProgress()
         ProgressDisplay.shared.clear()
-        lease = mounted.lease
         let seccomp = try SeccompFilter.dockerDefault(capabilities: .containerDefault, cacheDirectory: SeccompFilter.defaultCacheDirectory())
         var input = SessionPlanner.Input(target: .project(project, image: built.image), lowerDirs: mounted.lowerDirs, options: options,
                                          command: command, task: chosen, defaultTerminal: defaultTerminal, host: host, seccomp: seccomp,
@@ -125,16 +126,16 @@ struct SessionLauncher {
         }
         let target = (EnvironmentStarter.directory(layout: engine.store.layout, root: project.root),
                       EnvironmentStarter.request(root: project.root, image: built.image, name: environmentName))
-        environment = target
+        var prepared = Prepared(plan: plan, lease: mounted.lease, environment: target, services: services)
         // The front end replays only sessions that start or join (never `--detach` or `exec`),
         // and none on a private network, whose holder it does not start; it prints the
         // plan's warnings again as they were printed here.
-        if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin, recordsWarmStart, services == nil,
+        if case let .manifest(manifestProject) = project, let outcome = built.outcome, !detach, environmentMode == .startOrJoin, recordsWarmStart,
            plan.spec.network != .private {
-            WarmRecording.session(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec, storePaths: plan.storePaths,
-                                  warnings: plan.warnings, environment: target)
+            prepared.warmRecord = WarmRecording.PendingSession(project: manifestProject, engine: engine, outcome: outcome, spec: plan.spec,
+                                                               storePaths: plan.storePaths, warnings: plan.warnings, environment: target)
         }
-        return plan
+        return prepared
     }
 
     /// The container's filesystem for the debug log (never the environment: `-e` values and

@@ -45,7 +45,7 @@ public struct ServiceStarter {
         try? services.state.claim(root: services.root)
         let fingerprint = Self.fingerprint(spec, image: image.manifestDescriptor.digest.description)
         if let running = services.running()[service.name], running.service?.fingerprint != fingerprint {
-            _ = try services.directory.stop(service.name, timeout: Self.stopGrace)
+            _ = try services.directory.stop(service.name, timeout: ServiceOptions.stopGrace)
         }
         var request = EnvironmentRequest(name: service.name, project: services.root, image: image.name,
                                          imageDigest: image.manifestDescriptor.digest.description, detached: detached)
@@ -70,9 +70,6 @@ public struct ServiceStarter {
         case .always: .always
         }
     }
-
-    /// How long a service has after SIGTERM before SIGKILL when devenv stops it.
-    public static let stopGrace = Duration.seconds(10)
 
     /// A port some other program listens on would make the service fail later, less clearly.
     static func checkPortsFree(_ service: Manifest.Service) throws {

@@ -26,6 +26,9 @@ public struct ServiceOptions: Sendable {
     /// 4 MiB a file, two files: a service's log never takes more than 8 MiB.
     public static let defaultLogLimit = 4 << 20
 
+    /// How long a service has after SIGTERM before SIGKILL when devenv stops it.
+    public static let stopGrace = Duration.seconds(10)
+
     public init(name: String, restart: ServiceRestart, logDirectory: String, logLimit: Int = Self.defaultLogLimit) {
         self.name = name
         self.restart = restart
