@@ -3,6 +3,7 @@ import DevenvKit
 import DevenvLaunch
 import DevenvOCI
 import DevenvRuntime
+import DevenvStore
 import DevenvSystem
 import Foundation
 #if canImport(Glibc)
@@ -64,7 +65,13 @@ enum WarmRecording {
         let image = built.image
         let blobs = [image.manifestDescriptor.digest, image.manifest.config.digest] + image.manifest.layers.map(\.digest)
         let required = extra + built.steps.map { "\(root)/buildcache/\($0.key.encoded).json" } + blobs.map { engine.store.content.path(for: $0) }
-        WarmRecord(watched: watched, required: required, image: image.name, manifestDigest: image.manifestDescriptor.digest.description, outcome: result)
+        // The session mounted them, so they are complete now. Not held to the racy rule: a
+        // marker is only ever replaced by a rename, which changes its inode.
+        let snapshots = engine.store.snapshots
+        let chain = image.config.chainIDs
+        let states = chain.flatMap { [WatchedPath(snapshots.markerPath(for: $0)), WatchedPath(snapshots.path(for: $0))] }
+        WarmRecord(watched: watched, required: required, image: image.name, manifestDigest: image.manifestDescriptor.digest.description,
+                   snapshotKeys: chain.map(SnapshotStore.key), snapshotStates: states, leaseDigests: blobs, outcome: result)
             .save(root: root, key: invocation.key)
     }
 

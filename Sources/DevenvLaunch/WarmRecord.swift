@@ -26,6 +26,13 @@ public struct WarmRecord: Codable, Equatable, Sendable {
     /// The image the project's name reached, and its manifest digest.
     public var image: String
     public var manifestDigest: String
+    /// The image's snapshots by key (chain order) and, with `leaseDigests` (its blobs), what a
+    /// session's lease claims; `snapshotStates` is the lstat of each snapshot's marker and
+    /// directory as the full CLI found them complete, so a warm start reads neither the
+    /// markers nor the image's manifest and config again.
+    public var snapshotKeys: [String]
+    public var snapshotStates: [WatchedPath]
+    public var leaseDigests: [Digest]
     public var executables: [WatchedPath]
     public var outcome: Outcome
 
@@ -41,12 +48,16 @@ public struct WarmRecord: Codable, Equatable, Sendable {
         case build(output: String)
     }
 
-    public init(watched: [WatchedPath], required: [String], image: String, manifestDigest: String,
-                executables: [WatchedPath] = WarmRecord.currentExecutables(), outcome: Outcome) {
+    public init(watched: [WatchedPath], required: [String], image: String, manifestDigest: String, snapshotKeys: [String] = [],
+                snapshotStates: [WatchedPath] = [], leaseDigests: [Digest] = [], executables: [WatchedPath] = WarmRecord.currentExecutables(),
+                outcome: Outcome) {
         self.watched = watched
         self.required = required
         self.image = image
         self.manifestDigest = manifestDigest
+        self.snapshotKeys = snapshotKeys
+        self.snapshotStates = snapshotStates
+        self.leaseDigests = leaseDigests
         self.executables = executables
         self.outcome = outcome
     }
@@ -156,6 +167,62 @@ public struct WatchedPath: Codable, Equatable, Sendable {
     }
 
     public var isUnchanged: Bool { FileState.of(path) == state }
+}
+
+/// One JSON string each, `DEV INO MODE SIZE MTIME CTIME PATH` (or `- PATH` when nothing was
+/// there): a record watches hundreds of paths, and decoding each as keyed containers was most
+/// of the warm start's time in Codable.
+extension WatchedPath {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let parsed = Self.parse(Array(text.utf8)) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a watched path"))
+        }
+        self = parsed
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        guard let state else { return try container.encode("- " + path) }
+        try container.encode("\(state.device) \(state.inode) \(state.mode) \(state.size) \(state.mtime) \(state.ctime) \(path)")
+    }
+
+    static func parse(_ bytes: [UInt8]) -> WatchedPath? {
+        let space = UInt8(ascii: " ")
+        if bytes.starts(with: [UInt8(ascii: "-"), space]) {
+            return WatchedPath(path: String(decoding: bytes[2...], as: UTF8.self), state: nil)
+        }
+        var start = 0
+        var numbers: [ArraySlice<UInt8>] = []
+        while numbers.count < 6 {
+            guard let end = bytes[start...].firstIndex(of: space) else { return nil }
+            numbers.append(bytes[start..<end])
+            start = end + 1
+        }
+        func unsigned(_ digits: ArraySlice<UInt8>) -> UInt64? {
+            guard !digits.isEmpty, digits.count <= 20 else { return nil }
+            var value: UInt64 = 0
+            for digit in digits {
+                guard digit >= 0x30, digit <= 0x39 else { return nil }
+                let (times, overflow) = value.multipliedReportingOverflow(by: 10)
+                let (sum, carry) = times.addingReportingOverflow(UInt64(digit - 0x30))
+                guard !overflow, !carry else { return nil }
+                value = sum
+            }
+            return value
+        }
+        func signed(_ digits: ArraySlice<UInt8>) -> Int64? {
+            if digits.first == UInt8(ascii: "-") {
+                return unsigned(digits.dropFirst()).flatMap { $0 <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- $0) : nil }
+            }
+            return unsigned(digits).flatMap { $0 <= UInt64(Int64.max) ? Int64($0) : nil }
+        }
+        guard let device = unsigned(numbers[0]), let inode = unsigned(numbers[1]), let mode = unsigned(numbers[2]).flatMap(UInt32.init(exactly:)),
+              let size = signed(numbers[3]), let mtime = signed(numbers[4]), let ctime = signed(numbers[5])
+        else { return nil }
+        return WatchedPath(path: String(decoding: bytes[start...], as: UTF8.self),
+                           state: FileState(device: device, inode: inode, mode: mode, size: size, mtime: mtime, ctime: ctime))
+    }
 }
 
 public struct FileState: Codable, Equatable, Sendable {

@@ -22,15 +22,17 @@ struct WarmStart {
         guard let invocation = WarmInvocation.current(arguments: arguments),
               let record = WarmRecord.load(root: invocation.storeRoot, key: invocation.key), record.isCurrent,
               let store = try? ImageStore(root: invocation.storeRoot, unpacker: CoreOnlyUnpacker()),
-              let image = try? store.image(record.image), image.manifestDescriptor.digest.description == record.manifestDigest
+              let named = try? store.references.lookup(record.image), named.digest.description == record.manifestDigest
         else { return nil }
         switch record.outcome {
         case let .build(output):
             guard invocation.verb == .build else { return nil }
             action = .print(output)
         case let .session(recorded, host, defaultSeccomp, environment, warnings):
-            guard invocation.verb != .build, store.snapshots.isComplete(image.config), HostIdentity.current() == host,
-                  let mounted = try? store.mount(image), mounted.lowerDirs == recorded.rootfs.lowerDirs
+            guard invocation.verb != .build, HostIdentity.current() == host, !record.snapshotKeys.isEmpty,
+                  let mounted = try? store.mount(snapshotKeys: record.snapshotKeys, digests: record.leaseDigests,
+                                                 stillComplete: { record.snapshotStates.allSatisfy(\.isUnchanged) }),
+                  mounted.lowerDirs == recorded.rootfs.lowerDirs
             else { return nil }
             var spec = recorded
             if defaultSeccomp {

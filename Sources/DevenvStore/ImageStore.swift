@@ -183,6 +183,20 @@ public final class ImageStore: @unchecked Sendable {
         }
     }
 
+    /// Leases an image's snapshots, known by their keys (chain order), without reading its
+    /// documents: the front end's warm start, whose record knows the chain and the blobs.
+    /// `stillComplete` says whether the snapshots are still those the record saw complete; it
+    /// runs under the gc lock, so gc cannot remove them between the check and the lease.
+    /// nil when it says no. `digests`: the manifest's first, then the config's and the layers'.
+    public func mount(snapshotKeys: [String], digests: [Digest], stillComplete: () -> Bool) throws -> (lowerDirs: [String], lease: Lease)? {
+        try withWriteAccess {
+            guard stillComplete() else { return nil }
+            let lease = try Lease(layout: layout, digests: digests, snapshots: snapshotKeys)
+            if let manifest = digests.first { accessTimes.touch(manifest) }
+            return (snapshotKeys.reversed().map(snapshots.path(key:)), lease)
+        }
+    }
+
     public func removeImage(_ text: String) throws -> StoredImage {
         let image = try image(text)
         try references.remove(image.name)

@@ -70,7 +70,9 @@ public struct SnapshotStore: Sendable {
 
     public static func key(_ chainID: Digest) -> String { "\(chainID.algorithm.rawValue)-\(chainID.encoded)" }
 
-    public func path(for chainID: Digest) -> String { "\(layout.snapshots)/\(Self.key(chainID))" }
+    public func path(for chainID: Digest) -> String { path(key: Self.key(chainID)) }
+
+    public func path(key: String) -> String { "\(layout.snapshots)/\(key)" }
 
     public func markerPath(for chainID: Digest) -> String { "\(path(for: chainID))\(SnapshotMarker.suffix)" }
 

@@ -64,6 +64,20 @@ import Testing
         #expect(!missing.isUnchanged)
     }
 
+    /// One string per path: every state (the unknown one's extremes too) and any path (spaces,
+    /// newlines, a leading dash) come back as they went; anything else is refused.
+    @Test func watchedPathsRoundTripThroughTheirOneStringForm() throws {
+        let paths = [WatchedPath(path: "/a b/- c\nd", state: FileState(device: 1, inode: .max, mode: 0o100644, size: 0, mtime: -1, ctime: .max)),
+                     WatchedPath(path: "- x", state: nil), WatchedPath(path: "", state: .unknown),
+                     WatchedPath(path: "/p", state: FileState(device: 0, inode: 0, mode: 0, size: .min, mtime: .min, ctime: 0))]
+        let data = try JSONEncoder().encode(paths)
+        #expect(try JSONDecoder().decode([WatchedPath].self, from: data) == paths)
+        #expect(String(decoding: try JSONEncoder().encode(paths[1]), as: UTF8.self) == #""- - x""#)
+        for bad in [#""""#, #""1 2 3 /p""#, #""1 2 3 4 5 x /p""#, #""1 2 99999999999 4 5 6 /p""#, #""18446744073709551616 2 3 4 5 6 /p""#, "7"] {
+            #expect(throws: DecodingError.self, "\(bad)") { try JSONDecoder().decode(WatchedPath.self, from: Data(bad.utf8)) }
+        }
+    }
+
     @Test func recentChangesAreRacy() throws {
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
         var state = FileState(device: 1, inode: 1, mode: 0o100644, size: 1, mtime: now - 5_000_000_000, ctime: now - 5_000_000_000)

@@ -112,6 +112,36 @@ import Glibc
         #expect(try setup.devenv(Self.showMark).stdout == "1 v2\n")
     }
 
+    /// The record vouches for the snapshots it saw complete by their markers' and directories'
+    /// lstat: one whose marker is gone (an interrupted gc or unpack) or was made again is
+    /// not used, and the full CLI unpacks it again.
+    @Test(arguments: DevenvUser.allCases) func aSnapshotThatChangedTakesTheFullRoad(_ user: DevenvUser) throws {
+        guard let setup = try setup(user) else { return }
+        #expect(try setup.devenv(Self.showMark).stdout == "full v1\n")
+        #expect(try setup.record(Self.showMark).stdout == "full v1\n")
+        try setup.markRecords()
+        #expect(try setup.devenv(Self.showMark).stdout == "1 v1\n")
+
+        let snapshots = "\(setup.project.store)/snapshots"
+        let markers = try FileManager.default.contentsOfDirectory(atPath: snapshots).filter { $0.hasSuffix(".complete") }.sorted()
+        let marker = "\(snapshots)/\(try #require(markers.first))"
+        let saved = try Data(contentsOf: URL(fileURLWithPath: marker))
+        #expect(unlink(marker) == 0)
+        let missing = try setup.devenv(Self.showMark)
+        #expect(missing.stdout == "full v1\n", "a snapshot without its marker was used: \(missing.stderr)")
+        #expect(access(marker, F_OK) == 0, "the full CLI did not unpack the snapshot again")
+
+        // The same bytes under a new inode: the record cannot tell them from a new unpack.
+        _ = try setup.record(Self.showMark)
+        try setup.markRecords()
+        #expect(try setup.devenv(Self.showMark).stdout == "1 v1\n")
+        let copy = marker + ".new"
+        try saved.write(to: URL(fileURLWithPath: copy))
+        if user == .rootless { _ = try DevenvProcess.run("/bin/chown", ["--reference=\(snapshots)", copy]) }
+        #expect(rename(copy, marker) == 0)
+        #expect(try setup.devenv(Self.showMark).stdout == "full v1\n")
+    }
+
     @Test(arguments: DevenvUser.allCases) func aChangedManifestOrFlagTakesTheFullRoad(_ user: DevenvUser) throws {
         guard let setup = try setup(user) else { return }
         _ = try setup.devenv(Self.showMark)
