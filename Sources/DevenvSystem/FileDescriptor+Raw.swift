@@ -7,9 +7,11 @@ import Glibc
 /// `Int32`s: no object per descriptor on the start path). Each failure names the operation.
 extension FileDescriptor {
     /// open(2) (variadic in C), close-on-exec; the caller closes the result.
-    public static func openRaw(_ path: String, _ flags: Int32, mode: mode_t = 0, operation: String = "open") throws -> Int32 {
+    /// `operation` is only built when the call fails: callers name the object in it, and
+    /// escaping it for every open on a start's hot path cost more than the opens.
+    public static func openRaw(_ path: String, _ flags: Int32, mode: mode_t = 0, operation: @autoclosure () -> String = "open") throws -> Int32 {
         let descriptor = devenv_open(path, flags | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw SystemError.last(operation, path: path) }
+        guard descriptor >= 0 else { throw SystemError.last(operation(), path: path) }
         return descriptor
     }
 
