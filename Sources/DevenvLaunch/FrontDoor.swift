@@ -64,7 +64,10 @@ struct FastLaunch {
         }
         guard let name = line.options.image,
               let reference = try? Reference(parsing: name), reference.digest == nil,
-              let store = try? ImageStore(root: line.store ?? StoreLayout.defaultRoot(), unpacker: CoreOnlyUnpacker()),
+              // Without a store there is no image, and opening one would create it:
+              // devenv-core checks the host first (`RootlessSupport`), never a half-built store.
+              let root = try? line.store ?? StoreLayout.defaultRoot(), access(root, F_OK) == 0,
+              let store = try? ImageStore(root: root, unpacker: CoreOnlyUnpacker()),
               let image = try? store.image(reference.description),
               store.snapshots.isComplete(image.config),
               let mounted = try? store.mount(image)

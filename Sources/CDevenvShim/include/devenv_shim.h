@@ -115,6 +115,11 @@ int devenv_bind_idmapped(int fd, int target_fd, uint64_t attr_set, int userns_fd
 /* A user namespace with the given uid_map/gid_map text, held by a descriptor (its short-lived
    process is gone on return); -1 with errno. Only async-signal-safe calls in the child. */
 int devenv_userns_with_maps(const char *uid_map, const char *gid_map);
+/* Whether this process may create a user namespace, for real: a child cloned into a new one
+   (sharing memory and descriptors: no page tables to copy) that exits at once. 0, or the
+   errno clone(2) gave (EPERM: restricted by a sysctl, an LSM or a seccomp filter; ENOSPC:
+   user.max_user_namespaces is 0 or used up here or in a parent namespace). */
+int devenv_userns_probe(void);
 
 #define DEVENV_MOUNT_ATTR_RDONLY 0x00000001
 #define DEVENV_MOUNT_ATTR_NOSUID 0x00000002

@@ -28,7 +28,7 @@ public struct Doctor {
         let kernel = withUnsafeBytes(of: &release.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         var checks = [
             DoctorRules.kernel(release: kernel, rootless: rootless),
-            DoctorRules.userNamespaces(rootless: rootless, sysctls: .current()),
+            DoctorRules.userNamespaces(rootless: rootless, sysctls: .current(), creating: ProcessControl.userNamespaceCreationErrno),
             overlayCheck(rootless: rootless),
             DoctorRules.subordinateIDs(identity: identity),
             DoctorRules.mappingHelpers(["newuidmap", "newgidmap"].map(helper), identity: identity),

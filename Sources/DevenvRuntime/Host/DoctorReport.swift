@@ -43,14 +43,17 @@ public enum DoctorRules {
         return DoctorCheck("kernel", .ok, "Linux \(release)")
     }
 
-    /// The same judgements the commands that build or start environments make (`RootlessSupport`).
-    public static func userNamespaces(rootless: Bool, sysctls: RootlessSupport.Sysctls) -> DoctorCheck {
+    /// The same judgements the commands that build or start environments make
+    /// (`RootlessSupport`): the sysctls, then rootless a real try (`creating`).
+    public static func userNamespaces(rootless: Bool, sysctls: RootlessSupport.Sysctls, creating: () -> Int32) -> DoctorCheck {
         let name = RootlessSupport.userNamespaces
-        let problem = RootlessSupport.userNamespaceProblem(sysctls)
         if rootless {
-            guard let problem else { return DoctorCheck(name, .ok, "allowed (max \(sysctls.maxUserNamespaces.map(String.init) ?? "unknown"))") }
+            guard let problem = RootlessSupport.userNamespaceProblem(sysctls, creating: creating) else {
+                return DoctorCheck(name, .ok, "created one (max \(sysctls.maxUserNamespaces.map(String.init) ?? "unknown"))")
+            }
             return DoctorCheck(name, .error, problem.reason, fix: problem.fix)
         }
+        let problem = RootlessSupport.userNamespaceProblem(sysctls)
         // Root needs none itself; with none at all, neither can the rootless users.
         if let problem, sysctls.maxUserNamespaces == 0 { return DoctorCheck(name, .warning, problem.reason, fix: problem.fix) }
         return DoctorCheck(name, .ok, "not needed as root")

@@ -8,15 +8,38 @@ public enum SetupHint {
         guard userNamespace else {
             return code == EPERM ? "creating namespaces needs root or a user namespace; run `devenv doctor`" : nil
         }
-        switch code {
-        case EPERM, EACCES:
-            return "user namespaces are restricted: check sysctl kernel.unprivileged_userns_clone=1 and kernel.apparmor_restrict_unprivileged_userns=0; run `devenv doctor`"
-        case ENOSPC, EUSERS:
-            return "no user namespaces left: raise sysctl user.max_user_namespaces (it may be 0); run `devenv doctor`"
-        case EINVAL:
+        switch UserNamespaceRefusal(errno: code) {
+        case .restricted:
+            return "user namespaces are restricted: check sysctl kernel.unprivileged_userns_clone=1 and kernel.apparmor_restrict_unprivileged_userns=0, "
+                + "and the seccomp filter of a container devenv runs in; run `devenv doctor`"
+        case .exhausted:
+            return "no user namespaces left: raise sysctl user.max_user_namespaces (it may be 0, here or in a parent namespace); run `devenv doctor`"
+        case .unsupported:
             return "this kernel lacks a namespace type devenv needs (user, mount, pid, uts, ipc, cgroup); run `devenv doctor`"
-        default:
+        case nil:
             return nil
+        }
+    }
+
+    /// What an errno from creating a user namespace says about the host: the one reading of
+    /// it, for a clone that fails (`forClone`) and for the probe before the store is touched
+    /// (`RootlessSupport`).
+    public enum UserNamespaceRefusal: Sendable {
+        /// EPERM, EACCES: a sysctl, a security module (AppArmor, SELinux) or a seccomp filter
+        /// (a container's) denies them to this user.
+        case restricted
+        /// ENOSPC, EUSERS: user.max_user_namespaces is 0 or used up, here or in a parent namespace.
+        case exhausted
+        /// EINVAL: the kernel lacks the namespace type.
+        case unsupported
+
+        public init?(errno code: Int32) {
+            switch code {
+            case EPERM, EACCES: self = .restricted
+            case ENOSPC, EUSERS: self = .exhausted
+            case EINVAL: self = .unsupported
+            default: return nil
+            }
         }
     }
 

@@ -10,7 +10,7 @@ public struct HostIdentity: Hashable, Codable, Sendable {
     public var name: String
     public var subordinateUIDs: [SubordinateRange]
     public var subordinateGIDs: [SubordinateRange]
-    /// Whether newuidmap and newgidmap are installed (needed to use the ranges).
+    /// Whether newuidmap and newgidmap are installed, on PATH (needed to use the ranges).
     public var hasMappingHelpers: Bool
 
     public init(uid: UInt32, gid: UInt32, name: String, subordinateUIDs: [SubordinateRange] = [], subordinateGIDs: [SubordinateRange] = [],

@@ -49,12 +49,11 @@ enum Subprocess {
         return Running(path: path, pid: pid, errorPipe: pipeFDs[0])
     }
 
-    /// The first executable `name` in the usual system directories.
-    static func find(_ name: String) -> String? {
-        for directory in ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"] {
-            let path = directory + "/" + name
-            if access(path, X_OK) == 0 { return path }
-        }
-        return nil
+    /// `name` as a shell finds it: the first executable on PATH (without one, the usual
+    /// system directories). On PATH, not in fixed directories: NixOS keeps its setuid
+    /// newuidmap in /run/wrappers/bin, and a PATH without them is a host without them,
+    /// told so (`RootlessSupport`) before anything is built.
+    static func find(_ name: String, searchPath: String? = getenv("PATH").map { String(cString: $0) }) -> String? {
+        ExecutableSearch.resolve(name, searchPath: searchPath ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin").path
     }
 }

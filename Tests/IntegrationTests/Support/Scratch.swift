@@ -33,3 +33,16 @@ enum Fixtures {
         return tarball
     }
 }
+
+extension Fixtures {
+    /// Tests/Fixtures/userns-denied built into `scratch`: `BINARY EPERM|ENOSPC PROGRAM ARGS`,
+    /// run as root, runs PROGRAM where creating a user namespace fails with that errno (a
+    /// seccomp filter, as a container's; no sysctl changes).
+    static func usernsDenied(in scratch: Scratch) throws -> String {
+        let source = TestUser.packageRoot + "/Tests/Fixtures/userns-denied/userns-denied.c"
+        let binary = scratch.file("userns-denied")
+        let built = try DevenvProcess.run("cc", ["-O2", "-o", binary, source])
+        guard built.succeeded else { throw DevenvProcess.Missing(what: "a C compiler for \(source): \(built.stderr)") }
+        return binary
+    }
+}
