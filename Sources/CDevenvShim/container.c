@@ -438,7 +438,9 @@ static int exit_at_once(void *unused) {
 }
 
 int devenv_userns_probe(void) {
-    static _Thread_local char stack[16384] __attribute__((aligned(16)));
+    /* On this frame: the caller waits below it while the child runs on it (no static TLS in
+       every thread of every devenv process for a probe run once). */
+    char stack[16384] __attribute__((aligned(16)));
     /* clone(2), as devenv's containers are made (a filter may treat unshare(2) alike or not). */
     int pid = clone(exit_at_once, stack + sizeof stack, CLONE_NEWUSER | CLONE_VM | CLONE_FILES | SIGCHLD, NULL);
     if (pid < 0) return errno;
