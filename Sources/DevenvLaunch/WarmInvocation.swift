@@ -32,19 +32,24 @@ public struct WarmInvocation: Equatable, Sendable {
 
     /// nil for any line the front end does not start itself: not a project line, or one the
     /// strict readers do not recognise.
-    public static func current(arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) -> WarmInvocation? {
+    /// `environment`: the process's, read only for a line that is a project's (building the
+    /// dictionary costs more than the parse, on every `--image` start too).
+    public static func current(arguments: [String], environment given: [String: String]? = nil) -> WarmInvocation? {
         guard let first = arguments.first, let verb = Verb(rawValue: first) else { return nil }
         var store: String?
-        var entries = variables.map { name in environment[name].map { "\(name)=\($0)" } ?? name }
+        var line: QuickCommandLine?
         switch verb {
         case .run, .shell:
-            guard let line = QuickCommandLine.parse(verb: first, arguments: Array(arguments.dropFirst())), line.options.projectMode else { return nil }
-            store = line.store
-            entries += line.options.resolvedEnvironment().map { "-e " + $0 }
+            guard let parsed = QuickCommandLine.parse(verb: first, arguments: Array(arguments.dropFirst())), parsed.options.projectMode else { return nil }
+            store = parsed.store
+            line = parsed
         case .build:
-            guard let line = BuildLine(Array(arguments.dropFirst())) else { return nil }
-            store = line.store
+            guard let parsed = BuildLine(Array(arguments.dropFirst())) else { return nil }
+            store = parsed.store
         }
+        let environment = given ?? ProcessInfo.processInfo.environment
+        let entries = variables.map { name in environment[name].map { "\(name)=\($0)" } ?? name }
+            + (line?.options.resolvedEnvironment().map { "-e " + $0 } ?? [])
         guard let root = try? store.map({ try HostPath.absolute($0, what: "--store") }) ?? StoreLayout.defaultRoot(environment: environment),
               let directory = try? HostPath.currentDirectory()
         else { return nil }
