@@ -56,10 +56,14 @@ enum WarmRecording {
         guard let invocation = WarmInvocation.current(arguments: Array(CommandLine.arguments.dropFirst())), invocation.storeRoot == root else { return }
         guard case let .built(built) = outcome, let paths = WarmInputs.paths(project: project, directory: invocation.directory),
               let started = processStart()
-        else { return WarmRecord.remove(root: root, key: invocation.key) }
+        else {
+            DebugLog.log("warm", "no warm record: this project's inputs cannot all be watched (docs/architecture.md, \"Warm records\")")
+            return WarmRecord.remove(root: root, key: invocation.key)
+        }
         let watched = paths.map(WatchedPath.init)
         // A file changed since this process started may not be what the build read.
-        guard !watched.contains(where: { $0.state?.isRacy(before: started) ?? false }) else {
+        if let racy = watched.first(where: { $0.state?.isRacy(before: started) ?? false }) {
+            DebugLog.log("warm", "no warm record: \(racy.path) changed less than a second before this start")
             return WarmRecord.remove(root: root, key: invocation.key)
         }
         let image = built.image
