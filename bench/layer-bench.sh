@@ -5,17 +5,19 @@
 # Input: the Debian bookworm minbase rootfs tar (~170 MB) made by peers-setup.sh.
 # Targets: unpack no slower than tar -xzf; create within 1.2x of tar | zstd.
 #
-# Both sides run warm (page cache filled by a warmup run); the create comparison runs its
-# commands interleaved, round by round, so load from elsewhere falls on all of them alike. Every run extracts into a fresh
-# directory (made in hyperfine's --prepare step, outside the timed part), and all of them are
-# deleted only at the end: ext4 avoids reusing inodes freed in the last 30 s
-# (vm.dirty_expire_centisecs), so an `rm -rf` of the previous 8,700-entry tree right before a
-# run makes inode allocation scan the inode tables and multiplies system time for any tool. devenv's create
-# fsyncs its output, tar | zstd does not: a third variant adds `sync FILE` for reference.
+# Both sides run warm (page cache filled by a warmup run), interleaved round by round in a
+# rotated order, so load from elsewhere falls on all of them alike. Every unpack extracts
+# into a fresh directory (made outside the timed part), and all of them are deleted only at
+# the end: ext4 avoids reusing inodes freed in the last 30 s (vm.dirty_expire_centisecs), so
+# an `rm -rf` of an 8,700-entry tree shortly before a run makes inode allocation scan the
+# inode tables and multiplies system time for any tool (the unpack waits that out first).
+# devenv's create fsyncs its output, tar | zstd does not: a third variant adds `sync FILE`
+# for reference.
 # The machine should be otherwise idle; other builds on the same cores make the numbers
 # meaningless (check `uptime` first).
 #
-# Env: DEVENV (default: a release build of this checkout, built first), RUNS (default 7), BENCH_DIR (work dir, default a fresh dir under /var/tmp),
+# Env: DEVENV (default: a release build of this checkout, built first), RUNS (default 7), SETTLE (seconds waited before the unpack, default 35),
+#      BENCH_DIR (work dir, default a fresh dir under /var/tmp),
 #      PEERS_HOME (default /var/lib/devenv-peers), KEEP=1 keeps the work dir.
 set -euo pipefail
 
@@ -24,7 +26,7 @@ PEERS_HOME=${PEERS_HOME:-/var/lib/devenv-peers}
 ROOTFS_TAR=$PEERS_HOME/src/bookworm-minbase.tar
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 
-for tool in hyperfine jq zstd gzip tar; do
+for tool in zstd gzip tar; do
   command -v "$tool" >/dev/null || { echo "layer-bench: $tool is required" >&2; exit 1; }
 done
 
@@ -50,16 +52,35 @@ rm -rf "$WORK/tree" && mkdir "$WORK/tree" && tar -xf "$ROOTFS_TAR" -C "$WORK/tre
 printf '   rootfs tar %s bytes, gzip %s bytes, %s entries\n' \
   "$(stat -c %s "$ROOTFS_TAR")" "$(stat -c %s "$WORK/layer.tar.gz")" "$(tar -tf "$ROOTFS_TAR" | wc -l)"
 
-median() { jq -r ".results[$2].median" "$1"; }
 # A fresh, never-deleted output directory for each run, reached through the `out` symlink.
 fresh_out="d=\$(mktemp -d '$WORK/runs/out.XXXXXX') && ln -sfn \"\$d\" '$WORK/out'"
 mkdir -p "$WORK/runs"
+# Median in seconds of a list of microseconds, and the range (slowest - fastest).
+median_us() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR] = $1} END {printf "%.3f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) / 1e6}'; }
+range_us() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.3f", (hi - lo) / 1e6}'; }
 
-echo "== (a) unpack gzip layer"
-hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/unpack.json" \
-  --prepare "$fresh_out" \
-  -n "devenv layer unpack" "'$DEVENV' layer unpack '$WORK/layer.tar.gz' '$WORK/out/' --compression gzip" \
-  -n "tar -xzf" "tar -xzf '$WORK/layer.tar.gz' -C '$WORK/out/'"
+echo "== (a) unpack gzip layer (interleaved)"
+# What made the spread: kernel time in ext4's inode allocator (find_inode_bit,
+# recently_deleted), which skips inodes freed in the last 30 s (dirty_expire_centisecs) and
+# scans inode tables to do so. Any tree deleted on this file system shortly before (an earlier
+# bench's clean-up) slows whichever tool runs first, by seconds. So: written back and waited out
+# first, then rounds with both tools in turn, each into a fresh directory.
+sync
+sleep "${SETTLE:-35}"
+unpack_cmds=(
+  "'$DEVENV' layer unpack '$WORK/layer.tar.gz' '$WORK/out/' --compression gzip >/dev/null"
+  "tar -xzf '$WORK/layer.tar.gz' -C '$WORK/out/'"
+)
+unpack_times=("" "")
+for ((round = 0; round < RUNS; round++)); do
+  for ((k = 0; k < 2; k++)); do
+    i=$(((round + k) % 2))
+    bash -c "$fresh_out"
+    start=$(date +%s%N)
+    bash -c "${unpack_cmds[$i]}"
+    unpack_times[$i]+="$((($(date +%s%N) - start) / 1000)) "
+  done
+done
 
 echo "== (b) create zstd layer (interleaved)"
 # Interleaved rounds, not hyperfine's one block per command: the machine's load moves between
@@ -84,18 +105,17 @@ for ((round = 0; round < RUNS; round++)); do
     create_times[$i]+="$((($(date +%s%N) - start) / 1000)) "
   done
 done
-# Median in seconds of a list of microseconds.
-median_us() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR] = $1} END {printf "%.3f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) / 1e6}'; }
 for i in 0 1 2; do
   printf '   %-30s median %s s  (runs, s: %s)\n' "${create_names[$i]}" "$(median_us "${create_times[$i]}")" \
     "$(tr ' ' '\n' <<<"${create_times[$i]}" | grep . | awk '{printf "%.2f ", $1 / 1e6}')"
 done
 
-unpack_devenv=$(median "$WORK/unpack.json" 0); unpack_tar=$(median "$WORK/unpack.json" 1)
-# Spread: the range (slowest - fastest run) of each tool; user and system CPU means.
-spread() { jq -r ".results[$2].times | (max - min)" "$1"; }
-cpu() { jq -r ".results[$2] | \"user \(.user * 1000 | floor) ms, system \(.system * 1000 | floor) ms\"" "$1"; }
-spread_devenv=$(spread "$WORK/unpack.json" 0); spread_tar=$(spread "$WORK/unpack.json" 1)
+for i in 0 1; do
+  printf '   %-30s median %s s  (runs, s: %s)\n' "$( ((i == 0)) && echo "devenv layer unpack" || echo "tar -xzf")" "$(median_us "${unpack_times[$i]}")" \
+    "$(tr ' ' '\n' <<<"${unpack_times[$i]}" | grep . | awk '{printf "%.2f ", $1 / 1e6}')"
+done
+unpack_devenv=$(median_us "${unpack_times[0]}"); unpack_tar=$(median_us "${unpack_times[1]}")
+spread_devenv=$(range_us "${unpack_times[0]}"); spread_tar=$(range_us "${unpack_times[1]}")
 create_devenv=$(median_us "${create_times[0]}"); create_tar=$(median_us "${create_times[1]}")
 create_tar_sync=$(median_us "${create_times[2]}")
 echo
@@ -108,7 +128,6 @@ awk -v a="$unpack_devenv" -v b="$unpack_tar" -v c="$create_devenv" -v d="$create
 }'
 printf 'sizes   devenv.tar.zst %s bytes, tar.tar.zst %s bytes\n' \
   "$(stat -c %s "$WORK/devenv.tar.zst" 2>/dev/null || echo -)" "$(stat -c %s "$WORK/tar.tar.zst" 2>/dev/null || echo -)"
-printf 'cpu     unpack devenv: %s; tar -xzf: %s\n' "$(cpu "$WORK/unpack.json" 0)" "$(cpu "$WORK/unpack.json" 1)"
 printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ -n ${BENCH_RESULTS:-} ]]; then
   awk -v a="$unpack_devenv" -v b="$unpack_tar" -v c="$create_devenv" -v d="$create_tar" -v f="$spread_devenv" -v g="$spread_tar" 'BEGIN {
