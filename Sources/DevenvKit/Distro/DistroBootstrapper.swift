@@ -66,7 +66,7 @@ public struct DistroBootstrapper {
 
     private func bootstrap(_ base: DistroBase) throws -> StoredImage {
         let mode = try Self.mode(for: HostIdentity.current())
-        guard let mmdebstrap = Self.find("mmdebstrap") else {
+        guard let mmdebstrap = Subprocess.find("mmdebstrap") else {
             throw DistroError(base: base, reason: "mmdebstrap is not installed", hint: "install it: apt-get install mmdebstrap")
         }
         let started = Date()
@@ -269,11 +269,6 @@ public struct DistroBootstrapper {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
-    }
-
-    static func find(_ name: String) -> String? {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin:/bin:/usr/sbin:/sbin"
-        return path.split(separator: ":").map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
     }
 }
 

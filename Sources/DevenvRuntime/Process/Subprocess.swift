@@ -3,8 +3,9 @@ import DevenvSystem
 import Glibc
 #endif
 
-/// Starts a helper (newuidmap, newgidmap) with posix_spawn; waiting collects its stderr and status.
-enum Subprocess {
+/// Starts a helper (newuidmap, newgidmap) with posix_spawn; waiting collects its stderr and
+/// status. `find` is how devenv looks up every host program it runs (mmdebstrap too).
+public enum Subprocess {
     struct Result {
         var status: ExitStatus
         var errorOutput: String
@@ -53,7 +54,7 @@ enum Subprocess {
     /// system directories). On PATH, not in fixed directories: NixOS keeps its setuid
     /// newuidmap in /run/wrappers/bin, and a PATH without them is a host without them,
     /// told so (`RootlessSupport`) before anything is built.
-    static func find(_ name: String, searchPath: String? = getenv("PATH").map { String(cString: $0) }) -> String? {
+    public static func find(_ name: String, searchPath: String? = getenv("PATH").map { String(cString: $0) }) -> String? {
         ExecutableSearch.resolve(name, searchPath: searchPath ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin").path
     }
 }
