@@ -46,8 +46,10 @@ public enum EnvironmentExecution {
     /// outlive this session and its lease.
     static func start(_ spec: ContainerSpec, runner: ContainerRunner, lease: Lease?) throws -> StartedContainer {
         let held = try lease.map { try $0.handOff() }
-        defer { if let held { close(held) } }
-        return try runner.start(spec, holding: held.map { [$0] } ?? [])
+        defer { if let held { close(held.descriptor) } }
+        var started = try runner.start(spec, holding: held.map { [$0.descriptor] } ?? [])
+        started.heldFiles = held?.files ?? []
+        return started
     }
 
     /// Said when a session joins an environment that is not what it would have started: the

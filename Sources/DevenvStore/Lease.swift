@@ -38,11 +38,19 @@ public final class Lease: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// A second lease, handed to a process that outlives its maker.
+    public struct HandedOff: Sendable {
+        /// Locked, close-on-exec: the caller passes it on, then closes its own copy.
+        public var descriptor: Int32
+        /// The lease's files, which stay until its holder is gone: whoever sees it gone (the
+        /// environment's records, `EnvironmentRecord.heldFiles`) removes them, else gc does,
+        /// as any stale lease's.
+        public var files: [String]
+    }
+
     /// A second lease with the same claims for a process that outlives this one (a running
-    /// environment's init): returns its locked descriptor (close-on-exec) for the caller to
-    /// pass on. Its files stay; once the last holder of the descriptor is gone its lock is free
-    /// and gc removes them as any stale lease's.
-    public func handOff() throws -> Int32 {
+    /// environment's init).
+    public func handOff() throws -> HandedOff {
         let path = "\(directory)/\(UUID().uuidString)"
         let descriptor = try StoreError.wrap { try FileDescriptor.openRaw(path, O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o600) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
@@ -57,7 +65,7 @@ public final class Lease: @unchecked Sendable {
             close(descriptor)
             throw error
         }
-        return descriptor
+        return HandedOff(descriptor: descriptor, files: [path + ".json", path])
     }
 
     /// The claims of every live lease; stale ones are deleted on the way.

@@ -56,8 +56,10 @@ public struct ServiceStarter {
             // On a private network the holder has the ports already (and checked them).
             if spec.network != .private { try Self.checkPortsFree(service) }
             let held = try lease.map { try $0.handOff() }
-            defer { if let held { close(held) } }
-            return try runner.start(spec, holding: held.map { [$0] } ?? [], service: options)
+            defer { if let held { close(held.descriptor) } }
+            var started = try runner.start(spec, holding: held.map { [$0.descriptor] } ?? [], service: options)
+            started.heldFiles = held?.files ?? []
+            return started
         })
         guard let session else { throw KitError.service(name: service.name, problem: "its container did not start") }
         return (session, session.joined ? .alreadyRunning : .started)

@@ -33,8 +33,10 @@ public enum EnvironmentStarter {
         detached.settings = EnvironmentSettings(spec)
         let session = try directory.enter(detached, start: {
             let held = try lease.map { try $0.handOff() }
-            defer { if let held { close(held) } }
-            return try runner.start(spec, holding: held.map { [$0] } ?? [])
+            defer { if let held { close(held.descriptor) } }
+            var started = try runner.start(spec, holding: held.map { [$0.descriptor] } ?? [])
+            started.heldFiles = held?.files ?? []
+            return started
         })
         guard let session else { throw RuntimeError(.setup, "start environment '\(request.name)'") }
         session.leave()

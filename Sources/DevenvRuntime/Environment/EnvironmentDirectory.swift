@@ -73,6 +73,7 @@ public struct EnvironmentDirectory: Sendable {
                                        started: Date().timeIntervalSince1970, initProcess: started.initProcess,
                                        detached: request.detached, cgroups: started.cgroups, settings: request.settings)
         record.service = request.service
+        record.heldFiles = started.heldFiles.isEmpty ? nil : started.heldFiles
         do {
             try save(record)
         } catch {
@@ -178,7 +179,15 @@ public struct EnvironmentDirectory: Sendable {
 
     func remove(_ record: EnvironmentRecord) {
         removeCgroups(record, waiting: true)
+        removeHeldFiles(record)
         unlink(recordPath(record.name))
+    }
+
+    /// Only once init is gone: a lease removed while its holder runs would let gc take what
+    /// the environment uses.
+    private func removeHeldFiles(_ record: EnvironmentRecord) {
+        guard let files = record.heldFiles, !record.initProcess.isAlive else { return }
+        for file in files { unlink(file) }
     }
 
     /// Ends the environment without waiting for it: once its record is an ended record no
@@ -209,6 +218,7 @@ public struct EnvironmentDirectory: Sendable {
                 _ = Self.wait(pidfd.raw, for: .seconds(10))
             }
             guard removeCgroups(record, waiting: waiting) else { continue }
+            removeHeldFiles(record)
             unlink(file)
         }
     }

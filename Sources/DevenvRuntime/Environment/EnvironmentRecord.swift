@@ -26,6 +26,9 @@ public struct EnvironmentRecord: Codable, Equatable, Sendable {
     public var settings: EnvironmentSettings?
     /// Set when the container is a service's (`ServiceOptions`).
     public var service: ServiceRecord?
+    /// Files init held (its store lease), removed with the record once init is gone, so
+    /// every start does not leave them behind until a gc.
+    public var heldFiles: [String]?
 
     public init(name: String, project: String, image: String, imageDigest: String, started: Double,
                 initProcess: ProcessStamp, detached: Bool, cgroups: [String] = [], settings: EnvironmentSettings? = nil) {

@@ -8,6 +8,8 @@ import Glibc
 public struct StartedContainer: Sendable {
     public let initProcess: ProcessStamp
     public let cgroups: [String]
+    /// Files that belong to init for its whole life (its store lease), for its record.
+    public var heldFiles: [String] = []
 
     public init(initProcess: ProcessStamp, cgroups: [String]) {
         self.initProcess = initProcess
