@@ -175,7 +175,7 @@ public struct WatchedPath: Codable, Equatable, Sendable {
 extension WatchedPath {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let parsed = Self.parse(Array(text.utf8)) else {
+        guard let parsed = Self.parse(text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a watched path"))
         }
         self = parsed
@@ -187,41 +187,14 @@ extension WatchedPath {
         try container.encode("\(state.device) \(state.inode) \(state.mode) \(state.size) \(state.mtime) \(state.ctime) \(path)")
     }
 
-    static func parse(_ bytes: [UInt8]) -> WatchedPath? {
-        let space = UInt8(ascii: " ")
-        if bytes.starts(with: [UInt8(ascii: "-"), space]) {
-            return WatchedPath(path: String(decoding: bytes[2...], as: UTF8.self), state: nil)
-        }
-        var start = 0
-        var numbers: [ArraySlice<UInt8>] = []
-        while numbers.count < 6 {
-            guard let end = bytes[start...].firstIndex(of: space) else { return nil }
-            numbers.append(bytes[start..<end])
-            start = end + 1
-        }
-        func unsigned(_ digits: ArraySlice<UInt8>) -> UInt64? {
-            guard !digits.isEmpty, digits.count <= 20 else { return nil }
-            var value: UInt64 = 0
-            for digit in digits {
-                guard digit >= 0x30, digit <= 0x39 else { return nil }
-                let (times, overflow) = value.multipliedReportingOverflow(by: 10)
-                let (sum, carry) = times.addingReportingOverflow(UInt64(digit - 0x30))
-                guard !overflow, !carry else { return nil }
-                value = sum
-            }
-            return value
-        }
-        func signed(_ digits: ArraySlice<UInt8>) -> Int64? {
-            if digits.first == UInt8(ascii: "-") {
-                return unsigned(digits.dropFirst()).flatMap { $0 <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- $0) : nil }
-            }
-            return unsigned(digits).flatMap { $0 <= UInt64(Int64.max) ? Int64($0) : nil }
-        }
-        guard let device = unsigned(numbers[0]), let inode = unsigned(numbers[1]), let mode = unsigned(numbers[2]).flatMap(UInt32.init(exactly:)),
-              let size = signed(numbers[3]), let mtime = signed(numbers[4]), let ctime = signed(numbers[5])
+    static func parse(_ text: String) -> WatchedPath? {
+        if text.hasPrefix("- ") { return WatchedPath(path: String(text.dropFirst(2)), state: nil) }
+        // The path is the rest, spaces and all.
+        let fields = text.split(separator: " ", maxSplits: 6, omittingEmptySubsequences: false)
+        guard fields.count == 7, let device = UInt64(fields[0]), let inode = UInt64(fields[1]), let mode = UInt32(fields[2]),
+              let size = Int64(fields[3]), let mtime = Int64(fields[4]), let ctime = Int64(fields[5])
         else { return nil }
-        return WatchedPath(path: String(decoding: bytes[start...], as: UTF8.self),
-                           state: FileState(device: device, inode: inode, mode: mode, size: size, mtime: mtime, ctime: ctime))
+        return WatchedPath(path: String(fields[6]), state: FileState(device: device, inode: inode, mode: mode, size: size, mtime: mtime, ctime: ctime))
     }
 }
 
